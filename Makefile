@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# sockwatch: one entry point for deps, build, run, test, bench and install.
+
+OUTPUT ?= build
+ARCH ?= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= cc
+PREFIX ?= /usr/local
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration
+CPPFLAGS += -Iinclude -Isrc -I$(OUTPUT) -D_GNU_SOURCE
+LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
+CURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
+THREAD_LIBS := -lpthread
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(dir $(VMLINUX)) \
+	-Wall -Wno-unused-function
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+
+# main.c holds only the verb table; everything else is the library that the
+# binary, the unit tests and the integration tests link.
+LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
+LIB := $(OUTPUT)/libsockwatch.a
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+ITEST_SRCS := $(wildcard tests/integration/*.c)
+ITEST := $(OUTPUT)/tests/itest
+
+.DELETE_ON_ERROR:
+.PHONY: all deps vmlinux run test test-unit test-integration test-cli test-vm bench \
+	install clean format check-format
+
+all: $(OUTPUT)/sockwatch
+
+deps:
+	$(Q)scripts/deps.sh
+
+$(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+vmlinux:
+	$(call msg,GEN,$(VMLINUX))
+	$(Q)mkdir -p $(dir $(VMLINUX))
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/*.h) $(VMLINUX) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+# -MMD makes every header a dependency; skeletons must exist before any C is
+# compiled because the loader includes them.
+$(OUTPUT)/obj/%.o: src/%.c $(SKELS) | $(OUTPUT)/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUTPUT)/sockwatch: $(OUTPUT)/obj/main.o $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) $(CURSES_LIBS) $(THREAD_LIBS) -o $@
+
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP $< $(LIB) -lcmocka $(LIBS) $(CURSES_LIBS) \
+		$(THREAD_LIBS) -o $@
+
+$(ITEST): $(ITEST_SRCS) $(LIB) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) -Itests/integration $(CFLAGS) -MMD -MP $(ITEST_SRCS) $(LIB) \
+		$(LIBS) $(CURSES_LIBS) $(THREAD_LIBS) -o $@
+
+# Statically linked integration tests for the qemu kernel matrix.
+$(OUTPUT)/tests/itest-static: $(ITEST_SRCS) $(LIB) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) -Itests/integration $(CFLAGS) -static $(ITEST_SRCS) $(LIB) \
+		-lbpf -lelf -lz -lzstd $(THREAD_LIBS) -o $@
+
+run: deps all
+	$(OUTPUT)/sockwatch $(ARGS)
+
+test: deps all $(UNIT_BINS) $(ITEST)
+	$(Q)scripts/run-tests.sh $(OUTPUT)
+
+test-unit: $(UNIT_BINS)
+	$(Q)SW_ONLY=unit scripts/run-tests.sh $(OUTPUT)
+
+test-integration: all $(ITEST)
+	$(Q)SW_ONLY=integration scripts/run-tests.sh $(OUTPUT)
+
+test-vm: deps $(OUTPUT)/tests/itest-static
+	$(Q)scripts/vm/matrix.sh $(OUTPUT)
+
+bench: deps all
+	$(Q)bench/run.sh $(OUTPUT)
+
+install: all
+	install -D -m 0755 $(OUTPUT)/sockwatch $(DESTDIR)$(PREFIX)/sbin/sockwatch
+
+format:
+	clang-format -i $(wildcard src/*.[ch] include/*.h bpf/*.[ch] tests/*/*.[ch] bench/*.c)
+
+check-format:
+	clang-format --dry-run -Werror $(wildcard src/*.[ch] include/*.h bpf/*.[ch] tests/*/*.[ch] bench/*.c)
+
+clean:
+	rm -rf $(OUTPUT)
+
+-include $(wildcard $(OUTPUT)/obj/*.d $(OUTPUT)/tests/*.d)

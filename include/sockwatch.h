@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Types and constants shared by the BPF programs and user space (plain __u types only). */
+#ifndef SOCKWATCH_H
+#define SOCKWATCH_H
+
+#define SW_COMM_LEN 16
+#define SW_ADDR_LEN 16
+
+/* Address families as the kernel numbers them (AF_INET, AF_INET6). */
+#define SW_AF_INET 2
+#define SW_AF_INET6 10
+
+/* TCP states, numbered as in the kernel's include/net/tcp_states.h. */
+enum sw_tcp_state {
+	SW_TCP_ESTABLISHED = 1,
+	SW_TCP_SYN_SENT,
+	SW_TCP_SYN_RECV,
+	SW_TCP_FIN_WAIT1,
+	SW_TCP_FIN_WAIT2,
+	SW_TCP_TIME_WAIT,
+	SW_TCP_CLOSE,
+	SW_TCP_CLOSE_WAIT,
+	SW_TCP_LAST_ACK,
+	SW_TCP_LISTEN,
+	SW_TCP_CLOSING,
+	SW_TCP_NEW_SYN_RECV,
+	SW_TCP_STATE_MAX,
+};
+
+/*
+ * Event kinds. The kernel emits LISTEN..STATE; SNAPSHOT and LOST are made by
+ * user space (sockets that existed at start, in-band loss records).
+ */
+enum sw_event_kind {
+	SW_EV_NONE = 0,
+	SW_EV_LISTEN,
+	SW_EV_UNLISTEN,
+	SW_EV_CONNECT,
+	SW_EV_CONNECT_FAILED,
+	SW_EV_ACCEPT,
+	SW_EV_CLOSE,
+	SW_EV_STATE,
+	SW_EV_SNAPSHOT,
+	SW_EV_LOST,
+	SW_EV_KIND_MAX,
+};
+
+/* Which end started the close of a connection. */
+enum sw_closer {
+	SW_CLOSER_UNKNOWN = 0,
+	SW_CLOSER_LOCAL,
+	SW_CLOSER_REMOTE,
+};
+
+/* Where the owner (pid, comm, ...) of an event came from. */
+enum sw_owner_src {
+	SW_OWNER_NONE = 0, /* not known: the socket predates the tracer */
+	SW_OWNER_CURRENT, /* the task that ran the hook (process context) */
+	SW_OWNER_SOCKET, /* carried from an earlier hook in the socket's map entry */
+};
+
+/* Hook families for connect/accept ownership (see docs/attach-modes.md). */
+enum sw_attach_mode {
+	SW_ATTACH_AUTO = 0,
+	SW_ATTACH_FENTRY,
+	SW_ATTACH_KPROBE,
+	SW_ATTACH_TRACEPOINT,
+};
+
+/* Per-CPU counters kept by the BPF programs (index into the counters map). */
+enum sw_counter {
+	SW_CNT_EVENTS = 0, /* records successfully reserved */
+	SW_CNT_RB_DROPS, /* ring buffer full: record lost */
+	SW_CNT_SOCK_INSERTS, /* per-socket entries created */
+	SW_CNT_SOCK_DELETES, /* per-socket entries removed at close */
+	SW_CNT_SOCK_UPDATE_FAIL, /* per-socket entry could not be created */
+	SW_CNT_FILTERED, /* events suppressed by in-kernel filters */
+	SW_CNT_MAX,
+};
+
+/* Flags of sw_event.flags. */
+#define SW_F_OWNER_MASK 0x03 /* enum sw_owner_src */
+#define SW_F_KEY_IS_PTR 0x04 /* cookie unavailable (raw_tp): cookie holds sk pointer */
+#define SW_F_ACCEPT_HOOK_MASK 0x18 /* for accept: which hook saw it (1 fexit, 2 kretprobe, 3 syscall) */
+#define SW_F_ACCEPT_HOOK_SHIFT 3
+
+/*
+ * One ring-buffer record. Fixed size so that one reserve never fails for
+ * lack of a size class and the consumer decodes without a length field.
+ * Times are CLOCK_MONOTONIC nanoseconds (bpf_ktime_get_ns).
+ */
+struct sw_event {
+	__u64 ts_ns; /* when the hook ran */
+	__u64 cookie; /* socket cookie: stable id of the socket */
+	__u64 cgroup_id; /* cgroup v2 id of the owner (0 if unknown) */
+	__u64 birth_ns; /* when the socket was first seen (0 if unknown) */
+	__u64 latency_ns; /* connect: SYN_SENT to ESTABLISHED; accept: SYN_RECV to accept */
+	__u64 bytes_acked; /* close: bytes sent and acknowledged */
+	__u64 bytes_received; /* close: bytes received */
+	__u32 pid; /* owner tgid (0 if unknown) */
+	__u32 tid; /* owner thread id */
+	__u32 uid; /* owner uid */
+	__u32 netns; /* network namespace inode */
+	__u32 srtt_us; /* smoothed RTT in microseconds (close, connect) */
+	__u16 lport; /* local port, host order */
+	__u16 rport; /* remote port, host order */
+	__u16 error; /* connect_failed: errno (ECONNREFUSED, ETIMEDOUT, ...) */
+	__u8 kind; /* enum sw_event_kind */
+	__u8 family; /* SW_AF_INET or SW_AF_INET6 (mapped v6 reported as v4) */
+	__u8 oldstate; /* enum sw_tcp_state */
+	__u8 newstate;
+	__u8 closer; /* enum sw_closer */
+	__u8 flags; /* SW_F_* */
+	__u8 laddr[SW_ADDR_LEN]; /* v4 in the first 4 bytes, network order */
+	__u8 raddr[SW_ADDR_LEN];
+	char comm[SW_COMM_LEN];
+};
+
+#endif /* SOCKWATCH_H */
