@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Formatting and classifying the 16-byte addresses carried in events. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+#include "sockwatch.h"
+
+static const __u8 mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+int sw_addr_format(unsigned int family, const __u8 *addr, char *buf, size_t size)
+{
+	int af = family == SW_AF_INET6 ? AF_INET6 : AF_INET;
+
+	if (family != SW_AF_INET && family != SW_AF_INET6)
+		return -EAFNOSUPPORT;
+	if (!inet_ntop(af, addr, buf, size))
+		return -errno;
+	return 0;
+}
+
+int sw_addrport_format(unsigned int family, const __u8 *addr, __u16 port, char *buf,
+		       size_t size)
+{
+	char a[INET6_ADDRSTRLEN];
+	int err, n;
+
+	err = sw_addr_format(family, addr, a, sizeof(a));
+	if (err)
+		return err;
+	if (family == SW_AF_INET6)
+		n = snprintf(buf, size, "[%s]:%u", a, port);
+	else
+		n = snprintf(buf, size, "%s:%u", a, port);
+	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
+}
+
+bool sw_addr_is_mapped(const __u8 addr[16])
+{
+	return memcmp(addr, mapped_prefix, sizeof(mapped_prefix)) == 0;
+}
+
+bool sw_addr_unmap(__u8 addr[16])
+{
+	if (!sw_addr_is_mapped(addr))
+		return false;
+	memmove(addr, addr + 12, 4);
+	memset(addr + 4, 0, 12);
+	return true;
+}
+
+bool sw_addr_is_any(unsigned int family, const __u8 *addr)
+{
+	size_t n = family == SW_AF_INET6 ? 16 : 4;
+
+	for (size_t i = 0; i < n; i++)
+		if (addr[i])
+			return false;
+	return true;
+}
+
+bool sw_addr_is_loopback(unsigned int family, const __u8 *addr)
+{
+	static const __u8 v6_loopback[16] = { [15] = 1 };
+
+	if (family == SW_AF_INET)
+		return addr[0] == 127;
+	if (sw_addr_is_mapped(addr))
+		return addr[12] == 127;
+	return memcmp(addr, v6_loopback, 16) == 0;
+}
+
+enum sw_exposure sw_addr_exposure(unsigned int family, const __u8 *addr)
+{
+	if (sw_addr_is_any(family, addr))
+		return SW_EXPOSE_WILDCARD;
+	if (sw_addr_is_loopback(family, addr))
+		return SW_EXPOSE_LOOPBACK;
+	return SW_EXPOSE_ADDRESS;
+}
+
+const char *sw_exposure_name(enum sw_exposure e)
+{
+	switch (e) {
+	case SW_EXPOSE_LOOPBACK:
+		return "loopback";
+	case SW_EXPOSE_ADDRESS:
+		return "address";
+	case SW_EXPOSE_WILDCARD:
+		return "wildcard";
+	}
+	return "unknown";
+}
+
+int sw_addr_parse(const char *text, unsigned int *family, __u8 addr[16])
+{
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, text, addr) == 1) {
+		*family = SW_AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, addr) == 1) {
+		*family = SW_AF_INET6;
+		return 0;
+	}
+	return -EINVAL;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Formatting and classifying the 16-byte addresses carried in events. */
+#ifndef SW_ADDR_H
+#define SW_ADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+/* Enough for any IPv6 text form plus brackets and ":65535". */
+#define SW_ADDR_STRLEN 64
+
+enum sw_exposure {
+	SW_EXPOSE_LOOPBACK = 0, /* 127.0.0.0/8 or ::1: reachable from this host only */
+	SW_EXPOSE_ADDRESS, /* one specific interface address */
+	SW_EXPOSE_WILDCARD, /* 0.0.0.0 or ::: every interface */
+};
+
+/* family is SW_AF_INET or SW_AF_INET6; addr holds 4 or 16 bytes, network order. */
+int sw_addr_format(unsigned int family, const __u8 *addr, char *buf, size_t size);
+/* "addr:port" for v4, "[addr]:port" for v6. */
+int sw_addrport_format(unsigned int family, const __u8 *addr, __u16 port, char *buf,
+		       size_t size);
+/* Rewrites ::ffff:a.b.c.d (in place) to a.b.c.d; returns true if it did. */
+bool sw_addr_unmap(__u8 addr[16]);
+bool sw_addr_is_mapped(const __u8 addr[16]);
+bool sw_addr_is_any(unsigned int family, const __u8 *addr);
+bool sw_addr_is_loopback(unsigned int family, const __u8 *addr);
+enum sw_exposure sw_addr_exposure(unsigned int family, const __u8 *addr);
+const char *sw_exposure_name(enum sw_exposure e);
+/* Parses a numeric v4 or v6 address; sets *family. -EINVAL if not an address. */
+int sw_addr_parse(const char *text, unsigned int *family, __u8 addr[16]);
+
+#endif /* SW_ADDR_H */
