@@ -81,7 +81,8 @@ enum sw_counter {
 /* Flags of sw_event.flags. */
 #define SW_F_OWNER_MASK 0x03 /* enum sw_owner_src */
 #define SW_F_KEY_IS_PTR 0x04 /* cookie unavailable (raw_tp): cookie holds sk pointer */
-#define SW_F_ACCEPT_HOOK_MASK 0x18 /* for accept: which hook saw it (1 fexit, 2 kretprobe, 3 syscall) */
+#define SW_F_ACCEPT_HOOK_MASK \
+	0x18 /* for accept: which hook saw it (1 fexit, 2 kretprobe, 3 syscall) */
 #define SW_F_ACCEPT_HOOK_SHIFT 3
 
 /*
@@ -95,8 +96,9 @@ struct sw_event {
 	__u64 cgroup_id; /* cgroup v2 id of the owner (0 if unknown) */
 	__u64 birth_ns; /* when the socket was first seen (0 if unknown) */
 	__u64 latency_ns; /* connect: SYN_SENT to ESTABLISHED; accept: SYN_RECV to accept */
-	__u64 bytes_acked; /* close: bytes sent and acknowledged */
-	__u64 bytes_received; /* close: bytes received */
+	__u64 bytes_sent; /* close: payload bytes sent (each byte once) */
+	__u64 bytes_received; /* close: payload bytes received in order */
+	__u64 bytes_retrans; /* close: payload bytes retransmitted */
 	__u32 pid; /* owner tgid (0 if unknown) */
 	__u32 tid; /* owner thread id */
 	__u32 uid; /* owner uid */
@@ -113,6 +115,41 @@ struct sw_event {
 	__u8 flags; /* SW_F_* */
 	__u8 laddr[SW_ADDR_LEN]; /* v4 in the first 4 bytes, network order */
 	__u8 raddr[SW_ADDR_LEN];
+	char comm[SW_COMM_LEN];
+};
+
+/* Sizes of the BPF maps. */
+#define SW_RINGBUF_BYTES (8u << 20)
+#define SW_MAX_SOCKETS 65536
+
+/* Which hook saw an accept (bits SW_F_ACCEPT_HOOK_MASK of sw_event.flags). */
+#define SW_ACCEPT_HOOK_FEXIT 1
+#define SW_ACCEPT_HOOK_KRETPROBE 2
+#define SW_ACCEPT_HOOK_SYSCALL 3
+
+enum sw_role {
+	SW_ROLE_UNKNOWN = 0,
+	SW_ROLE_ACTIVE, /* connect()ed */
+	SW_ROLE_PASSIVE, /* accept()ed */
+};
+
+/*
+ * What the BPF side remembers about one socket between hooks, keyed by socket
+ * cookie in an LRU hash: who owns it (the connecting, listening or accepting
+ * task) and when it was born. Passive-side transitions run in softirq where
+ * the current task is not the owner, so ownership travels here.
+ */
+struct sw_sock {
+	__u64 birth_ns; /* first seen (SYN_SENT, SYN_RECV or LISTEN) */
+	__u64 start_ns; /* SYN_SENT: connect latency starts here */
+	__u64 cgroup_id;
+	__u32 pid;
+	__u32 tid;
+	__u32 uid;
+	__u8 owner_src; /* enum sw_owner_src */
+	__u8 closer; /* enum sw_closer */
+	__u8 accepted; /* an accept event was emitted */
+	__u8 role; /* enum sw_role */
 	char comm[SW_COMM_LEN];
 };
 

@@ -21,8 +21,7 @@ int sw_addr_format(unsigned int family, const __u8 *addr, char *buf, size_t size
 	return 0;
 }
 
-int sw_addrport_format(unsigned int family, const __u8 *addr, __u16 port, char *buf,
-		       size_t size)
+int sw_addrport_format(unsigned int family, const __u8 *addr, __u16 port, char *buf, size_t size)
 {
 	char a[INET6_ADDRSTRLEN];
 	int err, n;

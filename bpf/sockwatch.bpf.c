@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Kernel side of sockwatch: TCP state transitions, connect and accept hooks to one ring buffer. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+
+#include "sockwatch.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define IPPROTO_TCP_NUM 6
+
+/* Settings written by the loader between open and load. */
+const volatile __u8 filter_family = 0; /* 0 any, SW_AF_INET or SW_AF_INET6 */
+const volatile __u16 filter_port = 0; /* local or remote port, 0 = any */
+const volatile __u32 filter_netns = 0; /* netns inode, 0 = any */
+const volatile __u32 filter_pid = 0; /* owner tgid, 0 = any */
+const volatile bool emit_states = false; /* one SW_EV_STATE per transition */
+const volatile bool owner_from_hooks = false; /* fentry/kprobe modes own connect ownership */
+const volatile bool key_by_ptr = false; /* raw_tp fallback: no socket cookie helper */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, SW_RINGBUF_BYTES);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SW_MAX_SOCKETS);
+	__type(key, __u64);
+	__type(value, struct sw_sock);
+} socks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SW_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &which);
+
+	if (v)
+		*v += 1;
+}
+
+/* Key of a socket in the socks map, for hooks that only have an untyped pointer. */
+static __always_inline __u64 sk_key_read(struct sock *sk)
+{
+	if (key_by_ptr)
+		return (__u64)(unsigned long)sk;
+	/* The state tracepoint ran bpf_get_socket_cookie() on this socket before. */
+	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+}
+
+static __always_inline void owner_from_current(struct sw_sock *o)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	o->pid = pid_tgid >> 32;
+	o->tid = (__u32)pid_tgid;
+	o->uid = (__u32)bpf_get_current_uid_gid();
+	o->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	o->owner_src = SW_OWNER_CURRENT;
+}
+
+static __always_inline bool is_mapped_v4(const __u8 *a)
+{
+	return ((const __u32 *)a)[0] == 0 && ((const __u32 *)a)[1] == 0 &&
+	       ((const __u32 *)a)[2] == bpf_htonl(0x0000ffff);
+}
+
+static __always_inline bool is_zero6(const __u8 *a)
+{
+	return ((const __u32 *)a)[0] == 0 && ((const __u32 *)a)[1] == 0 &&
+	       ((const __u32 *)a)[2] == 0 && ((const __u32 *)a)[3] == 0;
+}
+
+/* Addresses, ports, family and netns of sk into e; v4-mapped v6 becomes v4. */
+static __always_inline void read_tuple(struct sock *sk, struct sw_event *e)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	/* At CLOSE the port is already released (skc_num is 0), but the
+	 * source port of the socket's last binding stays in inet_sport. */
+	if (!e->lport)
+		e->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	if (family == SW_AF_INET) {
+		e->family = SW_AF_INET;
+		BPF_CORE_READ_INTO((__u32 *)e->laddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)e->raddr, sk, __sk_common.skc_daddr);
+		return;
+	}
+	e->family = SW_AF_INET6;
+	BPF_CORE_READ_INTO((struct in6_addr *)e->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+	BPF_CORE_READ_INTO((struct in6_addr *)e->raddr, sk, __sk_common.skc_v6_daddr);
+	/* A dual-stack socket talking to an IPv4 peer: report it as the IPv4 it is. */
+	if (is_mapped_v4(e->raddr) && (is_mapped_v4(e->laddr) || is_zero6(e->laddr))) {
+		e->family = SW_AF_INET;
+		__builtin_memcpy(e->laddr, e->laddr + 12, 4);
+		__builtin_memcpy(e->raddr, e->raddr + 12, 4);
+		__builtin_memset(e->laddr + 4, 0, 12);
+		__builtin_memset(e->raddr + 4, 0, 12);
+	}
+}
+
+/* The family an event for sk will report (v4-mapped v6 counts as v4). */
+static __always_inline __u8 sk_report_family(struct sock *sk)
+{
+	struct in6_addr l, r;
+
+	if (BPF_CORE_READ(sk, __sk_common.skc_family) == SW_AF_INET)
+		return SW_AF_INET;
+	BPF_CORE_READ_INTO(&l, sk, __sk_common.skc_v6_rcv_saddr);
+	BPF_CORE_READ_INTO(&r, sk, __sk_common.skc_v6_daddr);
+	if (is_mapped_v4(r.in6_u.u6_addr8) &&
+	    (is_mapped_v4(l.in6_u.u6_addr8) || is_zero6(l.in6_u.u6_addr8)))
+		return SW_AF_INET;
+	return SW_AF_INET6;
+}
+
+/* True if a socket with these properties may produce events at all. */
+static __always_inline bool sock_wanted(struct sock *sk)
+{
+	if (filter_netns && BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum) != filter_netns)
+		return false;
+	if (filter_family && sk_report_family(sk) != filter_family)
+		return false;
+	return true;
+}
+
+static __always_inline bool event_wanted(const struct sw_event *e)
+{
+	if (filter_port && e->lport != filter_port && e->rport != filter_port)
+		return false;
+	if (filter_pid && e->pid != filter_pid)
+		return false;
+	return true;
+}
+
+static __always_inline void copy_owner(struct sw_event *e, const struct sw_sock *o)
+{
+	e->pid = o->pid;
+	e->tid = o->tid;
+	e->uid = o->uid;
+	e->cgroup_id = o->cgroup_id;
+	__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));
+	e->flags = (e->flags & ~SW_F_OWNER_MASK) | o->owner_src;
+}
+
+#define EMIT(kind, oldstate, newstate, flags)                                   \
+	((__u32)(kind) | ((__u32)(oldstate) << 8) | ((__u32)(newstate) << 16) | \
+	 ((__u32)(flags) << 24))
+
+/*
+ * Reserve, fill and submit one record; what is EMIT(kind, old, new, flags).
+ * owner may be NULL (unknown owner). A real function, not inlined: it is
+ * called from many places and inlining each copy overflows the BPF stack.
+ * Returns 0, or -1 when the record was filtered out or lost.
+ */
+static __noinline int emit(struct sock *sk, __u64 key, __u32 what, const struct sw_sock *owner)
+{
+	__u8 kind = what & 0xff, oldstate = (what >> 8) & 0xff, newstate = (what >> 16) & 0xff;
+	__u8 flags = what >> 24;
+	struct sw_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(SW_CNT_RB_DROPS);
+		return -1;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_ns();
+	e->cookie = key;
+	e->kind = kind;
+	e->oldstate = oldstate;
+	e->newstate = newstate;
+	e->flags = flags | (key_by_ptr ? SW_F_KEY_IS_PTR : 0);
+	read_tuple(sk, e);
+	if (owner) {
+		copy_owner(e, owner);
+		e->birth_ns = owner->birth_ns;
+		e->closer = owner->closer;
+	}
+	if (!event_wanted(e)) {
+		bpf_ringbuf_discard(e, 0);
+		count(SW_CNT_FILTERED);
+		return -1;
+	}
+	if (kind == SW_EV_CONNECT && owner && owner->start_ns)
+		e->latency_ns = e->ts_ns - owner->start_ns;
+	else if (kind == SW_EV_ACCEPT && owner && owner->birth_ns)
+		e->latency_ns = e->ts_ns - owner->birth_ns;
+	if (kind == SW_EV_CLOSE || kind == SW_EV_CONNECT) {
+		struct tcp_sock *tp = (struct tcp_sock *)sk;
+
+		__u64 sent = BPF_CORE_READ(tp, bytes_sent),
+		      retrans = BPF_CORE_READ(tp, bytes_retrans);
+		__u64 rcvd = BPF_CORE_READ(tp, bytes_received);
+		unsigned long flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+
+		e->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+		/* Payload only: bytes_sent counts retransmissions again, and
+		 * bytes_received counts the peer's FIN as one byte (tcp_fin()
+		 * marks the socket SOCK_DONE when it takes that FIN). */
+		e->bytes_sent = sent - retrans;
+		e->bytes_retrans = retrans;
+		if (flags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE)) && rcvd)
+			rcvd--;
+		e->bytes_received = rcvd;
+	}
+	if (kind == SW_EV_CONNECT_FAILED)
+		e->error = BPF_CORE_READ(sk, sk_err);
+	bpf_ringbuf_submit(e, 0);
+	count(SW_CNT_EVENTS);
+	return 0;
+}
+
+static __always_inline struct sw_sock *sock_create(__u64 key, bool with_owner)
+{
+	struct sw_sock s = {};
+
+	long err;
+
+	s.birth_ns = bpf_ktime_get_ns();
+	if (with_owner)
+		owner_from_current(&s);
+	/* Count only real insertions so that inserts - deletes - live = evictions. */
+	err = bpf_map_update_elem(&socks, &key, &s, BPF_NOEXIST);
+	if (err == -17 /* EEXIST: a socket reborn (e.g. connect after a failed one) */)
+		err = bpf_map_update_elem(&socks, &key, &s, BPF_EXIST);
+	else if (!err)
+		count(SW_CNT_SOCK_INSERTS);
+	if (err) {
+		count(SW_CNT_SOCK_UPDATE_FAIL);
+		return 0;
+	}
+	return bpf_map_lookup_elem(&socks, &key);
+}
+
+static __always_inline void sock_delete(__u64 key)
+{
+	if (!bpf_map_delete_elem(&socks, &key))
+		count(SW_CNT_SOCK_DELETES);
+}
+
+static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstate, int newstate)
+{
+	struct sw_sock *s;
+	struct sw_sock cur = {};
+
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP_NUM)
+		return;
+	if (!sock_wanted(sk))
+		return;
+
+	s = bpf_map_lookup_elem(&socks, &key);
+
+	if (emit_states) {
+		if (s)
+			emit(sk, key, EMIT(SW_EV_STATE, oldstate, newstate, 0), s);
+		else
+			emit(sk, key, EMIT(SW_EV_STATE, oldstate, newstate, 0), 0);
+	}
+
+	switch (newstate) {
+	case SW_TCP_LISTEN:
+		/* listen() runs in the caller's context: the owner is current. */
+		s = sock_create(key, true);
+		if (s)
+			emit(sk, key, EMIT(SW_EV_LISTEN, oldstate, newstate, 0), s);
+		return;
+	case SW_TCP_SYN_SENT:
+		/* connect() runs in the caller's context. In fentry/kprobe modes the
+		 * tcp_connect hook, which fires right after, records the owner. */
+		s = sock_create(key, !owner_from_hooks);
+		if (s)
+			s->start_ns = s->birth_ns;
+		return;
+	case SW_TCP_SYN_RECV:
+		/* A child of a listener, born in softirq: its owner is whoever accepts it. */
+		if (oldstate == SW_TCP_LISTEN || !s)
+			sock_create(key, false);
+		return;
+	case SW_TCP_ESTABLISHED:
+		if (oldstate == SW_TCP_SYN_SENT && s) {
+			s->role = SW_ROLE_ACTIVE;
+			emit(sk, key, EMIT(SW_EV_CONNECT, oldstate, newstate, 0), s);
+		} else if (oldstate == SW_TCP_SYN_SENT) {
+			emit(sk, key, EMIT(SW_EV_CONNECT, oldstate, newstate, 0), 0);
+		}
+		return;
+	case SW_TCP_FIN_WAIT1:
+		if (s && !s->closer)
+			s->closer = SW_CLOSER_LOCAL;
+		return;
+	case SW_TCP_CLOSE_WAIT:
+		if (s && !s->closer)
+			s->closer = SW_CLOSER_REMOTE;
+		return;
+	case SW_TCP_CLOSE:
+		break;
+	default:
+		return;
+	}
+
+	/* newstate == CLOSE */
+	if (oldstate == SW_TCP_LISTEN) {
+		if (s) {
+			emit(sk, key, EMIT(SW_EV_UNLISTEN, oldstate, newstate, 0), s);
+		} else {
+			owner_from_current(&cur);
+			emit(sk, key, EMIT(SW_EV_UNLISTEN, oldstate, newstate, 0), &cur);
+		}
+	} else if (oldstate == SW_TCP_SYN_SENT) {
+		if (s)
+			emit(sk, key, EMIT(SW_EV_CONNECT_FAILED, oldstate, newstate, 0), s);
+		else
+			emit(sk, key, EMIT(SW_EV_CONNECT_FAILED, oldstate, newstate, 0), 0);
+	} else if (oldstate != SW_TCP_CLOSE) {
+		if (s) {
+			if (!s->closer && BPF_CORE_READ(sk, sk_err) == 104 /* ECONNRESET */)
+				s->closer = SW_CLOSER_REMOTE;
+			emit(sk, key, EMIT(SW_EV_CLOSE, oldstate, newstate, 0), s);
+		} else {
+			emit(sk, key, EMIT(SW_EV_CLOSE, oldstate, newstate, 0), 0);
+		}
+	}
+	sock_delete(key);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(sw_set_state_btf, struct sock *sk, int oldstate, int newstate)
+{
+	__u64 key = key_by_ptr ? (__u64)(unsigned long)sk : bpf_get_socket_cookie(sk);
+
+	on_set_state(sk, key, oldstate, newstate);
+	return 0;
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(sw_set_state_raw, struct sock *sk, int oldstate, int newstate)
+{
+	on_set_state(sk, (__u64)(unsigned long)sk, oldstate, newstate);
+	return 0;
+}
+
+/* Connect ownership for the fentry/kprobe modes. */
+static __always_inline void on_tcp_connect(__u64 key)
+{
+	struct sw_sock *s = bpf_map_lookup_elem(&socks, &key);
+
+	if (!s)
+		return;
+	owner_from_current(s);
+	s->owner_src = SW_OWNER_CURRENT;
+}
+
+SEC("fentry/tcp_connect")
+int BPF_PROG(sw_fentry_tcp_connect, struct sock *sk)
+{
+	on_tcp_connect(bpf_get_socket_cookie(sk));
+	return 0;
+}
+
+SEC("kprobe/tcp_connect")
+int BPF_KPROBE(sw_kprobe_tcp_connect, struct sock *sk)
+{
+	on_tcp_connect(sk_key_read(sk));
+	return 0;
+}
+
+/*
+ * One accept event per socket, whichever hook sees it first: the fexit or
+ * kretprobe on inet_csk_accept, or the accept syscalls' exit as a fallback
+ * (it also covers threads that were blocked in accept() before we attached).
+ */
+static __always_inline void on_accept(struct sock *sk, __u8 hook)
+{
+	struct sw_sock *s;
+	__u8 state;
+	__u64 key;
+
+	if (!sk)
+		return;
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP_NUM)
+		return;
+	if (!sock_wanted(sk))
+		return;
+	key = sk_key_read(sk);
+	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	s = key ? bpf_map_lookup_elem(&socks, &key) : 0;
+	if (s) {
+		if (s->accepted)
+			return;
+		s->accepted = 1;
+		s->role = SW_ROLE_PASSIVE;
+		owner_from_current(s);
+		emit(sk, key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), s);
+		return;
+	}
+	/* Accepted from a queue filled before we attached: report, own nothing. */
+	struct sw_sock cur = {};
+
+	owner_from_current(&cur);
+	emit(sk, key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), &cur);
+}
+
+SEC("fexit/inet_csk_accept")
+int sw_fexit_accept(__u64 *ctx)
+{
+	__u64 ret = 0;
+
+	/* Read the return value whatever the arity: (sk, flags, err, kern) on
+	 * 6.1, (sk, arg) on 6.10+. */
+	bpf_get_func_ret(ctx, &ret);
+	on_accept((struct sock *)(unsigned long)ret, SW_ACCEPT_HOOK_FEXIT);
+	return 0;
+}
+
+SEC("kretprobe/inet_csk_accept")
+int BPF_KRETPROBE(sw_kretprobe_accept, struct sock *sk)
+{
+	on_accept(sk, SW_ACCEPT_HOOK_KRETPROBE);
+	return 0;
+}
+
+static __always_inline void on_accept_syscall_exit(long fd)
+{
+	struct task_struct *task;
+	struct file **fds;
+	struct file *file = 0;
+	struct socket *sock;
+	unsigned int max;
+
+	if (fd < 0)
+		return;
+	task = (struct task_struct *)bpf_get_current_task();
+	max = BPF_CORE_READ(task, files, fdt, max_fds);
+	if ((unsigned long)fd >= max)
+		return;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return;
+	sock = BPF_CORE_READ(file, private_data);
+	if (!sock)
+		return;
+	on_accept(BPF_CORE_READ(sock, sk), SW_ACCEPT_HOOK_SYSCALL);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int sw_exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	on_accept_syscall_exit(ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int sw_exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	on_accept_syscall_exit(ctx->ret);
+	return 0;
+}

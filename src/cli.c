@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Helpers shared by the command-line verbs: signals, errors, number parsing, summaries. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+volatile sig_atomic_t sw_stop;
+
+static void on_signal(int sig)
+{
+	sw_stop = sig;
+}
+
+void sw_install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void sw_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("sockwatch: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int sw_parse_u32(const char *s, __u32 min, __u32 max, __u32 *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno == ERANGE || v < min || v > max)
+		return -ERANGE;
+	*out = (__u32)v;
+	return 0;
+}
+
+int sw_exit_for_open_error(int err)
+{
+	switch (err) {
+	case -EPERM:
+	case -EACCES:
+		return SW_EXIT_PERM;
+	case -ENOENT:
+	case -ENOTSUP:
+	case -EINVAL:
+	case -E2BIG:
+	case -ESRCH:
+		return SW_EXIT_KERNEL;
+	default:
+		return SW_EXIT_FAILURE;
+	}
+}
+
+void sw_print_attached(const struct sw_tracer *t)
+{
+	const char *acc;
+
+	switch (sw_tracer_mode(t)) {
+	case SW_ATTACH_FENTRY:
+		acc = "fentry tcp_connect, fexit inet_csk_accept";
+		break;
+	case SW_ATTACH_KPROBE:
+		acc = "kprobe tcp_connect, kretprobe inet_csk_accept";
+		break;
+	default:
+		acc = "accept syscall exit";
+		break;
+	}
+	fprintf(stderr, "sockwatch: tracing (mode %s: %s inet_sock_set_state, %s%s)\n",
+		sw_attach_mode_name(sw_tracer_mode(t)), sw_state_hook_name(sw_tracer_state_hook(t)),
+		acc,
+		sw_tracer_mode(t) != SW_ATTACH_TRACEPOINT && sw_tracer_has_syscall_accept(t) ?
+			" + accept syscall exit" :
+			"");
+	fflush(stderr);
+}
+
+void sw_print_summary(struct sw_tracer *t)
+{
+	struct sw_counters c;
+	bool any = false;
+
+	sw_tracer_counters_full(t, &c);
+	fprintf(stderr, "sockwatch: %llu events (", (unsigned long long)c.delivered);
+	for (int k = 1; k < SW_EV_KIND_MAX; k++) {
+		if (!c.by_kind[k])
+			continue;
+		fprintf(stderr, "%s%s %llu", any ? ", " : "", sw_kind_name(k),
+			(unsigned long long)c.by_kind[k]);
+		any = true;
+	}
+	fprintf(stderr, "%s), %llu lost in the ring buffer, %llu socket-map evictions\n",
+		any ? "" : "none", (unsigned long long)c.rb_drops, (unsigned long long)c.evictions);
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Renders one event record as a text line or a JSON object (schema in docs/schema.md). */
+#ifndef SW_FORMAT_H
+#define SW_FORMAT_H
+
+#include <stddef.h>
+
+#include "event.h"
+
+enum sw_fmt {
+	SW_FMT_TEXT = 0, /* aligned human columns; untrusted text escaped for terminals */
+	SW_FMT_JSON, /* one JSON object, valid for any bytes in process names */
+};
+
+/* Longest line a record can produce, with room to spare. */
+#define SW_LINE_MAX 2048
+
+/* Returns the length written (no newline), or -ENOSPC. */
+int sw_format_record(const struct sw_record *r, enum sw_fmt fmt, char *buf, size_t size);
+/* Column titles for text output; 0-length for JSON. */
+int sw_format_header(enum sw_fmt fmt, char *buf, size_t size);
+int sw_format_parse(const char *s, enum sw_fmt *fmt);
+
+#endif /* SW_FORMAT_H */

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* sockwatch's entry point: the verb table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct cmd {
+	const char *name;
+	int (*func)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct cmd cmds[] = {
+	{ "events", cmd_events, "stream connection events (text or JSON lines)" },
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: sockwatch VERB [options]\n\nverbs:\n", f);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
+	fputs("\n'sockwatch VERB --help' describes a verb's options.\n"
+	      "exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 missing privileges,\n"
+	      "            4 kernel unsupported (no BTF, programs refused), 5 alert\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return SW_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return SW_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].func(argc - 1, argv + 1);
+	sw_err("unknown verb '%s' (see 'sockwatch --help')", argv[1]);
+	return SW_EXIT_USAGE;
+}

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* A bounded output buffer over caller memory, and escaping of untrusted bytes into it. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "strbuf.h"
+
+void sw_buf_init(struct sw_buf *b, char *mem, size_t cap)
+{
+	b->p = mem;
+	b->len = 0;
+	b->cap = cap;
+	b->overflow = false;
+	if (cap)
+		mem[0] = '\0';
+}
+
+void sw_buf_write(struct sw_buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->overflow = true;
+		n = b->cap > b->len + 1 ? b->cap - b->len - 1 : 0;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	if (b->cap)
+		b->p[b->len] = '\0';
+}
+
+void sw_buf_putc(struct sw_buf *b, char c)
+{
+	sw_buf_write(b, &c, 1);
+}
+
+void sw_buf_puts(struct sw_buf *b, const char *s)
+{
+	sw_buf_write(b, s, strlen(s));
+}
+
+void sw_buf_printf(struct sw_buf *b, const char *fmt, ...)
+{
+	size_t room = b->cap > b->len ? b->cap - b->len : 0;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(b->p + b->len, room, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= room) {
+		b->overflow = true;
+		b->len = room ? b->cap - 1 : b->len;
+		return;
+	}
+	b->len += n;
+}
+
+void sw_buf_pad(struct sw_buf *b, size_t from, size_t width)
+{
+	while (b->len - from < width && !b->overflow)
+		sw_buf_putc(b, ' ');
+}
+
+size_t sw_utf8_decode(const unsigned char *s, size_t n, unsigned int *cp)
+{
+	unsigned int c = s[0], min;
+	size_t len;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		c &= 0x1f;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		c &= 0x0f;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		c &= 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+void sw_buf_json_str(struct sw_buf *b, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, len;
+	unsigned int cp;
+
+	sw_buf_putc(b, '"');
+	while (i < n) {
+		len = sw_utf8_decode(u + i, n - i, &cp);
+		if (!len) {
+			sw_buf_puts(b, "\\ufffd");
+			i++;
+			continue;
+		}
+		if (cp == '"' || cp == '\\') {
+			sw_buf_putc(b, '\\');
+			sw_buf_putc(b, (char)cp);
+		} else if (cp == '\n') {
+			sw_buf_puts(b, "\\n");
+		} else if (cp == '\t') {
+			sw_buf_puts(b, "\\t");
+		} else if (cp == '\r') {
+			sw_buf_puts(b, "\\r");
+		} else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0x2028 ||
+			   cp == 0x2029) {
+			/* Control characters, and the two line separators that break
+			 * JavaScript consumers, as \u escapes. */
+			sw_buf_printf(b, "\\u%04x", cp);
+		} else {
+			sw_buf_write(b, s + i, len);
+		}
+		i += len;
+	}
+	sw_buf_putc(b, '"');
+}
+
+static bool term_unsafe(unsigned int cp)
+{
+	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) ||
+	       (cp >= 0x200e && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029 || cp == 0xfeff;
+}
+
+void sw_buf_term_str(struct sw_buf *b, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, len;
+	unsigned int cp;
+
+	while (i < n) {
+		len = sw_utf8_decode(u + i, n - i, &cp);
+		if (!len) {
+			sw_buf_printf(b, "\\x%02x", u[i]);
+			i++;
+			continue;
+		}
+		if (cp == '\\')
+			sw_buf_puts(b, "\\\\");
+		else if (cp < 0x80 && term_unsafe(cp))
+			sw_buf_printf(b, "\\x%02x", cp);
+		else if (term_unsafe(cp))
+			sw_buf_printf(b, "\\u{%x}", cp);
+		else
+			sw_buf_write(b, s + i, len);
+		i += len;
+	}
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* A bounded output buffer over caller memory, and escaping of untrusted bytes into it. */
+#ifndef SW_STRBUF_H
+#define SW_STRBUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct sw_buf {
+	char *p;
+	size_t len;
+	size_t cap; /* bytes of p, including the terminating NUL */
+	bool overflow; /* something did not fit: the content is truncated */
+};
+
+void sw_buf_init(struct sw_buf *b, char *mem, size_t cap);
+void sw_buf_putc(struct sw_buf *b, char c);
+void sw_buf_write(struct sw_buf *b, const char *s, size_t n);
+void sw_buf_puts(struct sw_buf *b, const char *s);
+__attribute__((format(printf, 2, 3))) void sw_buf_printf(struct sw_buf *b, const char *fmt, ...);
+/* Pads with spaces up to column width (counted from from). */
+void sw_buf_pad(struct sw_buf *b, size_t from, size_t width);
+
+/*
+ * Decodes one UTF-8 sequence at s (n bytes available). Returns its length and
+ * the code point in *cp, or 0 if the bytes are not valid UTF-8 (overlong,
+ * surrogate, beyond U+10FFFF, truncated).
+ */
+size_t sw_utf8_decode(const unsigned char *s, size_t n, unsigned int *cp);
+/* A JSON string literal (with quotes) for any bytes; invalid UTF-8 becomes U+FFFD. */
+void sw_buf_json_str(struct sw_buf *b, const char *s, size_t n);
+/*
+ * Text that cannot act on a terminal: control characters (C0, DEL, C1), bidi
+ * overrides and invalid UTF-8 become \xNN (or \u{NNNN}); a backslash becomes \\.
+ */
+void sw_buf_term_str(struct sw_buf *b, const char *s, size_t n);
+
+#endif /* SW_STRBUF_H */

@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The tracer: loads and attaches the BPF programs, consumes the ring buffer, reports loss. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "preflight.h"
+#include "sockwatch.skel.h"
+#include "tracer.h"
+
+#define LOSS_CHECK_NS (100 * 1000 * 1000ULL)
+#define LOG_CAP 16384
+
+struct sw_tracer {
+	struct sockwatch *skel;
+	struct ring_buffer *rb;
+	struct bpf_link **links;
+	size_t nlinks;
+	sw_record_fn fn;
+	void *ctx;
+	struct sw_tracer_opts opts;
+	enum sw_attach_mode mode;
+	enum sw_state_hook state_hook;
+	bool syscall_accept;
+	int ncpus;
+	__u64 seq;
+	__u64 drops_reported;
+	__u64 last_loss_check;
+	__u64 delivered;
+	__u64 by_kind[SW_EV_KIND_MAX];
+	int stop_ret;
+	char rejected[512];
+};
+
+/* libbpf output goes to a buffer while probing; shown only with -v or on failure. */
+static struct {
+	char buf[LOG_CAP];
+	size_t len;
+	bool verbose;
+} libbpf_log;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[1024];
+	int n;
+
+	if (level == LIBBPF_DEBUG && !libbpf_log.verbose)
+		return 0;
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (n < 0)
+		return 0;
+	if (libbpf_log.verbose)
+		fputs(line, stderr);
+	if (libbpf_log.len + strlen(line) < LOG_CAP) {
+		memcpy(libbpf_log.buf + libbpf_log.len, line, strlen(line) + 1);
+		libbpf_log.len += strlen(line);
+	}
+	return 0;
+}
+
+static void log_reset(void)
+{
+	libbpf_log.len = 0;
+	libbpf_log.buf[0] = '\0';
+}
+
+/* Name of the program the last failed load complained about, from libbpf's log. */
+static const char *log_failed_prog(char *name, size_t size)
+{
+	static const char *const marks[] = { "': BPF program load failed", "': failed to load" };
+	const char *p = NULL, *end;
+	size_t n;
+
+	for (size_t i = 0; i < 2 && !p; i++) {
+		end = strstr(libbpf_log.buf, marks[i]);
+		if (!end)
+			continue;
+		/* Walk back to the "prog '" that opens this name. */
+		for (p = end; p > libbpf_log.buf && p[-1] != '\''; p--)
+			;
+		if (p == libbpf_log.buf)
+			p = NULL;
+	}
+	if (!p)
+		return NULL;
+	n = strcspn(p, "'");
+	if (n == 0 || n >= size)
+		return NULL;
+	memcpy(name, p, n);
+	name[n] = '\0';
+	return name;
+}
+
+static __u64 now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+void sw_mono_to_wall(__u64 mono_ns, struct timespec *wall)
+{
+	struct timespec m, r;
+	__s64 off;
+	__u64 w;
+
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	clock_gettime(CLOCK_REALTIME, &r);
+	off = (__s64)(r.tv_sec * 1000000000ULL + r.tv_nsec) -
+	      (__s64)(m.tv_sec * 1000000000ULL + m.tv_nsec);
+	w = mono_ns + off;
+	wall->tv_sec = w / 1000000000ULL;
+	wall->tv_nsec = w % 1000000000ULL;
+}
+
+const char *sw_attach_mode_name(enum sw_attach_mode m)
+{
+	switch (m) {
+	case SW_ATTACH_AUTO:
+		return "auto";
+	case SW_ATTACH_FENTRY:
+		return "fentry";
+	case SW_ATTACH_KPROBE:
+		return "kprobe";
+	case SW_ATTACH_TRACEPOINT:
+		return "tracepoint";
+	}
+	return "unknown";
+}
+
+int sw_attach_mode_parse(const char *s, enum sw_attach_mode *m)
+{
+	for (int i = SW_ATTACH_AUTO; i <= SW_ATTACH_TRACEPOINT; i++) {
+		if (!strcmp(s, sw_attach_mode_name(i))) {
+			*m = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *sw_state_hook_name(enum sw_state_hook h)
+{
+	switch (h) {
+	case SW_STATE_HOOK_TP_BTF:
+		return "tp_btf";
+	case SW_STATE_HOOK_RAW_TP:
+		return "raw_tp";
+	default:
+		return "auto";
+	}
+}
+
+static void emit_record(struct sw_tracer *t, struct sw_record *r)
+{
+	int ret;
+
+	r->seq = ++t->seq;
+	t->delivered++;
+	t->by_kind[r->ev.kind < SW_EV_KIND_MAX ? r->ev.kind : 0]++;
+	ret = t->fn(r, t->ctx);
+	if (ret && !t->stop_ret)
+		t->stop_ret = ret;
+}
+
+static int read_counters(struct sw_tracer *t, __u64 out[SW_CNT_MAX])
+{
+	int fd = bpf_map__fd(t->skel->maps.counters);
+	__u64 vals[t->ncpus];
+
+	for (__u32 k = 0; k < SW_CNT_MAX; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			return -errno;
+		for (int c = 0; c < t->ncpus; c++)
+			out[k] += vals[c];
+	}
+	return 0;
+}
+
+/* Turns new ring-buffer drops into one in-band lost record. */
+static void check_loss(struct sw_tracer *t, bool force)
+{
+	__u64 now = now_mono(), cnt[SW_CNT_MAX];
+	struct sw_record r = {};
+
+	if (!force && now - t->last_loss_check < LOSS_CHECK_NS)
+		return;
+	t->last_loss_check = now;
+	if (read_counters(t, cnt) || cnt[SW_CNT_RB_DROPS] == t->drops_reported)
+		return;
+	r.ev.kind = SW_EV_LOST;
+	r.ev.ts_ns = now;
+	r.lost = cnt[SW_CNT_RB_DROPS] - t->drops_reported;
+	r.lost_where = "ringbuf";
+	t->drops_reported = cnt[SW_CNT_RB_DROPS];
+	sw_mono_to_wall(now, &r.wall);
+	emit_record(t, &r);
+}
+
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct sw_tracer *t = ctx;
+	struct sw_record r = {};
+
+	if (sw_event_decode(data, size, &r.ev))
+		return 0;
+	if (t->opts.comm && strncmp(r.ev.comm, t->opts.comm, SW_COMM_LEN - 1))
+		return 0;
+	sw_mono_to_wall(r.ev.ts_ns, &r.wall);
+	emit_record(t, &r);
+	return t->stop_ret ? t->stop_ret : 0;
+}
+
+static void detach_all(struct sw_tracer *t)
+{
+	for (size_t i = 0; i < t->nlinks; i++)
+		bpf_link__destroy(t->links[i]);
+	free(t->links);
+	t->links = NULL;
+	t->nlinks = 0;
+}
+
+static int attach_prog(struct sw_tracer *t, struct bpf_program *p, char *err, size_t errlen)
+{
+	struct bpf_link *l, **nl;
+	int e;
+
+	l = bpf_program__attach(p);
+	if (!l) {
+		e = -errno;
+		snprintf(err, errlen, "kernel refused to attach %s (%s): %s", bpf_program__name(p),
+			 bpf_program__section_name(p), strerror(-e));
+		return e;
+	}
+	nl = realloc(t->links, (t->nlinks + 1) * sizeof(*nl));
+	if (!nl) {
+		bpf_link__destroy(l);
+		return -ENOMEM;
+	}
+	t->links = nl;
+	t->links[t->nlinks++] = l;
+	return 0;
+}
+
+static void set_autoload(struct sockwatch *s, enum sw_attach_mode mode, enum sw_state_hook hook,
+			 bool syscall_accept)
+{
+	struct {
+		struct bpf_program *p;
+		bool on;
+	} progs[] = {
+		{ s->progs.sw_set_state_btf, hook == SW_STATE_HOOK_TP_BTF },
+		{ s->progs.sw_set_state_raw, hook == SW_STATE_HOOK_RAW_TP },
+		{ s->progs.sw_fentry_tcp_connect, mode == SW_ATTACH_FENTRY },
+		{ s->progs.sw_fexit_accept, mode == SW_ATTACH_FENTRY },
+		{ s->progs.sw_kprobe_tcp_connect, mode == SW_ATTACH_KPROBE },
+		{ s->progs.sw_kretprobe_accept, mode == SW_ATTACH_KPROBE },
+		{ s->progs.sw_exit_accept4, syscall_accept },
+		{ s->progs.sw_exit_accept, syscall_accept },
+	};
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+		bpf_program__set_autoload(progs[i].p, progs[i].on);
+}
+
+/* One attempt at a mode: open, configure, load, attach. */
+static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state_hook hook,
+		    bool syscall_accept, char *err, size_t errlen)
+{
+	const struct sw_tracer_opts *o = &t->opts;
+	struct sockwatch *s;
+	char name[128];
+	int e;
+
+	log_reset();
+	s = sockwatch__open();
+	if (!s) {
+		e = -errno;
+		snprintf(err, errlen, "cannot open BPF object: %s", strerror(-e));
+		return e;
+	}
+	s->rodata->filter_family = o->family;
+	s->rodata->filter_port = o->port;
+	s->rodata->filter_netns = o->netns;
+	s->rodata->filter_pid = o->pid;
+	s->rodata->emit_states = o->states;
+	s->rodata->owner_from_hooks = mode != SW_ATTACH_TRACEPOINT;
+	s->rodata->key_by_ptr = hook == SW_STATE_HOOK_RAW_TP;
+	set_autoload(s, mode, hook, syscall_accept);
+
+	e = sockwatch__load(s);
+	if (e) {
+		const char *prog = log_failed_prog(name, sizeof(name));
+
+		e = e < 0 ? e : -e;
+		if (e == -EPERM && prog)
+			snprintf(err, errlen, "kernel refused program %s (EPERM)", prog);
+		else if (prog)
+			snprintf(err, errlen, "kernel refused program %s: %s", prog, strerror(-e));
+		else
+			snprintf(err, errlen, "kernel refused the BPF object: %s", strerror(-e));
+		sockwatch__destroy(s);
+		return e;
+	}
+	t->skel = s;
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, s->obj)
+	{
+		if (!bpf_program__autoload(p))
+			continue;
+		e = attach_prog(t, p, err, errlen);
+		if (e)
+			goto fail;
+	}
+	return 0;
+fail:
+	detach_all(t);
+	sockwatch__destroy(s);
+	t->skel = NULL;
+	return e;
+}
+
+static void note_rejected(struct sw_tracer *t, const char *what, const char *why)
+{
+	size_t n = strlen(t->rejected);
+
+	snprintf(t->rejected + n, sizeof(t->rejected) - n, "%s%s: %s", n ? "; " : "", what, why);
+}
+
+/* Tries the state hook (tp_btf, then raw_tp) for one connect/accept mode. */
+static int try_hooks(struct sw_tracer *t, enum sw_attach_mode mode, char *err, size_t errlen)
+{
+	enum sw_state_hook hooks[2] = { SW_STATE_HOOK_TP_BTF, SW_STATE_HOOK_RAW_TP };
+	int nh = 2, e = -ENOTSUP;
+
+	if (t->opts.state_hook != SW_STATE_HOOK_AUTO) {
+		hooks[0] = t->opts.state_hook;
+		nh = 1;
+	}
+	for (int i = 0; i < nh; i++) {
+		/* The accept-syscall exit is the tracepoint mode's accept hook, and a
+		 * fallback in the others for acceptors blocked before we attached. */
+		bool sys = sw_tracefs_ready() == 0;
+
+		if (mode == SW_ATTACH_TRACEPOINT && !sys) {
+			snprintf(err, errlen,
+				 "syscall tracepoints unavailable: tracefs is not mounted "
+				 "at /sys/kernel/tracing and could not be mounted");
+			return -ENOENT;
+		}
+		e = try_mode(t, mode, hooks[i], sys, err, errlen);
+		if (!e) {
+			t->mode = mode;
+			t->state_hook = hooks[i];
+			t->syscall_accept = sys;
+			return 0;
+		}
+		/* Only a refused state program is a reason to try raw_tp. */
+		if (!strstr(err, "sw_set_state_btf"))
+			break;
+	}
+	return e;
+}
+
+int sw_tracer_open(const struct sw_tracer_opts *o, sw_record_fn fn, void *ctx,
+		   struct sw_tracer **out, char *err, size_t errlen)
+{
+	enum sw_attach_mode order[] = { SW_ATTACH_FENTRY, SW_ATTACH_KPROBE, SW_ATTACH_TRACEPOINT };
+	struct sw_tracer *t;
+	char why[512];
+	int e = -ENOTSUP;
+
+	e = sw_preflight(err, errlen);
+	if (e)
+		return e;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->opts = *o;
+	t->fn = fn;
+	t->ctx = ctx;
+	t->ncpus = libbpf_num_possible_cpus();
+	if (t->ncpus <= 0) {
+		snprintf(err, errlen, "cannot count possible CPUs");
+		e = -ENODEV;
+		goto out_free;
+	}
+	libbpf_log.verbose = o->verbose;
+	libbpf_set_print(libbpf_print);
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if (o->attach != SW_ATTACH_AUTO && o->attach != order[i])
+			continue;
+		e = try_hooks(t, order[i], why, sizeof(why));
+		if (!e)
+			break;
+		note_rejected(t, sw_attach_mode_name(order[i]), why);
+		if (o->verbose)
+			fprintf(stderr, "sockwatch: %s mode not available: %s\n",
+				sw_attach_mode_name(order[i]), why);
+	}
+	if (e) {
+		snprintf(err, errlen, "%s", o->attach == SW_ATTACH_AUTO ? t->rejected : why);
+		goto out_free;
+	}
+
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_sample, t, NULL);
+	if (!t->rb) {
+		e = -errno;
+		snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(-e));
+		goto out_close;
+	}
+	t->last_loss_check = now_mono();
+	*out = t;
+	return 0;
+
+out_close:
+	detach_all(t);
+	sockwatch__destroy(t->skel);
+out_free:
+	free(t);
+	return e;
+}
+
+int sw_tracer_poll(struct sw_tracer *t, int timeout_ms)
+{
+	__u64 before = t->delivered;
+	int e;
+
+	e = ring_buffer__poll(t->rb, timeout_ms);
+	check_loss(t, false);
+	if (t->stop_ret) {
+		e = t->stop_ret;
+		t->stop_ret = 0;
+		return e < 0 ? e : (int)(t->delivered - before);
+	}
+	if (e < 0 && e != -EINTR)
+		return e;
+	return (int)(t->delivered - before);
+}
+
+int sw_tracer_drain(struct sw_tracer *t)
+{
+	__u64 before = t->delivered;
+	int e;
+
+	e = ring_buffer__consume(t->rb);
+	check_loss(t, true);
+	t->stop_ret = 0;
+	if (e < 0 && e != -EINTR)
+		return e;
+	return (int)(t->delivered - before);
+}
+
+void sw_tracer_counters(struct sw_tracer *t, struct sw_counters *c)
+{
+	__u64 cnt[SW_CNT_MAX] = {};
+
+	memset(c, 0, sizeof(*c));
+	read_counters(t, cnt);
+	c->events = cnt[SW_CNT_EVENTS];
+	c->rb_drops = cnt[SW_CNT_RB_DROPS];
+	c->sock_inserts = cnt[SW_CNT_SOCK_INSERTS];
+	c->sock_deletes = cnt[SW_CNT_SOCK_DELETES];
+	c->sock_update_fail = cnt[SW_CNT_SOCK_UPDATE_FAIL];
+	c->filtered = cnt[SW_CNT_FILTERED];
+	c->delivered = t->delivered;
+	memcpy(c->by_kind, t->by_kind, sizeof(c->by_kind));
+}
+
+void sw_tracer_counters_full(struct sw_tracer *t, struct sw_counters *c)
+{
+	int fd = bpf_map__fd(t->skel->maps.socks);
+	struct sw_counters before;
+	__u64 key, next, live;
+	void *prev;
+
+	/* inserts - deletes - live is exact only if nothing changed during the
+	 * walk; retry a few times, then settle for a lower bound. */
+	for (int tries = 0; tries < 4; tries++) {
+		sw_tracer_counters(t, &before);
+		live = 0;
+		prev = NULL;
+		while (!bpf_map_get_next_key(fd, prev, &next)) {
+			live++;
+			key = next;
+			prev = &key;
+		}
+		sw_tracer_counters(t, c);
+		if (before.sock_inserts == c->sock_inserts &&
+		    before.sock_deletes == c->sock_deletes)
+			break;
+	}
+	c->sock_live = live;
+	if (before.sock_inserts > c->sock_deletes + live)
+		c->evictions = before.sock_inserts - c->sock_deletes - live;
+}
+
+enum sw_attach_mode sw_tracer_mode(const struct sw_tracer *t)
+{
+	return t->mode;
+}
+
+enum sw_state_hook sw_tracer_state_hook(const struct sw_tracer *t)
+{
+	return t->state_hook;
+}
+
+const char *sw_tracer_rejected(const struct sw_tracer *t)
+{
+	return t->rejected;
+}
+
+bool sw_tracer_has_syscall_accept(const struct sw_tracer *t)
+{
+	return t->syscall_accept;
+}
+
+void sw_tracer_close(struct sw_tracer *t)
+{
+	if (!t)
+		return;
+	ring_buffer__free(t->rb);
+	detach_all(t);
+	sockwatch__destroy(t->skel);
+	free(t);
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The tracer: loads and attaches the BPF programs, consumes the ring buffer, reports loss. */
+#ifndef SW_TRACER_H
+#define SW_TRACER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "event.h"
+
+enum sw_state_hook {
+	SW_STATE_HOOK_AUTO = 0,
+	SW_STATE_HOOK_TP_BTF,
+	SW_STATE_HOOK_RAW_TP,
+};
+
+struct sw_tracer_opts {
+	enum sw_attach_mode attach; /* SW_ATTACH_AUTO probes fentry, kprobe, tracepoint */
+	enum sw_state_hook state_hook;
+	unsigned int family; /* 0 any, SW_AF_INET, SW_AF_INET6 (kernel filter) */
+	__u16 port; /* local or remote port (kernel filter) */
+	__u32 netns; /* netns inode (kernel filter) */
+	__u32 pid; /* owner tgid (kernel filter) */
+	const char *comm; /* exact process name (user-space filter) */
+	bool states; /* emit every transition as SW_EV_STATE */
+	bool verbose; /* libbpf and attach details on stderr */
+};
+
+/* Called for every record in delivery order; a non-zero return stops the poll. */
+typedef int (*sw_record_fn)(const struct sw_record *r, void *ctx);
+
+struct sw_counters {
+	__u64 events; /* records the kernel wrote */
+	__u64 rb_drops; /* records lost because the ring buffer was full */
+	__u64 sock_inserts;
+	__u64 sock_deletes;
+	__u64 sock_update_fail;
+	__u64 filtered; /* suppressed by kernel filters */
+	__u64 sock_live; /* entries in the socks map now (only from sw_tracer_counters_full) */
+	__u64 evictions; /* LRU evictions: inserts - deletes - live */
+	__u64 delivered; /* records handed to the callback (incl. lost records) */
+	__u64 by_kind[SW_EV_KIND_MAX];
+};
+
+struct sw_tracer;
+
+/*
+ * Opens, loads and attaches. On failure returns -errno and writes one line
+ * naming the cause (capability, BTF, which program the kernel refused) to err.
+ */
+int sw_tracer_open(const struct sw_tracer_opts *o, sw_record_fn fn, void *ctx,
+		   struct sw_tracer **out, char *err, size_t errlen);
+/* Waits up to timeout_ms for records and delivers them; returns records delivered or -errno. */
+int sw_tracer_poll(struct sw_tracer *t, int timeout_ms);
+/* Delivers everything already in the ring buffer without waiting. */
+int sw_tracer_drain(struct sw_tracer *t);
+/* Cheap counters (no map walk). */
+void sw_tracer_counters(struct sw_tracer *t, struct sw_counters *c);
+/* Counters including live entries and evictions (walks the socks map). */
+void sw_tracer_counters_full(struct sw_tracer *t, struct sw_counters *c);
+enum sw_attach_mode sw_tracer_mode(const struct sw_tracer *t);
+enum sw_state_hook sw_tracer_state_hook(const struct sw_tracer *t);
+/* Why better modes were not used, e.g. "fentry: kernel refused program ... (EPERM)". */
+const char *sw_tracer_rejected(const struct sw_tracer *t);
+/* Whether the accept-syscall fallback is attached. */
+bool sw_tracer_has_syscall_accept(const struct sw_tracer *t);
+void sw_tracer_close(struct sw_tracer *t);
+
+const char *sw_attach_mode_name(enum sw_attach_mode m);
+int sw_attach_mode_parse(const char *s, enum sw_attach_mode *m);
+const char *sw_state_hook_name(enum sw_state_hook h);
+
+/* Realtime clock for a CLOCK_MONOTONIC nanosecond timestamp. */
+void sw_mono_to_wall(__u64 mono_ns, struct timespec *wall);
+
+#endif /* SW_TRACER_H */

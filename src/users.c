@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* uid to user-name lookups with a small thread-safe cache. */
+#include <pthread.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "users.h"
+
+#define CACHE_SLOTS 64
+#define NAME_MAX_LEN 64
+
+static struct {
+	pthread_mutex_t lock;
+	struct {
+		__u32 uid;
+		int used;
+		char name[NAME_MAX_LEN];
+	} slot[CACHE_SLOTS];
+} cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+void sw_user_name(__u32 uid, char *buf, size_t size)
+{
+	unsigned int i = uid % CACHE_SLOTS;
+	struct passwd pw, *res = NULL;
+	char tmp[1024];
+
+	pthread_mutex_lock(&cache.lock);
+	if (cache.slot[i].used && cache.slot[i].uid == uid) {
+		snprintf(buf, size, "%s", cache.slot[i].name);
+		pthread_mutex_unlock(&cache.lock);
+		return;
+	}
+	pthread_mutex_unlock(&cache.lock);
+
+	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) || !res ||
+	    strlen(res->pw_name) >= NAME_MAX_LEN)
+		snprintf(buf, size, "%u", uid);
+	else
+		snprintf(buf, size, "%s", res->pw_name);
+
+	pthread_mutex_lock(&cache.lock);
+	cache.slot[i].uid = uid;
+	cache.slot[i].used = 1;
+	snprintf(cache.slot[i].name, NAME_MAX_LEN, "%s", buf);
+	pthread_mutex_unlock(&cache.lock);
+}
