@@ -337,19 +337,73 @@ static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstat
 	sock_delete(key);
 }
 
+/*
+ * Every BPF program on a tracepoint has a per-CPU recursion guard: if an
+ * interrupt arrives while the program runs in process context and the
+ * softirq on its way out changes another socket's state, the kernel skips
+ * the nested run (it only counts it in recursion_misses). So each state
+ * program has a twin attached after it on the same tracepoint. The twin
+ * does nothing unless the primary is mid-run on this CPU, which means this
+ * run is nested and the primary was skipped: then the twin handles it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} inflight SEC(".maps");
+
+static __always_inline void state_primary(struct sock *sk, __u64 key, int oldstate, int newstate)
+{
+	__u32 zero = 0, *busy = bpf_map_lookup_elem(&inflight, &zero);
+
+	if (busy)
+		*busy = 1;
+	on_set_state(sk, key, oldstate, newstate);
+	if (busy)
+		*busy = 0;
+}
+
+static __always_inline bool state_nested(void)
+{
+	__u32 zero = 0, *busy = bpf_map_lookup_elem(&inflight, &zero);
+
+	if (!busy || !*busy)
+		return false;
+	count(SW_CNT_NESTED);
+	return true;
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(sw_set_state_btf, struct sock *sk, int oldstate, int newstate)
 {
 	__u64 key = key_by_ptr ? (__u64)(unsigned long)sk : bpf_get_socket_cookie(sk);
 
-	on_set_state(sk, key, oldstate, newstate);
+	state_primary(sk, key, oldstate, newstate);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(sw_set_state_btf2, struct sock *sk, int oldstate, int newstate)
+{
+	if (state_nested())
+		on_set_state(sk, key_by_ptr ? (__u64)(unsigned long)sk : bpf_get_socket_cookie(sk),
+			     oldstate, newstate);
 	return 0;
 }
 
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(sw_set_state_raw, struct sock *sk, int oldstate, int newstate)
 {
-	on_set_state(sk, (__u64)(unsigned long)sk, oldstate, newstate);
+	state_primary(sk, (__u64)(unsigned long)sk, oldstate, newstate);
+	return 0;
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(sw_set_state_raw2, struct sock *sk, int oldstate, int newstate)
+{
+	if (state_nested())
+		on_set_state(sk, (__u64)(unsigned long)sk, oldstate, newstate);
 	return 0;
 }
 

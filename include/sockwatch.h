@@ -75,6 +75,7 @@ enum sw_counter {
 	SW_CNT_SOCK_DELETES, /* per-socket entries removed at close */
 	SW_CNT_SOCK_UPDATE_FAIL, /* per-socket entry could not be created */
 	SW_CNT_FILTERED, /* events suppressed by in-kernel filters */
+	SW_CNT_NESTED, /* state changes caught by the twin program (nested run) */
 	SW_CNT_MAX,
 };
 

@@ -108,6 +108,9 @@ void sw_print_summary(struct sw_tracer *t)
 			(unsigned long long)c.by_kind[k]);
 		any = true;
 	}
-	fprintf(stderr, "%s), %llu lost in the ring buffer, %llu socket-map evictions\n",
-		any ? "" : "none", (unsigned long long)c.rb_drops, (unsigned long long)c.evictions);
+	fprintf(stderr,
+		"%s), %llu lost in the ring buffer, %llu lost to kernel recursion, "
+		"%llu socket-map evictions\n",
+		any ? "" : "none", (unsigned long long)c.rb_drops,
+		(unsigned long long)c.recursion_misses, (unsigned long long)c.evictions);
 }

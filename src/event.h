@@ -16,7 +16,7 @@ struct sw_record {
 	__u64 seq; /* gap-free per run, assigned in delivery order */
 	struct timespec wall; /* wall-clock time of ev.ts_ns */
 	__u64 lost; /* SW_EV_LOST: how many events were lost */
-	const char *lost_where; /* SW_EV_LOST: "ringbuf" or the sink's name */
+	const char *lost_where; /* SW_EV_LOST: "ringbuf", "kernel" (skipped runs) or a sink's name */
 };
 
 const char *sw_kind_name(unsigned int kind);

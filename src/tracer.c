@@ -15,12 +15,15 @@
 
 #define LOSS_CHECK_NS (100 * 1000 * 1000ULL)
 #define LOG_CAP 16384
+#define MAX_PROGS 10
 
 struct sw_tracer {
 	struct sockwatch *skel;
 	struct ring_buffer *rb;
 	struct bpf_link **links;
 	size_t nlinks;
+	struct bpf_program *progs[MAX_PROGS]; /* attached, for recursion_misses */
+	size_t nprogs;
 	sw_record_fn fn;
 	void *ctx;
 	struct sw_tracer_opts opts;
@@ -29,7 +32,8 @@ struct sw_tracer {
 	bool syscall_accept;
 	int ncpus;
 	__u64 seq;
-	__u64 drops_reported;
+	__u64 drops_reported; /* ring-buffer drops + recursion misses reported */
+	__u64 rb_drops_reported;
 	__u64 last_loss_check;
 	__u64 delivered;
 	__u64 by_kind[SW_EV_KIND_MAX];
@@ -169,6 +173,29 @@ static void emit_record(struct sw_tracer *t, struct sw_record *r)
 		t->stop_ret = ret;
 }
 
+/*
+ * Events lost because the kernel skipped a program that was already running
+ * on that CPU. A skipped state program is not a loss when its twin caught
+ * the run (counted in SW_CNT_NESTED); the twins' own skips are not losses
+ * either: their primary handled those runs.
+ */
+static __u64 recursion_lost(struct sw_tracer *t, __u64 nested)
+{
+	__u64 n = 0;
+
+	for (size_t i = 0; i < t->nprogs; i++) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (t->progs[i] == t->skel->progs.sw_set_state_btf2 ||
+		    t->progs[i] == t->skel->progs.sw_set_state_raw2)
+			continue;
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(t->progs[i]), &info, &len))
+			n += info.recursion_misses;
+	}
+	return n > nested ? n - nested : 0;
+}
+
 static int read_counters(struct sw_tracer *t, __u64 out[SW_CNT_MAX])
 {
 	int fd = bpf_map__fd(t->skel->maps.counters);
@@ -187,19 +214,23 @@ static int read_counters(struct sw_tracer *t, __u64 out[SW_CNT_MAX])
 /* Turns new ring-buffer drops into one in-band lost record. */
 static void check_loss(struct sw_tracer *t, bool force)
 {
-	__u64 now = now_mono(), cnt[SW_CNT_MAX];
+	__u64 now = now_mono(), cnt[SW_CNT_MAX], total;
 	struct sw_record r = {};
 
 	if (!force && now - t->last_loss_check < LOSS_CHECK_NS)
 		return;
 	t->last_loss_check = now;
-	if (read_counters(t, cnt) || cnt[SW_CNT_RB_DROPS] == t->drops_reported)
+	if (read_counters(t, cnt))
+		return;
+	total = cnt[SW_CNT_RB_DROPS] + recursion_lost(t, cnt[SW_CNT_NESTED]);
+	if (total == t->drops_reported)
 		return;
 	r.ev.kind = SW_EV_LOST;
 	r.ev.ts_ns = now;
-	r.lost = cnt[SW_CNT_RB_DROPS] - t->drops_reported;
-	r.lost_where = "ringbuf";
-	t->drops_reported = cnt[SW_CNT_RB_DROPS];
+	r.lost = total - t->drops_reported;
+	r.lost_where = cnt[SW_CNT_RB_DROPS] > t->rb_drops_reported ? "ringbuf" : "kernel";
+	t->drops_reported = total;
+	t->rb_drops_reported = cnt[SW_CNT_RB_DROPS];
 	sw_mono_to_wall(now, &r.wall);
 	emit_record(t, &r);
 }
@@ -225,6 +256,7 @@ static void detach_all(struct sw_tracer *t)
 	free(t->links);
 	t->links = NULL;
 	t->nlinks = 0;
+	t->nprogs = 0;
 }
 
 static int attach_prog(struct sw_tracer *t, struct bpf_program *p, char *err, size_t errlen)
@@ -249,25 +281,34 @@ static int attach_prog(struct sw_tracer *t, struct bpf_program *p, char *err, si
 	return 0;
 }
 
-static void set_autoload(struct sockwatch *s, enum sw_attach_mode mode, enum sw_state_hook hook,
-			 bool syscall_accept)
+/*
+ * The programs a mode uses, in attach order: each state program before its
+ * twin (the twin relies on running after it on the same tracepoint).
+ */
+static size_t mode_progs(struct sockwatch *s, enum sw_attach_mode mode, enum sw_state_hook hook,
+			 bool syscall_accept, struct bpf_program **out)
 {
-	struct {
-		struct bpf_program *p;
-		bool on;
-	} progs[] = {
-		{ s->progs.sw_set_state_btf, hook == SW_STATE_HOOK_TP_BTF },
-		{ s->progs.sw_set_state_raw, hook == SW_STATE_HOOK_RAW_TP },
-		{ s->progs.sw_fentry_tcp_connect, mode == SW_ATTACH_FENTRY },
-		{ s->progs.sw_fexit_accept, mode == SW_ATTACH_FENTRY },
-		{ s->progs.sw_kprobe_tcp_connect, mode == SW_ATTACH_KPROBE },
-		{ s->progs.sw_kretprobe_accept, mode == SW_ATTACH_KPROBE },
-		{ s->progs.sw_exit_accept4, syscall_accept },
-		{ s->progs.sw_exit_accept, syscall_accept },
-	};
+	size_t n = 0;
 
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
-		bpf_program__set_autoload(progs[i].p, progs[i].on);
+	if (hook == SW_STATE_HOOK_TP_BTF) {
+		out[n++] = s->progs.sw_set_state_btf;
+		out[n++] = s->progs.sw_set_state_btf2;
+	} else {
+		out[n++] = s->progs.sw_set_state_raw;
+		out[n++] = s->progs.sw_set_state_raw2;
+	}
+	if (mode == SW_ATTACH_FENTRY) {
+		out[n++] = s->progs.sw_fentry_tcp_connect;
+		out[n++] = s->progs.sw_fexit_accept;
+	} else if (mode == SW_ATTACH_KPROBE) {
+		out[n++] = s->progs.sw_kprobe_tcp_connect;
+		out[n++] = s->progs.sw_kretprobe_accept;
+	}
+	if (syscall_accept) {
+		out[n++] = s->progs.sw_exit_accept4;
+		out[n++] = s->progs.sw_exit_accept;
+	}
+	return n;
 }
 
 /* One attempt at a mode: open, configure, load, attach. */
@@ -275,8 +316,10 @@ static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state
 		    bool syscall_accept, char *err, size_t errlen)
 {
 	const struct sw_tracer_opts *o = &t->opts;
+	struct bpf_program *progs[MAX_PROGS], *p;
 	struct sockwatch *s;
 	char name[128];
+	size_t n;
 	int e;
 
 	log_reset();
@@ -293,7 +336,12 @@ static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state
 	s->rodata->emit_states = o->states;
 	s->rodata->owner_from_hooks = mode != SW_ATTACH_TRACEPOINT;
 	s->rodata->key_by_ptr = hook == SW_STATE_HOOK_RAW_TP;
-	set_autoload(s, mode, hook, syscall_accept);
+	bpf_object__for_each_program(p, s->obj) bpf_program__set_autoload(p, false);
+	n = mode_progs(s, mode, hook, syscall_accept, progs);
+	for (size_t i = 0; i < n; i++)
+		bpf_program__set_autoload(progs[i], true);
+	if (o->ringbuf_bytes)
+		bpf_map__set_max_entries(s->maps.events, o->ringbuf_bytes);
 
 	e = sockwatch__load(s);
 	if (e) {
@@ -310,15 +358,11 @@ static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state
 		return e;
 	}
 	t->skel = s;
-	struct bpf_program *p;
-
-	bpf_object__for_each_program(p, s->obj)
-	{
-		if (!bpf_program__autoload(p))
-			continue;
-		e = attach_prog(t, p, err, errlen);
+	for (size_t i = 0; i < n; i++) {
+		e = attach_prog(t, progs[i], err, errlen);
 		if (e)
 			goto fail;
+		t->progs[t->nprogs++] = progs[i];
 	}
 	return 0;
 fail:
@@ -472,6 +516,8 @@ void sw_tracer_counters(struct sw_tracer *t, struct sw_counters *c)
 	c->sock_deletes = cnt[SW_CNT_SOCK_DELETES];
 	c->sock_update_fail = cnt[SW_CNT_SOCK_UPDATE_FAIL];
 	c->filtered = cnt[SW_CNT_FILTERED];
+	c->nested = cnt[SW_CNT_NESTED];
+	c->recursion_misses = recursion_lost(t, c->nested);
 	c->delivered = t->delivered;
 	memcpy(c->by_kind, t->by_kind, sizeof(c->by_kind));
 }

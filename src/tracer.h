@@ -25,6 +25,7 @@ struct sw_tracer_opts {
 	const char *comm; /* exact process name (user-space filter) */
 	bool states; /* emit every transition as SW_EV_STATE */
 	bool verbose; /* libbpf and attach details on stderr */
+	__u32 ringbuf_bytes; /* ring buffer size (power of 2 pages); 0 = SW_RINGBUF_BYTES */
 };
 
 /* Called for every record in delivery order; a non-zero return stops the poll. */
@@ -37,6 +38,8 @@ struct sw_counters {
 	__u64 sock_deletes;
 	__u64 sock_update_fail;
 	__u64 filtered; /* suppressed by kernel filters */
+	__u64 nested; /* nested state changes the twin program caught */
+	__u64 recursion_misses; /* events lost to runs the kernel skipped */
 	__u64 sock_live; /* entries in the socks map now (only from sw_tracer_counters_full) */
 	__u64 evictions; /* LRU evictions: inserts - deletes - live */
 	__u64 delivered; /* records handed to the callback (incl. lost records) */

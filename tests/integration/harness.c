@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Integration-test harness: real BPF, real sockets, one network namespace per test. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+struct harness H;
+
+void test_fail(const char *file, int line, const char *cond, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(H.why, sizeof(H.why), "%s:%d: %s (%s)", file, line, msg, cond);
+}
+
+__u32 ns_new(void)
+{
+	struct ifreq ifr = {};
+	struct stat st;
+	int fd;
+
+	if (unshare(CLONE_NEWNET))
+		return 0;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	close(fd);
+	if (stat("/proc/self/ns/net", &st))
+		return 0;
+	return (__u32)st.st_ino;
+}
+
+static int collect(const struct sw_record *r, void *ctx)
+{
+	struct evlist *l = ctx;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 4096;
+		struct sw_record *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *r;
+	return 0;
+}
+
+int tracer_open_into(struct sw_tracer_opts *o, struct evlist *list, struct sw_tracer **t)
+{
+	char err[768];
+	int e;
+
+	o->attach = H.attach;
+	e = sw_tracer_open(o, collect, list, t, err, sizeof(err));
+	if (e)
+		fprintf(stderr, "# tracer: %s\n", err);
+	return e;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+int poll_until(struct sw_tracer *t, struct evlist *list, bool (*done)(void *), void *arg,
+	       int timeout_ms)
+{
+	long end = now_ms() + timeout_ms;
+
+	(void)list;
+	while (!done(arg)) {
+		if (now_ms() > end)
+			return -ETIMEDOUT;
+		sw_tracer_poll(t, 20);
+	}
+	/* Whatever the kernel already wrote comes along too. */
+	sw_tracer_drain(t);
+	return 0;
+}
+
+void poll_for(struct sw_tracer *t, int ms)
+{
+	long end = now_ms() + ms;
+
+	while (now_ms() < end)
+		sw_tracer_poll(t, 20);
+	sw_tracer_drain(t);
+}
+
+void evlist_clear(struct evlist *l)
+{
+	l->n = 0;
+}
+
+void evlist_free(struct evlist *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+size_t count_kind(const struct evlist *l, __u32 netns, int kind)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].ev.netns == netns && (!kind || l->v[i].ev.kind == kind))
+			n++;
+	return n;
+}
+
+const struct sw_record *find_kind(const struct evlist *l, __u32 netns, int kind, size_t idx)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].ev.netns == netns && l->v[i].ev.kind == kind && idx-- == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+const struct sw_record *find_ports(const struct evlist *l, __u32 netns, int kind, __u16 lport,
+				   __u16 rport)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const struct sw_event *e = &l->v[i].ev;
+
+		if (e->netns == netns && e->kind == kind && e->lport == lport && e->rport == rport)
+			return &l->v[i];
+	}
+	return NULL;
+}
+
+pid_t spawn(const char *name, int (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	prctl(PR_SET_NAME, name);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	_exit(fn(arg) & 0xff);
+}
+
+int reap(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+static int fill_addr(int family, const char *addr, __u16 port, struct sockaddr_storage *ss,
+		     socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(port);
+		*len = sizeof(*a);
+		return inet_pton(AF_INET, addr, &a->sin_addr) == 1 ? 0 : -EINVAL;
+	}
+	struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+	a->sin6_family = AF_INET6;
+	a->sin6_port = htons(port);
+	*len = sizeof(*a);
+	return inet_pton(AF_INET6, addr, &a->sin6_addr) == 1 ? 0 : -EINVAL;
+}
+
+int listen_on(int family, const char *addr, __u16 *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, one = 1;
+
+	if (fill_addr(family, addr, *port, &ss, &len))
+		return -EINVAL;
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 4096)) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+		*port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
+						  ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return fd;
+}
+
+int connect_to(int family, const char *addr, __u16 port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd;
+
+	if (fill_addr(family, addr, port, &ss, &len))
+		return -EINVAL;
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&ss, len)) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+int write_all(int fd, size_t n)
+{
+	char buf[4096];
+
+	memset(buf, 'x', sizeof(buf));
+	while (n) {
+		ssize_t w = write(fd, buf, n < sizeof(buf) ? n : sizeof(buf));
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -errno;
+		n -= w;
+	}
+	return 0;
+}
+
+long read_exact(int fd, size_t n)
+{
+	char buf[4096];
+	long got = 0;
+
+	while ((size_t)got < n) {
+		size_t want = n - got < sizeof(buf) ? n - got : sizeof(buf);
+		ssize_t r = read(fd, buf, want);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : got;
+		got += r;
+	}
+	return got;
+}
+
+long read_to_eof(int fd)
+{
+	char buf[4096];
+	long got = 0;
+
+	for (;;) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return got;
+		got += r;
+	}
+}

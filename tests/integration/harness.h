@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Integration-test harness: real BPF, real sockets, one network namespace per test. */
+#ifndef SW_HARNESS_H
+#define SW_HARNESS_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "tracer.h"
+
+/* Records a tracer delivered, in order. */
+struct evlist {
+	struct sw_record *v;
+	size_t n;
+	size_t cap;
+};
+
+/* The suite-wide tracer and what it collected so far. */
+struct harness {
+	enum sw_attach_mode attach;
+	struct sw_tracer *tracer;
+	struct evlist all;
+	char why[1024]; /* failure message of the running test */
+};
+
+extern struct harness H;
+
+/* Fails the running test with a message (file:line: ...) and returns -1 from it. */
+#define CHECK(cond, ...)                                                   \
+	do {                                                               \
+		if (!(cond)) {                                             \
+			test_fail(__FILE__, __LINE__, #cond, __VA_ARGS__); \
+			return -1;                                         \
+		}                                                          \
+	} while (0)
+
+__attribute__((format(printf, 4, 5))) void test_fail(const char *file, int line, const char *cond,
+						     const char *fmt, ...);
+
+/* Moves this process into a new network namespace with lo up; returns its inode or 0. */
+__u32 ns_new(void);
+/* Opens a tracer with opts (attach mode from the suite) collecting into list. */
+int tracer_open_into(struct sw_tracer_opts *o, struct evlist *list, struct sw_tracer **t);
+/* Polls t until the records of netns in list satisfy done(), or timeout_ms passes. */
+int poll_until(struct sw_tracer *t, struct evlist *list, bool (*done)(void *), void *arg,
+	       int timeout_ms);
+/* Polls t for ms milliseconds (to catch events that must not come). */
+void poll_for(struct sw_tracer *t, int ms);
+void evlist_clear(struct evlist *l);
+void evlist_free(struct evlist *l);
+/* Counts records of a kind in netns (kind 0: any). */
+size_t count_kind(const struct evlist *l, __u32 netns, int kind);
+/* The i-th record (0-based) of kind in netns, or NULL. */
+const struct sw_record *find_kind(const struct evlist *l, __u32 netns, int kind, size_t i);
+/* The record of kind in netns with this local and remote port, or NULL. */
+const struct sw_record *find_ports(const struct evlist *l, __u32 netns, int kind, __u16 lport,
+				   __u16 rport);
+
+/* Forks a child that sets its comm to name, runs fn(arg) and exits with its return. */
+pid_t spawn(const char *name, int (*fn)(void *), void *arg);
+/* Waits for a child; returns its exit status, or -1 if it did not exit normally. */
+int reap(pid_t pid);
+
+/* Socket helpers: all return an fd or -errno. */
+int listen_on(int family, const char *addr, __u16 *port);
+int connect_to(int family, const char *addr, __u16 port);
+int write_all(int fd, size_t n);
+/* Reads until EOF; returns the byte count or -errno. */
+long read_to_eof(int fd);
+long read_exact(int fd, size_t n);
+
+/* One line per test: name, function. */
+struct itest {
+	const char *name;
+	int (*fn)(void);
+};
+
+#endif /* SW_HARNESS_H */

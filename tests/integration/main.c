@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Runs the integration tests against the real kernel and prints TAP plus a summary line. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "tests.h"
+
+static const struct itest tests[] = {
+	{ "ipv4 connect/accept/close with pids, bytes, closer", t_ipv4_flow },
+	{ "ipv6 connect/accept/close with pids, bytes, closer", t_ipv6_flow },
+	{ "ipv4-mapped ipv6 gives exactly one ipv4 event", t_mapped_flow },
+	{ "refused connect gives connect_failed", t_connect_refused },
+	{ "listen and unlisten on four bind addresses", t_listen_unlisten },
+	{ "25 threads blocked in accept before start", t_blocked_acceptors },
+	{ "2000 connections: exact counts, none lost, none twice", t_churn_exact },
+	{ "ring buffer overflow is reported as lost records", t_loss_is_reported },
+	{ "port, family and comm filters", t_filters },
+	{ "closing the tracer leaves nothing attached", t_nothing_left_attached },
+	{ "raw_tp state hook fallback", t_raw_tp_fallback },
+	{ "--states gives every transition in order", t_state_transitions },
+};
+
+static int collect_all(const struct sw_record *r, void *ctx);
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = { { "attach", required_argument, NULL, 'a' },
+					      { "only", required_argument, NULL, 'o' },
+					      {} };
+	struct sw_tracer_opts o = {};
+	const char *only = NULL;
+	int passed = 0, failed = 0, opt, n = 0;
+	char err[768];
+
+	while ((opt = getopt_long(argc, argv, "a:o:", opts, NULL)) != -1) {
+		if (opt == 'a' && sw_attach_mode_parse(optarg, &H.attach) == 0)
+			continue;
+		if (opt == 'o') {
+			only = optarg;
+			continue;
+		}
+		fprintf(stderr,
+			"usage: itest [--attach auto|fentry|kprobe|tracepoint] [--only SUBSTR]\n");
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	prctl(PR_SET_NAME, "sw_itest");
+	o.attach = H.attach;
+	if (sw_tracer_open(&o, collect_all, &H.all, &H.tracer, err, sizeof(err))) {
+		printf("Bail out! tracer: %s\n0 passed, 1 failed\n", err);
+		return 1;
+	}
+	printf("# attach mode %s, state hook %s\n", sw_attach_mode_name(sw_tracer_mode(H.tracer)),
+	       sw_state_hook_name(sw_tracer_state_hook(H.tracer)));
+	if (H.attach != SW_ATTACH_AUTO && sw_tracer_mode(H.tracer) != H.attach) {
+		printf("Bail out! asked for %s\n0 passed, 1 failed\n",
+		       sw_attach_mode_name(H.attach));
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		if (only && !strstr(tests[i].name, only))
+			continue;
+		n++;
+		H.why[0] = '\0';
+		/* Each test runs in a child so that its namespace and threads stay its own. */
+		int ok = tests[i].fn() == 0;
+
+		if (ok) {
+			passed++;
+			printf("ok %d - %s\n", n, tests[i].name);
+		} else {
+			failed++;
+			printf("not ok %d - %s\n#   %s\n", n, tests[i].name, H.why);
+		}
+	}
+	printf("1..%d\n", n);
+	sw_tracer_close(H.tracer);
+	evlist_free(&H.all);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
+
+static int collect_all(const struct sw_record *r, void *ctx)
+{
+	struct evlist *l = ctx;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 4096;
+		struct sw_record *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *r;
+	return 0;
+}

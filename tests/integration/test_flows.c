@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Integration tests: connect/accept/close/listen flows with exact pids, addresses and bytes. */
+#include <errno.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "harness.h"
+#include "tests.h"
+
+#define CLIENT_BYTES 1000
+#define SERVER_BYTES 500
+
+static bool addr_is(const __u8 *got, const char *want)
+{
+	unsigned int family;
+	__u8 a[16];
+
+	if (sw_addr_parse(want, &family, a))
+		return false;
+	return memcmp(got, a, 16) == 0;
+}
+
+struct flow {
+	int family;
+	const char *addr; /* where the listener is and the client connects */
+	const char *listen_addr;
+	int listen_family;
+	int lfd;
+	__u16 port;
+};
+
+static int acceptor(void *arg)
+{
+	struct flow *f = arg;
+	int fd = accept(f->lfd, NULL, NULL);
+
+	if (fd < 0)
+		return 10;
+	if (read_exact(fd, CLIENT_BYTES) != CLIENT_BYTES)
+		return 11;
+	if (write_all(fd, SERVER_BYTES))
+		return 12;
+	if (read_to_eof(fd) != 0)
+		return 13;
+	close(fd);
+	return 0;
+}
+
+static int connector(void *arg)
+{
+	struct flow *f = arg;
+	int fd = connect_to(f->family, f->addr, f->port);
+
+	if (fd < 0)
+		return 20;
+	if (write_all(fd, CLIENT_BYTES))
+		return 21;
+	if (read_exact(fd, SERVER_BYTES) != SERVER_BYTES)
+		return 22;
+	close(fd);
+	return 0;
+}
+
+struct want_closes {
+	__u32 netns;
+	size_t closes;
+	size_t unlistens;
+};
+
+static bool closes_seen(void *arg)
+{
+	struct want_closes *w = arg;
+
+	return count_kind(&H.all, w->netns, SW_EV_CLOSE) >= w->closes &&
+	       count_kind(&H.all, w->netns, SW_EV_UNLISTEN) >= w->unlistens;
+}
+
+static int owner_is(const struct sw_event *e, pid_t pid, const char *comm)
+{
+	return e->pid == (__u32)pid && e->tid == (__u32)pid && !strcmp(e->comm, comm) &&
+	       e->uid == getuid();
+}
+
+/* Listener in this process, accept in a forked child, connect in another. */
+static int run_flow(struct flow *f, unsigned int want_family, const char *want_laddr,
+		    const char *want_raddr)
+{
+	const struct sw_record *l, *c, *a, *cc, *sc, *u;
+	struct want_closes w = { .closes = 2, .unlistens = 1 };
+	pid_t pa, pc, self = getpid();
+	char self_comm[16] = {};
+
+	w.netns = ns_new();
+	CHECK(w.netns, "cannot make a network namespace: %s", strerror(errno));
+	evlist_clear(&H.all);
+	prctl(PR_GET_NAME, self_comm);
+	f->port = 0;
+	f->lfd = listen_on(f->listen_family, f->listen_addr, &f->port);
+	CHECK(f->lfd >= 0, "listen: %s", strerror(-f->lfd));
+	pa = spawn("sw_acceptor", acceptor, f);
+	pc = spawn("sw_connector", connector, f);
+	CHECK(reap(pc) == 0, "connector failed");
+	CHECK(reap(pa) == 0, "acceptor failed");
+	close(f->lfd);
+	CHECK(poll_until(H.tracer, &H.all, closes_seen, &w, 5000) == 0,
+	      "timed out: %zu closes, %zu unlistens", count_kind(&H.all, w.netns, SW_EV_CLOSE),
+	      count_kind(&H.all, w.netns, SW_EV_UNLISTEN));
+	poll_for(H.tracer, 100);
+
+	CHECK(count_kind(&H.all, w.netns, SW_EV_LISTEN) == 1, "listen events: %zu",
+	      count_kind(&H.all, w.netns, SW_EV_LISTEN));
+	CHECK(count_kind(&H.all, w.netns, SW_EV_CONNECT) == 1, "connect events: %zu",
+	      count_kind(&H.all, w.netns, SW_EV_CONNECT));
+	CHECK(count_kind(&H.all, w.netns, SW_EV_ACCEPT) == 1, "accept events: %zu",
+	      count_kind(&H.all, w.netns, SW_EV_ACCEPT));
+	CHECK(count_kind(&H.all, w.netns, SW_EV_CLOSE) == 2, "close events: %zu",
+	      count_kind(&H.all, w.netns, SW_EV_CLOSE));
+
+	l = find_kind(&H.all, w.netns, SW_EV_LISTEN, 0);
+	CHECK(owner_is(&l->ev, self, self_comm), "listen owner pid %u comm %s", l->ev.pid,
+	      l->ev.comm);
+	CHECK(l->ev.lport == f->port && addr_is(l->ev.laddr, f->listen_addr),
+	      "listen address/port");
+	CHECK(l->ev.newstate == SW_TCP_LISTEN, "listen state %u", l->ev.newstate);
+
+	c = find_kind(&H.all, w.netns, SW_EV_CONNECT, 0);
+	CHECK(owner_is(&c->ev, pc, "sw_connector"), "connect owner pid %u (want %d) comm '%s'",
+	      c->ev.pid, pc, c->ev.comm);
+	CHECK(c->ev.family == want_family, "connect family %u", c->ev.family);
+	CHECK(c->ev.rport == f->port && c->ev.lport != 0, "connect ports %u -> %u", c->ev.lport,
+	      c->ev.rport);
+	CHECK(addr_is(c->ev.raddr, want_raddr) && addr_is(c->ev.laddr, want_laddr),
+	      "connect addresses");
+	CHECK(c->ev.newstate == SW_TCP_ESTABLISHED && c->ev.oldstate == SW_TCP_SYN_SENT,
+	      "connect states %u->%u", c->ev.oldstate, c->ev.newstate);
+
+	a = find_kind(&H.all, w.netns, SW_EV_ACCEPT, 0);
+	CHECK(owner_is(&a->ev, pa, "sw_acceptor"), "accept owner pid %u (want %d) comm '%s'",
+	      a->ev.pid, pa, a->ev.comm);
+	CHECK(a->ev.family == want_family, "accept family %u", a->ev.family);
+	CHECK(a->ev.lport == f->port && a->ev.rport == c->ev.lport, "accept ports");
+	CHECK(addr_is(a->ev.laddr, want_raddr) && addr_is(a->ev.raddr, want_laddr),
+	      "accept addresses");
+
+	cc = find_ports(&H.all, w.netns, SW_EV_CLOSE, c->ev.lport, f->port);
+	CHECK(cc, "no close for the client socket");
+	CHECK(cc->ev.cookie == c->ev.cookie, "client close cookie differs from connect");
+	CHECK(owner_is(&cc->ev, pc, "sw_connector"), "client close owner %u", cc->ev.pid);
+	CHECK(cc->ev.bytes_sent == CLIENT_BYTES && cc->ev.bytes_received == SERVER_BYTES,
+	      "client bytes sent %llu received %llu", (unsigned long long)cc->ev.bytes_sent,
+	      (unsigned long long)cc->ev.bytes_received);
+	CHECK(cc->ev.closer == SW_CLOSER_LOCAL, "client closer %u", cc->ev.closer);
+	CHECK(cc->ev.family == want_family, "client close family");
+
+	sc = find_ports(&H.all, w.netns, SW_EV_CLOSE, f->port, c->ev.lport);
+	CHECK(sc, "no close for the server socket");
+	CHECK(sc->ev.cookie == a->ev.cookie, "server close cookie differs from accept");
+	CHECK(owner_is(&sc->ev, pa, "sw_acceptor"), "server close owner %u", sc->ev.pid);
+	CHECK(sc->ev.bytes_sent == SERVER_BYTES && sc->ev.bytes_received == CLIENT_BYTES,
+	      "server bytes sent %llu received %llu", (unsigned long long)sc->ev.bytes_sent,
+	      (unsigned long long)sc->ev.bytes_received);
+	CHECK(sc->ev.closer == SW_CLOSER_REMOTE, "server closer %u", sc->ev.closer);
+	CHECK(sc->ev.birth_ns && sc->ev.ts_ns > sc->ev.birth_ns, "server close duration");
+
+	u = find_kind(&H.all, w.netns, SW_EV_UNLISTEN, 0);
+	CHECK(u->ev.cookie == l->ev.cookie && u->ev.lport == f->port, "unlisten cookie/port");
+	CHECK(owner_is(&u->ev, self, self_comm), "unlisten owner %u", u->ev.pid);
+
+	/* seq is gap-free and increasing in delivery order */
+	for (size_t i = 1; i < H.all.n; i++)
+		CHECK(H.all.v[i].seq == H.all.v[i - 1].seq + 1, "seq gap at %zu", i);
+	return 0;
+}
+
+int t_ipv4_flow(void)
+{
+	struct flow f = { .family = AF_INET,
+			  .addr = "127.0.0.1",
+			  .listen_family = AF_INET,
+			  .listen_addr = "127.0.0.1" };
+
+	return run_flow(&f, SW_AF_INET, "127.0.0.1", "127.0.0.1");
+}
+
+int t_ipv6_flow(void)
+{
+	struct flow f = {
+		.family = AF_INET6, .addr = "::1", .listen_family = AF_INET6, .listen_addr = "::1"
+	};
+
+	return run_flow(&f, SW_AF_INET6, "::1", "::1");
+}
+
+/* An AF_INET6 client to ::ffff:127.0.0.1 and a dual-stack :: listener: plain IPv4 events. */
+int t_mapped_flow(void)
+{
+	struct flow f = { .family = AF_INET6,
+			  .addr = "::ffff:127.0.0.1",
+			  .listen_family = AF_INET6,
+			  .listen_addr = "::" };
+
+	return run_flow(&f, SW_AF_INET, "127.0.0.1", "127.0.0.1");
+}
+
+static int refused_client(void *arg)
+{
+	int fd = connect_to(AF_INET, "127.0.0.1", *(__u16 *)arg);
+
+	return fd == -ECONNREFUSED ? 0 : 30;
+}
+
+struct want_kind {
+	__u32 netns;
+	int kind;
+	size_t n;
+};
+
+static bool kind_seen(void *arg)
+{
+	struct want_kind *w = arg;
+
+	return count_kind(&H.all, w->netns, w->kind) >= w->n;
+}
+
+int t_connect_refused(void)
+{
+	struct want_kind w = { .kind = SW_EV_CONNECT_FAILED, .n = 1 };
+	const struct sw_record *r;
+	__u16 port = 9; /* nothing listens in a new namespace */
+	pid_t pc;
+
+	w.netns = ns_new();
+	CHECK(w.netns, "cannot make a network namespace");
+	evlist_clear(&H.all);
+	pc = spawn("sw_refused", refused_client, &port);
+	CHECK(reap(pc) == 0, "connect was not refused");
+	CHECK(poll_until(H.tracer, &H.all, kind_seen, &w, 5000) == 0, "no connect_failed event");
+	poll_for(H.tracer, 100);
+	CHECK(count_kind(&H.all, w.netns, SW_EV_CONNECT_FAILED) == 1, "connect_failed: %zu",
+	      count_kind(&H.all, w.netns, SW_EV_CONNECT_FAILED));
+	CHECK(count_kind(&H.all, w.netns, SW_EV_CONNECT) == 0, "a connect event was emitted");
+	CHECK(count_kind(&H.all, w.netns, SW_EV_CLOSE) == 0, "a close event was emitted");
+	r = find_kind(&H.all, w.netns, SW_EV_CONNECT_FAILED, 0);
+	CHECK(owner_is(&r->ev, pc, "sw_refused"), "owner %u '%s'", r->ev.pid, r->ev.comm);
+	CHECK(r->ev.error == ECONNREFUSED, "errno %u", r->ev.error);
+	CHECK(!strcmp(sw_error_reason(r->ev.error), "refused"), "reason");
+	CHECK(r->ev.rport == port && r->ev.lport != 0, "ports %u -> %u", r->ev.lport, r->ev.rport);
+	CHECK(addr_is(r->ev.raddr, "127.0.0.1") && r->ev.family == SW_AF_INET, "address");
+	CHECK(r->ev.oldstate == SW_TCP_SYN_SENT && r->ev.newstate == SW_TCP_CLOSE, "states");
+	return 0;
+}
+
+int t_listen_unlisten(void)
+{
+	static const struct {
+		int family;
+		const char *addr;
+	} binds[] = { { AF_INET, "127.0.0.1" },
+		      { AF_INET, "0.0.0.0" },
+		      { AF_INET6, "::" },
+		      { AF_INET6, "::1" } };
+	struct want_kind w = { .kind = SW_EV_UNLISTEN, .n = 4 };
+	__u16 ports[4] = {};
+	int fds[4];
+
+	w.netns = ns_new();
+	CHECK(w.netns, "cannot make a network namespace");
+	evlist_clear(&H.all);
+	for (int i = 0; i < 4; i++) {
+		fds[i] = listen_on(binds[i].family, binds[i].addr, &ports[i]);
+		CHECK(fds[i] >= 0, "listen %s: %s", binds[i].addr, strerror(-fds[i]));
+	}
+	for (int i = 0; i < 4; i++)
+		close(fds[i]);
+	CHECK(poll_until(H.tracer, &H.all, kind_seen, &w, 5000) == 0, "unlisten events missing");
+	poll_for(H.tracer, 100);
+	CHECK(count_kind(&H.all, w.netns, SW_EV_LISTEN) == 4, "listen events: %zu",
+	      count_kind(&H.all, w.netns, SW_EV_LISTEN));
+	for (int i = 0; i < 4; i++) {
+		const struct sw_record *l = find_kind(&H.all, w.netns, SW_EV_LISTEN, i);
+		const struct sw_record *u = find_kind(&H.all, w.netns, SW_EV_UNLISTEN, i);
+		unsigned int fam = binds[i].family == AF_INET ? SW_AF_INET : SW_AF_INET6;
+
+		CHECK(l->ev.lport == ports[i] && addr_is(l->ev.laddr, binds[i].addr) &&
+			      l->ev.family == fam,
+		      "listen %d: %u family %u", i, l->ev.lport, l->ev.family);
+		CHECK(u->ev.lport == ports[i] && u->ev.cookie == l->ev.cookie &&
+			      addr_is(u->ev.laddr, binds[i].addr),
+		      "unlisten %d: port %u", i, u->ev.lport);
+		CHECK(l->ev.pid == (__u32)getpid() && u->ev.pid == (__u32)getpid(), "owner");
+	}
+	return 0;
+}

@@ -1,0 +1,587 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Integration tests: blocked acceptors, churn without loss, honest loss, filters, detach. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "harness.h"
+#include "tests.h"
+
+#define NACCEPTORS 25
+#define NCHURN 2000
+
+struct acceptor_thread {
+	pthread_t th;
+	int lfd;
+	pid_t tid;
+	char name[16];
+	int fd;
+};
+
+static void *blocked_acceptor(void *arg)
+{
+	struct acceptor_thread *a = arg;
+
+	a->tid = syscall(SYS_gettid);
+	prctl(PR_SET_NAME, a->name);
+	a->fd = accept(a->lfd, NULL, NULL);
+	return NULL;
+}
+
+/* True when thread tid is inside accept()/accept4() (per /proc/self/task/TID/syscall). */
+static bool in_accept(pid_t tid)
+{
+	char path[64], buf[64] = {};
+	FILE *f;
+	long nr = -1;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (fgets(buf, sizeof(buf), f))
+		nr = strtol(buf, NULL, 10);
+	fclose(f);
+	return nr == SYS_accept || nr == SYS_accept4;
+}
+
+struct conn_args {
+	__u16 port;
+	int n;
+	int hold_fd; /* read end: the child keeps its connections until this closes */
+	int hold_wfd; /* write end, closed in the child */
+};
+
+static int connect_many_and_hold(void *arg)
+{
+	struct conn_args *c = arg;
+	char b;
+
+	close(c->hold_wfd);
+	for (int i = 0; i < c->n; i++)
+		if (connect_to(AF_INET, "127.0.0.1", c->port) < 0)
+			return 40;
+	while (read(c->hold_fd, &b, 1) > 0)
+		;
+	return 0;
+}
+
+struct want_list {
+	struct evlist *l;
+	__u32 netns;
+	int kind;
+	size_t n;
+};
+
+static bool list_has(void *arg)
+{
+	struct want_list *w = arg;
+
+	return count_kind(w->l, w->netns, w->kind) >= w->n;
+}
+
+/* 25 threads are already inside accept() when the tracer starts. */
+int t_blocked_acceptors(void)
+{
+	struct acceptor_thread a[NACCEPTORS] = {};
+	struct sw_tracer_opts o = {};
+	struct evlist l = {};
+	struct sw_tracer *t = NULL;
+	struct conn_args c = { .n = NACCEPTORS };
+	struct want_list w = { .l = &l, .kind = SW_EV_ACCEPT, .n = NACCEPTORS };
+	int lfd, hold[2], ret = -1, waited;
+	bool seen[NACCEPTORS] = {};
+	pid_t pc;
+
+	w.netns = ns_new();
+	CHECK(w.netns, "cannot make a network namespace");
+	lfd = listen_on(AF_INET, "127.0.0.1", &c.port);
+	CHECK(lfd >= 0, "listen");
+	for (int i = 0; i < NACCEPTORS; i++) {
+		a[i].lfd = lfd;
+		snprintf(a[i].name, sizeof(a[i].name), "sw_acc%02d", i);
+		pthread_create(&a[i].th, NULL, blocked_acceptor, &a[i]);
+	}
+	for (waited = 0; waited < 500; waited++) {
+		int blocked = 0;
+
+		for (int i = 0; i < NACCEPTORS; i++)
+			blocked += a[i].tid && in_accept(a[i].tid);
+		if (blocked == NACCEPTORS)
+			break;
+		usleep(10000);
+	}
+	if (waited == 500) {
+		test_fail(__FILE__, __LINE__, "blocked", "threads did not block in accept");
+		goto out;
+	}
+	o.netns = w.netns;
+	if (tracer_open_into(&o, &l, &t)) {
+		test_fail(__FILE__, __LINE__, "open", "second tracer did not open");
+		goto out;
+	}
+	if (pipe(hold))
+		goto out;
+	c.hold_fd = hold[0];
+	c.hold_wfd = hold[1];
+	pc = spawn("sw_conn25", connect_many_and_hold, &c);
+	close(hold[0]);
+	if (poll_until(t, &l, list_has, &w, 10000)) {
+		test_fail(__FILE__, __LINE__, "accepts", "only %zu of %d accepts seen",
+			  count_kind(&l, w.netns, SW_EV_ACCEPT), NACCEPTORS);
+		goto out_child;
+	}
+	poll_for(t, 100);
+	if (count_kind(&l, w.netns, SW_EV_ACCEPT) != NACCEPTORS) {
+		test_fail(__FILE__, __LINE__, "count", "%zu accepts",
+			  count_kind(&l, w.netns, SW_EV_ACCEPT));
+		goto out_child;
+	}
+	for (size_t k = 0; k < NACCEPTORS; k++) {
+		const struct sw_event *e = &find_kind(&l, w.netns, SW_EV_ACCEPT, k)->ev;
+		int i;
+
+		for (i = 0; i < NACCEPTORS; i++)
+			if ((__u32)a[i].tid == e->tid)
+				break;
+		if (i == NACCEPTORS || seen[i] || e->pid != (__u32)getpid() ||
+		    strcmp(e->comm, a[i].name) || e->lport != c.port) {
+			test_fail(__FILE__, __LINE__, "accept", "accept %zu: pid %u tid %u comm %s",
+				  k, e->pid, e->tid, e->comm);
+			goto out_child;
+		}
+		seen[i] = true;
+	}
+	ret = 0;
+out_child:
+	close(hold[1]);
+	reap(pc);
+out:
+	for (int i = 0; i < NACCEPTORS; i++) {
+		shutdown(lfd, SHUT_RDWR);
+		pthread_join(a[i].th, NULL);
+		if (a[i].fd >= 0)
+			close(a[i].fd);
+	}
+	close(lfd);
+	sw_tracer_close(t);
+	evlist_free(&l);
+	return ret;
+}
+
+struct churn {
+	int lfd;
+	__u16 port;
+	int n;
+};
+
+static int churn_server(void *arg)
+{
+	struct churn *c = arg;
+
+	for (int i = 0; i < c->n; i++) {
+		int fd = accept(c->lfd, NULL, NULL);
+
+		if (fd < 0)
+			return 50;
+		read_to_eof(fd);
+		close(fd);
+	}
+	return 0;
+}
+
+static int churn_client(void *arg)
+{
+	struct churn *c = arg;
+
+	for (int i = 0; i < c->n; i++) {
+		int fd = connect_to(AF_INET, "127.0.0.1", c->port);
+
+		if (fd < 0)
+			return 51;
+		close(fd);
+	}
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Every cookie of kind appears exactly `times` times and pids match. */
+static int check_unique(const struct evlist *l, __u32 netns, int kind, size_t n, pid_t pid,
+			size_t times)
+{
+	__u64 *v = calloc(n, sizeof(*v));
+	size_t k = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < l->n && k < n; i++) {
+		const struct sw_event *e = &l->v[i].ev;
+
+		if (e->netns != netns || e->kind != kind)
+			continue;
+		if (pid && e->pid != (__u32)pid)
+			ret = -1;
+		v[k++] = e->cookie;
+	}
+	qsort(v, k, sizeof(*v), cmp_u64);
+	for (size_t i = 0; i < k; i += times)
+		for (size_t j = 1; j < times; j++)
+			if (i + j >= k || v[i + j] != v[i] ||
+			    (i + times < k && v[i + times] == v[i]))
+				ret = -1;
+	if (times == 1)
+		for (size_t i = 1; i < k; i++)
+			if (v[i] == v[i - 1])
+				ret = -1;
+	free(v);
+	return ret;
+}
+
+/* 2000 quick connections: exactly 2000 connects, 2000 accepts, 4000 closes. */
+int t_churn_exact(void)
+{
+	struct churn c = { .n = NCHURN };
+	struct want_list w = { .l = &H.all, .kind = SW_EV_CLOSE, .n = 2 * NCHURN };
+	struct sw_counters before, after;
+	pid_t ps, pc;
+
+	w.netns = ns_new();
+	CHECK(w.netns, "cannot make a network namespace");
+	evlist_clear(&H.all);
+	sw_tracer_counters(H.tracer, &before);
+	c.lfd = listen_on(AF_INET, "127.0.0.1", &c.port);
+	CHECK(c.lfd >= 0, "listen");
+	ps = spawn("sw_srv2k", churn_server, &c);
+	pc = spawn("sw_cli2k", churn_client, &c);
+	poll_until(H.tracer, &H.all, list_has, &w, 60000);
+	CHECK(reap(pc) == 0 && reap(ps) == 0, "churn children failed");
+	close(c.lfd);
+	poll_for(H.tracer, 300);
+	sw_tracer_counters(H.tracer, &after);
+	CHECK(after.rb_drops == before.rb_drops, "%llu events lost",
+	      (unsigned long long)(after.rb_drops - before.rb_drops));
+	CHECK(count_kind(&H.all, w.netns, SW_EV_LOST) == 0, "lost records");
+	CHECK(count_kind(&H.all, w.netns, SW_EV_CONNECT) == NCHURN, "connects: %zu",
+	      count_kind(&H.all, w.netns, SW_EV_CONNECT));
+	CHECK(count_kind(&H.all, w.netns, SW_EV_ACCEPT) == NCHURN, "accepts: %zu",
+	      count_kind(&H.all, w.netns, SW_EV_ACCEPT));
+	CHECK(count_kind(&H.all, w.netns, SW_EV_CLOSE) == 2 * NCHURN,
+	      "closes: %zu (nested %llu, recursion losses %llu)",
+	      count_kind(&H.all, w.netns, SW_EV_CLOSE),
+	      (unsigned long long)(after.nested - before.nested),
+	      (unsigned long long)(after.recursion_misses - before.recursion_misses));
+	CHECK(check_unique(&H.all, w.netns, SW_EV_CONNECT, NCHURN, pc, 1) == 0,
+	      "connect cookies repeat or wrong pid");
+	CHECK(check_unique(&H.all, w.netns, SW_EV_ACCEPT, NCHURN, ps, 1) == 0,
+	      "accept cookies repeat or wrong pid");
+	CHECK(check_unique(&H.all, w.netns, SW_EV_CLOSE, 2 * NCHURN, 0, 1) == 0,
+	      "close cookies repeat");
+	return 0;
+}
+
+/* A tiny ring buffer that nobody reads: drops are counted and reported in-band. */
+int t_loss_is_reported(void)
+{
+	struct sw_tracer_opts o = { .ringbuf_bytes = 4096 };
+	struct churn c = { .n = 200 };
+	struct evlist l = {};
+	struct sw_tracer *t = NULL;
+	struct want_list w = { .l = &H.all, .kind = SW_EV_CLOSE, .n = 400 };
+	size_t real, truth;
+	__u64 lost = 0;
+	pid_t ps, pc;
+
+	w.netns = ns_new();
+	CHECK(w.netns, "cannot make a network namespace");
+	evlist_clear(&H.all);
+	o.netns = w.netns;
+	CHECK(tracer_open_into(&o, &l, &t) == 0, "small tracer did not open");
+	c.lfd = listen_on(AF_INET, "127.0.0.1", &c.port);
+	ps = spawn("sw_srvloss", churn_server, &c);
+	pc = spawn("sw_cliloss", churn_client, &c);
+	reap(pc);
+	reap(ps);
+	close(c.lfd);
+	/* The suite tracer, with its large buffer, knows the truth. */
+	poll_until(H.tracer, &H.all, list_has, &w, 10000);
+	poll_for(H.tracer, 200);
+	truth = count_kind(&H.all, w.netns, 0);
+	sw_tracer_drain(t);
+	real = 0;
+	for (size_t i = 0; i < l.n; i++) {
+		if (l.v[i].ev.kind == SW_EV_LOST)
+			lost += l.v[i].lost;
+		else if (l.v[i].ev.netns == w.netns)
+			real++;
+	}
+	sw_tracer_close(t);
+	evlist_free(&l);
+	CHECK(lost > 0, "no lost record although the buffer overflowed (%zu delivered)", real);
+	CHECK(real + lost == truth, "delivered %zu + lost %llu != produced %zu", real,
+	      (unsigned long long)lost, truth);
+	return 0;
+}
+
+static int connect_once(void *arg)
+{
+	int fd = connect_to(AF_INET, "127.0.0.1", *(__u16 *)arg);
+
+	if (fd < 0)
+		return 60;
+	close(fd);
+	return 0;
+}
+
+/* In-kernel port and family filters, and the user-space comm filter. */
+int t_filters(void)
+{
+	struct sw_tracer_opts o = {};
+	struct evlist l = {};
+	struct sw_tracer *t = NULL;
+	__u16 p1 = 0, p2 = 0, p6 = 0;
+	int l1, l2, l6, ret = -1;
+	__u32 ns = ns_new();
+	struct want_list w = { .l = &H.all, .netns = ns, .kind = SW_EV_UNLISTEN, .n = 3 };
+
+	CHECK(ns, "cannot make a network namespace");
+	evlist_clear(&H.all);
+	l1 = listen_on(AF_INET, "127.0.0.1", &p1);
+	l2 = listen_on(AF_INET, "127.0.0.1", &p2);
+	l6 = listen_on(AF_INET6, "::1", &p6);
+	CHECK(l1 >= 0 && l2 >= 0 && l6 >= 0, "listen");
+
+	/* port filter */
+	o.netns = ns;
+	o.port = p1;
+	CHECK(tracer_open_into(&o, &l, &t) == 0, "port tracer");
+	reap(spawn("sw_fport1", connect_once, &p1));
+	reap(spawn("sw_fport2", connect_once, &p2));
+	poll_for(t, 300);
+	for (size_t i = 0; i < l.n; i++)
+		if (l.v[i].ev.lport != p1 && l.v[i].ev.rport != p1)
+			goto fail;
+	if (count_kind(&l, ns, SW_EV_CONNECT) != 1)
+		goto fail;
+	sw_tracer_close(t);
+	evlist_clear(&l);
+
+	/* family filter: IPv6 only */
+	memset(&o, 0, sizeof(o));
+	o.netns = ns;
+	o.family = SW_AF_INET6;
+	CHECK(tracer_open_into(&o, &l, &t) == 0, "family tracer");
+	reap(spawn("sw_fam4", connect_once, &p1));
+	{
+		int fd = connect_to(AF_INET6, "::1", p6);
+
+		if (fd >= 0)
+			close(fd);
+	}
+	poll_for(t, 300);
+	for (size_t i = 0; i < l.n; i++)
+		if (l.v[i].ev.family != SW_AF_INET6)
+			goto fail;
+	if (count_kind(&l, ns, SW_EV_CONNECT) != 1)
+		goto fail;
+	sw_tracer_close(t);
+	evlist_clear(&l);
+
+	/* comm filter (user space) */
+	memset(&o, 0, sizeof(o));
+	o.netns = ns;
+	o.comm = "sw_fmatch";
+	CHECK(tracer_open_into(&o, &l, &t) == 0, "comm tracer");
+	reap(spawn("sw_fmatch", connect_once, &p1));
+	reap(spawn("sw_fother", connect_once, &p1));
+	poll_for(t, 300);
+	for (size_t i = 0; i < l.n; i++)
+		if (strcmp(l.v[i].ev.comm, "sw_fmatch"))
+			goto fail;
+	if (count_kind(&l, ns, SW_EV_CONNECT) != 1)
+		goto fail;
+	ret = 0;
+	goto out;
+fail:
+	test_fail(__FILE__, __LINE__, "filter", "%zu records, %zu connects passed the filter", l.n,
+		  count_kind(&l, ns, SW_EV_CONNECT));
+out:
+	sw_tracer_close(t);
+	evlist_free(&l);
+	close(l1);
+	close(l2);
+	close(l6);
+	poll_until(H.tracer, &H.all, list_has, &w, 2000);
+	return ret;
+}
+
+/* Number of loaded BPF programs whose name starts with sw_. */
+static int count_sw_progs(void)
+{
+	__u32 id = 0;
+	int n = 0;
+
+	while (!bpf_prog_get_next_id(id, &id)) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strncmp(info.name, "sw_", 3))
+			n++;
+		close(fd);
+	}
+	return n;
+}
+
+/* Closing a tracer leaves no program loaded or attached. */
+int t_nothing_left_attached(void)
+{
+	struct sw_tracer_opts o = {};
+	struct evlist l = {};
+	struct sw_tracer *t = NULL;
+	int before = count_sw_progs(), during, after;
+
+	CHECK(tracer_open_into(&o, &l, &t) == 0, "tracer");
+	during = count_sw_progs();
+	sw_tracer_close(t);
+	evlist_free(&l);
+	after = count_sw_progs();
+	CHECK(during > before, "programs before %d during %d", before, during);
+	CHECK(after == before, "programs before %d after %d", before, after);
+	return 0;
+}
+
+struct two_flows {
+	int lfd;
+	__u16 port;
+};
+
+static int accept_and_close(void *arg)
+{
+	struct two_flows *f = arg;
+	int fd = accept(f->lfd, NULL, NULL);
+
+	if (fd < 0)
+		return 70;
+	read_to_eof(fd);
+	close(fd);
+	return 0;
+}
+
+/* The raw_tp state hook (kernels without tp_btf) gives the same events. */
+int t_raw_tp_fallback(void)
+{
+	struct sw_tracer_opts o = { .state_hook = SW_STATE_HOOK_RAW_TP };
+	struct two_flows f = {};
+	struct evlist l = {};
+	struct sw_tracer *t = NULL;
+	const struct sw_record *c, *a;
+	pid_t pa, pc;
+	__u32 ns = ns_new();
+	struct want_list w = { .l = &l, .netns = ns, .kind = SW_EV_CLOSE, .n = 2 };
+	int ret = -1;
+
+	CHECK(ns, "cannot make a network namespace");
+	o.netns = ns;
+	CHECK(tracer_open_into(&o, &l, &t) == 0, "raw_tp tracer");
+	CHECK(sw_tracer_state_hook(t) == SW_STATE_HOOK_RAW_TP, "state hook");
+	f.lfd = listen_on(AF_INET, "127.0.0.1", &f.port);
+	pa = spawn("sw_rawacc", accept_and_close, &f);
+	pc = spawn("sw_rawcon", connect_once, &f.port);
+	reap(pc);
+	reap(pa);
+	close(f.lfd);
+	poll_until(t, &l, list_has, &w, 5000);
+	poll_for(t, 100);
+	c = find_kind(&l, ns, SW_EV_CONNECT, 0);
+	a = find_kind(&l, ns, SW_EV_ACCEPT, 0);
+	if (!c || !a || c->ev.pid != (__u32)pc || a->ev.pid != (__u32)pa ||
+	    !(c->ev.flags & SW_F_KEY_IS_PTR) || count_kind(&l, ns, SW_EV_CLOSE) != 2 ||
+	    count_kind(&l, ns, SW_EV_CONNECT) != 1 || count_kind(&l, ns, SW_EV_ACCEPT) != 1) {
+		test_fail(__FILE__, __LINE__, "raw_tp", "connect %p accept %p closes %zu", c, a,
+			  count_kind(&l, ns, SW_EV_CLOSE));
+		goto out;
+	}
+	ret = 0;
+out:
+	sw_tracer_close(t);
+	evlist_free(&l);
+	return ret;
+}
+
+/* --states: every transition of both ends, in order. */
+int t_state_transitions(void)
+{
+	static const __u8 client[][2] = {
+		{ SW_TCP_CLOSE, SW_TCP_SYN_SENT },	  { SW_TCP_SYN_SENT, SW_TCP_ESTABLISHED },
+		{ SW_TCP_ESTABLISHED, SW_TCP_FIN_WAIT1 }, { SW_TCP_FIN_WAIT1, SW_TCP_FIN_WAIT2 },
+		{ SW_TCP_FIN_WAIT2, SW_TCP_CLOSE },
+	};
+	static const __u8 server[][2] = {
+		{ SW_TCP_LISTEN, SW_TCP_SYN_RECV },	   { SW_TCP_SYN_RECV, SW_TCP_ESTABLISHED },
+		{ SW_TCP_ESTABLISHED, SW_TCP_CLOSE_WAIT }, { SW_TCP_CLOSE_WAIT, SW_TCP_LAST_ACK },
+		{ SW_TCP_LAST_ACK, SW_TCP_CLOSE },
+	};
+	struct sw_tracer_opts o = { .states = true };
+	struct two_flows f = {};
+	struct evlist l = {};
+	struct sw_tracer *t = NULL;
+	const struct sw_record *c, *a;
+	__u32 ns = ns_new();
+	struct want_list w = { .l = &l, .netns = ns, .kind = SW_EV_CLOSE, .n = 2 };
+	size_t ci = 0, si = 0;
+	int ret = -1;
+
+	CHECK(ns, "cannot make a network namespace");
+	o.netns = ns;
+	CHECK(tracer_open_into(&o, &l, &t) == 0, "states tracer");
+	f.lfd = listen_on(AF_INET, "127.0.0.1", &f.port);
+	pid_t pa = spawn("sw_stacc", accept_and_close, &f);
+	pid_t pc = spawn("sw_stcon", connect_once, &f.port);
+
+	reap(pc);
+	reap(pa);
+	poll_until(t, &l, list_has, &w, 5000);
+	poll_for(t, 100);
+	c = find_kind(&l, ns, SW_EV_CONNECT, 0);
+	a = find_kind(&l, ns, SW_EV_ACCEPT, 0);
+	if (!c || !a)
+		goto fail;
+	for (size_t i = 0; i < l.n; i++) {
+		const struct sw_event *e = &l.v[i].ev;
+
+		if (e->kind != SW_EV_STATE)
+			continue;
+		if (e->cookie == c->ev.cookie) {
+			if (ci >= 5 || e->oldstate != client[ci][0] || e->newstate != client[ci][1])
+				goto fail;
+			ci++;
+		} else if (e->cookie == a->ev.cookie) {
+			if (si >= 5 || e->oldstate != server[si][0] || e->newstate != server[si][1])
+				goto fail;
+			si++;
+		}
+	}
+	if (ci == 5 && si == 5)
+		ret = 0;
+fail:
+	if (ret)
+		test_fail(__FILE__, __LINE__, "states", "client %zu/5 server %zu/5 transitions", ci,
+			  si);
+	close(f.lfd);
+	sw_tracer_close(t);
+	evlist_free(&l);
+	return ret;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The integration tests, each returning 0 on success. */
+#ifndef SW_TESTS_H
+#define SW_TESTS_H
+
+int t_ipv4_flow(void);
+int t_ipv6_flow(void);
+int t_mapped_flow(void);
+int t_connect_refused(void);
+int t_listen_unlisten(void);
+int t_blocked_acceptors(void);
+int t_churn_exact(void);
+int t_loss_is_reported(void);
+int t_filters(void);
+int t_nothing_left_attached(void);
+int t_raw_tp_fallback(void);
+int t_state_transitions(void);
+
+#endif /* SW_TESTS_H */
