@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Unit tests of the --rules language: parsing, errors, matching and --learn round trips. */
 #include <errno.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -276,6 +277,22 @@ static void test_user(void **state __attribute__((unused)))
 	assert_true(allowed(uid, &l));
 	sw_rules_free(root);
 	sw_rules_free(uid);
+}
+
+static void test_user_nonzero(void **state __attribute__((unused)))
+{
+	struct passwd *pw = getpwnam("nobody");
+	struct sw_listener_info l = lis("0.0.0.0", 80);
+	struct sw_rules *r;
+
+	/* root is uid 0, which an unset uid would also be: check a real lookup */
+	if (!pw || !pw->pw_uid)
+		skip();
+	r = parse_ok("allow listen user nobody");
+	assert_false(allowed(r, &l));
+	l.uid = pw->pw_uid;
+	assert_true(allowed(r, &l));
+	sw_rules_free(r);
 }
 
 static void test_addr_family(void **state __attribute__((unused)))
@@ -661,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_exposure),
 		cmocka_unit_test(test_netns),
 		cmocka_unit_test(test_user),
+		cmocka_unit_test(test_user_nonzero),
 		cmocka_unit_test(test_addr_family),
 		cmocka_unit_test(test_conjunction_first_match),
 		cmocka_unit_test(test_deny_v4),
