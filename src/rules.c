@@ -241,7 +241,7 @@ static int split_line(struct parser *p, const char *s, const char *end, struct w
 static int parse_port_range(struct parser *p, const char *text, struct port_range *pr)
 {
 	const char *end = text + strlen(text), *dash = strchr(text, '-');
-	unsigned long lo, hi;
+	unsigned long lo = 0, hi = 0;
 	int e1, e2;
 
 	e1 = parse_uint(text, dash ? dash : end, 65535, &lo);
