@@ -125,19 +125,18 @@ static int __attribute__((format(printf, 2, 3))) perr(struct parser *p, const ch
 	return -EINVAL;
 }
 
-static int grow(void **arr, size_t *cap, size_t n, size_t elem)
+/* Returns arr with room for element n (NULL, arr untouched, if out of memory). */
+static void *grow(void *arr, size_t *cap, size_t n, size_t elem)
 {
 	size_t ncap = *cap ? *cap * 2 : 8;
 	void *a;
 
 	if (n < *cap)
-		return 0;
-	a = realloc(*arr, ncap * elem);
-	if (!a)
-		return -ENOMEM;
-	*arr = a;
-	*cap = ncap;
-	return 0;
+		return arr;
+	a = realloc(arr, ncap * elem);
+	if (a)
+		*cap = ncap;
+	return a;
 }
 
 /* Strict decimal: digits only, no sign or spaces. -EINVAL if not a number, -ERANGE if > max. */
@@ -287,7 +286,10 @@ static bool cidr_contains(const struct cidr *c, unsigned int family, const __u8 
 	return c->family == family && prefix_equal(c->addr, addr, c->plen);
 }
 
-/* ADDRESS or ADDRESS/LEN; host bits after LEN must be zero. */
+/*
+ * ADDRESS or ADDRESS/LEN; host bits after LEN must be zero. IPv4-mapped IPv6
+ * networks (::ffff:a.b.c.d/96 and longer) become IPv4, as event addresses do.
+ */
 static int parse_cidr(struct parser *p, const char *text, struct cidr *c)
 {
 	const char *slash = strchr(text, '/');
@@ -312,6 +314,10 @@ static int parse_cidr(struct parser *p, const char *text, struct cidr *c)
 	mask_prefix(masked, c->plen);
 	if (memcmp(masked, c->addr, sizeof(masked)))
 		return perr(p, "host bits set in '%s'", text);
+	if (c->family == SW_AF_INET6 && c->plen >= 96 && sw_addr_unmap(c->addr)) {
+		c->family = SW_AF_INET;
+		c->plen -= 96;
+	}
 	return 0;
 }
 
@@ -529,7 +535,7 @@ static void allow_rule_clear(struct allow_rule *r)
 /* allow listen MATCHER VALUE ...; w starts after "listen". */
 static int parse_allow(struct parser *p, char **w, int n)
 {
-	struct allow_rule r = { .line = p->line };
+	struct allow_rule r = { .line = p->line }, *a;
 	const char *given[SLOT_MAX] = { 0 };
 	const struct matcher *m;
 	struct sw_rules *rs = p->rules;
@@ -561,9 +567,12 @@ static int parse_allow(struct parser *p, char **w, int n)
 		given[m->slot] = m->name;
 		r.have |= 1u << m->slot;
 	}
-	err = grow((void **)&rs->allow, &rs->allow_cap, rs->nallow, sizeof(r));
-	if (err)
+	a = grow(rs->allow, &rs->allow_cap, rs->nallow, sizeof(r));
+	if (!a) {
+		err = -ENOMEM;
 		goto out_clear;
+	}
+	rs->allow = a;
 	rs->allow[rs->nallow++] = r;
 	return 0;
 out_clear:
@@ -574,7 +583,7 @@ out_clear:
 /* deny remote CIDR [port N|N-M]; w starts after "remote". */
 static int parse_deny(struct parser *p, char **w, int n)
 {
-	struct deny_rule r = { .line = p->line };
+	struct deny_rule r = { .line = p->line }, *d;
 	struct sw_rules *rs = p->rules;
 	int err;
 
@@ -595,9 +604,10 @@ static int parse_deny(struct parser *p, char **w, int n)
 			return err;
 		r.has_port = true;
 	}
-	err = grow((void **)&rs->deny, &rs->deny_cap, rs->ndeny, sizeof(r));
-	if (err)
-		return err;
+	d = grow(rs->deny, &rs->deny_cap, rs->ndeny, sizeof(r));
+	if (!d)
+		return -ENOMEM;
+	rs->deny = d;
 	rs->deny[rs->ndeny++] = r;
 	return 0;
 }

@@ -411,6 +411,20 @@ static void test_deny_v6(void **state __attribute__((unused)))
 	sw_rules_free(r);
 }
 
+static void test_deny_mapped(void **state __attribute__((unused)))
+{
+	struct sw_rules *r = parse_ok("deny remote ::ffff:203.0.113.0/120\n"
+				      "deny remote ::/64\n");
+
+	/* events carry mapped addresses as IPv4, so a mapped rule is an IPv4 rule */
+	assert_true(denied(r, "203.0.113.5", 1));
+	assert_false(denied(r, "203.0.114.5", 1));
+	/* other IPv6 networks stay IPv6, even where they cover ::ffff:0:0/96 */
+	assert_true(denied(r, "::1", 1));
+	assert_false(denied(r, "10.0.0.1", 1));
+	sw_rules_free(r);
+}
+
 static void test_deny_prefix_zero(void **state __attribute__((unused)))
 {
 	struct sw_rules *v4 = parse_ok("deny remote 0.0.0.0/0");
@@ -683,6 +697,7 @@ int main(void)
 		cmocka_unit_test(test_conjunction_first_match),
 		cmocka_unit_test(test_deny_v4),
 		cmocka_unit_test(test_deny_v6),
+		cmocka_unit_test(test_deny_mapped),
 		cmocka_unit_test(test_deny_prefix_zero),
 		cmocka_unit_test(test_deny_port),
 		cmocka_unit_test(test_line_length),
