@@ -478,6 +478,19 @@ static void test_line_length(void **state __attribute__((unused)))
 	assert_string_equal(err, "t:1: line too long (more than 1024 bytes)");
 	/* *out is untouched on error */
 	assert_ptr_equal(r, (struct sw_rules *)&err);
+
+	/* the most words a line can hold: "allow listen port 1 port 1 ..." */
+	strcpy(text, "allow listen port 1");
+	for (size_t len = strlen(text); len + 7 <= SW_RULES_LINE_MAX; len += 7)
+		strcat(text, " port 1");
+	assert_int_equal(sw_rules_parse_string(text, "t", &r, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t:1: duplicate matcher 'port'");
+	memset(text, ' ', SW_RULES_LINE_MAX);
+	for (size_t i = 0; i < SW_RULES_LINE_MAX; i += 2)
+		text[i] = 'x';
+	text[SW_RULES_LINE_MAX] = '\0';
+	assert_int_equal(sw_rules_parse_string(text, "t", &r, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t:1: unknown keyword 'x' (expected 'allow' or 'deny')");
 }
 
 static void test_error_truncated(void **state __attribute__((unused)))
