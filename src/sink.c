@@ -368,6 +368,11 @@ out_free:
 
 int sw_sink_close(struct sw_sink *s)
 {
+	return sw_sink_close_stats(s, NULL);
+}
+
+int sw_sink_close_stats(struct sw_sink *s, struct sw_sink_stats *final)
+{
 	struct timespec limit;
 	int err;
 
@@ -390,6 +395,8 @@ int sw_sink_close(struct sw_sink *s)
 	}
 	err = s->timed_out ? -ETIMEDOUT : 0;
 	s->ops->close(s);
+	if (final)
+		sw_sink_stats(s, final);
 	sink_free(s);
 	return err;
 }

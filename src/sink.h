@@ -70,6 +70,8 @@ void sw_sink_reopen(struct sw_sink *s);
  * records had to be discarded. Must not run concurrently with submit.
  */
 int sw_sink_close(struct sw_sink *s);
+/* The same, and fills *final (if not NULL) with the counters after the drain. */
+int sw_sink_close_stats(struct sw_sink *s, struct sw_sink_stats *final);
 
 void sw_sink_stats(const struct sw_sink *s, struct sw_sink_stats *st);
 /* The spec the sink was opened with; also the lost_where of its lost records. */

@@ -120,17 +120,18 @@ static void rotate(struct sw_sink *s, struct file_sink *f)
 	int err;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	sw_fdbuf_flush(s, &f->out);
 	pthread_mutex_lock(&f->gz_lock);
 	if (f->gz_state != GZ_IDLE) {
 		if (f->gz_state == GZ_FAILED) {
 			f->gz_state = GZ_QUEUED;
 			pthread_cond_signal(&f->gz_cond);
 		}
+		/* for the interval timer: no busy loop while gzip runs */
 		f->defer_until = now;
 		sw_timespec_add_ms(&f->defer_until, DEFER_MS);
 		goto out;
 	}
+	sw_fdbuf_flush(s, &f->out);
 	if (rename(s->spec.path, f->rot1)) {
 		sw_sink_count_error(s);
 		goto out;
@@ -150,15 +151,9 @@ out:
 	pthread_mutex_unlock(&f->gz_lock);
 }
 
-static bool deferred(const struct file_sink *f, const struct timespec *now)
-{
-	return sw_timespec_before(now, &f->defer_until);
-}
-
 static int file_write(struct sw_sink *s, const struct sw_record *r, const char *line, size_t len)
 {
 	struct file_sink *f = s->priv;
-	struct timespec now;
 	int err;
 
 	if (f->out.fd < 0) {
@@ -170,11 +165,8 @@ static int file_write(struct sw_sink *s, const struct sw_record *r, const char *
 		}
 	}
 	if (f->rotating && s->opts.rotate_size && f->size &&
-	    f->size + len + 1 > s->opts.rotate_size) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (!deferred(f, &now))
-			rotate(s, f);
-	}
+	    f->size + len + 1 > s->opts.rotate_size)
+		rotate(s, f); /* put off (the file grows) while the last one compresses */
 	f->size += len + 1;
 	return sw_fdbuf_add(s, &f->out, r, line, len);
 }
