@@ -541,6 +541,33 @@ static void test_file_rotation_keep(void **state)
 	assert_int_equal(stat(name, &sb), -1);
 }
 
+static void test_file_rotation_interval(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	char path[PATH_MAX], spec[PATH_MAX + 8], name[PATH_MAX + 16], lines[8][128];
+	struct sw_sink_stats st;
+	struct sw_record r;
+	struct sw_sink *s;
+
+	o.rotate_interval = 1;
+	tpath(path, sizeof(path), "int.log");
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	r = rec(0);
+	sw_sink_submit(s, &r);
+	usleep(1300000); /* the idle writer wakes up for the timer */
+	r = rec(1);
+	sw_sink_submit(s, &r);
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+	assert_int_equal(st.rotations, 1);
+	snprintf(name, sizeof(name), "%s.1.gz", path);
+	assert_true(is_gzip(name));
+	assert_int_equal(read_lines(name, lines, 8), 1);
+	assert_string_equal(lines[0], "{\"seq\":0}");
+	assert_int_equal(read_lines(path, lines, 8), 1);
+	assert_string_equal(lines[0], "{\"seq\":1}");
+}
+
 static void test_file_nofollow(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
@@ -776,6 +803,34 @@ static void test_syslog_tcp_reconnect(void **state)
 	close(lfd);
 }
 
+static void test_close_bounded_when_receiver_down(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	struct timespec t0, t1;
+	struct sw_sink_stats st;
+	unsigned short port;
+	struct sw_record r;
+	struct sw_sink *s;
+	char spec[64];
+	int fd, i;
+
+	fd = listen_on(SOCK_STREAM, &port);
+	close(fd); /* nobody listens there now: every connect is refused */
+	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%u", port);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	for (i = 0; i < 5; i++) {
+		r = rec(i);
+		assert_int_equal(sw_sink_submit(s, &r), 0); /* queued, never blocks */
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(sw_sink_close_stats(s, &st), -ETIMEDOUT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec <= SW_SINK_DRAIN_MS / 1000 + 1);
+	assert_int_equal(st.dropped, 5);
+	assert_int_equal(st.written, 0);
+	assert_true(st.errors >= 2);
+}
+
 static void test_syslog_unix(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
@@ -824,6 +879,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_rotation, setup_tmpdir, teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_file_rotation_keep, setup_tmpdir,
 						teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_rotation_interval, setup_tmpdir,
+						teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_file_nofollow, setup_tmpdir, teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_file_mode_append, setup_tmpdir,
 						teardown_tmpdir),
@@ -832,6 +889,7 @@ int main(void)
 		cmocka_unit_test(test_stdout_epipe),
 		cmocka_unit_test(test_syslog_udp),
 		cmocka_unit_test(test_syslog_tcp_reconnect),
+		cmocka_unit_test(test_close_bounded_when_receiver_down),
 		cmocka_unit_test_setup_teardown(test_syslog_unix, setup_tmpdir, teardown_tmpdir),
 	};
 
