@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Output sinks: each one a bounded queue plus a writer thread, so that no sink ever blocks the tracer. */
+/* Output sinks: a bounded queue and a writer thread each, so that no sink can block the tracer. */
 #ifndef SW_SINK_H
 #define SW_SINK_H
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The file sink: O_APPEND writes, size/interval rotation, gzip on a low-priority thread, SIGHUP reopen. */
+/* The file sink: O_APPEND writes, size/interval rotation with background gzip, SIGHUP reopen. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

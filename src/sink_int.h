@@ -135,7 +135,7 @@ struct sw_syslog_id {
 #define SW_SYSLOG_SD_ID "sockwatch@32473"
 
 int sw_syslog_pri(const struct sw_record *r);
-/* Escapes '"', '\\' and ']' (RFC 5424 PARAM-VALUE) and writes bytes outside printable ASCII as \xHH. */
+/* Escapes '"', '\\' and ']' (RFC 5424 PARAM-VALUE); other non-printable bytes become \xHH. */
 int sw_syslog_sd_escape(const char *in, size_t inlen, char *out, size_t size);
 /* "<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [SD] MSG"; length or -ENOSPC. */
 int sw_syslog_format_5424(const struct sw_syslog_id *id, const struct sw_record *r, const char *msg,

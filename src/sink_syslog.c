@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The syslog sinks: local /dev/log, RFC 5424 over UDP and over TCP (RFC 6587 octet counting), with reconnect backoff. */
+/* The syslog sinks: local /dev/log, RFC 5424 over UDP and TCP, reconnects with backoff. */
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Syslog message building: RFC 5424 with structured data, the local syslog(3) form, RFC 6587 framing. */
+/* Syslog message building: RFC 5424 with structured data, local syslog(3) form, RFC 6587. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

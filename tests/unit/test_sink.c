@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit tests of the sinks: specs, syslog formatting and framing, queue loss, file rotation, errors. */
+/* Unit tests of the sinks: specs, syslog format and framing, loss, rotation, errors. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
