@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Sink core: the bounded per-sink queue, the writer thread, lost records and counters. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sink_int.h"
+
+void sw_timespec_add_ms(struct timespec *ts, long ms)
+{
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+bool sw_timespec_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+void sw_sink_count_written(struct sw_sink *s, unsigned long long n)
+{
+	atomic_fetch_add_explicit(&s->written, n, memory_order_relaxed);
+}
+
+void sw_sink_count_error(struct sw_sink *s)
+{
+	atomic_fetch_add_explicit(&s->errors, 1, memory_order_relaxed);
+}
+
+void sw_sink_count_lost(struct sw_sink *s, unsigned long long records, unsigned long long relost)
+{
+	atomic_fetch_add_explicit(&s->dropped, records, memory_order_relaxed);
+	s->writer_lost += records + relost;
+}
+
+bool sw_sink_own_lost(const struct sw_sink *s, const struct sw_record *r)
+{
+	return r->ev.kind == SW_EV_LOST && r->lost_where == s->name;
+}
+
+void sw_sink_count_unwritten(struct sw_sink *s, const struct sw_record *r)
+{
+	if (sw_sink_own_lost(s, r))
+		sw_sink_count_lost(s, 0, r->lost);
+	else
+		sw_sink_count_lost(s, 1, 0);
+}
+
+int sw_write_all(int fd, const char *buf, size_t len)
+{
+	int old, err = 0;
+	ssize_t n;
+
+	/* a stalled reader (stdout pipe) must not make sw_sink_close() hang */
+	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
+	while (len) {
+		n = write(fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		buf += n;
+		len -= n;
+	}
+	pthread_setcancelstate(old, NULL);
+	return err;
+}
+
+int sw_fdbuf_flush(struct sw_sink *s, struct sw_fdbuf *b)
+{
+	int err;
+
+	if (!b->len)
+		return 0;
+	err = b->fd < 0 ? -EBADF : sw_write_all(b->fd, b->buf, b->len);
+	if (err) {
+		sw_sink_count_error(s);
+		sw_sink_count_lost(s, b->records, b->relost);
+	} else {
+		sw_sink_count_written(s, b->lines);
+	}
+	b->len = 0;
+	b->lines = 0;
+	b->records = 0;
+	b->relost = 0;
+	return err;
+}
+
+int sw_fdbuf_add(struct sw_sink *s, struct sw_fdbuf *b, const struct sw_record *r, const char *line,
+		 size_t len)
+{
+	int err = 0;
+
+	if (b->len + len + 1 > sizeof(b->buf))
+		err = sw_fdbuf_flush(s, b);
+	memcpy(b->buf + b->len, line, len); /* len < SW_SINK_LINE_MAX < sizeof(buf) */
+	b->buf[b->len + len] = '\n';
+	b->len += len + 1;
+	b->lines++;
+	if (sw_sink_own_lost(s, r))
+		b->relost += r->lost;
+	else
+		b->records++;
+	return err;
+}
+
+static bool queue_empty(struct sw_sink *s)
+{
+	return atomic_load(&s->head) == atomic_load(&s->tail);
+}
+
+int sw_sink_submit(struct sw_sink *s, const struct sw_record *r)
+{
+	__u64 tail = atomic_load_explicit(&s->tail, memory_order_relaxed);
+	__u64 head = atomic_load_explicit(&s->head, memory_order_acquire);
+	struct sw_slot *slot;
+
+	s->next_seq = r->seq + 1;
+	if (tail - head >= s->cap) {
+		s->pending_lost++;
+		atomic_fetch_add_explicit(&s->dropped, 1, memory_order_relaxed);
+		return -ENOBUFS;
+	}
+	slot = &s->slots[tail % s->cap];
+	slot->rec = *r;
+	slot->lost_before = s->pending_lost;
+	s->pending_lost = 0;
+	atomic_store(&s->tail, tail + 1);
+	/* pairs with the writer's store of waiting before it checks the queue */
+	if (atomic_load(&s->waiting)) {
+		pthread_mutex_lock(&s->lock);
+		pthread_cond_signal(&s->cond);
+		pthread_mutex_unlock(&s->lock);
+	}
+	return 0;
+}
+
+void sw_sink_reopen(struct sw_sink *s)
+{
+	atomic_store(&s->reopen, 1);
+}
+
+/* Sleeps until there is data (if want_data), a stop, or the deadline. */
+static void sink_wait(struct sw_sink *s, bool want_data, const struct timespec *until)
+{
+	pthread_mutex_lock(&s->lock);
+	atomic_store(&s->waiting, true);
+	while (!atomic_load(&s->stopping) && !(want_data && !queue_empty(s))) {
+		if (!until) {
+			pthread_cond_wait(&s->cond, &s->lock);
+			continue;
+		}
+		if (pthread_cond_timedwait(&s->cond, &s->lock, until) == ETIMEDOUT)
+			break;
+	}
+	atomic_store(&s->waiting, false);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Formats and writes one record: 0, -EAGAIN (retry later) or -errno (lost, counted). */
+static int write_record(struct sw_sink *s, const struct sw_record *r)
+{
+	int len;
+
+	len = s->opts.format(r, s->opts.format_ctx, s->line, sizeof(s->line));
+	if (len < 0 || (size_t)len >= sizeof(s->line)) {
+		sw_sink_count_error(s);
+		sw_sink_count_unwritten(s, r);
+		return len < 0 ? len : -ENOSPC;
+	}
+	return s->ops->write(s, r, s->line, len);
+}
+
+/*
+ * The lost record carries the seq of the record it precedes (the global seq
+ * stays gap-free: sinks never renumber) and that record's times.
+ */
+static int write_lost(struct sw_sink *s, __u64 lost, __u64 seq, const struct sw_record *next)
+{
+	struct sw_record r;
+	int err;
+
+	memset(&r, 0, sizeof(r));
+	r.ev.kind = SW_EV_LOST;
+	r.seq = seq;
+	if (next) {
+		r.ev.ts_ns = next->ev.ts_ns;
+		r.wall = next->wall;
+	} else {
+		clock_gettime(CLOCK_REALTIME, &r.wall);
+	}
+	r.lost = lost;
+	r.lost_where = s->name;
+	s->writer_lost = 0;
+	err = write_record(s, &r);
+	/* on other errors the backend counted it: the count goes into the next lost record */
+	if (err == -EAGAIN)
+		s->writer_lost += lost;
+	return err;
+}
+
+/* Writes the head slot (and the lost record before it); -EAGAIN keeps it queued. */
+static int write_slot(struct sw_sink *s, struct sw_slot *slot)
+{
+	__u64 lost = slot->lost_before + s->writer_lost;
+	int err;
+
+	if (lost) {
+		slot->lost_before = 0;
+		err = write_lost(s, lost, slot->rec.seq, &slot->rec);
+		if (err == -EAGAIN)
+			return err;
+	}
+	return write_record(s, &slot->rec);
+}
+
+static void discard_queue(struct sw_sink *s)
+{
+	__u64 head = atomic_load(&s->head), tail = atomic_load(&s->tail);
+
+	if (tail == head)
+		return;
+	atomic_fetch_add(&s->dropped, tail - head);
+	atomic_store(&s->head, tail);
+	s->timed_out = true;
+}
+
+static bool past(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return !sw_timespec_before(&now, t);
+}
+
+static void *sink_thread(void *arg)
+{
+	struct sw_sink *s = arg;
+	struct timespec when, *until;
+	struct sw_slot *slot;
+	__u64 head;
+	int err;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	for (;;) {
+		if (atomic_exchange(&s->reopen, 0) && s->ops->reopen)
+			s->ops->reopen(s);
+		if (s->ops->tick)
+			s->ops->tick(s);
+		if (atomic_load(&s->stopping) && past(&s->stop_by)) {
+			discard_queue(s);
+			break;
+		}
+		head = atomic_load(&s->head);
+		if (head == atomic_load(&s->tail)) {
+			if (s->ops->flush)
+				s->ops->flush(s);
+			if (atomic_load(&s->stopping))
+				break;
+			until = s->ops->deadline && s->ops->deadline(s, &when) ? &when : NULL;
+			sink_wait(s, true, until);
+			continue;
+		}
+		slot = &s->slots[head % s->cap];
+		err = write_slot(s, slot);
+		if (err == -EAGAIN) {
+			if (s->ops->flush)
+				s->ops->flush(s);
+			until = s->ops->deadline && s->ops->deadline(s, &when) ? &when : NULL;
+			if (atomic_load(&s->stopping) &&
+			    (!until || sw_timespec_before(&s->stop_by, until)))
+				until = &s->stop_by;
+			sink_wait(s, false, until);
+			continue;
+		}
+		atomic_store(&s->head, head + 1);
+	}
+
+	/* drops nobody has heard of yet: one last lost record, numbered after the last record */
+	if (s->pending_lost + s->writer_lost && !s->timed_out) {
+		s->writer_lost += s->pending_lost;
+		s->pending_lost = 0;
+		write_lost(s, s->writer_lost, s->next_seq, NULL);
+		if (s->ops->flush)
+			s->ops->flush(s);
+	}
+	return NULL;
+}
+
+static const struct sw_sink_ops *ops_for(enum sw_sink_type type)
+{
+	switch (type) {
+	case SW_SINK_STDOUT:
+		return &sw_sink_stdout_ops;
+	case SW_SINK_FILE:
+		return &sw_sink_file_ops;
+	default:
+		return &sw_sink_syslog_ops;
+	}
+}
+
+static void sink_free(struct sw_sink *s)
+{
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->lock);
+	free(s->slots);
+	free(s->name);
+	free(s);
+}
+
+int sw_sink_open(const char *spec, const struct sw_sink_opts *o, struct sw_sink **out)
+{
+	pthread_condattr_t ca;
+	struct sw_sink *s;
+	int err;
+
+	if (!o || !o->format)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&s->lock, NULL);
+
+	err = sw_sink_spec_parse(spec, &s->spec, NULL, 0);
+	if (err)
+		goto out_free;
+	s->opts = *o;
+	if (!s->opts.queue_len)
+		s->opts.queue_len = SW_SINK_QUEUE_LEN;
+	if (!s->opts.rotate_keep)
+		s->opts.rotate_keep = SW_SINK_ROTATE_KEEP;
+	if (!s->opts.app_name || !*s->opts.app_name)
+		s->opts.app_name = SW_SINK_APP_NAME;
+	s->cap = s->opts.queue_len;
+	s->slots = calloc(s->cap, sizeof(*s->slots));
+	s->name = strdup(spec);
+	if (!s->slots || !s->name) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	s->ops = ops_for(s->spec.type);
+	err = s->ops->open(s);
+	if (err)
+		goto out_free;
+	err = -pthread_create(&s->thread, NULL, sink_thread, s);
+	if (err)
+		goto out_close;
+	*out = s;
+	return 0;
+
+out_close:
+	s->ops->close(s);
+out_free:
+	sink_free(s);
+	return err;
+}
+
+int sw_sink_close(struct sw_sink *s)
+{
+	return sw_sink_close_stats(s, NULL);
+}
+
+int sw_sink_close_stats(struct sw_sink *s, struct sw_sink_stats *final)
+{
+	struct timespec limit;
+	int err;
+
+	if (!s)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	clock_gettime(CLOCK_MONOTONIC, &s->stop_by);
+	sw_timespec_add_ms(&s->stop_by, SW_SINK_DRAIN_MS);
+	atomic_store(&s->stopping, true);
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+
+	/* a writer stuck in write(2) on a stalled pipe is cancelled */
+	clock_gettime(CLOCK_REALTIME, &limit);
+	sw_timespec_add_ms(&limit, SW_SINK_DRAIN_MS + 1000);
+	if (pthread_timedjoin_np(s->thread, NULL, &limit)) {
+		pthread_cancel(s->thread);
+		pthread_join(s->thread, NULL);
+		s->timed_out = true;
+	}
+	err = s->timed_out ? -ETIMEDOUT : 0;
+	s->ops->close(s);
+	if (final)
+		sw_sink_stats(s, final);
+	sink_free(s);
+	return err;
+}
+
+void sw_sink_stats(const struct sw_sink *s, struct sw_sink_stats *st)
+{
+	struct sw_sink *m = (struct sw_sink *)s; /* atomics are read-only here */
+
+	st->written = atomic_load(&m->written);
+	st->dropped = atomic_load(&m->dropped);
+	st->errors = atomic_load(&m->errors);
+	st->reconnects = atomic_load(&m->reconnects);
+	st->rotations = atomic_load(&m->rotations);
+}
+
+const char *sw_sink_name(const struct sw_sink *s)
+{
+	return s->name;
+}

@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The file sink: O_APPEND writes, size/interval rotation with background gzip, SIGHUP reopen. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "sink_int.h"
+
+#define FILE_FLAGS (O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC)
+#define FILE_MODE 0640
+#define GZ_NICE 10
+#define DEFER_MS 200 /* retry of a rotation put off while the previous one compresses */
+
+/*
+ * Rotation: PATH is renamed to PATH.1 and a new PATH is opened at once; the
+ * compressor thread then writes PATH.1.gz.tmp, shifts PATH.N.gz to
+ * PATH.N+1.gz (keeping rotate_keep of them) and renames the result to
+ * PATH.1.gz. While PATH.1 is still being compressed the next rotation waits
+ * (PATH grows past rotate_size meanwhile): writing never waits for gzip.
+ */
+enum gz_state {
+	GZ_IDLE,
+	GZ_QUEUED, /* PATH.1 exists and waits for the compressor */
+	GZ_RUNNING,
+	GZ_FAILED, /* PATH.1 exists; retried at the next rotation */
+};
+
+struct file_sink {
+	struct sw_fdbuf out;
+	unsigned long long size; /* file size plus buffered bytes */
+	bool rotating; /* rotation enabled (regular file and a size or interval) */
+	struct timespec opened; /* CLOCK_MONOTONIC, for rotate_interval */
+	struct timespec defer_until;
+
+	pthread_t gz_thread;
+	pthread_mutex_t gz_lock; /* gz_state and the rotated file names */
+	pthread_cond_t gz_cond;
+	enum gz_state gz_state;
+	bool gz_stop;
+	char rot1[PATH_MAX + 8]; /* PATH.1 */
+	char tmp[PATH_MAX + 16]; /* PATH.1.gz.tmp */
+};
+
+static void gz_name(const struct sw_sink *s, unsigned int i, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s.%u.gz", s->spec.path, i);
+}
+
+/* Under gz_lock: PATH.N.gz -> PATH.N+1.gz, tmp -> PATH.1.gz, drop PATH.1. */
+static void gz_install(struct sw_sink *s, struct file_sink *f)
+{
+	char from[PATH_MAX + 16], to[PATH_MAX + 16];
+	unsigned int i;
+
+	for (i = s->opts.rotate_keep; i > 1; i--) {
+		gz_name(s, i - 1, from, sizeof(from));
+		gz_name(s, i, to, sizeof(to));
+		if (rename(from, to) && errno != ENOENT)
+			sw_sink_count_error(s);
+	}
+	gz_name(s, 1, to, sizeof(to));
+	if (rename(f->tmp, to) || unlink(f->rot1))
+		sw_sink_count_error(s);
+}
+
+static void *gz_thread(void *arg)
+{
+	struct sw_sink *s = arg;
+	struct file_sink *f = s->priv;
+	int err;
+
+	/* raising one's own nice value needs no privilege; failure is harmless */
+	setpriority(PRIO_PROCESS, syscall(SYS_gettid), GZ_NICE);
+	pthread_mutex_lock(&f->gz_lock);
+	for (;;) {
+		while (f->gz_state != GZ_QUEUED && !f->gz_stop)
+			pthread_cond_wait(&f->gz_cond, &f->gz_lock);
+		if (f->gz_state != GZ_QUEUED)
+			break;
+		f->gz_state = GZ_RUNNING;
+		pthread_mutex_unlock(&f->gz_lock);
+		err = sw_gzip_file(f->rot1, f->tmp);
+		pthread_mutex_lock(&f->gz_lock);
+		if (err) {
+			sw_sink_count_error(s);
+			f->gz_state = GZ_FAILED;
+			continue;
+		}
+		gz_install(s, f);
+		f->gz_state = GZ_IDLE;
+	}
+	pthread_mutex_unlock(&f->gz_lock);
+	return NULL;
+}
+
+static int file_reopen_fd(struct sw_sink *s, struct file_sink *f)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(s->spec.path, FILE_FLAGS, FILE_MODE);
+	if (fd < 0)
+		return -errno;
+	if (f->out.fd >= 0)
+		close(f->out.fd);
+	f->out.fd = fd;
+	f->size = fstat(fd, &st) ? 0 : st.st_size;
+	return 0;
+}
+
+static void rotate(struct sw_sink *s, struct file_sink *f)
+{
+	struct timespec now;
+	int err;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&f->gz_lock);
+	if (f->gz_state != GZ_IDLE) {
+		if (f->gz_state == GZ_FAILED) {
+			f->gz_state = GZ_QUEUED;
+			pthread_cond_signal(&f->gz_cond);
+		}
+		/* for the interval timer: no busy loop while gzip runs */
+		f->defer_until = now;
+		sw_timespec_add_ms(&f->defer_until, DEFER_MS);
+		goto out;
+	}
+	sw_fdbuf_flush(s, &f->out);
+	if (rename(s->spec.path, f->rot1)) {
+		sw_sink_count_error(s);
+		goto out;
+	}
+	err = file_reopen_fd(s, f);
+	if (err) {
+		/* keep writing to the old file under its old name */
+		sw_sink_count_error(s);
+		rename(f->rot1, s->spec.path);
+		goto out;
+	}
+	f->opened = now;
+	f->gz_state = GZ_QUEUED;
+	pthread_cond_signal(&f->gz_cond);
+	atomic_fetch_add(&s->rotations, 1);
+out:
+	pthread_mutex_unlock(&f->gz_lock);
+}
+
+static int file_write(struct sw_sink *s, const struct sw_record *r, const char *line, size_t len)
+{
+	struct file_sink *f = s->priv;
+	int err;
+
+	if (f->out.fd < 0) {
+		err = file_reopen_fd(s, f);
+		if (err) {
+			sw_sink_count_error(s);
+			sw_sink_count_unwritten(s, r);
+			return err;
+		}
+	}
+	if (f->rotating && s->opts.rotate_size && f->size &&
+	    f->size + len + 1 > s->opts.rotate_size)
+		rotate(s, f); /* put off (the file grows) while the last one compresses */
+	f->size += len + 1;
+	return sw_fdbuf_add(s, &f->out, r, line, len);
+}
+
+static void file_flush(struct sw_sink *s)
+{
+	struct file_sink *f = s->priv;
+	struct stat st;
+
+	/* after a failed write, believe the file system about the size */
+	if (sw_fdbuf_flush(s, &f->out) && f->out.fd >= 0 && !fstat(f->out.fd, &st))
+		f->size = st.st_size;
+}
+
+static bool file_deadline(struct sw_sink *s, struct timespec *when)
+{
+	struct file_sink *f = s->priv;
+
+	if (!f->rotating || !s->opts.rotate_interval)
+		return false;
+	*when = f->opened;
+	when->tv_sec += s->opts.rotate_interval;
+	if (sw_timespec_before(when, &f->defer_until))
+		*when = f->defer_until;
+	return true;
+}
+
+static void file_tick(struct sw_sink *s)
+{
+	struct file_sink *f = s->priv;
+	struct timespec due, now;
+
+	if (!file_deadline(s, &due))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (sw_timespec_before(&now, &due))
+		return;
+	if (!f->size)
+		f->opened = now; /* nothing to rotate: an empty file stays */
+	else
+		rotate(s, f);
+}
+
+static void file_reopen(struct sw_sink *s)
+{
+	struct file_sink *f = s->priv;
+
+	sw_fdbuf_flush(s, &f->out);
+	if (f->out.fd >= 0)
+		close(f->out.fd);
+	f->out.fd = -1;
+	if (file_reopen_fd(s, f))
+		sw_sink_count_error(s); /* retried at the next write */
+}
+
+static int file_open(struct sw_sink *s)
+{
+	struct file_sink *f;
+	struct stat st;
+	int err;
+
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->out.fd = -1;
+	s->priv = f;
+	err = file_reopen_fd(s, f);
+	if (err)
+		goto out_free;
+	clock_gettime(CLOCK_MONOTONIC, &f->opened);
+	fstat(f->out.fd, &st);
+	f->rotating = S_ISREG(st.st_mode) && (s->opts.rotate_size || s->opts.rotate_interval);
+	if (!f->rotating)
+		return 0;
+
+	snprintf(f->rot1, sizeof(f->rot1), "%s.1", s->spec.path);
+	snprintf(f->tmp, sizeof(f->tmp), "%s.1.gz.tmp", s->spec.path);
+	/* PATH.1 left by a run that stopped before compressing it */
+	if (!lstat(f->rot1, &st) && S_ISREG(st.st_mode))
+		f->gz_state = GZ_QUEUED;
+	pthread_mutex_init(&f->gz_lock, NULL);
+	pthread_cond_init(&f->gz_cond, NULL);
+	err = -pthread_create(&f->gz_thread, NULL, gz_thread, s);
+	if (err)
+		goto out_close;
+	return 0;
+
+out_close:
+	pthread_cond_destroy(&f->gz_cond);
+	pthread_mutex_destroy(&f->gz_lock);
+	close(f->out.fd);
+out_free:
+	free(f);
+	s->priv = NULL;
+	return err;
+}
+
+static void file_close(struct sw_sink *s)
+{
+	struct file_sink *f = s->priv;
+
+	sw_fdbuf_flush(s, &f->out);
+	if (f->out.fd >= 0)
+		close(f->out.fd);
+	if (f->rotating) {
+		/* the compressor finishes what is queued, then stops */
+		pthread_mutex_lock(&f->gz_lock);
+		f->gz_stop = true;
+		pthread_cond_signal(&f->gz_cond);
+		pthread_mutex_unlock(&f->gz_lock);
+		pthread_join(f->gz_thread, NULL);
+		pthread_cond_destroy(&f->gz_cond);
+		pthread_mutex_destroy(&f->gz_lock);
+	}
+	free(f);
+	s->priv = NULL;
+}
+
+const struct sw_sink_ops sw_sink_file_ops = {
+	.open = file_open,
+	.write = file_write,
+	.flush = file_flush,
+	.reopen = file_reopen,
+	.tick = file_tick,
+	.deadline = file_deadline,
+	.close = file_close,
+};

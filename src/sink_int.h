@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Internals shared by the sink core and its backends (stdout, file, syslog); also used by tests. */
+#ifndef SW_SINK_INT_H
+#define SW_SINK_INT_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "sink.h"
+
+enum sw_sink_type {
+	SW_SINK_STDOUT,
+	SW_SINK_FILE,
+	SW_SINK_SYSLOG_UNIX,
+	SW_SINK_SYSLOG_UDP,
+	SW_SINK_SYSLOG_TCP,
+};
+
+#define SW_SYSLOG_DEV_LOG "/dev/log"
+#define SW_SYSLOG_PORT 514
+
+struct sw_sink_spec {
+	enum sw_sink_type type;
+	char path[PATH_MAX]; /* file, syslog+unix */
+	char host[256]; /* syslog+udp, syslog+tcp: name or address, no brackets */
+	unsigned short port;
+};
+
+/* Parses spec; on error returns -EINVAL and puts the reason in err. */
+int sw_sink_spec_parse(const char *spec, struct sw_sink_spec *out, char *err, size_t n);
+
+/* One queue entry: a record and how many records were lost just before it. */
+struct sw_slot {
+	struct sw_record rec;
+	__u64 lost_before;
+};
+
+/*
+ * What a backend provides. write() returns 0 when the line was written (or
+ * buffered), -EAGAIN when the output is not available yet (the record stays
+ * queued and the core waits until deadline()), or another -errno when the
+ * record is lost (the backend has counted the error).
+ */
+struct sw_sink_ops {
+	int (*open)(struct sw_sink *s); /* caller's thread, before the writer starts */
+	int (*write)(struct sw_sink *s, const struct sw_record *r, const char *line, size_t len);
+	void (*flush)(struct sw_sink *s); /* queue is empty: push out anything buffered */
+	void (*reopen)(struct sw_sink *s); /* SIGHUP */
+	void (*tick)(struct sw_sink *s); /* timers (rotation interval) */
+	bool (*deadline)(struct sw_sink *s,
+			 struct timespec *when); /* next wake-up, CLOCK_MONOTONIC */
+	void (*close)(struct sw_sink *s); /* writer thread has stopped */
+};
+
+extern const struct sw_sink_ops sw_sink_stdout_ops;
+extern const struct sw_sink_ops sw_sink_file_ops;
+extern const struct sw_sink_ops sw_sink_syslog_ops;
+
+struct sw_sink {
+	const struct sw_sink_ops *ops;
+	void *priv; /* backend state */
+	char *name;
+	struct sw_sink_spec spec;
+	struct sw_sink_opts opts; /* defaults filled in */
+
+	/* single-producer single-consumer ring; indices only grow */
+	struct sw_slot *slots;
+	size_t cap;
+	_Atomic __u64 head; /* next slot the writer reads */
+	_Atomic __u64 tail; /* next slot the producer fills */
+	__u64 pending_lost; /* producer: drops not yet attached to a slot */
+	__u64 next_seq; /* producer: seq after the last submitted record */
+
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* CLOCK_MONOTONIC */
+	atomic_bool waiting; /* writer is (about to be) asleep on cond */
+	atomic_bool stopping;
+	atomic_int reopen; /* set from a signal handler */
+	struct timespec stop_by; /* set with stopping */
+	bool timed_out;
+	__u64 writer_lost; /* writer: records lost after dequeue (write failures) */
+
+	_Atomic unsigned long long written, dropped, errors, reconnects, rotations;
+	char line[SW_SINK_LINE_MAX];
+};
+
+/* Counters for backends; all of them are safe from any thread. */
+void sw_sink_count_written(struct sw_sink *s, unsigned long long n);
+void sw_sink_count_error(struct sw_sink *s);
+/*
+ * Dequeued lines that could not be written: records real records (counted as
+ * dropped) and lost records carrying relost earlier losses. Both are reported
+ * again in the next lost record. Writer thread only.
+ */
+void sw_sink_count_lost(struct sw_sink *s, unsigned long long records, unsigned long long relost);
+/* The same for one line. */
+void sw_sink_count_unwritten(struct sw_sink *s, const struct sw_record *r);
+/* Whether r is a lost record this sink made (not one from the ring buffer). */
+bool sw_sink_own_lost(const struct sw_sink *s, const struct sw_record *r);
+
+/* Writes all of buf to fd; the writer thread can be cancelled while it waits. */
+int sw_write_all(int fd, const char *buf, size_t len);
+
+/* Line buffer over a file descriptor, flushed when the queue runs empty or the buffer fills. */
+struct sw_fdbuf {
+	int fd;
+	size_t len, lines;
+	unsigned long long records, relost; /* see sw_sink_count_lost() */
+	char buf[65536];
+};
+
+int sw_fdbuf_add(struct sw_sink *s, struct sw_fdbuf *b, const struct sw_record *r, const char *line,
+		 size_t len);
+int sw_fdbuf_flush(struct sw_sink *s, struct sw_fdbuf *b);
+
+void sw_timespec_add_ms(struct timespec *ts, long ms);
+bool sw_timespec_before(const struct timespec *a, const struct timespec *b);
+
+/* Gzip-compresses src into dst (created 0640, never through a symlink). */
+int sw_gzip_file(const char *src, const char *dst);
+
+/* Syslog line building, exposed for tests. */
+struct sw_syslog_id {
+	const char *hostname; /* "-" if unknown */
+	const char *app_name;
+	int procid;
+};
+
+#define SW_SYSLOG_FACILITY 3 /* daemon */
+#define SW_SYSLOG_PEN 32473 /* IANA example enterprise number (RFC 5612) */
+#define SW_SYSLOG_SD_ID "sockwatch@32473"
+
+int sw_syslog_pri(const struct sw_record *r);
+/* Escapes '"', '\\' and ']' (RFC 5424 PARAM-VALUE); other non-printable bytes become \xHH. */
+int sw_syslog_sd_escape(const char *in, size_t inlen, char *out, size_t size);
+/* "<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [SD] MSG"; length or -ENOSPC. */
+int sw_syslog_format_5424(const struct sw_syslog_id *id, const struct sw_record *r, const char *msg,
+			  size_t msglen, char *buf, size_t size);
+/* "<PRI>Mmm dd hh:mm:ss APP-NAME[PROCID]: MSG", the local /dev/log format of syslog(3). */
+int sw_syslog_format_local(const struct sw_syslog_id *id, const struct sw_record *r,
+			   const char *msg, size_t msglen, char *buf, size_t size);
+/* RFC 6587 octet-counting prefix "LEN " for a message of len bytes; prefix length or -ENOSPC. */
+int sw_syslog_octet_prefix(size_t len, char *buf, size_t size);
+
+#endif /* SW_SINK_INT_H */

@@ -1,0 +1,897 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Unit tests of the sinks: specs, syslog format and framing, loss, rotation, errors. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "sink_int.h"
+
+/* cmocka's test signature passes state that most tests do not use */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+
+/* ---- helpers ---- */
+
+static int fmt_seq(const struct sw_record *r, void *ctx, char *buf, size_t size)
+{
+	int n;
+
+	if (r->ev.kind == SW_EV_LOST)
+		n = snprintf(buf, size,
+			     "{\"seq\":%llu,\"event\":\"lost\",\"lost\":%llu,\"where\":\"%s\"}",
+			     (unsigned long long)r->seq, (unsigned long long)r->lost,
+			     r->lost_where);
+	else
+		n = snprintf(buf, size, "{\"seq\":%llu}", (unsigned long long)r->seq);
+	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
+}
+
+/* A formatter that holds the writer thread until the test opens the gate. */
+struct gate {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool open;
+	int entered;
+};
+
+static int fmt_gated(const struct sw_record *r, void *ctx, char *buf, size_t size)
+{
+	struct gate *g = ctx;
+
+	pthread_mutex_lock(&g->lock);
+	g->entered++;
+	pthread_cond_broadcast(&g->cond);
+	while (!g->open)
+		pthread_cond_wait(&g->cond, &g->lock);
+	pthread_mutex_unlock(&g->lock);
+	return fmt_seq(r, NULL, buf, size);
+}
+
+static void gate_wait_entered(struct gate *g)
+{
+	pthread_mutex_lock(&g->lock);
+	while (!g->entered)
+		pthread_cond_wait(&g->cond, &g->lock);
+	pthread_mutex_unlock(&g->lock);
+}
+
+static void gate_open(struct gate *g)
+{
+	pthread_mutex_lock(&g->lock);
+	g->open = true;
+	pthread_cond_broadcast(&g->cond);
+	pthread_mutex_unlock(&g->lock);
+}
+
+static struct sw_record rec(unsigned long long seq)
+{
+	struct sw_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.seq = seq;
+	r.ev.kind = SW_EV_CONNECT;
+	r.ev.family = SW_AF_INET;
+	return r;
+}
+
+static char tmpdir[64];
+
+static int setup_tmpdir(void **state)
+{
+	strcpy(tmpdir, "/tmp/sw-sink-test-XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown_tmpdir(void **state)
+{
+	char p[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(tmpdir);
+
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", tmpdir, de->d_name);
+		unlink(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(tmpdir);
+	return 0;
+}
+
+static void tpath(char *buf, size_t size, const char *name)
+{
+	snprintf(buf, size, "%s/%s", tmpdir, name);
+}
+
+/* Reads a plain or gzip file line by line (zlib reads both); returns the number of lines. */
+static int read_lines(const char *path, char lines[][128], int max)
+{
+	gzFile gz = gzopen(path, "rb");
+	int n = 0;
+
+	if (!gz)
+		return -1;
+	while (n < max && gzgets(gz, lines[n], 128)) {
+		lines[n][strcspn(lines[n], "\n")] = '\0';
+		n++;
+	}
+	gzclose(gz);
+	return n;
+}
+
+static bool is_gzip(const char *path)
+{
+	unsigned char m[2] = { 0 };
+	FILE *f = fopen(path, "rb");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fread(m, 1, 2, f) == 2 && m[0] == 0x1f && m[1] == 0x8b;
+	fclose(f);
+	return ok;
+}
+
+static struct sw_sink_opts opts_seq(void)
+{
+	struct sw_sink_opts o = { .format = fmt_seq };
+
+	return o;
+}
+
+/* ---- specs ---- */
+
+static void test_spec_good(void **state)
+{
+	struct sw_sink_spec sp;
+	char err[256];
+
+	assert_int_equal(sw_sink_spec_parse("stdout", &sp, err, sizeof(err)), 0);
+	assert_int_equal(sp.type, SW_SINK_STDOUT);
+	assert_int_equal(sw_sink_spec_parse("file:/var/log/sw.json", &sp, err, sizeof(err)), 0);
+	assert_int_equal(sp.type, SW_SINK_FILE);
+	assert_string_equal(sp.path, "/var/log/sw.json");
+	assert_int_equal(sw_sink_spec_parse("syslog", &sp, err, sizeof(err)), 0);
+	assert_int_equal(sp.type, SW_SINK_SYSLOG_UNIX);
+	assert_string_equal(sp.path, "/dev/log");
+	assert_int_equal(sw_sink_spec_parse("syslog+unix:/run/x.sock", &sp, err, sizeof(err)), 0);
+	assert_string_equal(sp.path, "/run/x.sock");
+	assert_int_equal(sw_sink_spec_parse("syslog+udp://127.0.0.1:5514", &sp, err, sizeof(err)),
+			 0);
+	assert_int_equal(sp.type, SW_SINK_SYSLOG_UDP);
+	assert_string_equal(sp.host, "127.0.0.1");
+	assert_int_equal(sp.port, 5514);
+	assert_int_equal(sw_sink_spec_parse("syslog+tcp://[::1]:6514", &sp, err, sizeof(err)), 0);
+	assert_int_equal(sp.type, SW_SINK_SYSLOG_TCP);
+	assert_string_equal(sp.host, "::1");
+	assert_int_equal(sp.port, 6514);
+	assert_int_equal(sw_sink_spec_parse("syslog+tcp://logs.example", &sp, err, sizeof(err)), 0);
+	assert_string_equal(sp.host, "logs.example");
+	assert_int_equal(sp.port, 514);
+}
+
+static void expect_bad(const char *spec, const char *msg)
+{
+	char err[256] = "";
+
+	assert_int_equal(sw_sink_check_spec(spec, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, msg);
+}
+
+static void test_spec_bad(void **state)
+{
+	expect_bad("file:", "missing path");
+	expect_bad("file", "missing path (expected file:PATH)");
+	expect_bad("syslog+unix:", "missing path");
+	expect_bad(
+		"",
+		"empty output (expected stdout, file:PATH, syslog, syslog+unix:PATH, syslog+udp://HOST:PORT or syslog+tcp://HOST:PORT)");
+	expect_bad(
+		"kafka:broker",
+		"unknown sink \"kafka\" (expected stdout, file:PATH, syslog, syslog+unix:PATH, syslog+udp://HOST:PORT or syslog+tcp://HOST:PORT)");
+	expect_bad(
+		"stdout:x",
+		"unknown sink \"stdout\" (expected stdout, file:PATH, syslog, syslog+unix:PATH, syslog+udp://HOST:PORT or syslog+tcp://HOST:PORT)");
+	expect_bad("syslog+udp:127.0.0.1:514", "expected syslog+udp://HOST:PORT");
+	expect_bad("syslog+tcp://", "missing host");
+	expect_bad("syslog+tcp://:514", "missing host");
+	expect_bad("syslog+udp://127.0.0.1:", "missing port after \":\"");
+	expect_bad("syslog+udp://127.0.0.1:0", "bad port \"0\" (expected 1-65535)");
+	expect_bad("syslog+udp://127.0.0.1:65536", "bad port \"65536\" (expected 1-65535)");
+	expect_bad("syslog+udp://127.0.0.1:http", "bad port \"http\" (expected 1-65535)");
+	expect_bad("syslog+udp://127.0.0.1:514/x", "unexpected \"/x\" after port");
+	expect_bad("syslog+tcp://[::1:514", "missing \"]\" after IPv6 address");
+	expect_bad("syslog+tcp://[::1]x", "unexpected \"x\" after host");
+	expect_bad("syslog+tcp://[]:514", "missing host");
+}
+
+static void test_open_bad_spec(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	struct sw_sink *s;
+
+	assert_int_equal(sw_sink_open("file:", &o, &s), -EINVAL);
+	assert_int_equal(sw_sink_open("bogus", &o, &s), -EINVAL);
+	o.format = NULL;
+	assert_int_equal(sw_sink_open("stdout", &o, &s), -EINVAL);
+}
+
+/* ---- syslog formatting ---- */
+
+static struct sw_record sample(void)
+{
+	struct sw_record r = rec(812);
+
+	r.wall.tv_sec = 1795684738; /* 2026-11-26T09:18:58Z */
+	r.wall.tv_nsec = 123456789;
+	r.ev.lport = 51234;
+	r.ev.rport = 443;
+	memcpy(r.ev.laddr, (__u8[]){ 10, 0, 0, 5 }, 4);
+	memcpy(r.ev.raddr, (__u8[]){ 93, 184, 216, 34 }, 4);
+	r.ev.pid = 4242;
+	strcpy(r.ev.comm, "curl");
+	return r;
+}
+
+static const struct sw_syslog_id test_id = { "host1", "sockwatch", 77 };
+
+static void test_syslog_5424(void **state)
+{
+	struct sw_record r = sample();
+	char buf[1024];
+	int n;
+
+	n = sw_syslog_format_5424(&test_id, &r, "{\"seq\":812}", 11, buf, sizeof(buf));
+	assert_string_equal(buf, "<30>1 2026-11-26T09:18:58.123456Z host1 sockwatch 77 connect "
+				 "[sockwatch@32473 seq=\"812\" kind=\"connect\" proto=\"tcp\" "
+				 "laddr=\"10.0.0.5\" lport=\"51234\" raddr=\"93.184.216.34\" "
+				 "rport=\"443\" pid=\"4242\" comm=\"curl\"] {\"seq\":812}");
+	assert_int_equal(n, strlen(buf));
+
+	/* listen and connect_failed are notices */
+	r.ev.kind = SW_EV_LISTEN;
+	assert_int_equal(sw_syslog_pri(&r), 29);
+	r.ev.kind = SW_EV_CONNECT_FAILED;
+	assert_int_equal(sw_syslog_pri(&r), 29);
+
+	/* too small */
+	assert_int_equal(sw_syslog_format_5424(&test_id, &r, "x", 1, buf, 40), -ENOSPC);
+}
+
+static void test_syslog_5424_v6_and_lost(void **state)
+{
+	struct sw_record r = sample();
+	char buf[1024];
+
+	r.ev.family = SW_AF_INET6;
+	memset(r.ev.laddr, 0, 16);
+	r.ev.laddr[15] = 1;
+	memset(r.ev.raddr, 0, 16);
+	r.ev.pid = 0;
+	r.ev.comm[0] = '\0';
+	r.wall.tv_sec = 0;
+	r.wall.tv_nsec = 0;
+	sw_syslog_format_5424(&test_id, &r, "m", 1, buf, sizeof(buf));
+	assert_string_equal(buf, "<30>1 - host1 sockwatch 77 connect [sockwatch@32473 seq=\"812\" "
+				 "kind=\"connect\" proto=\"tcp\" laddr=\"::1\" lport=\"51234\" "
+				 "raddr=\"::\" rport=\"443\"] m");
+
+	memset(&r, 0, sizeof(r));
+	r.ev.kind = SW_EV_LOST;
+	r.seq = 9;
+	r.lost = 3;
+	r.lost_where = "syslog+tcp://[::1]:514";
+	sw_syslog_format_5424(&test_id, &r, "m", 1, buf, sizeof(buf));
+	assert_string_equal(buf, "<28>1 - host1 sockwatch 77 lost [sockwatch@32473 seq=\"9\" "
+				 "kind=\"lost\" lost=\"3\" where=\"syslog+tcp://[::1\\]:514\"] m");
+}
+
+static void test_sd_escape(void **state)
+{
+	char out[64];
+	struct sw_record r = sample();
+	char buf[1024];
+
+	assert_int_equal(sw_syslog_sd_escape("a\"b\\c]d", 7, out, sizeof(out)), 10);
+	assert_string_equal(out, "a\\\"b\\\\c\\]d");
+	assert_int_equal(sw_syslog_sd_escape("x\ny\x7f\xc3", 5, out, sizeof(out)), 14);
+	assert_string_equal(out, "x\\x0ay\\x7f\\xc3");
+	assert_int_equal(sw_syslog_sd_escape("abcdef", 6, out, 4), -ENOSPC);
+
+	/* an attacker-chosen comm cannot close the SD element */
+	strcpy(r.ev.comm, "ev\"il] [x");
+	sw_syslog_format_5424(&test_id, &r, "m", 1, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " comm=\"ev\\\"il\\] [x\"] m"));
+}
+
+static void test_syslog_local(void **state)
+{
+	struct sw_record r = sample();
+	char buf[256], want[256];
+	struct tm tm;
+
+	localtime_r(&r.wall.tv_sec, &tm);
+	r.ev.kind = SW_EV_LISTEN;
+	sw_syslog_format_local(&test_id, &r, "hello", 5, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "<29>Nov %2d %02d:%02d:%02d sockwatch[77]: hello", tm.tm_mday,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec);
+	assert_string_equal(buf, want);
+}
+
+static void test_octet_prefix(void **state)
+{
+	char p[16];
+
+	assert_int_equal(sw_syslog_octet_prefix(123, p, sizeof(p)), 4);
+	assert_string_equal(p, "123 ");
+	assert_int_equal(sw_syslog_octet_prefix(0, p, sizeof(p)), 2);
+	assert_string_equal(p, "0 ");
+	assert_int_equal(sw_syslog_octet_prefix(12345, p, 4), -ENOSPC);
+}
+
+/* ---- queue and lost records ---- */
+
+static void wait_written(struct sw_sink *s, unsigned long long n)
+{
+	struct sw_sink_stats st;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		sw_sink_stats(s, &st);
+		if (st.written >= n)
+			return;
+		usleep(10000);
+	}
+	fail_msg("sink wrote %llu lines, expected %llu", st.written, n);
+}
+
+static void test_queue_full_lost_record(void **state)
+{
+	struct gate g = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0 };
+	struct sw_sink_opts o = { .format = fmt_gated, .format_ctx = &g, .queue_len = 4 };
+	char path[PATH_MAX], spec[PATH_MAX + 8], lines[16][128], want[PATH_MAX + 128];
+	struct sw_record r;
+	struct sw_sink_stats st;
+	struct sw_sink *s;
+	unsigned long long i;
+
+	tpath(path, sizeof(path), "q.log");
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+
+	r = rec(1);
+	assert_int_equal(sw_sink_submit(s, &r), 0);
+	gate_wait_entered(&g); /* the writer holds record 1: three slots left */
+	for (i = 2; i <= 4; i++) {
+		r = rec(i);
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+	}
+	for (i = 5; i <= 10; i++) {
+		r = rec(i);
+		assert_int_equal(sw_sink_submit(s, &r), -ENOBUFS);
+	}
+	sw_sink_stats(s, &st);
+	assert_int_equal(st.dropped, 6);
+
+	gate_open(&g);
+	wait_written(s, 4);
+	r = rec(11);
+	assert_int_equal(sw_sink_submit(s, &r), 0);
+	assert_int_equal(sw_sink_close(s), 0);
+
+	assert_int_equal(read_lines(path, lines, 16), 6);
+	for (i = 0; i < 4; i++) {
+		snprintf(want, sizeof(want), "{\"seq\":%llu}", i + 1);
+		assert_string_equal(lines[i], want);
+	}
+	snprintf(want, sizeof(want), "{\"seq\":11,\"event\":\"lost\",\"lost\":6,\"where\":\"%s\"}",
+		 spec);
+	assert_string_equal(lines[4], want);
+	assert_string_equal(lines[5], "{\"seq\":11}");
+}
+
+static void test_lost_record_at_close(void **state)
+{
+	struct gate g = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0 };
+	struct sw_sink_opts o = { .format = fmt_gated, .format_ctx = &g, .queue_len = 2 };
+	char path[PATH_MAX], spec[PATH_MAX + 8], lines[16][128], want[PATH_MAX + 128];
+	struct sw_sink_stats st;
+	struct sw_record r;
+	struct sw_sink *s;
+	int i;
+
+	tpath(path, sizeof(path), "c.log");
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	r = rec(100);
+	sw_sink_submit(s, &r);
+	gate_wait_entered(&g);
+	for (i = 101; i <= 104; i++) {
+		r = rec(i);
+		sw_sink_submit(s, &r); /* 101 fits, 102..104 are dropped */
+	}
+	gate_open(&g);
+	sw_sink_stats(s, &st);
+	assert_int_equal(st.dropped, 3);
+	assert_int_equal(sw_sink_close(s), 0);
+
+	assert_int_equal(read_lines(path, lines, 16), 3);
+	assert_string_equal(lines[0], "{\"seq\":100}");
+	assert_string_equal(lines[1], "{\"seq\":101}");
+	/* nothing follows: the lost record takes the seq after the last one */
+	snprintf(want, sizeof(want), "{\"seq\":105,\"event\":\"lost\",\"lost\":3,\"where\":\"%s\"}",
+		 spec);
+	assert_string_equal(lines[2], want);
+}
+
+/* ---- file sink ---- */
+
+#define ROT_N 5000
+
+static void test_file_rotation(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	char path[PATH_MAX], spec[PATH_MAX + 8], name[PATH_MAX + 16];
+	static char lines[ROT_N + 1][128];
+	unsigned long long expect = 0, v;
+	struct sw_sink_stats st;
+	struct dirent *de;
+	struct sw_record r;
+	struct sw_sink *s;
+	int i, k, n, files = 0, gz = 0;
+	DIR *d;
+
+	o.rotate_size = 1000;
+	o.rotate_keep = 1000;
+	tpath(path, sizeof(path), "rot.log");
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	for (i = 0; i < ROT_N; i++) {
+		r = rec(i);
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+		if (i % 100 == 99)
+			usleep(2000); /* let gzip keep up now and then: rotation waits for it */
+	}
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(st.errors, 0);
+	assert_true(st.rotations > 10);
+
+	/* every file in the directory is the live file or PATH.N.gz, and gzip */
+	d = opendir(tmpdir);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		files++;
+		if (!strcmp(de->d_name, "rot.log"))
+			continue;
+		assert_int_equal(sscanf(de->d_name, "rot.log.%d.gz%n", &k, &n), 1);
+		assert_int_equal(de->d_name[n], '\0');
+		snprintf(name, sizeof(name), "%s/%s", tmpdir, de->d_name);
+		assert_true(is_gzip(name));
+		gz++;
+	}
+	closedir(d);
+	assert_int_equal(files, gz + 1);
+	assert_int_equal(gz, (int)st.rotations);
+
+	/* oldest to newest, the union is exactly what was submitted, in order */
+	for (k = gz; k >= 0; k--) {
+		if (k)
+			snprintf(name, sizeof(name), "%s.%d.gz", path, k);
+		else
+			snprintf(name, sizeof(name), "%s", path);
+		n = read_lines(name, lines, ROT_N + 1);
+		assert_true(n > 0);
+		for (i = 0; i < n; i++) {
+			assert_int_equal(sscanf(lines[i], "{\"seq\":%llu}", &v), 1);
+			assert_int_equal(v, expect);
+			expect++;
+		}
+	}
+	assert_int_equal(expect, ROT_N);
+}
+
+static void test_file_rotation_keep(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	char path[PATH_MAX], spec[PATH_MAX + 8], name[PATH_MAX + 16];
+	struct sw_sink_stats st;
+	struct sw_record r;
+	struct sw_sink *s;
+	struct stat sb;
+	int i;
+
+	o.rotate_size = 200;
+	o.rotate_keep = 2;
+	tpath(path, sizeof(path), "keep.log");
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	for (i = 0; i < 500; i++) {
+		r = rec(i);
+		sw_sink_submit(s, &r);
+		if (i % 50 == 49)
+			usleep(5000);
+	}
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+	assert_true(st.rotations >= 3);
+	for (i = 1; i <= 2; i++) {
+		snprintf(name, sizeof(name), "%s.%d.gz", path, i);
+		assert_true(is_gzip(name));
+	}
+	snprintf(name, sizeof(name), "%s.3.gz", path);
+	assert_int_equal(stat(name, &sb), -1);
+	snprintf(name, sizeof(name), "%s.1", path);
+	assert_int_equal(stat(name, &sb), -1);
+}
+
+static void test_file_rotation_interval(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	char path[PATH_MAX], spec[PATH_MAX + 8], name[PATH_MAX + 16], lines[8][128];
+	struct sw_sink_stats st;
+	struct sw_record r;
+	struct sw_sink *s;
+
+	o.rotate_interval = 1;
+	tpath(path, sizeof(path), "int.log");
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	r = rec(0);
+	sw_sink_submit(s, &r);
+	usleep(1300000); /* the idle writer wakes up for the timer */
+	r = rec(1);
+	sw_sink_submit(s, &r);
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+	assert_int_equal(st.rotations, 1);
+	snprintf(name, sizeof(name), "%s.1.gz", path);
+	assert_true(is_gzip(name));
+	assert_int_equal(read_lines(name, lines, 8), 1);
+	assert_string_equal(lines[0], "{\"seq\":0}");
+	assert_int_equal(read_lines(path, lines, 8), 1);
+	assert_string_equal(lines[0], "{\"seq\":1}");
+}
+
+static void test_file_nofollow(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	char target[PATH_MAX], link[PATH_MAX], spec[PATH_MAX + 8];
+	struct sw_sink *s;
+	struct stat sb;
+
+	tpath(target, sizeof(target), "target");
+	tpath(link, sizeof(link), "link.log");
+	assert_int_equal(symlink(target, link), 0);
+	snprintf(spec, sizeof(spec), "file:%s", link);
+	assert_int_equal(sw_sink_open(spec, &o, &s), -ELOOP);
+	assert_int_equal(stat(target, &sb), -1); /* nothing was created through the link */
+}
+
+static void test_file_mode_append(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	char path[PATH_MAX], spec[PATH_MAX + 8], lines[8][128];
+	struct sw_record r = rec(1);
+	struct sw_sink *s;
+	struct stat sb;
+	mode_t old = umask(022);
+	FILE *f;
+
+	tpath(path, sizeof(path), "mode.log");
+	f = fopen(path, "w");
+	fputs("existing\n", f);
+	fclose(f);
+	chmod(path, 0640);
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	sw_sink_submit(s, &r);
+	assert_int_equal(sw_sink_close(s), 0);
+	assert_int_equal(read_lines(path, lines, 8), 2);
+	assert_string_equal(lines[0], "existing");
+	assert_string_equal(lines[1], "{\"seq\":1}");
+	unlink(path);
+
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	assert_int_equal(sw_sink_close(s), 0);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0640);
+	umask(old);
+}
+
+static void test_file_reopen(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	char path[PATH_MAX], moved[PATH_MAX], spec[PATH_MAX + 8], lines[8][128];
+	struct sw_record r = rec(1);
+	struct sw_sink *s;
+
+	tpath(path, sizeof(path), "hup.log");
+	tpath(moved, sizeof(moved), "hup.log.old");
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	sw_sink_submit(s, &r);
+	wait_written(s, 1);
+	assert_int_equal(rename(path, moved), 0); /* what logrotate does */
+	sw_sink_reopen(s);
+	r = rec(2);
+	sw_sink_submit(s, &r);
+	assert_int_equal(sw_sink_close(s), 0);
+	assert_int_equal(read_lines(moved, lines, 8), 1);
+	assert_string_equal(lines[0], "{\"seq\":1}");
+	assert_int_equal(read_lines(path, lines, 8), 1);
+	assert_string_equal(lines[0], "{\"seq\":2}");
+}
+
+static void test_file_dev_full(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	struct sw_sink_stats st;
+	struct sw_record r;
+	struct sw_sink *s;
+	int i;
+
+	assert_int_equal(sw_sink_open("file:/dev/full", &o, &s), 0);
+	for (i = 0; i < 10; i++) {
+		r = rec(i);
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+		usleep(1000);
+	}
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+	assert_true(st.errors >= 1);
+	assert_int_equal(st.dropped, 10);
+	assert_int_equal(st.written, 0);
+}
+
+/* ---- stdout ---- */
+
+static void test_stdout_epipe(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	struct sw_sink_stats st;
+	struct sw_record r;
+	struct sw_sink *s;
+	int p[2], saved, i;
+
+	signal(SIGPIPE, SIG_IGN);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	assert_int_equal(pipe(p), 0);
+	dup2(p[1], STDOUT_FILENO);
+	close(p[1]);
+	close(p[0]); /* nobody reads: every write fails with EPIPE */
+	assert_int_equal(sw_sink_open("stdout", &o, &s), 0);
+	for (i = 0; i < 3; i++) {
+		r = rec(i);
+		sw_sink_submit(s, &r);
+	}
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	assert_true(st.errors >= 1);
+	assert_int_equal(st.dropped, 3);
+}
+
+/* ---- syslog over local sockets ---- */
+
+static int listen_on(int type, unsigned short *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, type, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	if (type == SOCK_STREAM)
+		assert_int_equal(listen(fd, 4), 0);
+	getsockname(fd, (struct sockaddr *)&a, &len);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static void test_syslog_udp(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	char spec[64], buf[2048];
+	struct sw_record r;
+	unsigned short port;
+	struct sw_sink *s;
+	ssize_t n;
+	int fd, i;
+
+	fd = listen_on(SOCK_DGRAM, &port);
+	snprintf(spec, sizeof(spec), "syslog+udp://127.0.0.1:%u", port);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	for (i = 0; i < 3; i++) {
+		r = sample();
+		r.seq = i;
+		sw_sink_submit(s, &r);
+	}
+	assert_int_equal(sw_sink_close(s), 0);
+	for (i = 0; i < 3; i++) {
+		n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		assert_true(n > 0);
+		buf[n] = '\0';
+		assert_true(!strncmp(buf, "<30>1 2026-11-26T09:18:58.123456Z ", 34));
+		snprintf(spec, sizeof(spec), "] {\"seq\":%d}", i);
+		assert_string_equal(buf + n - strlen(spec), spec);
+	}
+	close(fd);
+}
+
+/* Reads one "LEN SP MSG" frame from a stream socket. */
+static int read_frame(int fd, char *msg, size_t size)
+{
+	size_t len = 0, got = 0;
+	char c;
+	ssize_t n;
+
+	for (;;) {
+		if (recv(fd, &c, 1, MSG_WAITALL) != 1)
+			return -1;
+		if (c == ' ')
+			break;
+		assert_true(c >= '0' && c <= '9');
+		len = len * 10 + (c - '0');
+	}
+	assert_true(len < size);
+	while (got < len) {
+		n = recv(fd, msg + got, len - got, 0);
+		if (n <= 0)
+			return -1;
+		got += n;
+	}
+	msg[len] = '\0';
+	return len;
+}
+
+static void test_syslog_tcp_reconnect(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	struct timeval tv = { 5, 0 };
+	char spec[64], msg[2048], want[64];
+	struct sw_sink_stats st;
+	struct sw_record r;
+	unsigned short port;
+	struct sw_sink *s;
+	int lfd, c, i;
+
+	lfd = listen_on(SOCK_STREAM, &port);
+	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%u", port);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	r = sample();
+	r.seq = 0;
+	sw_sink_submit(s, &r);
+	c = accept(lfd, NULL, NULL);
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_true(read_frame(c, msg, sizeof(msg)) > 0);
+	assert_non_null(strstr(msg, "] {\"seq\":0}"));
+	close(c); /* the receiver goes away */
+	usleep(50000);
+
+	for (i = 1; i <= 3; i++) {
+		r = sample();
+		r.seq = i;
+		sw_sink_submit(s, &r);
+	}
+	c = accept(lfd, NULL, NULL);
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	for (i = 1; i <= 3; i++) {
+		assert_true(read_frame(c, msg, sizeof(msg)) > 0);
+		snprintf(want, sizeof(want), "] {\"seq\":%d}", i);
+		assert_string_equal(msg + strlen(msg) - strlen(want), want);
+	}
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+	assert_int_equal(st.reconnects, 1);
+	assert_int_equal(st.written, 4);
+	close(c);
+	close(lfd);
+}
+
+static void test_close_bounded_when_receiver_down(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	struct timespec t0, t1;
+	struct sw_sink_stats st;
+	unsigned short port;
+	struct sw_record r;
+	struct sw_sink *s;
+	char spec[64];
+	int fd, i;
+
+	fd = listen_on(SOCK_STREAM, &port);
+	close(fd); /* nobody listens there now: every connect is refused */
+	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%u", port);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	for (i = 0; i < 5; i++) {
+		r = rec(i);
+		assert_int_equal(sw_sink_submit(s, &r), 0); /* queued, never blocks */
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(sw_sink_close_stats(s, &st), -ETIMEDOUT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec <= SW_SINK_DRAIN_MS / 1000 + 1);
+	assert_int_equal(st.dropped, 5);
+	assert_int_equal(st.written, 0);
+	assert_true(st.errors >= 2);
+}
+
+static void test_syslog_unix(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char spec[PATH_MAX + 16], buf[2048], want[128];
+	struct sw_record r = sample();
+	struct sw_sink *s;
+	ssize_t n;
+	int fd;
+
+	tpath(sun.sun_path, sizeof(sun.sun_path), "log.sock");
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	snprintf(spec, sizeof(spec), "syslog+unix:%s", sun.sun_path);
+	o.app_name = "sw test"; /* the space is not allowed and becomes '_' */
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	sw_sink_submit(s, &r);
+	assert_int_equal(sw_sink_close(s), 0);
+	n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_true(!strncmp(buf, "<30>Nov ", 8));
+	snprintf(want, sizeof(want), " sw_test[%d]: {\"seq\":812}", getpid());
+	assert_string_equal(buf + n - strlen(want), want);
+	close(fd);
+
+	/* not a socket: refused at open */
+	assert_int_equal(sw_sink_open("syslog+unix:/dev/null", &o, &s), -ENOTSOCK);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_spec_good),
+		cmocka_unit_test(test_spec_bad),
+		cmocka_unit_test(test_open_bad_spec),
+		cmocka_unit_test(test_syslog_5424),
+		cmocka_unit_test(test_syslog_5424_v6_and_lost),
+		cmocka_unit_test(test_sd_escape),
+		cmocka_unit_test(test_syslog_local),
+		cmocka_unit_test(test_octet_prefix),
+		cmocka_unit_test_setup_teardown(test_queue_full_lost_record, setup_tmpdir,
+						teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_lost_record_at_close, setup_tmpdir,
+						teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_rotation, setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_rotation_keep, setup_tmpdir,
+						teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_rotation_interval, setup_tmpdir,
+						teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_nofollow, setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_mode_append, setup_tmpdir,
+						teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_reopen, setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test(test_file_dev_full),
+		cmocka_unit_test(test_stdout_epipe),
+		cmocka_unit_test(test_syslog_udp),
+		cmocka_unit_test(test_syslog_tcp_reconnect),
+		cmocka_unit_test(test_close_bounded_when_receiver_down),
+		cmocka_unit_test_setup_teardown(test_syslog_unix, setup_tmpdir, teardown_tmpdir),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
