@@ -37,9 +37,10 @@ if file -L "$busybox" 2>/dev/null | grep -q 'dynamically linked'; then
 fi
 command -v cpio >/dev/null || die "cpio not found (apt-get install cpio)"
 [[ -f $binary ]] || die "test binary $binary not found"
-if file -L "$binary" 2>/dev/null | grep -q 'dynamically linked'; then
+kind=$(file -bL "$binary")
+[[ $kind == ELF* ]] || die "$binary is not an ELF executable ($kind)"
+[[ $kind != *'dynamically linked'* ]] ||
 	die "$binary is dynamically linked; the initramfs has no libc: link it with -static"
-fi
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT

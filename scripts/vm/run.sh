@@ -10,17 +10,19 @@
 #                    SECS + 180 s after it starts (boot and poweroff allowance)
 #   --log FILE       console log (default DIR/console-SERIES.log)
 # ARGS must not contain commas, whitespace or quotes: they travel on the kernel command line.
-# Environment: QEMU (default qemu-system-x86_64), SWVM_VERBOSE=1 prints the whole console.
+# Environment: QEMU (default qemu-system-x86_64), SWVM_VERBOSE=1 prints the whole console,
+# SWVM_BOOT_ALLOWANCE overrides the 180 s added to SECS for the outer limit.
 #
 # Prints the binary's output (the console lines between the markers) on stdout.
-# Exit: the binary's exit code; 124 timeout (inside or outside); 125 the VM failed (no start
-# marker, or it died before the end marker: the last 40 console lines are printed);
+# Exit: the binary's exit code; 124 timeout (inside or outside); 125 the VM failed (kernel or
+# initramfs could not be prepared, no start marker, or the VM died before the end marker: the
+# last 40 console lines are printed then);
 # 2 usage error; 77 qemu-system-x86_64 is missing.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 qemu=${QEMU:-qemu-system-x86_64}
-boot_allowance=180
+boot_allowance=${SWVM_BOOT_ALLOWANCE:-180}
 
 usage() {
 	printf 'usage: %s --kernel SERIES --cache DIR [--timeout SECS] [--log FILE] -- BINARY [ARGS...]\n' \
@@ -47,6 +49,7 @@ while [[ $# -gt 0 ]]; do
 	esac
 done
 [[ -n $series && -n $cache && $# -ge 1 ]] || usage
+[[ $series == 6.1 || $series == 6.12 ]] || { err "unknown kernel series '$series' (6.1 or 6.12)"; exit 2; }
 [[ $timeout =~ ^[1-9][0-9]{0,5}$ ]] || { err "bad --timeout '$timeout'"; exit 2; }
 binary=$1
 shift
@@ -63,13 +66,14 @@ mkdir -p "$cache"
 log=${log:-$cache/console-$series.log}
 initrd=$cache/initramfs-$series.cpio.gz
 
-vmlinuz=$("$here/fetch-kernel.sh" "$series" "$cache")
+# A kernel or initramfs that cannot be prepared is a VM failure, not a test failure.
+vmlinuz=$("$here/fetch-kernel.sh" "$series" "$cache") || { err "no kernel for $series"; exit 125; }
 kdir=${vmlinuz%/root/boot/*}
 modules=()
 for m in "$kdir"/modules/*.ko; do
 	[[ -e $m ]] && modules+=("$m")
 done
-"$here/mkinitramfs.sh" "$initrd" "$binary" "${modules[@]}"
+"$here/mkinitramfs.sh" "$initrd" "$binary" "${modules[@]}" || { err "initramfs build failed"; exit 125; }
 
 sw_args=
 if [[ $# -gt 0 ]]; then
