@@ -168,6 +168,9 @@ if [[ -z $pkg ]]; then
 fi
 
 kdir=$cache/$pkg
+# Runs sharing a cache (parallel make test-vm) must not download into the same folder at once.
+exec 9>"$cache/.lock-$series"
+flock 9
 if [[ ! -f $kdir/.ready ]]; then
 	log "fetching $pkg"
 	rm -rf "$kdir"

@@ -64,6 +64,13 @@ for f in "$@"; do
 	esac
 done
 
+# Enough of /etc for getaddrinfo("localhost") and getpwuid(0) in a static binary.
+mkdir -p "$root/etc"
+printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
+printf 'root:x:0:\n' >"$root/etc/group"
+printf 'hosts: files\npasswd: files\ngroup: files\n' >"$root/etc/nsswitch.conf"
+
 # The kernel needs /dev/console in the archive to give /init a stdout before devtmpfs.
 # cpio records what is on disk, so create the node here (we run as root).
 mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null ||

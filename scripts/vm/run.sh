@@ -64,7 +64,9 @@ command -v "$qemu" >/dev/null || { err "$qemu not found (apt-get install qemu-sy
 
 mkdir -p "$cache"
 log=${log:-$cache/console-$series.log}
-initrd=$cache/initramfs-$series.cpio.gz
+# One initramfs per run, so that runs sharing a cache do not overwrite each other's.
+initrd=$cache/initramfs-$series.$$.cpio.gz
+trap 'rm -f "$initrd"' EXIT
 
 # A kernel or initramfs that cannot be prepared is a VM failure, not a test failure.
 vmlinuz=$("$here/fetch-kernel.sh" "$series" "$cache") || { err "no kernel for $series"; exit 125; }
