@@ -94,6 +94,7 @@ timeout --kill-after=10 $((timeout + boot_allowance)) \
 qemu_rc=$?
 set -e
 elapsed=$(($(date +%s) - start))
+[[ -s $log.qemu ]] || rm -f "$log.qemu"
 
 if [[ ${SWVM_VERBOSE:-0} == 1 ]]; then
 	tr -d '\r' <"$log" >&2
@@ -104,7 +105,7 @@ clean=$(tr -d '\r' <"$log")
 tail_log() {
 	err "last 40 console lines ($log):"
 	printf '%s\n' "$clean" | tail -n 40 >&2
-	[[ -s $log.qemu ]] && { err "qemu said:"; cat "$log.qemu" >&2; }
+	[[ -f $log.qemu ]] && { err "qemu said:"; cat "$log.qemu" >&2; }
 	return 0
 }
 
