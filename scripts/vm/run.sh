@@ -85,14 +85,21 @@ append="console=ttyS0 panic=-1 sw.timeout=$timeout"
 [[ -n $sw_args ]] && append+=" sw.args=$sw_args"
 
 # No KVM here: TCG with -cpu max exposes the features the kernel likes (e.g. for the JIT).
+# timeout(1) puts qemu in its own process group, out of reach of the terminal's ^C: forward
+# INT/TERM by hand, then die of the same signal so that a calling loop (matrix.sh) stops too.
 start=$(date +%s)
-set +e
 timeout --kill-after=10 $((timeout + boot_allowance)) \
 	"$qemu" -m 1024 -smp 2 -cpu max -nographic -no-reboot -monitor none \
 	-serial "file:$log" -kernel "$vmlinuz" -initrd "$initrd" -append "$append" \
-	</dev/null >"$log.qemu" 2>&1
-qemu_rc=$?
-set -e
+	</dev/null >"$log.qemu" 2>&1 &
+qemu_pid=$!
+for sig in INT TERM; do
+	# shellcheck disable=SC2064 # expand $sig now
+	trap "kill $qemu_pid 2>/dev/null; wait $qemu_pid; rm -f \"\$initrd\"; trap - $sig EXIT; kill -$sig \$\$" "$sig"
+done
+qemu_rc=0
+wait "$qemu_pid" || qemu_rc=$?
+trap - INT TERM
 elapsed=$(($(date +%s) - start))
 [[ -s $log.qemu ]] || rm -f "$log.qemu"
 
@@ -120,9 +127,11 @@ if ! grep -q '^SWVM-START ' <<<"$clean"; then
 fi
 
 # Everything strictly between the markers is the binary's output.
-printf '%s\n' "$clean" | sed -n '/^SWVM-START /,/^SWVM-EXIT /{ /^SWVM-START /d; /^SWVM-EXIT /d; p; }'
+# The end marker may share a line with output that did not end in a newline.
+printf '%s\n' "$clean" |
+	sed -n '/^SWVM-START /,${ /^SWVM-START /d; /SWVM-EXIT [0-9][0-9]*$/{ s///; /^$/!p; q; }; p; }'
 
-code=$(printf '%s\n' "$clean" | sed -n 's/^SWVM-EXIT \([0-9][0-9]*\)$/\1/p' | tail -n 1)
+code=$(printf '%s\n' "$clean" | sed -n 's/^.*SWVM-EXIT \([0-9][0-9]*\)$/\1/p' | tail -n 1)
 if [[ -z $code ]]; then
 	if [[ $qemu_rc -eq 124 || $qemu_rc -eq 137 ]]; then
 		err "timeout: qemu killed after $elapsed s, the test never finished"
