@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Fetch, extract and check a Debian cloud kernel for the qemu test VM; print its vmlinuz path.
+#
+# Usage: fetch-kernel.sh SERIES CACHE_DIR      (SERIES is 6.1 or 6.12)
+#
+# Layout under CACHE_DIR (one folder per resolved package, so updates don't mix):
+#   PKG/PKG_*.deb        the downloaded package
+#   PKG/root/            dpkg-deb -x of it (boot/vmlinuz-*, boot/config-*, lib/modules/...)
+#   PKG/modules/         plain .ko files the initramfs must insmod, named NN-name.ko so that
+#                        a glob lists them in load order (empty when all is built in)
+#   PKG/.ready           written last; its presence means "complete, reuse without download"
+#   kernel-SERIES        symlink to the PKG folder last resolved for SERIES
+# Only the vmlinuz path goes to stdout; progress and the config report go to stderr.
+# Exit: 0 ok, 1 fetch/extract failed or the kernel lacks something built-in, 2 usage error.
+set -euo pipefail
+
+die() {
+	printf 'fetch-kernel: %s\n' "$*" >&2
+	exit 1
+}
+
+log() {
+	printf 'fetch-kernel: %s\n' "$*" >&2
+}
+
+usage() {
+	printf 'usage: %s SERIES CACHE_DIR   (SERIES: 6.1 or 6.12)\n' "${0##*/}" >&2
+	exit 2
+}
+
+[[ $# -eq 2 ]] || usage
+series=$1
+cache=$2
+case $series in
+6.1 | 6.12) ;;
+*) usage ;;
+esac
+
+# Options that must be built in: no initramfs can add them later.
+builtin_opts=(
+	CONFIG_BPF_SYSCALL CONFIG_DEBUG_INFO_BTF CONFIG_BPF_EVENTS CONFIG_KPROBES
+	CONFIG_KPROBE_EVENTS CONFIG_FUNCTION_TRACER CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS
+	CONFIG_FTRACE_SYSCALLS CONFIG_NET_NS CONFIG_INET CONFIG_DEVTMPFS CONFIG_BLK_DEV_INITRD
+	CONFIG_RD_GZIP CONFIG_SERIAL_8250_CONSOLE CONFIG_CGROUP_BPF CONFIG_DEBUG_FS
+)
+# Options that may be modules: OPTION:path of the module under lib/modules/VER/.
+# The module (and what it depends on) is then loaded by the initramfs /init.
+modular_opts=(
+	CONFIG_IPV6:kernel/net/ipv6/ipv6.ko
+)
+
+# resolve_pkg prints the newest linux-image-SERIES.*-cloud-amd64-unsigned package name.
+resolve_pkg() {
+	local re="^linux-image-${series//./\\.}\\..*-cloud-amd64-unsigned\$"
+
+	apt-cache search --names-only "$re" | awk '{ print $1 }' | sort -V | tail -n 1
+}
+
+# config_value OPTION prints y, m or nothing for OPTION in the kernel's config file.
+config_value() {
+	sed -n "s/^$1=//p" "$config"
+}
+
+# module_file NAME_OR_PATH prints the shipped file (.ko, .ko.xz, .ko.zst) under $moddir.
+module_file() {
+	local rel=$1 f
+
+	if [[ $rel == */* ]]; then
+		for f in "$moddir/$rel" "$moddir/$rel.xz" "$moddir/$rel.zst"; do
+			[[ -f $f ]] && { printf '%s\n' "$f"; return 0; }
+		done
+		return 1
+	fi
+	f=$(find "$moddir/kernel" \( -name "$rel.ko" -o -name "$rel.ko.xz" -o -name "$rel.ko.zst" \) \
+		-print -quit)
+	[[ -n $f ]] && printf '%s\n' "$f"
+}
+
+# decompress_ko SRC DST writes SRC as a plain .ko: busybox insmod cannot read .ko.xz.
+decompress_ko() {
+	case $1 in
+	*.xz) xz -dc "$1" >"$2" ;;
+	*.zst) zstd -qdc "$1" >"$2" ;;
+	*) cp "$1" "$2" ;;
+	esac
+}
+
+# ko_depends KO prints the module names KO depends on (from its .modinfo strings).
+ko_depends() {
+	tr '\0' '\n' <"$1" | sed -n 's/^depends=//p' | head -n 1 | tr ',' '\n' | sed '/^$/d'
+}
+
+# add_module NAME_OR_PATH puts a module and, first, its dependencies into $out_mods.
+add_module() {
+	local src name dep tmp
+
+	src=$(module_file "$1") || die "module $1 is not in the package"
+	[[ -n $src ]] || die "module $1 is not in the package"
+	name=$(basename "$src")
+	name=${name%.xz}
+	name=${name%.zst}
+	name=${name%.ko}
+	[[ " ${loaded[*]} " == *" $name "* ]] && return 0
+	tmp=$(mktemp "$out_mods/.tmp.XXXXXX")
+	decompress_ko "$src" "$tmp"
+	while read -r dep; do
+		add_module "$dep"
+	done < <(ko_depends "$tmp")
+	loaded+=("$name")
+	mv "$tmp" "$out_mods/$(printf '%02d' "${#loaded[@]}")-$name.ko"
+	log "initramfs will load module $name"
+}
+
+# check_config reports every needed option and prepares modules for the modular ones.
+check_config() {
+	local opt val rel missing=0
+
+	for opt in "${builtin_opts[@]}"; do
+		val=$(config_value "$opt")
+		case $val in
+		y) ;;
+		m)
+			log "$opt is a module, but it must be built in"
+			missing=1
+			;;
+		*)
+			log "$opt is not set in $(basename "$config")"
+			missing=1
+			;;
+		esac
+	done
+	for opt in "${modular_opts[@]}"; do
+		rel=${opt#*:}
+		opt=${opt%%:*}
+		val=$(config_value "$opt")
+		case $val in
+		y) ;;
+		m)
+			log "$opt=m: the initramfs will load it"
+			add_module "$rel"
+			;;
+		*)
+			log "$opt is not set in $(basename "$config")"
+			missing=1
+			;;
+		esac
+	done
+	[[ $missing -eq 0 ]] || die "kernel $pkg lacks what sockwatch's VM tests need (see above)"
+	log "config ok: BTF, kprobes, ftrace direct calls, netns, IPv6 present"
+}
+
+mkdir -p "$cache"
+cache=$(cd "$cache" && pwd)
+
+pkg=$(resolve_pkg)
+if [[ -z $pkg ]]; then
+	log "no linux-image-$series cloud package known to apt; running apt-get update"
+	apt-get update -qq >&2 || log "apt-get update failed"
+	pkg=$(resolve_pkg)
+fi
+if [[ -z $pkg ]]; then
+	# Offline and apt knows nothing: fall back to what an earlier call left.
+	[[ -f $cache/kernel-$series/.ready ]] ||
+		die "no linux-image-$series.*-cloud-amd64-unsigned package found"
+	pkg=$(basename "$(readlink -f "$cache/kernel-$series")")
+	log "apt knows no package; using cached $pkg"
+fi
+
+kdir=$cache/$pkg
+# Runs sharing a cache (parallel make test-vm) must not download into the same folder at once.
+exec 9>"$cache/.lock-$series"
+flock 9
+if [[ ! -f $kdir/.ready ]]; then
+	log "fetching $pkg"
+	rm -rf "$kdir"
+	mkdir -p "$kdir/modules"
+	(cd "$kdir" && apt-get download -o APT::Sandbox::User=root "$pkg" >&2) || die "apt-get download $pkg failed"
+	deb=$(find "$kdir" -maxdepth 1 -name "${pkg}_*.deb" -print -quit)
+	[[ -n $deb ]] || die "apt-get download left no .deb for $pkg"
+	dpkg-deb -x "$deb" "$kdir/root" || die "dpkg-deb -x $deb failed"
+
+	config=$(find "$kdir/root/boot" -maxdepth 1 -name 'config-*' -print -quit)
+	[[ -n $config ]] || die "$pkg has no boot/config-* file"
+	moddir=$(find "$kdir/root/lib/modules" -mindepth 1 -maxdepth 1 -type d -print -quit)
+	[[ -n $moddir ]] || die "$pkg has no lib/modules/VERSION folder"
+	out_mods=$kdir/modules
+	loaded=()
+	check_config
+	touch "$kdir/.ready"
+else
+	log "using cached $pkg"
+fi
+ln -sfn "$pkg" "$cache/kernel-$series"
+
+vmlinuz=$(find "$kdir/root/boot" -maxdepth 1 -name 'vmlinuz-*' -print -quit)
+[[ -n $vmlinuz ]] || die "$pkg has no boot/vmlinuz-*"
+printf '%s\n' "$vmlinuz"

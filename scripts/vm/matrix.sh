@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Run the static integration tests in every (kernel, attach mode) combination under qemu.
+#
+# Usage: matrix.sh BUILD_DIR
+#
+# Runs BUILD_DIR/tests/itest-static --attach MODE for MODE in fentry, kprobe, tracepoint on
+# Debian's 6.1 and 6.12 cloud kernels (cache and console logs in BUILD_DIR/vm), one line per
+# combination, then "N passed, N failed" counting combinations.
+# Environment: SWVM_KERNELS / SWVM_MODES override the lists (space separated),
+# SWVM_TIMEOUT the per-run limit inside the VM (default 600 s).
+# Exit: 0 all passed, 1 a combination failed, 2 usage error or no itest-static, 77 no qemu.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+if [[ $# -ne 1 ]]; then
+	printf 'usage: %s BUILD_DIR\n' "${0##*/}" >&2
+	exit 2
+fi
+build=$1
+itest=$build/tests/itest-static
+if [[ ! -x $itest ]]; then
+	printf 'matrix: %s does not exist; build it with make %s\n' "$itest" "$itest" >&2
+	exit 2
+fi
+if ! command -v "${QEMU:-qemu-system-x86_64}" >/dev/null; then
+	printf 'matrix: skipped: qemu-system-x86_64 not found (apt-get install qemu-system-x86)\n' >&2
+	exit 77
+fi
+
+read -r -a kernels <<<"${SWVM_KERNELS:-6.1 6.12}"
+read -r -a modes <<<"${SWVM_MODES:-fentry kprobe tracepoint}"
+timeout=${SWVM_TIMEOUT:-600}
+cache=$build/vm
+mkdir -p "$cache"
+
+passed=0
+failed=0
+for kernel in "${kernels[@]}"; do
+	for mode in "${modes[@]}"; do
+		name="vm $kernel $mode"
+		out=$cache/itest-$kernel-$mode.out
+		start=$(date +%s)
+		rc=0
+		"$here/run.sh" --kernel "$kernel" --cache "$cache" --timeout "$timeout" \
+			--log "$cache/console-$kernel-$mode.log" -- "$itest" --attach "$mode" \
+			>"$out" 2>"$out.err" || rc=$?
+		secs=$(($(date +%s) - start))
+		summary=$(sed -n 's/^.*\b\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed.*$/\1 passed, \2 failed/p' \
+			"$out" | tail -n 1)
+		case $rc in
+		0) verdict=ok ;;
+		124) verdict="FAIL timeout" ;;
+		125) verdict="FAIL vm failure" ;;
+		*) verdict="FAIL exit $rc" ;;
+		esac
+		if [[ $rc -eq 0 && -z $summary ]]; then
+			verdict="FAIL no 'N passed, N failed' line"
+			rc=1
+		fi
+		printf '%s: %s (%s%s s)\n' "$name" "$verdict" "${summary:+$summary, }" "$secs"
+		if [[ $rc -eq 0 ]]; then
+			passed=$((passed + 1))
+		else
+			failed=$((failed + 1))
+			# Show what went wrong: the test's FAIL lines, or run.sh's diagnosis.
+			grep -E '^(FAIL|not ok)' "$out" | sed 's/^/    /' | head -n 20 || true
+			sed 's/^/    /' "$out.err" | grep -v 'using cached' | tail -n 45 || true
+			printf '    full output: %s, console: %s\n' "$out" "$cache/console-$kernel-$mode.log"
+		fi
+	done
+done
+
+printf '%d passed, %d failed\n' "$passed" "$failed"
+[[ $failed -eq 0 ]]
