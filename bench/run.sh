@@ -83,6 +83,12 @@ else
 fi
 if [[ -x $TCPSTATES ]]; then
 	CONFIGS+=(tcpstates)
+	# tcpstates attaches a classic tracepoint, whose id libbpf reads from tracefs.
+	if [[ ! -d /sys/kernel/tracing/events && ! -d /sys/kernel/debug/tracing/events ]]; then
+		mount -t tracefs tracefs /sys/kernel/tracing ||
+			die "tracefs is not mounted and mounting it failed (tcpstates needs it)"
+		NOTES+=("mounted tracefs on /sys/kernel/tracing for tcpstates (left mounted)")
+	fi
 else
 	NOTES+=("tcpstates: skipped, $TCPSTATES not found (apt-get install libbpf-tools)")
 fi
@@ -101,10 +107,12 @@ alive() {
 	kill -0 "$1" 2>/dev/null
 }
 
-# Stop a background process: SIGINT (tracers flush on it), then SIGKILL after 5 s.
+# Stop a background process: SIGTERM (tracers flush and exit on it), SIGKILL after 5 s.
+# Not SIGINT: bash starts background jobs with SIGINT ignored, which a program that
+# does not install its own handler would inherit.
 stop_pid() {
 	local pid=$1 i
-	kill -INT "$pid" 2>/dev/null || true
+	kill -TERM "$pid" 2>/dev/null || true
 	for ((i = 0; i < 50; i++)); do
 		alive "$pid" || break
 		sleep 0.1
@@ -142,7 +150,7 @@ check_events() { # events_file connections
 run_one() {
 	local cfg=$1
 	shift
-	local ready=$OUT/churn.ready res=$OUT/churn.json cpid tpid="" ino port t0 t1 rc=0
+	local ready=$OUT/churn.ready res=$OUT/churn.json cpid tpid="" ino port t0 t1 rc=0 deadline
 
 	R_TRACER_CPU=""
 	R_EVENTS=""
@@ -158,8 +166,8 @@ run_one() {
 	"$CHURN" --netns --json --wait-start "$ready" "$@" >"$res" &
 	cpid=$!
 	BG_PIDS+=("$cpid")
-	for ((i = 0; i < READY_TIMEOUT * 100; i++)); do
-		[[ -s $ready ]] && break
+	deadline=$((SECONDS + READY_TIMEOUT))
+	while [[ ! -s $ready ]] && ((SECONDS < deadline)); do
 		alive "$cpid" || die "churn exited before it was ready"
 		sleep 0.01
 	done
@@ -171,13 +179,13 @@ run_one() {
 			2>"$OUT/sockwatch.err" &
 		tpid=$!
 		BG_PIDS+=("$tpid")
-		for ((i = 0; i < READY_TIMEOUT * 100; i++)); do
-			grep -q '^sockwatch: tracing' "$OUT/sockwatch.err" && break
+		deadline=$((SECONDS + READY_TIMEOUT))
+		until grep -q '^sockwatch: tracing' "$OUT/sockwatch.err"; do
 			alive "$tpid" || die "sockwatch exited early: $(cat "$OUT/sockwatch.err")"
+			((SECONDS < deadline)) ||
+				die "no 'sockwatch: tracing' line on stderr within ${READY_TIMEOUT}s: $(cat "$OUT/sockwatch.err")"
 			sleep 0.01
 		done
-		grep -q '^sockwatch: tracing' "$OUT/sockwatch.err" ||
-			die "no 'sockwatch: tracing' line on stderr within ${READY_TIMEOUT}s"
 	fi
 
 	if [[ -n $tpid ]]; then
@@ -199,6 +207,10 @@ run_one() {
 	R_CHURN_CPU=$(json_field "$res" cpu_s)
 	if [[ $cfg == sockwatch ]]; then
 		check_events "$OUT/events.jsonl" "$R_CONN"
+	elif [[ $cfg == tcpstates ]]; then
+		# tcpstates reports perf-buffer overflows on stderr as "lost N events on CPU #c".
+		R_EVENTS=$(awk '/^lost [0-9]+ events/ { s += $2 } END { printf "    tcpstates: lost %d events (perf buffer overflow)", s }' \
+			"$OUT/tcpstates.err")
 	fi
 }
 
