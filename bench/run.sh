@@ -262,6 +262,7 @@ print_notes() {
 }
 
 echo "sockwatch churn benchmark: $(nproc) CPUs, $(uname -r), ${SECS}s per run"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews absolute numbers)"
 print_notes
 echo
 echo "phase 1: as fast as possible, $ROUNDS rounds"
@@ -315,4 +316,6 @@ if ((${#EV_SUMMARY[@]} > 0)); then
 		printf '  %10s %10s %10s %10s %8s %12s\n' $s
 	done
 fi
+echo
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 print_notes
