@@ -227,9 +227,14 @@ pct() { # seconds elapsed
 	awk -v s="$1" -v e="$2" 'BEGIN { if (e > 0) printf "%.1f", 100 * s / e; else print "-" }'
 }
 
+per_conn() { # seconds connections -> microseconds per connection
+	awk -v s="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.1f", 1e6 * s / n; else print "-" }'
+}
+
 # Run every configuration once per round, rotating which one goes first.
-# Results: TP_<cfg> (conn/s), CC_<cfg> (churn CPU %), TC_<cfg> (tracer CPU %).
-declare -A TP CC TC
+# Per configuration, space-separated per-run values: TP conn/s, CC churn CPU %,
+# TC tracer CPU %, CU churn CPU us/connection, TU tracer CPU us/connection.
+declare -A TP CC TC CU TU
 declare -a EV_SUMMARY=()
 phase() { # rounds label churn-args...
 	local rounds=$1 label=$2 r k n=${#CONFIGS[@]} cfg
@@ -247,8 +252,10 @@ phase() { # rounds label churn-args...
 			fi
 			TP[$cfg]+="$R_RATE "
 			CC[$cfg]+="$(pct "$R_CHURN_CPU" "$R_ELAPSED") "
+			CU[$cfg]+="$(per_conn "$R_CHURN_CPU" "$R_CONN") "
 			if [[ -n $R_TRACER_CPU ]]; then
 				TC[$cfg]+="$(pct "$R_TRACER_CPU" "$R_ELAPSED") "
+				TU[$cfg]+="$(per_conn "$R_TRACER_CPU" "$R_CONN") "
 			fi
 		done
 	done
@@ -284,26 +291,35 @@ phase "$ROUNDS" max --duration "$SECS"
 }
 
 if ((RATE > 0)); then
-	TP=() CC=() TC=()
+	TP=() CC=() TC=() CU=() TU=()
 	echo
 	echo "phase 2: fixed rate ${RATE}/s, $RATE_ROUNDS rounds"
 	phase "$RATE_ROUNDS" rate --rate "$RATE" --duration "$SECS"
 	# shellcheck disable=SC2086 # the accumulated lists are split on purpose
 	{
 		echo
-		printf '%-10s %12s %12s %14s %12s\n' config "achieved/s" "churn CPU%" \
-			"churn +CPU%" "tracer CPU%"
+		printf '%-10s %10s %10s %10s %11s %11s %12s %12s\n' config "achieved/s" \
+			"churn CPU%" "+vs none" "tracer CPU%" "churn us/c" "+vs none" "tracer us/c"
 		base=$(median ${CC[none]})
+		base_u=$(median ${CU[none]})
 		for cfg in "${CONFIGS[@]}"; do
 			cc=$(median ${CC[$cfg]})
-			tc=-
-			[[ -n ${TC[$cfg]:-} ]] && tc=$(median ${TC[$cfg]})
-			printf '%-10s %12s %12s %14s %12s\n' "$cfg" "$(median ${TP[$cfg]})" "$cc" \
-				"$(awk -v a="$cc" -v b="$base" 'BEGIN { printf "%+.1f", a - b }')" "$tc"
+			cu=$(median ${CU[$cfg]})
+			tc=- tu=-
+			if [[ -n ${TC[$cfg]:-} ]]; then
+				tc=$(median ${TC[$cfg]})
+				tu=$(median ${TU[$cfg]})
+			fi
+			achieved=$(median ${TP[$cfg]})
+			printf '%-10s %10s %10s %10s %11s %11s %12s %12s%s\n' "$cfg" "$achieved" \
+				"$cc" "$(awk -v a="$cc" -v b="$base" 'BEGIN { printf "%+.1f", a - b }')" \
+				"$tc" "$cu" "$(awk -v a="$cu" -v b="$base_u" 'BEGIN { printf "%+.1f", a - b }')" \
+				"$tu" "$(awk -v a="$achieved" -v r="$RATE" 'BEGIN { if (a < 0.95 * r) print "  (rate not reached)" }')"
 		done
-		echo "(CPU% = percent of one core, median; churn CPU includes the in-kernel cost of"
-		echo " the tracers' BPF programs, which run in churn's context; tracer CPU is the"
-		echo " user-space consumer)"
+		echo "(medians; CPU% = percent of one core; us/c = CPU microseconds per connection."
+		echo " churn CPU includes the in-kernel cost of the tracers' BPF programs, which run"
+		echo " in churn's context; tracer CPU is the user-space consumer. Where the rate was"
+		echo " not reached, compare us/c rather than CPU%.)"
 	}
 fi
 
