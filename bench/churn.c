@@ -101,6 +101,20 @@ static long long now_ns(void)
 	return ts_ns(&ts);
 }
 
+/* Start of paced connection i: absolute from the run's start, so no drift. */
+static long long slot_ns(long long start, double rate, unsigned long long i)
+{
+	return start + (long long)(i * NSEC_PER_SEC / rate + 0.5);
+}
+
+static void sleep_until(long long ns)
+{
+	struct timespec ts = ns_ts(ns);
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
 static int set_timeouts(int fd)
 {
 	struct timeval tv = { .tv_sec = IO_TIMEOUT_SEC };
@@ -192,28 +206,28 @@ static void *client_main(void *arg)
 	const struct opts *o = c->o;
 	long long start = ts_ns(&c->t0);
 	long long end = start + (long long)(o->duration * NSEC_PER_SEC);
-	long long interval = o->rate > 0 ? (long long)(NSEC_PER_SEC / o->rate) : 0;
-	long long deadline = start;
+	unsigned long long started = 0;
 	int err = 0;
 
 	while (!atomic_load(&c->stop)) {
 		if (o->count ? c->completed >= o->count : now_ns() >= end)
 			break;
-		if (interval) {
-			struct timespec ts = ns_ts(deadline);
+		if (o->rate > 0) {
+			long long deadline = slot_ns(start, o->rate, started);
 
-			/* Absolute deadlines: no drift from the time spent per cycle. */
-			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-				;
-			deadline += interval;
-			if (!o->count && deadline > end)
+			if (!o->count && deadline >= end)
 				break;
+			sleep_until(deadline);
 		}
+		started++;
 		err = client_once(c, &c->client_what);
 		if (err)
 			break;
 		c->completed++;
 	}
+	/* A paced run lasts until the end of its last slot, so rate = count / elapsed. */
+	if (o->rate > 0 && !err && !atomic_load(&c->stop))
+		sleep_until(slot_ns(start, o->rate, started));
 	clock_gettime(CLOCK_MONOTONIC, &c->t1);
 	c->client_err = err;
 	atomic_store(&c->client_done, true);
