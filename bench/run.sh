@@ -107,6 +107,15 @@ alive() {
 	kill -0 "$1" 2>/dev/null
 }
 
+# Drop a reaped pid from BG_PIDS, so that cleanup never signals a recycled pid.
+forget() {
+	local pid keep=()
+	for pid in "${BG_PIDS[@]}"; do
+		[[ $pid == "$1" ]] || keep+=("$pid")
+	done
+	BG_PIDS=("${keep[@]}")
+}
+
 # Stop a background process: SIGTERM (tracers flush and exit on it), SIGKILL after 5 s.
 # Not SIGINT: bash starts background jobs with SIGINT ignored, which a program that
 # does not install its own handler would inherit.
@@ -119,6 +128,7 @@ stop_pid() {
 	done
 	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
+	forget "$pid"
 }
 
 # Field of churn's one-line JSON result.
@@ -193,9 +203,11 @@ run_one() {
 	fi
 	kill -USR1 "$cpid"
 	wait "$cpid" || rc=$?
+	forget "$cpid"
 	[[ $rc -eq 0 ]] || die "churn failed (exit $rc) under $cfg, port $port"
 	if [[ -n $tpid ]]; then
 		sleep 0.5 # let the tracer drain what is still buffered
+		alive "$tpid" || die "$cfg exited during the run: $(cat "$OUT/$cfg.err")"
 		t1=$(cpu_ticks "$tpid")
 		R_TRACER_CPU=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.3f", d / hz }')
 		stop_pid "$tpid"
