@@ -18,6 +18,9 @@
  * Exit status: 0 ok, 1 runtime failure, 2 usage error.
  */
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* accept4, unshare, CLONE_NEWNET */
+#endif
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -29,7 +32,6 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
