@@ -30,6 +30,7 @@ void sw_conntab_free(struct sw_conntab *t)
 	free(t->rows);
 	free(t->buckets);
 	free(t->view);
+	free(t->ghostq);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -120,12 +121,35 @@ static void row_delete(struct sw_conntab *t, struct sw_conn *c)
 	t->count--;
 }
 
-static void make_ghost(struct sw_conntab *t, struct sw_conn *c, __u64 now)
+static int ghostq_push(struct sw_conntab *t, __u64 key, __u64 closed_ns)
+{
+	if (t->gq_len == t->gq_cap) {
+		size_t ncap = t->gq_cap ? t->gq_cap * 2 : 1024;
+		struct sw_ghost_ref *nq = malloc(ncap * sizeof(*nq));
+
+		if (!nq)
+			return -ENOMEM;
+		for (size_t i = 0; i < t->gq_len; i++)
+			nq[i] = t->ghostq[(t->gq_head + i) % t->gq_cap];
+		free(t->ghostq);
+		t->ghostq = nq;
+		t->gq_cap = ncap;
+		t->gq_head = 0;
+	}
+	t->ghostq[(t->gq_head + t->gq_len) % t->gq_cap] =
+		(struct sw_ghost_ref){ .key = key, .closed_ns = closed_ns };
+	t->gq_len++;
+	return 0;
+}
+
+static int make_ghost(struct sw_conntab *t, struct sw_conn *c, __u64 now)
 {
 	if (!(c->flags & SW_CONN_GHOST))
 		t->nghosts++;
 	c->flags |= SW_CONN_GHOST;
+	/* Callers pass non-decreasing times, so the queue stays sorted. */
 	c->closed_ns = now;
+	return ghostq_push(t, c->key, now);
 }
 
 int sw_conntab_add_snapshot(struct sw_conntab *t, __u64 key, const struct sw_snap_sock *r,
@@ -156,7 +180,8 @@ int sw_conntab_add_snapshot(struct sw_conntab *t, __u64 key, const struct sw_sna
 		/* A TIME_WAIT or request socket never gets another event: it is
 		 * already gone from the live view's point of view. */
 		c->flags |= SW_CONN_MINI;
-		make_ghost(t, c, now);
+		if (make_ghost(t, c, now))
+			return -ENOMEM;
 	}
 	t->gen++;
 	return 1;
@@ -235,9 +260,8 @@ static int apply_close(struct sw_conntab *t, const struct sw_event *e, __u64 now
 		c->bytes_sent = e->bytes_sent;
 		c->bytes_received = e->bytes_received;
 	}
-	make_ghost(t, c, now);
 	t->gen++;
-	return 1;
+	return make_ghost(t, c, now) ? -ENOMEM : 1;
 }
 
 static int apply_open(struct sw_conntab *t, const struct sw_event *e, __u64 now)
@@ -291,27 +315,27 @@ int sw_conntab_apply(struct sw_conntab *t, const struct sw_event *e, __u64 now)
 
 int sw_conntab_expire(struct sw_conntab *t, __u64 now, __u64 *next_ns)
 {
-	__u64 next = 0;
 	int n = 0;
 
-	for (__u32 i = 0; i < t->nrows && t->nghosts; i++) {
-		struct sw_conn *c = &t->rows[i];
-		__u64 end;
+	while (t->gq_len) {
+		const struct sw_ghost_ref *g = &t->ghostq[t->gq_head];
+		struct sw_conn *c;
 
-		if (!c->used || !(c->flags & SW_CONN_GHOST))
-			continue;
-		end = c->closed_ns + t->ghost_ns;
-		if (end <= now) {
+		if (g->closed_ns + t->ghost_ns > now)
+			break;
+		/* Skip entries of rows that came back or closed again later. */
+		c = sw_conntab_find(t, g->key);
+		if (c && (c->flags & SW_CONN_GHOST) && c->closed_ns == g->closed_ns) {
 			row_delete(t, c);
 			n++;
-		} else if (!next || end < next) {
-			next = end;
 		}
+		t->gq_head = (t->gq_head + 1) % t->gq_cap;
+		t->gq_len--;
 	}
 	if (n)
 		t->gen++;
 	if (next_ns)
-		*next_ns = next;
+		*next_ns = t->gq_len ? t->ghostq[t->gq_head].closed_ns + t->ghost_ns : 0;
 	return n;
 }
 

@@ -76,6 +76,12 @@ struct sw_conntab {
 	__u64 new_conns; /* connection rows created by events (not listeners, not snapshot) */
 	const struct sw_conn **view;
 	size_t view_cap;
+	/* Ghosts in the order they closed, so expiry costs only what expires. */
+	struct sw_ghost_ref {
+		__u64 key;
+		__u64 closed_ns;
+	} * ghostq;
+	size_t gq_head, gq_len, gq_cap; /* a ring of gq_cap entries */
 };
 
 int sw_conntab_init(struct sw_conntab *t, __u64 ghost_ns);

@@ -24,6 +24,9 @@
 #define NEW_ROW_NS 2000000000ULL /* rows this young are highlighted */
 #define HEADER_LINES 3
 #define FILTER_MAX 64
+/* After reading the ring buffer, leave it alone this long: under churn, one
+ * wake-up per batch instead of one per record (8 MiB holds ~50k records). */
+#define RB_BATCH_NS (10 * NS_PER_MS)
 
 enum { PAIR_NEW = 1, PAIR_CLOSING, PAIR_TITLE };
 
@@ -426,23 +429,26 @@ static int next_timeout(struct ui *u, __u64 now)
 	return (int)((when - now + NS_PER_MS - 1) / NS_PER_MS);
 }
 
-static int ui_setup(int *epfd, struct sw_live *l)
+/* Two epoll sets: ep[0] waits for keys and events, ep[1] for keys only. */
+static int ui_setup(int ep[2], struct sw_live *l)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 
-	*epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (*epfd < 0)
-		return -errno;
+	ep[0] = epoll_create1(EPOLL_CLOEXEC);
+	ep[1] = epoll_create1(EPOLL_CLOEXEC);
+	if (ep[0] < 0 || ep[1] < 0)
+		goto fail;
 	ev.data.fd = sw_tracer_epoll_fd(l->t);
-	if (epoll_ctl(*epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+	if (epoll_ctl(ep[0], EPOLL_CTL_ADD, ev.data.fd, &ev))
 		goto fail;
 	ev.data.fd = STDIN_FILENO;
-	if (epoll_ctl(*epfd, EPOLL_CTL_ADD, STDIN_FILENO, &ev))
+	if (epoll_ctl(ep[0], EPOLL_CTL_ADD, STDIN_FILENO, &ev) ||
+	    epoll_ctl(ep[1], EPOLL_CTL_ADD, STDIN_FILENO, &ev))
 		goto fail;
 	setlocale(LC_ALL, "");
 	if (!initscr()) {
-		close(*epfd);
-		return -ENOTTY;
+		errno = ENOTTY;
+		goto fail;
 	}
 	cbreak();
 	noecho();
@@ -460,8 +466,12 @@ static int ui_setup(int *epfd, struct sw_live *l)
 	}
 	return 0;
 fail:
-	close(*epfd);
-	return -errno;
+	ev.events = errno;
+	if (ep[0] >= 0)
+		close(ep[0]);
+	if (ep[1] >= 0)
+		close(ep[1]);
+	return -(int)ev.events;
 }
 
 int sw_ui_top_run(struct sw_live *l, const struct sw_ui_opts *o)
@@ -475,10 +485,11 @@ int sw_ui_top_run(struct sw_live *l, const struct sw_ui_opts *o)
 		.view_stale = true,
 	};
 	struct epoll_event evs[4];
-	int epfd, n, ch, ret = SW_EXIT_OK, e;
-	__u64 now;
+	int ep[2], n, ch, ret = SW_EXIT_OK, e, timeout;
+	__u64 now, last_read = 0;
+	bool batching;
 
-	e = ui_setup(&epfd, l);
+	e = ui_setup(ep, l);
 	if (e) {
 		sw_err("cannot start the terminal view: %s", strerror(-e));
 		return SW_EXIT_FAILURE;
@@ -489,7 +500,15 @@ int sw_ui_top_run(struct sw_live *l, const struct sw_ui_opts *o)
 	draw(&u, u.rate_prev_ns);
 	while (!sw_stop && !u.quit) {
 		now = sw_now_ns();
-		n = epoll_wait(epfd, evs, 4, next_timeout(&u, now));
+		timeout = next_timeout(&u, now);
+		batching = now - last_read < RB_BATCH_NS;
+		if (batching) {
+			int rest = (int)((last_read + RB_BATCH_NS - now) / NS_PER_MS) + 1;
+
+			if (timeout < 0 || rest < timeout)
+				timeout = rest;
+		}
+		n = epoll_wait(ep[batching], evs, 4, timeout);
 		if (n < 0 && errno != EINTR) {
 			ret = SW_EXIT_FAILURE;
 			break;
@@ -497,6 +516,7 @@ int sw_ui_top_run(struct sw_live *l, const struct sw_ui_opts *o)
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.fd == STDIN_FILENO)
 				continue;
+			last_read = sw_now_ns();
 			e = sw_live_poll(l, 0);
 			if (e < 0) {
 				ret = SW_EXIT_FAILURE;
@@ -531,6 +551,7 @@ int sw_ui_top_run(struct sw_live *l, const struct sw_ui_opts *o)
 			draw(&u, now);
 	}
 	endwin();
-	close(epfd);
+	close(ep[0]);
+	close(ep[1]);
 	return ret;
 }
