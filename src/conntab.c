@@ -339,13 +339,14 @@ int sw_conntab_expire(struct sw_conntab *t, __u64 now, __u64 *next_ns)
 	return n;
 }
 
-void sw_conntab_stats(const struct sw_conntab *t, struct sw_conn_stats *s)
+void sw_conntab_stats(const struct sw_conntab *t, sw_conn_pred keep, void *ctx,
+		      struct sw_conn_stats *s)
 {
 	memset(s, 0, sizeof(*s));
 	for (__u32 i = 0; i < t->nrows; i++) {
 		const struct sw_conn *c = &t->rows[i];
 
-		if (!c->used)
+		if (!c->used || (keep && !keep(c, ctx)))
 			continue;
 		if (c->flags & SW_CONN_GHOST) {
 			s->ghosts++;

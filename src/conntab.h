@@ -104,9 +104,10 @@ int sw_conntab_apply(struct sw_conntab *t, const struct sw_event *e, __u64 now);
  * NULL) is when the next one expires, or 0 if there is none.
  */
 int sw_conntab_expire(struct sw_conntab *t, __u64 now, __u64 *next_ns);
-void sw_conntab_stats(const struct sw_conntab *t, struct sw_conn_stats *s);
-
 typedef bool (*sw_conn_pred)(const struct sw_conn *c, void *ctx);
+/* Counts over the rows keep() accepts (all if NULL). */
+void sw_conntab_stats(const struct sw_conntab *t, sw_conn_pred keep, void *ctx,
+		      struct sw_conn_stats *s);
 /*
  * The rows keep() accepts (all if NULL), sorted by col (ties by key). *out
  * stays valid until the next call or change of the table. Returns the count

@@ -115,6 +115,12 @@ static bool filter_match(const struct sw_conn *c, const char *f)
 	return false;
 }
 
+/* The command line's filters (the header counts what they select). */
+static bool user_filter(const struct sw_conn *c, void *ctx)
+{
+	return sw_live_match(ctx, c);
+}
+
 static bool row_visible(const struct sw_conn *c, void *ctx)
 {
 	struct ui *u = ctx;
@@ -160,7 +166,7 @@ static void draw_header(struct ui *u, __u64 now)
 	char line[512];
 	struct sw_buf b;
 
-	sw_conntab_stats(&u->l->tab, &s);
+	sw_conntab_stats(&u->l->tab, user_filter, u->l, &s);
 	sw_tracer_counters(u->l->t, &c);
 	sw_buf_init(&b, line, sizeof(line));
 	sw_buf_printf(&b, "sockwatch  %u sockets:", s.live);

@@ -159,7 +159,7 @@ static void test_event_not_in_snapshot(void **state)
 	assert_int_equal(sw_conntab_apply(t, &e, SEC), 1);
 	assert_non_null(sw_conntab_find(t, 2));
 	assert_int_equal(sw_conntab_find(t, 2)->state, SW_TCP_LISTEN);
-	sw_conntab_stats(t, &s);
+	sw_conntab_stats(t, NULL, NULL, &s);
 	assert_int_equal(s.listeners, 2);
 	assert_int_equal(s.live, 2);
 }
