@@ -228,6 +228,12 @@ int cmd_top(int argc, char **argv)
 		sw_err("%s", err);
 		return sw_exit_for_open_error(ret);
 	}
+	if (a.live.tracer.verbose)
+		fprintf(stderr,
+			"sockwatch: attached in %.1f ms; snapshot of %llu sockets in %u netns in "
+			"%.1f ms; %llu events queued meanwhile; reconciled in %.1f ms\n",
+			l.attach_ns / 1e6, (unsigned long long)l.snap_socks, l.snap_netns,
+			l.snap_ns / 1e6, (unsigned long long)l.queued_max, l.reconcile_ns / 1e6);
 	if (a.once)
 		ret = print_once(&l, &a);
 	else

@@ -142,11 +142,13 @@ int sw_live_start(struct sw_live *l, const struct sw_live_opts *o, char *err, si
 		return e;
 	/* Every transition, so that rows show the state the socket is in now. */
 	to.states = true;
+	t0 = sw_now_ns();
 	e = sw_tracer_open(&to, on_record, l, &l->t, err, errlen);
 	if (e)
 		goto out_tab;
 	l->key_by_ptr = sw_tracer_state_hook(l->t) == SW_STATE_HOOK_RAW_TP;
 	l->host_netns = sw_self_netns();
+	l->attach_ns = sw_now_ns() - t0;
 	t0 = sw_now_ns();
 	e = sw_snapshot_take(&s, drain_step, l, err, errlen);
 	if (e)
@@ -154,7 +156,9 @@ int sw_live_start(struct sw_live *l, const struct sw_live_opts *o, char *err, si
 	l->snap_ns = sw_now_ns() - t0;
 	l->snap_socks = s.nsocks;
 	l->snap_netns = s.nnetns;
+	t0 = sw_now_ns();
 	e = reconcile(l, &s, o->seed);
+	l->reconcile_ns = sw_now_ns() - t0;
 	sw_snapshot_free(&s);
 	if (e) {
 		snprintf(err, errlen, "cannot build the connection table: %s", strerror(-e));

@@ -28,7 +28,9 @@ struct sw_live {
 	__u64 lost; /* events the kernel could not deliver */
 	__u64 events; /* events applied */
 	__u64 snap_socks; /* sockets the snapshot listed */
+	__u64 attach_ns; /* how long attaching the tracer took */
 	__u64 snap_ns; /* how long the snapshot took */
+	__u64 reconcile_ns; /* how long applying it and the queued events took */
 	__u64 queued_max; /* events that arrived during the snapshot */
 	unsigned int snap_netns; /* namespaces the snapshot visited */
 	__u32 host_netns;
