@@ -154,4 +154,38 @@ struct sw_sock {
 	char comm[SW_COMM_LEN];
 };
 
+/*
+ * Snapshot records (bpf/snapshot.bpf.c): the iter/tcp program writes one
+ * sw_snap_sock per socket of the iterating netns, the iter/task_file program
+ * one sw_snap_owner per file descriptor that refers to a TCP socket.
+ */
+#define SW_SNAP_F_FULL 0x01 /* a full socket (not TIME_WAIT or a request socket) */
+
+struct sw_snap_sock {
+	__u64 cookie; /* socket cookie (same value the tracer keys by) */
+	__u64 skptr; /* kernel address of the socket (raw_tp fallback key) */
+	__u64 bytes_sent; /* payload bytes sent (full sockets only) */
+	__u64 bytes_received; /* payload bytes received (full sockets only) */
+	__u32 netns; /* network namespace inode */
+	__u32 uid; /* socket owner uid (full sockets only) */
+	__u16 lport; /* host order */
+	__u16 rport;
+	__u8 family; /* SW_AF_INET or SW_AF_INET6 (mapped v6 reported as v4) */
+	__u8 state; /* enum sw_tcp_state */
+	__u8 flags; /* SW_SNAP_F_* */
+	__u8 pad;
+	__u8 laddr[SW_ADDR_LEN];
+	__u8 raddr[SW_ADDR_LEN];
+};
+
+struct sw_snap_owner {
+	__u64 cookie;
+	__u64 skptr;
+	__u32 pid; /* tgid of the process holding the descriptor */
+	__u32 uid; /* its effective uid */
+	__u32 fd;
+	__u32 pad;
+	char comm[SW_COMM_LEN];
+};
+
 #endif /* SOCKWATCH_H */

@@ -12,12 +12,13 @@ struct cmd {
 };
 
 static const struct cmd cmds[] = {
+	{ "top", cmd_top, "live netstat view (the default); --once prints one table" },
 	{ "events", cmd_events, "stream connection events (text or JSON lines)" },
 };
 
 static void usage(FILE *f)
 {
-	fputs("usage: sockwatch VERB [options]\n\nverbs:\n", f);
+	fputs("usage: sockwatch [VERB] [options]\n\nverbs (default: top):\n", f);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
 	fputs("\n'sockwatch VERB --help' describes a verb's options.\n"
@@ -28,10 +29,9 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		usage(stderr);
-		return SW_EXIT_USAGE;
-	}
+	/* `sockwatch` alone, or with options only, is the live view. */
+	if (argc < 2 || (argv[1][0] == '-' && strcmp(argv[1], "-h") && strcmp(argv[1], "--help")))
+		return cmd_top(argc, argv);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return SW_EXIT_OK;

@@ -37,6 +37,7 @@ struct sw_tracer {
 	__u64 last_loss_check;
 	__u64 delivered;
 	__u64 by_kind[SW_EV_KIND_MAX];
+	__u64 seeds; /* socks entries inserted from user space (sw_tracer_seed_sock) */
 	int stop_ret;
 	char rejected[512];
 };
@@ -546,8 +547,9 @@ void sw_tracer_counters_full(struct sw_tracer *t, struct sw_counters *c)
 			break;
 	}
 	c->sock_live = live;
-	if (before.sock_inserts > c->sock_deletes + live)
-		c->evictions = before.sock_inserts - c->sock_deletes - live;
+	/* Seeded entries are live (and later deleted) without a kernel insert. */
+	if (before.sock_inserts + t->seeds > c->sock_deletes + live)
+		c->evictions = before.sock_inserts + t->seeds - c->sock_deletes - live;
 }
 
 enum sw_attach_mode sw_tracer_mode(const struct sw_tracer *t)
@@ -578,4 +580,17 @@ void sw_tracer_close(struct sw_tracer *t)
 	detach_all(t);
 	sockwatch__destroy(t->skel);
 	free(t);
+}
+
+int sw_tracer_epoll_fd(const struct sw_tracer *t)
+{
+	return ring_buffer__epoll_fd(t->rb);
+}
+
+int sw_tracer_seed_sock(struct sw_tracer *t, __u64 key, const struct sw_sock *s)
+{
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.socks), &key, s, BPF_NOEXIST))
+		return -errno;
+	t->seeds++;
+	return 0;
 }

@@ -77,4 +77,13 @@ const char *sw_state_hook_name(enum sw_state_hook h);
 /* Realtime clock for a CLOCK_MONOTONIC nanosecond timestamp. */
 void sw_mono_to_wall(__u64 mono_ns, struct timespec *wall);
 
+/* An fd that polls readable when records are waiting (for the caller's own epoll loop). */
+int sw_tracer_epoll_fd(const struct sw_tracer *t);
+/*
+ * Records the owner of a socket that existed before the tracer (from a
+ * snapshot), so that its later events carry pid and comm. Never overwrites
+ * what the kernel side already knows: -EEXIST then.
+ */
+int sw_tracer_seed_sock(struct sw_tracer *t, __u64 key, const struct sw_sock *s);
+
 #endif /* SW_TRACER_H */

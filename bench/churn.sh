@@ -1,0 +1,349 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Connection-churn benchmark: loopback connections/s and CPU cost with no tracer, sockwatch, tcpstates.
+#
+# usage: bench/churn.sh BUILD_DIR
+#
+# Environment knobs:
+#   BENCH_ROUNDS       rounds of the throughput phase (default 5)
+#   BENCH_SECS         seconds per run (default 5)
+#   BENCH_RATE         connections/s of the fixed-rate CPU phase (default 5000, 0 skips it)
+#   BENCH_RATE_ROUNDS  rounds of the fixed-rate phase (default 3)
+#   BENCH_TCPSTATES    path of libbpf-tools tcpstates (default /usr/sbin/tcpstates)
+#
+# Every run of churn is in a fresh network namespace (--netns), so each starts with an
+# empty TIME_WAIT table, and sockwatch can filter on exactly that namespace. Configurations
+# alternate inside each round, and the starting configuration rotates between rounds, so
+# slow drift of the machine spreads over all of them. Compare ratios, not absolute numbers.
+#
+# Exit status: 0 ok, 1 a run failed, 2 usage error.
+
+set -euo pipefail
+
+usage() {
+	echo "usage: $0 BUILD_DIR" >&2
+	exit 2
+}
+
+[[ $# -eq 1 ]] || usage
+BUILD=$1
+OUT=$BUILD/bench
+SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CHURN=$OUT/churn
+SOCKWATCH=$BUILD/sockwatch
+TCPSTATES=${BENCH_TCPSTATES:-/usr/sbin/tcpstates}
+ROUNDS=${BENCH_ROUNDS:-5}
+SECS=${BENCH_SECS:-5}
+RATE=${BENCH_RATE:-5000}
+RATE_ROUNDS=${BENCH_RATE_ROUNDS:-3}
+TCPSTATES_SETTLE=1.5 # tcpstates prints nothing when attached: give it this long
+READY_TIMEOUT=20     # seconds to wait for churn's namespace or sockwatch's readiness line
+CLK_TCK=$(getconf CLK_TCK)
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+check_uint() { # name value min
+	if ! [[ $2 =~ ^[0-9]+$ ]] || ((10#$2 < $3)); then
+		echo "bench: $1 must be an integer >= $3, got '$2'" >&2
+		exit 2
+	fi
+}
+check_uint BENCH_ROUNDS "$ROUNDS" 1
+check_uint BENCH_SECS "$SECS" 1
+check_uint BENCH_RATE "$RATE" 0
+check_uint BENCH_RATE_ROUNDS "$RATE_ROUNDS" 1
+[[ $EUID -eq 0 ]] || die "must run as root (network namespaces and BPF tracers)"
+
+# Background processes we started; all of them are killed on any exit.
+declare -a BG_PIDS=()
+cleanup() {
+	local pid
+	for pid in "${BG_PIDS[@]}"; do
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mkdir -p "$OUT"
+cc -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -pthread "$SRC_DIR/churn.c" -o "$CHURN" ||
+	die "cannot build $CHURN"
+
+# Configurations that can run here.
+CONFIGS=(none)
+NOTES=()
+if [[ -x $SOCKWATCH ]]; then
+	CONFIGS+=(sockwatch)
+else
+	NOTES+=("sockwatch: skipped, $SOCKWATCH is not built")
+fi
+if [[ -x $TCPSTATES ]]; then
+	CONFIGS+=(tcpstates)
+	# tcpstates attaches a classic tracepoint, whose id libbpf reads from tracefs.
+	if [[ ! -d /sys/kernel/tracing/events && ! -d /sys/kernel/debug/tracing/events ]]; then
+		mount -t tracefs tracefs /sys/kernel/tracing ||
+			die "tracefs is not mounted and mounting it failed (tcpstates needs it)"
+		NOTES+=("mounted tracefs on /sys/kernel/tracing for tcpstates (left mounted)")
+	fi
+else
+	NOTES+=("tcpstates: skipped, $TCPSTATES not found (apt-get install libbpf-tools)")
+fi
+
+# utime + stime of a process, in clock ticks.
+cpu_ticks() {
+	local line rest
+	read -r line <"/proc/$1/stat" || return 1
+	rest=${line##*) } # the comm field may hold spaces: cut after its ')'
+	# shellcheck disable=SC2086 # split the fields on purpose
+	set -- $rest
+	echo $((${12} + ${13})) # fields 14 and 15 of stat(5); $1 here is field 3
+}
+
+alive() {
+	kill -0 "$1" 2>/dev/null
+}
+
+# Drop a reaped pid from BG_PIDS, so that cleanup never signals a recycled pid.
+forget() {
+	local pid keep=()
+	for pid in "${BG_PIDS[@]}"; do
+		[[ $pid == "$1" ]] || keep+=("$pid")
+	done
+	BG_PIDS=("${keep[@]}")
+}
+
+# Stop a background process: SIGTERM (tracers flush and exit on it), SIGKILL after 5 s.
+# Not SIGINT: bash starts background jobs with SIGINT ignored, which a program that
+# does not install its own handler would inherit.
+stop_pid() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < 50; i++)); do
+		alive "$pid" || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	forget "$pid"
+}
+
+# Field of churn's one-line JSON result.
+json_field() { # file key
+	sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" "$1"
+}
+
+# Count JSON lines of one event kind; tolerant of a space after the colon.
+count_event() { # file kind
+	grep -c "\"event\": *\"$2\"" "$1" || true
+}
+
+# Check sockwatch's captured events against what churn generated.
+check_events() { # events_file connections
+	local f=$1 n=$2 conn acc cls lost lostsum
+	conn=$(count_event "$f" connect)
+	acc=$(count_event "$f" accept)
+	cls=$(count_event "$f" close)
+	lost=$(count_event "$f" lost)
+	lostsum=$(grep "\"event\": *\"lost\"" "$f" | grep -o '"lost": *[0-9]*' |
+		awk -F: '{ s += $2 } END { print s + 0 }' || true)
+	R_EVENTS=$(printf '    events: generated connect %d accept %d close %d; captured connect %d accept %d close %d; lost records %d (%d events)' \
+		"$n" "$n" $((2 * n)) "$conn" "$acc" "$cls" "$lost" "$lostsum")
+	EV_SUMMARY+=("$n $conn $acc $cls $lost $lostsum")
+}
+
+# One run of churn under configuration $1 with extra churn arguments.
+# Sets R_RATE, R_CONN, R_ELAPSED, R_CHURN_CPU (s), R_TRACER_CPU (s, empty for none).
+run_one() {
+	local cfg=$1
+	shift
+	local ready=$OUT/churn.ready res=$OUT/churn.json cpid tpid="" ino port t0 t1 rc=0 deadline
+
+	R_TRACER_CPU=""
+	R_EVENTS=""
+	if [[ $cfg == tcpstates ]]; then
+		"$TCPSTATES" >/dev/null 2>"$OUT/tcpstates.err" &
+		tpid=$!
+		BG_PIDS+=("$tpid")
+		sleep "$TCPSTATES_SETTLE"
+		alive "$tpid" || die "tcpstates exited early: $(cat "$OUT/tcpstates.err")"
+	fi
+
+	rm -f "$ready" "$res"
+	"$CHURN" --netns --json --wait-start "$ready" "$@" >"$res" &
+	cpid=$!
+	BG_PIDS+=("$cpid")
+	deadline=$((SECONDS + READY_TIMEOUT))
+	while [[ ! -s $ready ]] && ((SECONDS < deadline)); do
+		alive "$cpid" || die "churn exited before it was ready"
+		sleep 0.01
+	done
+	[[ -s $ready ]] || die "churn did not create its namespace in ${READY_TIMEOUT}s"
+	read -r ino port <"$ready"
+
+	if [[ $cfg == sockwatch ]]; then
+		"$SOCKWATCH" events --json --netns "$ino" >"$OUT/events.jsonl" \
+			2>"$OUT/sockwatch.err" &
+		tpid=$!
+		BG_PIDS+=("$tpid")
+		deadline=$((SECONDS + READY_TIMEOUT))
+		until grep -q '^sockwatch: tracing' "$OUT/sockwatch.err"; do
+			alive "$tpid" || die "sockwatch exited early: $(cat "$OUT/sockwatch.err")"
+			((SECONDS < deadline)) ||
+				die "no 'sockwatch: tracing' line on stderr within ${READY_TIMEOUT}s: $(cat "$OUT/sockwatch.err")"
+			sleep 0.01
+		done
+	fi
+
+	if [[ -n $tpid ]]; then
+		t0=$(cpu_ticks "$tpid")
+	fi
+	kill -USR1 "$cpid"
+	wait "$cpid" || rc=$?
+	forget "$cpid"
+	[[ $rc -eq 0 ]] || die "churn failed (exit $rc) under $cfg, port $port"
+	if [[ -n $tpid ]]; then
+		sleep 0.5 # let the tracer drain what is still buffered
+		alive "$tpid" || die "$cfg exited during the run: $(cat "$OUT/$cfg.err")"
+		t1=$(cpu_ticks "$tpid")
+		R_TRACER_CPU=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.3f", d / hz }')
+		stop_pid "$tpid"
+	fi
+
+	R_CONN=$(json_field "$res" connections)
+	R_ELAPSED=$(json_field "$res" elapsed_s)
+	R_RATE=$(json_field "$res" conn_per_s)
+	R_CHURN_CPU=$(json_field "$res" cpu_s)
+	if [[ $cfg == sockwatch ]]; then
+		check_events "$OUT/events.jsonl" "$R_CONN"
+	elif [[ $cfg == tcpstates ]]; then
+		# tcpstates reports perf-buffer overflows on stderr as "lost N events on CPU #c".
+		R_EVENTS=$(awk '/^lost [0-9]+ events/ { s += $2 } END { printf "    tcpstates: lost %d events (perf buffer overflow)", s }' \
+			"$OUT/tcpstates.err")
+	fi
+}
+
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+		END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+ratio() { # traced untraced
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
+}
+
+pct() { # seconds elapsed
+	awk -v s="$1" -v e="$2" 'BEGIN { if (e > 0) printf "%.1f", 100 * s / e; else print "-" }'
+}
+
+per_conn() { # seconds connections -> microseconds per connection
+	awk -v s="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.1f", 1e6 * s / n; else print "-" }'
+}
+
+# Run every configuration once per round, rotating which one goes first.
+# Per configuration, space-separated per-run values: TP conn/s, CC churn CPU %,
+# TC tracer CPU %, CU churn CPU us/connection, TU tracer CPU us/connection.
+declare -A TP CC TC CU TU
+declare -a EV_SUMMARY=()
+phase() { # rounds label churn-args...
+	local rounds=$1 label=$2 r k n=${#CONFIGS[@]} cfg
+	shift 2
+	for ((r = 0; r < rounds; r++)); do
+		for ((k = 0; k < n; k++)); do
+			cfg=${CONFIGS[$(((r + k) % n))]}
+			run_one "$cfg" "$@"
+			printf '  %s round %d/%d %-10s %9s conn/s  churn CPU %5s%%  tracer CPU %5s%%\n' \
+				"$label" $((r + 1)) "$rounds" "$cfg" "$R_RATE" \
+				"$(pct "$R_CHURN_CPU" "$R_ELAPSED")" \
+				"$([[ -n $R_TRACER_CPU ]] && pct "$R_TRACER_CPU" "$R_ELAPSED" || echo -)"
+			if [[ -n $R_EVENTS ]]; then
+				echo "$R_EVENTS"
+			fi
+			TP[$cfg]+="$R_RATE "
+			CC[$cfg]+="$(pct "$R_CHURN_CPU" "$R_ELAPSED") "
+			CU[$cfg]+="$(per_conn "$R_CHURN_CPU" "$R_CONN") "
+			if [[ -n $R_TRACER_CPU ]]; then
+				TC[$cfg]+="$(pct "$R_TRACER_CPU" "$R_ELAPSED") "
+				TU[$cfg]+="$(per_conn "$R_TRACER_CPU" "$R_CONN") "
+			fi
+		done
+	done
+}
+
+print_notes() {
+	local n
+	for n in "${NOTES[@]}"; do
+		echo "  note: $n"
+	done
+}
+
+echo "sockwatch churn benchmark: $(nproc) CPUs, $(uname -r), ${SECS}s per run"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews absolute numbers)"
+print_notes
+echo
+echo "phase 1: as fast as possible, $ROUNDS rounds"
+phase "$ROUNDS" max --duration "$SECS"
+
+# shellcheck disable=SC2086 # the accumulated lists are split on purpose
+{
+	echo
+	printf '%-10s %12s %12s %12s %8s\n' config "median/s" "min/s" "max/s" ratio
+	base=$(median ${TP[none]})
+	for cfg in "${CONFIGS[@]}"; do
+		m=$(median ${TP[$cfg]})
+		printf '%-10s %12s %12s %12s %8s\n' "$cfg" "$m" \
+			"$(printf '%s\n' ${TP[$cfg]} | sort -g | head -1)" \
+			"$(printf '%s\n' ${TP[$cfg]} | sort -g | tail -1)" \
+			"$(ratio "$m" "$base")"
+	done
+	echo "(ratio = traced/untraced median connections/s)"
+}
+
+if ((RATE > 0)); then
+	TP=() CC=() TC=() CU=() TU=()
+	echo
+	echo "phase 2: fixed rate ${RATE}/s, $RATE_ROUNDS rounds"
+	phase "$RATE_ROUNDS" rate --rate "$RATE" --duration "$SECS"
+	# shellcheck disable=SC2086 # the accumulated lists are split on purpose
+	{
+		echo
+		printf '%-10s %10s %10s %10s %11s %11s %12s %12s\n' config "achieved/s" \
+			"churn CPU%" "+vs none" "tracer CPU%" "churn us/c" "+vs none" "tracer us/c"
+		base=$(median ${CC[none]})
+		base_u=$(median ${CU[none]})
+		for cfg in "${CONFIGS[@]}"; do
+			cc=$(median ${CC[$cfg]})
+			cu=$(median ${CU[$cfg]})
+			tc=- tu=-
+			if [[ -n ${TC[$cfg]:-} ]]; then
+				tc=$(median ${TC[$cfg]})
+				tu=$(median ${TU[$cfg]})
+			fi
+			achieved=$(median ${TP[$cfg]})
+			printf '%-10s %10s %10s %10s %11s %11s %12s %12s%s\n' "$cfg" "$achieved" \
+				"$cc" "$(awk -v a="$cc" -v b="$base" 'BEGIN { printf "%+.1f", a - b }')" \
+				"$tc" "$cu" "$(awk -v a="$cu" -v b="$base_u" 'BEGIN { printf "%+.1f", a - b }')" \
+				"$tu" "$(awk -v a="$achieved" -v r="$RATE" 'BEGIN { if (a < 0.95 * r) print "  (rate not reached)" }')"
+		done
+		echo "(medians; CPU% = percent of one core; us/c = CPU microseconds per connection."
+		echo " churn CPU includes the in-kernel cost of the tracers' BPF programs, which run"
+		echo " in churn's context; tracer CPU is the user-space consumer. Where the rate was"
+		echo " not reached, compare us/c rather than CPU%.)"
+	}
+fi
+
+if ((${#EV_SUMMARY[@]} > 0)); then
+	echo
+	echo "sockwatch events, all runs (expected: connect = accept = N, close = 2N, lost = 0):"
+	printf '  %10s %10s %10s %10s %8s %12s\n' N connect accept close lost "lost events"
+	for s in "${EV_SUMMARY[@]}"; do
+		# shellcheck disable=SC2086 # six numbers, split on purpose
+		printf '  %10s %10s %10s %10s %8s %12s\n' $s
+	done
+fi
+echo
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+print_notes

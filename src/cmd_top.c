@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* `sockwatch top` (and `sockwatch` alone): the live netstat view, or one table with --once. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "conn_format.h"
+#include "live.h"
+#include "ui_top.h"
+
+struct top_args {
+	struct sw_live_opts live;
+	struct sw_ui_opts ui;
+	bool once;
+	enum sw_fmt fmt;
+};
+
+static const char top_usage[] =
+	"usage: sockwatch [top] [options]\n"
+	"\n"
+	"A live, event-driven netstat: every TCP socket in every network namespace,\n"
+	"from a snapshot at start, kept current by kernel events. Closed connections\n"
+	"stay dimmed for a few seconds, so even a 1 ms connection is seen.\n"
+	"Keys: ? help, q quit, space pause, / filter, l listeners, n service names,\n"
+	"1-9 or < > sort column, r reverse.\n"
+	"\n"
+	"  -p, --pid PID        only sockets owned by process PID\n"
+	"      --port PORT      only sockets with local or remote port PORT\n"
+	"  -4, -6               only IPv4 / only IPv6\n"
+	"      --comm NAME      only processes named NAME (exact, 15 bytes max)\n"
+	"      --netns INODE    only sockets in the network namespace with this inode\n"
+	"      --once           print the table once (netstat-like columns) and exit\n"
+	"      --json           with --once: one JSON object per socket\n"
+	"  -n, --names          service names from /etc/services instead of port numbers\n"
+	"      --interval MS    at most one redraw per MS milliseconds (default 100)\n"
+	"      --ghost SECONDS  how long closed connections stay (default 3)\n"
+	"      --attach MODE    auto, fentry, kprobe or tracepoint (default auto)\n"
+	"  -v, --verbose        libbpf and attach details on stderr\n"
+	"  -h, --help           this help\n";
+
+enum {
+	OPT_PORT = 256,
+	OPT_COMM,
+	OPT_NETNS,
+	OPT_ONCE,
+	OPT_JSON,
+	OPT_INTERVAL,
+	OPT_GHOST,
+	OPT_ATTACH,
+};
+
+static const struct option top_opts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "comm", required_argument, NULL, OPT_COMM },
+	{ "netns", required_argument, NULL, OPT_NETNS },
+	{ "once", no_argument, NULL, OPT_ONCE },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "names", no_argument, NULL, 'n' },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "ghost", required_argument, NULL, OPT_GHOST },
+	{ "attach", required_argument, NULL, OPT_ATTACH },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+
+static int bad_value(const char *opt, const char *val, const char *why)
+{
+	sw_err("invalid %s '%s': %s (see 'sockwatch top --help')", opt, val, why);
+	return SW_EXIT_USAGE;
+}
+
+/* Parses options into a; returns -1 to go on, else an exit code. */
+static int parse_top_opts(int argc, char **argv, struct top_args *a)
+{
+	struct sw_tracer_opts *o = &a->live.tracer;
+	__u32 v;
+	int opt;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":p:46nvh", top_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			if (sw_parse_u32(optarg, 1, 4194304, &v))
+				return bad_value("pid", optarg, "expected 1..4194304");
+			o->pid = v;
+			break;
+		case OPT_PORT:
+			if (sw_parse_u32(optarg, 1, 65535, &v))
+				return bad_value("port", optarg, "expected 1..65535");
+			o->port = v;
+			break;
+		case '4':
+			o->family = SW_AF_INET;
+			break;
+		case '6':
+			o->family = SW_AF_INET6;
+			break;
+		case OPT_COMM:
+			if (!*optarg || strlen(optarg) >= SW_COMM_LEN)
+				return bad_value("comm", optarg, "expected 1..15 bytes");
+			o->comm = optarg;
+			break;
+		case OPT_NETNS:
+			if (sw_parse_u32(optarg, 1, 0xffffffffu, &v))
+				return bad_value("netns", optarg, "expected an inode number");
+			o->netns = v;
+			break;
+		case OPT_ONCE:
+			a->once = true;
+			break;
+		case OPT_JSON:
+			a->fmt = SW_FMT_JSON;
+			break;
+		case 'n':
+			a->ui.names = true;
+			break;
+		case OPT_INTERVAL:
+			if (sw_parse_u32(optarg, 10, 10000, &v))
+				return bad_value("interval", optarg, "expected 10..10000 ms");
+			a->ui.interval_ms = v;
+			break;
+		case OPT_GHOST:
+			if (sw_parse_u32(optarg, 0, 3600, &v))
+				return bad_value("ghost", optarg, "expected 0..3600 seconds");
+			a->live.ghost_ns = v * 1000000000ULL;
+			break;
+		case OPT_ATTACH:
+			if (sw_attach_mode_parse(optarg, &o->attach))
+				return bad_value("attach mode", optarg,
+						 "expected auto, fentry, kprobe or tracepoint");
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			fputs(top_usage, stdout);
+			return SW_EXIT_OK;
+		case ':':
+			sw_err("option '%s' needs a value (see 'sockwatch top --help')",
+			       argv[optind - 1]);
+			return SW_EXIT_USAGE;
+		default:
+			sw_err("unknown option '%s' (see 'sockwatch top --help')",
+			       argv[optind - 1]);
+			return SW_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		sw_err("unexpected argument '%s' (see 'sockwatch top --help')", argv[optind]);
+		return SW_EXIT_USAGE;
+	}
+	if (a->fmt == SW_FMT_JSON && !a->once) {
+		sw_err("--json needs --once (see 'sockwatch top --help')");
+		return SW_EXIT_USAGE;
+	}
+	return -1;
+}
+
+static bool once_row(const struct sw_conn *c, void *ctx)
+{
+	return sw_conn_is_current(c) && sw_live_match(ctx, c);
+}
+
+/* --once: the reconciled table, sorted by local address, then exit. */
+static int print_once(struct sw_live *l, const struct top_args *a)
+{
+	struct sw_conn_fmt f = {
+		.fmt = a->fmt,
+		.names = a->ui.names,
+		.host_netns = l->host_netns,
+		.now_ns = sw_now_ns(),
+		.sort_col = -1,
+	};
+	const struct sw_conn **v;
+	char line[SW_LINE_MAX];
+	long n;
+	int len;
+
+	n = sw_conntab_view(&l->tab, once_row, l, SW_SORT_LOCAL, false, &v);
+	if (n < 0) {
+		sw_err("cannot sort the table: %s", strerror((int)-n));
+		return SW_EXIT_FAILURE;
+	}
+	for (long i = 0; i < n && !f.netns_col; i++)
+		f.netns_col = v[i]->netns != l->host_netns;
+	if (f.fmt == SW_FMT_TEXT && sw_conn_format_header(&f, line, sizeof(line)) > 0)
+		puts(line);
+	for (long i = 0; i < n; i++) {
+		len = sw_conn_format(v[i], &f, line, sizeof(line));
+		if (len >= 0)
+			puts(line);
+	}
+	if (fflush(stdout) || ferror(stdout)) {
+		sw_err("writing the table failed: %s", strerror(errno));
+		return SW_EXIT_FAILURE;
+	}
+	return SW_EXIT_OK;
+}
+
+int cmd_top(int argc, char **argv)
+{
+	struct top_args a = {
+		.live = { .ghost_ns = 3000000000ULL },
+		.ui = { .interval_ms = 100 },
+		.fmt = SW_FMT_TEXT,
+	};
+	struct sw_live l;
+	char err[768];
+	int ret;
+
+	ret = parse_top_opts(argc, argv, &a);
+	if (ret >= 0)
+		return ret;
+	if (!a.once && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+		sw_err("the live view needs a terminal; use --once for scripts");
+		return SW_EXIT_USAGE;
+	}
+	a.live.seed = !a.once;
+	sw_install_signals();
+	ret = sw_live_start(&l, &a.live, err, sizeof(err));
+	if (ret) {
+		sw_err("%s", err);
+		return sw_exit_for_open_error(ret);
+	}
+	if (a.live.tracer.verbose)
+		fprintf(stderr,
+			"sockwatch: attached in %.1f ms; snapshot of %llu sockets in %u netns in "
+			"%.1f ms; %llu events queued meanwhile; reconciled in %.1f ms\n",
+			l.attach_ns / 1e6, (unsigned long long)l.snap_socks, l.snap_netns,
+			l.snap_ns / 1e6, (unsigned long long)l.queued_max, l.reconcile_ns / 1e6);
+	if (a.once)
+		ret = print_once(&l, &a);
+	else
+		ret = sw_ui_top_run(&l, &a.ui);
+	sw_live_stop(&l);
+	return ret;
+}

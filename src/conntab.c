@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The connection table of the live view: rows keyed by socket cookie, fed by snapshot and events. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conntab.h"
+
+#define MIN_BUCKETS 1024u
+
+static __u32 hash_key(__u64 key, __u32 nbuckets)
+{
+	key ^= key >> 33;
+	key *= 0xff51afd7ed558ccdULL;
+	key ^= key >> 33;
+	return (__u32)key & (nbuckets - 1);
+}
+
+int sw_conntab_init(struct sw_conntab *t, __u64 ghost_ns)
+{
+	memset(t, 0, sizeof(*t));
+	t->ghost_ns = ghost_ns;
+	t->nbuckets = MIN_BUCKETS;
+	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+	return t->buckets ? 0 : -ENOMEM;
+}
+
+void sw_conntab_free(struct sw_conntab *t)
+{
+	free(t->rows);
+	free(t->buckets);
+	free(t->view);
+	free(t->ghostq);
+	memset(t, 0, sizeof(*t));
+}
+
+struct sw_conn *sw_conntab_find(const struct sw_conntab *t, __u64 key)
+{
+	__u32 i = t->buckets[hash_key(key, t->nbuckets)];
+
+	while (i) {
+		struct sw_conn *c = &t->rows[i - 1];
+
+		if (c->key == key)
+			return c;
+		i = c->next;
+	}
+	return NULL;
+}
+
+static int rehash(struct sw_conntab *t, __u32 nbuckets)
+{
+	__u32 *nb = calloc(nbuckets, sizeof(*nb));
+
+	if (!nb)
+		return -ENOMEM;
+	for (__u32 i = 0; i < t->nrows; i++) {
+		struct sw_conn *c = &t->rows[i];
+		__u32 h;
+
+		if (!c->used)
+			continue;
+		h = hash_key(c->key, nbuckets);
+		c->next = nb[h];
+		nb[h] = i + 1;
+	}
+	free(t->buckets);
+	t->buckets = nb;
+	t->nbuckets = nbuckets;
+	return 0;
+}
+
+/* A new zeroed row for key (the key must not be in the table). */
+static struct sw_conn *row_new(struct sw_conntab *t, __u64 key, __u64 now)
+{
+	struct sw_conn *c;
+	__u32 idx, h;
+
+	if (t->count + 1 > t->nbuckets && rehash(t, t->nbuckets * 2))
+		return NULL;
+	if (t->free_head) {
+		idx = t->free_head - 1;
+		t->free_head = t->rows[idx].next;
+	} else {
+		if (t->nrows == t->cap) {
+			__u32 ncap = t->cap ? t->cap * 2 : 1024;
+			struct sw_conn *nr = realloc(t->rows, ncap * sizeof(*nr));
+
+			if (!nr)
+				return NULL;
+			t->rows = nr;
+			t->cap = ncap;
+		}
+		idx = t->nrows++;
+	}
+	c = &t->rows[idx];
+	memset(c, 0, sizeof(*c));
+	c->key = key;
+	c->first_ns = now;
+	c->used = 1;
+	h = hash_key(key, t->nbuckets);
+	c->next = t->buckets[h];
+	t->buckets[h] = idx + 1;
+	t->count++;
+	return c;
+}
+
+static void row_delete(struct sw_conntab *t, struct sw_conn *c)
+{
+	__u32 idx = c - t->rows, *link = &t->buckets[hash_key(c->key, t->nbuckets)];
+
+	while (*link && *link != idx + 1)
+		link = &t->rows[*link - 1].next;
+	if (*link)
+		*link = c->next;
+	if (c->flags & SW_CONN_GHOST)
+		t->nghosts--;
+	memset(c, 0, sizeof(*c));
+	c->next = t->free_head;
+	t->free_head = idx + 1;
+	t->count--;
+}
+
+static int ghostq_push(struct sw_conntab *t, __u64 key, __u64 closed_ns)
+{
+	if (t->gq_len == t->gq_cap) {
+		size_t ncap = t->gq_cap ? t->gq_cap * 2 : 1024;
+		struct sw_ghost_ref *nq = malloc(ncap * sizeof(*nq));
+
+		if (!nq)
+			return -ENOMEM;
+		for (size_t i = 0; i < t->gq_len; i++)
+			nq[i] = t->ghostq[(t->gq_head + i) % t->gq_cap];
+		free(t->ghostq);
+		t->ghostq = nq;
+		t->gq_cap = ncap;
+		t->gq_head = 0;
+	}
+	t->ghostq[(t->gq_head + t->gq_len) % t->gq_cap] =
+		(struct sw_ghost_ref){ .key = key, .closed_ns = closed_ns };
+	t->gq_len++;
+	return 0;
+}
+
+static int make_ghost(struct sw_conntab *t, struct sw_conn *c, __u64 now)
+{
+	if (!(c->flags & SW_CONN_GHOST))
+		t->nghosts++;
+	c->flags |= SW_CONN_GHOST;
+	/* Callers pass non-decreasing times, so the queue stays sorted. */
+	c->closed_ns = now;
+	return ghostq_push(t, c->key, now);
+}
+
+int sw_conntab_add_snapshot(struct sw_conntab *t, __u64 key, const struct sw_snap_sock *r,
+			    __u64 now)
+{
+	struct sw_conn *c;
+
+	if (sw_conntab_find(t, key))
+		return 0;
+	c = row_new(t, key, now);
+	if (!c)
+		return -ENOMEM;
+	c->family = r->family;
+	c->lport = r->lport;
+	c->rport = r->rport;
+	memcpy(c->laddr, r->laddr, sizeof(c->laddr));
+	memcpy(c->raddr, r->raddr, sizeof(c->raddr));
+	c->netns = r->netns;
+	c->state = r->state;
+	c->kind = SW_EV_SNAPSHOT;
+	c->flags = SW_CONN_SNAP;
+	if (r->flags & SW_SNAP_F_FULL) {
+		c->flags |= SW_CONN_BYTES;
+		c->bytes_sent = r->bytes_sent;
+		c->bytes_received = r->bytes_received;
+		c->uid = r->uid;
+	} else {
+		/* A TIME_WAIT or request socket never gets another event: it is
+		 * already gone from the live view's point of view. */
+		c->flags |= SW_CONN_MINI;
+		if (make_ghost(t, c, now))
+			return -ENOMEM;
+	}
+	t->gen++;
+	return 1;
+}
+
+int sw_conntab_add_owner(struct sw_conntab *t, __u64 key, const struct sw_snap_owner *o)
+{
+	struct sw_conn *c = sw_conntab_find(t, key);
+
+	if (!c)
+		return 0;
+	if (!(c->flags & SW_CONN_OWNER)) {
+		c->flags |= SW_CONN_OWNER;
+		c->pid = o->pid;
+		c->uid = o->uid;
+		memcpy(c->comm, o->comm, sizeof(c->comm));
+		c->nowners = 1;
+	} else if (c->last_owner != o->pid) {
+		/* Shared after fork. task_file lists a process's fds together,
+		 * so comparing with the previous owner counts each process once. */
+		c->nowners++;
+	}
+	c->last_owner = o->pid;
+	t->gen++;
+	return 1;
+}
+
+static bool event_has_owner(const struct sw_event *e)
+{
+	return (e->flags & SW_F_OWNER_MASK) != SW_OWNER_NONE && e->pid;
+}
+
+static void copy_event(struct sw_conn *c, const struct sw_event *e, bool fresh)
+{
+	/* At SYN_SENT the local port is not chosen yet: keep what we have. */
+	if (fresh || e->lport || !c->lport) {
+		c->family = e->family;
+		c->lport = e->lport;
+		c->rport = e->rport;
+		memcpy(c->laddr, e->laddr, sizeof(c->laddr));
+		memcpy(c->raddr, e->raddr, sizeof(c->raddr));
+	}
+	c->netns = e->netns;
+	if (e->birth_ns)
+		c->birth_ns = e->birth_ns;
+	if (event_has_owner(e)) {
+		c->flags |= SW_CONN_OWNER;
+		c->pid = e->pid;
+		c->uid = e->uid;
+		memcpy(c->comm, e->comm, sizeof(c->comm));
+		if (!c->nowners)
+			c->nowners = 1;
+	}
+	c->kind = e->kind;
+}
+
+static int apply_close(struct sw_conntab *t, const struct sw_event *e, __u64 now)
+{
+	struct sw_conn *c = sw_conntab_find(t, e->cookie);
+	bool fresh = !c;
+
+	if (c && (c->flags & SW_CONN_MINI))
+		return 0; /* the full socket's close that left this TIME_WAIT behind */
+	if (!c) {
+		/* Opened and closed between two looks: still worth a ghost row. */
+		c = row_new(t, e->cookie, now);
+		if (!c)
+			return -ENOMEM;
+		if (e->kind != SW_EV_UNLISTEN)
+			t->new_conns++;
+	}
+	copy_event(c, e, fresh);
+	c->state = SW_TCP_CLOSE;
+	if (e->kind == SW_EV_CLOSE) {
+		c->flags |= SW_CONN_BYTES;
+		c->bytes_sent = e->bytes_sent;
+		c->bytes_received = e->bytes_received;
+	}
+	t->gen++;
+	return make_ghost(t, c, now) ? -ENOMEM : 1;
+}
+
+static int apply_open(struct sw_conntab *t, const struct sw_event *e, __u64 now)
+{
+	struct sw_conn *c = sw_conntab_find(t, e->cookie);
+	bool fresh = !c;
+
+	if (c && (c->flags & SW_CONN_MINI))
+		return 0;
+	if (!c) {
+		c = row_new(t, e->cookie, now);
+		if (!c)
+			return -ENOMEM;
+		if (e->newstate != SW_TCP_LISTEN)
+			t->new_conns++;
+	}
+	if (c->flags & SW_CONN_GHOST) {
+		/* The same socket again, e.g. connect() after a failed connect(). */
+		c->flags &= ~SW_CONN_GHOST;
+		c->closed_ns = 0;
+		t->nghosts--;
+	}
+	copy_event(c, e, fresh);
+	c->state = e->newstate;
+	t->gen++;
+	return 1;
+}
+
+int sw_conntab_apply(struct sw_conntab *t, const struct sw_event *e, __u64 now)
+{
+	switch (e->kind) {
+	case SW_EV_CLOSE:
+	case SW_EV_UNLISTEN:
+	case SW_EV_CONNECT_FAILED:
+		return apply_close(t, e, now);
+	case SW_EV_STATE:
+		/* A transition to CLOSE is followed by its close/unlisten/failed event. */
+		if (e->newstate == SW_TCP_CLOSE || !e->newstate || e->newstate >= SW_TCP_STATE_MAX)
+			return 0;
+		return apply_open(t, e, now);
+	case SW_EV_LISTEN:
+	case SW_EV_CONNECT:
+	case SW_EV_ACCEPT:
+		if (!e->newstate || e->newstate >= SW_TCP_STATE_MAX || e->newstate == SW_TCP_CLOSE)
+			return 0;
+		return apply_open(t, e, now);
+	default:
+		return 0;
+	}
+}
+
+int sw_conntab_expire(struct sw_conntab *t, __u64 now, __u64 *next_ns)
+{
+	int n = 0;
+
+	while (t->gq_len) {
+		const struct sw_ghost_ref *g = &t->ghostq[t->gq_head];
+		struct sw_conn *c;
+
+		if (g->closed_ns + t->ghost_ns > now)
+			break;
+		/* Skip entries of rows that came back or closed again later. */
+		c = sw_conntab_find(t, g->key);
+		if (c && (c->flags & SW_CONN_GHOST) && c->closed_ns == g->closed_ns) {
+			row_delete(t, c);
+			n++;
+		}
+		t->gq_head = (t->gq_head + 1) % t->gq_cap;
+		t->gq_len--;
+	}
+	if (n)
+		t->gen++;
+	if (next_ns)
+		*next_ns = t->gq_len ? t->ghostq[t->gq_head].closed_ns + t->ghost_ns : 0;
+	return n;
+}
+
+void sw_conntab_stats(const struct sw_conntab *t, sw_conn_pred keep, void *ctx,
+		      struct sw_conn_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (__u32 i = 0; i < t->nrows; i++) {
+		const struct sw_conn *c = &t->rows[i];
+
+		if (!c->used || (keep && !keep(c, ctx)))
+			continue;
+		if (c->flags & SW_CONN_GHOST) {
+			s->ghosts++;
+			continue;
+		}
+		s->live++;
+		if (c->state < SW_TCP_STATE_MAX)
+			s->by_state[c->state]++;
+		if (c->state == SW_TCP_LISTEN)
+			s->listeners++;
+	}
+}
+
+bool sw_conn_is_current(const struct sw_conn *c)
+{
+	return !(c->flags & SW_CONN_GHOST) || (c->flags & SW_CONN_MINI);
+}
+
+struct sort_ctx {
+	enum sw_sort_col col;
+	bool reverse;
+};
+
+static int cmp_u64(__u64 a, __u64 b)
+{
+	return a < b ? -1 : a > b;
+}
+
+/* Addresses order by family, then bytes, then port: numeric, not textual. */
+static int cmp_endpoint(__u8 fa, const __u8 *a, __u16 pa, __u8 fb, const __u8 *b, __u16 pb)
+{
+	int r = cmp_u64(fa, fb);
+
+	if (!r)
+		r = memcmp(a, b, SW_ADDR_LEN);
+	if (!r)
+		r = cmp_u64(pa, pb);
+	return r;
+}
+
+static __u64 conn_birth(const struct sw_conn *c)
+{
+	return c->birth_ns ? c->birth_ns : c->first_ns;
+}
+
+static int cmp_rows(const void *pa, const void *pb, void *arg)
+{
+	const struct sw_conn *a = *(const struct sw_conn *const *)pa;
+	const struct sw_conn *b = *(const struct sw_conn *const *)pb;
+	const struct sort_ctx *s = arg;
+	int r = 0;
+
+	switch (s->col) {
+	case SW_SORT_STATE:
+		r = cmp_u64(a->state, b->state);
+		break;
+	case SW_SORT_LOCAL:
+		r = cmp_endpoint(a->family, a->laddr, a->lport, b->family, b->laddr, b->lport);
+		break;
+	case SW_SORT_REMOTE:
+		r = cmp_endpoint(a->family, a->raddr, a->rport, b->family, b->raddr, b->rport);
+		break;
+	case SW_SORT_PID:
+		r = cmp_u64(a->pid, b->pid);
+		break;
+	case SW_SORT_COMM:
+		r = strncmp(a->comm, b->comm, SW_COMM_LEN);
+		break;
+	case SW_SORT_USER:
+		r = cmp_u64(a->uid, b->uid);
+		break;
+	case SW_SORT_AGE:
+		/* Oldest first: the earliest birth is the greatest age. */
+		r = cmp_u64(conn_birth(a), conn_birth(b));
+		break;
+	case SW_SORT_BYTES:
+		r = cmp_u64(a->bytes_sent + a->bytes_received, b->bytes_sent + b->bytes_received);
+		break;
+	case SW_SORT_NETNS:
+		r = cmp_u64(a->netns, b->netns);
+		break;
+	default:
+		break;
+	}
+	if (!r && s->col != SW_SORT_LOCAL)
+		r = cmp_endpoint(a->family, a->laddr, a->lport, b->family, b->laddr, b->lport);
+	if (!r)
+		r = cmp_u64(a->key, b->key);
+	return s->reverse ? -r : r;
+}
+
+long sw_conntab_view(struct sw_conntab *t, sw_conn_pred keep, void *ctx, enum sw_sort_col col,
+		     bool reverse, const struct sw_conn ***out)
+{
+	struct sort_ctx s = { .col = col, .reverse = reverse };
+	size_t n = 0;
+
+	if (t->view_cap < t->count) {
+		const struct sw_conn **nv = realloc(t->view, t->count * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		t->view = nv;
+		t->view_cap = t->count;
+	}
+	for (__u32 i = 0; i < t->nrows; i++) {
+		const struct sw_conn *c = &t->rows[i];
+
+		if (c->used && (!keep || keep(c, ctx)))
+			t->view[n++] = c;
+	}
+	qsort_r(t->view, n, sizeof(*t->view), cmp_rows, &s);
+	*out = t->view;
+	return (long)n;
+}

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The live view's model: attach, buffer events, snapshot, reconcile, then keep the table current. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "live.h"
+#include "snapshot.h"
+
+__u64 sw_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int queue_push(struct sw_live *l, const struct sw_event *e)
+{
+	if (l->nqueue == l->qcap) {
+		size_t ncap = l->qcap ? l->qcap * 2 : 4096;
+		struct sw_event *nq = realloc(l->queue, ncap * sizeof(*nq));
+
+		if (!nq)
+			return -ENOMEM;
+		l->queue = nq;
+		l->qcap = ncap;
+	}
+	l->queue[l->nqueue++] = *e;
+	return 0;
+}
+
+static int on_record(const struct sw_record *r, void *ctx)
+{
+	struct sw_live *l = ctx;
+	int e;
+
+	if (r->ev.kind == SW_EV_LOST) {
+		l->lost += r->lost;
+		return 0;
+	}
+	if (!l->started) {
+		e = queue_push(l, &r->ev);
+		if (e)
+			l->queue_err = e;
+		return 0;
+	}
+	l->events++;
+	e = sw_conntab_apply(&l->tab, &r->ev, sw_now_ns());
+	return e < 0 ? e : 0;
+}
+
+/* Between netns passes: keep the ring buffer from filling while we read. */
+static void drain_step(void *ctx)
+{
+	struct sw_live *l = ctx;
+
+	sw_tracer_poll(l->t, 0);
+}
+
+static __u64 snap_key(const struct sw_live *l, __u64 cookie, __u64 ptr)
+{
+	return l->key_by_ptr ? ptr : cookie;
+}
+
+/* Owners of the sockets that are still open, for their later events. */
+static void seed_owners(struct sw_live *l, const struct sw_snapshot *s)
+{
+	for (size_t i = 0; i < s->nowners; i++) {
+		const struct sw_snap_owner *o = &s->owners[i];
+		__u64 key = snap_key(l, o->cookie, o->skptr);
+		const struct sw_conn *c = sw_conntab_find(&l->tab, key);
+		struct sw_sock sk = {
+			.pid = o->pid,
+			.tid = o->pid,
+			.uid = o->uid,
+			.owner_src = SW_OWNER_SOCKET,
+		};
+
+		if (!c || (c->flags & (SW_CONN_GHOST | SW_CONN_MINI)) || c->pid != o->pid)
+			continue;
+		memcpy(sk.comm, o->comm, sizeof(sk.comm));
+		if (!sw_tracer_seed_sock(l->t, key, &sk))
+			l->seeded++;
+	}
+}
+
+static int reconcile(struct sw_live *l, const struct sw_snapshot *s, bool seed)
+{
+	__u64 now = sw_now_ns();
+	int e;
+
+	/* 1. Everything the snapshot saw, then who holds it. */
+	for (size_t i = 0; i < s->nsocks; i++) {
+		const struct sw_snap_sock *r = &s->socks[i];
+
+		e = sw_conntab_add_snapshot(&l->tab, snap_key(l, r->cookie, r->skptr), r, now);
+		if (e < 0)
+			return e;
+	}
+	for (size_t i = 0; i < s->nowners; i++) {
+		const struct sw_snap_owner *o = &s->owners[i];
+
+		e = sw_conntab_add_owner(&l->tab, snap_key(l, o->cookie, o->skptr), o);
+		if (e < 0)
+			return e;
+	}
+	/* 2. Then every event since attach, in delivery order, including those
+	 *    still in the ring buffer: they override what the snapshot read. */
+	sw_tracer_poll(l->t, 0);
+	if (l->queue_err)
+		return l->queue_err;
+	l->queued_max = l->nqueue;
+	for (size_t i = 0; i < l->nqueue; i++) {
+		e = sw_conntab_apply(&l->tab, &l->queue[i], now);
+		if (e < 0)
+			return e;
+		l->events++;
+	}
+	free(l->queue);
+	l->queue = NULL;
+	l->nqueue = l->qcap = 0;
+	l->started = true;
+	if (seed)
+		seed_owners(l, s);
+	return 0;
+}
+
+int sw_live_start(struct sw_live *l, const struct sw_live_opts *o, char *err, size_t errlen)
+{
+	struct sw_tracer_opts to = o->tracer;
+	struct sw_snapshot s;
+	__u64 t0;
+	int e;
+
+	memset(l, 0, sizeof(*l));
+	l->filter = o->tracer;
+	e = sw_conntab_init(&l->tab, o->ghost_ns);
+	if (e)
+		return e;
+	/* Every transition, so that rows show the state the socket is in now. */
+	to.states = true;
+	t0 = sw_now_ns();
+	e = sw_tracer_open(&to, on_record, l, &l->t, err, errlen);
+	if (e)
+		goto out_tab;
+	l->key_by_ptr = sw_tracer_state_hook(l->t) == SW_STATE_HOOK_RAW_TP;
+	l->host_netns = sw_self_netns();
+	l->attach_ns = sw_now_ns() - t0;
+	t0 = sw_now_ns();
+	e = sw_snapshot_take(&s, drain_step, l, err, errlen);
+	if (e)
+		goto out_tracer;
+	l->snap_ns = sw_now_ns() - t0;
+	l->snap_socks = s.nsocks;
+	l->snap_netns = s.nnetns;
+	t0 = sw_now_ns();
+	e = reconcile(l, &s, o->seed);
+	l->reconcile_ns = sw_now_ns() - t0;
+	sw_snapshot_free(&s);
+	if (e) {
+		snprintf(err, errlen, "cannot build the connection table: %s", strerror(-e));
+		goto out_tracer;
+	}
+	return 0;
+
+out_tracer:
+	sw_tracer_close(l->t);
+	l->t = NULL;
+out_tab:
+	free(l->queue);
+	sw_conntab_free(&l->tab);
+	return e;
+}
+
+int sw_live_poll(struct sw_live *l, int timeout_ms)
+{
+	__u64 gen = l->tab.gen;
+	int n;
+
+	n = sw_tracer_poll(l->t, timeout_ms);
+	if (n < 0)
+		return n;
+	return l->tab.gen != gen;
+}
+
+bool sw_live_match(const struct sw_live *l, const struct sw_conn *c)
+{
+	const struct sw_tracer_opts *f = &l->filter;
+
+	if (f->family && c->family != f->family)
+		return false;
+	if (f->port && c->lport != f->port && c->rport != f->port)
+		return false;
+	if (f->netns && c->netns != f->netns)
+		return false;
+	if (f->pid && c->pid != f->pid)
+		return false;
+	if (f->comm && strncmp(c->comm, f->comm, SW_COMM_LEN - 1))
+		return false;
+	return true;
+}
+
+void sw_live_stop(struct sw_live *l)
+{
+	sw_tracer_close(l->t);
+	free(l->queue);
+	sw_conntab_free(&l->tab);
+	memset(l, 0, sizeof(*l));
+}

@@ -1,0 +1,235 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Integration tests of `sockwatch top` (root): --once against ss, a 5 ms connection, tmux-driven keys.
+# Usage: tests/cli/test_top.sh [BUILD_DIR]; prints TAP, exits non-zero on failure.
+set -u
+
+BUILD=${1:-build}
+SW=$(realpath "$BUILD/sockwatch")
+HERE=$(cd "$(dirname "$0")" && pwd)
+NS=swtop_$$
+TMUX_S=swtop_$$
+TMP=$(mktemp -d)
+N=0
+FAILED=0
+PIDS=()
+
+ok() { N=$((N + 1)); echo "ok $N - $1"; }
+not_ok() {
+	N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $1"
+	[ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/# /'
+	return 0
+}
+check() { # check NAME CMD...
+	local name=$1; shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+cleanup() {
+	tmux kill-session -t "$TMUX_S" 2>/dev/null
+	tmux kill-session -t "${TMUX_S}_s" 2>/dev/null
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+if [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP needs root"
+	exit 0
+fi
+for t in tmux ss jq python3 ip; do
+	command -v $t >/dev/null || { echo "1..0 # SKIP $t missing"; exit 0; }
+done
+
+ip netns add "$NS" && ip netns exec "$NS" ip link set lo up || exit 1
+NSINO=$(stat -Lc %i "/run/netns/$NS")
+
+# hold NAME ARGS...: runs hold_conns.py in the test netns until the test ends.
+hold() {
+	local tag=$1; shift
+	mkfifo "$TMP/in.$tag"
+	ip netns exec "$NS" python3 "$HERE/hold_conns.py" --ready "$TMP/ready.$tag" "$@" \
+		<"$TMP/in.$tag" >/dev/null &
+	PIDS+=($!)
+	exec {fd}>"$TMP/in.$tag"
+	eval "HOLD_FD_$tag=$fd"
+	for _ in $(seq 200); do [ -e "$TMP/ready.$tag" ] && return 0; sleep 0.05; done
+	return 1
+}
+
+now_ms() { date +%s%3N; }
+
+# --- 1. --once lists exactly what ss -tanp lists in the namespace -------------
+hold big --listeners 150 --v6-listeners 20 --conns 300 --port-base 30000 ||
+	not_ok "helper opened its sockets"
+
+canon_ss() {
+	ip netns exec "$NS" ss -tanpH | awk '
+	BEGIN { m["ESTAB"]="ESTABLISHED"; m["SYN-SENT"]="SYN_SENT"; m["SYN-RECV"]="SYN_RECV";
+		m["FIN-WAIT-1"]="FIN_WAIT1"; m["FIN-WAIT-2"]="FIN_WAIT2"; m["TIME-WAIT"]="TIME_WAIT";
+		m["CLOSE-WAIT"]="CLOSE_WAIT"; m["LAST-ACK"]="LAST_ACK"; m["CLOSING"]="CLOSING";
+		m["LISTEN"]="LISTEN" }
+	{ st = ($1 in m) ? m[$1] : $1; pid = "-"
+	  if (match($0, /pid=[0-9]+/)) pid = substr($0, RSTART + 4, RLENGTH - 4)
+	  peer = (st == "LISTEN") ? "*" : $5
+	  print st, $4, peer, pid }' | sort
+}
+canon_sw() {
+	"$SW" top --once --json --netns "$NSINO" | jq -r '
+		def ep(a; p): if .family == 6 then "[\(a)]:\(p)" else "\(a):\(p)" end;
+		[.state, ep(.laddr; .lport),
+		 (if .state == "LISTEN" then "*" else ep(.raddr; .rport) end),
+		 (.pid // "-" | tostring)] | join(" ")' | sort
+}
+canon_ss >"$TMP/ss.txt"
+canon_sw >"$TMP/sw.txt"
+if [ "$(wc -l <"$TMP/ss.txt")" -ge 771 ] && diff -u "$TMP/ss.txt" "$TMP/sw.txt" >"$TMP/diff.txt"; then
+	ok "--once lists exactly the $(wc -l <"$TMP/ss.txt") sockets ss -tanp lists (4-tuple, state, pid)"
+else
+	not_ok "--once lists exactly what ss -tanp lists" "$(head -20 "$TMP/diff.txt"; wc -l "$TMP/ss.txt" "$TMP/sw.txt")"
+fi
+"$SW" top --once --netns "$NSINO" >"$TMP/once.txt"
+check "--once text has netstat-like header" grep -q '^PROTO STATE *LOCAL *REMOTE *PID/PROGRAM *USER *NETNS' "$TMP/once.txt"
+check "--once text shows the netns column for a non-host netns" grep -q "python3 *root *$NSINO" "$TMP/once.txt"
+check "--json output is valid JSON per line" bash -c "'$SW' top --once --json --netns $NSINO | jq -e . >/dev/null"
+
+# The live-view tests below want a screenful, not 800 rows.
+eval "exec {HOLD_FD_big}>&-"
+wait "${PIDS[0]}"
+
+# --- tmux helpers -----------------------------------------------------------
+start_view() { # start_view SESSION ARGS...
+	local s=$1; shift
+	tmux new-session -d -s "$s" -x 220 -y 50 \
+		"$SW top --netns $NSINO $*; echo EXITED \$?; sleep 120"
+	wait_screen "$s" '^sockwatch ' 5000
+}
+screen() { tmux capture-pane -p -t "$1"; }
+# wait_screen SESSION ERE TIMEOUT_MS: 0 when a line matches in time.
+wait_screen() {
+	local end=$(($(now_ms) + $3))
+	while [ "$(now_ms)" -le "$end" ]; do
+		screen "$1" | grep -Eq -- "$2" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+rows() { screen "$1" | tail -n +4 | grep -v '^ *$'; }
+
+# --- 2. a connection opened and closed within 5 ms appears --------------------
+S2=${TMUX_S}_s
+cc -O2 -o "$TMP/short_conn" "$HERE/short_conn.c" || not_ok "build short_conn"
+if start_view "$S2" --ghost 10 --port 31999; then
+	dur=$(ip netns exec "$NS" "$TMP/short_conn" 31999)
+	if awk "BEGIN { exit !($dur < 5) }" &&
+		wait_screen "$S2" "CLOSE +127\.0\.0\.1:[0-9]+ +127\.0\.0\.1:31999 " 1000; then
+		ok "a connection that lived ${dur} ms appears in the live view"
+	else
+		not_ok "a connection that lived ${dur} ms appears in the live view" "$(screen "$S2" | head -12)"
+	fi
+	tmux kill-session -t "$S2"
+else
+	not_ok "live view starts" "$(screen "$S2")"
+fi
+
+# --- 3. UI: new listener and connection within a second, keys ----------------
+hold sorted --listeners 10 --port-base 32010
+if ! start_view "$TMUX_S"; then
+	not_ok "live view starts" "$(screen "$TMUX_S")"
+	echo "1..$N"; exit 1
+fi
+check "header is drawn" wait_screen "$TMUX_S" '^listeners [0-9]+ +new/s' 1000
+# TIME_WAIT sockets left by the first test are shown dimmed for the ghost time.
+check "closed rows from the snapshot expire" wait_screen "$TMUX_S" ' closed 0$' 5000
+
+t0=$(now_ms)
+hold new --listeners 1 --conns 1 --port-base 32001
+if wait_screen "$TMUX_S" 'LISTEN +127\.0\.0\.1:32001 ' 1000 &&
+	wait_screen "$TMUX_S" 'ESTABLISHED +127\.0\.0\.1:[0-9]+ +127\.0\.0\.1:32000 ' 1000; then
+	ok "new listener and new connection appear within a second ($(($(now_ms) - t0)) ms)"
+else
+	not_ok "new listener and new connection appear within a second" "$(screen "$TMUX_S" | head)"
+fi
+
+# Sorting: the default is LOCAL ascending; '2' reverses it; '4' sorts by pid.
+local_ports() { rows "$TMUX_S" | cut -c3- | awk '{ n = split($3, a, ":"); print a[n] }'; }
+local_ports >"$TMP/asc"
+if screen "$TMUX_S" | grep -q 'LOCAL+' && sort -n -c "$TMP/asc" 2>/dev/null; then
+	ok "rows are sorted by local address by default"
+else
+	not_ok "rows are sorted by local address by default" "$(head "$TMP/asc")"
+fi
+tmux send-keys -t "$TMUX_S" 2
+wait_screen "$TMUX_S" 'LOCAL-' 1000
+local_ports >"$TMP/desc"
+check "'2' reverses the local-address sort" sort -n -r -c "$TMP/desc"
+tmux send-keys -t "$TMUX_S" 4
+check "'4' sorts by pid (header marks PID/PROGRAM)" wait_screen "$TMUX_S" 'PID/PROGRAM\+' 1000
+tmux send-keys -t "$TMUX_S" 2
+
+# Filter: '/' then a port shows only rows with that port.
+tmux send-keys -t "$TMUX_S" / 32015 Enter
+if wait_screen "$TMUX_S" 'filter: 32015' 1000 && [ "$(rows "$TMUX_S" | wc -l)" -ge 1 ] &&
+	! rows "$TMUX_S" | grep -vq ':32015 '; then
+	ok "'/32015' filter shows only rows with port 32015"
+else
+	not_ok "'/32015' filter shows only rows with port 32015" "$(screen "$TMUX_S" | head)"
+fi
+tmux send-keys -t "$TMUX_S" / python Enter
+if wait_screen "$TMUX_S" 'filter: python' 1000 && ! rows "$TMUX_S" | grep -vq 'python3'; then
+	ok "'/python' filter matches by comm"
+else
+	not_ok "'/python' filter matches by comm" "$(screen "$TMUX_S" | head)"
+fi
+tmux send-keys -t "$TMUX_S" / Enter
+
+# Listeners only.
+tmux send-keys -t "$TMUX_S" l
+if wait_screen "$TMUX_S" '\[listeners\]' 1000 && ! rows "$TMUX_S" | grep -vq ' LISTEN '; then
+	ok "'l' shows listeners only"
+else
+	not_ok "'l' shows listeners only" "$(screen "$TMUX_S" | head)"
+fi
+tmux send-keys -t "$TMUX_S" l
+
+# Names: port 22 has a name in /etc/services; the filter keeps the screen small.
+hold named --listeners 1 --port-base 22
+tmux send-keys -t "$TMUX_S" / 22 Enter n
+check "'n' shows service names (127.0.0.1:ssh)" wait_screen "$TMUX_S" '127\.0\.0\.1:ssh ' 1000
+tmux send-keys -t "$TMUX_S" n / Enter
+
+# Pause: a listener opened while paused is not drawn until space again.
+tmux send-keys -t "$TMUX_S" ' '
+wait_screen "$TMUX_S" '\[PAUSED\]' 1000
+hold paused --listeners 1 --port-base 32100
+sleep 1
+if screen "$TMUX_S" | grep -q ':32100 '; then
+	not_ok "space pauses the display"
+else
+	ok "space pauses the display"
+fi
+tmux send-keys -t "$TMUX_S" ' '
+check "space again resumes and shows what happened meanwhile" \
+	wait_screen "$TMUX_S" 'LISTEN +127\.0\.0\.1:32100 ' 1000
+
+# Hostile process name: escape sequences are shown escaped, never executed.
+hold evil --listeners 1 --port-base 32200 --name '\x1b[2J\x1b]0;pwn\x07'
+if wait_screen "$TMUX_S" ':32200 .*\\x1b\[2J\\x1b\]0;pwn\\x07' 1000 &&
+	screen "$TMUX_S" | head -1 | grep -q '^sockwatch ' &&
+	screen "$TMUX_S" | sed -n 3p | grep -q 'PROTO' &&
+	[ "$(tmux display -p -t "$TMUX_S" '#{pane_title}')" != pwn ]; then
+	ok "a hostile process name is shown escaped and does not corrupt the screen"
+else
+	not_ok "a hostile process name is shown escaped" "$(screen "$TMUX_S" | head -5)"
+fi
+
+# Help and quit.
+tmux send-keys -t "$TMUX_S" '?'
+check "'?' shows help" wait_screen "$TMUX_S" 'sockwatch top keys' 1000
+tmux send-keys -t "$TMUX_S" x q
+check "'q' quits with status 0" wait_screen "$TMUX_S" '^EXITED 0' 2000
+
+echo "1..$N"
+[ "$FAILED" = 0 ]

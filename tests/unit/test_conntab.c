@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Unit tests of the live view's connection table: events, ghosts, expiry, snapshot reconciliation. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "conntab.h"
+
+#define SEC 1000000000ULL
+#define GHOST (3 * SEC)
+
+static struct sw_event ev(__u8 kind, __u64 cookie, __u8 oldstate, __u8 newstate, __u16 lport,
+			  __u16 rport)
+{
+	struct sw_event e = {
+		.kind = kind,
+		.cookie = cookie,
+		.oldstate = oldstate,
+		.newstate = newstate,
+		.lport = lport,
+		.rport = rport,
+		.family = SW_AF_INET,
+		.netns = 4026531840u,
+		.pid = 42,
+		.flags = SW_OWNER_CURRENT,
+	};
+
+	e.laddr[0] = 127;
+	e.laddr[3] = 1;
+	e.raddr[0] = 127;
+	e.raddr[3] = 1;
+	strcpy(e.comm, "client");
+	return e;
+}
+
+static struct sw_snap_sock snap(__u64 cookie, __u8 state, __u16 lport, __u16 rport, bool full)
+{
+	struct sw_snap_sock r = {
+		.cookie = cookie,
+		.state = state,
+		.lport = lport,
+		.rport = rport,
+		.family = SW_AF_INET,
+		.netns = 4026531840u,
+		.flags = full ? SW_SNAP_F_FULL : 0,
+		.bytes_sent = 10,
+		.bytes_received = 20,
+	};
+
+	r.laddr[0] = 10;
+	r.raddr[0] = 10;
+	return r;
+}
+
+static int setup(void **state)
+{
+	static struct sw_conntab t;
+
+	assert_int_equal(sw_conntab_init(&t, GHOST), 0);
+	*state = &t;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	sw_conntab_free(*state);
+	return 0;
+}
+
+static void test_insert_update_close_expire(void **state)
+{
+	struct sw_conntab *t = *state;
+	struct sw_event e = ev(SW_EV_STATE, 7, SW_TCP_CLOSE, SW_TCP_SYN_SENT, 0, 80);
+	struct sw_conn *c;
+	__u64 next;
+
+	assert_int_equal(sw_conntab_apply(t, &e, 1 * SEC), 1);
+	c = sw_conntab_find(t, 7);
+	assert_non_null(c);
+	assert_int_equal(c->state, SW_TCP_SYN_SENT);
+	assert_int_equal(c->pid, 42);
+	assert_string_equal(c->comm, "client");
+
+	e = ev(SW_EV_CONNECT, 7, SW_TCP_SYN_SENT, SW_TCP_ESTABLISHED, 5555, 80);
+	assert_int_equal(sw_conntab_apply(t, &e, 2 * SEC), 1);
+	c = sw_conntab_find(t, 7);
+	assert_int_equal(c->state, SW_TCP_ESTABLISHED);
+	assert_int_equal(c->lport, 5555);
+	assert_int_equal(c->first_ns, 1 * SEC);
+	assert_int_equal(t->new_conns, 1);
+
+	/* A state event without an owner keeps the one we have. */
+	e = ev(SW_EV_STATE, 7, SW_TCP_ESTABLISHED, SW_TCP_FIN_WAIT1, 5555, 80);
+	e.flags = SW_OWNER_NONE;
+	e.pid = 0;
+	assert_int_equal(sw_conntab_apply(t, &e, 3 * SEC), 1);
+	c = sw_conntab_find(t, 7);
+	assert_int_equal(c->state, SW_TCP_FIN_WAIT1);
+	assert_int_equal(c->pid, 42);
+
+	e = ev(SW_EV_CLOSE, 7, SW_TCP_FIN_WAIT1, SW_TCP_CLOSE, 5555, 80);
+	e.bytes_sent = 100;
+	e.bytes_received = 200;
+	assert_int_equal(sw_conntab_apply(t, &e, 4 * SEC), 1);
+	c = sw_conntab_find(t, 7);
+	assert_true(c->flags & SW_CONN_GHOST);
+	assert_true(c->flags & SW_CONN_BYTES);
+	assert_int_equal(c->bytes_received, 200);
+	assert_false(sw_conn_is_current(c));
+	assert_int_equal(t->nghosts, 1);
+
+	assert_int_equal(sw_conntab_expire(t, 4 * SEC + GHOST - 1, &next), 0);
+	assert_int_equal(next, 4 * SEC + GHOST);
+	assert_int_equal(sw_conntab_expire(t, 4 * SEC + GHOST, &next), 1);
+	assert_int_equal(next, 0);
+	assert_null(sw_conntab_find(t, 7));
+	assert_int_equal(t->count, 0);
+	assert_int_equal(t->nghosts, 0);
+}
+
+/* The snapshot saw a socket; the close queued during the snapshot comes after it. */
+static void test_snapshot_then_close(void **state)
+{
+	struct sw_conntab *t = *state;
+	struct sw_snap_sock r = snap(9, SW_TCP_ESTABLISHED, 22, 40000, true);
+	struct sw_snap_owner o = { .cookie = 9, .pid = 100, .comm = "sshd" };
+	struct sw_event e = ev(SW_EV_CLOSE, 9, SW_TCP_ESTABLISHED, SW_TCP_CLOSE, 22, 40000);
+	struct sw_conn *c;
+
+	assert_int_equal(sw_conntab_add_snapshot(t, 9, &r, SEC), 1);
+	assert_int_equal(sw_conntab_add_owner(t, 9, &o), 1);
+	c = sw_conntab_find(t, 9);
+	assert_string_equal(c->comm, "sshd");
+	assert_true(c->flags & SW_CONN_SNAP);
+	assert_true(sw_conn_is_current(c));
+
+	assert_int_equal(sw_conntab_apply(t, &e, 2 * SEC), 1);
+	c = sw_conntab_find(t, 9);
+	assert_true(c->flags & SW_CONN_GHOST);
+	assert_false(sw_conn_is_current(c));
+	/* A snapshot row for the same socket (e.g. a second netns pass) cannot revive it. */
+	assert_int_equal(sw_conntab_add_snapshot(t, 9, &r, 3 * SEC), 0);
+	assert_true(sw_conntab_find(t, 9)->flags & SW_CONN_GHOST);
+	assert_int_equal(t->new_conns, 0);
+}
+
+/* A socket opened during the snapshot (not in it) comes from its events. */
+static void test_event_not_in_snapshot(void **state)
+{
+	struct sw_conntab *t = *state;
+	struct sw_snap_sock r = snap(1, SW_TCP_LISTEN, 80, 0, true);
+	struct sw_event e = ev(SW_EV_LISTEN, 2, SW_TCP_CLOSE, SW_TCP_LISTEN, 8080, 0);
+	struct sw_conn_stats s;
+
+	assert_int_equal(sw_conntab_add_snapshot(t, 1, &r, SEC), 1);
+	assert_int_equal(sw_conntab_apply(t, &e, SEC), 1);
+	assert_non_null(sw_conntab_find(t, 2));
+	assert_int_equal(sw_conntab_find(t, 2)->state, SW_TCP_LISTEN);
+	sw_conntab_stats(t, NULL, NULL, &s);
+	assert_int_equal(s.listeners, 2);
+	assert_int_equal(s.live, 2);
+}
+
+/* Opened and closed before the snapshot looked: a ghost, never a live row. */
+static void test_close_during_snapshot_never_resurrects(void **state)
+{
+	struct sw_conntab *t = *state;
+	struct sw_event e1 = ev(SW_EV_CONNECT, 5, SW_TCP_SYN_SENT, SW_TCP_ESTABLISHED, 6000, 80);
+	struct sw_event e2 = ev(SW_EV_CLOSE, 5, SW_TCP_ESTABLISHED, SW_TCP_CLOSE, 6000, 80);
+	struct sw_event st = ev(SW_EV_STATE, 5, SW_TCP_ESTABLISHED, SW_TCP_CLOSE, 6000, 80);
+	struct sw_conn *c;
+
+	/* Snapshot did not see cookie 5; its queued events apply afterwards. */
+	assert_int_equal(sw_conntab_apply(t, &e1, SEC), 1);
+	assert_int_equal(sw_conntab_apply(t, &st, SEC), 0);
+	assert_int_equal(sw_conntab_apply(t, &e2, SEC), 1);
+	c = sw_conntab_find(t, 5);
+	assert_non_null(c);
+	assert_true(c->flags & SW_CONN_GHOST);
+	assert_int_equal(c->state, SW_TCP_CLOSE);
+
+	/* Only a close with no other event: still seen, as a ghost. */
+	e2.cookie = 6;
+	assert_int_equal(sw_conntab_apply(t, &e2, SEC), 1);
+	assert_true(sw_conntab_find(t, 6)->flags & SW_CONN_GHOST);
+	assert_int_equal(t->new_conns, 2);
+}
+
+/* TIME_WAIT from the snapshot: listed by --once, dimmed live, deaf to the full socket's close. */
+static void test_snapshot_time_wait(void **state)
+{
+	struct sw_conntab *t = *state;
+	struct sw_snap_sock r = snap(3, SW_TCP_TIME_WAIT, 5000, 80, false);
+	struct sw_event e = ev(SW_EV_CLOSE, 3, SW_TCP_FIN_WAIT2, SW_TCP_CLOSE, 5000, 80);
+	struct sw_conn *c;
+
+	assert_int_equal(sw_conntab_add_snapshot(t, 3, &r, SEC), 1);
+	c = sw_conntab_find(t, 3);
+	assert_true(c->flags & SW_CONN_MINI);
+	assert_true(c->flags & SW_CONN_GHOST);
+	assert_true(sw_conn_is_current(c));
+	assert_int_equal(sw_conntab_apply(t, &e, SEC), 0);
+	assert_int_equal(sw_conntab_find(t, 3)->state, SW_TCP_TIME_WAIT);
+}
+
+/* A failed connect, then connect() again on the same socket: the row comes back. */
+static void test_reconnect_same_socket(void **state)
+{
+	struct sw_conntab *t = *state;
+	struct sw_event f = ev(SW_EV_CONNECT_FAILED, 8, SW_TCP_SYN_SENT, SW_TCP_CLOSE, 7000, 81);
+	struct sw_event s = ev(SW_EV_STATE, 8, SW_TCP_CLOSE, SW_TCP_SYN_SENT, 0, 80);
+
+	assert_int_equal(sw_conntab_apply(t, &f, SEC), 1);
+	assert_int_equal(t->nghosts, 1);
+	assert_int_equal(sw_conntab_apply(t, &s, 2 * SEC), 1);
+	assert_false(sw_conntab_find(t, 8)->flags & SW_CONN_GHOST);
+	assert_int_equal(sw_conntab_find(t, 8)->lport, 7000);
+	assert_int_equal(t->nghosts, 0);
+}
+
+static void test_owners_counted_once_per_process(void **state)
+{
+	struct sw_conntab *t = *state;
+	struct sw_snap_sock r = snap(11, SW_TCP_LISTEN, 80, 0, true);
+	struct sw_snap_owner a = { .cookie = 11, .pid = 1, .comm = "a" };
+	struct sw_snap_owner b = { .cookie = 11, .pid = 2, .comm = "b" };
+
+	sw_conntab_add_snapshot(t, 11, &r, SEC);
+	sw_conntab_add_owner(t, 11, &a);
+	sw_conntab_add_owner(t, 11, &a);
+	sw_conntab_add_owner(t, 11, &b);
+	sw_conntab_add_owner(t, 11, &b);
+	assert_int_equal(sw_conntab_find(t, 11)->nowners, 2);
+	assert_int_equal(sw_conntab_find(t, 11)->pid, 1);
+}
+
+static void test_many_rows_and_sorted_view(void **state)
+{
+	struct sw_conntab *t = *state;
+	const struct sw_conn **v;
+	long n;
+
+	for (__u64 k = 1; k <= 5000; k++) {
+		struct sw_event e = ev(SW_EV_LISTEN, k, SW_TCP_CLOSE, SW_TCP_LISTEN,
+				       (__u16)(10000 + (k * 7919) % 5000), 0);
+
+		assert_int_equal(sw_conntab_apply(t, &e, k), 1);
+	}
+	for (__u64 k = 1; k <= 5000; k += 2) {
+		struct sw_event e = ev(SW_EV_UNLISTEN, k, SW_TCP_LISTEN, SW_TCP_CLOSE, 1, 0);
+
+		sw_conntab_apply(t, &e, 10000);
+	}
+	assert_int_equal(sw_conntab_expire(t, 10000 + GHOST, NULL), 2500);
+	assert_int_equal(t->count, 2500);
+	for (__u64 k = 2; k <= 5000; k += 2)
+		assert_non_null(sw_conntab_find(t, k));
+	n = sw_conntab_view(t, NULL, NULL, SW_SORT_LOCAL, false, &v);
+	assert_int_equal(n, 2500);
+	for (long i = 1; i < n; i++)
+		assert_true(v[i - 1]->lport <= v[i]->lport);
+	n = sw_conntab_view(t, NULL, NULL, SW_SORT_LOCAL, true, &v);
+	for (long i = 1; i < n; i++)
+		assert_true(v[i - 1]->lport >= v[i]->lport);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_insert_update_close_expire, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_then_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_not_in_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_during_snapshot_never_resurrects, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_time_wait, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconnect_same_socket, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_owners_counted_once_per_process, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_many_rows_and_sorted_view, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
