@@ -42,7 +42,7 @@ ITEST_SRCS := $(wildcard tests/integration/*.c)
 ITEST := $(OUTPUT)/tests/itest
 
 .DELETE_ON_ERROR:
-.SECONDARY: $(BPF_OBJS)
+.SECONDARY: $(BPF_OBJS) $(SKELS)
 .PHONY: all deps vmlinux run test test-unit test-integration test-cli test-vm bench \
 	install clean format check-format
 
