@@ -43,8 +43,8 @@ ITEST := $(OUTPUT)/tests/itest
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all deps vmlinux run test test-unit test-integration test-cli test-vm bench \
-	install clean format check-format
+.PHONY: all deps vmlinux run test test-unit test-integration test-vm test-vm-run bench \
+	install clean format check-format tests-build
 
 all: $(OUTPUT)/sockwatch
 
@@ -97,10 +97,16 @@ $(OUTPUT)/tests/itest-static: $(ITEST_SRCS) $(LIB) | $(OUTPUT)/tests
 	$(Q)$(CC) $(CPPFLAGS) -Itests/integration $(CFLAGS) -static $(ITEST_SRCS) $(LIB) \
 		-lbpf -lelf -lz -lzstd $(THREAD_LIBS) -o $@
 
-run: deps all
+# run, test and bench install missing packages first, then build in a fresh make so that
+# pkg-config answers for what was just installed.
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(OUTPUT)/sockwatch $(ARGS)
 
-test: deps all $(UNIT_BINS) $(ITEST)
+tests-build: all $(UNIT_BINS) $(ITEST)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory tests-build
 	$(Q)scripts/run-tests.sh $(OUTPUT)
 
 test-unit: $(UNIT_BINS)
@@ -109,10 +115,15 @@ test-unit: $(UNIT_BINS)
 test-integration: all $(ITEST)
 	$(Q)SW_ONLY=integration scripts/run-tests.sh $(OUTPUT)
 
-test-vm: deps $(OUTPUT)/tests/itest-static
+# The qemu kernel matrix: Debian 6.1 and 6.12 kernels x fentry, kprobe, tracepoint.
+test-vm: deps
+	$(Q)$(MAKE) --no-print-directory test-vm-run
+
+test-vm-run: $(OUTPUT)/tests/itest-static
 	$(Q)scripts/vm/matrix.sh $(OUTPUT)
 
-bench: deps all
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bench/run.sh $(OUTPUT)
 
 install: all

@@ -356,7 +356,9 @@ static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state
 		else
 			snprintf(err, errlen, "kernel refused the BPF object: %s", strerror(-e));
 		sockwatch__destroy(s);
-		return e;
+		/* The kernel's EPERM here is a refusal, not a missing privilege
+		 * (sw_preflight checked those): report it as unsupported. */
+		return e == -EPERM ? -ENOTSUP : e;
 	}
 	t->skel = s;
 	for (size_t i = 0; i < n; i++) {

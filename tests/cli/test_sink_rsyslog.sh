@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # End-to-end check of the syslog sinks against a private rsyslogd (imudp/imtcp on 127.0.0.1).
 #
-# usage: scripts/rsyslog-test.sh      (KEEP=1 keeps the temp directory)
+# usage: tests/cli/test_sink_rsyslog.sh [BUILD_DIR]      (KEEP=1 keeps the temp directory)
 # Builds tests/tools/sink_driver.c, starts rsyslogd -n with its own config,
 # pid file and work directory on random high ports, and compares what rsyslog
 # received (%rawmsg%, and its own RFC 5424 parse) with what the driver sent.
@@ -10,7 +10,7 @@
 # reconnects and reports its drops in a lost record. Needs rsyslogd and cc.
 set -u
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DIR=$(mktemp -d /tmp/sw-rsyslog.XXXXXX)
 DRIVER=$DIR/sink_driver
 RSYSLOGD=${RSYSLOGD:-rsyslogd}

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Runs every test suite (unit, integration, command line, qemu kernel matrix) and sums them up.
+#
+# usage: scripts/run-tests.sh BUILD_DIR
+# Each suite ends with its own "N passed, N failed" line (or prints TAP lines, which are
+# counted); a suite that exits non-zero without reporting a failure counts as one. The
+# script ends with the line "N passed, N failed" over all suites.
+#   SW_ONLY=unit|integration|cli|vm   run one group
+#   SW_VM=0                           skip the qemu kernel matrix (it runs by default
+#                                     where qemu-system-x86_64 exists)
+set -uo pipefail
+
+BUILD=${1:-build}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ONLY=${SW_ONLY:-}
+LOGDIR=$BUILD/test-logs
+mkdir -p "$LOGDIR"
+passed=0
+failed=0
+suites_failed=()
+
+# run_suite NAME CMD...: runs one suite, shows its output, counts its TAP lines.
+run_suite() {
+	local name=$1 log rc p f
+	shift
+	log=$LOGDIR/$(echo "$name" | tr ' /' '__').log
+	echo "=== $name"
+	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	# A suite's own closing line wins; else count its TAP lines.
+	read -r p f < <(sed -nE 's/^([0-9]+) passed, ([0-9]+) failed.*$/\1 \2/p' "$log" | tail -n 1)
+	if [[ -z ${p:-} ]]; then
+		p=$(grep -cE '^ok [0-9]+' "$log")
+		f=$(grep -cE '^not ok [0-9]+' "$log")
+	fi
+	if ((rc != 0 && f == 0)); then
+		f=1
+		echo "not ok - $name exited with status $rc"
+	fi
+	if ((rc == 77 && f == 1 && p == 0)); then
+		f=0
+		echo "# $name skipped"
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	((f > 0)) && suites_failed+=("$name")
+	return 0
+}
+
+want() { [[ -z $ONLY || $ONLY == "$1" ]]; }
+
+if want unit; then
+	for t in "$BUILD"/tests/test_*; do
+		[[ -x $t && $t != *.d ]] || continue
+		run_suite "unit $(basename "$t")" env CMOCKA_MESSAGE_OUTPUT=TAP "$t"
+	done
+fi
+
+if [[ $(id -u) -ne 0 ]] && [[ -z $ONLY || $ONLY != unit ]]; then
+	echo "not ok - integration, command-line and VM tests need root (run: sudo make test)"
+	failed=$((failed + 1))
+else
+	if want integration; then
+		run_suite "integration (tracepoint mode)" "$BUILD/tests/itest" --attach tracepoint
+	fi
+	if want cli; then
+		for t in "$ROOT"/tests/cli/test_*.sh; do
+			run_suite "cli $(basename "$t")" "$t" "$BUILD"
+		done
+	fi
+	if want vm && [[ ${SW_VM:-1} != 0 ]]; then
+		if command -v qemu-system-x86_64 >/dev/null; then
+			run_suite "vm kernel matrix" make --no-print-directory -C "$ROOT" \
+				OUTPUT="$BUILD" test-vm-run
+		else
+			echo "# vm kernel matrix skipped: qemu-system-x86_64 not installed"
+		fi
+	fi
+fi
+
+echo
+if ((${#suites_failed[@]})); then
+	echo "failed suites: ${suites_failed[*]}"
+fi
+echo "$passed passed, $failed failed"
+((failed == 0))

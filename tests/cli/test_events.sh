@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Command-line tests of `sockwatch events`: exit codes, error messages, signals, hostile names.
+# usage: tests/cli/test_events.sh [BUILD_DIR]; needs root; prints TAP and a summary line.
+set -u
+BUILD=${1:-build}
+SW=$(realpath "$BUILD/sockwatch")
+TMP=$(mktemp -d /tmp/sw-events.XXXXXX)
+NS=swev$$
+N=0
+FAILED=0
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	ip netns del "$NS" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+check() { # check NAME CMD...: ok when CMD succeeds
+	local name=$1
+	shift
+	N=$((N + 1))
+	if "$@"; then
+		echo "ok $N - $name"
+	else
+		FAILED=$((FAILED + 1))
+		echo "not ok $N - $name"
+	fi
+}
+
+sw_progs() { bpftool prog show 2>/dev/null | grep -c ' name sw_'; }
+
+# expect_exit CODE PATTERN ARGS...: exit code and one stderr line matching PATTERN
+expect_exit() {
+	local code=$1 pat=$2 rc
+	shift 2
+	"$SW" "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	[[ $rc -eq $code ]] && grep -qE "$pat" "$TMP/err" && [[ $(wc -l <"$TMP/err") -eq 1 ]] ||
+		{ echo "# exit $rc, stderr: $(cat "$TMP/err")"; return 1; }
+}
+
+before=$(sw_progs)
+check "unknown option exits 2 with a hint" \
+	expect_exit 2 "^sockwatch: unknown option '--bogus' \(see 'sockwatch events --help'\)$" events --bogus
+check "bad port exits 2" expect_exit 2 "invalid port '70000': expected 1..65535" events --port 70000
+check "bad pid exits 2" expect_exit 2 "invalid pid 'abc'" events -p abc
+check "missing value exits 2" expect_exit 2 "option '--netns' needs a value" events --netns
+check "bad attach mode exits 2" expect_exit 2 "invalid attach mode 'magic'" events --attach magic
+check "unknown verb exits 2" expect_exit 2 "unknown verb 'frobnicate'" frobnicate
+check "help exits 0" bash -c "$SW events --help >/dev/null"
+check "not root exits 3 naming the capabilities" \
+	bash -c "setpriv --reuid=65534 --regid=65534 --clear-groups $SW events 2>$TMP/err; \
+		[[ \$? -eq 3 ]] && grep -q 'CAP_BPF and CAP_PERFMON' $TMP/err && ! grep -qi ulimit $TMP/err"
+# On a kernel that refuses fentry (the build machines'), the forced mode names the cause.
+timeout 10 "$SW" events --attach fentry >/dev/null 2>"$TMP/err" &
+fpid=$!
+PIDS+=("$fpid")
+sleep 2
+if kill -0 "$fpid" 2>/dev/null; then
+	kill -TERM "$fpid"
+	wait "$fpid"
+	check "forced fentry mode works on this kernel" true
+else
+	wait "$fpid"
+	rc=$?
+	check "forced fentry on a kernel that refuses it exits 4 naming the program" \
+		bash -c "[[ $rc -eq 4 ]] && grep -q 'kernel refused program sw_fentry_tcp_connect (EPERM)' $TMP/err"
+fi
+check "no program left loaded after the failures" [ "$(sw_progs)" -eq "$before" ]
+
+# A real run: hostile process name, JSON and text output, SIGTERM.
+ip netns add "$NS"
+ip -n "$NS" link set lo up
+INODE=$(stat -L -c %i "/run/netns/$NS")
+cat >"$TMP/hostile.py" <<'PY'
+import ctypes, socket
+libc = ctypes.CDLL(None)
+libc.prctl(15, ctypes.c_char_p(b'\x1b[2J"\\\xff\xfe\n'), 0, 0, 0)
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()
+c = socket.create_connection(s.getsockname()); a, _ = s.accept()
+c.sendall(b'x' * 300); a.recv(1000); c.close(); a.close(); s.close()
+PY
+for fmt in json text; do
+	"$SW" events --format "$fmt" --netns "$INODE" >"$TMP/$fmt.out" 2>"$TMP/$fmt.err" &
+	PIDS+=($!)
+	for _ in $(seq 100); do grep -q 'tracing' "$TMP/$fmt.err" && break; sleep 0.1; done
+	ip netns exec "$NS" python3 "$TMP/hostile.py"
+	sleep 0.5
+	kill -TERM "${PIDS[-1]}"
+	wait "${PIDS[-1]}"
+	echo $? >"$TMP/$fmt.rc"
+done
+check "SIGTERM: exit 0 with a summary on stderr" \
+	bash -c "[[ \$(cat $TMP/json.rc) -eq 0 ]] && grep -q 'events (listen 1, unlisten 1, connect 1, accept 1, close 2)' $TMP/json.err"
+check "every JSON line is valid and seq is 1..N" \
+	bash -c "jq -e . $TMP/json.out >/dev/null && [[ \$(jq -s 'map(.seq) == [range(1; length+1)]' $TMP/json.out) == true ]]"
+check "hostile comm decodes to U+FFFD-replaced text in JSON" \
+	bash -c "jq -r 'select(.event==\"connect\").comm' $TMP/json.out | od -c | grep -q '033   \['"
+check "close carries the exact byte count" \
+	bash -c "jq -s -e 'any(.[]; .event==\"close\" and .bytes_sent==300 and .bytes_received==0)' $TMP/json.out >/dev/null"
+check "text output contains no raw escape byte" \
+	bash -c "! grep -q \$'\x1b' $TMP/text.out && grep -q 'x1b\[2J' $TMP/text.out"
+check "nothing left attached after SIGTERM" [ "$(sw_progs)" -eq "$before" ]
+echo "1..$N"
+echo "$((N - FAILED)) passed, $FAILED failed"
+((FAILED == 0))

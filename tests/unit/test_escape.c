@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Unit tests: JSON and terminal escaping of hostile bytes, UTF-8 decoding. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "strbuf.h"
+
+static const char *json(const char *s, size_t n)
+{
+	static char mem[512];
+	struct sw_buf b;
+
+	sw_buf_init(&b, mem, sizeof(mem));
+	sw_buf_json_str(&b, s, n);
+	return mem;
+}
+
+static const char *term(const char *s, size_t n)
+{
+	static char mem[512];
+	struct sw_buf b;
+
+	sw_buf_init(&b, mem, sizeof(mem));
+	sw_buf_term_str(&b, s, n);
+	return mem;
+}
+
+#define J(lit) json(lit, sizeof(lit) - 1)
+#define T(lit) term(lit, sizeof(lit) - 1)
+
+static void json_plain_and_quotes(void **state)
+{
+	assert_string_equal(J("curl"), "\"curl\"");
+	assert_string_equal(J("a\"b\\c"), "\"a\\\"b\\\\c\"");
+	assert_string_equal(J(""), "\"\"");
+}
+
+static void json_control_bytes(void **state)
+{
+	assert_string_equal(J("\x1b[2J\x07"), "\"\\u001b[2J\\u0007\"");
+	assert_string_equal(J("a\nb\tc\r"), "\"a\\nb\\tc\\r\"");
+	assert_string_equal(J("\x7f"), "\"\\u007f\"");
+	/* a NUL inside the given length is escaped, not a terminator */
+	assert_string_equal(json("a\0b", 3), "\"a\\u0000b\"");
+	/* C1 controls (U+0080..U+009F) and the JS line separators */
+	assert_string_equal(J("\xc2\x9b"
+			      "31m"),
+			    "\"\\u009b31m\"");
+	assert_string_equal(J("\xe2\x80\xa8"), "\"\\u2028\"");
+}
+
+static void json_invalid_utf8(void **state)
+{
+	assert_string_equal(J("\xff\xfe"), "\"\\ufffd\\ufffd\"");
+	/* overlong '/', a lone surrogate, a truncated sequence, beyond U+10FFFF */
+	assert_string_equal(J("\xc0\xaf"), "\"\\ufffd\\ufffd\"");
+	assert_string_equal(J("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");
+	assert_string_equal(J("ab\xe2\x82"), "\"ab\\ufffd\\ufffd\"");
+	assert_string_equal(J("\xf4\x90\x80\x80"), "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+	/* valid multibyte text passes through */
+	assert_string_equal(J("caf\xc3\xa9 \xe6\x97\xa5\xf0\x9f\x98\x80"),
+			    "\"caf\xc3\xa9 \xe6\x97\xa5\xf0\x9f\x98\x80\"");
+}
+
+static void term_escapes(void **state)
+{
+	assert_string_equal(T("nginx"), "nginx");
+	assert_string_equal(T("\x1b]0;pwn\x07"), "\\x1b]0;pwn\\x07");
+	assert_string_equal(T("a\\b"), "a\\\\b");
+	assert_string_equal(T("\xff"), "\\xff");
+	assert_string_equal(T("\xc2\x9b"), "\\u{9b}");
+	/* bidi override that could reorder what a reader sees */
+	assert_string_equal(T("x\xe2\x80\xaey"), "x\\u{202e}y");
+	assert_string_equal(T("\xc3\xa9"), "\xc3\xa9");
+}
+
+static void buffer_overflow_is_flagged(void **state)
+{
+	char mem[8];
+	struct sw_buf b;
+
+	sw_buf_init(&b, mem, sizeof(mem));
+	sw_buf_puts(&b, "0123456789");
+	assert_true(b.overflow);
+	assert_int_equal(b.len, 7);
+	assert_string_equal(mem, "0123456");
+	sw_buf_init(&b, mem, sizeof(mem));
+	sw_buf_printf(&b, "%d", 12345678);
+	assert_true(b.overflow);
+	assert_int_equal(strlen(mem), 7);
+}
+
+static void utf8_decoder(void **state)
+{
+	unsigned int cp;
+
+	assert_int_equal(sw_utf8_decode((const unsigned char *)"\xe2\x82\xac", 3, &cp), 3);
+	assert_int_equal(cp, 0x20ac);
+	assert_int_equal(sw_utf8_decode((const unsigned char *)"\xe2\x82\xac", 2, &cp), 0);
+	assert_int_equal(sw_utf8_decode((const unsigned char *)"\x80", 1, &cp), 0);
+	assert_int_equal(sw_utf8_decode((const unsigned char *)"\xf0\x9f\x98\x80", 4, &cp), 4);
+	assert_int_equal(cp, 0x1f600);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(json_plain_and_quotes),      cmocka_unit_test(json_control_bytes),
+		cmocka_unit_test(json_invalid_utf8),	      cmocka_unit_test(term_escapes),
+		cmocka_unit_test(buffer_overflow_is_flagged), cmocka_unit_test(utf8_decoder),
+	};
+
+	return cmocka_run_group_tests_name("escape", tests, NULL, NULL);
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Unit tests: the exact text and JSON renderings of event records. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "addr.h"
+#include "format.h"
+
+static struct sw_record close_record(void)
+{
+	struct sw_record r = { .seq = 42 };
+	unsigned int family;
+
+	r.ev.kind = SW_EV_CLOSE;
+	r.ev.family = SW_AF_INET;
+	sw_addr_parse("10.0.0.5", &family, r.ev.laddr);
+	sw_addr_parse("93.184.216.34", &family, r.ev.raddr);
+	r.ev.lport = 51234;
+	r.ev.rport = 443;
+	r.ev.oldstate = SW_TCP_FIN_WAIT2;
+	r.ev.newstate = SW_TCP_CLOSE;
+	r.ev.pid = 4242;
+	r.ev.tid = 4243;
+	r.ev.uid = 0;
+	r.ev.cgroup_id = 77;
+	r.ev.netns = 4026531840u;
+	r.ev.cookie = 9001;
+	r.ev.flags = SW_OWNER_SOCKET;
+	r.ev.birth_ns = 1000000;
+	r.ev.ts_ns = 3500000;
+	r.ev.bytes_sent = 1000;
+	r.ev.bytes_received = 500;
+	r.ev.srtt_us = 31;
+	r.ev.closer = SW_CLOSER_LOCAL;
+	strcpy(r.ev.comm, "curl");
+	r.wall.tv_sec = 1795684738; /* 2026-11-26T09:18:58Z */
+	r.wall.tv_nsec = 123456789;
+	return r;
+}
+
+static void json_close(void **state)
+{
+	struct sw_record r = close_record();
+	char line[SW_LINE_MAX];
+
+	assert_true(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)) > 0);
+	assert_string_equal(
+		line,
+		"{\"v\":1,\"seq\":42,\"ts\":\"2026-11-26T09:18:58.123456789Z\",\"event\":\"close\","
+		"\"proto\":\"tcp\",\"family\":4,\"laddr\":\"10.0.0.5\",\"lport\":51234,"
+		"\"raddr\":\"93.184.216.34\",\"rport\":443,\"state\":\"CLOSE\",\"pid\":4242,"
+		"\"tid\":4243,\"comm\":\"curl\",\"uid\":0,\"user\":\"root\",\"cgroup_id\":77,"
+		"\"duration_us\":2500,\"bytes_sent\":1000,\"bytes_received\":500,"
+		"\"bytes_retrans\":0,\"srtt_us\":31,\"closer\":\"local\",\"netns\":4026531840,"
+		"\"cookie\":9001}");
+}
+
+static void json_hostile_comm(void **state)
+{
+	struct sw_record r = close_record();
+	char line[SW_LINE_MAX];
+
+	memcpy(r.ev.comm, "\x1b[2J\"\\\xff\n", 8);
+	r.ev.comm[8] = '\0';
+	assert_true(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, "\"comm\":\"\\u001b[2J\\\"\\\\\\ufffd\\n\""));
+	assert_null(strchr(line, '\x1b'));
+}
+
+static void json_unknown_owner_and_lost(void **state)
+{
+	struct sw_record r = close_record();
+	char line[SW_LINE_MAX];
+
+	r.ev.flags = SW_OWNER_NONE;
+	assert_true(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)) > 0);
+	assert_null(strstr(line, "\"pid\""));
+	assert_null(strstr(line, "\"comm\""));
+
+	memset(&r, 0, sizeof(r));
+	r.ev.kind = SW_EV_LOST;
+	r.seq = 7;
+	r.lost = 12;
+	r.lost_where = "ringbuf";
+	r.wall.tv_sec = 1795684738;
+	assert_true(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)) > 0);
+	assert_string_equal(line, "{\"v\":1,\"seq\":7,\"ts\":\"2026-11-26T09:18:58.000000000Z\","
+				  "\"event\":\"lost\",\"lost\":12,\"where\":\"ringbuf\"}");
+}
+
+static void text_columns(void **state)
+{
+	struct sw_record r = close_record();
+	char line[SW_LINE_MAX];
+
+	setenv("TZ", "UTC", 1);
+	assert_true(sw_format_record(&r, SW_FMT_TEXT, line, sizeof(line)) > 0);
+	assert_string_equal(line, "09:18:58.123456 close          4242    curl             "
+				  "10.0.0.5:51234            93.184.216.34:443         CLOSE      "
+				  "  duration_us=2500 bytes_sent=1000 bytes_received=500 "
+				  "bytes_retrans=0 srtt_us=31 closer=local");
+	memcpy(r.ev.comm, "\x1b]0;x\x07", 7);
+	assert_true(sw_format_record(&r, SW_FMT_TEXT, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, "\\x1b]0;x\\x07"));
+	assert_null(strchr(line, '\x1b'));
+}
+
+static void text_listen_has_no_remote(void **state)
+{
+	struct sw_record r = close_record();
+	char line[SW_LINE_MAX];
+
+	setenv("TZ", "UTC", 1);
+	r.ev.kind = SW_EV_LISTEN;
+	r.ev.newstate = SW_TCP_LISTEN;
+	assert_true(sw_format_record(&r, SW_FMT_TEXT, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, "10.0.0.5:51234            *                         LISTEN"));
+	assert_true(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)) > 0);
+	assert_null(strstr(line, "raddr"));
+}
+
+static void small_buffer(void **state)
+{
+	struct sw_record r = close_record();
+	char line[64];
+
+	assert_int_equal(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)), -ENOSPC);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(json_close),
+		cmocka_unit_test(json_hostile_comm),
+		cmocka_unit_test(json_unknown_owner_and_lost),
+		cmocka_unit_test(text_columns),
+		cmocka_unit_test(text_listen_has_no_remote),
+		cmocka_unit_test(small_buffer),
+	};
+
+	return cmocka_run_group_tests_name("format", tests, NULL, NULL);
+}
