@@ -33,6 +33,19 @@ struct {
 	__type(value, struct sw_sock);
 } socks SEC(".maps");
 
+/*
+ * Accepted sockets by pointer: one accept event per socket whichever hooks
+ * fire, even when accept() returns the child before its own ESTABLISHED
+ * transition (it is queued first) and so before it has its final cookie.
+ * Removed at the socket's CLOSE, so a reused pointer starts clean.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SW_MAX_SOCKETS);
+	__type(key, __u64);
+	__type(value, struct sw_sock);
+} accepts SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SW_CNT_MAX);
@@ -285,12 +298,32 @@ static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstat
 		if (s)
 			s->start_ns = s->birth_ns;
 		return;
-	case SW_TCP_SYN_RECV:
-		/* A child of a listener, born in softirq: its owner is whoever accepts it. */
-		if (oldstate == SW_TCP_LISTEN || !s)
-			sock_create(key, false);
-		return;
 	case SW_TCP_ESTABLISHED:
+		/*
+		 * A listener's child, in softirq: its owner is whoever accepts it.
+		 * Its entry is made here, not at LISTEN->SYN_RECV: until 6.x the
+		 * kernel replaced the child's cookie with the request socket's
+		 * right after that transition, so only now is the key final.
+		 */
+		if (oldstate == SW_TCP_SYN_RECV && !s) {
+			__u64 ptr = (__u64)(unsigned long)sk;
+			struct sw_sock *acc = bpf_map_lookup_elem(&accepts, &ptr);
+
+			s = sock_create(key, false);
+			if (!s)
+				return;
+			s->role = SW_ROLE_PASSIVE;
+			if (acc) { /* accept() won the race: take its owner over */
+				s->pid = acc->pid;
+				s->tid = acc->tid;
+				s->uid = acc->uid;
+				s->cgroup_id = acc->cgroup_id;
+				__builtin_memcpy(s->comm, acc->comm, sizeof(s->comm));
+				s->owner_src = SW_OWNER_SOCKET;
+				s->accepted = 1;
+			}
+			return;
+		}
 		if (oldstate == SW_TCP_SYN_SENT && s) {
 			s->role = SW_ROLE_ACTIVE;
 			emit(sk, key, EMIT(SW_EV_CONNECT, oldstate, newstate, 0), s);
@@ -313,6 +346,11 @@ static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstat
 	}
 
 	/* newstate == CLOSE */
+	{
+		__u64 ptr = (__u64)(unsigned long)sk;
+
+		bpf_map_delete_elem(&accepts, &ptr);
+	}
 	if (oldstate == SW_TCP_LISTEN) {
 		if (s) {
 			emit(sk, key, EMIT(SW_EV_UNLISTEN, oldstate, newstate, 0), s);
@@ -341,71 +379,66 @@ static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstat
  * Every BPF program on a tracepoint has a per-CPU recursion guard: if an
  * interrupt arrives while the program runs in process context and the
  * softirq on its way out changes another socket's state, the kernel skips
- * the nested run (it only counts it in recursion_misses). So each state
- * program has a twin attached after it on the same tracepoint. The twin
- * does nothing unless the primary is mid-run on this CPU, which means this
- * run is nested and the primary was skipped: then the twin handles it.
+ * the nested run (it only counts it in recursion_misses). So the state
+ * program has SW_STATE_TWINS twins attached after it on the same
+ * tracepoint. depth counts how many of the chain are mid-run on this CPU:
+ * twin k acts only when depth == k, i.e. when the primary and twins 1..k-1
+ * are all mid-run below it, so they were skipped for this run.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u32);
-} inflight SEC(".maps");
+} depth SEC(".maps");
 
-static __always_inline void state_primary(struct sock *sk, __u64 key, int oldstate, int newstate)
+/*
+ * A listener's child has no cookie of its own yet at LISTEN->SYN_RECV (until
+ * 6.x it even still carries its listener's, replaced right after), so that
+ * transition is keyed 0: "not known yet".
+ */
+static __always_inline __u64 state_key(struct sock *sk, int oldstate, int newstate)
 {
-	__u32 zero = 0, *busy = bpf_map_lookup_elem(&inflight, &zero);
+	if (key_by_ptr)
+		return (__u64)(unsigned long)sk;
+	if (oldstate == SW_TCP_LISTEN && newstate == SW_TCP_SYN_RECV)
+		return 0;
+	return bpf_get_socket_cookie(sk);
+}
 
-	if (busy)
-		*busy = 1;
+static __always_inline void state_run(__u32 level, struct sock *sk, __u64 key, int oldstate,
+				      int newstate)
+{
+	__u32 zero = 0, *d = bpf_map_lookup_elem(&depth, &zero);
+
+	if (!d || *d != level)
+		return;
+	if (level)
+		count(SW_CNT_NESTED);
+	*d = level + 1;
 	on_set_state(sk, key, oldstate, newstate);
-	if (busy)
-		*busy = 0;
+	*d = level;
 }
 
-static __always_inline bool state_nested(void)
-{
-	__u32 zero = 0, *busy = bpf_map_lookup_elem(&inflight, &zero);
+#define STATE_PROGS(level)                                                                   \
+	SEC("tp_btf/inet_sock_set_state")                                                    \
+	int BPF_PROG(sw_state_btf##level, struct sock *sk, int oldstate, int newstate)       \
+	{                                                                                    \
+		state_run(level, sk, state_key(sk, oldstate, newstate), oldstate, newstate); \
+		return 0;                                                                    \
+	}                                                                                    \
+	SEC("raw_tp/inet_sock_set_state")                                                    \
+	int BPF_PROG(sw_state_raw##level, struct sock *sk, int oldstate, int newstate)       \
+	{                                                                                    \
+		state_run(level, sk, (__u64)(unsigned long)sk, oldstate, newstate);          \
+		return 0;                                                                    \
+	}
 
-	if (!busy || !*busy)
-		return false;
-	count(SW_CNT_NESTED);
-	return true;
-}
-
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(sw_set_state_btf, struct sock *sk, int oldstate, int newstate)
-{
-	__u64 key = key_by_ptr ? (__u64)(unsigned long)sk : bpf_get_socket_cookie(sk);
-
-	state_primary(sk, key, oldstate, newstate);
-	return 0;
-}
-
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(sw_set_state_btf2, struct sock *sk, int oldstate, int newstate)
-{
-	if (state_nested())
-		on_set_state(sk, key_by_ptr ? (__u64)(unsigned long)sk : bpf_get_socket_cookie(sk),
-			     oldstate, newstate);
-	return 0;
-}
-
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(sw_set_state_raw, struct sock *sk, int oldstate, int newstate)
-{
-	state_primary(sk, (__u64)(unsigned long)sk, oldstate, newstate);
-	return 0;
-}
-
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(sw_set_state_raw2, struct sock *sk, int oldstate, int newstate)
-{
-	if (state_nested())
-		on_set_state(sk, (__u64)(unsigned long)sk, oldstate, newstate);
-	return 0;
-}
+/* The primary (level 0) and its twins; SW_STATE_TWINS in include/sockwatch.h. */
+STATE_PROGS(0)
+STATE_PROGS(1)
+STATE_PROGS(2)
+STATE_PROGS(3)
 
 /* Connect ownership for the fentry/kprobe modes. */
 static __always_inline void on_tcp_connect(__u64 key)
@@ -421,7 +454,7 @@ static __always_inline void on_tcp_connect(__u64 key)
 SEC("fentry/tcp_connect")
 int BPF_PROG(sw_fentry_tcp_connect, struct sock *sk)
 {
-	on_tcp_connect(bpf_get_socket_cookie(sk));
+	on_tcp_connect(key_by_ptr ? (__u64)(unsigned long)sk : bpf_get_socket_cookie(sk));
 	return 0;
 }
 
@@ -439,9 +472,9 @@ int BPF_KPROBE(sw_kprobe_tcp_connect, struct sock *sk)
  */
 static __always_inline void on_accept(struct sock *sk, __u8 hook)
 {
-	struct sw_sock *s;
+	__u64 key, ptr = (__u64)(unsigned long)sk;
+	struct sw_sock cur = {}, *s;
 	__u8 state;
-	__u64 key;
 
 	if (!sk)
 		return;
@@ -449,22 +482,24 @@ static __always_inline void on_accept(struct sock *sk, __u8 hook)
 		return;
 	if (!sock_wanted(sk))
 		return;
+	owner_from_current(&cur);
+	cur.accepted = 1;
+	/* The first hook to see this socket reports it; later ones stop here. */
+	if (bpf_map_update_elem(&accepts, &ptr, &cur, BPF_NOEXIST))
+		return;
 	key = sk_key_read(sk);
 	state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	s = key ? bpf_map_lookup_elem(&socks, &key) : 0;
 	if (s) {
-		if (s->accepted)
-			return;
 		s->accepted = 1;
 		s->role = SW_ROLE_PASSIVE;
 		owner_from_current(s);
 		emit(sk, key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), s);
 		return;
 	}
-	/* Accepted from a queue filled before we attached: report, own nothing. */
-	struct sw_sock cur = {};
-
-	owner_from_current(&cur);
+	/* Accepted before its ESTABLISHED transition (its entry comes then and
+	 * takes this owner over from the accepts map), or from a queue filled
+	 * before we attached. */
 	emit(sk, key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), &cur);
 }
 

@@ -119,6 +119,9 @@ struct sw_event {
 	char comm[SW_COMM_LEN];
 };
 
+/* Twins of the state program that catch nested runs (see bpf/sockwatch.bpf.c). */
+#define SW_STATE_TWINS 3
+
 /* Sizes of the BPF maps. */
 #define SW_RINGBUF_BYTES (8u << 20)
 #define SW_MAX_SOCKETS 65536

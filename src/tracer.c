@@ -15,7 +15,7 @@
 
 #define LOSS_CHECK_NS (100 * 1000 * 1000ULL)
 #define LOG_CAP 16384
-#define MAX_PROGS 10
+#define MAX_PROGS 12
 
 struct sw_tracer {
 	struct sockwatch *skel;
@@ -32,8 +32,8 @@ struct sw_tracer {
 	bool syscall_accept;
 	int ncpus;
 	__u64 seq;
-	__u64 drops_reported; /* ring-buffer drops + recursion misses reported */
-	__u64 rb_drops_reported;
+	__u64 rb_drops_reported; /* ring-buffer drops already reported */
+	__u64 skipped_reported; /* skipped kernel runs already reported */
 	__u64 last_loss_check;
 	__u64 delivered;
 	__u64 by_kind[SW_EV_KIND_MAX];
@@ -176,9 +176,9 @@ static void emit_record(struct sw_tracer *t, struct sw_record *r)
 
 /*
  * Events lost because the kernel skipped a program that was already running
- * on that CPU. A skipped state program is not a loss when its twin caught
- * the run (counted in SW_CNT_NESTED); the twins' own skips are not losses
- * either: their primary handled those runs.
+ * on that CPU. A skipped primary state program is not a loss when a twin
+ * caught the run (counted in SW_CNT_NESTED); the twins' own skips are not
+ * losses either: a program lower in the chain handled those runs.
  */
 static __u64 recursion_lost(struct sw_tracer *t, __u64 nested)
 {
@@ -188,10 +188,18 @@ static __u64 recursion_lost(struct sw_tracer *t, __u64 nested)
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 
-		if (t->progs[i] == t->skel->progs.sw_set_state_btf2 ||
-		    t->progs[i] == t->skel->progs.sw_set_state_raw2)
+		struct bpf_program *p = t->progs[i];
+
+		/* Only skipped runs that lose an event count: the state
+		 * primaries (less what the twins caught) and, in tracepoint
+		 * mode, the accept syscall exits. A skipped connect hook only
+		 * costs the owner; a skipped fexit/kretprobe has the syscall
+		 * exit behind it. */
+		if (p != t->skel->progs.sw_state_btf0 && p != t->skel->progs.sw_state_raw0 &&
+		    !(t->mode == SW_ATTACH_TRACEPOINT &&
+		      (p == t->skel->progs.sw_exit_accept4 || p == t->skel->progs.sw_exit_accept)))
 			continue;
-		if (!bpf_obj_get_info_by_fd(bpf_program__fd(t->progs[i]), &info, &len))
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
 			n += info.recursion_misses;
 	}
 	return n > nested ? n - nested : 0;
@@ -212,28 +220,41 @@ static int read_counters(struct sw_tracer *t, __u64 out[SW_CNT_MAX])
 	return 0;
 }
 
-/* Turns new ring-buffer drops into one in-band lost record. */
+static void emit_lost(struct sw_tracer *t, __u64 now, __u64 n, const char *where)
+{
+	struct sw_record r = {};
+
+	r.ev.kind = SW_EV_LOST;
+	r.ev.ts_ns = now;
+	r.lost = n;
+	r.lost_where = where;
+	sw_mono_to_wall(now, &r.wall);
+	emit_record(t, &r);
+}
+
+/*
+ * Turns new losses into in-band lost records: "ringbuf" (records that did
+ * not fit, exact) and "kernel" (runs the kernel skipped; counted before any
+ * filter, so an upper bound for a filtered run).
+ */
 static void check_loss(struct sw_tracer *t, bool force)
 {
-	__u64 now = now_mono(), cnt[SW_CNT_MAX], total;
-	struct sw_record r = {};
+	__u64 now = now_mono(), cnt[SW_CNT_MAX], skipped;
 
 	if (!force && now - t->last_loss_check < LOSS_CHECK_NS)
 		return;
 	t->last_loss_check = now;
 	if (read_counters(t, cnt))
 		return;
-	total = cnt[SW_CNT_RB_DROPS] + recursion_lost(t, cnt[SW_CNT_NESTED]);
-	if (total == t->drops_reported)
-		return;
-	r.ev.kind = SW_EV_LOST;
-	r.ev.ts_ns = now;
-	r.lost = total - t->drops_reported;
-	r.lost_where = cnt[SW_CNT_RB_DROPS] > t->rb_drops_reported ? "ringbuf" : "kernel";
-	t->drops_reported = total;
-	t->rb_drops_reported = cnt[SW_CNT_RB_DROPS];
-	sw_mono_to_wall(now, &r.wall);
-	emit_record(t, &r);
+	if (cnt[SW_CNT_RB_DROPS] > t->rb_drops_reported) {
+		emit_lost(t, now, cnt[SW_CNT_RB_DROPS] - t->rb_drops_reported, "ringbuf");
+		t->rb_drops_reported = cnt[SW_CNT_RB_DROPS];
+	}
+	skipped = recursion_lost(t, cnt[SW_CNT_NESTED]);
+	if (skipped > t->skipped_reported) {
+		emit_lost(t, now, skipped - t->skipped_reported, "kernel");
+		t->skipped_reported = skipped;
+	}
 }
 
 static int on_sample(void *ctx, void *data, size_t size)
@@ -292,11 +313,15 @@ static size_t mode_progs(struct sockwatch *s, enum sw_attach_mode mode, enum sw_
 	size_t n = 0;
 
 	if (hook == SW_STATE_HOOK_TP_BTF) {
-		out[n++] = s->progs.sw_set_state_btf;
-		out[n++] = s->progs.sw_set_state_btf2;
+		out[n++] = s->progs.sw_state_btf0;
+		out[n++] = s->progs.sw_state_btf1;
+		out[n++] = s->progs.sw_state_btf2;
+		out[n++] = s->progs.sw_state_btf3;
 	} else {
-		out[n++] = s->progs.sw_set_state_raw;
-		out[n++] = s->progs.sw_set_state_raw2;
+		out[n++] = s->progs.sw_state_raw0;
+		out[n++] = s->progs.sw_state_raw1;
+		out[n++] = s->progs.sw_state_raw2;
+		out[n++] = s->progs.sw_state_raw3;
 	}
 	if (mode == SW_ATTACH_FENTRY) {
 		out[n++] = s->progs.sw_fentry_tcp_connect;
@@ -411,7 +436,7 @@ static int try_hooks(struct sw_tracer *t, enum sw_attach_mode mode, char *err, s
 			return 0;
 		}
 		/* Only a refused state program is a reason to try raw_tp. */
-		if (!strstr(err, "sw_set_state_btf"))
+		if (!strstr(err, "sw_state_btf"))
 			break;
 	}
 	return e;

@@ -50,7 +50,8 @@ __u32 ns_new(void)
 	close(fd);
 	if (stat("/proc/self/ns/net", &st))
 		return 0;
-	return (__u32)st.st_ino;
+	H.netns = (__u32)st.st_ino;
+	return H.netns;
 }
 
 static int collect(const struct sw_record *r, void *ctx)

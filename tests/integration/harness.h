@@ -23,6 +23,7 @@ struct harness {
 	struct sw_tracer *tracer;
 	struct evlist all;
 	char why[1024]; /* failure message of the running test */
+	__u32 netns; /* namespace of the running test (for the failure dump) */
 };
 
 extern struct harness H;

@@ -7,6 +7,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "format.h"
 #include "harness.h"
 #include "tests.h"
 
@@ -26,6 +27,23 @@ static const struct itest tests[] = {
 };
 
 static int collect_all(const struct sw_record *r, void *ctx);
+
+/* The failed test's events, as diagnosis. */
+static void dump_events(void)
+{
+	char line[SW_LINE_MAX];
+	int shown = 0;
+
+	for (size_t i = 0; i < H.all.n && shown < 40; i++) {
+		const struct sw_record *r = &H.all.v[i];
+
+		if (r->ev.netns != H.netns)
+			continue;
+		if (sw_format_record(r, SW_FMT_JSON, line, sizeof(line)) > 0)
+			printf("#   %s flags=%#x\n", line, r->ev.flags);
+		shown++;
+	}
+}
 
 int main(int argc, char **argv)
 {
@@ -76,6 +94,7 @@ int main(int argc, char **argv)
 		} else {
 			failed++;
 			printf("not ok %d - %s\n#   %s\n", n, tests[i].name, H.why);
+			dump_events();
 		}
 	}
 	printf("1..%d\n", n);

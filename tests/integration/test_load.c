@@ -299,7 +299,7 @@ int t_loss_is_reported(void)
 	struct sw_tracer *t = NULL;
 	struct want_list w = { .l = &H.all, .kind = SW_EV_CLOSE, .n = 400 };
 	size_t real, truth;
-	__u64 lost = 0;
+	__u64 lost = 0, skipped = 0;
 	pid_t ps, pc;
 
 	w.netns = ns_new();
@@ -320,16 +320,21 @@ int t_loss_is_reported(void)
 	sw_tracer_drain(t);
 	real = 0;
 	for (size_t i = 0; i < l.n; i++) {
-		if (l.v[i].ev.kind == SW_EV_LOST)
+		if (l.v[i].ev.kind == SW_EV_LOST && !strcmp(l.v[i].lost_where, "ringbuf"))
 			lost += l.v[i].lost;
+		else if (l.v[i].ev.kind == SW_EV_LOST)
+			skipped += l.v[i].lost;
 		else if (l.v[i].ev.netns == w.netns)
 			real++;
 	}
 	sw_tracer_close(t);
 	evlist_free(&l);
 	CHECK(lost > 0, "no lost record although the buffer overflowed (%zu delivered)", real);
-	CHECK(real + lost == truth, "delivered %zu + lost %llu != produced %zu", real,
-	      (unsigned long long)lost, truth);
+	/* Ring-buffer loss is exact. Runs the kernel skipped are counted before
+	 * any filter, so they bound from above what this namespace lost. */
+	CHECK(real + lost <= truth && real + lost + skipped >= truth,
+	      "delivered %zu + lost %llu (+ %llu skipped) vs produced %zu", real,
+	      (unsigned long long)lost, (unsigned long long)skipped, truth);
 	return 0;
 }
 
@@ -425,13 +430,15 @@ out:
 	return ret;
 }
 
-/* Number of loaded BPF programs whose name starts with sw_. */
-static int count_sw_progs(void)
+#define MAX_IDS 4096
+
+/* IDs of loaded BPF programs whose name starts with sw_. */
+static size_t sw_prog_ids(__u32 *ids)
 {
 	__u32 id = 0;
-	int n = 0;
+	size_t n = 0;
 
-	while (!bpf_prog_get_next_id(id, &id)) {
+	while (!bpf_prog_get_next_id(id, &id) && n < MAX_IDS) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 		int fd = bpf_prog_get_fd_by_id(id);
@@ -439,27 +446,42 @@ static int count_sw_progs(void)
 		if (fd < 0)
 			continue;
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && !strncmp(info.name, "sw_", 3))
-			n++;
+			ids[n++] = id;
 		close(fd);
 	}
 	return n;
 }
 
-/* Closing a tracer leaves no program loaded or attached. */
+static bool has_id(const __u32 *ids, size_t n, __u32 id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/* Closing a tracer unloads every program it loaded (others' tracers may come and go). */
 int t_nothing_left_attached(void)
 {
+	static __u32 before[MAX_IDS], during[MAX_IDS], after[MAX_IDS];
 	struct sw_tracer_opts o = {};
 	struct evlist l = {};
 	struct sw_tracer *t = NULL;
-	int before = count_sw_progs(), during, after;
+	size_t nb = sw_prog_ids(before), nd, na, mine = 0;
 
 	CHECK(tracer_open_into(&o, &l, &t) == 0, "tracer");
-	during = count_sw_progs();
+	nd = sw_prog_ids(during);
 	sw_tracer_close(t);
 	evlist_free(&l);
-	after = count_sw_progs();
-	CHECK(during > before, "programs before %d during %d", before, during);
-	CHECK(after == before, "programs before %d after %d", before, after);
+	na = sw_prog_ids(after);
+	for (size_t i = 0; i < nd; i++) {
+		if (has_id(before, nb, during[i]))
+			continue;
+		mine++;
+		CHECK(!has_id(after, na, during[i]), "program id %u still loaded after close",
+		      during[i]);
+	}
+	CHECK(mine >= 5, "only %zu new programs while the tracer was open", mine);
 	return 0;
 }
 
@@ -565,18 +587,36 @@ int t_state_transitions(void)
 		if (e->kind != SW_EV_STATE)
 			continue;
 		if (e->cookie == c->ev.cookie) {
-			if (ci >= 5 || e->oldstate != client[ci][0] || e->newstate != client[ci][1])
+			if (ci >= 5 || e->oldstate != client[ci][0] ||
+			    e->newstate != client[ci][1]) {
+				printf("#   client transition %zu: %s -> %s\n", ci,
+				       sw_state_name(e->oldstate), sw_state_name(e->newstate));
 				goto fail;
+			}
 			ci++;
-		} else if (e->cookie == a->ev.cookie) {
-			if (si >= 5 || e->oldstate != server[si][0] || e->newstate != server[si][1])
+		} else if (e->cookie == a->ev.cookie ||
+			   (si == 0 && e->oldstate == SW_TCP_LISTEN && e->lport == a->ev.lport &&
+			    e->cookie == 0)) {
+			/* A child's cookie is not final at LISTEN->SYN_RECV: that
+			 * transition carries cookie 0 and is matched by local port. */
+			if (si >= 5 || e->oldstate != server[si][0] ||
+			    e->newstate != server[si][1]) {
+				printf("#   server transition %zu: %s -> %s\n", si,
+				       sw_state_name(e->oldstate), sw_state_name(e->newstate));
 				goto fail;
+			}
 			si++;
 		}
 	}
 	if (ci == 5 && si == 5)
 		ret = 0;
 fail:
+	for (size_t i = 0; ret && i < l.n; i++)
+		if (l.v[i].ev.kind == SW_EV_STATE)
+			printf("#   state %s -> %s cookie %llu ports %u %u\n",
+			       sw_state_name(l.v[i].ev.oldstate), sw_state_name(l.v[i].ev.newstate),
+			       (unsigned long long)l.v[i].ev.cookie, l.v[i].ev.lport,
+			       l.v[i].ev.rport);
 	if (ret)
 		test_fail(__FILE__, __LINE__, "states", "client %zu/5 server %zu/5 transitions", ci,
 			  si);
