@@ -599,6 +599,20 @@ bool sw_tracer_has_syscall_accept(const struct sw_tracer *t)
 	return t->syscall_accept;
 }
 
+size_t sw_tracer_prog_ids(const struct sw_tracer *t, __u32 *ids, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < t->nprogs && k < n; i++) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(t->progs[i]), &info, &len))
+			ids[k++] = info.id;
+	}
+	return k;
+}
+
 void sw_tracer_close(struct sw_tracer *t)
 {
 	if (!t)

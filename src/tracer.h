@@ -68,6 +68,8 @@ enum sw_state_hook sw_tracer_state_hook(const struct sw_tracer *t);
 const char *sw_tracer_rejected(const struct sw_tracer *t);
 /* Whether the accept-syscall fallback is attached. */
 bool sw_tracer_has_syscall_accept(const struct sw_tracer *t);
+/* IDs of the BPF programs this tracer attached; returns how many (at most n). */
+size_t sw_tracer_prog_ids(const struct sw_tracer *t, __u32 *ids, size_t n);
 void sw_tracer_close(struct sw_tracer *t);
 
 const char *sw_attach_mode_name(enum sw_attach_mode m);
