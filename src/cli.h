@@ -35,6 +35,7 @@ void sw_print_attached(const struct sw_tracer *t);
 void sw_print_summary(struct sw_tracer *t);
 
 int cmd_events(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 
 #endif /* SW_CLI_H */

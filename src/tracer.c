@@ -289,9 +289,16 @@ static int attach_prog(struct sw_tracer *t, struct bpf_program *p, char *err, si
 	l = bpf_program__attach(p);
 	if (!l) {
 		e = -errno;
-		snprintf(err, errlen, "kernel refused to attach %s (%s): %s", bpf_program__name(p),
-			 bpf_program__section_name(p), strerror(-e));
-		return e;
+		if (e == -ENOENT && bpf_program__type(p) == BPF_PROG_TYPE_KPROBE)
+			snprintf(
+				err, errlen,
+				"kernel has no kprobes (CONFIG_KPROBES not set?): cannot attach %s "
+				"(%s)",
+				bpf_program__name(p), bpf_program__section_name(p));
+		else
+			snprintf(err, errlen, "kernel refused to attach %s (%s): %s",
+				 bpf_program__name(p), bpf_program__section_name(p), strerror(-e));
+		return e == -ENOENT ? -ENOTSUP : e;
 	}
 	nl = realloc(t->links, (t->nlinks + 1) * sizeof(*nl));
 	if (!nl) {

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* `sockwatch doctor`: what this kernel allows, by really loading and attaching, and what auto picks. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "preflight.h"
+#include "strbuf.h"
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+#define CAP_SYS_ADMIN_NR 21
+
+/* One line of the report: a feature, whether it works, and why (or where). */
+struct check {
+	const char *key; /* JSON key */
+	const char *title; /* text label */
+	bool ok;
+	char detail[400];
+};
+
+enum {
+	C_KERNEL,
+	C_BTF,
+	C_CAPS,
+	C_RINGBUF,
+	C_TP_BTF,
+	C_RAW_TP,
+	C_SYSCALL_TP,
+	C_FENTRY,
+	C_KPROBE,
+	C_ITER,
+	C_CGROUP2,
+	C_MAX,
+};
+
+static int no_records(const struct sw_record *r, void *ctx)
+{
+	return 0;
+}
+
+/* Really opens a tracer in one configuration; 0 or -errno with the reason in why. */
+static int try_open(enum sw_attach_mode mode, enum sw_state_hook hook, char *why, size_t n,
+		    struct sw_tracer **keep)
+{
+	struct sw_tracer_opts o = { .attach = mode, .state_hook = hook };
+	struct sw_tracer *t;
+	int e;
+
+	e = sw_tracer_open(&o, no_records, NULL, &t, why, n);
+	if (e)
+		return e;
+	if (keep)
+		*keep = t;
+	else
+		sw_tracer_close(t);
+	return 0;
+}
+
+static void cgroup2_check(struct check *c)
+{
+	static const char *const paths[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+	struct statfs st;
+
+	for (size_t i = 0; i < 2; i++) {
+		if (!statfs(paths[i], &st) && st.f_type == CGROUP2_SUPER_MAGIC) {
+			c->ok = true;
+			snprintf(c->detail, sizeof(c->detail), "%s", paths[i]);
+			return;
+		}
+	}
+	snprintf(c->detail, sizeof(c->detail), "not mounted (cgroup ids in events are still set)");
+}
+
+static void iter_check(struct check *c)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+
+	c->ok = btf && btf__find_by_name_kind(btf, "bpf_iter__tcp", BTF_KIND_STRUCT) > 0 &&
+		btf__find_by_name_kind(btf, "bpf_iter__task_file", BTF_KIND_STRUCT) > 0;
+	snprintf(c->detail, sizeof(c->detail), "%s",
+		 c->ok ? "tcp and task_file iterators" :
+			 "no tcp/task_file iterators: the live view cannot take its snapshot");
+	btf__free(btf);
+}
+
+static void run_checks(struct check *c, enum sw_attach_mode *chosen, char *rejected, size_t rn)
+{
+	struct utsname u;
+	struct sw_tracer *t = NULL;
+	char why[512];
+
+	uname(&u);
+	c[C_KERNEL].ok = true;
+	snprintf(c[C_KERNEL].detail, sizeof(c[C_KERNEL].detail), "%s %s", u.release, u.machine);
+
+	c[C_BTF].ok = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+	snprintf(c[C_BTF].detail, sizeof(c[C_BTF].detail), "%s",
+		 c[C_BTF].ok ? "/sys/kernel/btf/vmlinux" :
+			       "missing: needs CONFIG_DEBUG_INFO_BTF=y (kernel >= 5.8)");
+
+	bool admin = sw_has_cap(CAP_SYS_ADMIN_NR), bpf = sw_has_cap(CAP_BPF),
+	     perfmon = sw_has_cap(CAP_PERFMON);
+	c[C_CAPS].ok = admin || (bpf && perfmon);
+	snprintf(c[C_CAPS].detail, sizeof(c[C_CAPS].detail),
+		 "CAP_SYS_ADMIN %s, CAP_BPF %s, CAP_PERFMON %s%s", admin ? "yes" : "no",
+		 bpf ? "yes" : "no", perfmon ? "yes" : "no",
+		 c[C_CAPS].ok ? "" : " (run as root, or grant CAP_BPF and CAP_PERFMON)");
+
+	c[C_RINGBUF].ok = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;
+	snprintf(c[C_RINGBUF].detail, sizeof(c[C_RINGBUF].detail), "%s",
+		 c[C_RINGBUF].ok ? "BPF_MAP_TYPE_RINGBUF" : "unavailable (kernel < 5.8?)");
+
+	if (!c[C_CAPS].ok || !c[C_BTF].ok) {
+		for (int i = C_TP_BTF; i <= C_KPROBE; i++)
+			snprintf(c[i].detail, sizeof(c[i].detail), "not probed: %s",
+				 c[C_CAPS].ok ? "no BTF" : "missing privileges");
+	} else {
+		/* Each probe loads and attaches the real programs, then detaches. */
+		c[C_TP_BTF].ok = !try_open(SW_ATTACH_TRACEPOINT, SW_STATE_HOOK_TP_BTF,
+					   c[C_TP_BTF].detail, sizeof(c[C_TP_BTF].detail), NULL);
+		c[C_RAW_TP].ok = !try_open(SW_ATTACH_TRACEPOINT, SW_STATE_HOOK_RAW_TP,
+					   c[C_RAW_TP].detail, sizeof(c[C_RAW_TP].detail), NULL);
+		c[C_SYSCALL_TP].ok = sw_tracefs_ready() == 0;
+		c[C_FENTRY].ok = !try_open(SW_ATTACH_FENTRY, SW_STATE_HOOK_AUTO, c[C_FENTRY].detail,
+					   sizeof(c[C_FENTRY].detail), NULL);
+		c[C_KPROBE].ok = !try_open(SW_ATTACH_KPROBE, SW_STATE_HOOK_AUTO, c[C_KPROBE].detail,
+					   sizeof(c[C_KPROBE].detail), NULL);
+		if (c[C_TP_BTF].ok)
+			snprintf(c[C_TP_BTF].detail, sizeof(c[C_TP_BTF].detail),
+				 "inet_sock_set_state attached");
+		if (c[C_RAW_TP].ok)
+			snprintf(c[C_RAW_TP].detail, sizeof(c[C_RAW_TP].detail),
+				 "inet_sock_set_state attached");
+		snprintf(c[C_SYSCALL_TP].detail, sizeof(c[C_SYSCALL_TP].detail), "%s",
+			 c[C_SYSCALL_TP].ok ? "sys_exit_accept4/accept via tracefs at " SW_TRACEFS :
+					      "tracefs not mounted and could not be mounted");
+		if (c[C_FENTRY].ok)
+			snprintf(c[C_FENTRY].detail, sizeof(c[C_FENTRY].detail),
+				 "fentry tcp_connect, fexit inet_csk_accept attached");
+		if (c[C_KPROBE].ok)
+			snprintf(c[C_KPROBE].detail, sizeof(c[C_KPROBE].detail),
+				 "kprobe tcp_connect, kretprobe inet_csk_accept attached");
+		/* What auto picks, and why the better modes were rejected. */
+		if (!try_open(SW_ATTACH_AUTO, SW_STATE_HOOK_AUTO, why, sizeof(why), &t)) {
+			*chosen = sw_tracer_mode(t);
+			snprintf(rejected, rn, "%s", sw_tracer_rejected(t));
+			sw_tracer_close(t);
+		} else {
+			snprintf(rejected, rn, "%s", why);
+		}
+	}
+	iter_check(&c[C_ITER]);
+	cgroup2_check(&c[C_CGROUP2]);
+}
+
+static void print_json_str(const char *s)
+{
+	char mem[1024];
+	struct sw_buf b;
+
+	sw_buf_init(&b, mem, sizeof(mem));
+	sw_buf_json_str(&b, s, strlen(s));
+	fputs(mem, stdout);
+}
+
+static const char doctor_usage[] =
+	"usage: sockwatch doctor [--json]\n"
+	"\n"
+	"Checks what this kernel allows by loading and attaching sockwatch's programs\n"
+	"(and detaching them again), and says which attach mode 'auto' picks and why.\n"
+	"Exits 0 if sockwatch can run here, 3 without privileges, 4 if the kernel\n"
+	"cannot run it.\n";
+
+int cmd_doctor(int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      { "help", no_argument, NULL, 'h' },
+					      {} };
+	struct check c[C_MAX] = {
+		[C_KERNEL] = { "kernel", "kernel" },
+		[C_BTF] = { "btf", "BTF" },
+		[C_CAPS] = { "capabilities", "capabilities" },
+		[C_RINGBUF] = { "ringbuf", "ring buffer" },
+		[C_TP_BTF] = { "tp_btf", "tp_btf" },
+		[C_RAW_TP] = { "raw_tp", "raw_tp" },
+		[C_SYSCALL_TP] = { "syscall_tracepoints", "syscall tracepoints" },
+		[C_FENTRY] = { "fentry", "fentry/fexit" },
+		[C_KPROBE] = { "kprobe", "kprobe/kretprobe" },
+		[C_ITER] = { "bpf_iter", "bpf_iter" },
+		[C_CGROUP2] = { "cgroup2", "cgroup v2" },
+	};
+	enum sw_attach_mode chosen = SW_ATTACH_AUTO;
+	char rejected[1024] = "";
+	bool json = false;
+	int opt, ret;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (opt == 'j') {
+			json = true;
+		} else if (opt == 'h') {
+			fputs(doctor_usage, stdout);
+			return SW_EXIT_OK;
+		} else {
+			sw_err("unknown option '%s' (see 'sockwatch doctor --help')",
+			       argv[optind - 1]);
+			return SW_EXIT_USAGE;
+		}
+	}
+	run_checks(c, &chosen, rejected, sizeof(rejected));
+
+	if (!c[C_CAPS].ok)
+		ret = SW_EXIT_PERM;
+	else if (chosen == SW_ATTACH_AUTO)
+		ret = SW_EXIT_KERNEL;
+	else
+		ret = SW_EXIT_OK;
+
+	if (json) {
+		printf("{\"can_run\":%s,\"mode\":\"%s\"", ret ? "false" : "true",
+		       ret ? "none" : sw_attach_mode_name(chosen));
+		for (int i = 0; i < C_MAX; i++) {
+			printf(",\"%s\":{\"ok\":%s,\"detail\":", c[i].key,
+			       c[i].ok ? "true" : "false");
+			print_json_str(c[i].detail);
+			putchar('}');
+		}
+		fputs(",\"rejected\":", stdout);
+		print_json_str(rejected);
+		puts("}");
+		return ret;
+	}
+	for (int i = 0; i < C_MAX; i++)
+		printf("%-21s %-4s %s\n", c[i].title,
+		       i == C_KERNEL ? "" :
+		       c[i].ok	     ? "yes" :
+				       "no",
+		       c[i].detail);
+	printf("\nhooks with --attach auto:\n");
+	if (ret) {
+		printf("  none: %s\n", ret == SW_EXIT_PERM ? "missing privileges" : rejected);
+		printf("\nverdict: sockwatch cannot run here\n");
+		return ret;
+	}
+	printf("  %-16s %s inet_sock_set_state (listen, connect, close, every transition)\n",
+	       "state changes", c[C_TP_BTF].ok ? "tp_btf" : "raw_tp");
+	switch (chosen) {
+	case SW_ATTACH_FENTRY:
+		printf("  %-16s fentry tcp_connect\n", "connect");
+		printf("  %-16s fexit inet_csk_accept%s\n", "accept",
+		       c[C_SYSCALL_TP].ok ? " (+ accept syscall exit for acceptors blocked "
+					    "before start)" :
+					    "");
+		break;
+	case SW_ATTACH_KPROBE:
+		printf("  %-16s kprobe tcp_connect\n", "connect");
+		printf("  %-16s kretprobe inet_csk_accept%s\n", "accept",
+		       c[C_SYSCALL_TP].ok ? " (+ accept syscall exit for acceptors blocked "
+					    "before start)" :
+					    "");
+		break;
+	default:
+		printf("  %-16s CLOSE->SYN_SENT transition (runs in the caller's context)\n",
+		       "connect");
+		printf("  %-16s sys_exit_accept4/accept: fd -> file -> socket\n", "accept");
+		break;
+	}
+	if (*rejected)
+		printf("  %-16s %s\n", "rejected", rejected);
+	printf("\nverdict: sockwatch can run here (mode %s)\n", sw_attach_mode_name(chosen));
+	return ret;
+}

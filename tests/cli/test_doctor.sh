@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Command-line tests of `sockwatch doctor`: verdict, JSON report, agreement with events, cleanup.
+# usage: tests/cli/test_doctor.sh [BUILD_DIR]; needs root; prints TAP and a summary line.
+set -u
+BUILD=${1:-build}
+SW=$(realpath "$BUILD/sockwatch")
+TMP=$(mktemp -d /tmp/sw-doctor.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+N=0
+FAILED=0
+check() {
+	local name=$1
+	shift
+	N=$((N + 1))
+	if "$@"; then echo "ok $N - $name"; else FAILED=$((FAILED + 1)); echo "not ok $N - $name"; fi
+}
+
+sw_progs() { bpftool prog show 2>/dev/null | grep -c ' name sw_'; }
+before=$(sw_progs)
+"$SW" doctor >"$TMP/text" 2>&1
+rc=$?
+after=$(sw_progs)
+"$SW" doctor --json >"$TMP/json" 2>"$TMP/json.err"
+jrc=$?
+timeout 3 "$SW" events >/dev/null 2>"$TMP/events.err"
+mode=$(sed -n 's/^sockwatch: tracing (mode \([a-z]*\):.*/\1/p' "$TMP/events.err")
+
+check "doctor exits 0 where sockwatch runs" bash -c "[ $rc -eq 0 ] && [ $jrc -eq 0 ]"
+check "text report ends with a verdict naming the mode" \
+	grep -q "^verdict: sockwatch can run here (mode $mode)$" "$TMP/text"
+check "JSON report is valid and agrees with the mode events chose" \
+	bash -c "jq -e '.can_run == true and .mode == \"$mode\" and .btf.ok and .ringbuf.ok' $TMP/json >/dev/null"
+check "every feature of the report is present" \
+	bash -c "jq -e '[.kernel,.btf,.capabilities,.ringbuf,.tp_btf,.raw_tp,.syscall_tracepoints,.fentry,.kprobe,.bpf_iter,.cgroup2] | all(has(\"ok\") and has(\"detail\"))' $TMP/json >/dev/null"
+# Each refused mode comes with its cause; a usable one is said to be attached.
+for m in fentry kprobe; do
+	check "$m: attached, or the cause is named" \
+		bash -c "jq -e '.$m.ok or (.$m.detail | test(\"refused|no kprobes|EPERM\"))' $TMP/json >/dev/null"
+done
+check "auto picked the best working mode" \
+	bash -c "jq -e 'if .fentry.ok then .mode==\"fentry\" elif .kprobe.ok then .mode==\"kprobe\" else .mode==\"tracepoint\" end' $TMP/json >/dev/null"
+check "nothing stays loaded after doctor" [ "$after" -le "$before" ]
+setpriv --reuid=65534 --regid=65534 --clear-groups "$SW" doctor >"$TMP/np" 2>&1
+nrc=$?
+check "without privileges: exit 3 and says so" \
+	bash -c "[ $nrc -eq 3 ] && grep -q 'capabilities.*CAP_BPF no' $TMP/np && grep -q 'cannot run' $TMP/np"
+check "unknown option exits 2" bash -c "$SW doctor --nope 2>/dev/null; [ \$? -eq 2 ]"
+echo "1..$N"
+echo "$((N - FAILED)) passed, $FAILED failed"
+((FAILED == 0))
