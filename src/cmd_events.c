@@ -39,6 +39,7 @@ static const char events_usage[] =
 	"      --rotate-size SIZE      file: rotate before PATH exceeds SIZE bytes (k, M, G)\n"
 	"      --rotate-interval TIME  file: rotate every TIME seconds (or 30m, 1h, 1d)\n"
 	"      --rotate-keep N         file: gzip-compressed files kept (default 5)\n"
+	"      --queue-len N    records queued per output before it drops (default 65536)\n"
 	"      --attach MODE    auto, fentry, kprobe or tracepoint (default auto)\n"
 	"      --state-hook H   tp_btf or raw_tp (default: tp_btf if the kernel has it)\n"
 	"  -v, --verbose        libbpf and attach details on stderr\n"
@@ -69,6 +70,7 @@ enum {
 	OPT_ROTATE_SIZE,
 	OPT_ROTATE_INTERVAL,
 	OPT_ROTATE_KEEP,
+	OPT_QUEUE_LEN,
 };
 
 static const struct option events_opts[] = {
@@ -83,6 +85,7 @@ static const struct option events_opts[] = {
 	{ "rotate-size", required_argument, NULL, OPT_ROTATE_SIZE },
 	{ "rotate-interval", required_argument, NULL, OPT_ROTATE_INTERVAL },
 	{ "rotate-keep", required_argument, NULL, OPT_ROTATE_KEEP },
+	{ "queue-len", required_argument, NULL, OPT_QUEUE_LEN },
 	{ "attach", required_argument, NULL, OPT_ATTACH },
 	{ "state-hook", required_argument, NULL, OPT_STATE_HOOK },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -144,6 +147,11 @@ static int parse_output_opt(int opt, struct events_ctx *c)
 		if (sw_parse_u32(optarg, 1, 10000, &v))
 			return bad_value("rotate keep", optarg, "expected 1..10000");
 		so->rotate_keep = v;
+		return -1;
+	case OPT_QUEUE_LEN:
+		if (sw_parse_u32(optarg, 1, 1u << 24, &v))
+			return bad_value("queue length", optarg, "expected 1..16777216");
+		so->queue_len = v;
 		return -1;
 	default:
 		return -2;
