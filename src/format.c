@@ -217,12 +217,14 @@ static void print_kind(struct printer *p, unsigned int kind)
 /*
  * ECS source/destination: the side that opened the connection is the
  * source. For accept the remote peer is the source and the local socket the
- * destination; a listener is where connections go to (destination). Close,
+ * destination; a listener (listen, unlisten, a listening socket in a
+ * snapshot) is where connections go to: destination. Close,
  * state and snapshot do not know who connected: local is the source there.
  */
-static bool local_is_destination(unsigned int kind)
+static bool local_is_destination(const struct sw_event *e)
 {
-	return kind == SW_EV_ACCEPT || kind == SW_EV_LISTEN || kind == SW_EV_UNLISTEN;
+	return e->kind == SW_EV_ACCEPT || e->kind == SW_EV_LISTEN || e->kind == SW_EV_UNLISTEN ||
+	       (e->kind == SW_EV_SNAPSHOT && e->newstate == SW_TCP_LISTEN);
 }
 
 static void print_endpoints(struct printer *p, const struct sw_event *e)
@@ -230,9 +232,10 @@ static void print_endpoints(struct printer *p, const struct sw_event *e)
 	static const char *const ip[2] = { "source.ip", "destination.ip" };
 	static const char *const port[2] = { "source.port", "destination.port" };
 	char a[SW_ADDR_STRLEN], l[SW_ADDR_STRLEN], r[SW_ADDR_STRLEN];
-	bool remote = e->kind != SW_EV_LISTEN && e->kind != SW_EV_UNLISTEN;
+	bool remote = e->kind != SW_EV_LISTEN && e->kind != SW_EV_UNLISTEN &&
+		      !(e->kind == SW_EV_SNAPSHOT && e->newstate == SW_TCP_LISTEN);
 	bool v6 = e->family == SW_AF_INET6;
-	int ls = local_is_destination(e->kind), rs = !ls;
+	int ls = local_is_destination(e), rs = !ls;
 
 	sw_addrport_format(e->family, e->laddr, e->lport, l, sizeof(l));
 	if (remote)
