@@ -158,6 +158,22 @@ static int parse_output_opt(int opt, struct events_ctx *c)
 	}
 }
 
+/* Rotation options without a file output would silently do nothing: refuse them. */
+static int check_rotation(const struct events_ctx *c)
+{
+	const struct sw_sink_opts *so = &c->sink_opts;
+	unsigned int i;
+
+	if (!so->rotate_size && !so->rotate_interval && !so->rotate_keep)
+		return -1;
+	for (i = 0; i < c->nspecs; i++)
+		if (!strncmp(c->specs[i], "file:", 5))
+			return -1;
+	sw_err("--rotate-size, --rotate-interval and --rotate-keep need a file: output "
+	       "(see 'sockwatch events --help')");
+	return SW_EXIT_USAGE;
+}
+
 /* Parses events options into o and ctx; returns -1 to go on, else an exit code. */
 static int parse_events_opts(int argc, char **argv, struct sw_tracer_opts *o, struct events_ctx *c)
 {
@@ -238,7 +254,7 @@ static int parse_events_opts(int argc, char **argv, struct sw_tracer_opts *o, st
 	}
 	if (!c->nspecs)
 		c->specs[c->nspecs++] = "stdout";
-	return -1;
+	return check_rotation(c);
 }
 
 static bool is_stdout(const char *spec)

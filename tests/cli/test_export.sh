@@ -340,6 +340,9 @@ check "bad spec: -o syslog+udp://host:99999" \
 check "bad spec: --rotate-size 12q" bad_spec \
 	"sockwatch: invalid rotate size '12q': expected bytes > 0, with an optional k, M or G suffix (see 'sockwatch events --help')" \
 	--rotate-size 12q
+check "bad spec: rotation without a file output" bad_spec \
+	"sockwatch: --rotate-size, --rotate-interval and --rotate-keep need a file: output (see 'sockwatch events --help')" \
+	--rotate-interval 1h -o stdout
 ln -s "$TMP/target" "$TMP/link.json"
 check "bad spec: a symlink as file path is refused" bad_spec \
 	"sockwatch: bad output \"file:$TMP/link.json\": the path is a symlink (refusing to follow it)" \
