@@ -216,6 +216,20 @@ cat "$TMP/rot/ev.json" >>"$TMP/rot.all"
 check "rotation: rotated + live lines are seq 1..$n (expected 402), each once" \
 	is_1_to_n <(seqs_of "$TMP/rot.all") 402
 
+# --- (b2) interval rotation ------------------------------------------------------------
+mkns b2
+mkdir -p "$TMP/irot"
+start_sw b2 --json -o "file:$TMP/irot/ev.json" --rotate-interval 1s
+traffic 5 7012
+sleep 1.5
+traffic 5 7013
+stop_sw
+n=$(summary_events b2)
+read -r _ _ _ _ rotations <<<"$(output_stats b2 "file:$TMP/irot/ev.json")"
+checke "interval rotation: $rotations rotation(s); .gz + live file = seq 1..$n (expected 44)" \
+	'[ "${rotations:-0}" -ge 1 ] &&
+	is_1_to_n <(zcat "$TMP"/irot/ev.json.*.gz | cat - "$TMP/irot/ev.json" | seqs_of) 44'
+
 # --- (c) SIGHUP after mv reopens the file ---------------------------------------
 mkns c
 start_sw c --json -o "file:$TMP/hup.json"
