@@ -9,10 +9,16 @@
 #include "cli.h"
 
 volatile sig_atomic_t sw_stop;
+volatile sig_atomic_t sw_hup;
 
 static void on_signal(int sig)
 {
 	sw_stop = sig;
+}
+
+static void on_hup(int sig)
+{
+	sw_hup = 1;
 }
 
 void sw_install_signals(void)
@@ -23,6 +29,15 @@ void sw_install_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Only verbs that write files take SIGHUP as "reopen"; for the others it still ends the run. */
+void sw_install_hup(void)
+{
+	struct sigaction sa = { .sa_handler = on_hup };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 void sw_err(const char *fmt, ...)
@@ -48,6 +63,98 @@ int sw_parse_u32(const char *s, __u32 min, __u32 max, __u32 *out)
 	if (*end)
 		return -EINVAL;
 	if (errno == ERANGE || v < min || v > max)
+		return -ERANGE;
+	*out = (__u32)v;
+	return 0;
+}
+
+/* The number at s and its one-letter suffix (0 if none); -EINVAL / -ERANGE. */
+static int parse_suffixed(const char *s, unsigned long long *v, char *suffix)
+{
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	*suffix = *end;
+	if (*end && end[1])
+		return -EINVAL;
+	return 0;
+}
+
+/* v * mul, or -ERANGE if that does not fit. */
+static int scale(unsigned long long *v, unsigned long long mul)
+{
+	if (*v > ~0ULL / mul)
+		return -ERANGE;
+	*v *= mul;
+	return 0;
+}
+
+int sw_parse_size(const char *s, unsigned long long *out)
+{
+	unsigned long long v, mul;
+	char suffix;
+	int err;
+
+	err = parse_suffixed(s, &v, &suffix);
+	if (err)
+		return err;
+	switch (suffix) {
+	case '\0':
+		mul = 1;
+		break;
+	case 'k':
+	case 'K':
+		mul = 1ULL << 10;
+		break;
+	case 'M':
+		mul = 1ULL << 20;
+		break;
+	case 'G':
+		mul = 1ULL << 30;
+		break;
+	default:
+		return -EINVAL;
+	}
+	err = scale(&v, mul);
+	if (err)
+		return err;
+	*out = v;
+	return 0;
+}
+
+int sw_parse_seconds(const char *s, __u32 min, __u32 max, __u32 *out)
+{
+	unsigned long long v, mul;
+	char suffix;
+	int err;
+
+	err = parse_suffixed(s, &v, &suffix);
+	if (err)
+		return err;
+	switch (suffix) {
+	case '\0':
+	case 's':
+		mul = 1;
+		break;
+	case 'm':
+		mul = 60;
+		break;
+	case 'h':
+		mul = 3600;
+		break;
+	case 'd':
+		mul = 86400;
+		break;
+	default:
+		return -EINVAL;
+	}
+	err = scale(&v, mul);
+	if (err || v < min || v > max)
 		return -ERANGE;
 	*out = (__u32)v;
 	return 0;

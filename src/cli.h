@@ -22,11 +22,18 @@ enum sw_exit {
 /* Set by SIGINT/SIGTERM. */
 extern volatile sig_atomic_t sw_stop;
 void sw_install_signals(void);
+/* Set by SIGHUP once sw_install_hup() ran (events: reopen the output files). */
+extern volatile sig_atomic_t sw_hup;
+void sw_install_hup(void);
 
 /* Prints "sockwatch: <msg>" to stderr. */
 __attribute__((format(printf, 1, 2))) void sw_err(const char *fmt, ...);
 /* Range-checked decimal parsing; -EINVAL / -ERANGE. */
 int sw_parse_u32(const char *s, __u32 min, __u32 max, __u32 *out);
+/* A byte count with an optional k, M or G suffix (powers of 1024); -EINVAL / -ERANGE. */
+int sw_parse_size(const char *s, unsigned long long *out);
+/* Seconds, or a number with an s, m, h or d suffix ("30m", "1h"); -EINVAL / -ERANGE. */
+int sw_parse_seconds(const char *s, __u32 min, __u32 max, __u32 *out);
 /* Maps a tracer_open error to an exit code. */
 int sw_exit_for_open_error(int err);
 /* Prints the startup line that says what was attached (scripts wait for it). */

@@ -1,24 +1,30 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* `sockwatch events`: stream every connection event as text columns or JSON lines. */
+/* `sockwatch events`: stream every connection event to one or more sinks as text, JSON or ECS. */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "format.h"
+#include "sink.h"
 
 struct events_ctx {
 	enum sw_fmt fmt;
-	int write_err;
+	const char *specs[SW_SINK_SET_MAX]; /* -o, in order; none means stdout */
+	unsigned int nspecs;
+	struct sw_sink_opts sink_opts;
+	struct sw_sink_set sinks;
+	int stdout_sink; /* index of the stdout sink when it is the only one, else -1 */
 };
 
 static const char events_usage[] =
 	"usage: sockwatch events [options]\n"
 	"\n"
 	"Streams TCP events (listen, unlisten, connect, connect_failed, accept, close)\n"
-	"as aligned text, or one JSON object per line with --json.\n"
+	"as aligned text, JSON lines or ECS JSON lines, to one or more outputs.\n"
 	"\n"
 	"  -p, --pid PID        only sockets owned by process PID\n"
 	"      --port PORT      only sockets with local or remote port PORT\n"
@@ -27,26 +33,29 @@ static const char events_usage[] =
 	"      --netns INODE    only sockets in the network namespace with this inode\n"
 	"      --states         also emit every state transition as a 'state' event\n"
 	"      --json           JSON lines (same as --format json)\n"
-	"      --format FMT     text or json\n"
+	"      --format FMT     text, json or ecs (Elastic Common Schema names)\n"
+	"  -o, --output SPEC    where events go; repeatable (default stdout):\n"
+	"                       stdout, file:PATH, syslog, syslog+unix:PATH,\n"
+	"                       syslog+udp://HOST:PORT, syslog+tcp://HOST:PORT\n"
+	"      --rotate-size SIZE      file: rotate before PATH exceeds SIZE bytes (k, M, G)\n"
+	"      --rotate-interval TIME  file: rotate every TIME seconds (or 30m, 1h, 1d)\n"
+	"      --rotate-keep N         file: gzip-compressed files kept (default 5)\n"
+	"      --queue-len N    records queued per output before it drops (default 65536)\n"
 	"      --attach MODE    auto, fentry, kprobe or tracepoint (default auto)\n"
 	"      --state-hook H   tp_btf or raw_tp (default: tp_btf if the kernel has it)\n"
 	"  -v, --verbose        libbpf and attach details on stderr\n"
-	"  -h, --help           this help\n";
+	"  -h, --help           this help\n"
+	"\n"
+	"SIGHUP reopens output files (after logrotate moved them). The summary on\n"
+	"stderr counts, per output, lines written and dropped, errors, reconnects and\n"
+	"rotations. Formats and fields: docs/schema.md; outputs: docs/sinks.md.\n";
 
+/* The ring-buffer consumer only queues: each sink formats and writes on its own thread. */
 static int on_record(const struct sw_record *r, void *ctx)
 {
 	struct events_ctx *c = ctx;
-	char line[SW_LINE_MAX];
-	int n;
 
-	n = sw_format_record(r, c->fmt, line, sizeof(line) - 1);
-	if (n < 0)
-		return 0;
-	line[n++] = '\n';
-	if (fwrite(line, 1, n, stdout) != (size_t)n) {
-		c->write_err = errno;
-		return -EPIPE;
-	}
+	sw_sink_set_submit(&c->sinks, r);
 	return 0;
 }
 
@@ -59,6 +68,10 @@ enum {
 	OPT_FORMAT,
 	OPT_ATTACH,
 	OPT_STATE_HOOK,
+	OPT_ROTATE_SIZE,
+	OPT_ROTATE_INTERVAL,
+	OPT_ROTATE_KEEP,
+	OPT_QUEUE_LEN,
 };
 
 static const struct option events_opts[] = {
@@ -69,6 +82,11 @@ static const struct option events_opts[] = {
 	{ "states", no_argument, NULL, OPT_STATES },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "output", required_argument, NULL, 'o' },
+	{ "rotate-size", required_argument, NULL, OPT_ROTATE_SIZE },
+	{ "rotate-interval", required_argument, NULL, OPT_ROTATE_INTERVAL },
+	{ "rotate-keep", required_argument, NULL, OPT_ROTATE_KEEP },
+	{ "queue-len", required_argument, NULL, OPT_QUEUE_LEN },
 	{ "attach", required_argument, NULL, OPT_ATTACH },
 	{ "state-hook", required_argument, NULL, OPT_STATE_HOOK },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -82,15 +100,96 @@ static int bad_value(const char *opt, const char *val, const char *why)
 	return SW_EXIT_USAGE;
 }
 
+/* Checks an -o spec without opening anything; returns -1 to go on, else an exit code. */
+static int add_output(struct events_ctx *c, const char *spec)
+{
+	char why[256];
+
+	if (sw_sink_check_spec(spec, why, sizeof(why))) {
+		sw_err("bad output \"%s\": %s", spec, why);
+		return SW_EXIT_USAGE;
+	}
+	if (c->nspecs >= SW_SINK_SET_MAX) {
+		sw_err("bad output \"%s\": at most %d outputs", spec, SW_SINK_SET_MAX);
+		return SW_EXIT_USAGE;
+	}
+	c->specs[c->nspecs++] = spec;
+	return -1;
+}
+
+/* Parses the output options (-o, --format, --rotate-*); returns -1 if opt is not one. */
+static int parse_output_opt(int opt, struct events_ctx *c)
+{
+	struct sw_sink_opts *so = &c->sink_opts;
+	__u32 v;
+
+	switch (opt) {
+	case 'o':
+		return add_output(c, optarg);
+	case OPT_JSON:
+		c->fmt = SW_FMT_JSON;
+		return -1;
+	case OPT_FORMAT:
+		if (sw_format_parse(optarg, &c->fmt))
+			return bad_value("format", optarg, "expected text, json or ecs");
+		return -1;
+	case OPT_ROTATE_SIZE:
+		if (sw_parse_size(optarg, &so->rotate_size) || !so->rotate_size)
+			return bad_value("rotate size", optarg,
+					 "expected bytes > 0, with an optional k, M or G suffix");
+		return -1;
+	case OPT_ROTATE_INTERVAL:
+		if (sw_parse_seconds(optarg, 1, 0xffffffffu, &v))
+			return bad_value("rotate interval", optarg,
+					 "expected seconds > 0, or a number with s, m, h or d");
+		so->rotate_interval = v;
+		return -1;
+	case OPT_ROTATE_KEEP:
+		if (sw_parse_u32(optarg, 1, 10000, &v))
+			return bad_value("rotate keep", optarg, "expected 1..10000");
+		so->rotate_keep = v;
+		return -1;
+	case OPT_QUEUE_LEN:
+		if (sw_parse_u32(optarg, 1, 1u << 24, &v))
+			return bad_value("queue length", optarg, "expected 1..16777216");
+		so->queue_len = v;
+		return -1;
+	default:
+		return -2;
+	}
+}
+
+/* Rotation options without a file output would silently do nothing: refuse them. */
+static int check_rotation(const struct events_ctx *c)
+{
+	const struct sw_sink_opts *so = &c->sink_opts;
+	unsigned int i;
+
+	if (!so->rotate_size && !so->rotate_interval && !so->rotate_keep)
+		return -1;
+	for (i = 0; i < c->nspecs; i++)
+		if (!strncmp(c->specs[i], "file:", 5))
+			return -1;
+	sw_err("--rotate-size, --rotate-interval and --rotate-keep need a file: output "
+	       "(see 'sockwatch events --help')");
+	return SW_EXIT_USAGE;
+}
+
 /* Parses events options into o and ctx; returns -1 to go on, else an exit code. */
 static int parse_events_opts(int argc, char **argv, struct sw_tracer_opts *o, struct events_ctx *c)
 {
 	__u32 v;
-	int opt;
+	int opt, ret;
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:46vh", events_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":p:o:46vh", events_opts, NULL)) != -1) {
+		ret = parse_output_opt(opt, c);
+		if (ret != -2) {
+			if (ret >= 0)
+				return ret;
+			continue;
+		}
 		switch (opt) {
 		case 'p':
 			if (sw_parse_u32(optarg, 1, 4194304, &v))
@@ -120,13 +219,6 @@ static int parse_events_opts(int argc, char **argv, struct sw_tracer_opts *o, st
 			break;
 		case OPT_STATES:
 			o->states = true;
-			break;
-		case OPT_JSON:
-			c->fmt = SW_FMT_JSON;
-			break;
-		case OPT_FORMAT:
-			if (sw_format_parse(optarg, &c->fmt))
-				return bad_value("format", optarg, "expected text or json");
 			break;
 		case OPT_ATTACH:
 			if (sw_attach_mode_parse(optarg, &o->attach))
@@ -161,7 +253,112 @@ static int parse_events_opts(int argc, char **argv, struct sw_tracer_opts *o, st
 		sw_err("unexpected argument '%s' (see 'sockwatch events --help')", argv[optind]);
 		return SW_EXIT_USAGE;
 	}
+	if (!c->nspecs)
+		c->specs[c->nspecs++] = "stdout";
+	return check_rotation(c);
+}
+
+static bool is_stdout(const char *spec)
+{
+	return !strcmp(spec, "stdout") || !strcmp(spec, "-");
+}
+
+/* Opens every -o output before anything is attached; returns -1 to go on, else an exit code. */
+static int open_outputs(struct events_ctx *c)
+{
+	unsigned int i;
+	int err;
+
+	c->sink_opts.format = sw_format_line;
+	c->sink_opts.format_ctx = &c->fmt;
+	c->stdout_sink = -1;
+	for (i = 0; i < c->nspecs; i++) {
+		err = sw_sink_set_open(&c->sinks, c->specs[i], &c->sink_opts);
+		if (err) {
+			sw_err("bad output \"%s\": %s", c->specs[i],
+			       err == -ELOOP ? "the path is a symlink (refusing to follow it)" :
+					       strerror(-err));
+			sw_sink_set_close(&c->sinks);
+			return SW_EXIT_USAGE;
+		}
+	}
+	if (c->nspecs == 1 && is_stdout(c->specs[0]))
+		c->stdout_sink = 0;
 	return -1;
+}
+
+/* `sockwatch events | head`: when stdout is the only output and it broke, the run is over. */
+static bool output_gone(const struct events_ctx *c)
+{
+	struct sw_sink_stats st;
+
+	if (c->stdout_sink < 0)
+		return false;
+	sw_sink_stats(c->sinks.sinks[c->stdout_sink], &st);
+	return st.errors > 0;
+}
+
+struct closing {
+	struct sw_sink *sink;
+	struct sw_sink_stats st;
+	int err;
+	pthread_t thread;
+	bool threaded;
+};
+
+static void *close_one(void *arg)
+{
+	struct closing *cl = arg;
+
+	cl->err = sw_sink_close_stats(cl->sink, &cl->st);
+	return NULL;
+}
+
+/*
+ * Drains and closes every sink and prints its counters on stderr. The sinks
+ * close in parallel, so that several dead receivers cost one bounded wait
+ * (SW_SINK_DRAIN_MS), not one each.
+ */
+static void close_outputs(struct events_ctx *c)
+{
+	struct closing cl[SW_SINK_SET_MAX] = {};
+	unsigned int i;
+
+	for (i = 0; i < c->sinks.n; i++) {
+		cl[i].sink = c->sinks.sinks[i];
+		c->sinks.sinks[i] = NULL;
+		cl[i].threaded = !pthread_create(&cl[i].thread, NULL, close_one, &cl[i]);
+	}
+	for (i = 0; i < c->sinks.n; i++) {
+		if (cl[i].threaded)
+			pthread_join(cl[i].thread, NULL);
+		else
+			close_one(&cl[i]);
+		fprintf(stderr,
+			"sockwatch: output \"%s\": %llu written, %llu dropped, %llu errors, "
+			"%llu reconnects, %llu rotations%s\n",
+			c->specs[i], cl[i].st.written, cl[i].st.dropped, cl[i].st.errors,
+			cl[i].st.reconnects, cl[i].st.rotations,
+			cl[i].err == -ETIMEDOUT ? " (gave up draining)" : "");
+	}
+	c->sinks.n = 0;
+}
+
+/* Column titles, only when the text goes to a terminal-like stdout (never into files). */
+static void print_header(const struct events_ctx *c)
+{
+	char hdr[256];
+	unsigned int i;
+
+	if (c->fmt != SW_FMT_TEXT || sw_format_header(c->fmt, hdr, sizeof(hdr)) <= 0)
+		return;
+	for (i = 0; i < c->nspecs; i++) {
+		if (is_stdout(c->specs[i])) {
+			printf("%s\n", hdr);
+			fflush(stdout);
+			return;
+		}
+	}
 }
 
 int cmd_events(int argc, char **argv)
@@ -169,42 +366,44 @@ int cmd_events(int argc, char **argv)
 	struct sw_tracer_opts o = {};
 	struct events_ctx c = { .fmt = SW_FMT_TEXT };
 	struct sw_tracer *t;
-	char err[768], hdr[256];
+	char err[768];
 	int ret, n;
 
 	ret = parse_events_opts(argc, argv, &o, &c);
 	if (ret >= 0)
 		return ret;
+	ret = open_outputs(&c);
+	if (ret >= 0)
+		return ret;
 
 	sw_install_signals();
+	sw_install_hup();
 	ret = sw_tracer_open(&o, on_record, &c, &t, err, sizeof(err));
 	if (ret) {
 		sw_err("%s", err);
+		sw_sink_set_close(&c.sinks);
 		return sw_exit_for_open_error(ret);
 	}
 	sw_print_attached(t);
-	if (c.fmt == SW_FMT_TEXT && sw_format_header(c.fmt, hdr, sizeof(hdr)) > 0)
-		printf("%s\n", hdr);
-	fflush(stdout);
+	print_header(&c);
 
 	ret = SW_EXIT_OK;
-	while (!sw_stop) {
+	while (!sw_stop && !output_gone(&c)) {
+		if (sw_hup) {
+			sw_hup = 0;
+			sw_sink_set_reopen(&c.sinks);
+		}
 		n = sw_tracer_poll(t, 100);
-		if (n == -EPIPE)
-			break;
 		if (n < 0) {
 			sw_err("reading events failed: %s", strerror(-n));
 			ret = SW_EXIT_FAILURE;
 			break;
 		}
-		if (n > 0 && fflush(stdout))
-			break;
 	}
 	/* Deliver what is already in the ring buffer before detaching. */
-	if (!c.write_err)
-		sw_tracer_drain(t);
-	fflush(stdout);
+	sw_tracer_drain(t);
 	sw_print_summary(t);
 	sw_tracer_close(t);
+	close_outputs(&c);
 	return ret;
 }

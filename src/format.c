@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Renders one event record as a text line or a JSON object, from one list of fields. */
+/* Renders one event record as a text line, a JSON object or an ECS document, from one list of fields. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,9 +10,14 @@
 #include "strbuf.h"
 #include "users.h"
 
+#define SW_ECS_VERSION "8.11.0"
+
 /*
- * Each field is printed by exactly one call below; the printer decides whether
- * it becomes a padded text column, a " key=value" text detail or a JSON member.
+ * Each field is printed by exactly one call below, which names it twice: its
+ * native name (JSON members, " key=value" text details) and its ECS name
+ * (dotted, e.g. "source.ip"). A NULL name leaves the field out of that
+ * format. The printer decides whether a field becomes a padded text column,
+ * a text detail, or a JSON member under the name of the chosen format.
  */
 struct printer {
 	struct sw_buf *b;
@@ -42,39 +47,109 @@ static const struct {
 	[COL_STATE] = { "STATE", 12 },
 };
 
-static void member(struct printer *p, const char *key)
+/*
+ * How each kind is classified in ECS: event.kind, event.category,
+ * event.type (JSON arrays), event.outcome and network.direction; NULL
+ * members are left out.
+ */
+static const struct {
+	const char *kind;
+	const char *category;
+	const char *type;
+	const char *outcome;
+	const char *direction;
+} ecs_kinds[SW_EV_KIND_MAX] = {
+	[SW_EV_LISTEN] = { "event", "[\"network\"]", "[\"start\"]", "success", NULL },
+	[SW_EV_UNLISTEN] = { "event", "[\"network\"]", "[\"end\"]", "success", NULL },
+	[SW_EV_CONNECT] = { "event", "[\"network\"]", "[\"connection\",\"start\"]", "success",
+			    "egress" },
+	[SW_EV_CONNECT_FAILED] = { "event", "[\"network\"]", "[\"connection\",\"start\"]",
+				   "failure", "egress" },
+	[SW_EV_ACCEPT] = { "event", "[\"network\"]", "[\"connection\",\"start\"]", "success",
+			   "ingress" },
+	[SW_EV_CLOSE] = { "event", "[\"network\"]", "[\"connection\",\"end\"]", NULL, "unknown" },
+	[SW_EV_STATE] = { "event", "[\"network\"]", "[\"connection\",\"info\"]", NULL, "unknown" },
+	[SW_EV_SNAPSHOT] = { "state", "[\"network\"]", "[\"connection\",\"info\"]", NULL,
+			     "unknown" },
+	[SW_EV_LOST] = { "pipeline_error", NULL, NULL, NULL, NULL },
+};
+
+static bool is_json(const struct printer *p)
 {
-	if (p->fmt == SW_FMT_JSON) {
-		sw_buf_puts(p->b, p->first ? "\"" : ",\"");
-		sw_buf_puts(p->b, key);
-		sw_buf_puts(p->b, "\":");
-	} else {
-		sw_buf_printf(p->b, " %s=", key);
-	}
-	p->first = false;
+	return p->fmt != SW_FMT_TEXT;
 }
 
-static void pr_uint(struct printer *p, const char *key, unsigned long long v)
+/* Starts a member under the format's name for it; false if the format leaves it out. */
+static bool member(struct printer *p, const char *key, const char *ecs)
 {
-	member(p, key);
-	sw_buf_printf(p->b, "%llu", v);
+	const char *k = p->fmt == SW_FMT_ECS ? ecs : key;
+
+	if (!k)
+		return false;
+	if (is_json(p)) {
+		sw_buf_puts(p->b, p->first ? "\"" : ",\"");
+		sw_buf_puts(p->b, k);
+		sw_buf_puts(p->b, "\":");
+	} else {
+		sw_buf_printf(p->b, " %s=", k);
+	}
+	p->first = false;
+	return true;
+}
+
+static void pr_uint(struct printer *p, const char *key, const char *ecs, unsigned long long v)
+{
+	if (member(p, key, ecs))
+		sw_buf_printf(p->b, "%llu", v);
+}
+
+/* A number that ECS types as a keyword (user.id, error.code): a JSON string there. */
+static void pr_id(struct printer *p, const char *key, const char *ecs, unsigned long long v)
+{
+	if (member(p, key, ecs))
+		sw_buf_printf(p->b, p->fmt == SW_FMT_ECS ? "\"%llu\"" : "%llu", v);
 }
 
 /* A string known to be plain ASCII without quotes (names from our tables). */
-static void pr_word(struct printer *p, const char *key, const char *s)
+static void pr_word(struct printer *p, const char *key, const char *ecs, const char *s)
 {
-	member(p, key);
-	if (p->fmt == SW_FMT_JSON)
+	if (!member(p, key, ecs))
+		return;
+	if (is_json(p))
 		sw_buf_printf(p->b, "\"%s\"", s);
 	else
 		sw_buf_puts(p->b, s);
 }
 
-/* Untrusted bytes (process names). */
-static void pr_bytes(struct printer *p, const char *key, const char *s, size_t n)
+/* A JSON literal (an array of words) for ECS-only fields. */
+static void pr_raw(struct printer *p, const char *key, const char *ecs, const char *json)
 {
-	member(p, key);
-	if (p->fmt == SW_FMT_JSON)
+	if (is_json(p) && member(p, key, ecs))
+		sw_buf_puts(p->b, json);
+}
+
+/* Natively a number (family 4 or 6), in ECS a word (network.type "ipv4"). */
+static void pr_num_word(struct printer *p, const char *key, const char *ecs, unsigned long long v,
+			const char *word)
+{
+	if (p->fmt == SW_FMT_ECS)
+		pr_word(p, key, ecs, word);
+	else
+		pr_uint(p, key, ecs, v);
+}
+
+/* Natively microseconds (duration_us), in ECS nanoseconds (event.duration). */
+static void pr_duration(struct printer *p, const char *key, const char *ecs, unsigned long long ns)
+{
+	pr_uint(p, key, ecs, p->fmt == SW_FMT_ECS ? ns : ns / 1000);
+}
+
+/* Untrusted bytes (process names, user names, sink specs). */
+static void pr_bytes(struct printer *p, const char *key, const char *ecs, const char *s, size_t n)
+{
+	if (!member(p, key, ecs))
+		return;
+	if (is_json(p))
 		sw_buf_json_str(p->b, s, n);
 	else
 		sw_buf_term_str(p->b, s, n);
@@ -85,7 +160,7 @@ static void column(struct printer *p, enum col c, const char *s, bool untrusted)
 {
 	size_t from = p->b->len;
 
-	if (p->fmt != SW_FMT_TEXT)
+	if (is_json(p))
 		return;
 	if (untrusted)
 		sw_buf_term_str(p->b, s, strlen(s));
@@ -101,7 +176,7 @@ static void format_time(const struct sw_record *r, enum sw_fmt fmt, char *out, s
 	time_t sec = r->wall.tv_sec;
 	char t[32];
 
-	if (fmt == SW_FMT_JSON) {
+	if (fmt != SW_FMT_TEXT) {
 		gmtime_r(&sec, &tm);
 		strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
 		snprintf(out, size, "%s.%09ldZ", t, r->wall.tv_nsec);
@@ -117,10 +192,50 @@ static bool owner_known(const struct sw_event *e)
 	return (e->flags & SW_F_OWNER_MASK) != SW_OWNER_NONE;
 }
 
+/* The event's name, and in ECS how it is classified. */
+static void print_kind(struct printer *p, unsigned int kind)
+{
+	const char *name = sw_kind_name(kind);
+
+	if (is_json(p))
+		pr_word(p, "event", "event.action", name);
+	else
+		column(p, COL_EVENT, name, false);
+	if (p->fmt != SW_FMT_ECS || kind >= SW_EV_KIND_MAX || !ecs_kinds[kind].kind)
+		return;
+	pr_word(p, NULL, "event.kind", ecs_kinds[kind].kind);
+	if (ecs_kinds[kind].category)
+		pr_raw(p, NULL, "event.category", ecs_kinds[kind].category);
+	if (ecs_kinds[kind].type)
+		pr_raw(p, NULL, "event.type", ecs_kinds[kind].type);
+	if (ecs_kinds[kind].outcome)
+		pr_word(p, NULL, "event.outcome", ecs_kinds[kind].outcome);
+	if (ecs_kinds[kind].direction)
+		pr_word(p, NULL, "network.direction", ecs_kinds[kind].direction);
+}
+
+/*
+ * ECS source/destination: the side that opened the connection is the
+ * source. For accept the remote peer is the source and the local socket the
+ * destination; a listener (listen, unlisten, a listening socket in a
+ * snapshot) is where connections go to: destination. Close,
+ * state and snapshot do not know who connected: local is the source there.
+ */
+static bool local_is_destination(const struct sw_event *e)
+{
+	return e->kind == SW_EV_ACCEPT || e->kind == SW_EV_LISTEN || e->kind == SW_EV_UNLISTEN ||
+	       (e->kind == SW_EV_SNAPSHOT && e->newstate == SW_TCP_LISTEN);
+}
+
 static void print_endpoints(struct printer *p, const struct sw_event *e)
 {
+	static const char *const ip[2] = { "source.ip", "destination.ip" };
+	static const char *const port[2] = { "source.port", "destination.port" };
 	char a[SW_ADDR_STRLEN], l[SW_ADDR_STRLEN], r[SW_ADDR_STRLEN];
-	bool remote = e->kind != SW_EV_LISTEN && e->kind != SW_EV_UNLISTEN;
+	bool remote = e->kind != SW_EV_LISTEN && e->kind != SW_EV_UNLISTEN &&
+		      !(e->kind == SW_EV_SNAPSHOT && e->newstate == SW_TCP_LISTEN);
+	bool v6 = e->family == SW_AF_INET6;
+	int ls = local_is_destination(e), rs = !ls;
 
 	sw_addrport_format(e->family, e->laddr, e->lport, l, sizeof(l));
 	if (remote)
@@ -130,19 +245,19 @@ static void print_endpoints(struct printer *p, const struct sw_event *e)
 	column(p, COL_LOCAL, l, false);
 	column(p, COL_REMOTE, r, false);
 	column(p, COL_STATE, sw_state_name(e->newstate), false);
-	if (p->fmt != SW_FMT_JSON)
+	if (!is_json(p))
 		return;
-	pr_word(p, "proto", "tcp");
-	pr_uint(p, "family", e->family == SW_AF_INET6 ? 6 : 4);
+	pr_word(p, "proto", "network.transport", "tcp");
+	pr_num_word(p, "family", "network.type", v6 ? 6 : 4, v6 ? "ipv6" : "ipv4");
 	sw_addr_format(e->family, e->laddr, a, sizeof(a));
-	pr_word(p, "laddr", a);
-	pr_uint(p, "lport", e->lport);
+	pr_word(p, "laddr", ip[ls], a);
+	pr_uint(p, "lport", port[ls], e->lport);
 	if (remote) {
 		sw_addr_format(e->family, e->raddr, a, sizeof(a));
-		pr_word(p, "raddr", a);
-		pr_uint(p, "rport", e->rport);
+		pr_word(p, "raddr", ip[rs], a);
+		pr_uint(p, "rport", port[rs], e->rport);
 	}
-	pr_word(p, "state", sw_state_name(e->newstate));
+	pr_word(p, "state", "sockwatch.state", sw_state_name(e->newstate));
 }
 
 static void print_owner(struct printer *p, const struct sw_event *e)
@@ -157,15 +272,15 @@ static void print_owner(struct printer *p, const struct sw_event *e)
 	snprintf(pid, sizeof(pid), "%u", e->pid);
 	column(p, COL_PID, pid, false);
 	column(p, COL_COMM, e->comm, true);
-	if (p->fmt != SW_FMT_JSON)
+	if (!is_json(p))
 		return;
-	pr_uint(p, "pid", e->pid);
-	pr_uint(p, "tid", e->tid);
-	pr_bytes(p, "comm", e->comm, strnlen(e->comm, SW_COMM_LEN));
-	pr_uint(p, "uid", e->uid);
+	pr_uint(p, "pid", "process.pid", e->pid);
+	pr_uint(p, "tid", "process.thread.id", e->tid);
+	pr_bytes(p, "comm", "process.name", e->comm, strnlen(e->comm, SW_COMM_LEN));
+	pr_id(p, "uid", "user.id", e->uid);
 	sw_user_name(e->uid, user, sizeof(user));
-	pr_bytes(p, "user", user, strlen(user));
-	pr_uint(p, "cgroup_id", e->cgroup_id);
+	pr_bytes(p, "user", "user.name", user, strlen(user));
+	pr_uint(p, "cgroup_id", "sockwatch.cgroup_id", e->cgroup_id);
 }
 
 /* Fields that only some kinds carry: " key=value" details in text mode. */
@@ -175,37 +290,50 @@ static void print_details(struct printer *p, const struct sw_record *r)
 
 	switch (e->kind) {
 	case SW_EV_CONNECT:
-		pr_uint(p, "latency_us", e->latency_ns / 1000);
-		pr_uint(p, "srtt_us", e->srtt_us);
+		pr_uint(p, "latency_us", "sockwatch.latency_us", e->latency_ns / 1000);
+		pr_uint(p, "srtt_us", "sockwatch.srtt_us", e->srtt_us);
 		break;
 	case SW_EV_ACCEPT:
-		pr_uint(p, "latency_us", e->latency_ns / 1000);
+		pr_uint(p, "latency_us", "sockwatch.latency_us", e->latency_ns / 1000);
 		break;
 	case SW_EV_CONNECT_FAILED:
-		pr_word(p, "reason", sw_error_reason(e->error));
-		pr_uint(p, "errno", e->error);
+		pr_word(p, "reason", "error.message", sw_error_reason(e->error));
+		pr_id(p, "errno", "error.code", e->error);
 		if (e->birth_ns)
-			pr_uint(p, "duration_us", (e->ts_ns - e->birth_ns) / 1000);
+			pr_duration(p, "duration_us", "event.duration", e->ts_ns - e->birth_ns);
 		break;
 	case SW_EV_CLOSE:
 		if (e->birth_ns)
-			pr_uint(p, "duration_us", (e->ts_ns - e->birth_ns) / 1000);
-		pr_uint(p, "bytes_sent", e->bytes_sent);
-		pr_uint(p, "bytes_received", e->bytes_received);
-		pr_uint(p, "bytes_retrans", e->bytes_retrans);
-		pr_uint(p, "srtt_us", e->srtt_us);
-		pr_word(p, "closer", sw_closer_name(e->closer));
+			pr_duration(p, "duration_us", "event.duration", e->ts_ns - e->birth_ns);
+		pr_uint(p, "bytes_sent", "sockwatch.bytes_sent", e->bytes_sent);
+		pr_uint(p, "bytes_received", "sockwatch.bytes_received", e->bytes_received);
+		pr_uint(p, "bytes_retrans", "sockwatch.bytes_retrans", e->bytes_retrans);
+		pr_uint(p, "srtt_us", "sockwatch.srtt_us", e->srtt_us);
+		pr_word(p, "closer", "sockwatch.closer", sw_closer_name(e->closer));
 		break;
 	case SW_EV_STATE:
-		pr_word(p, "oldstate", sw_state_name(e->oldstate));
+		pr_word(p, "oldstate", "sockwatch.oldstate", sw_state_name(e->oldstate));
 		break;
 	default:
 		break;
 	}
-	if (p->fmt == SW_FMT_JSON) {
-		pr_uint(p, "netns", e->netns);
-		pr_uint(p, "cookie", e->cookie);
+	if (is_json(p)) {
+		pr_uint(p, "netns", "sockwatch.netns", e->netns);
+		pr_id(p, "cookie", "sockwatch.cookie", e->cookie);
 	}
+}
+
+static void print_lost(struct printer *p, const struct sw_record *r)
+{
+	const char *where = r->lost_where ? r->lost_where : "ringbuf";
+
+	if (is_json(p)) {
+		pr_uint(p, "lost", "sockwatch.lost", r->lost);
+		pr_bytes(p, "where", "sockwatch.lost_where", where, strlen(where));
+		return;
+	}
+	sw_buf_printf(p->b, "%llu events lost in ", (unsigned long long)r->lost);
+	sw_buf_term_str(p->b, where, strlen(where));
 }
 
 int sw_format_record(const struct sw_record *r, enum sw_fmt fmt, char *buf, size_t size)
@@ -216,35 +344,29 @@ int sw_format_record(const struct sw_record *r, enum sw_fmt fmt, char *buf, size
 
 	sw_buf_init(&b, buf, size);
 	format_time(r, fmt, ts, sizeof(ts));
-	if (fmt == SW_FMT_JSON) {
+	if (is_json(&p)) {
 		sw_buf_putc(&b, '{');
-		pr_uint(&p, "v", SW_SCHEMA_VERSION);
-		pr_uint(&p, "seq", r->seq);
-		pr_word(&p, "ts", ts);
-		pr_word(&p, "event", sw_kind_name(r->ev.kind));
+		pr_word(&p, NULL, "ecs.version", SW_ECS_VERSION);
+		pr_uint(&p, "v", "sockwatch.schema_version", SW_SCHEMA_VERSION);
+		pr_uint(&p, "seq", "event.sequence", r->seq);
+		pr_word(&p, "ts", "@timestamp", ts);
 	} else {
 		column(&p, COL_TIME, ts, false);
-		column(&p, COL_EVENT, sw_kind_name(r->ev.kind), false);
 	}
+	print_kind(&p, r->ev.kind);
 	if (r->ev.kind == SW_EV_LOST) {
-		if (fmt == SW_FMT_TEXT)
-			sw_buf_printf(&b, "%llu events lost in %s", (unsigned long long)r->lost,
-				      r->lost_where ? r->lost_where : "ringbuf");
-		else {
-			pr_uint(&p, "lost", r->lost);
-			pr_word(&p, "where", r->lost_where ? r->lost_where : "ringbuf");
-		}
+		print_lost(&p, r);
 	} else {
-		if (fmt == SW_FMT_JSON)
+		if (is_json(&p))
 			print_endpoints(&p, &r->ev);
 		print_owner(&p, &r->ev);
-		if (fmt == SW_FMT_TEXT)
+		if (!is_json(&p))
 			print_endpoints(&p, &r->ev);
 		print_details(&p, r);
 	}
-	if (fmt == SW_FMT_JSON)
+	if (is_json(&p))
 		sw_buf_putc(&b, '}');
-	while (fmt == SW_FMT_TEXT && b.len && b.p[b.len - 1] == ' ')
+	while (!is_json(&p) && b.len && b.p[b.len - 1] == ' ')
 		b.p[--b.len] = '\0';
 	return b.overflow ? -ENOSPC : (int)b.len;
 }
@@ -275,7 +397,16 @@ int sw_format_parse(const char *s, enum sw_fmt *fmt)
 		*fmt = SW_FMT_TEXT;
 	else if (!strcmp(s, "json"))
 		*fmt = SW_FMT_JSON;
+	else if (!strcmp(s, "ecs"))
+		*fmt = SW_FMT_ECS;
 	else
 		return -EINVAL;
 	return 0;
+}
+
+int sw_format_line(const struct sw_record *r, void *ctx, char *buf, size_t size)
+{
+	const enum sw_fmt *fmt = ctx;
+
+	return sw_format_record(r, *fmt, buf, size);
 }

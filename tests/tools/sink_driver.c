@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Test driver for scripts/rsyslog-test.sh: pushes synthetic records through one sink on command. */
+/* Test driver for tests/cli/test_sink_rsyslog.sh: pushes synthetic records through one sink on command. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

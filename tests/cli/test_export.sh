@@ -1,0 +1,389 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Integration tests of event export (root): rsyslog over UDP/TCP, rotation, SIGHUP, dead sinks, hostile names.
+# Usage: tests/cli/test_export.sh [BUILD_DIR]; prints TAP, exits non-zero on failure.
+# Every test runs its traffic in a network namespace of its own and traces only that one.
+set -u
+
+BUILD=${1:-build}
+SW=$(realpath "$BUILD/sockwatch")
+TMP=$(mktemp -d /tmp/sw-export.XXXXXX)
+RSYSLOGD=${RSYSLOGD:-rsyslogd}
+N=0
+FAILED=0
+PIDS=()
+NSS=()
+RSYSLOG_PID=
+
+ok() { N=$((N + 1)); echo "ok $N - $1"; }
+not_ok() {
+	N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $1"
+	[ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/# /'
+	return 0
+}
+check() { # check NAME CMD...
+	local name=$1; shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+# checke NAME 'SHELL CONDITION': for conditions made of several commands (&&, !).
+checke() {
+	if eval "$2"; then ok "$1"; else not_ok "$1"; fi
+}
+
+cleanup() {
+	local p ns
+	for p in "${PIDS[@]}" $RSYSLOG_PID; do kill -KILL "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	for ns in "${NSS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	if [ -z "${KEEP:-}" ]; then rm -rf "$TMP"; else echo "# kept $TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP needs root"
+	exit 0
+fi
+for t in jq python3 ip bpftool zcat ss "$RSYSLOGD"; do
+	command -v "$t" >/dev/null || { echo "1..0 # SKIP $t missing"; exit 0; }
+done
+
+# --- helpers ------------------------------------------------------------------
+
+# mkns NAME: a fresh namespace with lo up; sets NSINO to its inode.
+mkns() {
+	local ns=sw_exp_$$_$1
+	ip netns add "$ns" && ip netns exec "$ns" ip link set lo up || return 1
+	NSS+=("$ns")
+	NS=$ns
+	NSINO=$(stat -Lc %i "/run/netns/$ns")
+}
+
+# Connections in $NS: listen on PORT, then COUNT times connect, accept, send, close.
+# Each connection makes 4 events (connect, accept, 2 close), plus listen and unlisten.
+cat >"$TMP/traffic.py" <<'PY'
+import ctypes, socket, sys, time
+count, port = int(sys.argv[1]), int(sys.argv[2])
+pace = float(sys.argv[3]) if len(sys.argv) > 3 else 0
+if len(sys.argv) > 4:  # a process name made of hostile bytes, given in hex
+    ctypes.CDLL(None).prctl(15, ctypes.c_char_p(bytes.fromhex(sys.argv[4])), 0, 0, 0)
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", port))
+srv.listen(128)
+for _ in range(count):
+    c = socket.create_connection(("127.0.0.1", port))
+    a, _ = srv.accept()
+    c.sendall(b"x" * 10)
+    a.recv(100)
+    c.close()
+    a.close()
+    if pace:
+        time.sleep(pace)
+srv.close()
+PY
+traffic() { # COUNT PORT [PACE [HEXNAME]]
+	ip netns exec "$NS" python3 "$TMP/traffic.py" "$@"
+}
+
+# start_sw TAG ARGS...: sockwatch events --netns $NSINO ARGS in the background, stdout to
+# $TMP/TAG.out, stderr to $TMP/TAG.err; waits for the "tracing" line. Sets SW_PID.
+start_sw() {
+	local tag=$1; shift
+	"$SW" events --netns "$NSINO" "$@" >"$TMP/$tag.out" 2>"$TMP/$tag.err" &
+	SW_PID=$!
+	PIDS+=("$SW_PID")
+	for _ in $(seq 300); do
+		grep -q '^sockwatch: tracing' "$TMP/$tag.err" && return 0
+		kill -0 "$SW_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "# sockwatch did not start: $(cat "$TMP/$tag.err")"
+	return 1
+}
+# stop_sw: SIGTERM, wait; sets SW_RC.
+stop_sw() {
+	sleep 0.3 # events still in flight reach the ring buffer; the rest is drained at exit
+	kill -TERM "$SW_PID" 2>/dev/null
+	wait "$SW_PID"
+	SW_RC=$?
+}
+# Events sockwatch reported in its stderr summary.
+summary_events() { sed -n 's/^sockwatch: \([0-9]*\) events .*/\1/p' "$TMP/$1.err"; }
+# "W D E R N" (written dropped errors reconnects rotations) of one output.
+output_stats() { # TAG SPEC
+	grep -F "output \"$2\":" "$TMP/$1.err" |
+		sed -n 's/.*: \([0-9]*\) written, \([0-9]*\) dropped, \([0-9]*\) errors, \([0-9]*\) reconnects, \([0-9]*\) rotations.*/\1 \2 \3 \4 \5/p'
+}
+# The seq of every non-lost JSON line in the files, one per line, sorted numerically.
+seqs_of() { cat "$@" | jq -r 'select(.event != "lost") | .seq' | sort -n; }
+# Whether the sorted list in file $1 is exactly 1..$2.
+is_1_to_n() { [ "$2" -gt 0 ] && cmp -s "$1" <(seq 1 "$2"); }
+wait_lines() { # FILE N [TIMEOUT_S]
+	local i
+	for ((i = 0; i < ${3:-10} * 20; i++)); do
+		[ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+port_free() { ! ss -Htauln "sport = :$1" | grep -q .; }
+pick_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 30000))
+		port_free "$p" && { echo "$p"; return; }
+	done
+}
+
+rsyslog_listening() {
+	ss -Hltn "sport = :$TCP_PORT" | grep -q . && ss -Hlun "sport = :$UDP_PORT" | grep -q .
+}
+start_rsyslog() {
+	"$RSYSLOGD" -n -f "$TMP/rsyslog.conf" -i "$TMP/rsyslog.pid" >>"$TMP/rsyslogd.log" 2>&1 &
+	RSYSLOG_PID=$!
+	for _ in $(seq 200); do
+		rsyslog_listening && return 0
+		sleep 0.05
+	done
+	echo "# rsyslogd did not start: $(cat "$TMP/rsyslogd.log")"
+	return 1
+}
+stop_rsyslog() { # [SIGNAL]
+	[ -n "$RSYSLOG_PID" ] || return 0
+	kill "-${1:-TERM}" "$RSYSLOG_PID" 2>/dev/null
+	wait "$RSYSLOG_PID" 2>/dev/null
+	RSYSLOG_PID=
+}
+
+
+# --- (a) rsyslogd over UDP and TCP gets what the file sink wrote ---------------
+UDP_PORT=$(pick_port)
+TCP_PORT=$(pick_port)
+mkdir -p "$TMP/rsyslog-work"
+cat >"$TMP/rsyslog.conf" <<CONF
+global(workDirectory="$TMP/rsyslog-work" maxMessageSize="64k")
+module(load="imudp")
+module(load="imtcp")
+template(name="msg" type="string" string="%msg%\n")
+ruleset(name="udp") { action(type="omfile" file="$TMP/udp.log" template="msg") }
+ruleset(name="tcp") { action(type="omfile" file="$TMP/tcp.log" template="msg") }
+input(type="imudp" address="127.0.0.1" port="$UDP_PORT" ruleset="udp")
+input(type="imtcp" address="127.0.0.1" port="$TCP_PORT" ruleset="tcp")
+CONF
+if start_rsyslog; then
+	mkns a
+	start_sw a --json -o "file:$TMP/a.json" -o "syslog+udp://127.0.0.1:$UDP_PORT" \
+		-o "syslog+tcp://127.0.0.1:$TCP_PORT"
+	traffic 50 7001 0.002
+	stop_sw
+	n=$(summary_events a)
+	checke "rsyslog: sockwatch exited 0 after $n events (expected 202)" \
+		'[ "$SW_RC" = 0 ] && [ "$n" = 202 ]'
+	wait_lines "$TMP/udp.log" "$n"
+	wait_lines "$TMP/tcp.log" "$n"
+	check "rsyslog: file sink has every event, seq 1..$n" \
+		is_1_to_n <(seqs_of "$TMP/a.json") "$n"
+	check "rsyslog: UDP receiver wrote the file sink's lines, line for line" \
+		cmp -s "$TMP/a.json" "$TMP/udp.log"
+	check "rsyslog: TCP receiver wrote the file sink's lines, line for line" \
+		cmp -s "$TMP/a.json" "$TMP/tcp.log"
+else
+	not_ok "rsyslog: rsyslogd started"
+fi
+
+# --- (b) size rotation: gzip files that zcat reads, no line lost or doubled ------
+mkns b
+# the directory does not exist yet: an open error, refused before anything is attached
+"$SW" events --netns "$NSINO" -o "file:$TMP/rot/ev.json" >/dev/null 2>"$TMP/b.err"
+rc=$?
+checke "rotation: a file in a missing directory is refused with exit 2" \
+	'[ $rc = 2 ] && grep -q "^sockwatch: bad output \"file:.*/rot/ev.json\": No such file" "$TMP/b.err"'
+mkdir -p "$TMP/rot"
+start_sw b --json -o "file:$TMP/rot/ev.json" --rotate-size 4k --rotate-keep 50
+traffic 100 7002 0.003
+stop_sw
+n=$(summary_events b)
+read -r _ _ _ _ rotations <<<"$(output_stats b "file:$TMP/rot/ev.json")"
+gz=$(ls "$TMP"/rot/ev.json.*.gz 2>/dev/null | wc -l)
+checke "rotation: $rotations rotations, $gz .gz files kept" \
+	'[ "${rotations:-0}" -ge 5 ] && [ "$gz" = "$rotations" ]'
+check "rotation: every .gz file passes gzip -t" gzip -t "$TMP"/rot/ev.json.*.gz
+check "rotation: no uncompressed ev.json.1 left" [ ! -e "$TMP/rot/ev.json.1" ]
+zcat "$TMP"/rot/ev.json.*.gz >"$TMP/rot.all"
+cat "$TMP/rot/ev.json" >>"$TMP/rot.all"
+check "rotation: rotated + live lines are seq 1..$n (expected 402), each once" \
+	is_1_to_n <(seqs_of "$TMP/rot.all") 402
+
+# --- (b2) interval rotation ------------------------------------------------------------
+mkns b2
+mkdir -p "$TMP/irot"
+start_sw b2 --json -o "file:$TMP/irot/ev.json" --rotate-interval 1s
+traffic 5 7012
+sleep 1.5
+traffic 5 7013
+stop_sw
+n=$(summary_events b2)
+read -r _ _ _ _ rotations <<<"$(output_stats b2 "file:$TMP/irot/ev.json")"
+checke "interval rotation: $rotations rotation(s); .gz + live file = seq 1..$n (expected 44)" \
+	'[ "${rotations:-0}" -ge 1 ] &&
+	is_1_to_n <(zcat "$TMP"/irot/ev.json.*.gz | cat - "$TMP/irot/ev.json" | seqs_of) 44'
+
+# --- (c) SIGHUP after mv reopens the file ---------------------------------------
+mkns c
+start_sw c --json -o "file:$TMP/hup.json"
+traffic 5 7003
+wait_lines "$TMP/hup.json" 22
+mv "$TMP/hup.json" "$TMP/hup.json.old"
+kill -HUP "$SW_PID"
+sleep 0.3
+traffic 5 7004
+stop_sw
+n=$(summary_events c)
+check "sighup: sockwatch kept running and exited 0" [ "$SW_RC" = 0 ]
+check "sighup: a new file was created" [ -s "$TMP/hup.json" ]
+check "sighup: the old file has only the first run's events" \
+	[ "$(jq -r .lport "$TMP/hup.json.old" | grep -c 7004)" = 0 ]
+check "sighup: the new file has the second run's events" \
+	[ "$(jq -r 'select(.event == "listen") | .lport' "$TMP/hup.json")" = 7004 ]
+check "sighup: old + new = seq 1..$n, each once" \
+	is_1_to_n <(seqs_of "$TMP/hup.json.old" "$TMP/hup.json") "$n"
+
+# --- (d) a file sink on /dev/full does not disturb stdout -----------------------
+mkns d
+start_sw d --json -o file:/dev/full -o stdout
+traffic 30 7005
+stop_sw
+n=$(summary_events d)
+read -r w dr e _ _ <<<"$(output_stats d file:/dev/full)"
+check "/dev/full: exit 0" [ "$SW_RC" = 0 ]
+check "/dev/full: stdout got every event, seq 1..$n (expected 122)" \
+	is_1_to_n <(seqs_of "$TMP/d.out") 122
+checke "/dev/full: errors counted for the file sink ($e errors, $dr dropped, $w written)" \
+	'[ "${e:-0}" -gt 0 ] && [ "${dr:-0}" -gt 0 ] && [ "${w:-1}" = 0 ]'
+check "/dev/full: stdout reported clean" \
+	[ "$(output_stats d stdout)" = "$((n)) 0 0 0 0" ]
+
+# --- (e) syslog+tcp receiver killed and restarted --------------------------------
+if [ -z "$RSYSLOG_PID" ] && ! start_rsyslog; then
+	not_ok "reconnect: rsyslogd started"
+else
+	: >"$TMP/tcp.log"
+	mkns e
+	spec="syslog+tcp://127.0.0.1:$TCP_PORT"
+	# every output gets a queue of 256: the dead receiver's fills, stdout's never does
+	start_sw e --json --queue-len 256 -o "$spec" -o stdout
+	traffic 10 7006 0.01
+	wait_lines "$TMP/tcp.log" 42
+	stop_rsyslog KILL
+	traffic 100 7007 0.001 # 402 events while nobody listens
+	sleep 0.5
+	start_rsyslog
+	# the sink's backoff runs out (at most 3.2 s), it reconnects and sends its 256 queued records
+	wait_lines "$TMP/tcp.log" 298 10
+	traffic 10 7008 0.01 # the first of these is preceded by the lost record
+	stop_sw
+	n=$(summary_events e)
+	read -r w dr e r _ <<<"$(output_stats e "$spec")"
+	wait_lines "$TMP/tcp.log" "$w" 5
+	checke "reconnect: exit 0, stdout has every event, seq 1..$n (expected 486)" \
+		'[ "$SW_RC" = 0 ] && is_1_to_n <(seqs_of "$TMP/e.out") 486'
+	check "reconnect: stdout output reported clean" \
+		[ "$(output_stats e stdout)" = "$n 0 0 0 0" ]
+	checke "reconnect: $r reconnects, $e errors, $dr dropped" \
+		'[ "${r:-0}" -ge 1 ] && [ "${e:-0}" -ge 1 ] && [ "${dr:-0}" -gt 0 ]'
+	lost=$(jq -s -r --arg w "$spec" \
+		'map(select(.event == "lost")) | "\(map(.lost) | add) \(all(.where == $w))"' \
+		"$TMP/tcp.log")
+	check "reconnect: the restarted receiver got lost records for all $dr drops ($lost)" \
+		[ "$lost" = "$dr true" ]
+	check "reconnect: the events after the restart arrived" \
+		[ "$(jq -r 'select(.event == "listen") | .lport' "$TMP/tcp.log" | grep -c 7008)" = 1 ]
+fi
+stop_rsyslog
+
+# --- (f) valid JSON for hostile process names; no raw ESC in text -----------------
+mkns f
+hostile=$(printf '\x1b[2J"\\\xff\xfe\n' | od -An -tx1 | tr -d ' \n')
+for fmt in json ecs text; do
+	"$SW" events --netns "$NSINO" --format "$fmt" -o "file:$TMP/f.$fmt" 2>"$TMP/f.$fmt.err" &
+	PIDS+=($!)
+	eval "F_$fmt=$!"
+done
+for fmt in json ecs text; do
+	for _ in $(seq 300); do
+		grep -q '^sockwatch: tracing' "$TMP/f.$fmt.err" && break
+		sleep 0.05
+	done
+done
+traffic 5 7009 0 "$hostile"
+sleep 0.3
+kill -TERM "$F_json" "$F_ecs" "$F_text"
+wait "$F_json" "$F_ecs" "$F_text"
+for fmt in json ecs; do
+	lines=$(wc -l <"$TMP/f.$fmt")
+	objs=$(jq -e -c . "$TMP/f.$fmt" 2>/dev/null | wc -l)
+	checke "hostile name: all $lines $fmt lines are valid JSON objects (jq parsed $objs)" \
+		'[ "$lines" = 22 ] && [ "$objs" = 22 ] && jq -e . "$TMP/f.$fmt" >/dev/null'
+done
+# jq -r decodes the escapes; \xff\xfe (not UTF-8) became two U+FFFD; jq adds a newline
+want_hex=1b5b324a225cefbfbdefbfbd0a0a
+comm_hex() { jq -r "select($1 == \"connect\") | $2" "$3" | head -c 14 | od -An -tx1 | tr -d ' \n'; }
+check "hostile name: json keeps the name, escaped" \
+	[ "$(comm_hex .event .comm "$TMP/f.json")" = "$want_hex" ]
+check "hostile name: ecs puts it in process.name" \
+	[ "$(comm_hex '."event.action"' '."process.name"' "$TMP/f.ecs")" = "$want_hex" ]
+checke "hostile name: text has 22 lines, no header, no raw ESC or stray newline" \
+	'[ "$(wc -l <"$TMP/f.text")" = 22 ] && ! grep -q $'"'"'\x1b'"'"' "$TMP/f.text" &&
+	! grep -q "^TIME" "$TMP/f.text" && grep -qF "\x1b[2J" "$TMP/f.text"'
+
+# --- (g) bad specs: exit 2, one line, nothing attached ------------------------------
+bad_spec() { # EXPECTED_MESSAGE ARGS...
+	local want=$1 out rc
+	shift
+	out=$("$SW" events "$@" 2>&1 >/dev/null)
+	rc=$?
+	[ "$rc" = 2 ] && [ "$out" = "$want" ] || { echo "# rc=$rc: $out"; return 1; }
+}
+check "bad spec: -o file:" bad_spec 'sockwatch: bad output "file:": missing path' -o file:
+check "bad spec: -o syslog+udp://host:99999" \
+	bad_spec 'sockwatch: bad output "syslog+udp://host:99999": bad port "99999" (expected 1-65535)' \
+	-o syslog+udp://host:99999
+check "bad spec: --rotate-size 12q" bad_spec \
+	"sockwatch: invalid rotate size '12q': expected bytes > 0, with an optional k, M or G suffix (see 'sockwatch events --help')" \
+	--rotate-size 12q
+check "bad spec: rotation without a file output" bad_spec \
+	"sockwatch: --rotate-size, --rotate-interval and --rotate-keep need a file: output (see 'sockwatch events --help')" \
+	--rotate-interval 1h -o stdout
+ln -s "$TMP/target" "$TMP/link.json"
+check "bad spec: a symlink as file path is refused" bad_spec \
+	"sockwatch: bad output \"file:$TMP/link.json\": the path is a symlink (refusing to follow it)" \
+	-o "file:$TMP/link.json"
+check "bad spec: the symlink's target was not created" [ ! -e "$TMP/target" ]
+# No bpf(2) call at all: nothing can have been loaded or attached. And, as bpftool sees it,
+# no more sw_ programs after the command than before it (on a shared machine other tracers
+# come and go: a count that grew is measured again, up to 3 times).
+sw_progs() { bpftool prog show | grep -c ' name sw_'; }
+no_bpf_calls() {
+	local log=$TMP/strace.log before after rc
+	for _ in 1 2 3; do
+		before=$(sw_progs)
+		strace -f -qq -e trace=bpf -o "$log" "$SW" events "$@" 2>/dev/null
+		rc=$?
+		after=$(sw_progs)
+		[ "$rc" = 2 ] && ! grep -q 'bpf(' "$log" || { echo "# rc=$rc, bpf calls:" \
+			"$(grep -c 'bpf(' "$log")"; return 1; }
+		[ "$after" -le "$before" ] && return 0
+	done
+	echo "# sw_ programs: $before before, $after after"
+	return 1
+}
+check "bad spec: -o file: loads nothing (no bpf() call, bpftool count unchanged)" \
+	no_bpf_calls -o file:
+check "bad spec: -o syslog+udp://host:99999 loads nothing" no_bpf_calls -o syslog+udp://host:99999
+check "bad spec: --rotate-size 12q loads nothing" no_bpf_calls --rotate-size 12q
+check "bad spec: a symlink path loads nothing" no_bpf_calls -o "file:$TMP/link.json"
+
+echo "1..$N"
+[ "$FAILED" = 0 ]
