@@ -385,53 +385,59 @@ static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstat
  * twin k acts only when depth == k, i.e. when the primary and twins 1..k-1
  * are all mid-run below it, so they were skipped for this run.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} depth SEC(".maps");
+/* Per-CPU depth in plain memory, one cache line per CPU: marking costs a few
+ * instructions (no helper call), which keeps the unguarded window small. */
+struct sw_cpu_depth depth[SW_MAX_CPUS] SEC(".bss");
 
 /*
  * A listener's child has no cookie of its own yet at LISTEN->SYN_RECV (until
  * 6.x it even still carries its listener's, replaced right after), so that
  * transition is keyed 0: "not known yet".
  */
-static __always_inline __u64 state_key(struct sock *sk, int oldstate, int newstate)
+static __always_inline __u64 state_key(struct sock *sk, int oldstate, int newstate, bool btf)
 {
-	if (key_by_ptr)
+	if (key_by_ptr || !btf)
 		return (__u64)(unsigned long)sk;
 	if (oldstate == SW_TCP_LISTEN && newstate == SW_TCP_SYN_RECV)
 		return 0;
 	return bpf_get_socket_cookie(sk);
 }
 
-static __always_inline void state_run(__u32 level, struct sock *sk, __u64 key, int oldstate,
-				      int newstate)
+static __always_inline void state_run(__u32 level, struct sock *sk, int oldstate, int newstate,
+				      bool btf)
 {
-	__u32 zero = 0, *d = bpf_map_lookup_elem(&depth, &zero);
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct sw_cpu_depth *d;
 
-	if (!d || *d != level)
+	if (cpu >= SW_MAX_CPUS) { /* no nesting guard there: the primary does it all */
+		if (!level)
+			on_set_state(sk, state_key(sk, oldstate, newstate, btf), oldstate,
+				     newstate);
 		return;
+	}
+	d = &depth[cpu];
+	if (d->depth != level)
+		return;
+	/* Mark first, then everything else (the cookie helper included). */
+	d->depth = level + 1;
 	if (level)
 		count(SW_CNT_NESTED);
-	*d = level + 1;
-	on_set_state(sk, key, oldstate, newstate);
-	*d = level;
+	on_set_state(sk, state_key(sk, oldstate, newstate, btf), oldstate, newstate);
+	d->depth = level;
 }
 
-#define STATE_PROGS(level)                                                                   \
-	SEC("tp_btf/inet_sock_set_state")                                                    \
-	int BPF_PROG(sw_state_btf##level, struct sock *sk, int oldstate, int newstate)       \
-	{                                                                                    \
-		state_run(level, sk, state_key(sk, oldstate, newstate), oldstate, newstate); \
-		return 0;                                                                    \
-	}                                                                                    \
-	SEC("raw_tp/inet_sock_set_state")                                                    \
-	int BPF_PROG(sw_state_raw##level, struct sock *sk, int oldstate, int newstate)       \
-	{                                                                                    \
-		state_run(level, sk, (__u64)(unsigned long)sk, oldstate, newstate);          \
-		return 0;                                                                    \
+#define STATE_PROGS(level)                                                             \
+	SEC("tp_btf/inet_sock_set_state")                                              \
+	int BPF_PROG(sw_state_btf##level, struct sock *sk, int oldstate, int newstate) \
+	{                                                                              \
+		state_run(level, sk, oldstate, newstate, true);                        \
+		return 0;                                                              \
+	}                                                                              \
+	SEC("raw_tp/inet_sock_set_state")                                              \
+	int BPF_PROG(sw_state_raw##level, struct sock *sk, int oldstate, int newstate) \
+	{                                                                              \
+		state_run(level, sk, oldstate, newstate, false);                       \
+		return 0;                                                              \
 	}
 
 /* The primary (level 0) and its twins; SW_STATE_TWINS in include/sockwatch.h. */

@@ -122,6 +122,13 @@ struct sw_event {
 /* Twins of the state program that catch nested runs (see bpf/sockwatch.bpf.c). */
 #define SW_STATE_TWINS 3
 
+/* Nesting depth of the state-program chain on one CPU (a cache line each). */
+#define SW_MAX_CPUS 1024
+struct sw_cpu_depth {
+	__u32 depth;
+	__u8 pad[60];
+};
+
 /* Sizes of the BPF maps. */
 #define SW_RINGBUF_BYTES (8u << 20)
 #define SW_MAX_SOCKETS 65536

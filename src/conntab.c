@@ -292,6 +292,11 @@ static int apply_open(struct sw_conntab *t, const struct sw_event *e, __u64 now)
 
 int sw_conntab_apply(struct sw_conntab *t, const struct sw_event *e, __u64 now)
 {
+	/* Cookie 0 means "not known yet" (a listener's child at LISTEN->SYN_RECV,
+	 * or accepted before its ESTABLISHED transition on older kernels): its
+	 * row comes with the next event that carries the final cookie. */
+	if (!e->cookie)
+		return 0;
 	switch (e->kind) {
 	case SW_EV_CLOSE:
 	case SW_EV_UNLISTEN:

@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "preflight.h"
+#include "sockwatch.h"
 #include "sockwatch.skel.h"
 #include "tracer.h"
 
