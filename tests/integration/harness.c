@@ -121,6 +121,12 @@ void evlist_clear(struct evlist *l)
 	l->n = 0;
 }
 
+void suite_reset(void)
+{
+	sw_tracer_drain(H.tracer);
+	evlist_clear(&H.all);
+}
+
 void evlist_free(struct evlist *l)
 {
 	free(l->v);

@@ -50,6 +50,9 @@ int poll_until(struct sw_tracer *t, struct evlist *list, bool (*done)(void *), v
 /* Polls t for ms milliseconds (to catch events that must not come). */
 void poll_for(struct sw_tracer *t, int ms);
 void evlist_clear(struct evlist *l);
+/* Drains the suite tracer and forgets what it collected: a test starts clean even
+ * when a namespace inode of an earlier test is reused for its own. */
+void suite_reset(void);
 void evlist_free(struct evlist *l);
 /* Counts records of a kind in netns (kind 0: any). */
 size_t count_kind(const struct evlist *l, __u32 netns, int kind);

@@ -85,6 +85,7 @@ int main(int argc, char **argv)
 			continue;
 		n++;
 		H.why[0] = '\0';
+		suite_reset();
 		/* Each test runs in a child so that its namespace and threads stay its own. */
 		int ok = tests[i].fn() == 0;
 

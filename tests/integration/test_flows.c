@@ -95,7 +95,7 @@ static int run_flow(struct flow *f, unsigned int want_family, const char *want_l
 
 	w.netns = ns_new();
 	CHECK(w.netns, "cannot make a network namespace: %s", strerror(errno));
-	evlist_clear(&H.all);
+	suite_reset();
 	prctl(PR_GET_NAME, self_comm);
 	f->port = 0;
 	f->lfd = listen_on(f->listen_family, f->listen_addr, &f->port);
@@ -234,7 +234,7 @@ int t_connect_refused(void)
 
 	w.netns = ns_new();
 	CHECK(w.netns, "cannot make a network namespace");
-	evlist_clear(&H.all);
+	suite_reset();
 	pc = spawn("sw_refused", refused_client, &port);
 	CHECK(reap(pc) == 0, "connect was not refused");
 	CHECK(poll_until(H.tracer, &H.all, kind_seen, &w, 5000) == 0, "no connect_failed event");
@@ -268,7 +268,7 @@ int t_listen_unlisten(void)
 
 	w.netns = ns_new();
 	CHECK(w.netns, "cannot make a network namespace");
-	evlist_clear(&H.all);
+	suite_reset();
 	for (int i = 0; i < 4; i++) {
 		fds[i] = listen_on(binds[i].family, binds[i].addr, &ports[i]);
 		CHECK(fds[i] >= 0, "listen %s: %s", binds[i].addr, strerror(-fds[i]));

@@ -327,7 +327,7 @@ int t_loss_is_reported(void)
 
 	w.netns = ns_new();
 	CHECK(w.netns, "cannot make a network namespace");
-	evlist_clear(&H.all);
+	suite_reset();
 	o.netns = w.netns;
 	CHECK(tracer_open_into(&o, &l, &t) == 0, "small tracer did not open");
 	c.lfd = listen_on(AF_INET, "127.0.0.1", &c.port);
@@ -383,7 +383,7 @@ int t_filters(void)
 	struct want_list w = { .l = &H.all, .netns = ns, .kind = SW_EV_UNLISTEN, .n = 3 };
 
 	CHECK(ns, "cannot make a network namespace");
-	evlist_clear(&H.all);
+	suite_reset();
 	l1 = listen_on(AF_INET, "127.0.0.1", &p1);
 	l2 = listen_on(AF_INET, "127.0.0.1", &p2);
 	l6 = listen_on(AF_INET6, "::1", &p6);
