@@ -7,18 +7,9 @@
 
 #include "addr.h"
 #include "format.h"
+#include "printer.h"
 #include "strbuf.h"
 #include "users.h"
-
-/*
- * Each field is printed by exactly one call below; the printer decides whether
- * it becomes a padded text column, a " key=value" text detail or a JSON member.
- */
-struct printer {
-	struct sw_buf *b;
-	enum sw_fmt fmt;
-	bool first;
-};
 
 /* Text columns: width, and the header title. 0-width columns are details. */
 enum col {
@@ -41,44 +32,6 @@ static const struct {
 	[COL_LOCAL] = { "LOCAL", 26 }, [COL_REMOTE] = { "REMOTE", 26 },
 	[COL_STATE] = { "STATE", 12 },
 };
-
-static void member(struct printer *p, const char *key)
-{
-	if (p->fmt == SW_FMT_JSON) {
-		sw_buf_puts(p->b, p->first ? "\"" : ",\"");
-		sw_buf_puts(p->b, key);
-		sw_buf_puts(p->b, "\":");
-	} else {
-		sw_buf_printf(p->b, " %s=", key);
-	}
-	p->first = false;
-}
-
-static void pr_uint(struct printer *p, const char *key, unsigned long long v)
-{
-	member(p, key);
-	sw_buf_printf(p->b, "%llu", v);
-}
-
-/* A string known to be plain ASCII without quotes (names from our tables). */
-static void pr_word(struct printer *p, const char *key, const char *s)
-{
-	member(p, key);
-	if (p->fmt == SW_FMT_JSON)
-		sw_buf_printf(p->b, "\"%s\"", s);
-	else
-		sw_buf_puts(p->b, s);
-}
-
-/* Untrusted bytes (process names). */
-static void pr_bytes(struct printer *p, const char *key, const char *s, size_t n)
-{
-	member(p, key);
-	if (p->fmt == SW_FMT_JSON)
-		sw_buf_json_str(p->b, s, n);
-	else
-		sw_buf_term_str(p->b, s, n);
-}
 
 /* A text column: padded text in text mode, nothing in JSON (fields print themselves). */
 static void column(struct printer *p, enum col c, const char *s, bool untrusted)
