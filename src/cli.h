@@ -36,5 +36,6 @@ void sw_print_summary(struct sw_tracer *t);
 
 int cmd_events(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_listen(int argc, char **argv);
 
 #endif /* SW_CLI_H */
