@@ -24,7 +24,7 @@ struct sw_proc_cache {
 int sw_parse_stat(const char *stat, __u32 *ppid, __u64 *start_time)
 {
 	const char *p = strrchr(stat, ')');
-	unsigned long long v[20];
+	unsigned long long v[19];
 	char state;
 
 	/* After "pid (comm)": state, then ppid (field 4) ... starttime (field 22). */
@@ -32,12 +32,12 @@ int sw_parse_stat(const char *stat, __u32 *ppid, __u64 *start_time)
 		return -EINVAL;
 	if (sscanf(p + 1,
 		   " %c %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu"
-		   " %llu %llu %llu",
+		   " %llu %llu %llu %llu",
 		   &state, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9],
-		   &v[10], &v[11], &v[12], &v[13], &v[14], &v[15], &v[16], &v[17]) != 19)
+		   &v[10], &v[11], &v[12], &v[13], &v[14], &v[15], &v[16], &v[17], &v[18]) != 20)
 		return -EINVAL;
 	*ppid = (__u32)v[0];
-	*start_time = v[17];
+	*start_time = v[18];
 	return 0;
 }
 
