@@ -698,7 +698,7 @@ static int learn(struct listen_ctx *c, const char *path)
 		sw_err("%s: %s", path, strerror(-e));
 		goto out;
 	}
-	fprintf(stderr, "sockwatch: learned %zu listeners into %s\n", n, path);
+	fprintf(stderr, "sockwatch: learned %zu listener%s into %s\n", n, n == 1 ? "" : "s", path);
 	ret = SW_EXIT_OK;
 out:
 	free(ls);
@@ -751,12 +751,13 @@ static int run(struct listen_ctx *c)
 			break;
 		}
 	}
+	/* Deliver what is already in the ring buffer before detaching. */
+	if (ret == SW_EXIT_OK && !c->alerted && !c->write_err)
+		sw_tracer_drain(c->t);
 	if (c->alerted)
 		ret = SW_EXIT_ALERT;
 	else if (c->write_err)
 		ret = SW_EXIT_FAILURE;
-	else if (!sw_stop || ret == SW_EXIT_OK)
-		sw_tracer_drain(c->t);
 out:
 	if (c->filter.verbose)
 		sw_print_summary(c->t);
