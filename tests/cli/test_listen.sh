@@ -107,7 +107,7 @@ hold_in() {
 	PIDS+=($!)
 }
 
-echo "1..21"
+
 
 # --- exposure classes -----------------------------------------------------------
 start exp --json --quiet-baseline --netns "$INO" || not_ok "sockwatch started" "$(cat "$TMP/exp.err")"
@@ -278,4 +278,5 @@ seen=$(jq -r 'select(.lport>=20000 and .lport<20600 and (.event=="baseline" or .
 check "listeners opened during start-up are reported exactly once (baseline or listen)" \
 	[ "$seen" = 600 -a "$dups" = 0 ]
 
+echo "1..$N"
 [ "$FAILED" = 0 ]
