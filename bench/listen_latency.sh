@@ -36,9 +36,9 @@ PIDS=()
 
 die() { echo "bench: $*" >&2; exit 1; }
 cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
+	ip netns del "$NS" 2>/dev/null || true
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
