@@ -44,5 +44,6 @@ void sw_print_summary(struct sw_tracer *t);
 int cmd_events(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_listen(int argc, char **argv);
 
 #endif /* SW_CLI_H */

@@ -7,23 +7,11 @@
 
 #include "addr.h"
 #include "format.h"
+#include "printer.h"
 #include "strbuf.h"
 #include "users.h"
 
 #define SW_ECS_VERSION "8.11.0"
-
-/*
- * Each field is printed by exactly one call below, which names it twice: its
- * native name (JSON members, " key=value" text details) and its ECS name
- * (dotted, e.g. "source.ip"). A NULL name leaves the field out of that
- * format. The printer decides whether a field becomes a padded text column,
- * a text detail, or a JSON member under the name of the chosen format.
- */
-struct printer {
-	struct sw_buf *b;
-	enum sw_fmt fmt;
-	bool first;
-};
 
 /* Text columns: width, and the header title. 0-width columns are details. */
 enum col {
@@ -74,51 +62,11 @@ static const struct {
 	[SW_EV_LOST] = { "pipeline_error", NULL, NULL, NULL, NULL },
 };
 
-static bool is_json(const struct printer *p)
-{
-	return p->fmt != SW_FMT_TEXT;
-}
-
-/* Starts a member under the format's name for it; false if the format leaves it out. */
-static bool member(struct printer *p, const char *key, const char *ecs)
-{
-	const char *k = p->fmt == SW_FMT_ECS ? ecs : key;
-
-	if (!k)
-		return false;
-	if (is_json(p)) {
-		sw_buf_puts(p->b, p->first ? "\"" : ",\"");
-		sw_buf_puts(p->b, k);
-		sw_buf_puts(p->b, "\":");
-	} else {
-		sw_buf_printf(p->b, " %s=", k);
-	}
-	p->first = false;
-	return true;
-}
-
-static void pr_uint(struct printer *p, const char *key, const char *ecs, unsigned long long v)
-{
-	if (member(p, key, ecs))
-		sw_buf_printf(p->b, "%llu", v);
-}
-
 /* A number that ECS types as a keyword (user.id, error.code): a JSON string there. */
 static void pr_id(struct printer *p, const char *key, const char *ecs, unsigned long long v)
 {
 	if (member(p, key, ecs))
 		sw_buf_printf(p->b, p->fmt == SW_FMT_ECS ? "\"%llu\"" : "%llu", v);
-}
-
-/* A string known to be plain ASCII without quotes (names from our tables). */
-static void pr_word(struct printer *p, const char *key, const char *ecs, const char *s)
-{
-	if (!member(p, key, ecs))
-		return;
-	if (is_json(p))
-		sw_buf_printf(p->b, "\"%s\"", s);
-	else
-		sw_buf_puts(p->b, s);
 }
 
 /* A JSON literal (an array of words) for ECS-only fields. */
@@ -145,16 +93,6 @@ static void pr_duration(struct printer *p, const char *key, const char *ecs, uns
 }
 
 /* Untrusted bytes (process names, user names, sink specs). */
-static void pr_bytes(struct printer *p, const char *key, const char *ecs, const char *s, size_t n)
-{
-	if (!member(p, key, ecs))
-		return;
-	if (is_json(p))
-		sw_buf_json_str(p->b, s, n);
-	else
-		sw_buf_term_str(p->b, s, n);
-}
-
 /* A text column: padded text in text mode, nothing in JSON (fields print themselves). */
 static void column(struct printer *p, enum col c, const char *s, bool untrusted)
 {

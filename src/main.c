@@ -14,6 +14,7 @@ struct cmd {
 static const struct cmd cmds[] = {
 	{ "top", cmd_top, "live netstat view (the default); --once prints one table" },
 	{ "events", cmd_events, "stream connection events (text or JSON lines)" },
+	{ "listen", cmd_listen, "alert on new listeners and flagged remotes (baseline, rules)" },
 	{ "doctor", cmd_doctor, "what this kernel allows and which attach mode auto picks" },
 };
 

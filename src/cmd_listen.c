@@ -1,0 +1,796 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* `sockwatch listen`: baseline of listeners, then an alert the moment an unexpected one appears. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "addr.h"
+#include "cli.h"
+#include "listen_fmt.h"
+#include "procinfo.h"
+#include "rules.h"
+#include "snapshot.h"
+#include "users.h"
+
+/* Who owns a listener, as far as we know, with storage for the alert's strings. */
+struct owner {
+	struct sw_procinfo pi;
+	__u32 uid;
+	char user[64];
+	char comm[SW_COMM_LEN];
+};
+
+/* A listener that was reported (baseline or new), kept for its unlisten line. */
+struct listener {
+	__u64 key;
+	enum sw_alert_level level;
+	int rule_line;
+	unsigned int family;
+	__u8 addr[16];
+	__u16 port;
+	__u32 netns;
+	struct owner o;
+};
+
+struct listen_ctx {
+	enum sw_fmt fmt;
+	struct sw_rules *rules;
+	struct sw_tracer_opts filter; /* also applied to the snapshot */
+	bool quiet_baseline;
+	bool alerts_only;
+	bool exit_on_alert;
+	bool started; /* baseline printed: events are handled as they come */
+	bool key_by_ptr;
+	bool alerted; /* --exit-on-alert: an alert was printed */
+	int write_err;
+	__u32 host_netns;
+	struct sw_proc_cache *procs;
+	struct sw_tracer *t;
+	struct sw_event *queue; /* events delivered while the snapshot ran */
+	size_t nqueue, qcap;
+	int queue_err;
+	struct listener *ls;
+	size_t nls, lcap;
+	__u64 alerts, infos;
+};
+
+static const char listen_usage[] =
+	"usage: sockwatch listen [options]\n"
+	"\n"
+	"Prints the listening sockets that exist now (event 'baseline'), then reports every\n"
+	"new listening socket the moment listen() returns ('listen') and when it goes away\n"
+	"('unlisten'), with pid, ppid, user, comm, exe, cgroup, container, netns, bind\n"
+	"address and exposure (loopback, address, wildcard). Listeners that no --rules\n"
+	"rule allows are level 'alert', allowed ones level 'info'. Connections to or from\n"
+	"a network a 'deny remote' rule flags are alerts too (event 'remote').\n"
+	"See docs/listen.md and docs/rules.md.\n"
+	"\n"
+	"      --rules FILE      expected listeners and flagged networks (docs/rules.md)\n"
+	"      --learn FILE      write the current listeners as rules to FILE ('-' for\n"
+	"                        stdout) and exit\n"
+	"      --quiet-baseline  do not print the listeners that exist at start\n"
+	"      --alerts-only     print only level 'alert' lines\n"
+	"      --exit-on-alert   exit with status 5 after the first new alert\n"
+	"      --json            JSON lines (same as --format json)\n"
+	"      --format FMT      text or json\n"
+	"      --port PORT       only sockets with local (or remote) port PORT\n"
+	"  -4, -6                only IPv4 / only IPv6\n"
+	"      --netns INODE     only sockets in the network namespace with this inode\n"
+	"      --attach MODE     auto, fentry, kprobe or tracepoint (default auto)\n"
+	"  -v, --verbose         libbpf and attach details, and a summary at exit, on stderr\n"
+	"  -h, --help            this help\n"
+	"\n"
+	"exit codes: 0 ok, 1 runtime failure, 2 usage error or bad rules file,\n"
+	"            3 missing privileges, 4 kernel unsupported, 5 alert (--exit-on-alert)\n";
+
+static __u32 host_netns_inode(void)
+{
+	struct stat st;
+
+	if (stat("/proc/1/ns/net", &st))
+		return sw_self_netns();
+	return (__u32)st.st_ino;
+}
+
+static void wall_now(struct timespec *ts)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+}
+
+static struct listener *find_listener(struct listen_ctx *c, __u64 key)
+{
+	for (size_t i = 0; i < c->nls; i++)
+		if (c->ls[i].key == key)
+			return &c->ls[i];
+	return NULL;
+}
+
+static int add_listener(struct listen_ctx *c, const struct listener *l)
+{
+	struct listener *n;
+
+	if (c->nls == c->lcap) {
+		size_t ncap = c->lcap ? c->lcap * 2 : 64;
+
+		n = realloc(c->ls, ncap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		c->ls = n;
+		c->lcap = ncap;
+	}
+	c->ls[c->nls++] = *l;
+	return 0;
+}
+
+static void remove_listener(struct listen_ctx *c, struct listener *l)
+{
+	*l = c->ls[--c->nls];
+}
+
+/* Fills an owner from /proc (now) and what the kernel or the snapshot said. */
+static void owner_fill(struct listen_ctx *c, struct owner *o, __u32 pid, __u32 uid,
+		       const char *comm)
+{
+	memset(o, 0, sizeof(*o));
+	o->pi = *sw_proc_cache_get(c->procs, pid);
+	o->uid = uid;
+	if (pid)
+		sw_user_name(uid, o->user, sizeof(o->user));
+	/* The kernel's comm is the one at listen() time; /proc's if it had none. */
+	if (comm && comm[0])
+		snprintf(o->comm, sizeof(o->comm), "%.*s", SW_COMM_LEN - 1, comm);
+	else
+		snprintf(o->comm, sizeof(o->comm), "%s", o->pi.comm);
+}
+
+static const char *known(const char *s)
+{
+	return s && s[0] && strcmp(s, "-") ? s : NULL;
+}
+
+static void classify(struct listen_ctx *c, struct listener *l)
+{
+	struct sw_listener_info li = {
+		.family = l->family,
+		.port = l->port,
+		.comm = l->o.pi.pid ? known(l->o.comm) : NULL,
+		.exe = known(l->o.pi.exe),
+		.uid = l->o.uid,
+		.user = l->o.pi.pid ? known(l->o.user) : NULL,
+		.netns = l->netns,
+		.host_netns = l->netns == c->host_netns,
+	};
+
+	memcpy(li.addr, l->addr, sizeof(li.addr));
+	l->rule_line = 0;
+	l->level = sw_rules_allow_listener(c->rules, &li, &l->rule_line) ? SW_LEVEL_INFO :
+									   SW_LEVEL_ALERT;
+}
+
+static void alert_owner(struct sw_alert *a, const struct owner *o)
+{
+	a->pid = o->pi.pid;
+	a->ppid = o->pi.ppid;
+	a->uid = o->uid;
+	a->user = o->user;
+	a->comm = o->comm;
+	a->exe = o->pi.exe;
+	a->cgroup = o->pi.cgroup;
+	a->container = o->pi.container;
+	a->cmdline = o->pi.cmdline;
+}
+
+/* Prints one alert line and flushes it: the reader sees it now, not at the next buffer fill. */
+static int emit(struct listen_ctx *c, const struct sw_alert *a)
+{
+	char line[SW_ALERT_LINE_MAX];
+	int n;
+
+	if (a->level == SW_LEVEL_ALERT)
+		c->alerts++;
+	else
+		c->infos++;
+	if (c->alerts_only && a->level != SW_LEVEL_ALERT)
+		return 0;
+	n = sw_listen_format(a, c->fmt, line, sizeof(line) - 1);
+	if (n < 0)
+		return 0;
+	line[n++] = '\n';
+	if (fwrite(line, 1, n, stdout) != (size_t)n || fflush(stdout)) {
+		c->write_err = errno ? errno : EIO;
+		return -EPIPE;
+	}
+	return 0;
+}
+
+static int emit_listener(struct listen_ctx *c, const struct listener *l, enum sw_alert_kind kind,
+			 const struct timespec *wall)
+{
+	struct sw_alert a = {
+		.kind = kind,
+		.level = l->level,
+		.wall = *wall,
+		.family = l->family,
+		.lport = l->port,
+		.netns = l->netns,
+		.host_netns = l->netns == c->host_netns,
+		.rule_line = l->rule_line,
+	};
+
+	memcpy(a.laddr, l->addr, sizeof(a.laddr));
+	alert_owner(&a, &l->o);
+	return emit(c, &a);
+}
+
+static void listener_from_event(struct listen_ctx *c, const struct sw_event *e, struct listener *l)
+{
+	bool owned = (e->flags & SW_F_OWNER_MASK) != SW_OWNER_NONE;
+
+	memset(l, 0, sizeof(*l));
+	l->key = e->cookie;
+	l->family = e->family;
+	memcpy(l->addr, e->laddr, sizeof(l->addr));
+	l->port = e->lport;
+	l->netns = e->netns;
+	owner_fill(c, &l->o, owned ? e->pid : 0, e->uid, owned ? e->comm : NULL);
+	classify(c, l);
+}
+
+static int on_listen(struct listen_ctx *c, const struct sw_event *e, const struct timespec *wall)
+{
+	struct listener l;
+	int ret;
+
+	if (find_listener(c, e->cookie))
+		return 0; /* already reported (baseline) */
+	listener_from_event(c, e, &l);
+	ret = emit_listener(c, &l, SW_ALERT_LISTEN, wall);
+	if (ret)
+		return ret;
+	if (l.level == SW_LEVEL_ALERT && c->exit_on_alert)
+		c->alerted = true;
+	return add_listener(c, &l);
+}
+
+static int on_unlisten(struct listen_ctx *c, const struct sw_event *e, const struct timespec *wall)
+{
+	struct listener *found = find_listener(c, e->cookie), l;
+	int ret;
+
+	if (found) {
+		ret = emit_listener(c, found, SW_ALERT_UNLISTEN, wall);
+		remove_listener(c, found);
+		return ret;
+	}
+	/* A listener that closed before the snapshot could list it. */
+	listener_from_event(c, e, &l);
+	return emit_listener(c, &l, SW_ALERT_UNLISTEN, wall);
+}
+
+static const char *direction(unsigned int kind)
+{
+	switch (kind) {
+	case SW_EV_CONNECT:
+		return "connect";
+	case SW_EV_CONNECT_FAILED:
+		return "connect_failed";
+	case SW_EV_ACCEPT:
+		return "accept";
+	default:
+		return "established";
+	}
+}
+
+/* A connection to or from a network a deny rule flags. */
+static int on_remote(struct listen_ctx *c, const struct sw_event *e, const struct timespec *wall)
+{
+	bool owned = (e->flags & SW_F_OWNER_MASK) != SW_OWNER_NONE;
+	struct sw_alert a = {
+		.kind = SW_ALERT_REMOTE,
+		.level = SW_LEVEL_ALERT,
+		.wall = *wall,
+		.family = e->family,
+		.lport = e->lport,
+		.rport = e->rport,
+		.direction = direction(e->kind),
+		.netns = e->netns,
+		.host_netns = e->netns == c->host_netns,
+	};
+	struct owner o;
+	int line = 0, ret;
+
+	if (!sw_rules_deny_remote(c->rules, e->family, e->raddr, e->rport, &line))
+		return 0;
+	memcpy(a.laddr, e->laddr, sizeof(a.laddr));
+	memcpy(a.raddr, e->raddr, sizeof(a.raddr));
+	a.rule_line = line;
+	owner_fill(c, &o, owned ? e->pid : 0, e->uid, owned ? e->comm : NULL);
+	alert_owner(&a, &o);
+	ret = emit(c, &a);
+	if (!ret && c->exit_on_alert)
+		c->alerted = true;
+	return ret;
+}
+
+static int handle_event(struct listen_ctx *c, const struct sw_event *e, const struct timespec *wall)
+{
+	switch (e->kind) {
+	case SW_EV_LISTEN:
+		return on_listen(c, e, wall);
+	case SW_EV_UNLISTEN:
+		return on_unlisten(c, e, wall);
+	case SW_EV_CONNECT:
+	case SW_EV_CONNECT_FAILED:
+	case SW_EV_ACCEPT:
+		return on_remote(c, e, wall);
+	default:
+		return 0;
+	}
+}
+
+static int queue_push(struct listen_ctx *c, const struct sw_event *e)
+{
+	if (c->nqueue == c->qcap) {
+		size_t ncap = c->qcap ? c->qcap * 2 : 1024;
+		struct sw_event *nq = realloc(c->queue, ncap * sizeof(*nq));
+
+		if (!nq)
+			return -ENOMEM;
+		c->queue = nq;
+		c->qcap = ncap;
+	}
+	c->queue[c->nqueue++] = *e;
+	return 0;
+}
+
+static int on_record(const struct sw_record *r, void *ctx)
+{
+	struct listen_ctx *c = ctx;
+	int e;
+
+	if (r->ev.kind == SW_EV_LOST) {
+		/* Loss is never silent: a lost listen event may be a missed alert. */
+		sw_err("warning: %llu events lost in %s", (unsigned long long)r->lost,
+		       r->lost_where ? r->lost_where : "ringbuf");
+		return 0;
+	}
+	if (c->alerted)
+		return 1; /* --exit-on-alert: nothing after the first alert */
+	if (!c->started) {
+		e = queue_push(c, &r->ev);
+		if (e)
+			c->queue_err = e;
+		return 0;
+	}
+	e = handle_event(c, &r->ev, &r->wall);
+	if (e)
+		return e;
+	/* Stop consuming: the caller exits with SW_EXIT_ALERT. */
+	return c->alerted ? 1 : 0;
+}
+
+static void drain_step(void *ctx)
+{
+	struct listen_ctx *c = ctx;
+
+	sw_tracer_poll(c->t, 0);
+}
+
+static bool snap_match(const struct listen_ctx *c, const struct sw_snap_sock *s)
+{
+	const struct sw_tracer_opts *f = &c->filter;
+
+	if (f->family && s->family != f->family)
+		return false;
+	if (f->port && s->lport != f->port && s->rport != f->port)
+		return false;
+	if (f->netns && s->netns != f->netns)
+		return false;
+	return true;
+}
+
+static __u64 snap_key(const struct listen_ctx *c, __u64 cookie, __u64 ptr)
+{
+	return c->key_by_ptr ? ptr : cookie;
+}
+
+/* The owner with the lowest pid (a forked server's parent) of a snapshot socket. */
+static const struct sw_snap_owner *snap_owner(const struct listen_ctx *c,
+					      const struct sw_snapshot *s, __u64 key)
+{
+	const struct sw_snap_owner *best = NULL;
+
+	for (size_t i = 0; i < s->nowners; i++) {
+		const struct sw_snap_owner *o = &s->owners[i];
+
+		if (snap_key(c, o->cookie, o->skptr) == key && (!best || o->pid < best->pid))
+			best = o;
+	}
+	return best;
+}
+
+static void listener_from_snap(struct listen_ctx *c, const struct sw_snapshot *s,
+			       const struct sw_snap_sock *k, struct listener *l)
+{
+	const struct sw_snap_owner *o;
+
+	memset(l, 0, sizeof(*l));
+	l->key = snap_key(c, k->cookie, k->skptr);
+	l->family = k->family;
+	memcpy(l->addr, k->laddr, sizeof(l->addr));
+	l->port = k->lport;
+	l->netns = k->netns;
+	o = snap_owner(c, s, l->key);
+	owner_fill(c, &l->o, o ? o->pid : 0, o ? o->uid : k->uid, o ? o->comm : NULL);
+	classify(c, l);
+}
+
+static bool queued_listen(const struct listen_ctx *c, __u64 key)
+{
+	for (size_t i = 0; i < c->nqueue; i++)
+		if (c->queue[i].kind == SW_EV_LISTEN && c->queue[i].cookie == key)
+			return true;
+	return false;
+}
+
+/* Existing connections to or from flagged networks: alerts, direction "established". */
+static int baseline_remote(struct listen_ctx *c, const struct sw_snapshot *s,
+			   const struct sw_snap_sock *k, const struct timespec *wall)
+{
+	const struct sw_snap_owner *o = snap_owner(c, s, snap_key(c, k->cookie, k->skptr));
+	struct sw_event e = {
+		.kind = SW_EV_NONE,
+		.family = k->family,
+		.lport = k->lport,
+		.rport = k->rport,
+		.netns = k->netns,
+		.cookie = snap_key(c, k->cookie, k->skptr),
+		.uid = o ? o->uid : k->uid,
+		.pid = o ? o->pid : 0,
+		.flags = o ? SW_OWNER_SOCKET : SW_OWNER_NONE,
+	};
+
+	if (o)
+		memcpy(e.comm, o->comm, sizeof(e.comm));
+	memcpy(e.laddr, k->laddr, sizeof(e.laddr));
+	memcpy(e.raddr, k->raddr, sizeof(e.raddr));
+	return on_remote(c, &e, wall);
+}
+
+/*
+ * The baseline is every listener the snapshot saw whose listen() the tracer
+ * did not see; a listener created after attach is reported once, as 'listen',
+ * from its queued event (even if the snapshot saw it too).
+ */
+static int reconcile(struct listen_ctx *c, const struct sw_snapshot *s)
+{
+	struct timespec now;
+	struct listener l;
+	int e;
+
+	wall_now(&now);
+	sw_tracer_poll(c->t, 0);
+	if (c->queue_err)
+		return c->queue_err;
+	for (size_t i = 0; i < s->nsocks; i++) {
+		const struct sw_snap_sock *k = &s->socks[i];
+
+		if (!snap_match(c, k))
+			continue;
+		if (k->state != SW_TCP_LISTEN) {
+			e = c->rules && k->state == SW_TCP_ESTABLISHED ?
+				    baseline_remote(c, s, k, &now) :
+				    0;
+			if (e)
+				return e;
+			continue;
+		}
+		if (queued_listen(c, snap_key(c, k->cookie, k->skptr)) ||
+		    find_listener(c, snap_key(c, k->cookie, k->skptr)))
+			continue;
+		listener_from_snap(c, s, k, &l);
+		if (!c->quiet_baseline) {
+			e = emit_listener(c, &l, SW_ALERT_BASELINE, &now);
+			if (e)
+				return e;
+		}
+		e = add_listener(c, &l);
+		if (e)
+			return e;
+	}
+	/* Baseline remote alerts do not end the run: only new events do. */
+	c->alerted = false;
+	for (size_t i = 0; i < c->nqueue && !c->alerted; i++) {
+		struct timespec w;
+
+		sw_mono_to_wall(c->queue[i].ts_ns, &w);
+		e = handle_event(c, &c->queue[i], &w);
+		if (e)
+			return e;
+	}
+	free(c->queue);
+	c->queue = NULL;
+	c->nqueue = c->qcap = 0;
+	c->started = true;
+	return 0;
+}
+
+enum {
+	OPT_RULES = 256,
+	OPT_LEARN,
+	OPT_QUIET_BASELINE,
+	OPT_ALERTS_ONLY,
+	OPT_EXIT_ON_ALERT,
+	OPT_JSON,
+	OPT_FORMAT,
+	OPT_PORT,
+	OPT_NETNS,
+	OPT_ATTACH,
+};
+
+static const struct option listen_opts[] = {
+	{ "rules", required_argument, NULL, OPT_RULES },
+	{ "learn", required_argument, NULL, OPT_LEARN },
+	{ "quiet-baseline", no_argument, NULL, OPT_QUIET_BASELINE },
+	{ "alerts-only", no_argument, NULL, OPT_ALERTS_ONLY },
+	{ "exit-on-alert", no_argument, NULL, OPT_EXIT_ON_ALERT },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "netns", required_argument, NULL, OPT_NETNS },
+	{ "attach", required_argument, NULL, OPT_ATTACH },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+
+struct listen_args {
+	const char *rules;
+	const char *learn;
+};
+
+static int bad_value(const char *opt, const char *val, const char *why)
+{
+	sw_err("invalid %s '%s': %s (see 'sockwatch listen --help')", opt, val, why);
+	return SW_EXIT_USAGE;
+}
+
+/* Parses listen options; returns -1 to go on, else an exit code. */
+static int parse_listen_opts(int argc, char **argv, struct listen_ctx *c, struct listen_args *a)
+{
+	struct sw_tracer_opts *o = &c->filter;
+	__u32 v;
+	int opt;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":46vh", listen_opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_RULES:
+			a->rules = optarg;
+			break;
+		case OPT_LEARN:
+			a->learn = optarg;
+			break;
+		case OPT_QUIET_BASELINE:
+			c->quiet_baseline = true;
+			break;
+		case OPT_ALERTS_ONLY:
+			c->alerts_only = true;
+			break;
+		case OPT_EXIT_ON_ALERT:
+			c->exit_on_alert = true;
+			break;
+		case OPT_JSON:
+			c->fmt = SW_FMT_JSON;
+			break;
+		case OPT_FORMAT:
+			if (sw_format_parse(optarg, &c->fmt))
+				return bad_value("format", optarg, "expected text or json");
+			break;
+		case OPT_PORT:
+			if (sw_parse_u32(optarg, 1, 65535, &v))
+				return bad_value("port", optarg, "expected 1..65535");
+			o->port = v;
+			break;
+		case '4':
+			o->family = SW_AF_INET;
+			break;
+		case '6':
+			o->family = SW_AF_INET6;
+			break;
+		case OPT_NETNS:
+			if (sw_parse_u32(optarg, 1, 0xffffffffu, &v))
+				return bad_value("netns", optarg, "expected an inode number");
+			o->netns = v;
+			break;
+		case OPT_ATTACH:
+			if (sw_attach_mode_parse(optarg, &o->attach))
+				return bad_value("attach mode", optarg,
+						 "expected auto, fentry, kprobe or tracepoint");
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			fputs(listen_usage, stdout);
+			return SW_EXIT_OK;
+		case ':':
+			sw_err("option '%s' needs a value (see 'sockwatch listen --help')",
+			       argv[optind - 1]);
+			return SW_EXIT_USAGE;
+		default:
+			sw_err("unknown option '%s' (see 'sockwatch listen --help')",
+			       argv[optind - 1]);
+			return SW_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		sw_err("unexpected argument '%s' (see 'sockwatch listen --help')", argv[optind]);
+		return SW_EXIT_USAGE;
+	}
+	if (a->learn && (a->rules || c->exit_on_alert)) {
+		sw_err("--learn cannot be combined with --rules or --exit-on-alert");
+		return SW_EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* --learn: the snapshot's listeners as rules, no tracer. */
+static int learn(struct listen_ctx *c, const char *path)
+{
+	struct sw_listener_info *li = NULL;
+	struct listener *ls = NULL;
+	struct sw_snapshot s;
+	char err[512];
+	size_t n = 0;
+	FILE *f;
+	int e, ret = SW_EXIT_FAILURE;
+
+	e = sw_snapshot_take(&s, NULL, NULL, err, sizeof(err));
+	if (e) {
+		sw_err("%s", err);
+		return sw_exit_for_open_error(e);
+	}
+	ls = calloc(s.nsocks ? s.nsocks : 1, sizeof(*ls));
+	li = calloc(s.nsocks ? s.nsocks : 1, sizeof(*li));
+	if (!ls || !li) {
+		sw_err("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < s.nsocks; i++) {
+		struct listener *l = &ls[n];
+
+		if (s.socks[i].state != SW_TCP_LISTEN || !snap_match(c, &s.socks[i]))
+			continue;
+		listener_from_snap(c, &s, &s.socks[i], l);
+		li[n] = (struct sw_listener_info){
+			.family = l->family,
+			.port = l->port,
+			.comm = l->o.pi.pid ? known(l->o.comm) : NULL,
+			.exe = known(l->o.pi.exe),
+			.uid = l->o.uid,
+			.user = l->o.pi.pid ? known(l->o.user) : NULL,
+			.netns = l->netns,
+			.host_netns = l->netns == c->host_netns,
+		};
+		memcpy(li[n].addr, l->addr, sizeof(li[n].addr));
+		n++;
+	}
+	f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	if (!f) {
+		sw_err("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	e = sw_rules_learn(f, li, n);
+	if (f == stdout) {
+		if (fflush(f) && !e)
+			e = -errno;
+	} else if (fclose(f) && !e) {
+		e = -errno;
+	}
+	if (e) {
+		sw_err("%s: %s", path, strerror(-e));
+		goto out;
+	}
+	fprintf(stderr, "sockwatch: learned %zu listener%s into %s\n", n, n == 1 ? "" : "s", path);
+	ret = SW_EXIT_OK;
+out:
+	free(ls);
+	free(li);
+	sw_snapshot_free(&s);
+	return ret;
+}
+
+static int run(struct listen_ctx *c)
+{
+	struct sw_snapshot s;
+	char err[768];
+	size_t nallow = 0, ndeny = 0;
+	int e, n, ret = SW_EXIT_OK;
+
+	sw_install_signals();
+	e = sw_tracer_open(&c->filter, on_record, c, &c->t, err, sizeof(err));
+	if (e) {
+		sw_err("%s", err);
+		return sw_exit_for_open_error(e);
+	}
+	c->key_by_ptr = sw_tracer_state_hook(c->t) == SW_STATE_HOOK_RAW_TP;
+	sw_print_attached(c->t);
+	e = sw_snapshot_take(&s, drain_step, c, err, sizeof(err));
+	if (e) {
+		sw_err("%s", err);
+		ret = SW_EXIT_FAILURE;
+		goto out;
+	}
+	e = reconcile(c, &s);
+	sw_snapshot_free(&s);
+	if (e) {
+		if (e != -EPIPE)
+			sw_err("cannot build the baseline: %s", strerror(-e));
+		ret = SW_EXIT_FAILURE;
+		goto out;
+	}
+	sw_rules_counts(c->rules, &nallow, &ndeny);
+	fprintf(stderr,
+		"sockwatch: watching listeners (%zu in baseline, %zu allow and %zu deny rules)\n",
+		c->nls, nallow, ndeny);
+	fflush(stderr);
+	while (!sw_stop && !c->alerted) {
+		n = sw_tracer_poll(c->t, 100);
+		if (n == -EPIPE)
+			break;
+		if (n < 0) {
+			sw_err("reading events failed: %s", strerror(-n));
+			ret = SW_EXIT_FAILURE;
+			break;
+		}
+	}
+	/* Deliver what is already in the ring buffer before detaching. */
+	if (ret == SW_EXIT_OK && !c->alerted && !c->write_err)
+		sw_tracer_drain(c->t);
+	if (c->alerted)
+		ret = SW_EXIT_ALERT;
+	else if (c->write_err)
+		ret = SW_EXIT_FAILURE;
+out:
+	if (c->filter.verbose)
+		sw_print_summary(c->t);
+	sw_tracer_close(c->t);
+	return ret;
+}
+
+int cmd_listen(int argc, char **argv)
+{
+	struct listen_ctx c = { .fmt = SW_FMT_TEXT };
+	struct listen_args a = {};
+	char err[SW_RULES_LINE_MAX + 256];
+	int ret;
+
+	ret = parse_listen_opts(argc, argv, &c, &a);
+	if (ret >= 0)
+		return ret;
+	/* The whole rules file is checked before anything is attached. */
+	if (a.rules && sw_rules_load(a.rules, &c.rules, err, sizeof(err))) {
+		sw_err("%s", err);
+		return SW_EXIT_USAGE;
+	}
+	c.host_netns = host_netns_inode();
+	c.procs = sw_proc_cache_new();
+	if (!c.procs) {
+		sw_err("out of memory");
+		sw_rules_free(c.rules);
+		return SW_EXIT_FAILURE;
+	}
+	ret = a.learn ? learn(&c, a.learn) : run(&c);
+	free(c.queue);
+	free(c.ls);
+	sw_proc_cache_free(c.procs);
+	sw_rules_free(c.rules);
+	return ret;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* One call prints one field as a text detail, a JSON member or an ECS member (shared by the renderers). */
+#ifndef SW_PRINTER_H
+#define SW_PRINTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "format.h"
+#include "strbuf.h"
+
+/*
+ * Each field is printed by exactly one call below, which names it twice: its
+ * native name (JSON members, " key=value" text details) and its ECS name
+ * (dotted, e.g. "source.ip"). A NULL name leaves the field out of that
+ * format. The printer decides whether a field becomes a padded text column,
+ * a text detail, or a JSON member under the name of the chosen format.
+ */
+struct printer {
+	struct sw_buf *b;
+	enum sw_fmt fmt;
+	bool first;
+};
+
+static inline bool is_json(const struct printer *p)
+{
+	return p->fmt != SW_FMT_TEXT;
+}
+
+/* Starts a member under the format's name for it; false if the format leaves it out. */
+static inline bool member(struct printer *p, const char *key, const char *ecs)
+{
+	const char *k = p->fmt == SW_FMT_ECS ? ecs : key;
+
+	if (!k)
+		return false;
+	if (is_json(p)) {
+		sw_buf_puts(p->b, p->first ? "\"" : ",\"");
+		sw_buf_puts(p->b, k);
+		sw_buf_puts(p->b, "\":");
+	} else {
+		sw_buf_printf(p->b, " %s=", k);
+	}
+	p->first = false;
+	return true;
+}
+
+static inline void pr_uint(struct printer *p, const char *key, const char *ecs,
+			   unsigned long long v)
+{
+	if (member(p, key, ecs))
+		sw_buf_printf(p->b, "%llu", v);
+}
+
+/* A string known to be plain ASCII without quotes (names from our tables). */
+static inline void pr_word(struct printer *p, const char *key, const char *ecs, const char *s)
+{
+	if (!member(p, key, ecs))
+		return;
+	if (is_json(p))
+		sw_buf_printf(p->b, "\"%s\"", s);
+	else
+		sw_buf_puts(p->b, s);
+}
+
+/* Untrusted bytes (process names, paths, command lines). */
+static inline void pr_bytes(struct printer *p, const char *key, const char *ecs, const char *s,
+			    size_t n)
+{
+	if (!member(p, key, ecs))
+		return;
+	if (is_json(p))
+		sw_buf_json_str(p->b, s, n);
+	else
+		sw_buf_term_str(p->b, s, n);
+}
+
+#endif /* SW_PRINTER_H */

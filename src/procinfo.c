@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Process enrichment from /proc/PID (ppid, exe, command line, cgroup, container id), cached by pid and start time. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "procinfo.h"
+
+#define CACHE_SLOTS 128
+#define CONTAINER_ID_LEN 64
+
+struct sw_proc_cache {
+	struct {
+		bool used;
+		struct sw_procinfo pi;
+	} slot[CACHE_SLOTS];
+	struct sw_procinfo tmp;
+};
+
+int sw_parse_stat(const char *stat, __u32 *ppid, __u64 *start_time)
+{
+	const char *p = strrchr(stat, ')');
+	unsigned long long v[19];
+	char state;
+
+	/* After "pid (comm)": state, then ppid (field 4) ... starttime (field 22). */
+	if (!p)
+		return -EINVAL;
+	if (sscanf(p + 1,
+		   " %c %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu"
+		   " %llu %llu %llu %llu",
+		   &state, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9],
+		   &v[10], &v[11], &v[12], &v[13], &v[14], &v[15], &v[16], &v[17], &v[18]) != 20)
+		return -EINVAL;
+	*ppid = (__u32)v[0];
+	*start_time = v[18];
+	return 0;
+}
+
+size_t sw_cmdline_join(const char *raw, size_t n, char *out, size_t size)
+{
+	size_t len;
+
+	if (!size)
+		return 0;
+	while (n && raw[n - 1] == '\0')
+		n--;
+	len = n < size - 1 ? n : size - 1;
+	for (size_t i = 0; i < len; i++)
+		out[i] = raw[i] ? raw[i] : ' ';
+	out[len] = '\0';
+	return len;
+}
+
+static void copy_path(char *out, size_t size, const char *s, size_t n)
+{
+	if (n >= size)
+		n = size - 1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
+
+int sw_cgroup_pick(const char *content, char *out, size_t size)
+{
+	const char *line = content, *first = NULL, *first_end = NULL, *end, *path;
+
+	for (; *line; line = *end ? end + 1 : end) {
+		end = strchrnul(line, '\n');
+		/* "hierarchy-ID:controllers:path"; the path may itself hold ':'. */
+		path = memchr(line, ':', end - line);
+		if (!path)
+			continue;
+		path = memchr(path + 1, ':', end - path - 1);
+		if (!path)
+			continue;
+		path++;
+		if (!strncmp(line, "0::", 3)) {
+			copy_path(out, size, path, end - path);
+			return 0;
+		}
+		if (!first) {
+			first = path;
+			first_end = end;
+		}
+	}
+	if (!first)
+		return -ENOENT;
+	copy_path(out, size, first, first_end - first);
+	return 0;
+}
+
+int sw_container_id(const char *cgroup, char *out, size_t size)
+{
+	static const char *const runtimes[] = { "docker", "containerd", "crio",
+						"libpod", "kubepods",	"podman" };
+	const char *found = NULL;
+	bool known = false;
+	size_t run = 0;
+
+	for (size_t i = 0; i < sizeof(runtimes) / sizeof(runtimes[0]); i++)
+		known |= strstr(cgroup, runtimes[i]) != NULL;
+	if (!known)
+		return -ENOENT;
+	/* The last run of exactly 64 hex digits (pod UIDs are shorter runs). */
+	for (const char *p = cgroup;; p++) {
+		if (*p && isxdigit((unsigned char)*p)) {
+			run++;
+			continue;
+		}
+		if (run == CONTAINER_ID_LEN)
+			found = p - run;
+		run = 0;
+		if (!*p)
+			break;
+	}
+	if (!found || size <= CONTAINER_ID_LEN)
+		return -ENOENT;
+	memcpy(out, found, CONTAINER_ID_LEN);
+	out[CONTAINER_ID_LEN] = '\0';
+	return 0;
+}
+
+/* Reads a small /proc file whole; returns bytes read or -errno. */
+static ssize_t read_small(const char *path, char *buf, size_t size)
+{
+	ssize_t n, total = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((size_t)total < size - 1) {
+		n = read(fd, buf + total, size - 1 - total);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		total += n;
+	}
+	close(fd);
+	buf[total] = '\0';
+	return total;
+}
+
+static void set_unknown(struct sw_procinfo *pi, __u32 pid)
+{
+	memset(pi, 0, sizeof(*pi));
+	pi->pid = pid;
+	strcpy(pi->comm, "-");
+	strcpy(pi->exe, "-");
+	strcpy(pi->cmdline, "-");
+	strcpy(pi->cgroup, "-");
+	strcpy(pi->container, "-");
+}
+
+/* Start time only: the cache key's second half. -errno if the process is gone. */
+static int read_start(__u32 pid, __u32 *ppid, __u64 *start)
+{
+	char path[64], buf[1024];
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	if (read_small(path, buf, sizeof(buf)) < 0)
+		return -ESRCH;
+	return sw_parse_stat(buf, ppid, start);
+}
+
+void sw_procinfo_read(__u32 pid, struct sw_procinfo *pi)
+{
+	char path[64], buf[4096];
+	ssize_t n;
+
+	set_unknown(pi, pid);
+	if (!pid || read_start(pid, &pi->ppid, &pi->start_time))
+		return;
+	pi->found = true;
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	n = read_small(path, buf, sizeof(pi->comm));
+	if (n > 0)
+		copy_path(pi->comm, sizeof(pi->comm), buf, strcspn(buf, "\n"));
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	if (n > 0)
+		copy_path(pi->exe, sizeof(pi->exe), buf, n);
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
+	n = read_small(path, buf, sizeof(buf));
+	if (n > 0)
+		sw_cmdline_join(buf, n, pi->cmdline, sizeof(pi->cmdline));
+	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
+	if (read_small(path, buf, sizeof(buf)) > 0 &&
+	    !sw_cgroup_pick(buf, pi->cgroup, sizeof(pi->cgroup)))
+		sw_container_id(pi->cgroup, pi->container, sizeof(pi->container));
+}
+
+struct sw_proc_cache *sw_proc_cache_new(void)
+{
+	return calloc(1, sizeof(struct sw_proc_cache));
+}
+
+void sw_proc_cache_free(struct sw_proc_cache *c)
+{
+	free(c);
+}
+
+const struct sw_procinfo *sw_proc_cache_get(struct sw_proc_cache *c, __u32 pid)
+{
+	unsigned int i = pid % CACHE_SLOTS;
+	__u64 start;
+	__u32 ppid;
+
+	if (!pid || read_start(pid, &ppid, &start)) {
+		set_unknown(&c->tmp, pid);
+		return &c->tmp;
+	}
+	if (c->slot[i].used && c->slot[i].pi.pid == pid && c->slot[i].pi.start_time == start) {
+		/* The parent may have exited since: ppid is read fresh. */
+		c->slot[i].pi.ppid = ppid;
+		return &c->slot[i].pi;
+	}
+	sw_procinfo_read(pid, &c->slot[i].pi);
+	c->slot[i].used = c->slot[i].pi.found && c->slot[i].pi.start_time == start;
+	return &c->slot[i].pi;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Process enrichment from /proc/PID (ppid, exe, command line, cgroup, container id), cached by pid and start time. */
+#ifndef SW_PROCINFO_H
+#define SW_PROCINFO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#define SW_EXE_MAX 512
+#define SW_CMDLINE_MAX 1024
+#define SW_CGROUP_MAX 512
+#define SW_CONTAINER_MAX 72
+
+/*
+ * What /proc said about one process. Strings the process no longer has (it
+ * exited, or the field is unreadable) are "-"; found is false when the
+ * process was gone before anything could be read.
+ */
+struct sw_procinfo {
+	__u32 pid;
+	__u32 ppid; /* 0 if unknown */
+	__u64 start_time; /* field 22 of /proc/PID/stat, clock ticks since boot */
+	bool found;
+	char comm[16]; /* from /proc/PID/comm, "-" if gone */
+	char exe[SW_EXE_MAX]; /* readlink of /proc/PID/exe */
+	char cmdline[SW_CMDLINE_MAX]; /* argv joined by spaces, raw bytes (escape when printing) */
+	char cgroup[SW_CGROUP_MAX]; /* cgroup v2 path ("0::" line), else the first line's path */
+	char container[SW_CONTAINER_MAX]; /* container id from the cgroup path, "-" if none */
+};
+
+/* Reads /proc/PID now. Never fails: a process that is gone gives "-" values and found = false. */
+void sw_procinfo_read(__u32 pid, struct sw_procinfo *out);
+
+/* A small cache of sw_procinfo keyed by pid and start time, so a reused pid is read again. */
+struct sw_proc_cache;
+
+struct sw_proc_cache *sw_proc_cache_new(void);
+void sw_proc_cache_free(struct sw_proc_cache *c);
+/*
+ * Info for pid, read now unless an entry with the same pid and start time
+ * exists. The pointer stays valid until the next call. pid 0 gives "-" values.
+ */
+const struct sw_procinfo *sw_proc_cache_get(struct sw_proc_cache *c, __u32 pid);
+
+/* Parsing helpers (unit-tested). */
+
+/* ppid (field 4) and start time (field 22) from /proc/PID/stat; comm may hold ')' and spaces. */
+int sw_parse_stat(const char *stat, __u32 *ppid, __u64 *start_time);
+/* /proc/PID/cmdline bytes: NULs between arguments become spaces, trailing NULs go. Returns length. */
+size_t sw_cmdline_join(const char *raw, size_t n, char *out, size_t size);
+/* Picks the cgroup path from /proc/PID/cgroup content: the "0::" line, else the first line. */
+int sw_cgroup_pick(const char *content, char *out, size_t size);
+/*
+ * Container id (the last run of exactly 64 hex digits) from a docker,
+ * containerd (cri-containerd), cri-o, podman (libpod) or kubepods cgroup
+ * path. -ENOENT if the path does not name a container runtime or has no id.
+ */
+int sw_container_id(const char *cgroup, char *out, size_t size);
+
+#endif /* SW_PROCINFO_H */

@@ -1,0 +1,291 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Integration tests of `sockwatch listen` (root): exposure, baseline, rules, short listeners, netns, deny remote, exits.
+# Usage: tests/cli/test_listen.sh [BUILD_DIR]; prints TAP, exits non-zero on failure.
+#
+# Every test selects its own events: listeners live in namespaces this script
+# creates, and sockwatch runs with --netns INODE (or checks port + netns inode).
+set -u
+
+BUILD=${1:-build}
+SW=$(realpath "$BUILD/sockwatch")
+NS=swlisten_$$
+NS2=swlisten2_$$
+TMP=$(mktemp -d)
+N=0
+FAILED=0
+PIDS=()
+
+ok() { N=$((N + 1)); echo "ok $N - $1"; }
+not_ok() {
+	N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $1"
+	[ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/# /'
+	return 0
+}
+check() { # check NAME CMD...
+	local name=$1; shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+	ip netns del "$NS2" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+if [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP needs root"
+	exit 0
+fi
+for t in jq python3 ip bpftool strace setpriv; do
+	command -v $t >/dev/null || { echo "1..0 # SKIP $t missing"; exit 0; }
+done
+
+for ns in "$NS" "$NS2"; do
+	ip netns add "$ns" && ip netns exec "$ns" ip link set lo up || exit 1
+done
+ip -n "$NS" addr add 10.77.0.1/32 dev lo
+ip -n "$NS" addr add 203.0.113.7/32 dev lo
+INO=$(stat -Lc %i "/run/netns/$NS")
+INO2=$(stat -Lc %i "/run/netns/$NS2")
+
+# start TAG ARGS...: runs sockwatch listen in the background until it says it is watching.
+start() {
+	local tag=$1; shift
+	"$SW" listen "$@" >"$TMP/$tag.out" 2>"$TMP/$tag.err" &
+	SWPID=$!
+	PIDS+=($SWPID)
+	for _ in $(seq 200); do
+		grep -q "watching listeners" "$TMP/$tag.err" && return 0
+		kill -0 $SWPID 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+stop() { kill "$SWPID" 2>/dev/null; wait "$SWPID" 2>/dev/null; }
+
+# wait_json TAG JQ-FILTER: waits up to 5 s for a line of TAG's output that matches.
+wait_json() {
+	for _ in $(seq 100); do
+		[ -n "$(jq -c "select($2)" "$TMP/$1.out" 2>/dev/null)" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+count_json() { jq -c "select($2)" "$TMP/$1.out" | wc -l; }
+
+# pyns NS CODE: python in a namespace.
+pyns() { ip netns exec "$1" python3 -c "$2"; }
+
+LISTEN_PY='
+import socket, sys, time
+socks = []
+for spec in sys.argv[1:-1]:
+    host, port = spec.rsplit(":", 1)
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(fam)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if fam == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s.bind((host.strip("[]"), int(port)))
+    s.listen()
+    socks.append(s)
+time.sleep(float(sys.argv[-1]))
+'
+# listen_in NS SECONDS ADDR:PORT...: opens the listeners, holds them SECONDS.
+listen_in() {
+	local ns=$1 secs=$2; shift 2
+	ip netns exec "$ns" python3 -c "$LISTEN_PY" "$@" "$secs"
+}
+# hold_in NS ADDR:PORT...: the same in the background until the tests end;
+# returns once every port listens (python can take a while to start).
+hold_in() {
+	local ns=$1 spec; shift
+	ip netns exec "$ns" python3 -c "$LISTEN_PY" "$@" 3600 </dev/null >/dev/null 2>&1 &
+	PIDS+=($!)
+	for spec in "$@"; do
+		for _ in $(seq 200); do
+			ip netns exec "$ns" ss -tlnH "sport = :${spec##*:}" | grep -q . && break
+			sleep 0.05
+		done
+	done
+}
+
+
+
+# --- exposure classes -----------------------------------------------------------
+start exp --json --quiet-baseline --netns "$INO" || not_ok "sockwatch started" "$(cat "$TMP/exp.err")"
+listen_in "$NS" 0.3 127.0.0.1:7101 10.77.0.1:7102 0.0.0.0:7103 [::]:7104
+for pe in 7101:loopback 7102:address 7103:wildcard 7104:wildcard; do
+	p=${pe%%:*} e=${pe#*:}
+	if wait_json exp ".event==\"listen\" and .lport==$p and .exposure==\"$e\" and .netns==$INO and .host_netns==false"; then
+		ok "port $p is exposure $e"
+	else
+		not_ok "port $p is exposure $e" "$(cat "$TMP/exp.out")"
+	fi
+done
+stop
+check "--json lines are valid JSON (jq -e)" bash -c "[ -s '$TMP/exp.out' ] && jq -e . '$TMP/exp.out' >/dev/null"
+
+# --- baseline -----------------------------------------------------------------
+hold_in "$NS" 127.0.0.1:7201
+start base --json --netns "$INO" || not_ok "sockwatch started"
+check "pre-existing listener is reported as baseline" \
+	wait_json base '.event=="baseline" and .lport==7201 and .pid!=null and .comm=="python3"'
+stop
+start qbase --json --quiet-baseline --netns "$INO" || not_ok "sockwatch started"
+stop
+check "--quiet-baseline hides it" [ "$(count_json qbase '.lport==7201')" = 0 ]
+
+# --- rules: allowed vs unexpected ---------------------------------------------
+printf '# test rules\nallow listen port 7301 exposure loopback\n' >"$TMP/rules1"
+start rules --json --quiet-baseline --rules "$TMP/rules1" --netns "$INO" || not_ok "sockwatch started"
+listen_in "$NS" 0.2 127.0.0.1:7301 127.0.0.1:7302
+wait_json rules '.event=="unlisten" and .lport==7302' >/dev/null
+stop
+check "allowed listener is level info with its rule line" \
+	[ "$(count_json rules '.event=="listen" and .lport==7301 and .level=="info" and .rule_line==2')" = 1 ]
+check "unexpected listener is level alert" \
+	[ "$(count_json rules '.event=="listen" and .lport==7302 and .level=="alert" and .rule_line==null')" = 1 ]
+start ronly --quiet-baseline --alerts-only --rules "$TMP/rules1" --netns "$INO" || not_ok "sockwatch started"
+listen_in "$NS" 0.2 127.0.0.1:7301 127.0.0.1:7302
+sleep 0.3
+stop
+if grep -q ' alert listen   127.0.0.1:7302 ' "$TMP/ronly.out" &&
+	! grep -q ' 127.0.0.1:7301 exposure=' "$TMP/ronly.out"; then
+	ok "--alerts-only prints only the unexpected one (text)"
+else
+	not_ok "--alerts-only prints only the unexpected one (text)" "$(cat "$TMP/ronly.out")"
+fi
+
+# --- a listener that lives 1 ms --------------------------------------------------
+start short --json --quiet-baseline --netns "$INO" || not_ok "sockwatch started"
+pyns "$NS" '
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 7401)); s.listen(); time.sleep(0.001); s.close()'
+wait_json short '.event=="unlisten" and .lport==7401' >/dev/null
+stop
+check "a 1 ms listener alerts" \
+	[ "$(count_json short '.event=="listen" and .lport==7401 and .level=="alert" and .comm=="python3"')" = 1 ]
+check "and its unlisten follows" \
+	[ "$(jq -r 'select(.lport==7401) | .event' "$TMP/short.out" | tr '\n' ' ')" = "listen unlisten " ]
+
+# --- another netns, no netns filter -----------------------------------------------
+start other --json --quiet-baseline || not_ok "sockwatch started"
+listen_in "$NS2" 0.2 0.0.0.0:7501
+wait_json other ".event==\"unlisten\" and .lport==7501 and .netns==$INO2" >/dev/null
+stop
+check "listener in another netns is reported with that netns" \
+	[ "$(count_json other ".event==\"listen\" and .lport==7501 and .netns==$INO2 and .host_netns==false")" = 1 ]
+
+# --- deny remote -------------------------------------------------------------------
+printf 'allow listen port 7601\ndeny remote 203.0.113.0/24\n' >"$TMP/rules2"
+start deny --json --quiet-baseline --rules "$TMP/rules2" --netns "$INO" || not_ok "sockwatch started"
+pyns "$NS" '
+import socket, time
+s = socket.socket(); s.bind(("203.0.113.7", 7601)); s.listen()
+c = socket.create_connection(("203.0.113.7", 7601)); a, _ = s.accept(); time.sleep(0.1)'
+wait_json deny '.event=="remote" and .direction=="accept"' >/dev/null
+stop
+check "connect to a deny-listed CIDR alerts with event remote" \
+	[ "$(count_json deny '.event=="remote" and .direction=="connect" and .raddr=="203.0.113.7" and .rport==7601 and .level=="alert" and .rule_line==2')" = 1 ]
+check "the allowed listener itself is info" \
+	[ "$(count_json deny '.event=="listen" and .lport==7601 and .level=="info"')" = 1 ]
+
+# --- --exit-on-alert -------------------------------------------------------------------
+sw_ids() { bpftool prog show -j | jq -r '.[] | select(.name | startswith("sw_")) | .id' | sort; }
+progs_before=$(bpftool prog show | grep -c sw_)
+ids_before=$(sw_ids)
+start exit --quiet-baseline --exit-on-alert --netns "$INO" || not_ok "sockwatch started"
+# The programs this run loaded (bpftool here cannot name their pids).
+ids=$(sw_ids | comm -13 <(printf '%s\n' $ids_before) -)
+listen_in "$NS" 0.2 127.0.0.1:7701 127.0.0.1:7702
+for _ in $(seq 100); do kill -0 "$SWPID" 2>/dev/null || break; sleep 0.05; done
+wait "$SWPID"
+rc=$?
+check "--exit-on-alert exits 5 on the first unexpected listener" [ "$rc" = 5 ]
+check "and printed exactly that one alert" \
+	[ "$(grep -c ' alert listen ' "$TMP/exit.out")" = 1 ]
+left=$(bpftool prog show -j | jq -r '.[].id' | sort | comm -12 - <(printf '%s\n' $ids) | wc -l)
+progs_after=$(bpftool prog show | grep -c sw_)
+if [ -n "$ids" ] && [ "$left" = 0 ] && [ "$progs_after" = "$progs_before" ]; then
+	ok "and left nothing attached"
+else
+	not_ok "and left nothing attached" "ours: $(echo $ids) still loaded: $left; sw_ programs before $progs_before after $progs_after"
+fi
+
+# --- bad rules file -----------------------------------------------------------------------
+printf 'allow listen port 22\n\nallow listen port 99999\n' >"$TMP/bad.rules"
+strace -f -qq -e trace=bpf -o "$TMP/bad.strace" "$SW" listen --rules "$TMP/bad.rules" \
+	>"$TMP/bad.out" 2>"$TMP/bad.err"
+rc=$?
+check "bad rules file exits 2 with file:line: message" \
+	bash -c "[ $rc = 2 ] && [ \"\$(cat '$TMP/bad.err')\" = \"sockwatch: $TMP/bad.rules:3: port '99999' out of range (1-65535)\" ]"
+check "and never touched BPF" bash -c "! grep -q 'bpf(' '$TMP/bad.strace'"
+
+# --- --learn round trip ------------------------------------------------------------------
+hold_in "$NS" 10.77.0.1:7801 [::1]:7802
+"$SW" listen --learn "$TMP/learned.rules" --netns "$INO" 2>"$TMP/learn.err"
+rc=$?
+start relearn --json --rules "$TMP/learned.rules" --netns "$INO" || not_ok "sockwatch started"
+listen_in "$NS" 0.2 127.0.0.1:7803
+wait_json relearn '.event=="unlisten" and .lport==7803' >/dev/null
+stop
+if [ $rc = 0 ] &&
+	[ "$(count_json relearn '.event=="baseline" and (.lport==7801 or .lport==7802 or .lport==7201) and .level=="info"')" = 3 ] &&
+	[ "$(count_json relearn '.event=="listen" and .lport==7803 and .level=="alert"')" = 1 ]; then
+	ok "--learn output round-trips: learned listeners are allowed, a new one is not"
+else
+	not_ok "--learn output round-trips: learned listeners are allowed, a new one is not" \
+		"$(cat "$TMP/learned.rules" "$TMP/learn.err" "$TMP/relearn.out" | cut -c1-300)"
+fi
+
+# --- exact owner fields -----------------------------------------------------------------
+start owner --quiet-baseline --netns "$INO" || not_ok "sockwatch started"
+ESC=$(printf 'tag\033[31mred')
+ip netns exec "$NS" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	/usr/bin/python3 -c '
+import os, socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 7901)); s.listen()
+print("%d %d %s" % (os.getpid(), os.getppid(), os.readlink("/proc/self/exe")), flush=True)
+time.sleep(0.5)' "$ESC" >"$TMP/owner.pid" &
+PIDS+=($!)
+for _ in $(seq 100); do grep -q ':7901 ' "$TMP/owner.out" 2>/dev/null && break; sleep 0.05; done
+stop
+read -r opid oppid oexe <"$TMP/owner.pid"
+line=$(grep ' listen   127.0.0.1:7901 ' "$TMP/owner.out")
+want="pid=$opid ppid=$oppid uid=65534 user=nobody comm=python3 exe=$oexe "
+case "$line" in
+*"$want"*) ok "pid, ppid, uid, user, comm and exe are exact" ;;
+*) not_ok "pid, ppid, uid, user, comm and exe are exact" "want: $want"$'\n'"got:  $line" ;;
+esac
+case "$line" in
+*"cmdline="*' tag\x1b[31mred') ok "the command line's escape sequence is escaped" ;;
+*) not_ok "the command line's escape sequence is escaped" "$line" ;;
+esac
+
+# --- start-up race: every listener reported exactly once --------------------------------
+pyns "$NS" '
+import socket, time
+socks = []
+for i in range(600):
+    s = socket.socket(); s.bind(("127.0.0.1", 20000 + i)); s.listen(); socks.append(s)
+    time.sleep(0.002)
+time.sleep(1)' &
+PIDS+=($!)
+sleep 0.3
+start race --json --netns "$INO" || not_ok "sockwatch started"
+wait_json race '.lport==20599' >/dev/null
+stop
+dups=$(jq -r 'select(.lport>=20000 and .lport<20600 and (.event=="baseline" or .event=="listen")) | .lport' \
+	"$TMP/race.out" | sort | uniq -d | wc -l)
+seen=$(jq -r 'select(.lport>=20000 and .lport<20600 and (.event=="baseline" or .event=="listen")) | .lport' \
+	"$TMP/race.out" | sort -u | wc -l)
+check "listeners opened during start-up are reported exactly once (baseline or listen)" \
+	[ "$seen" = 600 -a "$dups" = 0 ]
+
+echo "1..$N"
+[ "$FAILED" = 0 ]

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Unit tests of the /proc parsing helpers: stat fields, command lines, cgroup lines, container ids. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "procinfo.h"
+
+#define ID64 "3f4e5d6c7b8a99887766554433221100ffeeddccbbaa00112233445566778899"
+
+static void test_stat_plain(void **state)
+{
+	__u32 ppid = 0;
+	__u64 start = 0;
+
+	assert_int_equal(sw_parse_stat("1234 (nginx) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 "
+				       "20 0 1 0 98765 1000000 200 18446744073709551615",
+				       &ppid, &start),
+			 0);
+	assert_int_equal(ppid, 1);
+	assert_int_equal(start, 98765);
+}
+
+static void test_stat_hostile_comm(void **state)
+{
+	__u32 ppid = 0;
+	__u64 start = 0;
+
+	/* A comm holding ") S 99 " must not shift the fields: the last ')' ends it. */
+	assert_int_equal(
+		sw_parse_stat("77 (a) S 99 (b) R 4242 77 77 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 "
+			      "555 0 0",
+			      &ppid, &start),
+		0);
+	assert_int_equal(ppid, 4242);
+	assert_int_equal(start, 555);
+	assert_int_equal(sw_parse_stat("77 (x S 1", &ppid, &start), -EINVAL);
+	assert_int_equal(sw_parse_stat("77 (x) S 1 2", &ppid, &start), -EINVAL);
+}
+
+static void test_cmdline_nuls(void **state)
+{
+	static const char raw[] = "python3\0-c\0print(1)\0";
+	char out[64];
+
+	assert_int_equal(sw_cmdline_join(raw, sizeof(raw) - 1, out, sizeof(out)), 19);
+	assert_string_equal(out, "python3 -c print(1)");
+	/* Several trailing NULs (setproctitle) go, inner empty arguments stay as spaces. */
+	assert_int_equal(sw_cmdline_join("a\0\0b\0\0\0", 7, out, sizeof(out)), 4);
+	assert_memory_equal(out, "a  b", 5);
+	/* Truncation keeps the NUL terminator inside the buffer. */
+	assert_int_equal(sw_cmdline_join("abcdef", 6, out, 4), 3);
+	assert_string_equal(out, "abc");
+	assert_int_equal(sw_cmdline_join("", 0, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	/* Control bytes are kept raw: escaping is the renderer's job. */
+	sw_cmdline_join("x\x1b[31m\0y", 8, out, sizeof(out));
+	assert_string_equal(out, "x\x1b[31m y");
+}
+
+static void test_cgroup_pick(void **state)
+{
+	char out[256];
+
+	assert_int_equal(sw_cgroup_pick("0::/system.slice/nginx.service\n", out, sizeof(out)), 0);
+	assert_string_equal(out, "/system.slice/nginx.service");
+	/* Hybrid: the v2 line wins even when it is not first. */
+	assert_int_equal(sw_cgroup_pick("12:cpu,cpuacct:/docker/abc\n1:name=systemd:/x\n0::/y:z\n",
+					out, sizeof(out)),
+			 0);
+	assert_string_equal(out, "/y:z");
+	/* v1 only: the first line's path. */
+	assert_int_equal(sw_cgroup_pick("12:memory:/docker/" ID64 "\n11:pids:/other\n", out,
+					sizeof(out)),
+			 0);
+	assert_string_equal(out, "/docker/" ID64);
+	assert_int_equal(sw_cgroup_pick("", out, sizeof(out)), -ENOENT);
+	assert_int_equal(sw_cgroup_pick("garbage\n", out, sizeof(out)), -ENOENT);
+}
+
+static void expect_id(const char *cgroup, const char *id)
+{
+	char out[80] = "";
+
+	if (!id) {
+		assert_int_equal(sw_container_id(cgroup, out, sizeof(out)), -ENOENT);
+		return;
+	}
+	assert_int_equal(sw_container_id(cgroup, out, sizeof(out)), 0);
+	assert_string_equal(out, id);
+}
+
+static void test_container_ids(void **state)
+{
+	expect_id("/docker/" ID64, ID64);
+	expect_id("/system.slice/docker-" ID64 ".scope", ID64);
+	expect_id("/kubepods.slice/kubepods-besteffort.slice/"
+		  "kubepods-besteffort-pod1d5b4c3a_2f6e_4b7d_9c8a_0123456789ab.slice/"
+		  "cri-containerd-" ID64 ".scope",
+		  ID64);
+	expect_id("/kubepods/burstable/pod1d5b4c3a-2f6e-4b7d-9c8a-0123456789ab/" ID64, ID64);
+	expect_id("/system.slice/containerd.service/kubepods-pod1.slice:cri-containerd:" ID64,
+		  ID64);
+	expect_id("/kubepods.slice/crio-" ID64 ".scope", ID64);
+	expect_id("/machine.slice/libpod-" ID64 ".scope/container", ID64);
+	expect_id("/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID64 ".scope",
+		  ID64);
+	/* Not a container: no runtime in the path, or no 64-digit id. */
+	expect_id("/system.slice/nginx.service", NULL);
+	expect_id("/user.slice/" ID64, NULL);
+	expect_id("/docker", NULL);
+	expect_id("/kubepods/besteffort/pod1d5b4c3a-2f6e-4b7d-9c8a-0123456789ab", NULL);
+	/* 65 hex digits is not an id. */
+	expect_id("/docker/0" ID64, NULL);
+}
+
+static void test_read_self_and_gone(void **state)
+{
+	struct sw_proc_cache *c = sw_proc_cache_new();
+	const struct sw_procinfo *pi;
+	struct sw_procinfo gone;
+
+	assert_non_null(c);
+	pi = sw_proc_cache_get(c, getpid());
+	assert_true(pi->found);
+	assert_int_equal(pi->ppid, getppid());
+	assert_true(pi->exe[0] == '/');
+	assert_non_null(strstr(pi->cmdline, "test_procinfo"));
+	/* Cached: same entry, same start time. */
+	assert_ptr_equal(sw_proc_cache_get(c, getpid()), pi);
+	/* pid 0 and a pid that cannot exist give "-" values, not a crash. */
+	pi = sw_proc_cache_get(c, 0);
+	assert_false(pi->found);
+	assert_string_equal(pi->exe, "-");
+	sw_procinfo_read(0x3fffffff, &gone);
+	assert_false(gone.found);
+	assert_string_equal(gone.cmdline, "-");
+	assert_string_equal(gone.cgroup, "-");
+	assert_string_equal(gone.container, "-");
+	assert_int_equal(gone.ppid, 0);
+	sw_proc_cache_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stat_plain),    cmocka_unit_test(test_stat_hostile_comm),
+		cmocka_unit_test(test_cmdline_nuls),  cmocka_unit_test(test_cgroup_pick),
+		cmocka_unit_test(test_container_ids), cmocka_unit_test(test_read_self_and_gone),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
