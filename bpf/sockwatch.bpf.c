@@ -379,15 +379,21 @@ static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstat
  * Every BPF program on a tracepoint has a per-CPU recursion guard: if an
  * interrupt arrives while the program runs in process context and the
  * softirq on its way out changes another socket's state, the kernel skips
- * the nested run (it only counts it in recursion_misses). So the state
- * program has SW_STATE_TWINS twins attached after it on the same
- * tracepoint. depth counts how many of the chain are mid-run on this CPU:
- * twin k acts only when depth == k, i.e. when the primary and twins 1..k-1
- * are all mid-run below it, so they were skipped for this run.
+ * the nested run of that program (it only counts it in recursion_misses).
+ *
+ * So three programs are attached, in this order, on the same tracepoint:
+ * - "pre" only counts invocations on this CPU (inv);
+ * - the primary notes which invocation it handles (last = inv), then
+ *   handles it;
+ * - the twin handles an invocation only if the primary did not note it:
+ *   then the primary was skipped, being mid-run (anywhere, even before it
+ *   could note anything) in the invocation this one interrupted.
+ * A nested run never finds the primary and the twin both busy: they run
+ * one after the other, and softirqs do not nest. If "pre" itself is
+ * interrupted, the nested run's primary is free and handles it. Nothing
+ * falls through; what the kernel still skips is counted and reported.
  */
-/* Per-CPU depth in plain memory, one cache line per CPU: marking costs a few
- * instructions (no helper call), which keeps the unguarded window small. */
-struct sw_cpu_depth depth[SW_MAX_CPUS] SEC(".bss");
+struct sw_cpu_state cpu_state[SW_MAX_CPUS] SEC(".bss");
 
 /*
  * A listener's child has no cookie of its own yet at LISTEN->SYN_RECV (until
@@ -403,48 +409,52 @@ static __always_inline __u64 state_key(struct sock *sk, int oldstate, int newsta
 	return bpf_get_socket_cookie(sk);
 }
 
-static __always_inline void state_run(__u32 level, struct sock *sk, int oldstate, int newstate,
+enum { ROLE_PRE, ROLE_PRIMARY, ROLE_TWIN };
+
+static __always_inline void state_run(int role, struct sock *sk, int oldstate, int newstate,
 				      bool btf)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
-	struct sw_cpu_depth *d;
+	struct sw_cpu_state *c;
 
 	if (cpu >= SW_MAX_CPUS) { /* no nesting guard there: the primary does it all */
-		if (!level)
+		if (role == ROLE_PRIMARY)
 			on_set_state(sk, state_key(sk, oldstate, newstate, btf), oldstate,
 				     newstate);
 		return;
 	}
-	d = &depth[cpu];
-	if (d->depth != level)
+	c = &cpu_state[cpu];
+	if (role == ROLE_PRE) {
+		c->inv++;
 		return;
-	/* Mark first, then everything else (the cookie helper included). */
-	d->depth = level + 1;
-	if (level)
+	}
+	if (role == ROLE_TWIN) {
+		if (c->last == c->inv)
+			return;
 		count(SW_CNT_NESTED);
+	}
+	c->last = c->inv;
 	on_set_state(sk, state_key(sk, oldstate, newstate, btf), oldstate, newstate);
-	d->depth = level;
 }
 
-#define STATE_PROGS(level)                                                             \
+#define STATE_PROGS(name, role)                                                        \
 	SEC("tp_btf/inet_sock_set_state")                                              \
-	int BPF_PROG(sw_state_btf##level, struct sock *sk, int oldstate, int newstate) \
+	int BPF_PROG(sw_state_btf_##name, struct sock *sk, int oldstate, int newstate) \
 	{                                                                              \
-		state_run(level, sk, oldstate, newstate, true);                        \
+		state_run(role, sk, oldstate, newstate, true);                         \
 		return 0;                                                              \
 	}                                                                              \
 	SEC("raw_tp/inet_sock_set_state")                                              \
-	int BPF_PROG(sw_state_raw##level, struct sock *sk, int oldstate, int newstate) \
+	int BPF_PROG(sw_state_raw_##name, struct sock *sk, int oldstate, int newstate) \
 	{                                                                              \
-		state_run(level, sk, oldstate, newstate, false);                       \
+		state_run(role, sk, oldstate, newstate, false);                        \
 		return 0;                                                              \
 	}
 
-/* The primary (level 0) and its twins; SW_STATE_TWINS in include/sockwatch.h. */
-STATE_PROGS(0)
-STATE_PROGS(1)
-STATE_PROGS(2)
-STATE_PROGS(3)
+/* Attached in this order by the loader. */
+STATE_PROGS(pre, ROLE_PRE)
+STATE_PROGS(main, ROLE_PRIMARY)
+STATE_PROGS(twin, ROLE_TWIN)
 
 /* Connect ownership for the fentry/kprobe modes. */
 static __always_inline void on_tcp_connect(__u64 key)

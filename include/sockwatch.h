@@ -119,14 +119,12 @@ struct sw_event {
 	char comm[SW_COMM_LEN];
 };
 
-/* Twins of the state program that catch nested runs (see bpf/sockwatch.bpf.c). */
-#define SW_STATE_TWINS 3
-
-/* Nesting depth of the state-program chain on one CPU (a cache line each). */
+/* Per-CPU bookkeeping of the state-program chain (see bpf/sockwatch.bpf.c), a cache line each. */
 #define SW_MAX_CPUS 1024
-struct sw_cpu_depth {
-	__u32 depth;
-	__u8 pad[60];
+struct sw_cpu_state {
+	__u64 inv; /* invocations of the state tracepoint on this CPU */
+	__u64 last; /* the invocation the primary or the twin took */
+	__u8 pad[48];
 };
 
 /* Sizes of the BPF maps. */

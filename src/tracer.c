@@ -177,9 +177,9 @@ static void emit_record(struct sw_tracer *t, struct sw_record *r)
 
 /*
  * Events lost because the kernel skipped a program that was already running
- * on that CPU. A skipped primary state program is not a loss when a twin
- * caught the run (counted in SW_CNT_NESTED); the twins' own skips are not
- * losses either: a program lower in the chain handled those runs.
+ * on that CPU. A skipped primary state program is not a loss when the twin
+ * caught the run (counted in SW_CNT_NESTED); skips of the twin and of the
+ * "pre" counter are not losses either: the primary handled those runs.
  */
 static __u64 recursion_lost(struct sw_tracer *t, __u64 nested)
 {
@@ -196,7 +196,8 @@ static __u64 recursion_lost(struct sw_tracer *t, __u64 nested)
 		 * mode, the accept syscall exits. A skipped connect hook only
 		 * costs the owner; a skipped fexit/kretprobe has the syscall
 		 * exit behind it. */
-		if (p != t->skel->progs.sw_state_btf0 && p != t->skel->progs.sw_state_raw0 &&
+		if (p != t->skel->progs.sw_state_btf_main &&
+		    p != t->skel->progs.sw_state_raw_main &&
 		    !(t->mode == SW_ATTACH_TRACEPOINT &&
 		      (p == t->skel->progs.sw_exit_accept4 || p == t->skel->progs.sw_exit_accept)))
 			continue;
@@ -321,15 +322,13 @@ static size_t mode_progs(struct sockwatch *s, enum sw_attach_mode mode, enum sw_
 	size_t n = 0;
 
 	if (hook == SW_STATE_HOOK_TP_BTF) {
-		out[n++] = s->progs.sw_state_btf0;
-		out[n++] = s->progs.sw_state_btf1;
-		out[n++] = s->progs.sw_state_btf2;
-		out[n++] = s->progs.sw_state_btf3;
+		out[n++] = s->progs.sw_state_btf_pre;
+		out[n++] = s->progs.sw_state_btf_main;
+		out[n++] = s->progs.sw_state_btf_twin;
 	} else {
-		out[n++] = s->progs.sw_state_raw0;
-		out[n++] = s->progs.sw_state_raw1;
-		out[n++] = s->progs.sw_state_raw2;
-		out[n++] = s->progs.sw_state_raw3;
+		out[n++] = s->progs.sw_state_raw_pre;
+		out[n++] = s->progs.sw_state_raw_main;
+		out[n++] = s->progs.sw_state_raw_twin;
 	}
 	if (mode == SW_ATTACH_FENTRY) {
 		out[n++] = s->progs.sw_fentry_tcp_connect;
