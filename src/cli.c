@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Helpers shared by the command-line verbs: signals, errors, number parsing, summaries. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,4 +221,69 @@ void sw_print_summary(struct sw_tracer *t)
 		"%llu socket-map evictions\n",
 		any ? "" : "none", (unsigned long long)c.rb_drops,
 		(unsigned long long)c.recursion_misses, (unsigned long long)c.evictions);
+}
+
+int sw_bad_value(const char *verb, const char *what, const char *val, const char *why)
+{
+	sw_err("invalid %s '%s': %s (see 'sockwatch %s --help')", what, val, why, verb);
+	return SW_EXIT_USAGE;
+}
+
+int sw_common_opt(const char *verb, int opt, const char *arg, char **argv, struct sw_tracer_opts *o)
+{
+	__u32 v;
+
+	switch (opt) {
+	case 'p':
+		if (sw_parse_u32(arg, 1, 4194304, &v))
+			return sw_bad_value(verb, "pid", arg, "expected 1..4194304");
+		o->pid = v;
+		return 0;
+	case SW_OPT_PORT:
+		if (sw_parse_u32(arg, 1, 65535, &v))
+			return sw_bad_value(verb, "port", arg, "expected 1..65535");
+		o->port = v;
+		return 0;
+	case '4':
+		o->family = SW_AF_INET;
+		return 0;
+	case '6':
+		o->family = SW_AF_INET6;
+		return 0;
+	case SW_OPT_COMM:
+		if (!*arg || strlen(arg) >= SW_COMM_LEN)
+			return sw_bad_value(verb, "comm", arg, "expected 1..15 bytes");
+		o->comm = arg;
+		return 0;
+	case SW_OPT_NETNS:
+		if (sw_parse_u32(arg, 1, 0xffffffffu, &v))
+			return sw_bad_value(verb, "netns", arg, "expected an inode number");
+		o->netns = v;
+		return 0;
+	case SW_OPT_ATTACH:
+		if (sw_attach_mode_parse(arg, &o->attach))
+			return sw_bad_value(verb, "attach mode", arg,
+					    "expected auto, fentry, kprobe or tracepoint");
+		return 0;
+	case SW_OPT_STATE_HOOK:
+		if (!strcmp(arg, "tp_btf"))
+			o->state_hook = SW_STATE_HOOK_TP_BTF;
+		else if (!strcmp(arg, "raw_tp"))
+			o->state_hook = SW_STATE_HOOK_RAW_TP;
+		else
+			return sw_bad_value(verb, "state hook", arg, "expected tp_btf or raw_tp");
+		return 0;
+	case 'v':
+		o->verbose = true;
+		return 0;
+	case ':':
+		sw_err("option '%s' needs a value (see 'sockwatch %s --help')", argv[optind - 1],
+		       verb);
+		return SW_EXIT_USAGE;
+	case '?':
+		sw_err("unknown option '%s' (see 'sockwatch %s --help')", argv[optind - 1], verb);
+		return SW_EXIT_USAGE;
+	default:
+		return -1;
+	}
 }

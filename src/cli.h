@@ -19,6 +19,50 @@ enum sw_exit {
 	SW_EXIT_ALERT = 5, /* listen --exit-on-alert: an unexpected listener appeared */
 };
 
+/*
+ * Options every tracing verb takes. Long-option values below SW_OPT_VERB are
+ * these; each verb numbers its own from SW_OPT_VERB.
+ */
+enum {
+	SW_OPT_PORT = 256,
+	SW_OPT_COMM,
+	SW_OPT_NETNS,
+	SW_OPT_ATTACH,
+	SW_OPT_STATE_HOOK,
+	SW_OPT_VERB = 300,
+};
+
+#define SW_COMMON_SHORTOPTS "p:46v"
+#define SW_COMMON_LONGOPTS                                                                         \
+	{ "pid", required_argument, NULL, 'p' }, { "port", required_argument, NULL, SW_OPT_PORT }, \
+		{ "comm", required_argument, NULL, SW_OPT_COMM },                                  \
+		{ "netns", required_argument, NULL, SW_OPT_NETNS },                                \
+		{ "attach", required_argument, NULL, SW_OPT_ATTACH },                              \
+		{ "state-hook", required_argument, NULL, SW_OPT_STATE_HOOK },                      \
+	{                                                                                          \
+		"verbose", no_argument, NULL, 'v'                                                  \
+	}
+#define SW_COMMON_HELP                                                                     \
+	"  -p, --pid PID        only sockets owned by process PID\n"                       \
+	"      --port PORT      only sockets with local or remote port PORT\n"             \
+	"  -4, -6               only IPv4 / only IPv6\n"                                   \
+	"      --comm NAME      only processes named NAME (exact, 15 bytes max)\n"         \
+	"      --netns INODE    only sockets in the network namespace with this inode\n"   \
+	"      --attach MODE    auto, fentry, kprobe or tracepoint (default auto)\n"       \
+	"      --state-hook H   tp_btf or raw_tp (default: tp_btf if the kernel has it)\n" \
+	"  -v, --verbose        libbpf and attach details on stderr\n"                     \
+	"  -h, --help           this help\n"
+
+/*
+ * Handles one option of the common set for verb. Returns 0 if it was one,
+ * SW_EXIT_USAGE (after one error line) if its value is bad or getopt
+ * reported a missing value or an unknown option, -1 if it is the verb's own.
+ */
+int sw_common_opt(const char *verb, int opt, const char *arg, char **argv,
+		  struct sw_tracer_opts *o);
+/* "invalid WHAT 'VAL': WHY (see 'sockwatch VERB --help')"; returns SW_EXIT_USAGE. */
+int sw_bad_value(const char *verb, const char *what, const char *val, const char *why);
+
 /* Set by SIGINT/SIGTERM. */
 extern volatile sig_atomic_t sw_stop;
 void sw_install_signals(void);

@@ -26,11 +26,6 @@ static const char events_usage[] =
 	"Streams TCP events (listen, unlisten, connect, connect_failed, accept, close)\n"
 	"as aligned text, JSON lines or ECS JSON lines, to one or more outputs.\n"
 	"\n"
-	"  -p, --pid PID        only sockets owned by process PID\n"
-	"      --port PORT      only sockets with local or remote port PORT\n"
-	"  -4, -6               only IPv4 / only IPv6\n"
-	"      --comm NAME      only processes named NAME (exact, 15 bytes max)\n"
-	"      --netns INODE    only sockets in the network namespace with this inode\n"
 	"      --states         also emit every state transition as a 'state' event\n"
 	"      --json           JSON lines (same as --format json)\n"
 	"      --format FMT     text, json or ecs (Elastic Common Schema names)\n"
@@ -40,11 +35,7 @@ static const char events_usage[] =
 	"      --rotate-size SIZE      file: rotate before PATH exceeds SIZE bytes (k, M, G)\n"
 	"      --rotate-interval TIME  file: rotate every TIME seconds (or 30m, 1h, 1d)\n"
 	"      --rotate-keep N         file: gzip-compressed files kept (default 5)\n"
-	"      --queue-len N    records queued per output before it drops (default 65536)\n"
-	"      --attach MODE    auto, fentry, kprobe or tracepoint (default auto)\n"
-	"      --state-hook H   tp_btf or raw_tp (default: tp_btf if the kernel has it)\n"
-	"  -v, --verbose        libbpf and attach details on stderr\n"
-	"  -h, --help           this help\n"
+	"      --queue-len N    records queued per output before it drops (default 65536)\n" SW_COMMON_HELP
 	"\n"
 	"SIGHUP reopens output files (after logrotate moved them). The summary on\n"
 	"stderr counts, per output, lines written and dropped, errors, reconnects and\n"
@@ -60,14 +51,9 @@ static int on_record(const struct sw_record *r, void *ctx)
 }
 
 enum {
-	OPT_PORT = 256,
-	OPT_COMM,
-	OPT_NETNS,
-	OPT_STATES,
+	OPT_STATES = SW_OPT_VERB,
 	OPT_JSON,
 	OPT_FORMAT,
-	OPT_ATTACH,
-	OPT_STATE_HOOK,
 	OPT_ROTATE_SIZE,
 	OPT_ROTATE_INTERVAL,
 	OPT_ROTATE_KEEP,
@@ -75,10 +61,7 @@ enum {
 };
 
 static const struct option events_opts[] = {
-	{ "pid", required_argument, NULL, 'p' },
-	{ "port", required_argument, NULL, OPT_PORT },
-	{ "comm", required_argument, NULL, OPT_COMM },
-	{ "netns", required_argument, NULL, OPT_NETNS },
+	SW_COMMON_LONGOPTS,
 	{ "states", no_argument, NULL, OPT_STATES },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "format", required_argument, NULL, OPT_FORMAT },
@@ -87,17 +70,13 @@ static const struct option events_opts[] = {
 	{ "rotate-interval", required_argument, NULL, OPT_ROTATE_INTERVAL },
 	{ "rotate-keep", required_argument, NULL, OPT_ROTATE_KEEP },
 	{ "queue-len", required_argument, NULL, OPT_QUEUE_LEN },
-	{ "attach", required_argument, NULL, OPT_ATTACH },
-	{ "state-hook", required_argument, NULL, OPT_STATE_HOOK },
-	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
 
 static int bad_value(const char *opt, const char *val, const char *why)
 {
-	sw_err("invalid %s '%s': %s (see 'sockwatch events --help')", opt, val, why);
-	return SW_EXIT_USAGE;
+	return sw_bad_value("events", opt, val, why);
 }
 
 /* Checks an -o spec without opening anything; returns -1 to go on, else an exit code. */
@@ -178,12 +157,12 @@ static int check_rotation(const struct events_ctx *c)
 /* Parses events options into o and ctx; returns -1 to go on, else an exit code. */
 static int parse_events_opts(int argc, char **argv, struct sw_tracer_opts *o, struct events_ctx *c)
 {
-	__u32 v;
 	int opt, ret;
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:o:46vh", events_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":o:h" SW_COMMON_SHORTOPTS, events_opts, NULL)) !=
+	       -1) {
 		ret = parse_output_opt(opt, c);
 		if (ret != -2) {
 			if (ret >= 0)
@@ -191,62 +170,17 @@ static int parse_events_opts(int argc, char **argv, struct sw_tracer_opts *o, st
 			continue;
 		}
 		switch (opt) {
-		case 'p':
-			if (sw_parse_u32(optarg, 1, 4194304, &v))
-				return bad_value("pid", optarg, "expected 1..4194304");
-			o->pid = v;
-			break;
-		case OPT_PORT:
-			if (sw_parse_u32(optarg, 1, 65535, &v))
-				return bad_value("port", optarg, "expected 1..65535");
-			o->port = v;
-			break;
-		case '4':
-			o->family = SW_AF_INET;
-			break;
-		case '6':
-			o->family = SW_AF_INET6;
-			break;
-		case OPT_COMM:
-			if (!*optarg || strlen(optarg) >= SW_COMM_LEN)
-				return bad_value("comm", optarg, "expected 1..15 bytes");
-			o->comm = optarg;
-			break;
-		case OPT_NETNS:
-			if (sw_parse_u32(optarg, 1, 0xffffffffu, &v))
-				return bad_value("netns", optarg, "expected an inode number");
-			o->netns = v;
-			break;
 		case OPT_STATES:
 			o->states = true;
-			break;
-		case OPT_ATTACH:
-			if (sw_attach_mode_parse(optarg, &o->attach))
-				return bad_value("attach mode", optarg,
-						 "expected auto, fentry, kprobe or tracepoint");
-			break;
-		case OPT_STATE_HOOK:
-			if (!strcmp(optarg, "tp_btf"))
-				o->state_hook = SW_STATE_HOOK_TP_BTF;
-			else if (!strcmp(optarg, "raw_tp"))
-				o->state_hook = SW_STATE_HOOK_RAW_TP;
-			else
-				return bad_value("state hook", optarg, "expected tp_btf or raw_tp");
-			break;
-		case 'v':
-			o->verbose = true;
 			break;
 		case 'h':
 			fputs(events_usage, stdout);
 			return SW_EXIT_OK;
-		case ':':
-			sw_err("option '%s' needs a value (see 'sockwatch events --help')",
-			       argv[optind - 1]);
-			return SW_EXIT_USAGE;
 		default:
-			sw_err("unknown option '%s' (see 'sockwatch events --help')",
-			       argv[optind - 1]);
-			return SW_EXIT_USAGE;
+			ret = sw_common_opt("events", opt, optarg, argv, o);
+			if (ret)
+				return ret < 0 ? SW_EXIT_USAGE : ret;
+			break;
 		}
 	}
 	if (optind < argc) {

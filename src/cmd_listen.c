@@ -77,14 +77,7 @@ static const char listen_usage[] =
 	"      --alerts-only     print only level 'alert' lines\n"
 	"      --exit-on-alert   exit with status 5 after the first new alert\n"
 	"      --json            JSON lines (same as --format json)\n"
-	"      --format FMT      text or json\n"
-	"      --port PORT       only sockets with local (or remote) port PORT\n"
-	"  -4, -6                only IPv4 / only IPv6\n"
-	"      --netns INODE     only sockets in the network namespace with this inode\n"
-	"      --attach MODE     auto, fentry, kprobe or tracepoint (default auto)\n"
-	"  -v, --verbose         libbpf and attach details, and a summary at exit, on stderr\n"
-	"  -h, --help            this help\n"
-	"\n"
+	"      --format FMT      text or json\n" SW_COMMON_HELP "\n"
 	"exit codes: 0 ok, 1 runtime failure, 2 usage error or bad rules file,\n"
 	"            3 missing privileges, 4 kernel unsupported, 5 alert (--exit-on-alert)\n";
 
@@ -381,19 +374,6 @@ static void drain_step(void *ctx)
 	sw_tracer_poll(c->t, 0);
 }
 
-static bool snap_match(const struct listen_ctx *c, const struct sw_snap_sock *s)
-{
-	const struct sw_tracer_opts *f = &c->filter;
-
-	if (f->family && s->family != f->family)
-		return false;
-	if (f->port && s->lport != f->port && s->rport != f->port)
-		return false;
-	if (f->netns && s->netns != f->netns)
-		return false;
-	return true;
-}
-
 static __u64 snap_key(const struct listen_ctx *c, __u64 cookie, __u64 ptr)
 {
 	return c->key_by_ptr ? ptr : cookie;
@@ -412,6 +392,27 @@ static const struct sw_snap_owner *snap_owner(const struct listen_ctx *c,
 			best = o;
 	}
 	return best;
+}
+
+/* The filters (family, port, netns in the kernel's way; pid and comm by owner) on a snapshot socket. */
+static bool snap_match(const struct listen_ctx *c, const struct sw_snapshot *snap,
+		       const struct sw_snap_sock *s)
+{
+	const struct sw_tracer_opts *f = &c->filter;
+	const struct sw_snap_owner *o;
+
+	if (f->family && s->family != f->family)
+		return false;
+	if (f->port && s->lport != f->port && s->rport != f->port)
+		return false;
+	if (f->netns && s->netns != f->netns)
+		return false;
+	if (!f->pid && !f->comm)
+		return true;
+	o = snap_owner(c, snap, snap_key(c, s->cookie, s->skptr));
+	if (!o || (f->pid && o->pid != f->pid))
+		return false;
+	return !f->comm || !strncmp(o->comm, f->comm, SW_COMM_LEN);
 }
 
 static void listener_from_snap(struct listen_ctx *c, const struct sw_snapshot *s,
@@ -480,7 +481,7 @@ static int reconcile(struct listen_ctx *c, const struct sw_snapshot *s)
 	for (size_t i = 0; i < s->nsocks; i++) {
 		const struct sw_snap_sock *k = &s->socks[i];
 
-		if (!snap_match(c, k))
+		if (!snap_match(c, s, k))
 			continue;
 		if (k->state != SW_TCP_LISTEN) {
 			e = c->rules && k->state == SW_TCP_ESTABLISHED ?
@@ -521,16 +522,13 @@ static int reconcile(struct listen_ctx *c, const struct sw_snapshot *s)
 }
 
 enum {
-	OPT_RULES = 256,
+	OPT_RULES = SW_OPT_VERB,
 	OPT_LEARN,
 	OPT_QUIET_BASELINE,
 	OPT_ALERTS_ONLY,
 	OPT_EXIT_ON_ALERT,
 	OPT_JSON,
 	OPT_FORMAT,
-	OPT_PORT,
-	OPT_NETNS,
-	OPT_ATTACH,
 };
 
 static const struct option listen_opts[] = {
@@ -541,10 +539,7 @@ static const struct option listen_opts[] = {
 	{ "exit-on-alert", no_argument, NULL, OPT_EXIT_ON_ALERT },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "port", required_argument, NULL, OPT_PORT },
-	{ "netns", required_argument, NULL, OPT_NETNS },
-	{ "attach", required_argument, NULL, OPT_ATTACH },
-	{ "verbose", no_argument, NULL, 'v' },
+	SW_COMMON_LONGOPTS,
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
@@ -556,20 +551,18 @@ struct listen_args {
 
 static int bad_value(const char *opt, const char *val, const char *why)
 {
-	sw_err("invalid %s '%s': %s (see 'sockwatch listen --help')", opt, val, why);
-	return SW_EXIT_USAGE;
+	return sw_bad_value("listen", opt, val, why);
 }
 
 /* Parses listen options; returns -1 to go on, else an exit code. */
 static int parse_listen_opts(int argc, char **argv, struct listen_ctx *c, struct listen_args *a)
 {
 	struct sw_tracer_opts *o = &c->filter;
-	__u32 v;
-	int opt;
+	int opt, ret;
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":46vh", listen_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h" SW_COMMON_SHORTOPTS, listen_opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_RULES:
 			a->rules = optarg;
@@ -593,41 +586,14 @@ static int parse_listen_opts(int argc, char **argv, struct listen_ctx *c, struct
 			if (sw_format_parse(optarg, &c->fmt))
 				return bad_value("format", optarg, "expected text or json");
 			break;
-		case OPT_PORT:
-			if (sw_parse_u32(optarg, 1, 65535, &v))
-				return bad_value("port", optarg, "expected 1..65535");
-			o->port = v;
-			break;
-		case '4':
-			o->family = SW_AF_INET;
-			break;
-		case '6':
-			o->family = SW_AF_INET6;
-			break;
-		case OPT_NETNS:
-			if (sw_parse_u32(optarg, 1, 0xffffffffu, &v))
-				return bad_value("netns", optarg, "expected an inode number");
-			o->netns = v;
-			break;
-		case OPT_ATTACH:
-			if (sw_attach_mode_parse(optarg, &o->attach))
-				return bad_value("attach mode", optarg,
-						 "expected auto, fentry, kprobe or tracepoint");
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
 		case 'h':
 			fputs(listen_usage, stdout);
 			return SW_EXIT_OK;
-		case ':':
-			sw_err("option '%s' needs a value (see 'sockwatch listen --help')",
-			       argv[optind - 1]);
-			return SW_EXIT_USAGE;
 		default:
-			sw_err("unknown option '%s' (see 'sockwatch listen --help')",
-			       argv[optind - 1]);
-			return SW_EXIT_USAGE;
+			ret = sw_common_opt("listen", opt, optarg, argv, o);
+			if (ret)
+				return ret < 0 ? SW_EXIT_USAGE : ret;
+			break;
 		}
 	}
 	if (optind < argc) {
@@ -666,7 +632,7 @@ static int learn(struct listen_ctx *c, const char *path)
 	for (size_t i = 0; i < s.nsocks; i++) {
 		struct listener *l = &ls[n];
 
-		if (s.socks[i].state != SW_TCP_LISTEN || !snap_match(c, &s.socks[i]))
+		if (s.socks[i].state != SW_TCP_LISTEN || !snap_match(c, &s, &s.socks[i]))
 			continue;
 		listener_from_snap(c, &s, &s.socks[i], l);
 		li[n] = (struct sw_listener_info){

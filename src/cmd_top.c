@@ -27,51 +27,33 @@ static const char top_usage[] =
 	"Keys: ? help, q quit, space pause, / filter, l listeners, n service names,\n"
 	"1-9 or < > sort column, r reverse.\n"
 	"\n"
-	"  -p, --pid PID        only sockets owned by process PID\n"
-	"      --port PORT      only sockets with local or remote port PORT\n"
-	"  -4, -6               only IPv4 / only IPv6\n"
-	"      --comm NAME      only processes named NAME (exact, 15 bytes max)\n"
-	"      --netns INODE    only sockets in the network namespace with this inode\n"
 	"      --once           print the table once (netstat-like columns) and exit\n"
 	"      --json           with --once: one JSON object per socket\n"
 	"  -n, --names          service names from /etc/services instead of port numbers\n"
 	"      --interval MS    at most one redraw per MS milliseconds (default 100)\n"
-	"      --ghost SECONDS  how long closed connections stay (default 3)\n"
-	"      --attach MODE    auto, fentry, kprobe or tracepoint (default auto)\n"
-	"  -v, --verbose        libbpf and attach details on stderr\n"
-	"  -h, --help           this help\n";
+	"      --ghost SECONDS  how long closed connections stay (default 3)\n" SW_COMMON_HELP;
 
 enum {
-	OPT_PORT = 256,
-	OPT_COMM,
-	OPT_NETNS,
-	OPT_ONCE,
+	OPT_ONCE = SW_OPT_VERB,
 	OPT_JSON,
 	OPT_INTERVAL,
 	OPT_GHOST,
-	OPT_ATTACH,
 };
 
 static const struct option top_opts[] = {
-	{ "pid", required_argument, NULL, 'p' },
-	{ "port", required_argument, NULL, OPT_PORT },
-	{ "comm", required_argument, NULL, OPT_COMM },
-	{ "netns", required_argument, NULL, OPT_NETNS },
+	SW_COMMON_LONGOPTS,
 	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "names", no_argument, NULL, 'n' },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "ghost", required_argument, NULL, OPT_GHOST },
-	{ "attach", required_argument, NULL, OPT_ATTACH },
-	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
 
 static int bad_value(const char *opt, const char *val, const char *why)
 {
-	sw_err("invalid %s '%s': %s (see 'sockwatch top --help')", opt, val, why);
-	return SW_EXIT_USAGE;
+	return sw_bad_value("top", opt, val, why);
 }
 
 /* Parses options into a; returns -1 to go on, else an exit code. */
@@ -79,38 +61,12 @@ static int parse_top_opts(int argc, char **argv, struct top_args *a)
 {
 	struct sw_tracer_opts *o = &a->live.tracer;
 	__u32 v;
-	int opt;
+	int opt, ret;
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:46nvh", top_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":nh" SW_COMMON_SHORTOPTS, top_opts, NULL)) != -1) {
 		switch (opt) {
-		case 'p':
-			if (sw_parse_u32(optarg, 1, 4194304, &v))
-				return bad_value("pid", optarg, "expected 1..4194304");
-			o->pid = v;
-			break;
-		case OPT_PORT:
-			if (sw_parse_u32(optarg, 1, 65535, &v))
-				return bad_value("port", optarg, "expected 1..65535");
-			o->port = v;
-			break;
-		case '4':
-			o->family = SW_AF_INET;
-			break;
-		case '6':
-			o->family = SW_AF_INET6;
-			break;
-		case OPT_COMM:
-			if (!*optarg || strlen(optarg) >= SW_COMM_LEN)
-				return bad_value("comm", optarg, "expected 1..15 bytes");
-			o->comm = optarg;
-			break;
-		case OPT_NETNS:
-			if (sw_parse_u32(optarg, 1, 0xffffffffu, &v))
-				return bad_value("netns", optarg, "expected an inode number");
-			o->netns = v;
-			break;
 		case OPT_ONCE:
 			a->once = true;
 			break;
@@ -130,25 +86,14 @@ static int parse_top_opts(int argc, char **argv, struct top_args *a)
 				return bad_value("ghost", optarg, "expected 0..3600 seconds");
 			a->live.ghost_ns = v * 1000000000ULL;
 			break;
-		case OPT_ATTACH:
-			if (sw_attach_mode_parse(optarg, &o->attach))
-				return bad_value("attach mode", optarg,
-						 "expected auto, fentry, kprobe or tracepoint");
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
 		case 'h':
 			fputs(top_usage, stdout);
 			return SW_EXIT_OK;
-		case ':':
-			sw_err("option '%s' needs a value (see 'sockwatch top --help')",
-			       argv[optind - 1]);
-			return SW_EXIT_USAGE;
 		default:
-			sw_err("unknown option '%s' (see 'sockwatch top --help')",
-			       argv[optind - 1]);
-			return SW_EXIT_USAGE;
+			ret = sw_common_opt("top", opt, optarg, argv, o);
+			if (ret)
+				return ret < 0 ? SW_EXIT_USAGE : ret;
+			break;
 		}
 	}
 	if (optind < argc) {
