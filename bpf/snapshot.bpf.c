@@ -6,47 +6,17 @@
 #include <bpf/bpf_endian.h>
 
 #include "sockwatch.h"
+#include "tuple.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define IPPROTO_TCP_NUM 6
 #define SOCK_STREAM_NUM 1
 
-static __always_inline bool is_mapped_v4(const __u8 *a)
-{
-	return ((const __u32 *)a)[0] == 0 && ((const __u32 *)a)[1] == 0 &&
-	       ((const __u32 *)a)[2] == bpf_htonl(0x0000ffff);
-}
-
-static __always_inline bool is_zero6(const __u8 *a)
-{
-	return ((const __u32 *)a)[0] == 0 && ((const __u32 *)a)[1] == 0 &&
-	       ((const __u32 *)a)[2] == 0 && ((const __u32 *)a)[3] == 0;
-}
-
 /* Family, addresses and ports of any TCP socket kind (full, TIME_WAIT, request). */
 static __always_inline void read_tuple(struct sock_common *skc, struct sw_snap_sock *r)
 {
-	r->lport = BPF_CORE_READ(skc, skc_num);
-	r->rport = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
-	r->netns = BPF_CORE_READ(skc, skc_net.net, ns.inum);
-	if (BPF_CORE_READ(skc, skc_family) == SW_AF_INET) {
-		r->family = SW_AF_INET;
-		BPF_CORE_READ_INTO((__u32 *)r->laddr, skc, skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)r->raddr, skc, skc_daddr);
-		return;
-	}
-	r->family = SW_AF_INET6;
-	BPF_CORE_READ_INTO((struct in6_addr *)r->laddr, skc, skc_v6_rcv_saddr);
-	BPF_CORE_READ_INTO((struct in6_addr *)r->raddr, skc, skc_v6_daddr);
-	/* Same rule as the tracer: a dual-stack socket with an IPv4 peer is IPv4. */
-	if (is_mapped_v4(r->raddr) && (is_mapped_v4(r->laddr) || is_zero6(r->laddr))) {
-		r->family = SW_AF_INET;
-		__builtin_memcpy(r->laddr, r->laddr + 12, 4);
-		__builtin_memcpy(r->raddr, r->raddr + 12, 4);
-		__builtin_memset(r->laddr + 4, 0, 12);
-		__builtin_memset(r->raddr + 4, 0, 12);
-	}
+	sw_read_endpoints(skc, &r->family, r->laddr, r->raddr, &r->lport, &r->rport, &r->netns);
 }
 
 /*

@@ -7,6 +7,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "sockwatch.h"
+#include "tuple.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -82,47 +83,15 @@ static __always_inline void owner_from_current(struct sw_sock *o)
 	o->owner_src = SW_OWNER_CURRENT;
 }
 
-static __always_inline bool is_mapped_v4(const __u8 *a)
-{
-	return ((const __u32 *)a)[0] == 0 && ((const __u32 *)a)[1] == 0 &&
-	       ((const __u32 *)a)[2] == bpf_htonl(0x0000ffff);
-}
-
-static __always_inline bool is_zero6(const __u8 *a)
-{
-	return ((const __u32 *)a)[0] == 0 && ((const __u32 *)a)[1] == 0 &&
-	       ((const __u32 *)a)[2] == 0 && ((const __u32 *)a)[3] == 0;
-}
-
 /* Addresses, ports, family and netns of sk into e; v4-mapped v6 becomes v4. */
 static __always_inline void read_tuple(struct sock *sk, struct sw_event *e)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-
-	e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	sw_read_endpoints(&sk->__sk_common, &e->family, e->laddr, e->raddr, &e->lport, &e->rport,
+			  &e->netns);
 	/* At CLOSE the port is already released (skc_num is 0), but the
 	 * source port of the socket's last binding stays in inet_sport. */
 	if (!e->lport)
 		e->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	if (family == SW_AF_INET) {
-		e->family = SW_AF_INET;
-		BPF_CORE_READ_INTO((__u32 *)e->laddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)e->raddr, sk, __sk_common.skc_daddr);
-		return;
-	}
-	e->family = SW_AF_INET6;
-	BPF_CORE_READ_INTO((struct in6_addr *)e->laddr, sk, __sk_common.skc_v6_rcv_saddr);
-	BPF_CORE_READ_INTO((struct in6_addr *)e->raddr, sk, __sk_common.skc_v6_daddr);
-	/* A dual-stack socket talking to an IPv4 peer: report it as the IPv4 it is. */
-	if (is_mapped_v4(e->raddr) && (is_mapped_v4(e->laddr) || is_zero6(e->laddr))) {
-		e->family = SW_AF_INET;
-		__builtin_memcpy(e->laddr, e->laddr + 12, 4);
-		__builtin_memcpy(e->raddr, e->raddr + 12, 4);
-		__builtin_memset(e->laddr + 4, 0, 12);
-		__builtin_memset(e->raddr + 4, 0, 12);
-	}
 }
 
 /* The family an event for sk will report (v4-mapped v6 counts as v4). */
@@ -134,10 +103,7 @@ static __always_inline __u8 sk_report_family(struct sock *sk)
 		return SW_AF_INET;
 	BPF_CORE_READ_INTO(&l, sk, __sk_common.skc_v6_rcv_saddr);
 	BPF_CORE_READ_INTO(&r, sk, __sk_common.skc_v6_daddr);
-	if (is_mapped_v4(r.in6_u.u6_addr8) &&
-	    (is_mapped_v4(l.in6_u.u6_addr8) || is_zero6(l.in6_u.u6_addr8)))
-		return SW_AF_INET;
-	return SW_AF_INET6;
+	return sw_is_v4_in_v6(l.in6_u.u6_addr8, r.in6_u.u6_addr8) ? SW_AF_INET : SW_AF_INET6;
 }
 
 /* True if a socket with these properties may produce events at all. */

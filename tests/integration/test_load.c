@@ -248,6 +248,32 @@ static int check_unique(const struct evlist *l, __u32 netns, int kind, size_t n,
 	return ret;
 }
 
+/* Diagnosis: the transitions of a few sockets that connected or were accepted but never closed. */
+static void dump_unclosed(const struct evlist *l, __u32 netns)
+{
+	int shown = 0;
+
+	for (size_t i = 0; i < l->n && shown < 5; i++) {
+		const struct sw_event *e = &l->v[i].ev;
+		bool closed = false;
+
+		if (e->netns != netns || (e->kind != SW_EV_CONNECT && e->kind != SW_EV_ACCEPT))
+			continue;
+		for (size_t j = i; j < l->n && !closed; j++)
+			closed = l->v[j].ev.kind == SW_EV_CLOSE && l->v[j].ev.cookie == e->cookie;
+		if (closed)
+			continue;
+		shown++;
+		printf("#   unclosed %s cookie %llu %u->%u:", sw_kind_name(e->kind),
+		       (unsigned long long)e->cookie, e->lport, e->rport);
+		for (size_t j = 0; j < l->n; j++)
+			if (l->v[j].ev.kind == SW_EV_STATE && l->v[j].ev.cookie == e->cookie)
+				printf(" %s>%s", sw_state_name(l->v[j].ev.oldstate),
+				       sw_state_name(l->v[j].ev.newstate));
+		printf("\n");
+	}
+}
+
 /*
  * 2000 quick connections: exactly 2000 connects, 2000 accepts, 4000 closes.
  * A tracer of its own, filtered in the kernel to the test's namespace, so
@@ -267,6 +293,7 @@ int t_churn_exact(void)
 	w.netns = ns_new();
 	CHECK(w.netns, "cannot make a network namespace");
 	o.netns = w.netns;
+	o.states = true; /* for the diagnosis if closes are missing */
 	CHECK(tracer_open_into(&o, &l, &t) == 0, "tracer");
 	c.lfd = listen_on(AF_INET, "127.0.0.1", &c.port);
 	if (c.lfd < 0)
@@ -298,6 +325,8 @@ int t_churn_exact(void)
 		count_kind(&l, w.netns, SW_EV_CONNECT));
 	FAIL_IF(count_kind(&l, w.netns, SW_EV_ACCEPT) != NCHURN, "accepts: %zu",
 		count_kind(&l, w.netns, SW_EV_ACCEPT));
+	if (count_kind(&l, w.netns, SW_EV_CLOSE) != 2 * NCHURN)
+		dump_unclosed(&l, w.netns);
 	FAIL_IF(count_kind(&l, w.netns, SW_EV_CLOSE) != 2 * NCHURN,
 		"closes: %zu (nested runs caught: %llu)", count_kind(&l, w.netns, SW_EV_CLOSE),
 		(unsigned long long)after.nested);
