@@ -205,6 +205,7 @@ static int open_outputs(struct events_ctx *c)
 
 	c->sink_opts.format = sw_format_line;
 	c->sink_opts.format_ctx = &c->fmt;
+	c->sink_opts.batch_wakeups = true; /* kicked once per poll batch */
 	c->stdout_sink = -1;
 	for (i = 0; i < c->nspecs; i++) {
 		err = sw_sink_set_open(&c->sinks, c->specs[i], &c->sink_opts);
@@ -333,9 +334,13 @@ int cmd_events(int argc, char **argv)
 			ret = SW_EXIT_FAILURE;
 			break;
 		}
+		/* One wake-up of the writers per batch, not per record. */
+		if (n > 0)
+			sw_sink_set_kick(&c.sinks);
 	}
 	/* Deliver what is already in the ring buffer before detaching. */
 	sw_tracer_drain(t);
+	sw_sink_set_kick(&c.sinks);
 	sw_print_summary(t);
 	sw_tracer_close(t);
 	close_outputs(&c);

@@ -133,13 +133,25 @@ int sw_sink_submit(struct sw_sink *s, const struct sw_record *r)
 	slot->lost_before = s->pending_lost;
 	s->pending_lost = 0;
 	atomic_store(&s->tail, tail + 1);
+	/*
+	 * Waking the writer for every record costs a futex call and a context
+	 * switch per event: with batch_wakeups the consumer calls sw_sink_kick()
+	 * after each batch instead, and only a queue filling up within one batch
+	 * wakes the writer here.
+	 */
+	if (!s->opts.batch_wakeups || tail + 1 - head >= s->cap / 2)
+		sw_sink_kick(s);
+	return 0;
+}
+
+void sw_sink_kick(struct sw_sink *s)
+{
 	/* pairs with the writer's store of waiting before it checks the queue */
-	if (atomic_load(&s->waiting)) {
+	if (atomic_load(&s->waiting) && !queue_empty(s)) {
 		pthread_mutex_lock(&s->lock);
 		pthread_cond_signal(&s->cond);
 		pthread_mutex_unlock(&s->lock);
 	}
-	return 0;
 }
 
 void sw_sink_reopen(struct sw_sink *s)
@@ -281,6 +293,13 @@ static void *sink_thread(void *arg)
 			continue;
 		}
 		atomic_store(&s->head, head + 1);
+		/* While stopping, give up only on a sink that stops making progress. */
+		if (atomic_load(&s->stopping)) {
+			pthread_mutex_lock(&s->lock);
+			clock_gettime(CLOCK_MONOTONIC, &s->stop_by);
+			sw_timespec_add_ms(&s->stop_by, SW_SINK_DRAIN_MS);
+			pthread_mutex_unlock(&s->lock);
+		}
 	}
 
 	/* drops nobody has heard of yet: one last lost record, numbered after the last record */
@@ -385,13 +404,21 @@ int sw_sink_close_stats(struct sw_sink *s, struct sw_sink_stats *final)
 	pthread_cond_signal(&s->cond);
 	pthread_mutex_unlock(&s->lock);
 
-	/* a writer stuck in write(2) on a stalled pipe is cancelled */
-	clock_gettime(CLOCK_REALTIME, &limit);
-	sw_timespec_add_ms(&limit, SW_SINK_DRAIN_MS + 1000);
-	if (pthread_timedjoin_np(s->thread, NULL, &limit)) {
+	/* A writer still making progress is waited for; one stuck in write(2)
+	 * on a stalled pipe, with nothing written for a while, is cancelled. */
+	for (;;) {
+		__u64 done = atomic_load(&s->head);
+
+		clock_gettime(CLOCK_REALTIME, &limit);
+		sw_timespec_add_ms(&limit, SW_SINK_DRAIN_MS + 1000);
+		if (!pthread_timedjoin_np(s->thread, NULL, &limit))
+			break;
+		if (atomic_load(&s->head) != done)
+			continue;
 		pthread_cancel(s->thread);
 		pthread_join(s->thread, NULL);
 		s->timed_out = true;
+		break;
 	}
 	err = s->timed_out ? -ETIMEDOUT : 0;
 	s->ops->close(s);

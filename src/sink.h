@@ -3,6 +3,7 @@
 #ifndef SW_SINK_H
 #define SW_SINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "event.h"
@@ -29,6 +30,7 @@ struct sw_sink_opts {
 	unsigned int rotate_interval; /* file: seconds, 0 = off */
 	unsigned int rotate_keep; /* file: rotated files kept, 0 = SW_SINK_ROTATE_KEEP */
 	const char *app_name; /* syslog APP-NAME, NULL = SW_SINK_APP_NAME */
+	bool batch_wakeups; /* submits do not wake the writer: the caller kicks per batch */
 };
 
 struct sw_sink_stats {
@@ -63,6 +65,8 @@ int sw_sink_submit(struct sw_sink *s, const struct sw_record *r);
 
 /* Async-signal-safe: asks the sink to reopen its file or socket before its next write. */
 void sw_sink_reopen(struct sw_sink *s);
+/* Wakes the writer if records are queued: submits do not, so call it after a batch. */
+void sw_sink_kick(struct sw_sink *s);
 
 /*
  * Drains the queue (waiting at most SW_SINK_DRAIN_MS for a sink that cannot
@@ -89,6 +93,8 @@ struct sw_sink_set {
 int sw_sink_set_open(struct sw_sink_set *set, const char *spec, const struct sw_sink_opts *o);
 /* Submits r to every sink; returns how many sinks dropped it. */
 unsigned int sw_sink_set_submit(struct sw_sink_set *set, const struct sw_record *r);
+/* Wakes the writers of sinks with queued records (call once per batch of submits). */
+void sw_sink_set_kick(struct sw_sink_set *set);
 /* Async-signal-safe. */
 void sw_sink_set_reopen(struct sw_sink_set *set);
 /* Closes every sink; returns the first error. */

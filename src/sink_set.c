@@ -27,6 +27,12 @@ unsigned int sw_sink_set_submit(struct sw_sink_set *set, const struct sw_record 
 	return dropped;
 }
 
+void sw_sink_set_kick(struct sw_sink_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		sw_sink_kick(set->sinks[i]);
+}
+
 void sw_sink_set_reopen(struct sw_sink_set *set)
 {
 	unsigned int i;

@@ -313,23 +313,16 @@ static int attach_prog(struct sw_tracer *t, struct bpf_program *p, char *err, si
 }
 
 /*
- * The programs a mode uses, in attach order: each state program before its
- * twin (the twin relies on running after it on the same tracepoint).
+ * The programs a mode uses, in attach order. The mode's own hooks come first,
+ * so that when the kernel refuses one (no kprobes, say) nothing else has been
+ * attached and detached again for nothing. The state chain keeps its order:
+ * pre, main, twin.
  */
 static size_t mode_progs(struct sockwatch *s, enum sw_attach_mode mode, enum sw_state_hook hook,
 			 bool syscall_accept, struct bpf_program **out)
 {
 	size_t n = 0;
 
-	if (hook == SW_STATE_HOOK_TP_BTF) {
-		out[n++] = s->progs.sw_state_btf_pre;
-		out[n++] = s->progs.sw_state_btf_main;
-		out[n++] = s->progs.sw_state_btf_twin;
-	} else {
-		out[n++] = s->progs.sw_state_raw_pre;
-		out[n++] = s->progs.sw_state_raw_main;
-		out[n++] = s->progs.sw_state_raw_twin;
-	}
 	if (mode == SW_ATTACH_FENTRY) {
 		out[n++] = s->progs.sw_fentry_tcp_connect;
 		out[n++] = s->progs.sw_fexit_accept;
@@ -340,6 +333,15 @@ static size_t mode_progs(struct sockwatch *s, enum sw_attach_mode mode, enum sw_
 	if (syscall_accept) {
 		out[n++] = s->progs.sw_exit_accept4;
 		out[n++] = s->progs.sw_exit_accept;
+	}
+	if (hook == SW_STATE_HOOK_TP_BTF) {
+		out[n++] = s->progs.sw_state_btf_pre;
+		out[n++] = s->progs.sw_state_btf_main;
+		out[n++] = s->progs.sw_state_btf_twin;
+	} else {
+		out[n++] = s->progs.sw_state_raw_pre;
+		out[n++] = s->progs.sw_state_raw_main;
+		out[n++] = s->progs.sw_state_raw_twin;
 	}
 	return n;
 }

@@ -298,6 +298,20 @@ int t_churn_exact(void)
 	c.lfd = listen_on(AF_INET, "127.0.0.1", &c.port);
 	if (c.lfd < 0)
 		goto out;
+	/*
+	 * Warm-up: right after another tracer's programs were detached (the
+	 * previous test's), a newly attached tracer was seen to miss events for
+	 * up to ~0.4 s on the 6.18 build machines (docs/attach-modes.md, "Known
+	 * issue"). This test is about counting under churn, so it starts once
+	 * its tracer has seen its own namespace's listen and 0.5 s have passed.
+	 */
+	{
+		struct want_list lw = { .l = &l, .netns = w.netns, .kind = SW_EV_LISTEN, .n = 1 };
+
+		poll_until(t, &l, list_has, &lw, 2000);
+		poll_for(t, 500);
+		evlist_clear(&l);
+	}
 	ps = spawn("sw_srv2k", churn_server, &c);
 	pc = spawn("sw_cli2k", churn_client, &c);
 	poll_until(t, &l, list_has, &w, 60000);
@@ -529,9 +543,20 @@ int t_nothing_left_attached(void)
 		CHECK(has_id(after, na, mine[i]), "program id %u not listed while open", mine[i]);
 	sw_tracer_close(t);
 	evlist_free(&l);
-	na = sw_prog_ids(after);
+	/* The kernel frees a detached program once its last reference goes, which
+	 * can be a little after the close (RCU, work queues): allow 3 s. */
+	for (int tries = 0; tries < 300; tries++) {
+		bool left = false;
+
+		na = sw_prog_ids(after);
+		for (size_t i = 0; i < nm; i++)
+			left |= has_id(after, na, mine[i]);
+		if (!left)
+			break;
+		usleep(10000);
+	}
 	for (size_t i = 0; i < nm; i++)
-		CHECK(!has_id(after, na, mine[i]), "program id %u still loaded after close",
+		CHECK(!has_id(after, na, mine[i]), "program id %u still loaded 3 s after close",
 		      mine[i]);
 	return 0;
 }
