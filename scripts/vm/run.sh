@@ -14,9 +14,10 @@
 # SWVM_BOOT_ALLOWANCE overrides the 180 s added to SECS for the outer limit.
 #
 # Prints the binary's output (the console lines between the markers) on stdout.
-# Exit: the binary's exit code; 124 timeout (inside or outside); 125 the VM failed (kernel or
-# initramfs could not be prepared, no start marker, or the VM died before the end marker: the
-# last 40 console lines are printed then);
+# Exit: the binary's exit code; 124 timeout (inside or outside); 125 the VM failed before the
+# test started (kernel or initramfs could not be prepared, or no start marker); 126 the VM
+# died during the test (no end marker). With 125 and 126 the last 40 console lines are
+# printed;
 # 2 usage error; 77 qemu-system-x86_64 is missing.
 set -euo pipefail
 
@@ -139,7 +140,7 @@ if [[ -z $code ]]; then
 	fi
 	err "VM ended without an end marker (qemu exit $qemu_rc after $elapsed s)"
 	tail_log
-	exit 125
+	exit 126
 fi
 err "kernel $series: exit $code after $elapsed s (boot + test + poweroff, software emulation)"
 exit "$code"

@@ -7,14 +7,7 @@ BUILD=${1:-build}
 SW=$(realpath "$BUILD/sockwatch")
 TMP=$(mktemp -d /tmp/sw-doctor.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
-N=0
-FAILED=0
-check() {
-	local name=$1
-	shift
-	N=$((N + 1))
-	if "$@"; then echo "ok $N - $name"; else FAILED=$((FAILED + 1)); echo "not ok $N - $name"; fi
-}
+. "$(dirname "$0")/tap.sh"
 
 sw_progs() { bpftool prog show 2>/dev/null | grep -c ' name sw_'; }
 before=$(sw_progs)
@@ -46,6 +39,4 @@ nrc=$?
 check "without privileges: exit 3 and says so" \
 	bash -c "[ $nrc -eq 3 ] && grep -q 'capabilities.*CAP_BPF no' $TMP/np && grep -q 'cannot run' $TMP/np"
 check "unknown option exits 2" bash -c "$SW doctor --nope 2>/dev/null; [ \$? -eq 2 ]"
-echo "1..$N"
-echo "$((N - FAILED)) passed, $FAILED failed"
-((FAILED == 0))
+tap_done

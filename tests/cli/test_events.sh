@@ -7,27 +7,14 @@ BUILD=${1:-build}
 SW=$(realpath "$BUILD/sockwatch")
 TMP=$(mktemp -d /tmp/sw-events.XXXXXX)
 NS=swev$$
-N=0
-FAILED=0
 PIDS=()
+. "$(dirname "$0")/tap.sh"
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	ip netns del "$NS" 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-check() { # check NAME CMD...: ok when CMD succeeds
-	local name=$1
-	shift
-	N=$((N + 1))
-	if "$@"; then
-		echo "ok $N - $name"
-	else
-		FAILED=$((FAILED + 1))
-		echo "not ok $N - $name"
-	fi
-}
 
 sw_progs() { bpftool prog show 2>/dev/null | grep -c ' name sw_'; }
 
@@ -103,6 +90,4 @@ check "close carries the exact byte count" \
 check "text output contains no raw escape byte" \
 	bash -c "! grep -q \$'\x1b' $TMP/text.out && grep -q 'x1b\[2J' $TMP/text.out"
 check "nothing left attached after SIGTERM" [ "$(sw_progs)" -eq "$before" ]
-echo "1..$N"
-echo "$((N - FAILED)) passed, $FAILED failed"
-((FAILED == 0))
+tap_done

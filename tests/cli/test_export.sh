@@ -9,22 +9,11 @@ BUILD=${1:-build}
 SW=$(realpath "$BUILD/sockwatch")
 TMP=$(mktemp -d /tmp/sw-export.XXXXXX)
 RSYSLOGD=${RSYSLOGD:-rsyslogd}
-N=0
-FAILED=0
 PIDS=()
 NSS=()
 RSYSLOG_PID=
 
-ok() { N=$((N + 1)); echo "ok $N - $1"; }
-not_ok() {
-	N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $1"
-	[ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/# /'
-	return 0
-}
-check() { # check NAME CMD...
-	local name=$1; shift
-	if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
+. "$(dirname "$0")/tap.sh"
 # checke NAME 'SHELL CONDITION': for conditions made of several commands (&&, !).
 checke() {
 	if eval "$2"; then ok "$1"; else not_ok "$1"; fi
@@ -385,5 +374,4 @@ check "bad spec: -o syslog+udp://host:99999 loads nothing" no_bpf_calls -o syslo
 check "bad spec: --rotate-size 12q loads nothing" no_bpf_calls --rotate-size 12q
 check "bad spec: a symlink path loads nothing" no_bpf_calls -o "file:$TMP/link.json"
 
-echo "1..$N"
-[ "$FAILED" = 0 ]
+tap_done

@@ -12,20 +12,9 @@ SW=$(realpath "$BUILD/sockwatch")
 NS=swlisten_$$
 NS2=swlisten2_$$
 TMP=$(mktemp -d)
-N=0
-FAILED=0
 PIDS=()
 
-ok() { N=$((N + 1)); echo "ok $N - $1"; }
-not_ok() {
-	N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $1"
-	[ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/# /'
-	return 0
-}
-check() { # check NAME CMD...
-	local name=$1; shift
-	if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
+. "$(dirname "$0")/tap.sh"
 
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
@@ -287,5 +276,4 @@ seen=$(jq -r 'select(.lport>=20000 and .lport<20600 and (.event=="baseline" or .
 check "listeners opened during start-up are reported exactly once (baseline or listen)" \
 	[ "$seen" = 600 -a "$dups" = 0 ]
 
-echo "1..$N"
-[ "$FAILED" = 0 ]
+tap_done

@@ -10,20 +10,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 NS=swtop_$$
 TMUX_S=swtop_$$
 TMP=$(mktemp -d)
-N=0
-FAILED=0
 PIDS=()
 
-ok() { N=$((N + 1)); echo "ok $N - $1"; }
-not_ok() {
-	N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $1"
-	[ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/# /'
-	return 0
-}
-check() { # check NAME CMD...
-	local name=$1; shift
-	if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
+. "$(dirname "$0")/tap.sh"
 
 cleanup() {
 	tmux kill-session -t "$TMUX_S" 2>/dev/null
@@ -231,5 +220,4 @@ check "'?' shows help" wait_screen "$TMUX_S" 'sockwatch top keys' 1000
 tmux send-keys -t "$TMUX_S" x q
 check "'q' quits with status 0" wait_screen "$TMUX_S" '^EXITED 0' 2000
 
-echo "1..$N"
-[ "$FAILED" = 0 ]
+tap_done
