@@ -26,8 +26,7 @@ static __always_inline bool sw_is_v4_in_v6(const __u8 *laddr, const __u8 *raddr)
  * ports and the netns inode of any socket kind (full, TIME_WAIT, request).
  */
 static __always_inline void sw_read_endpoints(struct sock_common *skc, __u8 *family, __u8 *laddr,
-					      __u8 *raddr, __u16 *lport, __u16 *rport,
-					      __u32 *netns)
+					      __u8 *raddr, __u16 *lport, __u16 *rport, __u32 *netns)
 {
 	*lport = BPF_CORE_READ(skc, skc_num);
 	*rport = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
