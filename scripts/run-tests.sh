@@ -51,6 +51,8 @@ run_suite() {
 want() { [[ -z $ONLY || $ONLY == "$1" ]]; }
 
 if want unit; then
+	run_suite "style (clang-format, kernel style)" bash -c \
+		"make -s -C '$ROOT' check-format >/dev/null 2>&1 && echo 'ok 1 - every C file is clang-format clean' || { echo 'not ok 1 - clang-format finds differences (make format)'; exit 1; }"
 	for t in "$BUILD"/tests/test_*; do
 		[[ -x $t && $t != *.d ]] || continue
 		run_suite "unit $(basename "$t")" env CMOCKA_MESSAGE_OUTPUT=TAP "$t"
