@@ -329,6 +329,10 @@ static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstat
 			emit(sk, key, EMIT(SW_EV_CONNECT_FAILED, oldstate, newstate, 0), s);
 		else
 			emit(sk, key, EMIT(SW_EV_CONNECT_FAILED, oldstate, newstate, 0), 0);
+	} else if (oldstate == SW_TCP_SYN_RECV && !s) {
+		/* A listener's child that dies before its handshake completes (a
+		 * duplicate from a retransmitted ACK that lost the race to the
+		 * original, or a reset): no connection existed, so no close. */
 	} else if (oldstate != SW_TCP_CLOSE) {
 		if (s) {
 			if (!s->closer && BPF_CORE_READ(sk, sk_err) == 104 /* ECONNRESET */)
