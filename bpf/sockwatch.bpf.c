@@ -47,6 +47,26 @@ struct {
 	__type(value, struct sw_sock);
 } accepts SEC(".maps");
 
+/*
+ * Who reports an accept, claimed by one map insert that only one caller can
+ * win: the accept hook, or the child's SYN_RECV->ESTABLISHED transition when
+ * accept() dequeued it before that transition ran. Keyed by socket pointer,
+ * removed at CLOSE.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SW_MAX_SOCKETS);
+	__type(key, __u64);
+	__type(value, __u8);
+} accept_claims SEC(".maps");
+
+static __always_inline bool claim_accept(__u64 ptr)
+{
+	__u8 one = 1;
+
+	return bpf_map_update_elem(&accept_claims, &ptr, &one, BPF_NOEXIST) == 0;
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SW_CNT_MAX);
@@ -279,7 +299,9 @@ static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstat
 			if (!s)
 				return;
 			s->role = SW_ROLE_PASSIVE;
-			if (acc) { /* accept() won the race: take its owner over */
+			if (acc) {
+				/* accept() dequeued it before this transition: take its
+				 * owner over, and report the accept unless the hook did. */
 				s->pid = acc->pid;
 				s->tid = acc->tid;
 				s->uid = acc->uid;
@@ -287,6 +309,11 @@ static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstat
 				__builtin_memcpy(s->comm, acc->comm, sizeof(s->comm));
 				s->owner_src = SW_OWNER_SOCKET;
 				s->accepted = 1;
+				if (claim_accept(ptr))
+					emit(sk, key,
+					     EMIT(SW_EV_ACCEPT, 0, newstate,
+						  acc->role << SW_F_ACCEPT_HOOK_SHIFT),
+					     s);
 			}
 			return;
 		}
@@ -316,6 +343,7 @@ static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstat
 		__u64 ptr = (__u64)(unsigned long)sk;
 
 		bpf_map_delete_elem(&accepts, &ptr);
+		bpf_map_delete_elem(&accept_claims, &ptr);
 	}
 	if (oldstate == SW_TCP_LISTEN) {
 		if (s) {
@@ -470,11 +498,23 @@ static __always_inline void on_accept(struct sock *sk, __u8 hook)
 		return;
 	owner_from_current(&cur);
 	cur.accepted = 1;
+	cur.role = hook; /* in the accepts map, role holds the hook that saw it */
 	/* The first hook to see this socket reports it; later ones stop here. */
 	if (bpf_map_update_elem(&accepts, &ptr, &cur, BPF_NOEXIST))
 		return;
 	key = sk_key_read(sk);
 	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	/*
+	 * Dequeued before its own SYN_RECV->ESTABLISHED transition (it is queued
+	 * first) and that transition has not even started (it makes the cookie
+	 * first thing): it will find our owner in the accepts map and report the
+	 * accept with the socket's final cookie. In every other case both may
+	 * try; accept_claims lets exactly one report.
+	 */
+	if (!key && state == SW_TCP_SYN_RECV)
+		return;
+	if (!claim_accept(ptr))
+		return;
 	s = key ? bpf_map_lookup_elem(&socks, &key) : 0;
 	if (s) {
 		s->accepted = 1;
@@ -483,9 +523,8 @@ static __always_inline void on_accept(struct sock *sk, __u8 hook)
 		emit(sk, key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), s);
 		return;
 	}
-	/* Accepted before its ESTABLISHED transition (its entry comes then and
-	 * takes this owner over from the accepts map), or from a queue filled
-	 * before we attached. */
+	/* Accepted from a queue filled before we attached: no entry, maybe no
+	 * cookie yet. */
 	emit(sk, key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), &cur);
 }
 
