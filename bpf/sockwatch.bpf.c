@@ -298,7 +298,6 @@ static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstat
 			s = sock_create(key, false);
 			if (!s)
 				return;
-			s->role = SW_ROLE_PASSIVE;
 			if (acc) {
 				/* accept() dequeued it before this transition: take its
 				 * owner over, and report the accept unless the hook did. */
@@ -308,17 +307,15 @@ static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstat
 				s->cgroup_id = acc->cgroup_id;
 				__builtin_memcpy(s->comm, acc->comm, sizeof(s->comm));
 				s->owner_src = SW_OWNER_SOCKET;
-				s->accepted = 1;
 				if (claim_accept(ptr))
 					emit(sk, key,
 					     EMIT(SW_EV_ACCEPT, 0, newstate,
-						  acc->role << SW_F_ACCEPT_HOOK_SHIFT),
+						  acc->accept_hook << SW_F_ACCEPT_HOOK_SHIFT),
 					     s);
 			}
 			return;
 		}
 		if (oldstate == SW_TCP_SYN_SENT && s) {
-			s->role = SW_ROLE_ACTIVE;
 			emit(sk, key, EMIT(SW_EV_CONNECT, oldstate, newstate, 0), s);
 		} else if (oldstate == SW_TCP_SYN_SENT) {
 			emit(sk, key, EMIT(SW_EV_CONNECT, oldstate, newstate, 0), 0);
@@ -497,8 +494,7 @@ static __always_inline void on_accept(struct sock *sk, __u8 hook)
 	if (!sock_wanted(sk))
 		return;
 	owner_from_current(&cur);
-	cur.accepted = 1;
-	cur.role = hook; /* in the accepts map, role holds the hook that saw it */
+	cur.accept_hook = hook;
 	/* The first hook to see this socket reports it; later ones stop here. */
 	if (bpf_map_update_elem(&accepts, &ptr, &cur, BPF_NOEXIST))
 		return;
@@ -517,8 +513,6 @@ static __always_inline void on_accept(struct sock *sk, __u8 hook)
 		return;
 	s = key ? bpf_map_lookup_elem(&socks, &key) : 0;
 	if (s) {
-		s->accepted = 1;
-		s->role = SW_ROLE_PASSIVE;
 		owner_from_current(s);
 		emit(sk, key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), s);
 		return;

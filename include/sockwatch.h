@@ -136,12 +136,6 @@ struct sw_cpu_state {
 #define SW_ACCEPT_HOOK_KRETPROBE 2
 #define SW_ACCEPT_HOOK_SYSCALL 3
 
-enum sw_role {
-	SW_ROLE_UNKNOWN = 0,
-	SW_ROLE_ACTIVE, /* connect()ed */
-	SW_ROLE_PASSIVE, /* accept()ed */
-};
-
 /*
  * What the BPF side remembers about one socket between hooks, keyed by socket
  * cookie in an LRU hash: who owns it (the connecting, listening or accepting
@@ -157,8 +151,8 @@ struct sw_sock {
 	__u32 uid;
 	__u8 owner_src; /* enum sw_owner_src */
 	__u8 closer; /* enum sw_closer */
-	__u8 accepted; /* an accept event was emitted */
-	__u8 role; /* enum sw_role */
+	__u8 accept_hook; /* accepts map: which hook saw the accept (SW_ACCEPT_HOOK_*) */
+	__u8 pad;
 	char comm[SW_COMM_LEN];
 };
 

@@ -54,7 +54,7 @@ __u32 ns_new(void)
 	return H.netns;
 }
 
-static int collect(const struct sw_record *r, void *ctx)
+int evlist_collect(const struct sw_record *r, void *ctx)
 {
 	struct evlist *l = ctx;
 
@@ -77,7 +77,7 @@ int tracer_open_into(struct sw_tracer_opts *o, struct evlist *list, struct sw_tr
 	int e;
 
 	o->attach = H.attach;
-	e = sw_tracer_open(o, collect, list, t, err, sizeof(err));
+	e = sw_tracer_open(o, evlist_collect, list, t, err, sizeof(err));
 	if (e)
 		fprintf(stderr, "# tracer: %s\n", err);
 	return e;

@@ -49,6 +49,8 @@ int poll_until(struct sw_tracer *t, struct evlist *list, bool (*done)(void *), v
 	       int timeout_ms);
 /* Polls t for ms milliseconds (to catch events that must not come). */
 void poll_for(struct sw_tracer *t, int ms);
+/* A sw_record_fn that appends to the evlist ctx. */
+int evlist_collect(const struct sw_record *r, void *ctx);
 void evlist_clear(struct evlist *l);
 /* Drains the suite tracer and forgets what it collected: a test starts clean even
  * when a namespace inode of an earlier test is reused for its own. */

@@ -26,8 +26,6 @@ static const struct itest tests[] = {
 	{ "--states gives every transition in order", t_state_transitions },
 };
 
-static int collect_all(const struct sw_record *r, void *ctx);
-
 /* The failed test's events, as diagnosis. */
 static void dump_events(void)
 {
@@ -69,7 +67,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	prctl(PR_SET_NAME, "sw_itest");
 	o.attach = H.attach;
-	if (sw_tracer_open(&o, collect_all, &H.all, &H.tracer, err, sizeof(err))) {
+	if (sw_tracer_open(&o, evlist_collect, &H.all, &H.tracer, err, sizeof(err))) {
 		printf("Bail out! tracer: %s\n0 passed, 1 failed\n", err);
 		return 1;
 	}
@@ -103,21 +101,4 @@ int main(int argc, char **argv)
 	evlist_free(&H.all);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
-}
-
-static int collect_all(const struct sw_record *r, void *ctx)
-{
-	struct evlist *l = ctx;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 4096;
-		struct sw_record *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = *r;
-	return 0;
 }
