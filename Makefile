@@ -38,7 +38,10 @@ LIB := $(OUTPUT)/libsockwatch.a
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
-ITEST_SRCS := $(wildcard tests/integration/*.c)
+ITEST_SRCS := $(wildcard tests/integration/*.c) tests/tools/tpcount_lib.c
+# The tpcount oracle: a minimal BPF counter on the state tracepoint (tests/tools).
+TPCOUNT_SKEL := $(OUTPUT)/tests/tpcount.skel.h
+TPCOUNT := $(OUTPUT)/tests/tpcount
 ITEST := $(OUTPUT)/tests/itest
 
 .DELETE_ON_ERROR:
@@ -86,15 +89,28 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB) | $(OUTPUT)/tests
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP $< $(LIB) -lcmocka $(LIBS) $(CURSES_LIBS) \
 		$(THREAD_LIBS) -o $@
 
-$(ITEST): $(ITEST_SRCS) $(LIB) | $(OUTPUT)/tests
+$(OUTPUT)/tests/tpcount.bpf.o: tests/tools/tpcount.bpf.c $(VMLINUX) | $(OUTPUT)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(TPCOUNT_SKEL): $(OUTPUT)/tests/tpcount.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name tpcount_bpf > $@
+
+$(TPCOUNT): tests/tools/tpcount.c tests/tools/tpcount_lib.c $(TPCOUNT_SKEL) $(LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) -Itests/integration $(CFLAGS) -MMD -MP $(ITEST_SRCS) $(LIB) \
+	$(Q)$(CC) $(CPPFLAGS) -Itests/tools -I$(OUTPUT)/tests $(CFLAGS) tests/tools/tpcount.c \
+		tests/tools/tpcount_lib.c $(LIB) $(LIBS) -o $@
+
+$(ITEST): $(ITEST_SRCS) $(TPCOUNT_SKEL) $(LIB) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) -Itests/integration -Itests/tools -I$(OUTPUT)/tests $(CFLAGS) -MMD -MP $(ITEST_SRCS) $(LIB) \
 		$(LIBS) $(CURSES_LIBS) $(THREAD_LIBS) -o $@
 
 # Statically linked integration tests for the qemu kernel matrix.
-$(OUTPUT)/tests/itest-static: $(ITEST_SRCS) $(LIB) | $(OUTPUT)/tests
+$(OUTPUT)/tests/itest-static: $(ITEST_SRCS) $(TPCOUNT_SKEL) $(LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) -Itests/integration $(CFLAGS) -static $(ITEST_SRCS) $(LIB) \
+	$(Q)$(CC) $(CPPFLAGS) -Itests/integration -Itests/tools -I$(OUTPUT)/tests $(CFLAGS) -static $(ITEST_SRCS) $(LIB) \
 		-lbpf -lelf -lz -lzstd $(THREAD_LIBS) -o $@
 
 # run, test and bench install missing packages first, then build in a fresh make so that
@@ -103,7 +119,7 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(OUTPUT)/sockwatch $(ARGS)
 
-tests-build: all $(UNIT_BINS) $(ITEST)
+tests-build: all $(UNIT_BINS) $(ITEST) $(TPCOUNT)
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory tests-build

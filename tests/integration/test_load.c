@@ -12,6 +12,7 @@
 
 #include "harness.h"
 #include "tests.h"
+#include "tpcount.h"
 
 #define NACCEPTORS 25
 #define NCHURN 2000
@@ -274,24 +275,50 @@ static void dump_unclosed(const struct evlist *l, __u32 netns)
 	}
 }
 
+/* Transitions the oracle saw that carry the events this test counts. */
+struct delivered {
+	__u64 connects, accepts, closes;
+};
+
+static struct delivered oracle_counts(const struct tpcount *oc)
+{
+	struct delivered d = {};
+
+	d.connects = tpcount_get(oc, SW_TCP_SYN_SENT, SW_TCP_ESTABLISHED);
+	d.accepts = tpcount_get(oc, SW_TCP_SYN_RECV, SW_TCP_ESTABLISHED);
+	/* Closes of connections: not the listener's, not a failed connect, not a
+	 * duplicate child dying in SYN_RECV (none of which is a close event). */
+	d.closes = tpcount_get(oc, -1, SW_TCP_CLOSE) -
+		   tpcount_get(oc, SW_TCP_LISTEN, SW_TCP_CLOSE) -
+		   tpcount_get(oc, SW_TCP_SYN_SENT, SW_TCP_CLOSE) -
+		   tpcount_get(oc, SW_TCP_SYN_RECV, SW_TCP_CLOSE);
+	return d;
+}
+
 /*
- * 2000 quick connections: exactly 2000 connects, 2000 accepts, 4000 closes.
- * A tracer of its own, filtered in the kernel to the test's namespace, so
- * that other traffic on a shared machine cannot slow its consumer down.
+ * One run of 2000 connections. Returns 0 (exact), -1 (failed) or 1
+ * (inconclusive: the kernel did not deliver every transition to BPF
+ * programs at all, as the tpcount oracle shows; see docs/attach-modes.md).
  */
-int t_churn_exact(void)
+static int churn_attempt(void)
 {
 	struct sw_tracer_opts o = {};
 	struct churn c = { .n = NCHURN };
 	struct evlist l = {};
 	struct sw_tracer *t = NULL;
+	struct tpcount *oc = NULL;
 	struct want_list w = { .l = &l, .kind = SW_EV_CLOSE, .n = 2 * NCHURN };
 	struct sw_counters after;
+	struct delivered d;
 	pid_t ps, pc;
-	int ret = -1;
+	int ret = -1, e;
 
 	w.netns = ns_new();
 	CHECK(w.netns, "cannot make a network namespace");
+	/* The oracle is attached first and so sees at least what the tracer can. */
+	e = tpcount_open(w.netns, &oc);
+	if (e)
+		printf("#   no tpcount oracle (%s): every run must be exact\n", strerror(-e));
 	o.netns = w.netns;
 	o.states = true; /* for the diagnosis if closes are missing */
 	CHECK(tracer_open_into(&o, &l, &t) == 0, "tracer");
@@ -322,6 +349,19 @@ int t_churn_exact(void)
 	close(c.lfd);
 	poll_for(t, 300);
 	sw_tracer_counters(t, &after);
+	d = oc ? oracle_counts(oc) : (struct delivered){ NCHURN, NCHURN, 2 * NCHURN };
+	if (d.connects != NCHURN || d.accepts != NCHURN || d.closes != 2 * NCHURN) {
+		printf("#   the kernel delivered %llu/%d connects, %llu/%d accepts, %llu/%d closes "
+		       "to a minimal BPF program (oracle misses %llu); sockwatch got %zu, %zu, "
+		       "%zu: inconclusive\n",
+		       (unsigned long long)d.connects, NCHURN, (unsigned long long)d.accepts,
+		       NCHURN, (unsigned long long)d.closes, 2 * NCHURN,
+		       (unsigned long long)tpcount_misses(oc),
+		       count_kind(&l, w.netns, SW_EV_CONNECT),
+		       count_kind(&l, w.netns, SW_EV_ACCEPT), count_kind(&l, w.netns, SW_EV_CLOSE));
+		ret = 1;
+		goto out;
+	}
 	ret = 0;
 #define FAIL_IF(cond, ...)                                                 \
 	do {                                                               \
@@ -352,8 +392,28 @@ int t_churn_exact(void)
 #undef FAIL_IF
 out:
 	sw_tracer_close(t);
+	tpcount_close(oc);
 	evlist_free(&l);
 	return ret;
+}
+
+/*
+ * 2000 quick connections: exactly 2000 connects, 2000 accepts, 4000 closes.
+ * A tracer of its own, filtered in the kernel to the test's namespace, so
+ * that other traffic on a shared machine cannot slow its consumer down.
+ * Whenever a minimal BPF program on the same tracepoint got every transition,
+ * sockwatch must have got every event; a run where the kernel itself did not
+ * deliver some (seen about once in 30 loaded runs on the 6.18 build
+ * machines) is repeated, up to three runs in all.
+ */
+int t_churn_exact(void)
+{
+	int r = 1;
+
+	for (int i = 0; i < 3 && r == 1; i++)
+		r = churn_attempt();
+	CHECK(r != 1, "three runs in a row where the kernel did not deliver every transition");
+	return r;
 }
 
 /* A tiny ring buffer that nobody reads: drops are counted and reported in-band. */

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * tpcount [NETNS_INODE]: attaches the oracle, says "tpcount: attached" on
+ * stderr, and on SIGINT/SIGTERM prints the transitions BPF programs received
+ * ("OLD>NEW COUNT" lines, then "total N misses M"). Used by
+ * scripts/kernel-skip-repro.sh.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/types.h>
+
+#include "sockwatch.h"
+#include "event.h"
+#include "tpcount.h"
+
+int main(int argc, char **argv)
+{
+	struct tpcount *t;
+	unsigned long ns = 0;
+	sigset_t set;
+	char *end;
+	int sig, e;
+
+	if (argc > 2 || (argc == 2 && !strcmp(argv[1], "--help"))) {
+		fprintf(stderr, "usage: tpcount [NETNS_INODE]\n");
+		return 2;
+	}
+	if (argc == 2) {
+		errno = 0;
+		ns = strtoul(argv[1], &end, 10);
+		if (errno || *end || ns > 0xffffffffUL) {
+			fprintf(stderr, "tpcount: bad namespace inode '%s'\n", argv[1]);
+			return 2;
+		}
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	e = tpcount_open((__u32)ns, &t);
+	if (e) {
+		fprintf(stderr, "tpcount: cannot attach: %s\n", strerror(-e));
+		return 1;
+	}
+	fprintf(stderr, "tpcount: attached\n");
+	sigwait(&set, &sig);
+	for (int o = 0; o < SW_TCP_STATE_MAX; o++)
+		for (int n = 0; n < SW_TCP_STATE_MAX; n++) {
+			__u64 c = tpcount_get(t, o, n);
+
+			if (c)
+				printf("%s>%s %llu\n", sw_state_name(o), sw_state_name(n),
+				       (unsigned long long)c);
+		}
+	printf("total %llu misses %llu\n", (unsigned long long)tpcount_get(t, -1, -1),
+	       (unsigned long long)tpcount_misses(t));
+	tpcount_close(t);
+	return 0;
+}
