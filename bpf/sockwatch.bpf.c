@@ -8,6 +8,7 @@
 
 #include "sockwatch.h"
 #include "tuple.bpf.h"
+#include "maps.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -21,18 +22,6 @@ const volatile __u32 filter_pid = 0; /* owner tgid, 0 = any */
 const volatile bool emit_states = false; /* one SW_EV_STATE per transition */
 const volatile bool owner_from_hooks = false; /* fentry/kprobe modes own connect ownership */
 const volatile bool key_by_ptr = false; /* raw_tp fallback: no socket cookie helper */
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, SW_RINGBUF_BYTES);
-} events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, SW_MAX_SOCKETS);
-	__type(key, __u64);
-	__type(value, struct sw_sock);
-} socks SEC(".maps");
 
 /*
  * Accepted sockets by pointer: one accept event per socket whichever hooks
@@ -65,21 +54,6 @@ static __always_inline bool claim_accept(__u64 ptr)
 	__u8 one = 1;
 
 	return bpf_map_update_elem(&accept_claims, &ptr, &one, BPF_NOEXIST) == 0;
-}
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SW_CNT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
-
-static __always_inline void count(__u32 which)
-{
-	__u64 *v = bpf_map_lookup_elem(&counters, &which);
-
-	if (v)
-		*v += 1;
 }
 
 /* Key of a socket in the socks map, for hooks that only have an untyped pointer. */
@@ -223,13 +197,21 @@ static __noinline int emit(struct sock *sk, __u64 key, __u32 what, const struct 
 	return 0;
 }
 
-static __always_inline struct sw_sock *sock_create(__u64 key, bool with_owner)
+/* The endpoints, kept in the entry for a close the sweep may have to infer. */
+static __always_inline void remember_endpoints(struct sock *sk, struct sw_sock *s)
+{
+	sw_read_endpoints(&sk->__sk_common, &s->family, s->laddr, s->raddr, &s->lport, &s->rport,
+			  &s->netns);
+}
+
+static __always_inline struct sw_sock *sock_create(struct sock *sk, __u64 key, bool with_owner)
 {
 	struct sw_sock s = {};
 
 	long err;
 
 	s.birth_ns = bpf_ktime_get_ns();
+	s.skptr = (__u64)(unsigned long)sk;
 	if (with_owner)
 		owner_from_current(&s);
 	/* Count only real insertions so that inserts - deletes - live = evictions. */
@@ -273,14 +255,17 @@ static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstat
 	switch (newstate) {
 	case SW_TCP_LISTEN:
 		/* listen() runs in the caller's context: the owner is current. */
-		s = sock_create(key, true);
-		if (s)
+		s = sock_create(sk, key, true);
+		if (s) {
+			s->sweep = SW_SWEEP_LISTENER;
+			remember_endpoints(sk, s);
 			emit(sk, key, EMIT(SW_EV_LISTEN, oldstate, newstate, 0), s);
+		}
 		return;
 	case SW_TCP_SYN_SENT:
 		/* connect() runs in the caller's context. In fentry/kprobe modes the
 		 * tcp_connect hook, which fires right after, records the owner. */
-		s = sock_create(key, !owner_from_hooks);
+		s = sock_create(sk, key, !owner_from_hooks);
 		if (s)
 			s->start_ns = s->birth_ns;
 		return;
@@ -295,9 +280,10 @@ static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstat
 			__u64 ptr = (__u64)(unsigned long)sk;
 			struct sw_sock *acc = bpf_map_lookup_elem(&accepts, &ptr);
 
-			s = sock_create(key, false);
+			s = sock_create(sk, key, false);
 			if (!s)
 				return;
+			remember_endpoints(sk, s);
 			if (acc) {
 				/* accept() dequeued it before this transition: take its
 				 * owner over, and report the accept unless the hook did. */
@@ -316,6 +302,7 @@ static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstat
 			return;
 		}
 		if (oldstate == SW_TCP_SYN_SENT && s) {
+			remember_endpoints(sk, s);
 			emit(sk, key, EMIT(SW_EV_CONNECT, oldstate, newstate, 0), s);
 		} else if (oldstate == SW_TCP_SYN_SENT) {
 			emit(sk, key, EMIT(SW_EV_CONNECT, oldstate, newstate, 0), 0);

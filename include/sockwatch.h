@@ -76,6 +76,7 @@ enum sw_counter {
 	SW_CNT_SOCK_UPDATE_FAIL, /* per-socket entry could not be created */
 	SW_CNT_FILTERED, /* events suppressed by in-kernel filters */
 	SW_CNT_NESTED, /* state changes caught by the twin program (nested run) */
+	SW_CNT_INFERRED, /* closes the sweep inferred: the kernel never ran our CLOSE hook */
 	SW_CNT_MAX,
 };
 
@@ -85,6 +86,8 @@ enum sw_counter {
 #define SW_F_ACCEPT_HOOK_MASK \
 	0x18 /* for accept: which hook saw it (1 fexit, 2 kretprobe, 3 syscall) */
 #define SW_F_ACCEPT_HOOK_SHIFT 3
+#define SW_F_INFERRED \
+	0x20 /* close/unlisten inferred by the socket-map sweep, not seen at the transition */
 
 /*
  * One ring-buffer record. Fixed size so that one reserve never fails for
@@ -152,9 +155,25 @@ struct sw_sock {
 	__u8 owner_src; /* enum sw_owner_src */
 	__u8 closer; /* enum sw_closer */
 	__u8 accept_hook; /* accepts map: which hook saw the accept (SW_ACCEPT_HOOK_*) */
-	__u8 pad;
+	__u8 sweep; /* SW_SWEEP_* */
 	char comm[SW_COMM_LEN];
+	/* For the sweep (bpf/sweep.bpf.c): where the socket lives and what it
+	 * was, to report a close the kernel never delivered to our hooks. */
+	__u64 skptr; /* kernel address of the socket (0: unknown, not swept) */
+	__u32 netns;
+	__u16 lport; /* host order */
+	__u16 rport;
+	__u8 family; /* SW_AF_*, 0 until the endpoints are known */
+	__u8 pad[7];
+	__u8 laddr[SW_ADDR_LEN];
+	__u8 raddr[SW_ADDR_LEN];
 };
+
+/* Marks the sweep keeps in sw_sock.sweep. */
+#define SW_SWEEP_LISTENER 0x01 /* a listening socket: its end is an unlisten */
+#define SW_SWEEP_SUSPECT 0x02 /* found gone once; reported if still gone at the next sweep */
+#define SW_SWEEP_REPORTED 0x04 /* inferred close sent; user space deletes the entry */
+#define SW_SWEEP_INTERVAL_NS (2000ULL * 1000 * 1000)
 
 /*
  * Snapshot records (bpf/snapshot.bpf.c): the iter/tcp program writes one

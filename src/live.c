@@ -82,6 +82,15 @@ static void seed_owners(struct sw_live *l, const struct sw_snapshot *s)
 		if (!c || (c->flags & (SW_CONN_GHOST | SW_CONN_MINI)) || c->pid != o->pid)
 			continue;
 		memcpy(sk.comm, o->comm, sizeof(sk.comm));
+		/* What the socket-map sweep needs to infer a close we never see. */
+		sk.skptr = o->skptr;
+		sk.sweep = c->state == SW_TCP_LISTEN ? SW_SWEEP_LISTENER : 0;
+		sk.family = c->family;
+		sk.netns = c->netns;
+		sk.lport = c->lport;
+		sk.rport = c->rport;
+		memcpy(sk.laddr, c->laddr, sizeof(sk.laddr));
+		memcpy(sk.raddr, c->raddr, sizeof(sk.raddr));
 		if (!sw_tracer_seed_sock(l->t, key, &sk))
 			l->seeded++;
 	}

@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "preflight.h"
 #include "sockwatch.h"
 #include "sockwatch.skel.h"
+#include "sweep.skel.h"
 #include "tracer.h"
 
 #define LOSS_CHECK_NS (100 * 1000 * 1000ULL)
@@ -39,6 +41,8 @@ struct sw_tracer {
 	__u64 delivered;
 	__u64 by_kind[SW_EV_KIND_MAX];
 	__u64 seeds; /* socks entries inserted from user space (sw_tracer_seed_sock) */
+	struct sweep *sweep; /* socket-map sweep (NULL: the kernel refused it) */
+	__u64 last_sweep;
 	int stop_ret;
 	char rejected[512];
 };
@@ -235,6 +239,54 @@ static void emit_lost(struct sw_tracer *t, __u64 now, __u64 n, const char *where
 }
 
 /*
+ * The sweep shares the tracer's maps; it is optional (map-element iterators
+ * need 5.9): without it, a close the kernel never delivers stays unknown.
+ */
+static void sweep_open(struct sw_tracer *t)
+{
+	struct sweep *w;
+	const char *why;
+	int e;
+
+	w = sweep__open();
+	if (!w) {
+		why = "cannot open its BPF object";
+		goto fail;
+	}
+	w->rodata->key_by_ptr = t->state_hook == SW_STATE_HOOK_RAW_TP;
+	w->rodata->filter_port = t->opts.port;
+	w->rodata->filter_pid = t->opts.pid;
+	e = bpf_map__reuse_fd(w->maps.events, bpf_map__fd(t->skel->maps.events));
+	e = e ?: bpf_map__reuse_fd(w->maps.socks, bpf_map__fd(t->skel->maps.socks));
+	e = e ?: bpf_map__reuse_fd(w->maps.counters, bpf_map__fd(t->skel->maps.counters));
+	if (e || sweep__load(w)) {
+		why = "the kernel refused its program (bpf_for_each_map_elem needs 5.13)";
+		goto fail;
+	}
+	t->sweep = w;
+	t->last_sweep = now_mono();
+	return;
+fail:
+	sweep__destroy(w);
+	if (t->opts.verbose)
+		fprintf(stderr,
+			"sockwatch: no socket-map sweep (%s): a close the kernel never "
+			"delivers would go unnoticed\n",
+			why);
+}
+
+/* One pass of the sweep; its records arrive through the ring buffer. */
+static void sweep_run(struct sw_tracer *t)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, ro);
+	__u64 args[1] = {};
+
+	ro.ctx_in = args;
+	ro.ctx_size_in = sizeof(args);
+	bpf_prog_test_run_opts(bpf_program__fd(t->sweep->progs.sw_sweep), &ro);
+}
+
+/*
  * Turns new losses into in-band lost records: "ringbuf" (records that did
  * not fit, exact) and "kernel" (runs the kernel skipped; counted before any
  * filter, so an upper bound for a filtered run).
@@ -246,6 +298,10 @@ static void check_loss(struct sw_tracer *t, bool force)
 	if (!force && now - t->last_loss_check < LOSS_CHECK_NS)
 		return;
 	t->last_loss_check = now;
+	if (t->sweep && now - t->last_sweep >= SW_SWEEP_INTERVAL_NS) {
+		t->last_sweep = now;
+		sweep_run(t);
+	}
 	if (read_counters(t, cnt))
 		return;
 	if (cnt[SW_CNT_RB_DROPS] > t->rb_drops_reported) {
@@ -266,6 +322,9 @@ static int on_sample(void *ctx, void *data, size_t size)
 
 	if (sw_event_decode(data, size, &r.ev))
 		return 0;
+	/* The sweep leaves the entry of a close it inferred for us to delete. */
+	if (r.ev.flags & SW_F_INFERRED)
+		bpf_map_delete_elem(bpf_map__fd(t->skel->maps.socks), &r.ev.cookie);
 	if (t->opts.comm && strncmp(r.ev.comm, t->opts.comm, SW_COMM_LEN - 1))
 		return 0;
 	sw_mono_to_wall(r.ev.ts_ns, &r.wall);
@@ -499,6 +558,7 @@ int sw_tracer_open(const struct sw_tracer_opts *o, sw_record_fn fn, void *ctx,
 		snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(-e));
 		goto out_close;
 	}
+	sweep_open(t);
 	t->last_loss_check = now_mono();
 	*out = t;
 	return 0;
@@ -554,6 +614,7 @@ void sw_tracer_counters(struct sw_tracer *t, struct sw_counters *c)
 	c->sock_update_fail = cnt[SW_CNT_SOCK_UPDATE_FAIL];
 	c->filtered = cnt[SW_CNT_FILTERED];
 	c->nested = cnt[SW_CNT_NESTED];
+	c->inferred = cnt[SW_CNT_INFERRED];
 	c->recursion_misses = recursion_lost(t, c->nested);
 	c->delivered = t->delivered;
 	memcpy(c->by_kind, t->by_kind, sizeof(c->by_kind));
@@ -627,6 +688,7 @@ void sw_tracer_close(struct sw_tracer *t)
 	if (!t)
 		return;
 	ring_buffer__free(t->rb);
+	sweep__destroy(t->sweep);
 	detach_all(t);
 	sockwatch__destroy(t->skel);
 	free(t);

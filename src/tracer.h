@@ -40,6 +40,7 @@ struct sw_counters {
 	__u64 filtered; /* suppressed by kernel filters */
 	__u64 nested; /* nested state changes the twin program caught */
 	__u64 recursion_misses; /* events lost to runs the kernel skipped */
+	__u64 inferred; /* closes the sweep inferred (the kernel never ran our CLOSE hook) */
 	__u64 sock_live; /* entries in the socks map now (only from sw_tracer_counters_full) */
 	__u64 evictions; /* LRU evictions: inserts - deletes - live */
 	__u64 delivered; /* records handed to the callback (incl. lost records) */

@@ -7,6 +7,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
@@ -757,6 +758,115 @@ fail:
 		test_fail(__FILE__, __LINE__, "states", "client %zu/5 server %zu/5 transitions", ci,
 			  si);
 	close(f.lfd);
+	sw_tracer_close(t);
+	evlist_free(&l);
+	return ret;
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+/*
+ * A socket whose CLOSE transition never reached our hooks: its entry is
+ * planted (that is what such a loss leaves behind), pointing at an address
+ * that holds no socket. The sweep must report it exactly once, as an
+ * inferred close with everything the entry knew, only after finding it gone
+ * at two sweeps in a row, and must leave a live listener alone.
+ */
+int t_sweep_infers_close(void)
+{
+	struct sw_tracer_opts o = {};
+	struct evlist l = {};
+	struct sw_tracer *t = NULL;
+	struct want_list w = { .l = &l, .kind = SW_EV_CLOSE, .n = 1 };
+	struct sw_sock ghost = {
+		.pid = (__u32)getpid(),
+		.tid = (__u32)getpid(),
+		.uid = 4242,
+		.owner_src = SW_OWNER_SOCKET,
+		.closer = SW_CLOSER_REMOTE,
+		.comm = "sw_ghost",
+		.skptr = 8, /* no socket there: reads fail, as for memory reused */
+		.lport = 40001,
+		.rport = 443,
+		.family = SW_AF_INET,
+		.laddr = { 10, 1, 2, 3 },
+		.raddr = { 192, 0, 2, 7 },
+	};
+	const __u64 cookie = 0x5eed00000001ULL;
+	const struct sw_record *r;
+	struct sw_counters c;
+	__u64 planted, after;
+	__u16 port = 0;
+	int lfd, ret = -1;
+
+	w.netns = ns_new();
+	CHECK(w.netns, "cannot make a network namespace");
+	ghost.netns = w.netns;
+	o.netns = w.netns;
+	CHECK(tracer_open_into(&o, &l, &t) == 0, "tracer");
+	lfd = listen_on(AF_INET, "127.0.0.1", &port);
+	if (lfd < 0)
+		goto out;
+	ghost.birth_ns = now_ns();
+	if (sw_tracer_seed_sock(t, cookie, &ghost)) {
+		test_fail(__FILE__, __LINE__, "seed", "cannot plant the entry");
+		goto out;
+	}
+	planted = now_ns();
+	poll_until(t, &l, list_has, &w, 3 * (int)(SW_SWEEP_INTERVAL_NS / 1000000) + 1000);
+	after = now_ns();
+#define FAIL_IF(cond, ...)                                                 \
+	do {                                                               \
+		if (cond) {                                                \
+			test_fail(__FILE__, __LINE__, #cond, __VA_ARGS__); \
+			goto out;                                          \
+		}                                                          \
+	} while (0)
+	r = find_kind(&l, w.netns, SW_EV_CLOSE, 0);
+	FAIL_IF(!r, "no inferred close within %llu ms",
+		(unsigned long long)((after - planted) / 1000000));
+	FAIL_IF(r->ev.cookie != cookie, "close of cookie %llu", (unsigned long long)r->ev.cookie);
+	FAIL_IF(!(r->ev.flags & SW_F_INFERRED), "close not flagged inferred (flags %#x)",
+		r->ev.flags);
+	/* Found gone at one sweep, reported at the next: never sooner than one interval. */
+	FAIL_IF(r->ev.ts_ns - planted < SW_SWEEP_INTERVAL_NS - 100000000ULL,
+		"reported %llu ms after planting: before a second sweep",
+		(unsigned long long)((r->ev.ts_ns - planted) / 1000000));
+	FAIL_IF(r->ev.pid != ghost.pid || r->ev.uid != 4242 || strcmp(r->ev.comm, "sw_ghost"),
+		"owner pid %u uid %u comm %s", r->ev.pid, r->ev.uid, r->ev.comm);
+	FAIL_IF(r->ev.family != SW_AF_INET || r->ev.lport != 40001 || r->ev.rport != 443 ||
+			memcmp(r->ev.laddr, ghost.laddr, 4) || memcmp(r->ev.raddr, ghost.raddr, 4),
+		"endpoints family %u ports %u %u", r->ev.family, r->ev.lport, r->ev.rport);
+	FAIL_IF(r->ev.newstate != SW_TCP_CLOSE || r->ev.closer != SW_CLOSER_REMOTE ||
+			r->ev.birth_ns != ghost.birth_ns,
+		"state %u closer %u", r->ev.newstate, r->ev.closer);
+	/* Two more sweeps: reported once, and the listener is still alive. */
+	poll_for(t, 2 * (int)(SW_SWEEP_INTERVAL_NS / 1000000) + 300);
+	FAIL_IF(count_kind(&l, w.netns, SW_EV_CLOSE) != 1, "%zu closes",
+		count_kind(&l, w.netns, SW_EV_CLOSE));
+	FAIL_IF(count_kind(&l, w.netns, SW_EV_UNLISTEN) != 0,
+		"the live listener was reported closed");
+	sw_tracer_counters(t, &c);
+	FAIL_IF(c.inferred != 1, "inferred counter %llu", (unsigned long long)c.inferred);
+	/* Its real end is an ordinary unlisten. */
+	close(lfd);
+	lfd = -1;
+	w.kind = SW_EV_UNLISTEN;
+	poll_until(t, &l, list_has, &w, 2000);
+	r = find_kind(&l, w.netns, SW_EV_UNLISTEN, 0);
+	FAIL_IF(!r || (r->ev.flags & SW_F_INFERRED) || r->ev.lport != port,
+		"listener close not seen as a plain unlisten");
+#undef FAIL_IF
+	ret = 0;
+out:
+	if (lfd >= 0)
+		close(lfd);
 	sw_tracer_close(t);
 	evlist_free(&l);
 	return ret;

@@ -15,5 +15,6 @@ int t_filters(void);
 int t_nothing_left_attached(void);
 int t_raw_tp_fallback(void);
 int t_state_transitions(void);
+int t_sweep_infers_close(void);
 
 #endif /* SW_TESTS_H */

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The socket-map sweep: a walk (bpf_for_each_map_elem) over the tracer's
+ * per-socket map, run by the loader every SW_SWEEP_INTERVAL_NS through
+ * BPF_PROG_TEST_RUN of an unattached raw_tp program (a map-element iterator
+ * would be the natural fit, but some kernels that allow raw_tp refuse it). An entry whose socket is
+ * gone (its memory now holds another socket, or it is in CLOSE) lost its
+ * CLOSE transition: on some kernels a transition occasionally never reaches
+ * any BPF program (docs/attach-modes.md). Found gone at two sweeps in a row,
+ * it becomes a close (or unlisten) record flagged SW_F_INFERRED, built from
+ * what the entry remembers, and user space deletes the entry.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#include "sockwatch.h"
+#include "maps.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by the loader like the tracer's own. */
+const volatile bool key_by_ptr = false;
+const volatile __u16 filter_port = 0;
+const volatile __u32 filter_pid = 0;
+
+/*
+ * Whether the socket an entry points to is still that socket and not closed;
+ * *same tells whether it is still that socket at all (then *state is its
+ * state). Sockets live in SLAB_TYPESAFE_BY_RCU memory: a freed one is reused
+ * only by another socket, which starts with a new (zero) cookie. Keyed by
+ * pointer (raw_tp), only the state can tell.
+ */
+static __always_inline bool still_open(const struct sw_sock *s, __u64 key, bool *same, __u8 *state)
+{
+	struct sock *sk = (struct sock *)(unsigned long)s->skptr;
+
+	*state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	*same = key_by_ptr || BPF_CORE_READ(sk, __sk_common.skc_cookie.counter) == key;
+	return *same && *state && *state != SW_TCP_CLOSE;
+}
+
+static long sweep_one(struct bpf_map *map, __u64 *key, struct sw_sock *s, void *ctx)
+{
+	struct sw_event *e;
+	bool same;
+	__u8 state;
+
+	/* No endpoints yet (a connect not answered) or unknown address: nothing
+	 * to report from. Already reported: user space is deleting it. */
+	if (!key || !s || !s->skptr || !s->family || (s->sweep & SW_SWEEP_REPORTED))
+		return 0;
+	if (still_open(s, *key, &same, &state)) {
+		s->sweep &= ~SW_SWEEP_SUSPECT;
+		return 0;
+	}
+	if (!(s->sweep & SW_SWEEP_SUSPECT)) {
+		s->sweep |= SW_SWEEP_SUSPECT;
+		return 0;
+	}
+	s->sweep |= SW_SWEEP_REPORTED;
+	if ((filter_port && s->lport != filter_port && s->rport != filter_port) ||
+	    (filter_pid && s->pid != filter_pid))
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(SW_CNT_RB_DROPS);
+		return 0;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_ns();
+	e->cookie = *key;
+	e->kind = (s->sweep & SW_SWEEP_LISTENER) ? SW_EV_UNLISTEN : SW_EV_CLOSE;
+	e->oldstate = same && state < SW_TCP_STATE_MAX ? state : 0;
+	e->newstate = SW_TCP_CLOSE;
+	e->flags = SW_F_INFERRED | s->owner_src | (key_by_ptr ? SW_F_KEY_IS_PTR : 0);
+	e->family = s->family;
+	e->lport = s->lport;
+	e->rport = s->rport;
+	e->netns = s->netns;
+	__builtin_memcpy(e->laddr, s->laddr, sizeof(e->laddr));
+	__builtin_memcpy(e->raddr, s->raddr, sizeof(e->raddr));
+	e->pid = s->pid;
+	e->tid = s->tid;
+	e->uid = s->uid;
+	e->cgroup_id = s->cgroup_id;
+	__builtin_memcpy(e->comm, s->comm, sizeof(e->comm));
+	e->birth_ns = s->birth_ns;
+	e->closer = s->closer;
+	bpf_ringbuf_submit(e, 0);
+	count(SW_CNT_EVENTS);
+	count(SW_CNT_INFERRED);
+	return 0;
+}
+
+SEC("raw_tp")
+int sw_sweep(void *ctx)
+{
+	bpf_for_each_map_elem(&socks, sweep_one, NULL, 0);
+	return 0;
+}
