@@ -49,6 +49,8 @@ trap 'exit 130' INT TERM
 [ -d "$TRACEFS/events" ] || mount -t tracefs tracefs "$TRACEFS" || die "no tracefs"
 mkdir -p "$INST" || die "cannot make tracefs instance $INST"
 echo 16384 >"$INST/buffer_size_kb"
+# The same clock as bpf_ktime_get_ns(), to compare when each observer saw what.
+echo mono >"$INST/trace_clock"
 
 if [ "${REPRO_LOAD:-0}" = 1 ]; then
 	yes >/dev/null &
@@ -88,7 +90,14 @@ for i in $(seq 1 "$RUNS"); do
 	note=""
 	if [ "$bpf" -lt "$traced" ]; then
 		short=$((short + 1))
-		note="  <- BPF got $((traced - bpf)) fewer"
+		# When did each observer see its first and last transition?
+		stamps=$(grep -o ' [0-9]*\.[0-9]*: inet_sock_set_state' "$INST/trace" | cut -d: -f1)
+		t_first=$(head -1 <<<"$stamps")
+		t_last=$(tail -1 <<<"$stamps")
+		b_first=$(awk '$1 == "total" { print $6 }' "$TMP/tpcount")
+		b_last=$(awk '$1 == "total" { print $8 }' "$TMP/tpcount")
+		note=$(awk -v tf="$t_first" -v tl="$t_last" -v bf="$b_first" -v bl="$b_last" \
+			'BEGIN { printf "  <- BPF got %s fewer; its first transition %.1f ms after the trace event'"'"'s first, its last %.1f ms before the last", "'"$((traced - bpf))"'", (bf - tf) * 1000, (tl - bl) * 1000 }')
 	fi
 	printf 'run %3d: %s connections, tracefs %s transitions, BPF %s (recursion misses %s)%s\n' \
 		"$i" "$conns" "$traced" "$bpf" "$misses" "$note"

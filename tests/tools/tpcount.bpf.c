@@ -18,6 +18,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u32 netns = 0; /* 0: every namespace */
 
 __u64 counts[TPC_STATES * TPC_STATES]; /* [old * TPC_STATES + new] */
+__u64 first_ns, last_ns; /* bpf_ktime_get_ns() of the first and last transition counted */
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tpcount, struct sock *sk, int oldstate, int newstate)
@@ -34,5 +35,8 @@ int BPF_PROG(tpcount, struct sock *sk, int oldstate, int newstate)
 	if (i >= TPC_STATES * TPC_STATES)
 		return 0;
 	__sync_fetch_and_add(&counts[i], 1);
+	if (!first_ns)
+		first_ns = bpf_ktime_get_ns();
+	last_ns = bpf_ktime_get_ns();
 	return 0;
 }

@@ -2,7 +2,8 @@
 /*
  * tpcount [NETNS_INODE]: attaches the oracle, says "tpcount: attached" on
  * stderr, and on SIGINT/SIGTERM prints the transitions BPF programs received
- * ("OLD>NEW COUNT" lines, then "total N misses M"). Used by
+ * ("OLD>NEW COUNT" lines, then "total N misses M first T last T", T in
+ * CLOCK_MONOTONIC seconds). Used by
  * scripts/kernel-skip-repro.sh.
  */
 #include <errno.h>
@@ -24,6 +25,7 @@ int main(int argc, char **argv)
 	unsigned long ns = 0;
 	sigset_t set;
 	char *end;
+	__u64 first, last;
 	int sig, e;
 
 	if (argc > 2 || (argc == 2 && !strcmp(argv[1], "--help"))) {
@@ -57,8 +59,13 @@ int main(int argc, char **argv)
 				printf("%s>%s %llu\n", sw_state_name(o), sw_state_name(n),
 				       (unsigned long long)c);
 		}
-	printf("total %llu misses %llu\n", (unsigned long long)tpcount_get(t, -1, -1),
-	       (unsigned long long)tpcount_misses(t));
+	tpcount_span(t, &first, &last);
+	printf("total %llu misses %llu first %llu.%09llu last %llu.%09llu\n",
+	       (unsigned long long)tpcount_get(t, -1, -1), (unsigned long long)tpcount_misses(t),
+	       (unsigned long long)(first / 1000000000ULL),
+	       (unsigned long long)(first % 1000000000ULL),
+	       (unsigned long long)(last / 1000000000ULL),
+	       (unsigned long long)(last % 1000000000ULL));
 	tpcount_close(t);
 	return 0;
 }

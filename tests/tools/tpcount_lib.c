@@ -65,6 +65,12 @@ __u64 tpcount_misses(const struct tpcount *t)
 	return info.recursion_misses;
 }
 
+void tpcount_span(const struct tpcount *t, __u64 *first, __u64 *last)
+{
+	*first = t->skel->bss->first_ns;
+	*last = t->skel->bss->last_ns;
+}
+
 void tpcount_close(struct tpcount *t)
 {
 	if (!t)
