@@ -16,7 +16,10 @@
 # No sockwatch is involved. See docs/attach-modes.md.
 #
 # RUNS defaults to 30; REPRO_LOAD=1 keeps both CPUs busy (two `yes`), which
-# makes the skips more frequent on the build machines. Needs root.
+# makes the skips more frequent on the build machines. REPRO_CANARY=1 makes
+# tpcount wait, after attaching, until canary connections in a namespace of
+# its own reach its program at every call site of the tracepoint (what
+# sockwatch does before it says "tracing"). Needs root.
 set -u
 BUILD=${1:?usage: kernel-skip-repro.sh BUILD_DIR [RUNS]}
 RUNS=${2:-30}
@@ -66,7 +69,9 @@ for i in $(seq 1 "$RUNS"); do
 	until [ -s "$TMP/start" ]; do sleep 0.01; done
 	read -r ns port <"$TMP/start"
 	rm -f "$TMP/start"
-	"$TPCOUNT" "$ns" >"$TMP/tpcount" 2>"$TMP/tpcount.err" &
+	canary=()
+	[ "${REPRO_CANARY:-0}" = 1 ] && canary=(--canary)
+	"$TPCOUNT" "${canary[@]}" "$ns" >"$TMP/tpcount" 2>"$TMP/tpcount.err" &
 	tp=$!
 	until grep -q attached "$TMP/tpcount.err" 2>/dev/null; do
 		kill -0 $tp 2>/dev/null || die "tpcount failed: $(cat "$TMP/tpcount.err")"
@@ -99,7 +104,8 @@ for i in $(seq 1 "$RUNS"); do
 		note=$(awk -v tf="$t_first" -v tl="$t_last" -v bf="$b_first" -v bl="$b_last" \
 			'BEGIN { printf "  <- BPF got %s fewer; its first transition %.1f ms after the trace event'"'"'s first, its last %.1f ms before the last", "'"$((traced - bpf))"'", (bf - tf) * 1000, (tl - bl) * 1000 }')
 	fi
-	printf 'run %3d: %s connections, tracefs %s transitions, BPF %s (recursion misses %s)%s\n' \
-		"$i" "$conns" "$traced" "$bpf" "$misses" "$note"
+	seen=$(grep -o 'delivery seen after [0-9]* ms ([0-9]* canary connections)' "$TMP/tpcount.err")
+	printf 'run %3d: %s connections, tracefs %s transitions, BPF %s (recursion misses %s)%s%s\n' \
+		"$i" "$conns" "$traced" "$bpf" "$misses" "${seen:+; canary: $seen}" "$note"
 done
 echo "$short of $RUNS runs: the BPF program received fewer transitions than the trace event"

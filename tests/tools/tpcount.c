@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * tpcount [NETNS_INODE]: attaches the oracle, says "tpcount: attached" on
+ * tpcount [--canary] [NETNS_INODE]: attaches the oracle (with --canary: and
+ * waits until canary connections show the kernel delivers transitions), says
+ * "tpcount: attached" on
  * stderr, and on SIGINT/SIGTERM prints the transitions BPF programs received
  * ("OLD>NEW COUNT" lines, then "total N misses M first T last T", T in
  * CLOCK_MONOTONIC seconds). Used by
  * scripts/kernel-skip-repro.sh.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,10 +29,16 @@ int main(int argc, char **argv)
 	sigset_t set;
 	char *end;
 	__u64 first, last;
+	bool canary = false;
 	int sig, e;
 
+	if (argc > 1 && !strcmp(argv[1], "--canary")) {
+		canary = true;
+		argc--;
+		argv++;
+	}
 	if (argc > 2 || (argc == 2 && !strcmp(argv[1], "--help"))) {
-		fprintf(stderr, "usage: tpcount [NETNS_INODE]\n");
+		fprintf(stderr, "usage: tpcount [--canary] [NETNS_INODE]\n");
 		return 2;
 	}
 	if (argc == 2) {
@@ -48,6 +57,17 @@ int main(int argc, char **argv)
 	if (e) {
 		fprintf(stderr, "tpcount: cannot attach: %s\n", strerror(-e));
 		return 1;
+	}
+	if (canary) {
+		int n = 0, ms = tpcount_wait_delivery(t, 5000, &n);
+
+		if (ms < 0) {
+			fprintf(stderr, "tpcount: canary: %s\n", strerror(-ms));
+			tpcount_close(t);
+			return 1;
+		}
+		fprintf(stderr, "tpcount: delivery seen after %d ms (%d canary connections)\n", ms,
+			n);
 	}
 	fprintf(stderr, "tpcount: attached\n");
 	sigwait(&set, &sig);

@@ -13,6 +13,8 @@ int tpcount_open(__u32 netns, struct tpcount **out);
 __u64 tpcount_get(const struct tpcount *t, int oldstate, int newstate);
 /* recursion_misses of the oracle program (runs the kernel skipped and counted). */
 __u64 tpcount_misses(const struct tpcount *t);
+/* Canary connections until the oracle sees all three call sites: ms taken, or -errno. */
+int tpcount_wait_delivery(struct tpcount *t, int timeout_ms, int *connections);
 /* CLOCK_MONOTONIC ns of the first and last transition counted (0: none). */
 void tpcount_span(const struct tpcount *t, __u64 *first, __u64 *last);
 void tpcount_close(struct tpcount *t);

@@ -2,10 +2,15 @@
 /* Loader of the tpcount oracle. */
 #include <errno.h>
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "sockwatch.h"
+
+#include "canary.h"
 #include "tpcount.h"
 #include "tpcount.skel.h"
 
@@ -63,6 +68,54 @@ __u64 tpcount_misses(const struct tpcount *t)
 	if (bpf_obj_get_info_by_fd(bpf_program__fd(t->skel->progs.tpcount), &info, &len))
 		return 0;
 	return info.recursion_misses;
+}
+
+/*
+ * Makes canary connections until one of them shows up at all three call
+ * sites of the tracepoint (inet_sk_state_store for listen, tcp_set_state
+ * for connect, inet_sk_set_state for the accepted child). Returns the
+ * milliseconds that took (>= 0) or -errno.
+ */
+int tpcount_wait_delivery(struct tpcount *t, int timeout_ms, int *connections)
+{
+	struct sw_canary c;
+	struct timespec a, b;
+	int e, ms = 0, n = 0;
+	__u64 *k = t->skel->bss->canary_counts;
+
+	e = sw_canary_start(&c);
+	if (e)
+		return e;
+	t->skel->bss->canary_ns = c.netns;
+	__sync_synchronize();
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (;;) {
+		__u64 l0 = k[SW_TCP_CLOSE * TPC_STATES + SW_TCP_LISTEN],
+		      c0 = k[SW_TCP_SYN_SENT * TPC_STATES + SW_TCP_ESTABLISHED],
+		      s0 = k[SW_TCP_LISTEN * TPC_STATES + SW_TCP_SYN_RECV];
+
+		e = sw_canary_connect(&c);
+		if (e)
+			break;
+		n++;
+		usleep(2000); /* softirq transitions may finish just after */
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		ms = (int)((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000);
+		if (__atomic_load_n(&k[SW_TCP_CLOSE * TPC_STATES + SW_TCP_LISTEN],
+				    __ATOMIC_RELAXED) > l0 &&
+		    __atomic_load_n(&k[SW_TCP_SYN_SENT * TPC_STATES + SW_TCP_ESTABLISHED],
+				    __ATOMIC_RELAXED) > c0 &&
+		    __atomic_load_n(&k[SW_TCP_LISTEN * TPC_STATES + SW_TCP_SYN_RECV],
+				    __ATOMIC_RELAXED) > s0)
+			break;
+		if (ms > timeout_ms) {
+			e = -ETIMEDOUT;
+			break;
+		}
+	}
+	sw_canary_stop(&c);
+	*connections = n;
+	return e ? e : ms;
 }
 
 void tpcount_span(const struct tpcount *t, __u64 *first, __u64 *last)
