@@ -202,6 +202,19 @@ void sw_print_attached(const struct sw_tracer *t)
 	fflush(stderr);
 }
 
+void sw_print_snapshot_source(enum sw_snap_source src, const char *fallback)
+{
+	if (src == SW_SNAP_ITER)
+		fprintf(stderr, "sockwatch: snapshot through bpf_iter (tcp, task_file)\n");
+	else if (fallback && *fallback)
+		fprintf(stderr,
+			"sockwatch: snapshot through netlink sock_diag + /proc (bpf_iter "
+			"unavailable: %s)\n",
+			fallback);
+	else
+		fprintf(stderr, "sockwatch: snapshot through netlink sock_diag + /proc (forced)\n");
+}
+
 void sw_print_summary(struct sw_tracer *t)
 {
 	struct sw_counters c;
