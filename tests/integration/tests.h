@@ -15,5 +15,7 @@ int t_filters(void);
 int t_nothing_left_attached(void);
 int t_raw_tp_fallback(void);
 int t_state_transitions(void);
+int t_auto_mode(void);
+int t_auto_without_fentry(void);
 
 #endif /* SW_TESTS_H */
