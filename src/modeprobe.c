@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 
+#include "btf_scan.h"
 #include "modeprobe.h"
 #include "preflight.h"
 
@@ -35,18 +36,13 @@ static const struct bpf_insn fexit_insns[] = {
 	EXIT(),
 };
 
-/* One tracing program on func: load, attach, release. 0 or -errno (the kernel's). */
-static int try_tracing(const struct btf *btf, const char *func, enum bpf_attach_type type,
-		       const struct bpf_insn *insns, size_t n, const char **stage)
+/* One tracing program on the function with BTF id id: load, attach, release. 0 or -errno. */
+static int try_tracing(__s32 id, enum bpf_attach_type type, const struct bpf_insn *insns, size_t n,
+		       const char **stage)
 {
-	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = type);
-	int id, prog, link, e;
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = type, .attach_btf_id = id);
+	int prog, link, e;
 
-	*stage = "find";
-	id = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC);
-	if (id <= 0)
-		return -ENOENT;
-	opts.attach_btf_id = id;
 	*stage = "load";
 	prog = bpf_prog_load(BPF_PROG_TYPE_TRACING, "sw_probe", "Dual BSD/GPL", insns, n, &opts);
 	if (prog < 0)
@@ -60,44 +56,72 @@ static int try_tracing(const struct btf *btf, const char *func, enum bpf_attach_
 	return e;
 }
 
+/*
+ * BTF ids of kernel functions. libbpf 1.1 copies the 5 MiB of vmlinux BTF
+ * into fresh memory and indexes every type: ~70 ms here, mostly page faults,
+ * as much as the refused load the probe is there to avoid. One walk over the
+ * mapped file takes a few ms; libbpf remains the fallback.
+ */
+static int find_funcs(const char *const *names, __s32 *ids, size_t n)
+{
+	struct btf *btf;
+	int e;
+
+	e = sw_vmlinux_find_funcs(names, ids, n);
+	if (e != -EINVAL)
+		return e;
+	btf = btf__load_vmlinux_btf();
+	if (!btf)
+		return -errno;
+	for (size_t i = 0; i < n; i++) {
+		__s32 id = btf__find_by_name_kind(btf, names[i], BTF_KIND_FUNC);
+
+		ids[i] = id > 0 ? id : 0;
+	}
+	btf__free(btf);
+	return 0;
+}
+
 static int probe_fentry(char *why, size_t whylen)
 {
+	static const char *const funcs[] = { "tcp_connect", "inet_csk_accept" };
 	static const struct {
-		const char *func, *kind;
+		const char *kind;
 		enum bpf_attach_type type;
 		const struct bpf_insn *insns;
 		size_t n;
 	} progs[] = {
-		{ "tcp_connect", "fentry", BPF_TRACE_FENTRY, fentry_insns,
+		{ "fentry", BPF_TRACE_FENTRY, fentry_insns,
 		  sizeof(fentry_insns) / sizeof(fentry_insns[0]) },
-		{ "inet_csk_accept", "fexit (with bpf_get_func_ret)", BPF_TRACE_FEXIT, fexit_insns,
+		{ "fexit (with bpf_get_func_ret)", BPF_TRACE_FEXIT, fexit_insns,
 		  sizeof(fexit_insns) / sizeof(fexit_insns[0]) },
 	};
-	struct btf *btf;
+	__s32 ids[2];
 	const char *stage;
-	int e = 0;
+	int e;
 
-	btf = btf__load_vmlinux_btf();
-	if (!btf)
-		return -errno; /* not the kernel's answer: let the full load tell */
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]) && !e; i++) {
-		e = try_tracing(btf, progs[i].func, progs[i].type, progs[i].insns, progs[i].n,
-				&stage);
-		if (!e || e == -ENOMEM)
-			continue; /* accepted; or out of memory, which says nothing */
-		if (!strcmp(stage, "find"))
-			snprintf(why, whylen, "kernel BTF has no function %s", progs[i].func);
-		else if (e == -EPERM)
+	e = find_funcs(funcs, ids, 2);
+	if (e)
+		return e; /* not the kernel's answer: let the full load tell */
+	for (size_t i = 0; i < 2; i++) {
+		if (!ids[i]) {
+			snprintf(why, whylen, "kernel BTF has no function %s", funcs[i]);
+			return -ENOTSUP;
+		}
+		e = try_tracing(ids[i], progs[i].type, progs[i].insns, progs[i].n, &stage);
+		if (e == -ENOMEM)
+			return e; /* says nothing about the kernel */
+		if (e == -EPERM)
 			/* Refused before the verifier ran (lockdown, no trampolines). */
 			snprintf(why, whylen, "kernel refused to %s an %s program on %s (EPERM)",
-				 stage, progs[i].kind, progs[i].func);
-		else
+				 stage, progs[i].kind, funcs[i]);
+		else if (e)
 			snprintf(why, whylen, "kernel refused to %s an %s program on %s: %s", stage,
-				 progs[i].kind, progs[i].func, strerror(-e));
-		e = -ENOTSUP;
+				 progs[i].kind, funcs[i], strerror(-e));
+		if (e)
+			return -ENOTSUP;
 	}
-	btf__free(btf);
-	return e;
+	return 0;
 }
 
 /*

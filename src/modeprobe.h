@@ -4,6 +4,7 @@
 #define SW_MODEPROBE_H
 
 #include <stddef.h>
+#include <linux/types.h>
 
 #include "sockwatch.h"
 
