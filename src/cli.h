@@ -88,6 +88,15 @@ int sw_parse_seconds(const char *s, __u32 min, __u32 max, __u32 *out);
 int sw_exit_for_open_error(int err);
 /* Prints the startup line that says what was attached (scripts wait for it). */
 void sw_print_attached(const struct sw_tracer *t);
+/*
+ * Start-up (the tracer, the snapshot, the table) frees and allocates tens of
+ * MiB: libbpf reads the kernel's 5 MiB of BTF into fresh memory for each BPF
+ * object, then the snapshot and the table grow. sw_startup_memory(true) keeps
+ * freed memory for reuse instead of returning it to the kernel and faulting
+ * fresh pages in again (page faults are dear on the build VMs: ~100 ms of a
+ * 20k-socket `top --once`); sw_startup_memory(false) gives it back.
+ */
+void sw_startup_memory(bool starting);
 /* -v: which source took the snapshot, and why auto fell back to sock_diag. */
 void sw_print_snapshot_source(enum sw_snap_source src, const char *fallback);
 /* Prints the exit summary: events by kind, drops, evictions. */

@@ -656,6 +656,7 @@ static int learn(struct listen_ctx *c, const char *path)
 	FILE *f;
 	int e, ret = SW_EXIT_FAILURE;
 
+	sw_startup_memory(true); /* the process ends after writing the file */
 	e = sw_snapshot_take(&s, c->snapshot, NULL, NULL, err, sizeof(err));
 	if (e) {
 		sw_err("%s", err);
@@ -721,6 +722,7 @@ static int run(struct listen_ctx *c)
 	int e, n, ret = SW_EXIT_OK;
 
 	sw_install_signals();
+	sw_startup_memory(true);
 	e = sw_tracer_open(&c->filter, on_record, c, &c->t, err, sizeof(err));
 	if (e) {
 		sw_err("%s", err);
@@ -746,6 +748,7 @@ static int run(struct listen_ctx *c)
 		ret = SW_EXIT_FAILURE;
 		goto out;
 	}
+	sw_startup_memory(false);
 	sw_rules_counts(c->rules, &nallow, &ndeny);
 	fprintf(stderr,
 		"sockwatch: watching listeners (%zu in baseline, %zu allow and %zu deny rules)\n",

@@ -176,11 +176,14 @@ int cmd_top(int argc, char **argv)
 	}
 	a.live.seed = !a.once;
 	sw_install_signals();
+	sw_startup_memory(true);
 	ret = sw_live_start(&l, &a.live, err, sizeof(err));
 	if (ret) {
 		sw_err("%s", err);
 		return sw_exit_for_open_error(ret);
 	}
+	if (!a.once)
+		sw_startup_memory(false); /* --once exits soon anyway */
 	if (a.live.tracer.verbose) {
 		sw_print_snapshot_source(l.snap_source, l.snap_fallback);
 		fprintf(stderr,
