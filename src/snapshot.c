@@ -86,7 +86,8 @@ static int take_iter(struct take_ctx *t, bool *unavailable)
 	e = sw_snap_iter_open(&it, t->err, t->errlen);
 	if (e) {
 		*unavailable = e != -ENOMEM;
-		return e;
+		/* Privileges were checked before: EPERM is the kernel's refusal. */
+		return e == -EPERM ? -ENOTSUP : e;
 	}
 	for (size_t i = 0; i < t->ns.n; i++) {
 		e = sw_snap_iter_socks(it, i ? t->ns.v[i].path : NULL, t->home, &socks);
@@ -96,6 +97,7 @@ static int take_iter(struct take_ctx *t, bool *unavailable)
 			*unavailable = true;
 			snprintf(t->err, t->errlen, "cannot run the tcp iterator: %s",
 				 strerror(-e));
+			e = e == -EPERM ? -ENOTSUP : e;
 			goto out;
 		}
 		if (e)
