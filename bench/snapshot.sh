@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # Benchmark of the live view (root): snapshot time and idle CPU with 20k established sockets, vs ss.
 # Usage: bench/snapshot.sh [BUILD_DIR] [CONNECTIONS]   (each connection is two established sockets)
+# Environment: RUNS (default 7) timed runs of each command; SNAPSHOT_ONLY=1 skips the idle-CPU part.
 set -eu
 
 BUILD=${1:-build}
@@ -38,26 +39,47 @@ for _ in $(seq 1200); do [ -e "$TMP/ready" ] && break; sleep 0.1; done
 EST=$(ip netns exec "$NS" ss -tanH state established | wc -l)
 echo "established sockets in the bench netns: $EST"
 
-# best of N wall-clock seconds of a command
-best_of() {
-	local n=$1 best=999999 t0 t1 dt; shift
-	for _ in $(seq "$n"); do
-		t0=$(date +%s%N)
-		"$@" >/dev/null
-		t1=$(date +%s%N)
-		dt=$(((t1 - t0) / 1000))
-		[ "$dt" -lt "$best" ] && best=$dt
-	done
-	echo "$best"
+# Wall-clock microseconds of one run of a command.
+time_us() {
+	local t0 t1
+	t0=$(date +%s%N)
+	"$@" >/dev/null 2>&1
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / 1000))
 }
+sec() { echo "$1 / 1000000" | bc -l; }
+ratio() { echo "$1 / $2" | bc -l; }
 
-SW_US=$(best_of 5 "$SW" top --once --netns "$NSINO")
-SWALL_US=$(best_of 5 "$SW" top --once)
-SS_US=$(best_of 5 ip netns exec "$NS" ss -tanp)
+# Best of RUNS, the commands interleaved so that load from other users of the
+# machine hits them alike.
+RUNS=${RUNS:-7}
+declare -A BEST
+CMDS=(auto tracepoint diag all ss)
+run_cmd() {
+	case $1 in
+	auto) time_us "$SW" top --once --netns "$NSINO" ;;
+	tracepoint) time_us "$SW" top --once --netns "$NSINO" --attach tracepoint ;;
+	diag) time_us "$SW" top --once --netns "$NSINO" --snapshot diag ;;
+	all) time_us "$SW" top --once ;;
+	ss) time_us ip netns exec "$NS" ss -tanp ;;
+	esac
+}
+for _ in $(seq "$RUNS"); do
+	for c in "${CMDS[@]}"; do
+		us=$(run_cmd "$c")
+		if [ -z "${BEST[$c]:-}" ] || [ "$us" -lt "${BEST[$c]}" ]; then BEST[$c]=$us; fi
+	done
+done
 ROWS=$("$SW" top --once --netns "$NSINO" | tail -n +2 | wc -l)
-printf 'snapshot: sockwatch top --once (netns filter) %.3f s (%d rows), all netns %.3f s; ss -tanp %.3f s; ratio sw/ss %.2f\n' \
-	"$(echo "$SW_US / 1000000" | bc -l)" "$ROWS" "$(echo "$SWALL_US / 1000000" | bc -l)" \
-	"$(echo "$SS_US / 1000000" | bc -l)" "$(echo "$SW_US / $SS_US" | bc -l)"
+printf 'snapshot (best of %d, interleaved; %d rows): ss -tanp %.3f s\n' "$RUNS" "$ROWS" "$(sec "${BEST[ss]}")"
+printf '  sockwatch top --once (netns filter), --attach auto      %.3f s  ratio sw/ss %.2f\n' \
+	"$(sec "${BEST[auto]}")" "$(ratio "${BEST[auto]}" "${BEST[ss]}")"
+printf '  sockwatch top --once (netns filter), --attach tracepoint %.3f s  ratio sw/ss %.2f\n' \
+	"$(sec "${BEST[tracepoint]}")" "$(ratio "${BEST[tracepoint]}" "${BEST[ss]}")"
+printf '  sockwatch top --once (netns filter), --snapshot diag     %.3f s  ratio sw/ss %.2f\n' \
+	"$(sec "${BEST[diag]}")" "$(ratio "${BEST[diag]}" "${BEST[ss]}")"
+printf '  sockwatch top --once, all namespaces                     %.3f s\n' "$(sec "${BEST[all]}")"
+[ -n "${SNAPSHOT_ONLY:-}" ] && exit 0
 
 # CPU ticks (utime+stime, plus waited-for children) of a process and its live descendants
 ticks() {

@@ -2,6 +2,7 @@
 /* Helpers shared by the command-line verbs: signals, errors, number parsing, summaries. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,6 +201,32 @@ void sw_print_attached(const struct sw_tracer *t)
 			" + accept syscall exit" :
 			"");
 	fflush(stderr);
+}
+
+void sw_startup_memory(bool starting)
+{
+	if (starting) {
+		mallopt(M_MMAP_THRESHOLD, 64 << 20);
+		mallopt(M_TRIM_THRESHOLD, 512 << 20);
+		return;
+	}
+	/* glibc's defaults again (fixed, no longer adjusted), and the rest back. */
+	mallopt(M_MMAP_THRESHOLD, 128 << 10);
+	mallopt(M_TRIM_THRESHOLD, 128 << 10);
+	malloc_trim(0);
+}
+
+void sw_print_snapshot_source(enum sw_snap_source src, const char *fallback)
+{
+	if (src == SW_SNAP_ITER)
+		fprintf(stderr, "sockwatch: snapshot through bpf_iter (tcp, task_file)\n");
+	else if (fallback && *fallback)
+		fprintf(stderr,
+			"sockwatch: snapshot through netlink sock_diag + /proc (bpf_iter "
+			"unavailable: %s)\n",
+			fallback);
+	else
+		fprintf(stderr, "sockwatch: snapshot through netlink sock_diag + /proc (forced)\n");
 }
 
 void sw_print_summary(struct sw_tracer *t)

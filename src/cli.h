@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 
+#include "snapshot.h"
 #include "tracer.h"
 
 /* Exit codes (documented in README.md and sockwatch --help). */
@@ -53,6 +54,11 @@ enum {
 	"  -v, --verbose        libbpf and attach details on stderr\n"                     \
 	"  -h, --help           this help\n"
 
+/* The snapshot option of the verbs that take one (top, listen). */
+#define SW_SNAPSHOT_HELP                                                                 \
+	"      --snapshot SRC   how existing sockets are listed: auto (bpf_iter, else\n" \
+	"                       netlink sock_diag + /proc), iter or diag (default auto)\n"
+
 /*
  * Handles one option of the common set for verb. Returns 0 if it was one,
  * SW_EXIT_USAGE (after one error line) if its value is bad or getopt
@@ -82,6 +88,17 @@ int sw_parse_seconds(const char *s, __u32 min, __u32 max, __u32 *out);
 int sw_exit_for_open_error(int err);
 /* Prints the startup line that says what was attached (scripts wait for it). */
 void sw_print_attached(const struct sw_tracer *t);
+/*
+ * Start-up (the tracer, the snapshot, the table) frees and allocates tens of
+ * MiB: libbpf reads the kernel's 5 MiB of BTF into fresh memory for each BPF
+ * object, then the snapshot and the table grow. sw_startup_memory(true) keeps
+ * freed memory for reuse instead of returning it to the kernel and faulting
+ * fresh pages in again (page faults are dear on the build VMs: ~100 ms of a
+ * 20k-socket `top --once`); sw_startup_memory(false) gives it back.
+ */
+void sw_startup_memory(bool starting);
+/* -v: which source took the snapshot, and why auto fell back to sock_diag. */
+void sw_print_snapshot_source(enum sw_snap_source src, const char *fallback);
 /* Prints the exit summary: events by kind, drops, evictions. */
 void sw_print_summary(struct sw_tracer *t);
 

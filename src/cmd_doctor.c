@@ -8,11 +8,12 @@
 #include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "cli.h"
 #include "preflight.h"
+#include "snapshot_diag.h"
+#include "snapshot_iter.h"
 #include "strbuf.h"
 
 #ifndef CAP_PERFMON
@@ -42,6 +43,7 @@ enum {
 	C_FENTRY,
 	C_KPROBE,
 	C_ITER,
+	C_SOCK_DIAG,
 	C_CGROUP2,
 	C_MAX,
 };
@@ -84,16 +86,39 @@ static void cgroup2_check(struct check *c)
 	snprintf(c->detail, sizeof(c->detail), "not mounted (cgroup ids in events are still set)");
 }
 
+/* The snapshot's iterators, really loaded and attached. */
 static void iter_check(struct check *c)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
+	struct sw_snap_iter *it;
+	char why[256];
 
-	c->ok = btf && btf__find_by_name_kind(btf, "bpf_iter__tcp", BTF_KIND_STRUCT) > 0 &&
-		btf__find_by_name_kind(btf, "bpf_iter__task_file", BTF_KIND_STRUCT) > 0;
-	snprintf(c->detail, sizeof(c->detail), "%s",
-		 c->ok ? "tcp and task_file iterators" :
-			 "no tcp/task_file iterators: the live view cannot take its snapshot");
-	btf__free(btf);
+	c->ok = !sw_snap_iter_open(&it, why, sizeof(why));
+	if (c->ok) {
+		sw_snap_iter_close(it);
+		snprintf(c->detail, sizeof(c->detail), "tcp and task_file iterators attached");
+	} else {
+		snprintf(c->detail, sizeof(c->detail),
+			 "%s: the snapshot uses netlink sock_diag + /proc instead", why);
+	}
+}
+
+/* The snapshot's fallback: one inet_diag dump of our own namespace. */
+static void sock_diag_check(struct check *c)
+{
+	struct sw_diag_socks d = {};
+	int fd, e;
+
+	fd = sw_diag_open();
+	e = fd < 0 ? fd : sw_diag_dump(fd, 0, &d);
+	if (fd >= 0)
+		close(fd);
+	c->ok = !e;
+	if (c->ok)
+		snprintf(c->detail, sizeof(c->detail),
+			 "inet_diag dumps (tcp, IPv4 and IPv6): %zu sockets here", d.n);
+	else
+		snprintf(c->detail, sizeof(c->detail), "inet_diag dump failed: %s", strerror(-e));
+	sw_diag_socks_free(&d);
 }
 
 static void run_checks(struct check *c, enum sw_attach_mode *chosen, char *rejected, size_t rn)
@@ -162,7 +187,12 @@ static void run_checks(struct check *c, enum sw_attach_mode *chosen, char *rejec
 			snprintf(rejected, rn, "%s", why);
 		}
 	}
-	iter_check(&c[C_ITER]);
+	if (c[C_CAPS].ok && c[C_BTF].ok)
+		iter_check(&c[C_ITER]);
+	else
+		snprintf(c[C_ITER].detail, sizeof(c[C_ITER].detail), "not probed: %s",
+			 c[C_CAPS].ok ? "no BTF" : "missing privileges");
+	sock_diag_check(&c[C_SOCK_DIAG]);
 	cgroup2_check(&c[C_CGROUP2]);
 }
 
@@ -200,6 +230,7 @@ int cmd_doctor(int argc, char **argv)
 		[C_FENTRY] = { "fentry", "fentry/fexit" },
 		[C_KPROBE] = { "kprobe", "kprobe/kretprobe" },
 		[C_ITER] = { "bpf_iter", "bpf_iter" },
+		[C_SOCK_DIAG] = { "sock_diag", "sock_diag" },
 		[C_CGROUP2] = { "cgroup2", "cgroup v2" },
 	};
 	enum sw_attach_mode chosen = SW_ATTACH_AUTO;
@@ -231,8 +262,9 @@ int cmd_doctor(int argc, char **argv)
 		ret = SW_EXIT_OK;
 
 	if (json) {
-		printf("{\"can_run\":%s,\"mode\":\"%s\"", ret ? "false" : "true",
-		       ret ? "none" : sw_attach_mode_name(chosen));
+		printf("{\"can_run\":%s,\"mode\":\"%s\",\"snapshot\":\"%s\"",
+		       ret ? "false" : "true", ret ? "none" : sw_attach_mode_name(chosen),
+		       c[C_ITER].ok ? "iter" : "diag");
 		for (int i = 0; i < C_MAX; i++) {
 			printf(",\"%s\":{\"ok\":%s,\"detail\":", c[i].key,
 			       c[i].ok ? "true" : "false");
@@ -279,6 +311,9 @@ int cmd_doctor(int argc, char **argv)
 		printf("  %-16s sys_exit_accept4/accept: fd -> file -> socket\n", "accept");
 		break;
 	}
+	printf("  %-16s %s\n", "snapshot",
+	       c[C_ITER].ok ? "bpf_iter tcp (per netns) + task_file (owners)" :
+			      "netlink sock_diag (per netns) + /proc/<pid>/fd (owners)");
 	if (*rejected)
 		printf("  %-16s %s\n", "rejected", rejected);
 	printf("\nverdict: sockwatch can run here (mode %s)\n", sw_attach_mode_name(chosen));

@@ -34,6 +34,7 @@ struct listener {
 	__u8 addr[16];
 	__u16 port;
 	__u32 netns;
+	bool from_snap; /* a baseline listener (keyed as the snapshot keys it) */
 	struct owner o;
 };
 
@@ -46,6 +47,9 @@ struct listen_ctx {
 	bool exit_on_alert;
 	bool started; /* baseline printed: events are handled as they come */
 	bool key_by_ptr;
+	bool snap_has_ptr; /* the snapshot knows socket addresses (bpf_iter) */
+	bool match_endpoints; /* raw_tp events vs a sock_diag snapshot: match by endpoints */
+	enum sw_snap_source snapshot;
 	bool alerted; /* --exit-on-alert: an alert was printed */
 	int write_err;
 	__u32 host_netns;
@@ -77,7 +81,7 @@ static const char listen_usage[] =
 	"      --alerts-only     print only level 'alert' lines\n"
 	"      --exit-on-alert   exit with status 5 after the first new alert\n"
 	"      --json            JSON lines (same as --format json)\n"
-	"      --format FMT      text or json\n" SW_COMMON_HELP "\n"
+	"      --format FMT      text or json\n" SW_SNAPSHOT_HELP SW_COMMON_HELP "\n"
 	"exit codes: 0 ok, 1 runtime failure, 2 usage error or bad rules file,\n"
 	"            3 missing privileges, 4 kernel unsupported, 5 alert (--exit-on-alert)\n";
 
@@ -250,10 +254,26 @@ static int on_listen(struct listen_ctx *c, const struct sw_event *e, const struc
 	return add_listener(c, &l);
 }
 
+/* A baseline listener at the event's endpoints (see match_endpoints). */
+static struct listener *find_listener_at(struct listen_ctx *c, const struct sw_event *e)
+{
+	for (size_t i = 0; i < c->nls; i++) {
+		struct listener *l = &c->ls[i];
+
+		if (l->from_snap && l->netns == e->netns && l->family == e->family &&
+		    l->port == e->lport && !memcmp(l->addr, e->laddr, sizeof(l->addr)))
+			return l;
+	}
+	return NULL;
+}
+
 static int on_unlisten(struct listen_ctx *c, const struct sw_event *e, const struct timespec *wall)
 {
 	struct listener *found = find_listener(c, e->cookie), l;
 	int ret;
+
+	if (!found && c->match_endpoints)
+		found = find_listener_at(c, e);
 
 	if (found) {
 		ret = emit_listener(c, found, SW_ALERT_UNLISTEN, wall);
@@ -376,7 +396,7 @@ static void drain_step(void *ctx)
 
 static __u64 snap_key(const struct listen_ctx *c, __u64 cookie, __u64 ptr)
 {
-	return c->key_by_ptr ? ptr : cookie;
+	return c->key_by_ptr && c->snap_has_ptr ? ptr : cookie;
 }
 
 /* The owner with the lowest pid (a forked server's parent) of a snapshot socket. */
@@ -422,6 +442,7 @@ static void listener_from_snap(struct listen_ctx *c, const struct sw_snapshot *s
 
 	memset(l, 0, sizeof(*l));
 	l->key = snap_key(c, k->cookie, k->skptr);
+	l->from_snap = true;
 	l->family = k->family;
 	memcpy(l->addr, k->laddr, sizeof(l->addr));
 	l->port = k->lport;
@@ -431,11 +452,22 @@ static void listener_from_snap(struct listen_ctx *c, const struct sw_snapshot *s
 	classify(c, l);
 }
 
-static bool queued_listen(const struct listen_ctx *c, __u64 key)
+/* Whether the tracer saw this snapshot listener's listen() (it is not baseline then). */
+static bool queued_listen(const struct listen_ctx *c, const struct sw_snap_sock *k)
 {
-	for (size_t i = 0; i < c->nqueue; i++)
-		if (c->queue[i].kind == SW_EV_LISTEN && c->queue[i].cookie == key)
+	__u64 key = snap_key(c, k->cookie, k->skptr);
+
+	for (size_t i = 0; i < c->nqueue; i++) {
+		const struct sw_event *e = &c->queue[i];
+
+		if (e->kind != SW_EV_LISTEN)
+			continue;
+		if (e->cookie == key)
 			return true;
+		if (c->match_endpoints && e->netns == k->netns && e->family == k->family &&
+		    e->lport == k->lport && !memcmp(e->laddr, k->laddr, sizeof(e->laddr)))
+			return true;
+	}
 	return false;
 }
 
@@ -491,8 +523,7 @@ static int reconcile(struct listen_ctx *c, const struct sw_snapshot *s)
 				return e;
 			continue;
 		}
-		if (queued_listen(c, snap_key(c, k->cookie, k->skptr)) ||
-		    find_listener(c, snap_key(c, k->cookie, k->skptr)))
+		if (queued_listen(c, k) || find_listener(c, snap_key(c, k->cookie, k->skptr)))
 			continue;
 		listener_from_snap(c, s, k, &l);
 		if (!c->quiet_baseline) {
@@ -529,6 +560,7 @@ enum {
 	OPT_EXIT_ON_ALERT,
 	OPT_JSON,
 	OPT_FORMAT,
+	OPT_SNAPSHOT,
 };
 
 static const struct option listen_opts[] = {
@@ -539,6 +571,7 @@ static const struct option listen_opts[] = {
 	{ "exit-on-alert", no_argument, NULL, OPT_EXIT_ON_ALERT },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "snapshot", required_argument, NULL, OPT_SNAPSHOT },
 	SW_COMMON_LONGOPTS,
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -586,6 +619,11 @@ static int parse_listen_opts(int argc, char **argv, struct listen_ctx *c, struct
 			if (sw_format_parse(optarg, &c->fmt))
 				return bad_value("format", optarg, "expected text or json");
 			break;
+		case OPT_SNAPSHOT:
+			if (sw_snap_source_parse(optarg, &c->snapshot))
+				return bad_value("snapshot source", optarg,
+						 "expected auto, iter or diag");
+			break;
 		case 'h':
 			fputs(listen_usage, stdout);
 			return SW_EXIT_OK;
@@ -618,11 +656,14 @@ static int learn(struct listen_ctx *c, const char *path)
 	FILE *f;
 	int e, ret = SW_EXIT_FAILURE;
 
-	e = sw_snapshot_take(&s, NULL, NULL, err, sizeof(err));
+	sw_startup_memory(true); /* the process ends after writing the file */
+	e = sw_snapshot_take(&s, c->snapshot, NULL, NULL, err, sizeof(err));
 	if (e) {
 		sw_err("%s", err);
 		return sw_exit_for_open_error(e);
 	}
+	if (c->filter.verbose)
+		sw_print_snapshot_source(s.source, s.fallback);
 	ls = calloc(s.nsocks ? s.nsocks : 1, sizeof(*ls));
 	li = calloc(s.nsocks ? s.nsocks : 1, sizeof(*li));
 	if (!ls || !li) {
@@ -681,6 +722,7 @@ static int run(struct listen_ctx *c)
 	int e, n, ret = SW_EXIT_OK;
 
 	sw_install_signals();
+	sw_startup_memory(true);
 	e = sw_tracer_open(&c->filter, on_record, c, &c->t, err, sizeof(err));
 	if (e) {
 		sw_err("%s", err);
@@ -688,12 +730,16 @@ static int run(struct listen_ctx *c)
 	}
 	c->key_by_ptr = sw_tracer_state_hook(c->t) == SW_STATE_HOOK_RAW_TP;
 	sw_print_attached(c->t);
-	e = sw_snapshot_take(&s, drain_step, c, err, sizeof(err));
+	e = sw_snapshot_take(&s, c->snapshot, drain_step, c, err, sizeof(err));
 	if (e) {
 		sw_err("%s", err);
 		ret = SW_EXIT_FAILURE;
 		goto out;
 	}
+	if (c->filter.verbose)
+		sw_print_snapshot_source(s.source, s.fallback);
+	c->snap_has_ptr = sw_snapshot_has_skptr(&s);
+	c->match_endpoints = c->key_by_ptr && !c->snap_has_ptr;
 	e = reconcile(c, &s);
 	sw_snapshot_free(&s);
 	if (e) {
@@ -702,6 +748,7 @@ static int run(struct listen_ctx *c)
 		ret = SW_EXIT_FAILURE;
 		goto out;
 	}
+	sw_startup_memory(false);
 	sw_rules_counts(c->rules, &nallow, &ndeny);
 	fprintf(stderr,
 		"sockwatch: watching listeners (%zu in baseline, %zu allow and %zu deny rules)\n",

@@ -31,13 +31,15 @@ static const char top_usage[] =
 	"      --json           with --once: one JSON object per socket\n"
 	"  -n, --names          service names from /etc/services instead of port numbers\n"
 	"      --interval MS    at most one redraw per MS milliseconds (default 100)\n"
-	"      --ghost SECONDS  how long closed connections stay (default 3)\n" SW_COMMON_HELP;
+	"      --ghost SECONDS  how long closed connections stay (default 3)\n" SW_SNAPSHOT_HELP
+		SW_COMMON_HELP;
 
 enum {
 	OPT_ONCE = SW_OPT_VERB,
 	OPT_JSON,
 	OPT_INTERVAL,
 	OPT_GHOST,
+	OPT_SNAPSHOT,
 };
 
 static const struct option top_opts[] = {
@@ -47,6 +49,7 @@ static const struct option top_opts[] = {
 	{ "names", no_argument, NULL, 'n' },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "ghost", required_argument, NULL, OPT_GHOST },
+	{ "snapshot", required_argument, NULL, OPT_SNAPSHOT },
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
@@ -85,6 +88,11 @@ static int parse_top_opts(int argc, char **argv, struct top_args *a)
 			if (sw_parse_u32(optarg, 0, 3600, &v))
 				return bad_value("ghost", optarg, "expected 0..3600 seconds");
 			a->live.ghost_ns = v * 1000000000ULL;
+			break;
+		case OPT_SNAPSHOT:
+			if (sw_snap_source_parse(optarg, &a->live.snapshot))
+				return bad_value("snapshot source", optarg,
+						 "expected auto, iter or diag");
 			break;
 		case 'h':
 			fputs(top_usage, stdout);
@@ -168,17 +176,23 @@ int cmd_top(int argc, char **argv)
 	}
 	a.live.seed = !a.once;
 	sw_install_signals();
+	sw_startup_memory(true);
 	ret = sw_live_start(&l, &a.live, err, sizeof(err));
 	if (ret) {
 		sw_err("%s", err);
 		return sw_exit_for_open_error(ret);
 	}
-	if (a.live.tracer.verbose)
+	if (!a.once)
+		sw_startup_memory(false); /* --once exits soon anyway */
+	if (a.live.tracer.verbose) {
+		sw_print_snapshot_source(l.snap_source, l.snap_fallback);
 		fprintf(stderr,
-			"sockwatch: attached in %.1f ms; snapshot of %llu sockets in %u netns in "
-			"%.1f ms; %llu events queued meanwhile; reconciled in %.1f ms\n",
-			l.attach_ns / 1e6, (unsigned long long)l.snap_socks, l.snap_netns,
-			l.snap_ns / 1e6, (unsigned long long)l.queued_max, l.reconcile_ns / 1e6);
+			"sockwatch: attached in %.1f ms; snapshot (%s) of %llu sockets in %u netns "
+			"in %.1f ms; %llu events queued meanwhile; reconciled in %.1f ms\n",
+			l.attach_ns / 1e6, sw_snap_source_name(l.snap_source),
+			(unsigned long long)l.snap_socks, l.snap_netns, l.snap_ns / 1e6,
+			(unsigned long long)l.queued_max, l.reconcile_ns / 1e6);
+	}
 	if (a.once)
 		ret = print_once(&l, &a);
 	else

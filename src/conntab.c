@@ -105,7 +105,8 @@ static struct sw_conn *row_new(struct sw_conntab *t, __u64 key, __u64 now)
 	return c;
 }
 
-static void row_delete(struct sw_conntab *t, struct sw_conn *c)
+/* Takes the row out of its hash chain (it stays in its slot). */
+static void row_unlink(struct sw_conntab *t, struct sw_conn *c)
 {
 	__u32 idx = c - t->rows, *link = &t->buckets[hash_key(c->key, t->nbuckets)];
 
@@ -113,12 +114,36 @@ static void row_delete(struct sw_conntab *t, struct sw_conn *c)
 		link = &t->rows[*link - 1].next;
 	if (*link)
 		*link = c->next;
+}
+
+static void row_delete(struct sw_conntab *t, struct sw_conn *c)
+{
+	__u32 idx = c - t->rows;
+
+	row_unlink(t, c);
 	if (c->flags & SW_CONN_GHOST)
 		t->nghosts--;
 	memset(c, 0, sizeof(*c));
 	c->next = t->free_head;
 	t->free_head = idx + 1;
 	t->count--;
+}
+
+int sw_conntab_rekey(struct sw_conntab *t, struct sw_conn *c, __u64 key)
+{
+	__u32 h;
+
+	if (sw_conntab_find(t, key))
+		return -EEXIST;
+	if (c->flags & SW_CONN_GHOST)
+		return -EINVAL; /* the ghost queue refers to it by its key */
+	row_unlink(t, c);
+	c->key = key;
+	h = hash_key(key, t->nbuckets);
+	c->next = t->buckets[h];
+	t->buckets[h] = (__u32)(c - t->rows) + 1;
+	t->gen++;
+	return 0;
 }
 
 static int ghostq_push(struct sw_conntab *t, __u64 key, __u64 closed_ns)

@@ -97,6 +97,12 @@ int sw_conntab_add_snapshot(struct sw_conntab *t, __u64 key, const struct sw_sna
 			    __u64 now);
 /* A process holding a snapshot socket; the first one becomes the row's owner. */
 int sw_conntab_add_owner(struct sw_conntab *t, __u64 key, const struct sw_snap_owner *o);
+/*
+ * Gives a live row a new key (a sock_diag snapshot row, keyed by cookie,
+ * found again by endpoints in an event keyed by socket address). -EEXIST if
+ * key is taken, -EINVAL for a ghost.
+ */
+int sw_conntab_rekey(struct sw_conntab *t, struct sw_conn *c, __u64 key);
 /* One tracer event in delivery order. Returns 1 if the table changed, 0, or -ENOMEM. */
 int sw_conntab_apply(struct sw_conntab *t, const struct sw_event *e, __u64 now);
 /*

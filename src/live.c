@@ -7,7 +7,6 @@
 #include <time.h>
 
 #include "live.h"
-#include "snapshot.h"
 
 __u64 sw_now_ns(void)
 {
@@ -32,6 +31,14 @@ static int queue_push(struct sw_live *l, const struct sw_event *e)
 	return 0;
 }
 
+/* One event into the table (a pre-existing socket found by endpoints first, if need be). */
+static int apply(struct sw_live *l, const struct sw_event *e, __u64 now)
+{
+	if (l->match.n)
+		sw_snapmatch_adopt(&l->match, &l->tab, e);
+	return sw_conntab_apply(&l->tab, e, now);
+}
+
 static int on_record(const struct sw_record *r, void *ctx)
 {
 	struct sw_live *l = ctx;
@@ -48,7 +55,7 @@ static int on_record(const struct sw_record *r, void *ctx)
 		return 0;
 	}
 	l->events++;
-	e = sw_conntab_apply(&l->tab, &r->ev, sw_now_ns());
+	e = apply(l, &r->ev, sw_now_ns());
 	return e < 0 ? e : 0;
 }
 
@@ -60,17 +67,12 @@ static void drain_step(void *ctx)
 	sw_tracer_poll(l->t, 0);
 }
 
-static __u64 snap_key(const struct sw_live *l, __u64 cookie, __u64 ptr)
-{
-	return l->key_by_ptr ? ptr : cookie;
-}
-
 /* Owners of the sockets that are still open, for their later events. */
 static void seed_owners(struct sw_live *l, const struct sw_snapshot *s)
 {
 	for (size_t i = 0; i < s->nowners; i++) {
 		const struct sw_snap_owner *o = &s->owners[i];
-		__u64 key = snap_key(l, o->cookie, o->skptr);
+		__u64 key = sw_snapshot_key(s, l->key_by_ptr, o->cookie, o->skptr);
 		const struct sw_conn *c = sw_conntab_find(&l->tab, key);
 		struct sw_sock sk = {
 			.pid = o->pid,
@@ -105,16 +107,25 @@ static int reconcile(struct sw_live *l, const struct sw_snapshot *s, bool seed)
 	for (size_t i = 0; i < s->nsocks; i++) {
 		const struct sw_snap_sock *r = &s->socks[i];
 
-		e = sw_conntab_add_snapshot(&l->tab, snap_key(l, r->cookie, r->skptr), r, now);
+		e = sw_conntab_add_snapshot(
+			&l->tab, sw_snapshot_key(s, l->key_by_ptr, r->cookie, r->skptr), r, now);
 		if (e < 0)
 			return e;
 	}
 	for (size_t i = 0; i < s->nowners; i++) {
 		const struct sw_snap_owner *o = &s->owners[i];
 
-		e = sw_conntab_add_owner(&l->tab, snap_key(l, o->cookie, o->skptr), o);
+		e = sw_conntab_add_owner(&l->tab,
+					 sw_snapshot_key(s, l->key_by_ptr, o->cookie, o->skptr), o);
 		if (e < 0)
 			return e;
+	}
+	if (l->key_by_ptr && !sw_snapshot_has_skptr(s)) {
+		e = sw_snapmatch_build(&l->match, s->socks, s->nsocks);
+		if (e)
+			return e;
+		/* The tracer's map is keyed by address, which we do not know. */
+		seed = false;
 	}
 	/* 2. Then every event since attach, in delivery order, including those
 	 *    still in the ring buffer: they override what the snapshot read. */
@@ -123,7 +134,7 @@ static int reconcile(struct sw_live *l, const struct sw_snapshot *s, bool seed)
 		return l->queue_err;
 	l->queued_max = l->nqueue;
 	for (size_t i = 0; i < l->nqueue; i++) {
-		e = sw_conntab_apply(&l->tab, &l->queue[i], now);
+		e = apply(l, &l->queue[i], now);
 		if (e < 0)
 			return e;
 		l->events++;
@@ -159,9 +170,11 @@ int sw_live_start(struct sw_live *l, const struct sw_live_opts *o, char *err, si
 	l->host_netns = sw_self_netns();
 	l->attach_ns = sw_now_ns() - t0;
 	t0 = sw_now_ns();
-	e = sw_snapshot_take(&s, drain_step, l, err, errlen);
+	e = sw_snapshot_take(&s, o->snapshot, drain_step, l, err, errlen);
 	if (e)
 		goto out_tracer;
+	l->snap_source = s.source;
+	snprintf(l->snap_fallback, sizeof(l->snap_fallback), "%s", s.fallback);
 	l->snap_ns = sw_now_ns() - t0;
 	l->snap_socks = s.nsocks;
 	l->snap_netns = s.nnetns;
@@ -180,6 +193,7 @@ out_tracer:
 	l->t = NULL;
 out_tab:
 	free(l->queue);
+	sw_snapmatch_free(&l->match);
 	sw_conntab_free(&l->tab);
 	return e;
 }
@@ -216,6 +230,7 @@ void sw_live_stop(struct sw_live *l)
 {
 	sw_tracer_close(l->t);
 	free(l->queue);
+	sw_snapmatch_free(&l->match);
 	sw_conntab_free(&l->tab);
 	memset(l, 0, sizeof(*l));
 }

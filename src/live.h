@@ -8,12 +8,15 @@
 #include <linux/types.h>
 
 #include "conntab.h"
+#include "snapmatch.h"
+#include "snapshot.h"
 #include "tracer.h"
 
 struct sw_live_opts {
 	struct sw_tracer_opts tracer; /* filters and attach mode; states are always on */
 	__u64 ghost_ns; /* how long closed rows stay */
 	bool seed; /* put snapshot owners into the tracer's socket map */
+	enum sw_snap_source snapshot; /* auto, iter or diag */
 };
 
 struct sw_live {
@@ -21,6 +24,9 @@ struct sw_live {
 	struct sw_conntab tab;
 	struct sw_tracer_opts filter; /* the user's filters, also applied to snapshot rows */
 	bool key_by_ptr; /* raw_tp fallback: the tracer keys sockets by address */
+	/* raw_tp with a sock_diag snapshot (no addresses): rows keyed by cookie
+	 * are found by endpoints at their first event (docs/live-view.md). */
+	struct sw_snapmatch match;
 	bool started; /* snapshot applied: events go straight into the table */
 	struct sw_event *queue; /* events delivered while the snapshot ran */
 	size_t nqueue, qcap;
@@ -33,6 +39,8 @@ struct sw_live {
 	__u64 reconcile_ns; /* how long applying it and the queued events took */
 	__u64 queued_max; /* events that arrived during the snapshot */
 	unsigned int snap_netns; /* namespaces the snapshot visited */
+	enum sw_snap_source snap_source; /* what took the snapshot: iter or diag */
+	char snap_fallback[256]; /* why auto did not use the iterators ("" if it did) */
 	__u32 host_netns;
 	__u64 seeded;
 };

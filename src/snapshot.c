@@ -1,45 +1,28 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Snapshot of the TCP sockets that already exist, in every network namespace, with their owners. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/stat.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
 #include "snapshot.h"
-#include "snapshot.skel.h"
+#include "snapshot_diag.h"
+#include "snapshot_iter.h"
+#include "snapshot_proc.h"
 
-/* One network namespace to visit: its inode and a path that opens it. */
-struct netns_ref {
-	__u64 ino;
-	char path[64];
+/* What every source needs: the namespaces, a way home, the caller's step. */
+struct take_ctx {
+	struct sw_snapshot *s;
+	struct sw_netns_set ns;
+	int home;
+	sw_snapshot_step_fn step;
+	void *step_ctx;
+	char *err;
+	size_t errlen;
 };
-
-struct netns_set {
-	struct netns_ref *v;
-	size_t n, cap;
-};
-
-struct bytes {
-	char *p;
-	size_t len, cap;
-};
-
-__u32 sw_self_netns(void)
-{
-	struct stat st;
-
-	if (stat("/proc/self/ns/net", &st))
-		return 0;
-	return (__u32)st.st_ino;
-}
 
 static __u64 now_ns(void)
 {
@@ -49,212 +32,238 @@ static __u64 now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static int netns_add(struct netns_set *s, const char *path)
+static void step(const struct take_ctx *t)
 {
-	struct netns_ref *nv;
-	struct stat st;
+	if (t->step)
+		t->step(t->step_ctx);
+}
 
-	if (stat(path, &st))
-		return 0; /* the process exited or the mount went away */
-	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i].ino == st.st_ino)
-			return 0;
-	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 16;
-		nv = realloc(s->v, s->cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		s->v = nv;
+const char *sw_snap_source_name(enum sw_snap_source src)
+{
+	switch (src) {
+	case SW_SNAP_ITER:
+		return "iter";
+	case SW_SNAP_DIAG:
+		return "diag";
+	default:
+		return "auto";
 	}
-	s->v[s->n].ino = st.st_ino;
-	snprintf(s->v[s->n].path, sizeof(s->v[s->n].path), "%s", path);
-	s->n++;
-	return 0;
+}
+
+int sw_snap_source_parse(const char *text, enum sw_snap_source *src)
+{
+	for (int i = SW_SNAP_AUTO; i <= SW_SNAP_DIAG; i++) {
+		if (!strcmp(text, sw_snap_source_name(i))) {
+			*src = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+bool sw_snapshot_has_skptr(const struct sw_snapshot *s)
+{
+	return s->source == SW_SNAP_ITER;
+}
+
+__u64 sw_snapshot_key(const struct sw_snapshot *s, bool key_by_ptr, __u64 cookie, __u64 skptr)
+{
+	return key_by_ptr && sw_snapshot_has_skptr(s) ? skptr : cookie;
 }
 
 /*
- * Every network namespace that a process lives in or that `ip netns` keeps
- * mounted. The first entry is our own.
+ * The iterators. *unavailable is set when they cannot be used at all here
+ * (refused at load or attach, or no iterator could be created in our own
+ * namespace): auto mode then falls back to sock_diag.
  */
-static int netns_collect(struct netns_set *s)
+static int take_iter(struct take_ctx *t, bool *unavailable)
 {
-	static const char *const dirs[] = { "/run/netns", "/var/run/netns" };
-	char path[64 + 256];
-	struct dirent *d;
-	DIR *dir;
+	struct sw_iter_buf socks = {}, owners = {};
+	struct sw_snapshot *s = t->s;
+	struct sw_snap_iter *it;
 	int e;
 
-	e = netns_add(s, "/proc/self/ns/net");
-	if (e)
-		return e;
-	dir = opendir("/proc");
-	if (!dir)
-		return -errno;
-	while ((d = readdir(dir))) {
-		if (d->d_name[0] < '1' || d->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/ns/net", d->d_name);
-		if (strlen(path) >= sizeof(s->v[0].path))
-			continue;
-		e = netns_add(s, path);
-		if (e)
-			break;
-	}
-	closedir(dir);
-	for (size_t i = 0; i < 2 && !e; i++) {
-		dir = opendir(dirs[i]);
-		if (!dir)
-			continue;
-		while (!e && (d = readdir(dir))) {
-			if (d->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dirs[i], d->d_name);
-			if (strlen(path) < sizeof(s->v[0].path))
-				e = netns_add(s, path);
-		}
-		closedir(dir);
-	}
-	return e;
-}
-
-/* Reads an iterator to its end, appending to b. */
-static int read_iter(int fd, struct bytes *b)
-{
-	ssize_t n;
-	char *np;
-
-	for (;;) {
-		if (b->cap - b->len < 65536) {
-			b->cap = b->cap ? b->cap * 2 : 262144;
-			np = realloc(b->p, b->cap);
-			if (!np)
-				return -ENOMEM;
-			b->p = np;
-		}
-		n = read(fd, b->p + b->len, b->cap - b->len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return 0;
-		b->len += n;
-	}
-}
-
-/*
- * The tcp iterator lists the sockets of the network namespace its file was
- * created in (it is the /proc/net/tcp machinery), so the file is created
- * after entering the namespace; reading it needs no namespace.
- */
-static int iter_in_netns(struct bpf_link *link, const char *path, int home, struct bytes *out)
-{
-	int nsfd, fd, e;
-
-	nsfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (nsfd < 0)
-		return -errno;
-	if (setns(nsfd, CLONE_NEWNET)) {
-		e = -errno;
-		close(nsfd);
-		return e;
-	}
-	close(nsfd);
-	fd = bpf_iter_create(bpf_link__fd(link));
-	e = fd < 0 ? -errno : 0;
-	if (setns(home, CLONE_NEWNET))
-		return -errno; /* cannot happen with our own namespace's fd */
-	if (e)
-		return e;
-	e = read_iter(fd, out);
-	close(fd);
-	return e;
-}
-
-int sw_snapshot_take(struct sw_snapshot *s, sw_snapshot_step_fn step, void *ctx, char *err,
-		     size_t errlen)
-{
-	struct netns_set ns = {};
-	struct bytes socks = {}, owners = {};
-	struct snapshot *skel;
-	struct bpf_link *tcp = NULL, *task = NULL;
-	int home = -1, fd, e;
-
-	memset(s, 0, sizeof(*s));
-	skel = snapshot__open_and_load();
-	if (!skel) {
-		e = -errno;
-		snprintf(err, errlen, "cannot load the snapshot iterators: %s", strerror(-e));
-		return e;
-	}
-	tcp = bpf_program__attach_iter(skel->progs.sw_snap_tcp, NULL);
-	task = tcp ? bpf_program__attach_iter(skel->progs.sw_snap_owner, NULL) : NULL;
-	if (!task) {
-		e = -errno;
-		snprintf(err, errlen, "kernel refused the tcp/task_file iterators: %s",
-			 strerror(-e));
-		goto out;
-	}
-	e = netns_collect(&ns);
+	e = sw_snap_iter_open(&it, t->err, t->errlen);
 	if (e) {
-		snprintf(err, errlen, "cannot list network namespaces: %s", strerror(-e));
-		goto out;
+		*unavailable = e != -ENOMEM;
+		/* Privileges were checked before: EPERM is the kernel's refusal. */
+		return e == -EPERM ? -ENOTSUP : e;
 	}
-	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (home < 0) {
-		e = -errno;
-		snprintf(err, errlen, "cannot open /proc/self/ns/net: %s", strerror(-e));
-		goto out;
-	}
-	s->host_netns = ns.v[0].ino;
-	for (size_t i = 0; i < ns.n; i++) {
-		e = iter_in_netns(tcp, ns.v[i].path, home, &socks);
+	for (size_t i = 0; i < t->ns.n; i++) {
+		e = sw_snap_iter_socks(it, i ? t->ns.v[i].path : NULL, t->home, &socks);
 		if (e == -ENOMEM)
 			goto out_nomem;
+		if (e && !i) {
+			*unavailable = true;
+			snprintf(t->err, t->errlen, "cannot run the tcp iterator: %s",
+				 strerror(-e));
+			e = e == -EPERM ? -ENOTSUP : e;
+			goto out;
+		}
 		if (e)
 			s->netns_failed++; /* gone meanwhile, or not ours to enter */
 		else
 			s->nnetns++;
-		if (step)
-			step(ctx);
+		step(t);
 	}
 	/* Owners after sockets: a socket seen above is owned by a fd seen here
 	 * unless it was closed or passed in between. */
-	fd = bpf_iter_create(bpf_link__fd(task));
-	if (fd < 0) {
-		e = -errno;
-		snprintf(err, errlen, "cannot start the task_file iterator: %s", strerror(-e));
-		goto out;
-	}
-	e = read_iter(fd, &owners);
-	close(fd);
+	e = sw_snap_iter_owners(it, &owners);
 	if (e == -ENOMEM)
 		goto out_nomem;
 	if (e) {
-		snprintf(err, errlen, "reading the task_file iterator failed: %s", strerror(-e));
+		snprintf(t->err, t->errlen, "reading the task_file iterator failed: %s",
+			 strerror(-e));
 		goto out;
 	}
-	if (step)
-		step(ctx);
+	step(t);
 	s->socks = (struct sw_snap_sock *)socks.p;
 	s->nsocks = socks.len / sizeof(struct sw_snap_sock);
 	s->owners = (struct sw_snap_owner *)owners.p;
 	s->nowners = owners.len / sizeof(struct sw_snap_owner);
 	socks.p = owners.p = NULL;
-	s->taken_ns = now_ns();
-	e = 0;
 	goto out;
 out_nomem:
-	snprintf(err, errlen, "out of memory reading the snapshot");
+	snprintf(t->err, t->errlen, "out of memory reading the snapshot");
 out:
-	if (home >= 0)
-		close(home);
 	free(socks.p);
 	free(owners.p);
-	free(ns.v);
-	bpf_link__destroy(task);
-	bpf_link__destroy(tcp);
-	snapshot__destroy(skel);
+	sw_snap_iter_close(it);
+	return e;
+}
+
+static int open_diag(void *ctx)
+{
+	return sw_diag_open();
+}
+
+/* One namespace's sockets through sock_diag; a failed namespace adds nothing. */
+static int diag_netns(struct take_ctx *t, size_t i, struct sw_diag_socks *d)
+{
+	size_t before = d->n;
+	int fd, e;
+
+	fd = i ? sw_netns_run(t->ns.v[i].path, t->home, open_diag, NULL) : sw_diag_open();
+	if (fd < 0)
+		return fd;
+	e = sw_diag_dump(fd, (__u32)t->ns.v[i].ino, d);
+	close(fd);
+	if (e)
+		d->n = before;
+	return e;
+}
+
+/* Owners: /proc/<pid>/fd links to the inodes the dumps reported. */
+static int diag_owners(struct take_ctx *t, const struct sw_diag_socks *d)
+{
+	struct sw_proc_owners o = {};
+	struct sw_inode_cookie *map;
+	size_t n = 0;
+	int e;
+
+	map = malloc((d->n ? d->n : 1) * sizeof(*map));
+	if (!map)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->inode[i])
+			map[n++] = (struct sw_inode_cookie){ d->inode[i], d->v[i].cookie };
+	sw_inode_map_sort(map, n);
+	e = sw_proc_owners("/proc", map, n, &o);
+	free(map);
+	if (e) {
+		sw_proc_owners_free(&o);
+		return e;
+	}
+	t->s->owners = o.v;
+	t->s->nowners = o.n;
+	return 0;
+}
+
+static int take_diag(struct take_ctx *t)
+{
+	struct sw_diag_socks d = {};
+	struct sw_snapshot *s = t->s;
+	int e = 0;
+
+	for (size_t i = 0; i < t->ns.n; i++) {
+		e = diag_netns(t, i, &d);
+		if (e == -ENOMEM)
+			goto out_nomem;
+		if (e && !i) {
+			snprintf(t->err, t->errlen, "netlink sock_diag dump failed: %s",
+				 strerror(-e));
+			goto out;
+		}
+		if (e)
+			s->netns_failed++;
+		else
+			s->nnetns++;
+		step(t);
+	}
+	e = diag_owners(t, &d);
+	if (e == -ENOMEM)
+		goto out_nomem;
+	if (e) {
+		snprintf(t->err, t->errlen, "cannot read /proc for socket owners: %s",
+			 strerror(-e));
+		goto out;
+	}
+	step(t);
+	s->socks = d.v;
+	s->nsocks = d.n;
+	d.v = NULL;
+	goto out;
+out_nomem:
+	snprintf(t->err, t->errlen, "out of memory reading the snapshot");
+out:
+	sw_diag_socks_free(&d);
+	return e;
+}
+
+int sw_snapshot_take(struct sw_snapshot *s, enum sw_snap_source src, sw_snapshot_step_fn step,
+		     void *ctx, char *err, size_t errlen)
+{
+	struct take_ctx t = {
+		.s = s,
+		.home = -1,
+		.step = step,
+		.step_ctx = ctx,
+		.err = err,
+		.errlen = errlen,
+	};
+	bool unavailable = false;
+	int e;
+
+	memset(s, 0, sizeof(*s));
+	e = sw_netns_collect(&t.ns);
+	if (e) {
+		snprintf(err, errlen, "cannot list network namespaces: %s", strerror(-e));
+		goto out;
+	}
+	t.home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (t.home < 0) {
+		e = -errno;
+		snprintf(err, errlen, "cannot open /proc/self/ns/net: %s", strerror(-e));
+		goto out;
+	}
+	s->host_netns = t.ns.v[0].ino;
+	s->source = src == SW_SNAP_DIAG ? SW_SNAP_DIAG : SW_SNAP_ITER;
+	if (s->source == SW_SNAP_ITER) {
+		e = take_iter(&t, &unavailable);
+		if (e && unavailable && src == SW_SNAP_AUTO) {
+			snprintf(s->fallback, sizeof(s->fallback), "%s", err);
+			s->source = SW_SNAP_DIAG;
+			s->nnetns = s->netns_failed = 0;
+		}
+	}
+	if (s->source == SW_SNAP_DIAG)
+		e = take_diag(&t);
+	if (!e)
+		s->taken_ns = now_ns();
+out:
+	if (t.home >= 0)
+		close(t.home);
+	sw_netns_set_free(&t.ns);
 	return e;
 }
 

@@ -3,10 +3,19 @@
 #ifndef SW_SNAPSHOT_H
 #define SW_SNAPSHOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "netns.h"
 #include "sockwatch.h"
+
+/* How the snapshot is taken (docs/live-view.md). */
+enum sw_snap_source {
+	SW_SNAP_AUTO = 0, /* iterators, or sock_diag + /proc where the kernel refuses them */
+	SW_SNAP_ITER, /* bpf_iter: iter/tcp per netns + iter/task_file */
+	SW_SNAP_DIAG, /* netlink sock_diag per netns + /proc/<pid>/fd */
+};
 
 struct sw_snapshot {
 	struct sw_snap_sock *socks;
@@ -17,21 +26,37 @@ struct sw_snapshot {
 	unsigned int netns_failed; /* namespaces that could not be entered */
 	__u64 host_netns; /* inode of this process's network namespace */
 	__u64 taken_ns; /* CLOCK_MONOTONIC when the snapshot finished */
+	enum sw_snap_source source; /* what took it: SW_SNAP_ITER or SW_SNAP_DIAG */
+	char fallback[256]; /* auto: why the iterators were not used ("" if they were) */
 };
 
 /* Called between steps (e.g. to drain the tracer's ring buffer); may be NULL. */
 typedef void (*sw_snapshot_step_fn)(void *ctx);
 
 /*
- * Runs the iter/tcp program once in every network namespace found through
- * /proc/<pid>/ns/net and /run/netns, and the iter/task_file program once.
- * Returns 0 or -errno with one line in err.
+ * Lists every TCP socket in every network namespace found through
+ * /proc/<pid>/ns/net and /run/netns, and the processes holding them. With
+ * SW_SNAP_AUTO the iterators are used unless the kernel refuses to load,
+ * attach or run them (then s->fallback says why and sock_diag + /proc take
+ * the snapshot); a forced source that fails is an error. Returns 0 or -errno
+ * with one line in err.
  */
-int sw_snapshot_take(struct sw_snapshot *s, sw_snapshot_step_fn step, void *ctx, char *err,
-		     size_t errlen);
+int sw_snapshot_take(struct sw_snapshot *s, enum sw_snap_source src, sw_snapshot_step_fn step,
+		     void *ctx, char *err, size_t errlen);
 void sw_snapshot_free(struct sw_snapshot *s);
 
-/* Inode of the calling thread's network namespace (0 if unknown). */
-__u32 sw_self_netns(void);
+/*
+ * The key the tracer's events carry for a snapshot socket: its address when
+ * the tracer keys by address (raw_tp state hook) and the snapshot knows it
+ * (iterators), else its cookie. A sock_diag snapshot has no addresses: its
+ * rows stay keyed by cookie and must be matched to events by endpoints.
+ */
+__u64 sw_snapshot_key(const struct sw_snapshot *s, bool key_by_ptr, __u64 cookie, __u64 skptr);
+/* Whether the records carry the socket's kernel address (skptr). */
+bool sw_snapshot_has_skptr(const struct sw_snapshot *s);
+
+const char *sw_snap_source_name(enum sw_snap_source src);
+/* "auto", "iter" or "diag"; -EINVAL otherwise. */
+int sw_snap_source_parse(const char *text, enum sw_snap_source *src);
 
 #endif /* SW_SNAPSHOT_H */

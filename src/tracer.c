@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "modeprobe.h"
 #include "preflight.h"
 #include "sockwatch.h"
 #include "sockwatch.skel.h"
@@ -539,7 +540,11 @@ int sw_tracer_open(const struct sw_tracer_opts *o, sw_record_fn fn, void *ctx,
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		if (o->attach != SW_ATTACH_AUTO && o->attach != order[i])
 			continue;
-		e = try_hooks(t, order[i], why, sizeof(why));
+		/* auto: a mode the kernel refuses cheaply is not loaded whole. A
+		 * forced mode is always loaded, so that its error names the program. */
+		e = o->attach == SW_ATTACH_AUTO ? sw_probe_mode(order[i], why, sizeof(why)) : 0;
+		if (e != -ENOTSUP)
+			e = try_hooks(t, order[i], why, sizeof(why));
 		if (!e)
 			break;
 		note_rejected(t, sw_attach_mode_name(order[i]), why);

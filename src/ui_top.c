@@ -182,6 +182,9 @@ static void draw_header(struct ui *u, __u64 now)
 		      (unsigned long long)(c.rb_drops > u->l->lost ? c.rb_drops : u->l->lost),
 		      sw_attach_mode_name(sw_tracer_mode(u->l->t)),
 		      sw_state_hook_name(sw_tracer_state_hook(u->l->t)));
+	/* The fallback cannot see every owner (docs/live-view.md): say it is in use. */
+	if (u->l->snap_source == SW_SNAP_DIAG)
+		sw_buf_puts(&b, "  snapshot sock_diag");
 	if (u->editing) {
 		sw_buf_puts(&b, "  filter: /");
 		sw_buf_term_str(&b, u->edit, strlen(u->edit));

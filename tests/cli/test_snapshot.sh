@@ -1,0 +1,235 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Tests of the snapshot sources (root): sock_diag + /proc against ss -tanp and bpf_iter, the automatic fallback, raw_tp reconciliation.
+# Usage: tests/cli/test_snapshot.sh [BUILD_DIR]; prints TAP, exits non-zero on failure.
+set -u
+
+BUILD=${1:-build}
+SW=$(realpath "$BUILD/sockwatch")
+HERE=$(cd "$(dirname "$0")" && pwd)
+NS=swsnap_$$
+TMUX_S=swsnap_$$
+TMP=$(mktemp -d)
+PIDS=()
+BPF_ITER_CREATE=33 # enum bpf_cmd
+
+. "$(dirname "$0")/tap.sh"
+
+# kill_helpers: the helpers and the children they forked.
+kill_helpers() {
+	local p
+	for p in "${PIDS[@]}"; do
+		pkill -P "$p" 2>/dev/null
+		kill "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	PIDS=()
+}
+cleanup() {
+	tmux kill-session -t "$TMUX_S" 2>/dev/null
+	kill_helpers
+	wait 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+if [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP needs root"
+	exit 0
+fi
+for t in tmux ss jq python3 ip cc; do
+	command -v $t >/dev/null || { echo "1..0 # SKIP $t missing"; exit 0; }
+done
+
+ip netns add "$NS" && ip netns exec "$NS" ip link set lo up || exit 1
+NSINO=$(stat -Lc %i "/run/netns/$NS")
+cc -O2 -o "$TMP/deny_bpf_cmd" "$HERE/deny_bpf_cmd.c" || exit 1
+
+# hold TAG ARGS...: runs hold_conns.py in the test netns until its fd is closed.
+hold() {
+	local tag=$1; shift
+	mkfifo "$TMP/in.$tag"
+	ip netns exec "$NS" python3 "$HERE/hold_conns.py" --ready "$TMP/ready.$tag" "$@" \
+		<"$TMP/in.$tag" >/dev/null &
+	PIDS+=($!)
+	exec {fd}>"$TMP/in.$tag"
+	eval "HOLD_FD_$tag=$fd"
+	for _ in $(seq 400); do [ -e "$TMP/ready.$tag" ] && return 0; sleep 0.05; done
+	return 1
+}
+
+# Hundreds of listeners (v4 and v6) and connections, spread over three processes.
+hold big --listeners 150 --v6-listeners 20 --conns 300 --procs 3 --port-base 30000 ||
+	not_ok "helper opened its sockets"
+# A listener shared by two processes (inherited over fork): two owners. Then, in the
+# parent only, a dual-stack listener with an IPv4 connection: IPv4-mapped IPv6 sockets.
+ip netns exec "$NS" python3 -c '
+import os, socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 31999)); s.listen()
+if os.fork() == 0:
+    time.sleep(3600)
+d = socket.socket(socket.AF_INET6)
+d.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+d.bind(("::", 31998)); d.listen()
+c = socket.create_connection(("127.0.0.1", 31998)); a, _ = d.accept()
+open(sys.argv[1], "w").close(); time.sleep(3600)' "$TMP/ready.shared" </dev/null >/dev/null 2>&1 &
+PIDS+=($!)
+for _ in $(seq 200); do [ -e "$TMP/ready.shared" ] && break; sleep 0.05; done
+
+SS_STATES='BEGIN { m["ESTAB"]="ESTABLISHED"; m["SYN-SENT"]="SYN_SENT"; m["SYN-RECV"]="SYN_RECV";
+	m["FIN-WAIT-1"]="FIN_WAIT1"; m["FIN-WAIT-2"]="FIN_WAIT2"; m["TIME-WAIT"]="TIME_WAIT";
+	m["CLOSE-WAIT"]="CLOSE_WAIT"; m["LAST-ACK"]="LAST_ACK"; m["CLOSING"]="CLOSING";
+	m["LISTEN"]="LISTEN" }'
+# One line per socket: state, local, remote, first owner's pid (the shared listener
+# excepted); ss writes a dual-stack wildcard as * and mapped addresses as [::ffff:a.b.c.d].
+canon_ss() {
+	ip netns exec "$NS" ss -tanpH | grep -v ':31999 ' |
+		sed -E 's/\[::ffff:([0-9.]+)\]/\1/g; s/ \*:([0-9]+) / [::]:\1 /' | awk "$SS_STATES"'
+	{ st = ($1 in m) ? m[$1] : $1; pid = "-"
+	  if (match($0, /pid=[0-9]+/)) pid = substr($0, RSTART + 4, RLENGTH - 4)
+	  peer = (st == "LISTEN") ? "*" : $5
+	  print st, $4, peer, pid }' | sort
+}
+canon_sw() { # canon_sw JSON-FILE
+	jq -r 'select(.lport != 31999) |
+		def ep(a; p): if .family == 6 then "[\(a)]:\(p)" else "\(a):\(p)" end;
+		[.state, ep(.laddr; .lport),
+		 (if .state == "LISTEN" then "*" else ep(.raddr; .rport) end),
+		 (.pid // "-" | tostring)] | join(" ")' "$1" | sort
+}
+# once TAG ARGS...: top --once --json in the test netns, stderr kept.
+once() {
+	local tag=$1; shift
+	"$SW" top --once --json --netns "$NSINO" "$@" >"$TMP/$tag.json" 2>"$TMP/$tag.err"
+}
+same_as_ss() { # same_as_ss TAG: ok when TAG lists exactly what ss lists
+	canon_ss >"$TMP/ss.txt"
+	canon_sw "$TMP/$1.json" >"$TMP/$1.txt"
+	[ "$(wc -l <"$TMP/ss.txt")" -ge 770 ] && diff -u "$TMP/ss.txt" "$TMP/$1.txt" >"$TMP/$1.diff"
+}
+# Whole rows, in a stable order (age_ms is absent for sockets older than the run).
+rows() { jq -cS 'del(.age_ms)' "$1" | sort; }
+
+# --- 1. sock_diag against ss and against the iterators -------------------------------
+once diag --snapshot diag -v
+rc=$?
+if [ $rc = 0 ] && same_as_ss diag; then
+	ok "--snapshot diag lists exactly the $(wc -l <"$TMP/ss.txt") sockets ss -tanp lists (4-tuple, state, pid)"
+else
+	not_ok "--snapshot diag lists exactly what ss -tanp lists" "rc=$rc $(head -20 "$TMP/diag.diff" 2>/dev/null; cat "$TMP/diag.err")"
+fi
+check "-v says the snapshot was forced to sock_diag" \
+	grep -q '^sockwatch: snapshot through netlink sock_diag + /proc (forced)$' "$TMP/diag.err"
+check "-v times the diag snapshot" grep -q 'snapshot (diag) of [0-9]* sockets in [0-9]* netns' "$TMP/diag.err"
+
+once iter --snapshot iter -v
+if same_as_ss iter; then
+	ok "--snapshot iter lists the same"
+else
+	not_ok "--snapshot iter lists the same" "$(head -20 "$TMP/iter.diff")"
+fi
+check "-v says the iterators took it" grep -q '^sockwatch: snapshot through bpf_iter' "$TMP/iter.err"
+rows "$TMP/diag.json" >"$TMP/diag.rows"
+rows "$TMP/iter.json" >"$TMP/iter.rows"
+if [ "$(wc -l <"$TMP/diag.rows")" -ge 771 ] && diff -u "$TMP/iter.rows" "$TMP/diag.rows" >"$TMP/rows.diff"; then
+	ok "diag and iter rows are identical: cookies, owners, uids, bytes ($(wc -l <"$TMP/diag.rows") rows)"
+else
+	not_ok "diag and iter rows are identical" "$(head -20 "$TMP/rows.diff")"
+fi
+n=$(jq -c 'select(.lport == 31999 and .state == "LISTEN" and .owners == 2 and .comm == "python3")' "$TMP/diag.json" | wc -l)
+check "a listener shared over fork has two owners" [ "$n" = 1 ]
+n=$(jq -c 'select(.lport == 31998 and .state == "ESTABLISHED" and .family == 4 and
+	.laddr == "127.0.0.1" and .raddr == "127.0.0.1")' "$TMP/diag.json" | wc -l)
+check "an IPv4 connection on a dual-stack socket is IPv4 (v4-mapped v6 normalised)" [ "$n" = 1 ]
+n=$(jq -c 'select(.pid != null)' "$TMP/diag.json" | jq -s 'map(.pid) | unique | length')
+check "rows name all five processes that hold sockets" [ "$n" = 5 ]
+
+# --- 2. the automatic fallback ---------------------------------------------------------
+"$TMP/deny_bpf_cmd" $BPF_ITER_CREATE "$SW" top --once --json --netns "$NSINO" -v \
+	>"$TMP/auto.json" 2>"$TMP/auto.err"
+rc=$?
+rows "$TMP/auto.json" >"$TMP/auto.rows"
+if [ $rc = 0 ] && grep -q '^sockwatch: snapshot through netlink sock_diag + /proc (bpf_iter unavailable: cannot run the tcp iterator: Operation not permitted)$' "$TMP/auto.err"; then
+	ok "auto falls back to sock_diag when iterators are refused, and -v says why"
+else
+	not_ok "auto falls back to sock_diag when iterators are refused" "rc=$rc $(grep -v libbpf "$TMP/auto.err")"
+fi
+check "the fallback lists the same rows" diff -q "$TMP/iter.rows" "$TMP/auto.rows"
+"$TMP/deny_bpf_cmd" $BPF_ITER_CREATE "$SW" top --once --snapshot iter --netns "$NSINO" \
+	>/dev/null 2>"$TMP/forced.err"
+rc=$?
+if [ $rc = 4 ] && grep -q '^sockwatch: cannot run the tcp iterator: Operation not permitted$' "$TMP/forced.err"; then
+	ok "a forced --snapshot iter that the kernel refuses exits 4 (kernel unsupported) and says why"
+else
+	not_ok "a forced --snapshot iter that the kernel refuses fails" "rc=$rc $(cat "$TMP/forced.err")"
+fi
+
+# --- 3. bad values -----------------------------------------------------------------------
+"$SW" top --once --snapshot netlink >/dev/null 2>"$TMP/bad.err"
+rc=$?
+check "top --snapshot netlink exits 2 with a usage hint" bash -c "[ $rc = 2 ] &&
+	[ \"\$(cat '$TMP/bad.err')\" = \"sockwatch: invalid snapshot source 'netlink': expected auto, iter or diag (see 'sockwatch top --help')\" ]"
+"$SW" listen --snapshot '' >/dev/null 2>"$TMP/bad2.err"
+rc=$?
+check "listen --snapshot '' exits 2 with a usage hint" bash -c "[ $rc = 2 ] &&
+	[ \"\$(cat '$TMP/bad2.err')\" = \"sockwatch: invalid snapshot source '': expected auto, iter or diag (see 'sockwatch listen --help')\" ]"
+check "top --help documents --snapshot" bash -c "'$SW' top --help | grep -q -- '--snapshot SRC'"
+
+# --- 4. listen: the same baseline from either source ------------------------------------
+"$SW" listen --learn - --snapshot diag --netns "$NSINO" >"$TMP/learn.diag" 2>/dev/null
+"$SW" listen --learn - --snapshot iter --netns "$NSINO" >"$TMP/learn.iter" 2>/dev/null
+if [ "$(grep -c '^allow listen' "$TMP/learn.diag")" -ge 170 ] && diff -q "$TMP/learn.iter" "$TMP/learn.diag" >/dev/null; then
+	ok "listen --learn writes the same $(grep -c '^allow listen' "$TMP/learn.diag") rules from sock_diag as from the iterators"
+else
+	not_ok "listen --learn writes the same rules from either source" "$(diff "$TMP/learn.iter" "$TMP/learn.diag" | head)"
+fi
+
+# --- 5. raw_tp (events keyed by socket address) with a sock_diag snapshot ------------------
+once rawdiag --snapshot diag --state-hook raw_tp
+if same_as_ss rawdiag; then
+	ok "raw_tp + sock_diag: --once lists exactly what ss lists"
+else
+	not_ok "raw_tp + sock_diag: --once lists exactly what ss lists" "$(head -20 "$TMP/rawdiag.diff")"
+fi
+eval "exec {HOLD_FD_big}>&-"
+kill_helpers
+
+screen() { tmux capture-pane -p -t "$TMUX_S"; }
+now_ms() { date +%s%3N; }
+wait_screen() { # wait_screen ERE TIMEOUT_MS
+	local end=$(($(now_ms) + $2))
+	while [ "$(now_ms)" -le "$end" ]; do
+		screen | grep -Eq -- "$1" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# Sockets that existed before the view close while it runs: each closes its own row
+# (found by endpoints in raw_tp mode) instead of leaving a stale one behind.
+port=33000
+for hook in raw_tp tp_btf; do
+	rm -f "$TMP/ready.small$port" "$TMP/in.small$port"
+	hold "small$port" --listeners 4 --conns 10 --port-base $port
+	# The tmux server must not inherit the helper's stdin: closing it ends the helper.
+	fd=$(eval echo "\$HOLD_FD_small$port")
+	tmux new-session -d -s "$TMUX_S" -x 220 -y 60 \
+		"$SW top --netns $NSINO --snapshot diag --state-hook $hook --ghost 2; sleep 60" {fd}>&-
+	if wait_screen "^sockwatch  25 sockets: ESTABLISHED 20 LISTEN 5 " 5000 &&
+		wait_screen "mode [a-z]*/$hook  snapshot sock_diag" 1000; then
+		ok "$hook + sock_diag: the view starts with the 25 sockets, marked as a sock_diag snapshot"
+	else
+		not_ok "$hook + sock_diag: the view starts with the 25 sockets" "$(screen | head -5)"
+	fi
+	eval "exec {HOLD_FD_small$port}>&-"
+	if wait_screen "CLOSE +127\.0\.0\.1:[0-9]+ +127\.0\.0\.1:$((port - 1)) " 5000 &&
+		wait_screen '^sockwatch  0 sockets: ESTABLISHED 0  closed 0$' 8000; then
+		ok "$hook + sock_diag: their closes end their rows (0 sockets left, no stale rows)"
+	else
+		not_ok "$hook + sock_diag: their closes end their rows" "$(screen | head -12)"
+	fi
+	tmux kill-session -t "$TMUX_S"
+	port=$((port + 100))
+done
+
+tap_done
