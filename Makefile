@@ -38,7 +38,7 @@ LIB := $(OUTPUT)/libsockwatch.a
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
-ITEST_SRCS := $(wildcard tests/integration/*.c) tests/tools/tpcount_lib.c
+ITEST_SRCS := $(wildcard tests/integration/*.c) tests/tools/tpcount_lib.c tests/tools/canary.c
 # The tpcount oracle: a minimal BPF counter on the state tracepoint (tests/tools).
 TPCOUNT_SKEL := $(OUTPUT)/tests/tpcount.skel.h
 TPCOUNT := $(OUTPUT)/tests/tpcount
@@ -97,10 +97,11 @@ $(TPCOUNT_SKEL): $(OUTPUT)/tests/tpcount.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name tpcount_bpf > $@
 
-$(TPCOUNT): tests/tools/tpcount.c tests/tools/tpcount_lib.c $(TPCOUNT_SKEL) $(LIB) | $(OUTPUT)/tests
+$(TPCOUNT): tests/tools/tpcount.c tests/tools/tpcount_lib.c tests/tools/canary.c $(TPCOUNT_SKEL) $(LIB) \
+		| $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) -Itests/tools -I$(OUTPUT)/tests $(CFLAGS) tests/tools/tpcount.c \
-		tests/tools/tpcount_lib.c $(LIB) $(LIBS) -o $@
+		tests/tools/tpcount_lib.c tests/tools/canary.c $(LIB) $(LIBS) -o $@
 
 $(ITEST): $(ITEST_SRCS) $(TPCOUNT_SKEL) $(LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)

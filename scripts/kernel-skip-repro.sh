@@ -71,7 +71,7 @@ for i in $(seq 1 "$RUNS"); do
 	rm -f "$TMP/start"
 	canary=()
 	[ "${REPRO_CANARY:-0}" = 1 ] && canary=(--canary)
-	"$TPCOUNT" "${canary[@]}" "$ns" >"$TMP/tpcount" 2>"$TMP/tpcount.err" &
+	TPCOUNT_PORT=$port "$TPCOUNT" "${canary[@]}" "$ns" >"$TMP/tpcount" 2>"$TMP/tpcount.err" &
 	tp=$!
 	until grep -q attached "$TMP/tpcount.err" 2>/dev/null; do
 		kill -0 $tp 2>/dev/null || die "tpcount failed: $(cat "$TMP/tpcount.err")"
@@ -104,6 +104,8 @@ for i in $(seq 1 "$RUNS"); do
 		note=$(awk -v tf="$t_first" -v tl="$t_last" -v bf="$b_first" -v bl="$b_last" \
 			'BEGIN { printf "  <- BPF got %s fewer; its first transition %.1f ms after the trace event'"'"'s first, its last %.1f ms before the last", "'"$((traced - bpf))"'", (bf - tf) * 1000, (tl - bl) * 1000 }')
 	fi
+	portinfo=$(grep '^port ' "$TMP/tpcount")
+	[ "$bpf" -lt "$traced" ] && note="$note; $portinfo"
 	seen=$(grep -o 'delivery seen after [0-9]* ms ([0-9]* canary connections)' "$TMP/tpcount.err")
 	printf 'run %3d: %s connections, tracefs %s transitions, BPF %s (recursion misses %s)%s%s\n' \
 		"$i" "$conns" "$traced" "$bpf" "$misses" "${seen:+; canary: $seen}" "$note"

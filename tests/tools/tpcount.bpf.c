@@ -10,6 +10,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -17,6 +18,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u32 netns = 0; /* 0: every namespace */
 __u32 canary_ns; /* set by user space: transitions there go to canary_counts[] */
+__u16 port; /* set by user space: also count transitions of this port in any namespace */
+__u64 port_hits, port_ns_zero, port_ns_other; /* ... and how often the namespace read 0 / else */
 
 __u64 counts[TPC_STATES * TPC_STATES]; /* [old * TPC_STATES + new] */
 __u64 canary_counts[TPC_STATES * TPC_STATES];
@@ -30,6 +33,18 @@ int BPF_PROG(tpcount, struct sock *sk, int oldstate, int newstate)
 
 	if (netns || canary_ns)
 		ino = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	if (port) {
+		__u16 lp = BPF_CORE_READ(sk, __sk_common.skc_num);
+		__u16 rp = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+
+		if (lp == port || rp == port) {
+			__sync_fetch_and_add(&port_hits, 1);
+			if (!ino)
+				__sync_fetch_and_add(&port_ns_zero, 1);
+			else if (netns && ino != netns)
+				__sync_fetch_and_add(&port_ns_other, 1);
+		}
+	}
 	canary = canary_ns && ino == canary_ns;
 	if (!canary && netns && ino != netns)
 		return 0;

@@ -58,6 +58,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tpcount: cannot attach: %s\n", strerror(-e));
 		return 1;
 	}
+	if (getenv("TPCOUNT_PORT"))
+		tpcount_set_port(t, (__u16)atoi(getenv("TPCOUNT_PORT")));
 	if (canary) {
 		int n = 0, ms = tpcount_wait_delivery(t, 5000, &n);
 
@@ -86,6 +88,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)(first % 1000000000ULL),
 	       (unsigned long long)(last / 1000000000ULL),
 	       (unsigned long long)(last % 1000000000ULL));
+	tpcount_print_port(t);
 	tpcount_close(t);
 	return 0;
 }

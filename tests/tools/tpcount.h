@@ -17,6 +17,9 @@ __u64 tpcount_misses(const struct tpcount *t);
 int tpcount_wait_delivery(struct tpcount *t, int timeout_ms, int *connections);
 /* CLOCK_MONOTONIC ns of the first and last transition counted (0: none). */
 void tpcount_span(const struct tpcount *t, __u64 *first, __u64 *last);
+/* Diagnostics: count transitions of one port in any namespace, print them. */
+void tpcount_set_port(struct tpcount *t, __u16 port);
+void tpcount_print_port(const struct tpcount *t);
 void tpcount_close(struct tpcount *t);
 
 #endif /* SW_TPCOUNT_H */

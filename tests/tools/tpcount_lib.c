@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Loader of the tpcount oracle. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,7 +81,7 @@ int tpcount_wait_delivery(struct tpcount *t, int timeout_ms, int *connections)
 {
 	struct sw_canary c;
 	struct timespec a, b;
-	int e, ms = 0, n = 0;
+	int e, ms = 0, n = 0, ncpus = libbpf_num_possible_cpus(), cpu = 0;
 	__u64 *k = t->skel->bss->canary_counts;
 
 	e = sw_canary_start(&c);
@@ -89,12 +90,13 @@ int tpcount_wait_delivery(struct tpcount *t, int timeout_ms, int *connections)
 	t->skel->bss->canary_ns = c.netns;
 	__sync_synchronize();
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (;;) {
+	/* Every CPU in turn, until a connection made on it is seen at all three sites. */
+	while (cpu < ncpus) {
 		__u64 l0 = k[SW_TCP_CLOSE * TPC_STATES + SW_TCP_LISTEN],
 		      c0 = k[SW_TCP_SYN_SENT * TPC_STATES + SW_TCP_ESTABLISHED],
 		      s0 = k[SW_TCP_LISTEN * TPC_STATES + SW_TCP_SYN_RECV];
 
-		e = sw_canary_connect(&c);
+		e = sw_canary_connect(&c, cpu);
 		if (e)
 			break;
 		n++;
@@ -107,7 +109,7 @@ int tpcount_wait_delivery(struct tpcount *t, int timeout_ms, int *connections)
 				    __ATOMIC_RELAXED) > c0 &&
 		    __atomic_load_n(&k[SW_TCP_LISTEN * TPC_STATES + SW_TCP_SYN_RECV],
 				    __ATOMIC_RELAXED) > s0)
-			break;
+			cpu++;
 		if (ms > timeout_ms) {
 			e = -ETIMEDOUT;
 			break;
@@ -116,6 +118,20 @@ int tpcount_wait_delivery(struct tpcount *t, int timeout_ms, int *connections)
 	sw_canary_stop(&c);
 	*connections = n;
 	return e ? e : ms;
+}
+
+void tpcount_set_port(struct tpcount *t, __u16 port)
+{
+	t->skel->bss->port = port;
+}
+
+void tpcount_print_port(const struct tpcount *t)
+{
+	if (t->skel->bss->port)
+		printf("port %u hits %llu netns_read_zero %llu netns_other %llu\n",
+		       t->skel->bss->port, (unsigned long long)t->skel->bss->port_hits,
+		       (unsigned long long)t->skel->bss->port_ns_zero,
+		       (unsigned long long)t->skel->bss->port_ns_other);
 }
 
 void tpcount_span(const struct tpcount *t, __u64 *first, __u64 *last)

@@ -20,8 +20,8 @@ struct sw_canary {
 
 /* Starts the child; -errno (e.g. -EPERM without CAP_SYS_ADMIN for unshare). */
 int sw_canary_start(struct sw_canary *c);
-/* One connection through the child's loopback, waited for; -errno on failure. */
-int sw_canary_connect(struct sw_canary *c);
+/* One connection through the child's loopback, on CPU cpu (-1: any), waited for; -errno. */
+int sw_canary_connect(struct sw_canary *c, int cpu);
 /* Ends the child and waits for it. */
 void sw_canary_stop(struct sw_canary *c);
 

@@ -80,6 +80,14 @@ static void child(int cmd, int ack)
 	if (write(ack, &ino, sizeof(ino)) != sizeof(ino) || !ino)
 		_exit(1);
 	while (read(cmd, &b, 1) == 1) {
+		/* b is the CPU to run on plus one, or 0 for any. */
+		if (b) {
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET((unsigned char)b - 1, &set);
+			sched_setaffinity(0, sizeof(set), &set);
+		}
 		b = one_connection() ? 'x' : 'k';
 		if (write(ack, &b, 1) != 1)
 			break;
@@ -144,9 +152,9 @@ int sw_canary_start(struct sw_canary *c)
 	return 0;
 }
 
-int sw_canary_connect(struct sw_canary *c)
+int sw_canary_connect(struct sw_canary *c, int cpu)
 {
-	char b = 'c';
+	char b = cpu >= 0 && cpu < 255 ? (char)(cpu + 1) : 0;
 	int e;
 
 	if (write(c->cmd, &b, 1) != 1)
