@@ -24,6 +24,37 @@ const volatile bool owner_from_hooks = false; /* fentry/kprobe modes own connect
 const volatile bool key_by_ptr = false; /* raw_tp fallback: no socket cookie helper */
 
 /*
+ * Reader wake-ups, written by user space through the mmapped .bss. With
+ * rb_lazy 0 a record is submitted with flags 0: the kernel wakes the reader
+ * when the record is the first it has not consumed. While records flow, a
+ * reader that drains the ring buffer on a timer sets rb_lazy: records are
+ * then submitted without a wake-up, except listen and unlisten (reported at
+ * once) and the record that takes the unread backlog across a multiple of
+ * 1 << rb_wake_shift bytes, so that a burst does not wait for the timer.
+ */
+__u32 rb_lazy;
+__u32 rb_wake_shift;
+
+/* What one record takes in the ring buffer: its 8-byte header, rounded up to 8. */
+#define RB_REC_BYTES ((sizeof(struct sw_event) + 8 + 7) & ~7UL)
+
+static __always_inline __u64 wake_flags(__u8 kind)
+{
+	__u32 shift = *(volatile __u32 *)&rb_wake_shift;
+	__u64 avail;
+
+	if (!*(volatile __u32 *)&rb_lazy)
+		return 0;
+	if (kind == SW_EV_LISTEN || kind == SW_EV_UNLISTEN)
+		return BPF_RB_FORCE_WAKEUP;
+	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	if (shift && shift < 64 && avail >= RB_REC_BYTES &&
+	    avail >> shift != (avail - RB_REC_BYTES) >> shift)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+/*
  * Accepted sockets by pointer: one accept event per socket whichever hooks
  * fire, even when accept() returns the child before its own ESTABLISHED
  * transition (it is queued first) and so before it has its final cookie.
@@ -192,7 +223,7 @@ static __noinline int emit(struct sock *sk, __u64 key, __u32 what, const struct 
 	}
 	if (kind == SW_EV_CONNECT_FAILED)
 		e->error = BPF_CORE_READ(sk, sk_err);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wake_flags(kind));
 	count(SW_CNT_EVENTS);
 	return 0;
 }

@@ -20,8 +20,8 @@ struct events_ctx {
 	int stdout_sink; /* index of the stdout sink when it is the only one, else -1 */
 };
 
-/* Under load, records are read in batches at most this far apart. */
-#define BATCH_US 1000
+/* While records flow, they are read in batches at most this far apart. */
+#define BATCH_MS 10
 
 static const char events_usage[] =
 	"usage: sockwatch events [options]\n"
@@ -316,6 +316,12 @@ int cmd_events(int argc, char **argv)
 
 	sw_install_signals();
 	sw_install_hup();
+	/*
+	 * While records flow, the kernel does not wake us for each one: they are
+	 * read every BATCH_MS, so that the cost of a wake-up (ours and the
+	 * writers') is shared by many records. Idle, the first record wakes us.
+	 */
+	o.batch_ms = BATCH_MS;
 	ret = sw_tracer_open(&o, on_record, &c, &t, err, sizeof(err));
 	if (ret) {
 		sw_err("%s", err);
@@ -337,17 +343,9 @@ int cmd_events(int argc, char **argv)
 			ret = SW_EXIT_FAILURE;
 			break;
 		}
-		/*
-		 * One wake-up of the writers per batch, not per record; and while
-		 * records flow, let a millisecond's worth gather before reading
-		 * again, so that the cost of a wake-up (ours and the writers') is
-		 * shared by many records. Idle, poll() sleeps until the kernel
-		 * wakes it.
-		 */
-		if (n > 0) {
+		/* One wake-up of the writers per batch, not per record. */
+		if (n > 0)
 			sw_sink_set_kick(&c.sinks);
-			usleep(BATCH_US);
-		}
 	}
 	/* Deliver what is already in the ring buffer before detaching. */
 	sw_tracer_drain(t);
