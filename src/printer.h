@@ -35,11 +35,16 @@ static inline bool member(struct printer *p, const char *key, const char *ecs)
 	if (!k)
 		return false;
 	if (is_json(p)) {
-		sw_buf_puts(p->b, p->first ? "\"" : ",\"");
+		if (p->first)
+			sw_buf_putc(p->b, '"');
+		else
+			sw_buf_write(p->b, ",\"", 2);
 		sw_buf_puts(p->b, k);
-		sw_buf_puts(p->b, "\":");
+		sw_buf_write(p->b, "\":", 2);
 	} else {
-		sw_buf_printf(p->b, " %s=", k);
+		sw_buf_putc(p->b, ' ');
+		sw_buf_puts(p->b, k);
+		sw_buf_putc(p->b, '=');
 	}
 	p->first = false;
 	return true;
@@ -49,7 +54,7 @@ static inline void pr_uint(struct printer *p, const char *key, const char *ecs,
 			   unsigned long long v)
 {
 	if (member(p, key, ecs))
-		sw_buf_printf(p->b, "%llu", v);
+		sw_buf_u64(p->b, v);
 }
 
 /* A string known to be plain ASCII without quotes (names from our tables). */
@@ -57,10 +62,13 @@ static inline void pr_word(struct printer *p, const char *key, const char *ecs, 
 {
 	if (!member(p, key, ecs))
 		return;
-	if (is_json(p))
-		sw_buf_printf(p->b, "\"%s\"", s);
-	else
+	if (is_json(p)) {
+		sw_buf_putc(p->b, '"');
 		sw_buf_puts(p->b, s);
+		sw_buf_putc(p->b, '"');
+	} else {
+		sw_buf_puts(p->b, s);
+	}
 }
 
 /* Untrusted bytes (process names, paths, command lines). */
