@@ -29,8 +29,8 @@
  */
 enum batch_state { BATCH_EAGER, BATCH_LAZY, BATCH_SETTLE };
 
-/* A large backlog wakes a lazy reader at once: the ring size >> this. */
-#define WAKE_BACKLOG_SHIFT 5
+/* A backlog of an eighth of the ring buffer wakes a lazy reader at once. */
+#define WAKE_BACKLOG_SHIFT 3
 #define WAKE_MIN_SHIFT 12
 
 struct sw_tracer {
