@@ -28,16 +28,6 @@ void sw_buf_write_slow(struct sw_buf *b, const char *s, size_t n)
 		b->p[b->len] = '\0';
 }
 
-void sw_buf_putc(struct sw_buf *b, char c)
-{
-	if (b->len + 2 > b->cap) {
-		b->overflow = true;
-		return;
-	}
-	b->p[b->len++] = c;
-	b->p[b->len] = '\0';
-}
-
 void sw_buf_u64_pad(struct sw_buf *b, unsigned long long v, unsigned int width)
 {
 	char d[20];
@@ -54,13 +44,27 @@ void sw_buf_u64_pad(struct sw_buf *b, unsigned long long v, unsigned int width)
 
 void sw_buf_u64(struct sw_buf *b, unsigned long long v)
 {
+	static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+				       "25262728293031323334353637383940414243444546474849"
+				       "50515253545556575859606162636465666768697071727374"
+				       "75767778798081828384858687888990919293949596979899";
 	char d[20];
 	unsigned int i = sizeof(d);
 
-	do {
-		d[--i] = '0' + v % 10;
-		v /= 10;
-	} while (v);
+	/* two digits per division */
+	while (v >= 100) {
+		unsigned int r = v % 100;
+
+		v /= 100;
+		d[--i] = pairs[2 * r + 1];
+		d[--i] = pairs[2 * r];
+	}
+	if (v >= 10) {
+		d[--i] = pairs[2 * v + 1];
+		d[--i] = pairs[2 * v];
+	} else {
+		d[--i] = '0' + v;
+	}
 	sw_buf_write(b, d + i, sizeof(d) - i);
 }
 

@@ -14,7 +14,6 @@ struct sw_buf {
 };
 
 void sw_buf_init(struct sw_buf *b, char *mem, size_t cap);
-void sw_buf_putc(struct sw_buf *b, char c);
 /* sw_buf_write() when n bytes do not fit: what fits, and the overflow flag. */
 void sw_buf_write_slow(struct sw_buf *b, const char *s, size_t n);
 __attribute__((format(printf, 2, 3))) void sw_buf_printf(struct sw_buf *b, const char *fmt, ...);
@@ -32,6 +31,16 @@ static inline void sw_buf_write(struct sw_buf *b, const char *s, size_t n)
 	}
 	__builtin_memcpy(b->p + b->len, s, n);
 	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static inline void sw_buf_putc(struct sw_buf *b, char c)
+{
+	if (b->len + 2 > b->cap) {
+		b->overflow = true;
+		return;
+	}
+	b->p[b->len++] = c;
 	b->p[b->len] = '\0';
 }
 
