@@ -346,6 +346,7 @@ static int churn_attempt(unsigned int batch_ms)
 	struct want_list w = { .l = &l, .kind = SW_EV_CLOSE, .n = 2 * NCHURN };
 	struct sw_counters after;
 	struct delivered d;
+	bool short_oracle;
 	pid_t ps, pc;
 	int ret = -1, e;
 
@@ -386,25 +387,20 @@ static int churn_attempt(unsigned int batch_ms)
 	poll_for(t, 300);
 	sw_tracer_counters(t, &after);
 	d = oc ? oracle_counts(oc) : (struct delivered){ NCHURN, NCHURN, 2 * NCHURN };
-	if (d.connects != NCHURN || d.accepts != NCHURN || d.closes != 2 * NCHURN) {
-		printf("#   the kernel delivered %llu/%d connects, %llu/%d accepts, %llu/%d closes "
-		       "to a minimal BPF program (oracle misses %llu); sockwatch got %zu, %zu, "
-		       "%zu: inconclusive\n",
-		       (unsigned long long)d.connects, NCHURN, (unsigned long long)d.accepts,
-		       NCHURN, (unsigned long long)d.closes, 2 * NCHURN,
-		       (unsigned long long)tpcount_misses(oc),
-		       count_kind(&l, w.netns, SW_EV_CONNECT),
-		       count_kind(&l, w.netns, SW_EV_ACCEPT), count_kind(&l, w.netns, SW_EV_CLOSE));
-		ret = 1;
-		goto out;
-	}
+	short_oracle = d.connects != NCHURN || d.accepts != NCHURN || d.closes != 2 * NCHURN;
 	ret = 0;
+	/*
+	 * sockwatch is checked first: exact counts pass whatever the oracle saw
+	 * (under qemu the minimal counter itself loses nested runs to the
+	 * recursion guard, which sockwatch's chain catches). Only a shortfall
+	 * when the oracle also came up short is inconclusive.
+	 */
 #define FAIL_IF(cond, ...)                                                 \
 	do {                                                               \
 		if (cond) {                                                \
 			test_fail(__FILE__, __LINE__, #cond, __VA_ARGS__); \
-			ret = -1;                                          \
-			goto out;                                          \
+			ret = short_oracle ? 1 : -1;                       \
+			goto check_oracle;                                 \
 		}                                                          \
 	} while (0)
 	FAIL_IF(after.rb_drops || after.recursion_misses,
@@ -428,6 +424,16 @@ static int churn_attempt(unsigned int batch_ms)
 	if (batch_ms)
 		ret = idle_wakes(t, &l);
 #undef FAIL_IF
+check_oracle:
+	if (ret == 1)
+		printf("#   the kernel delivered %llu/%d connects, %llu/%d accepts, %llu/%d closes "
+		       "to a minimal BPF program (oracle misses %llu); sockwatch got %zu, %zu, "
+		       "%zu: inconclusive\n",
+		       (unsigned long long)d.connects, NCHURN, (unsigned long long)d.accepts,
+		       NCHURN, (unsigned long long)d.closes, 2 * NCHURN,
+		       (unsigned long long)tpcount_misses(oc),
+		       count_kind(&l, w.netns, SW_EV_CONNECT),
+		       count_kind(&l, w.netns, SW_EV_ACCEPT), count_kind(&l, w.netns, SW_EV_CLOSE));
 out:
 	sw_tracer_close(t);
 	tpcount_close(oc);
