@@ -24,6 +24,37 @@ const volatile bool owner_from_hooks = false; /* fentry/kprobe modes own connect
 const volatile bool key_by_ptr = false; /* raw_tp fallback: no socket cookie helper */
 
 /*
+ * Reader wake-ups, written by user space through the mmapped .bss. With
+ * rb_lazy 0 a record is submitted with flags 0: the kernel wakes the reader
+ * when the record is the first it has not consumed. While records flow, a
+ * reader that drains the ring buffer on a timer sets rb_lazy: records are
+ * then submitted without a wake-up, except listen and unlisten (reported at
+ * once) and the record that takes the unread backlog across a multiple of
+ * 1 << rb_wake_shift bytes, so that a burst does not wait for the timer.
+ */
+__u32 rb_lazy;
+__u32 rb_wake_shift;
+
+/* What one record takes in the ring buffer: its 8-byte header, rounded up to 8. */
+#define RB_REC_BYTES ((sizeof(struct sw_event) + 8 + 7) & ~7UL)
+
+static __always_inline __u64 wake_flags(__u8 kind)
+{
+	__u32 shift = *(volatile __u32 *)&rb_wake_shift;
+	__u64 avail;
+
+	if (!*(volatile __u32 *)&rb_lazy)
+		return 0;
+	if (kind == SW_EV_LISTEN || kind == SW_EV_UNLISTEN)
+		return BPF_RB_FORCE_WAKEUP;
+	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	if (shift && shift < 64 && avail >= RB_REC_BYTES &&
+	    avail >> shift != (avail - RB_REC_BYTES) >> shift)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+/*
  * Accepted sockets by pointer: one accept event per socket whichever hooks
  * fire, even when accept() returns the child before its own ESTABLISHED
  * transition (it is queued first) and so before it has its final cookie.
@@ -192,7 +223,7 @@ static __noinline int emit(struct sock *sk, __u64 key, __u32 what, const struct 
 	}
 	if (kind == SW_EV_CONNECT_FAILED)
 		e->error = BPF_CORE_READ(sk, sk_err);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wake_flags(kind));
 	count(SW_CNT_EVENTS);
 	return 0;
 }
@@ -204,33 +235,66 @@ static __always_inline void remember_endpoints(struct sock *sk, struct sw_sock *
 			  &s->netns);
 }
 
-static __always_inline struct sw_sock *sock_create(struct sock *sk, __u64 key, bool with_owner)
+/*
+ * Makes (or remakes) the entry of a socket from s, filled in by the caller;
+ * false if it could not be made. The caller goes on with its copy: no
+ * look-up of the entry just made.
+ */
+static __always_inline bool sock_create(__u64 key, const struct sw_sock *s)
 {
-	struct sw_sock s = {};
-
 	long err;
 
-	s.birth_ns = bpf_ktime_get_ns();
-	s.skptr = (__u64)(unsigned long)sk;
-	if (with_owner)
-		owner_from_current(&s);
 	/* Count only real insertions so that inserts - deletes - live = evictions. */
-	err = bpf_map_update_elem(&socks, &key, &s, BPF_NOEXIST);
+	err = bpf_map_update_elem(&socks, &key, s, BPF_NOEXIST);
 	if (err == -17 /* EEXIST: a socket reborn (e.g. connect after a failed one) */)
-		err = bpf_map_update_elem(&socks, &key, &s, BPF_EXIST);
+		err = bpf_map_update_elem(&socks, &key, s, BPF_EXIST);
 	else if (!err)
 		count(SW_CNT_SOCK_INSERTS);
 	if (err) {
 		count(SW_CNT_SOCK_UPDATE_FAIL);
-		return 0;
+		return false;
 	}
-	return bpf_map_lookup_elem(&socks, &key);
+	return true;
 }
 
 static __always_inline void sock_delete(__u64 key)
 {
 	if (!bpf_map_delete_elem(&socks, &key))
 		count(SW_CNT_SOCK_DELETES);
+}
+
+/*
+ * Which end sent the first FIN, from the state a socket closes from: the
+ * FIN_WAIT1 side (then FIN_WAIT2, CLOSING, TIME_WAIT) was first, the
+ * CLOSE_WAIT side (then LAST_ACK) was second. From any other state the
+ * close was a reset or an abort: remote if a reset came in.
+ */
+static __always_inline __u8 closer_at_close(struct sock *sk, int oldstate)
+{
+	switch (oldstate) {
+	case SW_TCP_FIN_WAIT1:
+	case SW_TCP_FIN_WAIT2:
+	case SW_TCP_CLOSING:
+	case SW_TCP_TIME_WAIT:
+		return SW_CLOSER_LOCAL;
+	case SW_TCP_CLOSE_WAIT:
+	case SW_TCP_LAST_ACK:
+		return SW_CLOSER_REMOTE;
+	default:
+		return BPF_CORE_READ(sk, sk_err) == 104 /* ECONNRESET */ ? SW_CLOSER_REMOTE :
+									   SW_CLOSER_UNKNOWN;
+	}
+}
+
+/*
+ * Transitions that make events or per-socket state; without --states the
+ * others (LISTEN->SYN_RECV, FIN_WAIT1, FIN_WAIT2, CLOSE_WAIT, LAST_ACK,
+ * CLOSING, TIME_WAIT: half of a connection's ten) need no work at all.
+ */
+static __always_inline bool state_has_work(int newstate)
+{
+	return emit_states || newstate == SW_TCP_LISTEN || newstate == SW_TCP_SYN_SENT ||
+	       newstate == SW_TCP_ESTABLISHED || newstate == SW_TCP_CLOSE;
 }
 
 static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstate, int newstate)
@@ -255,19 +319,25 @@ static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstat
 	switch (newstate) {
 	case SW_TCP_LISTEN:
 		/* listen() runs in the caller's context: the owner is current. */
-		s = sock_create(sk, key, true);
-		if (s) {
-			s->sweep = SW_SWEEP_LISTENER;
-			remember_endpoints(sk, s);
-			emit(sk, key, EMIT(SW_EV_LISTEN, oldstate, newstate, 0), s);
-		}
+		cur.birth_ns = bpf_ktime_get_ns();
+		cur.skptr = (__u64)(unsigned long)sk;
+		owner_from_current(&cur);
+		cur.sweep = SW_SWEEP_LISTENER;
+		cur.flags = SW_SOCK_F_NO_ACCEPT_MAPS;
+		remember_endpoints(sk, &cur);
+		if (sock_create(key, &cur))
+			emit(sk, key, EMIT(SW_EV_LISTEN, oldstate, newstate, 0), &cur);
 		return;
 	case SW_TCP_SYN_SENT:
 		/* connect() runs in the caller's context. In fentry/kprobe modes the
 		 * tcp_connect hook, which fires right after, records the owner. */
-		s = sock_create(sk, key, !owner_from_hooks);
-		if (s)
-			s->start_ns = s->birth_ns;
+		cur.birth_ns = bpf_ktime_get_ns();
+		cur.start_ns = cur.birth_ns;
+		cur.skptr = (__u64)(unsigned long)sk;
+		if (!owner_from_hooks)
+			owner_from_current(&cur);
+		cur.flags = SW_SOCK_F_NO_ACCEPT_MAPS;
+		sock_create(key, &cur);
 		return;
 	case SW_TCP_ESTABLISHED:
 		/*
@@ -275,30 +345,34 @@ static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstat
 		 * Its entry is made here, not at LISTEN->SYN_RECV: until 6.x the
 		 * kernel replaced the child's cookie with the request socket's
 		 * right after that transition, so only now is the key final.
+		 * The accepts map is read before the entry is made: an accept hook
+		 * that finds the entry knows this transition has decided already.
 		 */
 		if (oldstate == SW_TCP_SYN_RECV && !s) {
 			__u64 ptr = (__u64)(unsigned long)sk;
 			struct sw_sock *acc = bpf_map_lookup_elem(&accepts, &ptr);
 
-			s = sock_create(sk, key, false);
-			if (!s)
-				return;
-			remember_endpoints(sk, s);
+			cur.birth_ns = bpf_ktime_get_ns();
+			cur.skptr = ptr;
+			remember_endpoints(sk, &cur);
 			if (acc) {
 				/* accept() dequeued it before this transition: take its
 				 * owner over, and report the accept unless the hook did. */
-				s->pid = acc->pid;
-				s->tid = acc->tid;
-				s->uid = acc->uid;
-				s->cgroup_id = acc->cgroup_id;
-				__builtin_memcpy(s->comm, acc->comm, sizeof(s->comm));
-				s->owner_src = SW_OWNER_SOCKET;
-				if (claim_accept(ptr))
-					emit(sk, key,
-					     EMIT(SW_EV_ACCEPT, 0, newstate,
-						  acc->accept_hook << SW_F_ACCEPT_HOOK_SHIFT),
-					     s);
+				cur.pid = acc->pid;
+				cur.tid = acc->tid;
+				cur.uid = acc->uid;
+				cur.cgroup_id = acc->cgroup_id;
+				__builtin_memcpy(cur.comm, acc->comm, sizeof(cur.comm));
+				cur.owner_src = SW_OWNER_SOCKET;
+				cur.accept_hook = acc->accept_hook;
 			}
+			if (!sock_create(key, &cur))
+				return;
+			if (acc && claim_accept(ptr))
+				emit(sk, key,
+				     EMIT(SW_EV_ACCEPT, 0, newstate,
+					  cur.accept_hook << SW_F_ACCEPT_HOOK_SHIFT),
+				     &cur);
 			return;
 		}
 		if (oldstate == SW_TCP_SYN_SENT && s) {
@@ -308,22 +382,14 @@ static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstat
 			emit(sk, key, EMIT(SW_EV_CONNECT, oldstate, newstate, 0), 0);
 		}
 		return;
-	case SW_TCP_FIN_WAIT1:
-		if (s && !s->closer)
-			s->closer = SW_CLOSER_LOCAL;
-		return;
-	case SW_TCP_CLOSE_WAIT:
-		if (s && !s->closer)
-			s->closer = SW_CLOSER_REMOTE;
-		return;
 	case SW_TCP_CLOSE:
 		break;
 	default:
 		return;
 	}
 
-	/* newstate == CLOSE */
-	{
+	/* newstate == CLOSE: a reused pointer must start clean in the accept maps */
+	if (!s || !(s->flags & SW_SOCK_F_NO_ACCEPT_MAPS)) {
 		__u64 ptr = (__u64)(unsigned long)sk;
 
 		bpf_map_delete_elem(&accepts, &ptr);
@@ -347,11 +413,12 @@ static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstat
 		 * original, or a reset): no connection existed, so no close. */
 	} else if (oldstate != SW_TCP_CLOSE) {
 		if (s) {
-			if (!s->closer && BPF_CORE_READ(sk, sk_err) == 104 /* ECONNRESET */)
-				s->closer = SW_CLOSER_REMOTE;
+			s->closer = closer_at_close(sk, oldstate);
 			emit(sk, key, EMIT(SW_EV_CLOSE, oldstate, newstate, 0), s);
 		} else {
-			emit(sk, key, EMIT(SW_EV_CLOSE, oldstate, newstate, 0), 0);
+			/* no owner known (owner_src 0), but which end closed */
+			cur.closer = closer_at_close(sk, oldstate);
+			emit(sk, key, EMIT(SW_EV_CLOSE, oldstate, newstate, 0), &cur);
 		}
 	}
 	sock_delete(key);
@@ -400,7 +467,7 @@ static __always_inline void state_run(int role, struct sock *sk, int oldstate, i
 	struct sw_cpu_state *c;
 
 	if (cpu >= SW_MAX_CPUS) { /* no nesting guard there: the primary does it all */
-		if (role == ROLE_PRIMARY)
+		if (role == ROLE_PRIMARY && state_has_work(newstate))
 			on_set_state(sk, state_key(sk, oldstate, newstate, btf), oldstate,
 				     newstate);
 		return;
@@ -416,7 +483,9 @@ static __always_inline void state_run(int role, struct sock *sk, int oldstate, i
 		count(SW_CNT_NESTED);
 	}
 	c->last = c->inv;
-	on_set_state(sk, state_key(sk, oldstate, newstate, btf), oldstate, newstate);
+	/* after noting the run: the twin must not take it for a skipped one */
+	if (state_has_work(newstate))
+		on_set_state(sk, state_key(sk, oldstate, newstate, btf), oldstate, newstate);
 }
 
 #define STATE_PROGS(name, role)                                                        \
@@ -480,13 +549,33 @@ static __always_inline void on_accept(struct sock *sk, __u8 hook)
 		return;
 	if (!sock_wanted(sk))
 		return;
+	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	/*
+	 * The usual case: the child's SYN_RECV->ESTABLISHED transition made its
+	 * entry before accept() returned it. That transition read the accepts
+	 * map before making the entry, so it has decided already, and reports
+	 * the accept only if a hook left its owner there (still there: entries
+	 * go at CLOSE). Otherwise the first hook reports it here and marks the
+	 * entry, without touching the accepts maps at all.
+	 */
+	key = sk_key_read(sk);
+	s = key ? bpf_map_lookup_elem(&socks, &key) : 0;
+	if (s) {
+		if (s->accept_hook || bpf_map_lookup_elem(&accepts, &ptr))
+			return;
+		s->accept_hook = hook;
+		s->flags |= SW_SOCK_F_NO_ACCEPT_MAPS;
+		owner_from_current(s);
+		emit(sk, key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), s);
+		return;
+	}
 	owner_from_current(&cur);
 	cur.accept_hook = hook;
 	/* The first hook to see this socket reports it; later ones stop here. */
 	if (bpf_map_update_elem(&accepts, &ptr, &cur, BPF_NOEXIST))
 		return;
+	/* read again, after the insert: see below */
 	key = sk_key_read(sk);
-	state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	/*
 	 * Dequeued before its own SYN_RECV->ESTABLISHED transition (it is queued
 	 * first) and that transition has not even started (it makes the cookie
@@ -500,6 +589,7 @@ static __always_inline void on_accept(struct sock *sk, __u8 hook)
 		return;
 	s = key ? bpf_map_lookup_elem(&socks, &key) : 0;
 	if (s) {
+		s->accept_hook = hook;
 		owner_from_current(s);
 		emit(sk, key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), s);
 		return;

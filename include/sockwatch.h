@@ -154,7 +154,7 @@ struct sw_sock {
 	__u32 uid;
 	__u8 owner_src; /* enum sw_owner_src */
 	__u8 closer; /* enum sw_closer */
-	__u8 accept_hook; /* accepts map: which hook saw the accept (SW_ACCEPT_HOOK_*) */
+	__u8 accept_hook; /* which hook saw the accept (SW_ACCEPT_HOOK_*), 0 = none yet */
 	__u8 sweep; /* SW_SWEEP_* */
 	char comm[SW_COMM_LEN];
 	/* For the sweep (bpf/sweep.bpf.c): where the socket lives and what it
@@ -164,7 +164,8 @@ struct sw_sock {
 	__u16 lport; /* host order */
 	__u16 rport;
 	__u8 family; /* SW_AF_*, 0 until the endpoints are known */
-	__u8 pad[7];
+	__u8 flags; /* SW_SOCK_F_* */
+	__u8 pad[6];
 	__u8 laddr[SW_ADDR_LEN];
 	__u8 raddr[SW_ADDR_LEN];
 };
@@ -174,6 +175,13 @@ struct sw_sock {
 #define SW_SWEEP_SUSPECT 0x02 /* found gone once; reported if still gone at the next sweep */
 #define SW_SWEEP_REPORTED 0x04 /* inferred close sent; user space deletes the entry */
 #define SW_SWEEP_INTERVAL_NS (2000ULL * 1000 * 1000)
+
+/*
+ * sw_sock.flags: the socket has no entry in the accepts and accept_claims
+ * maps (a connecting socket, a listener, or a child whose accept was
+ * reported without them), so its close need not delete any.
+ */
+#define SW_SOCK_F_NO_ACCEPT_MAPS 0x01
 
 /*
  * Snapshot records (bpf/snapshot.bpf.c): the iter/tcp program writes one

@@ -10,30 +10,73 @@
 
 static const __u8 mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
+/* Decimal digits of v (< 100000) at p; returns how many. */
+static size_t put_dec(char *p, unsigned int v)
+{
+	char d[5];
+	size_t n = 0, i = 0;
+
+	do {
+		d[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	while (n)
+		p[i++] = d[--n];
+	return i;
+}
+
+/* Dotted quad into buf (at least INET_ADDRSTRLEN bytes); returns its length. */
+static size_t format_v4(const __u8 *addr, char *buf)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			buf[n++] = '.';
+		n += put_dec(buf + n, addr[i]);
+	}
+	buf[n] = '\0';
+	return n;
+}
+
 int sw_addr_format(unsigned int family, const __u8 *addr, char *buf, size_t size)
 {
-	int af = family == SW_AF_INET6 ? AF_INET6 : AF_INET;
+	char a[INET_ADDRSTRLEN];
+	size_t n;
 
-	if (family != SW_AF_INET && family != SW_AF_INET6)
+	if (family == SW_AF_INET6)
+		return inet_ntop(AF_INET6, addr, buf, size) ? 0 : -errno;
+	if (family != SW_AF_INET)
 		return -EAFNOSUPPORT;
-	if (!inet_ntop(af, addr, buf, size))
-		return -errno;
+	/* inet_ntop() goes through sprintf(): this runs for every event */
+	n = format_v4(addr, a);
+	if (n >= size)
+		return -ENOSPC;
+	memcpy(buf, a, n + 1);
 	return 0;
 }
 
 int sw_addrport_format(unsigned int family, const __u8 *addr, __u16 port, char *buf, size_t size)
 {
-	char a[INET6_ADDRSTRLEN];
-	int err, n;
+	char a[INET6_ADDRSTRLEN + 8];
+	size_t n = 0;
+	int err;
 
-	err = sw_addr_format(family, addr, a, sizeof(a));
+	if (family == SW_AF_INET6)
+		a[n++] = '[';
+	err = sw_addr_format(family, addr, a + n, INET6_ADDRSTRLEN);
 	if (err)
 		return err;
+	n += strlen(a + n);
 	if (family == SW_AF_INET6)
-		n = snprintf(buf, size, "[%s]:%u", a, port);
-	else
-		n = snprintf(buf, size, "%s:%u", a, port);
-	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
+		a[n++] = ']';
+	a[n++] = ':';
+	n += put_dec(a + n, port);
+	if (n >= size)
+		return -ENOSPC;
+	a[n] = '\0';
+	memcpy(buf, a, n + 1);
+	return 0;
 }
 
 bool sw_addr_is_mapped(const __u8 addr[16])

@@ -65,8 +65,13 @@ static const struct {
 /* A number that ECS types as a keyword (user.id, error.code): a JSON string there. */
 static void pr_id(struct printer *p, const char *key, const char *ecs, unsigned long long v)
 {
-	if (member(p, key, ecs))
-		sw_buf_printf(p->b, p->fmt == SW_FMT_ECS ? "\"%llu\"" : "%llu", v);
+	if (!member(p, key, ecs))
+		return;
+	if (p->fmt == SW_FMT_ECS)
+		sw_buf_putc(p->b, '"');
+	sw_buf_u64(p->b, v);
+	if (p->fmt == SW_FMT_ECS)
+		sw_buf_putc(p->b, '"');
 }
 
 /* A JSON literal (an array of words) for ECS-only fields. */
@@ -108,20 +113,50 @@ static void column(struct printer *p, enum col c, const char *s, bool untrusted)
 	sw_buf_putc(p->b, ' ');
 }
 
+/*
+ * The second part of a timestamp, made with strftime() once per second: the
+ * records of one second share it (a cache per thread and kind of time).
+ */
+struct second_text {
+	time_t sec;
+	bool valid;
+	size_t len;
+	char text[32];
+};
+
+static const struct second_text *second_text(time_t sec, bool utc)
+{
+	static _Thread_local struct second_text cache[2];
+	struct second_text *c = &cache[utc];
+	struct tm tm;
+
+	if (c->valid && c->sec == sec)
+		return c;
+	if (utc)
+		gmtime_r(&sec, &tm);
+	else
+		localtime_r(&sec, &tm);
+	c->len = strftime(c->text, sizeof(c->text), utc ? "%Y-%m-%dT%H:%M:%S" : "%H:%M:%S", &tm);
+	c->sec = sec;
+	c->valid = true;
+	return c;
+}
+
+/* RFC 3339 UTC with nanoseconds for JSON, local time with microseconds for text. */
 static void format_time(const struct sw_record *r, enum sw_fmt fmt, char *out, size_t size)
 {
-	struct tm tm;
-	time_t sec = r->wall.tv_sec;
-	char t[32];
+	bool utc = fmt != SW_FMT_TEXT;
+	const struct second_text *st = second_text(r->wall.tv_sec, utc);
+	struct sw_buf b;
 
-	if (fmt != SW_FMT_TEXT) {
-		gmtime_r(&sec, &tm);
-		strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
-		snprintf(out, size, "%s.%09ldZ", t, r->wall.tv_nsec);
+	sw_buf_init(&b, out, size);
+	sw_buf_write(&b, st->text, st->len);
+	sw_buf_putc(&b, '.');
+	if (utc) {
+		sw_buf_u64_pad(&b, r->wall.tv_nsec, 9);
+		sw_buf_putc(&b, 'Z');
 	} else {
-		localtime_r(&sec, &tm);
-		strftime(t, sizeof(t), "%H:%M:%S", &tm);
-		snprintf(out, size, "%s.%06ld", t, r->wall.tv_nsec / 1000);
+		sw_buf_u64_pad(&b, r->wall.tv_nsec / 1000, 6);
 	}
 }
 
@@ -175,16 +210,17 @@ static void print_endpoints(struct printer *p, const struct sw_event *e)
 	bool v6 = e->family == SW_AF_INET6;
 	int ls = local_is_destination(e), rs = !ls;
 
-	sw_addrport_format(e->family, e->laddr, e->lport, l, sizeof(l));
-	if (remote)
-		sw_addrport_format(e->family, e->raddr, e->rport, r, sizeof(r));
-	else
-		snprintf(r, sizeof(r), "*");
-	column(p, COL_LOCAL, l, false);
-	column(p, COL_REMOTE, r, false);
-	column(p, COL_STATE, sw_state_name(e->newstate), false);
-	if (!is_json(p))
+	if (!is_json(p)) {
+		sw_addrport_format(e->family, e->laddr, e->lport, l, sizeof(l));
+		if (remote)
+			sw_addrport_format(e->family, e->raddr, e->rport, r, sizeof(r));
+		else
+			snprintf(r, sizeof(r), "*");
+		column(p, COL_LOCAL, l, false);
+		column(p, COL_REMOTE, r, false);
+		column(p, COL_STATE, sw_state_name(e->newstate), false);
 		return;
+	}
 	pr_word(p, "proto", "network.transport", "tcp");
 	pr_num_word(p, "family", "network.type", v6 ? 6 : 4, v6 ? "ipv6" : "ipv4");
 	sw_addr_format(e->family, e->laddr, a, sizeof(a));
@@ -201,14 +237,18 @@ static void print_endpoints(struct printer *p, const struct sw_event *e)
 static void print_owner(struct printer *p, const struct sw_event *e)
 {
 	char pid[16], user[64];
+	struct sw_buf pb;
 
 	if (!owner_known(e)) {
 		column(p, COL_PID, "-", false);
 		column(p, COL_COMM, "-", false);
 		return;
 	}
-	snprintf(pid, sizeof(pid), "%u", e->pid);
-	column(p, COL_PID, pid, false);
+	if (!is_json(p)) {
+		sw_buf_init(&pb, pid, sizeof(pid));
+		sw_buf_u64(&pb, e->pid);
+		column(p, COL_PID, pid, false);
+	}
 	column(p, COL_COMM, e->comm, true);
 	if (!is_json(p))
 		return;

@@ -28,39 +28,50 @@ static inline bool is_json(const struct printer *p)
 }
 
 /* Starts a member under the format's name for it; false if the format leaves it out. */
-static inline bool member(struct printer *p, const char *key, const char *ecs)
+/* Always inlined: with literal names, the key lengths are known at compile time. */
+static inline __attribute__((always_inline)) bool member(struct printer *p, const char *key,
+							 const char *ecs)
 {
 	const char *k = p->fmt == SW_FMT_ECS ? ecs : key;
 
 	if (!k)
 		return false;
 	if (is_json(p)) {
-		sw_buf_puts(p->b, p->first ? "\"" : ",\"");
+		if (p->first)
+			sw_buf_putc(p->b, '"');
+		else
+			sw_buf_write(p->b, ",\"", 2);
 		sw_buf_puts(p->b, k);
-		sw_buf_puts(p->b, "\":");
+		sw_buf_write(p->b, "\":", 2);
 	} else {
-		sw_buf_printf(p->b, " %s=", k);
+		sw_buf_putc(p->b, ' ');
+		sw_buf_puts(p->b, k);
+		sw_buf_putc(p->b, '=');
 	}
 	p->first = false;
 	return true;
 }
 
-static inline void pr_uint(struct printer *p, const char *key, const char *ecs,
-			   unsigned long long v)
+static inline __attribute__((always_inline)) void pr_uint(struct printer *p, const char *key,
+							  const char *ecs, unsigned long long v)
 {
 	if (member(p, key, ecs))
-		sw_buf_printf(p->b, "%llu", v);
+		sw_buf_u64(p->b, v);
 }
 
 /* A string known to be plain ASCII without quotes (names from our tables). */
-static inline void pr_word(struct printer *p, const char *key, const char *ecs, const char *s)
+static inline __attribute__((always_inline)) void pr_word(struct printer *p, const char *key,
+							  const char *ecs, const char *s)
 {
 	if (!member(p, key, ecs))
 		return;
-	if (is_json(p))
-		sw_buf_printf(p->b, "\"%s\"", s);
-	else
+	if (is_json(p)) {
+		sw_buf_putc(p->b, '"');
 		sw_buf_puts(p->b, s);
+		sw_buf_putc(p->b, '"');
+	} else {
+		sw_buf_puts(p->b, s);
+	}
 }
 
 /* Untrusted bytes (process names, paths, command lines). */

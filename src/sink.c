@@ -116,6 +116,46 @@ static bool queue_empty(struct sw_sink *s)
 	return atomic_load(&s->head) == atomic_load(&s->tail);
 }
 
+static struct sw_slot *slot_at(struct sw_sink *s, __u64 i)
+{
+	return &s->chunks[i / SW_SLOT_CHUNK % s->nchunks][i % SW_SLOT_CHUNK];
+}
+
+/*
+ * Producer, at the first slot of a chunk: memory for it. The one the writer
+ * emptied last if there is one (still in the caches), else a new chunk. The
+ * table entry's previous chunk is not reused in place: its slots were read
+ * long ago, and nchunks chunks away it may be cold.
+ */
+static int chunk_start(struct sw_sink *s, __u64 tail)
+{
+	__u64 fh = atomic_load_explicit(&s->free_head, memory_order_relaxed);
+	struct sw_slot *c;
+
+	if (fh != atomic_load_explicit(&s->free_tail, memory_order_acquire)) {
+		c = s->free_chunks[fh % s->nchunks];
+		atomic_store_explicit(&s->free_head, fh + 1, memory_order_relaxed);
+	} else {
+		if (s->nalloc == s->nchunks)
+			return -ENOBUFS; /* cannot happen: every chunk is in use */
+		c = malloc(SW_SLOT_CHUNK * sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		s->all_chunks[s->nalloc++] = c;
+	}
+	s->chunks[tail / SW_SLOT_CHUNK % s->nchunks] = c;
+	return 0;
+}
+
+/* Writer, after reading the last slot of a chunk: its memory goes back to the producer. */
+static void chunk_done(struct sw_sink *s, __u64 head)
+{
+	__u64 ft = atomic_load_explicit(&s->free_tail, memory_order_relaxed);
+
+	s->free_chunks[ft % s->nchunks] = s->chunks[head / SW_SLOT_CHUNK % s->nchunks];
+	atomic_store_explicit(&s->free_tail, ft + 1, memory_order_release);
+}
+
 int sw_sink_submit(struct sw_sink *s, const struct sw_record *r)
 {
 	__u64 tail = atomic_load_explicit(&s->tail, memory_order_relaxed);
@@ -123,12 +163,12 @@ int sw_sink_submit(struct sw_sink *s, const struct sw_record *r)
 	struct sw_slot *slot;
 
 	s->next_seq = r->seq + 1;
-	if (tail - head >= s->cap) {
+	if (tail - head >= s->cap || (tail % SW_SLOT_CHUNK == 0 && chunk_start(s, tail))) {
 		s->pending_lost++;
 		atomic_fetch_add_explicit(&s->dropped, 1, memory_order_relaxed);
 		return -ENOBUFS;
 	}
-	slot = &s->slots[tail % s->cap];
+	slot = slot_at(s, tail);
 	slot->rec = *r;
 	slot->lost_before = s->pending_lost;
 	s->pending_lost = 0;
@@ -280,7 +320,7 @@ static void *sink_thread(void *arg)
 			sink_wait(s, true, until);
 			continue;
 		}
-		slot = &s->slots[head % s->cap];
+		slot = slot_at(s, head);
 		err = write_slot(s, slot);
 		if (err == -EAGAIN) {
 			if (s->ops->flush)
@@ -292,6 +332,8 @@ static void *sink_thread(void *arg)
 			sink_wait(s, false, until);
 			continue;
 		}
+		if ((head + 1) % SW_SLOT_CHUNK == 0)
+			chunk_done(s, head);
 		atomic_store(&s->head, head + 1);
 		/* While stopping, give up only on a sink that stops making progress. */
 		if (atomic_load(&s->stopping)) {
@@ -329,7 +371,11 @@ static void sink_free(struct sw_sink *s)
 {
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
-	free(s->slots);
+	for (size_t i = 0; i < s->nalloc; i++)
+		free(s->all_chunks[i]);
+	free(s->all_chunks);
+	free(s->free_chunks);
+	free(s->chunks);
 	free(s->name);
 	free(s);
 }
@@ -362,9 +408,13 @@ int sw_sink_open(const char *spec, const struct sw_sink_opts *o, struct sw_sink 
 	if (!s->opts.app_name || !*s->opts.app_name)
 		s->opts.app_name = SW_SINK_APP_NAME;
 	s->cap = s->opts.queue_len;
-	s->slots = calloc(s->cap, sizeof(*s->slots));
+	/* one more chunk than the capacity needs: the queue may start mid-chunk */
+	s->nchunks = (s->cap + SW_SLOT_CHUNK - 1) / SW_SLOT_CHUNK + 1;
+	s->chunks = calloc(s->nchunks, sizeof(*s->chunks));
+	s->free_chunks = calloc(s->nchunks, sizeof(*s->free_chunks));
+	s->all_chunks = calloc(s->nchunks, sizeof(*s->all_chunks));
 	s->name = strdup(spec);
-	if (!s->slots || !s->name) {
+	if (!s->chunks || !s->free_chunks || !s->all_chunks || !s->name) {
 		err = -ENOMEM;
 		goto out_free;
 	}

@@ -38,6 +38,8 @@ struct sw_slot {
 	__u64 lost_before;
 };
 
+#define SW_SLOT_CHUNK 256 /* queue slots per chunk of memory */
+
 /*
  * What a backend provides. write() returns 0 when the line was written (or
  * buffered), -EAGAIN when the output is not available yet (the record stays
@@ -66,11 +68,23 @@ struct sw_sink {
 	struct sw_sink_spec spec;
 	struct sw_sink_opts opts; /* defaults filled in */
 
-	/* single-producer single-consumer ring; indices only grow */
-	struct sw_slot *slots;
+	/*
+	 * Single-producer single-consumer ring; indices only grow. Slot i is
+	 * in chunks[i / SW_SLOT_CHUNK % nchunks]. The memory of a chunk the
+	 * writer has emptied goes back to the producer through the free ring,
+	 * so the memory in use follows the backlog, stays warm in the caches,
+	 * and the full capacity is allocated only if it is ever needed.
+	 */
+	struct sw_slot **chunks;
+	size_t nchunks;
 	size_t cap;
 	_Atomic __u64 head; /* next slot the writer reads */
 	_Atomic __u64 tail; /* next slot the producer fills */
+	struct sw_slot **free_chunks; /* ring of nchunks: the writer puts, the producer takes */
+	_Atomic __u64 free_head; /* next the producer takes */
+	_Atomic __u64 free_tail; /* next the writer puts */
+	struct sw_slot **all_chunks; /* every chunk allocated, to free them at close */
+	size_t nalloc;
 	__u64 pending_lost; /* producer: drops not yet attached to a slot */
 	__u64 next_seq; /* producer: seq after the last submitted record */
 

@@ -16,7 +16,7 @@ void sw_buf_init(struct sw_buf *b, char *mem, size_t cap)
 		mem[0] = '\0';
 }
 
-void sw_buf_write(struct sw_buf *b, const char *s, size_t n)
+void sw_buf_write_slow(struct sw_buf *b, const char *s, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
 		b->overflow = true;
@@ -28,14 +28,44 @@ void sw_buf_write(struct sw_buf *b, const char *s, size_t n)
 		b->p[b->len] = '\0';
 }
 
-void sw_buf_putc(struct sw_buf *b, char c)
+void sw_buf_u64_pad(struct sw_buf *b, unsigned long long v, unsigned int width)
 {
-	sw_buf_write(b, &c, 1);
+	char d[20];
+	unsigned int i = sizeof(d);
+
+	if (width > sizeof(d))
+		width = sizeof(d);
+	while (i > sizeof(d) - width) {
+		d[--i] = '0' + v % 10;
+		v /= 10;
+	}
+	sw_buf_write(b, d + i, width);
 }
 
-void sw_buf_puts(struct sw_buf *b, const char *s)
+void sw_buf_u64(struct sw_buf *b, unsigned long long v)
 {
-	sw_buf_write(b, s, strlen(s));
+	static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+				       "25262728293031323334353637383940414243444546474849"
+				       "50515253545556575859606162636465666768697071727374"
+				       "75767778798081828384858687888990919293949596979899";
+	char d[20];
+	unsigned int i = sizeof(d);
+
+	/* two digits per division */
+	while (v >= 100) {
+		unsigned int r = v % 100;
+
+		v /= 100;
+		d[--i] = pairs[2 * r + 1];
+		d[--i] = pairs[2 * r];
+	}
+	if (v >= 10) {
+		d[--i] = pairs[2 * v + 1];
+		d[--i] = pairs[2 * v];
+	} else {
+		d[--i] = '0' + v;
+	}
+	sw_buf_write(b, d + i, sizeof(d) - i);
 }
 
 void sw_buf_printf(struct sw_buf *b, const char *fmt, ...)
@@ -59,8 +89,13 @@ void sw_buf_printf(struct sw_buf *b, const char *fmt, ...)
 
 void sw_buf_pad(struct sw_buf *b, size_t from, size_t width)
 {
-	while (b->len - from < width && !b->overflow)
-		sw_buf_putc(b, ' ');
+	static const char spaces[32] = "                                ";
+	size_t n;
+
+	while (b->len - from < width && !b->overflow) {
+		n = width - (b->len - from);
+		sw_buf_write(b, spaces, n < sizeof(spaces) ? n : sizeof(spaces));
+	}
 }
 
 size_t sw_utf8_decode(const unsigned char *s, size_t n, unsigned int *cp)
@@ -100,6 +135,12 @@ size_t sw_utf8_decode(const unsigned char *s, size_t n, unsigned int *cp)
 	return len;
 }
 
+/* Printable ASCII other than '"' and '\\': the same in a JSON string. */
+static bool json_plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 void sw_buf_json_str(struct sw_buf *b, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
@@ -108,6 +149,14 @@ void sw_buf_json_str(struct sw_buf *b, const char *s, size_t n)
 
 	sw_buf_putc(b, '"');
 	while (i < n) {
+		/* runs of plain bytes in one copy */
+		for (len = 0; i + len < n && json_plain(u[i + len]); len++)
+			;
+		if (len) {
+			sw_buf_write(b, s + i, len);
+			i += len;
+			continue;
+		}
 		len = sw_utf8_decode(u + i, n - i, &cp);
 		if (!len) {
 			sw_buf_puts(b, "\\ufffd");

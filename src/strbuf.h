@@ -14,10 +14,41 @@ struct sw_buf {
 };
 
 void sw_buf_init(struct sw_buf *b, char *mem, size_t cap);
-void sw_buf_putc(struct sw_buf *b, char c);
-void sw_buf_write(struct sw_buf *b, const char *s, size_t n);
-void sw_buf_puts(struct sw_buf *b, const char *s);
+/* sw_buf_write() when n bytes do not fit: what fits, and the overflow flag. */
+void sw_buf_write_slow(struct sw_buf *b, const char *s, size_t n);
 __attribute__((format(printf, 2, 3))) void sw_buf_printf(struct sw_buf *b, const char *fmt, ...);
+/* v in decimal (what "%llu" prints, without printf's cost). */
+void sw_buf_u64(struct sw_buf *b, unsigned long long v);
+/* v in exactly width decimal digits, zero-padded on the left (width <= 20). */
+void sw_buf_u64_pad(struct sw_buf *b, unsigned long long v, unsigned int width);
+
+/* Inline: formatting a record makes dozens of short writes, often of constant length. */
+static inline void sw_buf_write(struct sw_buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		sw_buf_write_slow(b, s, n);
+		return;
+	}
+	__builtin_memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static inline void sw_buf_putc(struct sw_buf *b, char c)
+{
+	if (b->len + 2 > b->cap) {
+		b->overflow = true;
+		return;
+	}
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
+}
+
+/* Inline, so that the length of a literal is known at compile time. */
+static inline void sw_buf_puts(struct sw_buf *b, const char *s)
+{
+	sw_buf_write(b, s, __builtin_strlen(s));
+}
 /* Pads with spaces up to column width (counted from from). */
 void sw_buf_pad(struct sw_buf *b, size_t from, size_t width);
 

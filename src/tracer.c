@@ -21,6 +21,19 @@
 #define LOG_CAP 16384
 #define MAX_PROGS 12
 
+/*
+ * Reading in batches (opts.batch_ms). EAGER: the kernel wakes the reader for
+ * the first record it has not seen. LAZY (records flow): records come without
+ * a wake-up and the reader drains the ring buffer every batch_ms. SETTLE: the
+ * first empty batch has switched the kernel back to waking; one more timed
+ * drain collects a record submitted lazily while the switch was under way.
+ */
+enum batch_state { BATCH_EAGER, BATCH_LAZY, BATCH_SETTLE };
+
+/* A backlog of an eighth of the ring buffer wakes a lazy reader at once. */
+#define WAKE_BACKLOG_SHIFT 3
+#define WAKE_MIN_SHIFT 12
+
 struct sw_tracer {
 	struct sockwatch *skel;
 	struct ring_buffer *rb;
@@ -44,6 +57,7 @@ struct sw_tracer {
 	__u64 seeds; /* socks entries inserted from user space (sw_tracer_seed_sock) */
 	struct sweep *sweep; /* socket-map sweep (NULL: the kernel refused it) */
 	__u64 last_sweep;
+	enum batch_state batch; /* with opts.batch_ms: how records are being read */
 	int stop_ret;
 	char rejected[512];
 };
@@ -564,6 +578,14 @@ int sw_tracer_open(const struct sw_tracer_opts *o, sw_record_fn fn, void *ctx,
 		goto out_close;
 	}
 	sweep_open(t);
+	if (o->batch_ms) {
+		unsigned int shift = WAKE_MIN_SHIFT;
+		__u32 size = bpf_map__max_entries(t->skel->maps.events);
+
+		while (shift < 31 && (1u << (shift + WAKE_BACKLOG_SHIFT)) < size)
+			shift++;
+		t->skel->bss->rb_wake_shift = shift;
+	}
 	t->last_loss_check = now_mono();
 	*out = t;
 	return 0;
@@ -576,12 +598,47 @@ out_free:
 	return e;
 }
 
+static void set_lazy(struct sw_tracer *t, bool lazy)
+{
+	/* seq_cst: the store is visible before the drain that follows it */
+	__atomic_store_n(&t->skel->bss->rb_lazy, lazy, __ATOMIC_SEQ_CST);
+}
+
+/* Reads one batch: waits (on the timer while lazy), then drains what is there. */
+static int poll_batch(struct sw_tracer *t, int timeout_ms)
+{
+	__u64 before = t->delivered;
+	int e, c;
+
+	if (t->batch != BATCH_EAGER && (timeout_ms < 0 || timeout_ms > (int)t->opts.batch_ms))
+		timeout_ms = t->opts.batch_ms;
+	/* Records submitted without a wake-up leave epoll asleep: drain anyway. */
+	e = ring_buffer__poll(t->rb, timeout_ms);
+	c = t->stop_ret ? 0 : ring_buffer__consume(t->rb);
+	if (e >= 0 && c < 0)
+		e = c;
+	if (t->delivered != before) {
+		if (t->batch != BATCH_LAZY)
+			set_lazy(t, true);
+		t->batch = BATCH_LAZY;
+	} else if (t->batch == BATCH_LAZY) {
+		set_lazy(t, false);
+		t->batch = BATCH_SETTLE;
+	} else {
+		t->batch = BATCH_EAGER;
+	}
+	return e;
+}
+
 int sw_tracer_poll(struct sw_tracer *t, int timeout_ms)
 {
 	__u64 before = t->delivered;
 	int e;
 
-	e = ring_buffer__poll(t->rb, timeout_ms);
+	if (t->opts.batch_ms)
+		e = poll_batch(t, timeout_ms);
+	else
+		e = ring_buffer__poll(t->rb, timeout_ms);
 	check_loss(t, false);
 	if (t->stop_ret) {
 		e = t->stop_ret;

@@ -26,6 +26,12 @@ struct sw_tracer_opts {
 	bool states; /* emit every transition as SW_EV_STATE */
 	bool verbose; /* libbpf and attach details on stderr */
 	__u32 ringbuf_bytes; /* ring buffer size (power of 2 pages); 0 = SW_RINGBUF_BYTES */
+	/*
+	 * 0: the kernel wakes the reader for every record it has not seen yet.
+	 * Else, while records flow, they are read in batches at most batch_ms
+	 * apart (listen and unlisten, and a large backlog, still wake at once).
+	 */
+	unsigned int batch_ms;
 };
 
 /* Called for every record in delivery order; a non-zero return stops the poll. */
@@ -55,7 +61,11 @@ struct sw_tracer;
  */
 int sw_tracer_open(const struct sw_tracer_opts *o, sw_record_fn fn, void *ctx,
 		   struct sw_tracer **out, char *err, size_t errlen);
-/* Waits up to timeout_ms for records and delivers them; returns records delivered or -errno. */
+/*
+ * Waits up to timeout_ms for records and delivers them; returns records
+ * delivered or -errno. With batch_ms, waits at most batch_ms while records
+ * flow: call it again at once.
+ */
 int sw_tracer_poll(struct sw_tracer *t, int timeout_ms);
 /* Delivers everything already in the ring buffer without waiting. */
 int sw_tracer_drain(struct sw_tracer *t);

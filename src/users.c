@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* uid to user-name lookups with a small thread-safe cache. */
 #include <pthread.h>
+#include <stdbool.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,16 +20,41 @@ static struct {
 	} slot[CACHE_SLOTS];
 } cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
+/* The last answer on this thread, read without the lock: one user makes most events. */
+static _Thread_local struct {
+	bool used;
+	__u32 uid;
+	size_t len;
+	char name[NAME_MAX_LEN];
+} last;
+
+static void remember(__u32 uid, const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len >= NAME_MAX_LEN)
+		return;
+	memcpy(last.name, name, len + 1);
+	last.len = len;
+	last.uid = uid;
+	last.used = true;
+}
+
 void sw_user_name(__u32 uid, char *buf, size_t size)
 {
 	unsigned int i = uid % CACHE_SLOTS;
 	struct passwd pw, *res = NULL;
 	char tmp[1024];
 
+	if (last.used && last.uid == uid && last.len < size) {
+		memcpy(buf, last.name, last.len + 1);
+		return;
+	}
 	pthread_mutex_lock(&cache.lock);
 	if (cache.slot[i].used && cache.slot[i].uid == uid) {
 		snprintf(buf, size, "%s", cache.slot[i].name);
 		pthread_mutex_unlock(&cache.lock);
+		remember(uid, buf);
 		return;
 	}
 	pthread_mutex_unlock(&cache.lock);
@@ -44,4 +70,5 @@ void sw_user_name(__u32 uid, char *buf, size_t size)
 	cache.slot[i].used = 1;
 	snprintf(cache.slot[i].name, NAME_MAX_LEN, "%s", buf);
 	pthread_mutex_unlock(&cache.lock);
+	remember(uid, buf);
 }

@@ -19,6 +19,8 @@ static const struct itest tests[] = {
 	{ "listen and unlisten on four bind addresses", t_listen_unlisten },
 	{ "25 threads blocked in accept before start", t_blocked_acceptors },
 	{ "2000 connections: exact counts, none lost, none twice", t_churn_exact },
+	{ "2000 connections read in timed batches: exact, idle tracer woken",
+	  t_churn_exact_batched },
 	{ "a close the kernel never delivered is inferred by the sweep", t_sweep_infers_close },
 	{ "ring buffer overflow is reported as lost records", t_loss_is_reported },
 	{ "port, family and comm filters", t_filters },

@@ -297,13 +297,48 @@ static struct delivered oracle_counts(const struct tpcount *oc)
 }
 
 /*
+ * An idle batching tracer is woken by the kernel for the first record again
+ * (a refused connect: listen and unlisten would wake it anyway): a poll with
+ * a long timeout returns it well before the timeout.
+ */
+static int idle_wakes(struct sw_tracer *t, struct evlist *l)
+{
+	struct timespec a, b;
+	__u16 port;
+	long ms;
+	int fd, n;
+
+	/* a port nobody listens on */
+	fd = listen_on(AF_INET, "127.0.0.1", &port);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	poll_for(t, 100); /* empty batches: back to being woken */
+	evlist_clear(l);
+	if (connect_to(AF_INET, "127.0.0.1", port) != -ECONNREFUSED)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	n = sw_tracer_poll(t, 10000);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+	if (n < 1 || ms > 5000 || count_kind(l, H.netns, SW_EV_CONNECT_FAILED) != 1) {
+		test_fail(__FILE__, __LINE__, "idle wake-up", "poll gave %d records after %ld ms",
+			  n, ms);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * One run of 2000 connections. Returns 0 (exact), -1 (failed) or 1
  * (inconclusive: the kernel did not deliver every transition to BPF
  * programs at all, as the tpcount oracle shows; see docs/attach-modes.md).
+ * With batch_ms, records are read in timed batches, as `sockwatch events`
+ * reads them.
  */
-static int churn_attempt(void)
+static int churn_attempt(unsigned int batch_ms)
 {
-	struct sw_tracer_opts o = {};
+	struct sw_tracer_opts o = { .batch_ms = batch_ms };
 	struct churn c = { .n = NCHURN };
 	struct evlist l = {};
 	struct sw_tracer *t = NULL;
@@ -311,6 +346,7 @@ static int churn_attempt(void)
 	struct want_list w = { .l = &l, .kind = SW_EV_CLOSE, .n = 2 * NCHURN };
 	struct sw_counters after;
 	struct delivered d;
+	bool short_oracle;
 	pid_t ps, pc;
 	int ret = -1, e;
 
@@ -351,25 +387,20 @@ static int churn_attempt(void)
 	poll_for(t, 300);
 	sw_tracer_counters(t, &after);
 	d = oc ? oracle_counts(oc) : (struct delivered){ NCHURN, NCHURN, 2 * NCHURN };
-	if (d.connects != NCHURN || d.accepts != NCHURN || d.closes != 2 * NCHURN) {
-		printf("#   the kernel delivered %llu/%d connects, %llu/%d accepts, %llu/%d closes "
-		       "to a minimal BPF program (oracle misses %llu); sockwatch got %zu, %zu, "
-		       "%zu: inconclusive\n",
-		       (unsigned long long)d.connects, NCHURN, (unsigned long long)d.accepts,
-		       NCHURN, (unsigned long long)d.closes, 2 * NCHURN,
-		       (unsigned long long)tpcount_misses(oc),
-		       count_kind(&l, w.netns, SW_EV_CONNECT),
-		       count_kind(&l, w.netns, SW_EV_ACCEPT), count_kind(&l, w.netns, SW_EV_CLOSE));
-		ret = 1;
-		goto out;
-	}
+	short_oracle = d.connects != NCHURN || d.accepts != NCHURN || d.closes != 2 * NCHURN;
 	ret = 0;
+	/*
+	 * sockwatch is checked first: exact counts pass whatever the oracle saw
+	 * (under qemu the minimal counter itself loses nested runs to the
+	 * recursion guard, which sockwatch's chain catches). Only a shortfall
+	 * when the oracle also came up short is inconclusive.
+	 */
 #define FAIL_IF(cond, ...)                                                 \
 	do {                                                               \
 		if (cond) {                                                \
 			test_fail(__FILE__, __LINE__, #cond, __VA_ARGS__); \
-			ret = -1;                                          \
-			goto out;                                          \
+			ret = short_oracle ? 1 : -1;                       \
+			goto check_oracle;                                 \
 		}                                                          \
 	} while (0)
 	FAIL_IF(after.rb_drops || after.recursion_misses,
@@ -390,7 +421,19 @@ static int churn_attempt(void)
 	FAIL_IF(check_unique(&l, w.netns, SW_EV_ACCEPT, NCHURN, ps, 1),
 		"accept cookies repeat or wrong pid");
 	FAIL_IF(check_unique(&l, w.netns, SW_EV_CLOSE, 2 * NCHURN, 0, 1), "close cookies repeat");
+	if (batch_ms)
+		ret = idle_wakes(t, &l);
 #undef FAIL_IF
+check_oracle:
+	if (ret == 1)
+		printf("#   the kernel delivered %llu/%d connects, %llu/%d accepts, %llu/%d closes "
+		       "to a minimal BPF program (oracle misses %llu); sockwatch got %zu, %zu, "
+		       "%zu: inconclusive\n",
+		       (unsigned long long)d.connects, NCHURN, (unsigned long long)d.accepts,
+		       NCHURN, (unsigned long long)d.closes, 2 * NCHURN,
+		       (unsigned long long)tpcount_misses(oc),
+		       count_kind(&l, w.netns, SW_EV_CONNECT),
+		       count_kind(&l, w.netns, SW_EV_ACCEPT), count_kind(&l, w.netns, SW_EV_CLOSE));
 out:
 	sw_tracer_close(t);
 	tpcount_close(oc);
@@ -407,14 +450,24 @@ out:
  * deliver some (seen about once in 30 loaded runs on the 6.18 build
  * machines) is repeated, up to three runs in all.
  */
-int t_churn_exact(void)
+static int churn_exact(unsigned int batch_ms)
 {
 	int r = 1;
 
 	for (int i = 0; i < 3 && r == 1; i++)
-		r = churn_attempt();
+		r = churn_attempt(batch_ms);
 	CHECK(r != 1, "three runs in a row where the kernel did not deliver every transition");
 	return r;
+}
+
+int t_churn_exact(void)
+{
+	return churn_exact(0);
+}
+
+int t_churn_exact_batched(void)
+{
+	return churn_exact(10);
 }
 
 /* A tiny ring buffer that nobody reads: drops are counted and reported in-band. */

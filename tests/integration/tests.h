@@ -10,6 +10,7 @@ int t_connect_refused(void);
 int t_listen_unlisten(void);
 int t_blocked_acceptors(void);
 int t_churn_exact(void);
+int t_churn_exact_batched(void);
 int t_loss_is_reported(void);
 int t_filters(void);
 int t_nothing_left_attached(void);

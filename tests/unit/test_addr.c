@@ -29,6 +29,24 @@ static void formats(void **state)
 	fmt("::1", 8080, "[::1]:8080");
 	fmt("2001:db8::1", 65535, "[2001:db8::1]:65535");
 	fmt("::", 0, "[::]:0");
+	fmt("255.255.255.255", 65535, "255.255.255.255:65535");
+	fmt("1.20.100.0", 1, "1.20.100.0:1");
+}
+
+static void too_small(void **state)
+{
+	unsigned int family;
+	__u8 a[16];
+	char out[SW_ADDR_STRLEN];
+
+	assert_int_equal(sw_addr_parse("255.255.255.255", &family, a), 0);
+	assert_int_equal(sw_addr_format(family, a, out, 16), 0);
+	assert_string_equal(out, "255.255.255.255");
+	assert_int_equal(sw_addr_format(family, a, out, 15), -ENOSPC);
+	assert_int_equal(sw_addrport_format(family, a, 80, out, 19), 0);
+	assert_string_equal(out, "255.255.255.255:80");
+	assert_int_equal(sw_addrport_format(family, a, 80, out, 18), -ENOSPC);
+	assert_int_equal(sw_addr_format(3, a, out, sizeof(out)), -EAFNOSUPPORT);
 }
 
 static void mapped(void **state)
@@ -105,8 +123,8 @@ static void decode(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(formats), cmocka_unit_test(mapped), cmocka_unit_test(exposure),
-		cmocka_unit_test(names),   cmocka_unit_test(decode),
+		cmocka_unit_test(formats),   cmocka_unit_test(mapped), cmocka_unit_test(exposure),
+		cmocka_unit_test(too_small), cmocka_unit_test(names),  cmocka_unit_test(decode),
 	};
 
 	return cmocka_run_group_tests_name("addr and event", tests, NULL, NULL);

@@ -94,6 +94,34 @@ static void buffer_overflow_is_flagged(void **state)
 	assert_int_equal(strlen(mem), 7);
 }
 
+static void decimal_numbers(void **state)
+{
+	char mem[64];
+	struct sw_buf b;
+
+	sw_buf_init(&b, mem, sizeof(mem));
+	sw_buf_u64(&b, 0);
+	sw_buf_putc(&b, ' ');
+	sw_buf_u64(&b, 18446744073709551615ULL);
+	sw_buf_putc(&b, ' ');
+	sw_buf_u64_pad(&b, 7, 9);
+	sw_buf_putc(&b, ' ');
+	sw_buf_u64_pad(&b, 999999999, 9);
+	sw_buf_putc(&b, ' ');
+	sw_buf_u64_pad(&b, 1234567, 6); /* too wide: the low digits */
+	assert_false(b.overflow);
+	assert_string_equal(mem, "0 18446744073709551615 000000007 999999999 234567");
+	sw_buf_init(&b, mem, 4);
+	sw_buf_u64(&b, 12345);
+	assert_true(b.overflow);
+	assert_string_equal(mem, "123");
+	sw_buf_init(&b, mem, 2);
+	sw_buf_putc(&b, 'a');
+	sw_buf_putc(&b, 'b');
+	assert_true(b.overflow);
+	assert_string_equal(mem, "a");
+}
+
 static void utf8_decoder(void **state)
 {
 	unsigned int cp;
@@ -109,9 +137,13 @@ static void utf8_decoder(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(json_plain_and_quotes),      cmocka_unit_test(json_control_bytes),
-		cmocka_unit_test(json_invalid_utf8),	      cmocka_unit_test(term_escapes),
-		cmocka_unit_test(buffer_overflow_is_flagged), cmocka_unit_test(utf8_decoder),
+		cmocka_unit_test(json_plain_and_quotes),
+		cmocka_unit_test(json_control_bytes),
+		cmocka_unit_test(json_invalid_utf8),
+		cmocka_unit_test(term_escapes),
+		cmocka_unit_test(buffer_overflow_is_flagged),
+		cmocka_unit_test(utf8_decoder),
+		cmocka_unit_test(decimal_numbers),
 	};
 
 	return cmocka_run_group_tests_name("escape", tests, NULL, NULL);

@@ -440,6 +440,77 @@ static void test_lost_record_at_close(void **state)
 	assert_string_equal(lines[2], want);
 }
 
+/* The queue's memory comes in chunks: full capacity not a multiple of one, and reuse. */
+static void test_queue_capacity_in_chunks(void **state)
+{
+	struct gate g = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0 };
+	struct sw_sink_opts o = { .format = fmt_gated, .format_ctx = &g, .queue_len = 1000 };
+	char path[PATH_MAX], spec[PATH_MAX + 8], want[64];
+	static char lines[1200][128];
+	struct sw_record r;
+	struct sw_sink *s;
+	int i;
+
+	tpath(path, sizeof(path), "chunks.log");
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	r = rec(1);
+	assert_int_equal(sw_sink_submit(s, &r), 0);
+	gate_wait_entered(&g); /* the writer holds record 1 */
+	for (i = 2; i <= 1000; i++) {
+		r = rec(i);
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+	}
+	r = rec(1001);
+	assert_int_equal(sw_sink_submit(s, &r), -ENOBUFS);
+	gate_open(&g);
+	wait_written(s, 1000);
+	r = rec(1002);
+	assert_int_equal(sw_sink_submit(s, &r), 0);
+	assert_int_equal(sw_sink_close(s), 0);
+	assert_int_equal(read_lines(path, lines, 1200), 1002);
+	for (i = 0; i < 1000; i++) {
+		snprintf(want, sizeof(want), "{\"seq\":%d}", i + 1);
+		assert_string_equal(lines[i], want);
+	}
+	assert_string_equal(lines[1001], "{\"seq\":1002}");
+}
+
+static void test_queue_reuses_chunks(void **state)
+{
+	struct sw_sink_opts o = { .format = fmt_seq, .queue_len = 600 };
+	char path[PATH_MAX], spec[PATH_MAX + 8], line[128], want[64];
+	unsigned long long seq = 0;
+	struct sw_sink_stats st;
+	struct sw_record r;
+	struct sw_sink *s;
+	FILE *f;
+
+	tpath(path, sizeof(path), "reuse.log");
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	/* bursts that never fill the queue, so that nothing is dropped */
+	while (seq < 20000) {
+		for (int i = 0; i < 500; i++) {
+			r = rec(++seq);
+			assert_int_equal(sw_sink_submit(s, &r), 0);
+		}
+		wait_written(s, seq);
+	}
+	sw_sink_stats(s, &st);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(sw_sink_close(s), 0);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	for (seq = 1; fgets(line, sizeof(line), f); seq++) {
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(want, sizeof(want), "{\"seq\":%llu}", seq);
+		assert_string_equal(line, want);
+	}
+	fclose(f);
+	assert_int_equal(seq - 1, 20000);
+}
+
 /* ---- file sink ---- */
 
 #define ROT_N 5000
@@ -873,6 +944,10 @@ int main(void)
 		cmocka_unit_test(test_syslog_local),
 		cmocka_unit_test(test_octet_prefix),
 		cmocka_unit_test_setup_teardown(test_queue_full_lost_record, setup_tmpdir,
+						teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_queue_capacity_in_chunks, setup_tmpdir,
+						teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_queue_reuses_chunks, setup_tmpdir,
 						teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_lost_record_at_close, setup_tmpdir,
 						teardown_tmpdir),
