@@ -245,9 +245,10 @@ void sw_print_summary(struct sw_tracer *t)
 	}
 	fprintf(stderr,
 		"%s), %llu lost in the ring buffer, %llu lost to kernel recursion, "
-		"%llu socket-map evictions\n",
+		"%llu socket-map evictions, %llu closes inferred by the sweep\n",
 		any ? "" : "none", (unsigned long long)c.rb_drops,
-		(unsigned long long)c.recursion_misses, (unsigned long long)c.evictions);
+		(unsigned long long)c.recursion_misses, (unsigned long long)c.evictions,
+		(unsigned long long)c.inferred);
 }
 
 int sw_bad_value(const char *verb, const char *what, const char *val, const char *why)

@@ -81,6 +81,15 @@ static void pr_raw(struct printer *p, const char *key, const char *ecs, const ch
 		sw_buf_puts(p->b, json);
 }
 
+/* A close the socket-map sweep inferred: a JSON true, "inferred" in text. */
+static void pr_inferred(struct printer *p)
+{
+	if (is_json(p))
+		pr_raw(p, "inferred", "sockwatch.inferred", "true");
+	else
+		pr_word(p, "inferred", "sockwatch.inferred", "yes");
+}
+
 /* Natively a number (family 4 or 6), in ECS a word (network.type "ipv4"). */
 static void pr_num_word(struct printer *p, const char *key, const char *ecs, unsigned long long v,
 			const char *word)
@@ -281,6 +290,12 @@ static void print_details(struct printer *p, const struct sw_record *r)
 			pr_duration(p, "duration_us", "event.duration", e->ts_ns - e->birth_ns);
 		break;
 	case SW_EV_CLOSE:
+		if (e->flags & SW_F_INFERRED) {
+			/* Noticed by the sweep, seconds late: no counts, RTT or duration. */
+			pr_inferred(p);
+			pr_word(p, "closer", "sockwatch.closer", sw_closer_name(e->closer));
+			break;
+		}
 		if (e->birth_ns)
 			pr_duration(p, "duration_us", "event.duration", e->ts_ns - e->birth_ns);
 		pr_uint(p, "bytes_sent", "sockwatch.bytes_sent", e->bytes_sent);
@@ -291,6 +306,10 @@ static void print_details(struct printer *p, const struct sw_record *r)
 		break;
 	case SW_EV_STATE:
 		pr_word(p, "oldstate", "sockwatch.oldstate", sw_state_name(e->oldstate));
+		break;
+	case SW_EV_UNLISTEN:
+		if (e->flags & SW_F_INFERRED)
+			pr_inferred(p);
 		break;
 	default:
 		break;

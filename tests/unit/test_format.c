@@ -61,6 +61,36 @@ static void json_close(void **state)
 		"\"cookie\":9001}");
 }
 
+/* A close the sweep inferred: flagged, and no counts, RTT or duration it cannot know. */
+static void inferred_close(void **state)
+{
+	struct sw_record r = close_record();
+	char line[SW_LINE_MAX];
+
+	r.ev.flags |= SW_F_INFERRED;
+	r.ev.bytes_sent = r.ev.bytes_received = 0;
+	r.ev.srtt_us = 0;
+	r.ev.oldstate = 0;
+	assert_true(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)) > 0);
+	assert_string_equal(
+		line,
+		"{\"v\":1,\"seq\":42,\"ts\":\"2026-11-26T09:18:58.123456789Z\",\"event\":\"close\","
+		"\"proto\":\"tcp\",\"family\":4,\"laddr\":\"10.0.0.5\",\"lport\":51234,"
+		"\"raddr\":\"93.184.216.34\",\"rport\":443,\"state\":\"CLOSE\",\"pid\":4242,"
+		"\"tid\":4243,\"comm\":\"curl\",\"uid\":0,\"user\":\"root\",\"cgroup_id\":77,"
+		"\"inferred\":true,\"closer\":\"local\",\"netns\":4026531840,\"cookie\":9001}");
+	setenv("TZ", "UTC", 1);
+	assert_true(sw_format_record(&r, SW_FMT_TEXT, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, "  inferred=yes closer=local"));
+	assert_null(strstr(line, "bytes_sent"));
+	r.ev.kind = SW_EV_UNLISTEN;
+	assert_true(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, "\"event\":\"unlisten\""));
+	assert_non_null(strstr(line, "\"inferred\":true"));
+	assert_true(sw_format_record(&r, SW_FMT_ECS, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, "\"sockwatch.inferred\":true"));
+}
+
 static void json_hostile_comm(void **state)
 {
 	struct sw_record r = close_record();
@@ -136,11 +166,9 @@ static void small_buffer(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(json_close),
-		cmocka_unit_test(json_hostile_comm),
-		cmocka_unit_test(json_unknown_owner_and_lost),
-		cmocka_unit_test(text_columns),
-		cmocka_unit_test(text_listen_has_no_remote),
+		cmocka_unit_test(json_close),	     cmocka_unit_test(inferred_close),
+		cmocka_unit_test(json_hostile_comm), cmocka_unit_test(json_unknown_owner_and_lost),
+		cmocka_unit_test(text_columns),	     cmocka_unit_test(text_listen_has_no_remote),
 		cmocka_unit_test(small_buffer),
 	};
 
