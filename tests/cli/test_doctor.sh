@@ -9,11 +9,11 @@ TMP=$(mktemp -d /tmp/sw-doctor.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 . "$(dirname "$0")/tap.sh"
 
-sw_progs() { bpftool prog show 2>/dev/null | grep -c ' name sw_'; }
-before=$(sw_progs)
+ids_before=$(sw_prog_ids)
 "$SW" doctor >"$TMP/text" 2>&1
 rc=$?
-after=$(sw_progs)
+no_sw_leak "$ids_before"
+leak=$?
 "$SW" doctor --json >"$TMP/json" 2>"$TMP/json.err"
 jrc=$?
 timeout 3 "$SW" events >/dev/null 2>"$TMP/events.err"
@@ -35,7 +35,7 @@ check "auto picked the best working mode" \
 	bash -c "jq -e 'if .fentry.ok then .mode==\"fentry\" elif .kprobe.ok then .mode==\"kprobe\" else .mode==\"tracepoint\" end' $TMP/json >/dev/null"
 check "the snapshot source follows the iterator probe, and sock_diag works" \
 	bash -c "jq -e '.snapshot == (if .bpf_iter.ok then \"iter\" else \"diag\" end) and .sock_diag.ok' $TMP/json >/dev/null"
-check "nothing stays loaded after doctor" [ "$after" -le "$before" ]
+check "nothing stays loaded after doctor" [ "$leak" = 0 ]
 setpriv --reuid=65534 --regid=65534 --clear-groups "$SW" doctor >"$TMP/np" 2>&1
 nrc=$?
 check "without privileges: exit 3 and says so" \

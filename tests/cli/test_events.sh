@@ -16,7 +16,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-sw_progs() { bpftool prog show 2>/dev/null | grep -c ' name sw_'; }
 
 # expect_exit CODE PATTERN ARGS...: exit code and one stderr line matching PATTERN
 expect_exit() {
@@ -28,7 +27,7 @@ expect_exit() {
 		{ echo "# exit $rc, stderr: $(cat "$TMP/err")"; return 1; }
 }
 
-before=$(sw_progs)
+ids_before=$(sw_prog_ids)
 check "unknown option exits 2 with a hint" \
 	expect_exit 2 "^sockwatch: unknown option '--bogus' \(see 'sockwatch events --help'\)$" events --bogus
 check "bad port exits 2" expect_exit 2 "invalid port '70000': expected 1..65535" events --port 70000
@@ -55,7 +54,7 @@ else
 	check "forced fentry on a kernel that refuses it exits 4 naming the program" \
 		bash -c "[[ $rc -eq 4 ]] && grep -q 'kernel refused program sw_fentry_tcp_connect (EPERM)' $TMP/err"
 fi
-check "no program left loaded after the failures" [ "$(sw_progs)" -eq "$before" ]
+check "no program left loaded after the failures" no_sw_leak "$ids_before"
 
 # A real run: hostile process name, JSON and text output, SIGTERM.
 ip netns add "$NS"
@@ -89,5 +88,5 @@ check "close carries the exact byte count" \
 	bash -c "jq -s -e 'any(.[]; .event==\"close\" and .bytes_sent==300 and .bytes_received==0)' $TMP/json.out >/dev/null"
 check "text output contains no raw escape byte" \
 	bash -c "! grep -q \$'\x1b' $TMP/text.out && grep -q 'x1b\[2J' $TMP/text.out"
-check "nothing left attached after SIGTERM" [ "$(sw_progs)" -eq "$before" ]
+check "nothing left attached after SIGTERM" no_sw_leak "$ids_before"
 tap_done

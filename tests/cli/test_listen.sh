@@ -185,12 +185,11 @@ check "the allowed listener itself is info" \
 	[ "$(count_json deny '.event=="listen" and .lport==7601 and .level=="info"')" = 1 ]
 
 # --- --exit-on-alert -------------------------------------------------------------------
-sw_ids() { bpftool prog show -j | jq -r '.[] | select(.name | startswith("sw_")) | .id' | sort; }
-progs_before=$(bpftool prog show | grep -c sw_)
-ids_before=$(sw_ids)
+ids_before=$(sw_prog_ids)
 start exit --quiet-baseline --exit-on-alert --netns "$INO" || not_ok "sockwatch started"
-# The programs this run loaded (bpftool here cannot name their pids).
-ids=$(sw_ids | comm -13 <(printf '%s\n' $ids_before) -)
+# The programs this run loaded: new, and held by the sockwatch under test.
+ids=$(comm -13 <(printf '%s\n' $ids_before) <(sw_prog_ids) |
+	comm -12 - <(cat /proc/"$SWPID"/fdinfo/* 2>/dev/null | awk '$1 == "prog_id:" { print $2 }' | sort -u))
 listen_in "$NS" 0.2 127.0.0.1:7701 127.0.0.1:7702
 for _ in $(seq 100); do kill -0 "$SWPID" 2>/dev/null || break; sleep 0.05; done
 wait "$SWPID"
@@ -199,11 +198,10 @@ check "--exit-on-alert exits 5 on the first unexpected listener" [ "$rc" = 5 ]
 check "and printed exactly that one alert" \
 	[ "$(grep -c ' alert listen ' "$TMP/exit.out")" = 1 ]
 left=$(bpftool prog show -j | jq -r '.[].id' | sort | comm -12 - <(printf '%s\n' $ids) | wc -l)
-progs_after=$(bpftool prog show | grep -c sw_)
-if [ -n "$ids" ] && [ "$left" = 0 ] && [ "$progs_after" = "$progs_before" ]; then
+if [ -n "$ids" ] && [ "$left" = 0 ] && no_sw_leak "$ids_before"; then
 	ok "and left nothing attached"
 else
-	not_ok "and left nothing attached" "ours: $(echo $ids) still loaded: $left; sw_ programs before $progs_before after $progs_after"
+	not_ok "and left nothing attached" "ours: $(echo $ids), still loaded: $left"
 fi
 
 # --- bad rules file -----------------------------------------------------------------------
