@@ -185,6 +185,9 @@ run_one() {
 	read -r ino port <"$ready"
 
 	if [[ $cfg == sockwatch ]]; then
+		# Empty it first: the redirection below happens in the child, and the
+		# readiness loop must not find the previous run's "tracing" line.
+		: >"$OUT/sockwatch.err"
 		"$SOCKWATCH" events --json --netns "$ino" >"$OUT/events.jsonl" \
 			2>"$OUT/sockwatch.err" &
 		tpid=$!

@@ -58,6 +58,9 @@ struct sw_tracer {
 	struct sweep *sweep; /* socket-map sweep (NULL: the kernel refused it) */
 	__u64 last_sweep;
 	enum batch_state batch; /* with opts.batch_ms: how records are being read */
+	/* wall_offset() read once per poll rather than twice per record: it moves
+	 * only when the clock is set, and a batch spans 10 ms */
+	__s64 wall_off;
 	int stop_ret;
 	char rejected[512];
 };
@@ -129,19 +132,28 @@ static __u64 now_mono(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-void sw_mono_to_wall(__u64 mono_ns, struct timespec *wall)
+/* CLOCK_REALTIME - CLOCK_MONOTONIC now, in nanoseconds. */
+static __s64 wall_offset(void)
 {
 	struct timespec m, r;
-	__s64 off;
-	__u64 w;
 
 	clock_gettime(CLOCK_MONOTONIC, &m);
 	clock_gettime(CLOCK_REALTIME, &r);
-	off = (__s64)(r.tv_sec * 1000000000ULL + r.tv_nsec) -
-	      (__s64)(m.tv_sec * 1000000000ULL + m.tv_nsec);
-	w = mono_ns + off;
+	return (__s64)(r.tv_sec * 1000000000ULL + r.tv_nsec) -
+	       (__s64)(m.tv_sec * 1000000000ULL + m.tv_nsec);
+}
+
+static void mono_to_wall_off(__u64 mono_ns, __s64 off, struct timespec *wall)
+{
+	__u64 w = mono_ns + off;
+
 	wall->tv_sec = w / 1000000000ULL;
 	wall->tv_nsec = w % 1000000000ULL;
+}
+
+void sw_mono_to_wall(__u64 mono_ns, struct timespec *wall)
+{
+	mono_to_wall_off(mono_ns, wall_offset(), wall);
 }
 
 const char *sw_attach_mode_name(enum sw_attach_mode m)
@@ -342,7 +354,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 		bpf_map_delete_elem(bpf_map__fd(t->skel->maps.socks), &r.ev.cookie);
 	if (t->opts.comm && strncmp(r.ev.comm, t->opts.comm, SW_COMM_LEN - 1))
 		return 0;
-	sw_mono_to_wall(r.ev.ts_ns, &r.wall);
+	mono_to_wall_off(r.ev.ts_ns, t->wall_off, &r.wall);
 	emit_record(t, &r);
 	return t->stop_ret ? t->stop_ret : 0;
 }
@@ -635,6 +647,7 @@ int sw_tracer_poll(struct sw_tracer *t, int timeout_ms)
 	__u64 before = t->delivered;
 	int e;
 
+	t->wall_off = wall_offset();
 	if (t->opts.batch_ms)
 		e = poll_batch(t, timeout_ms);
 	else
@@ -655,6 +668,7 @@ int sw_tracer_drain(struct sw_tracer *t)
 	__u64 before = t->delivered;
 	int e;
 
+	t->wall_off = wall_offset();
 	e = ring_buffer__consume(t->rb);
 	check_loss(t, true);
 	t->stop_ret = 0;
