@@ -87,6 +87,9 @@ run_one() { # RATE
 	done
 	read -r ino port <"$ready"
 
+	# Empty it first: the redirection below happens in the child, and the readiness
+	# loop must not find the previous run's "tracing" line.
+	: >"$err"
 	# GNU time reports the CPU of the whole run once sockwatch has exited (bash reaps
 	# background children itself, so /proc/PID/stat of the exited process is gone)
 	/usr/bin/time -f "%U %S" -o "$OUT/export.time" \
