@@ -188,7 +188,18 @@ static __noinline int emit(struct sock *sk, __u64 key, __u32 what, const struct 
 	e->oldstate = oldstate;
 	e->newstate = newstate;
 	e->flags = flags | (key_by_ptr ? SW_F_KEY_IS_PTR : 0);
-	read_tuple(sk, e);
+	/* An entry that remembers the endpoints (made at listen, connect or the
+	 * child's ESTABLISHED, for the sweep) saves reading them again. */
+	if (owner && owner->family) {
+		e->family = owner->family;
+		e->lport = owner->lport;
+		e->rport = owner->rport;
+		e->netns = owner->netns;
+		__builtin_memcpy(e->laddr, owner->laddr, sizeof(e->laddr));
+		__builtin_memcpy(e->raddr, owner->raddr, sizeof(e->raddr));
+	} else {
+		read_tuple(sk, e);
+	}
 	if (owner) {
 		copy_owner(e, owner);
 		e->birth_ns = owner->birth_ns;
