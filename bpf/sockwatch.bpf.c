@@ -9,6 +9,7 @@
 #include "sockwatch.h"
 #include "tuple.bpf.h"
 #include "maps.bpf.h"
+#include "entry.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -150,16 +151,6 @@ static __always_inline bool event_wanted(const struct sw_event *e)
 	return true;
 }
 
-static __always_inline void copy_owner(struct sw_event *e, const struct sw_sock *o)
-{
-	e->pid = o->pid;
-	e->tid = o->tid;
-	e->uid = o->uid;
-	e->cgroup_id = o->cgroup_id;
-	__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));
-	e->flags = (e->flags & ~SW_F_OWNER_MASK) | o->owner_src;
-}
-
 #define EMIT(kind, oldstate, newstate, flags)                                   \
 	((__u32)(kind) | ((__u32)(oldstate) << 8) | ((__u32)(newstate) << 16) | \
 	 ((__u32)(flags) << 24))
@@ -190,18 +181,12 @@ static __noinline int emit(struct sock *sk, __u64 key, __u32 what, const struct 
 	e->flags = flags | (key_by_ptr ? SW_F_KEY_IS_PTR : 0);
 	/* An entry that remembers the endpoints (made at listen, connect or the
 	 * child's ESTABLISHED, for the sweep) saves reading them again. */
-	if (owner && owner->family) {
-		e->family = owner->family;
-		e->lport = owner->lport;
-		e->rport = owner->rport;
-		e->netns = owner->netns;
-		__builtin_memcpy(e->laddr, owner->laddr, sizeof(e->laddr));
-		__builtin_memcpy(e->raddr, owner->raddr, sizeof(e->raddr));
-	} else {
+	if (owner && owner->family)
+		sw_entry_endpoints(e, owner);
+	else
 		read_tuple(sk, e);
-	}
 	if (owner) {
-		copy_owner(e, owner);
+		sw_entry_owner(e, owner);
 		e->birth_ns = owner->birth_ns;
 		e->closer = owner->closer;
 	}

@@ -17,6 +17,7 @@
 
 #include "sockwatch.h"
 #include "maps.bpf.h"
+#include "entry.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -74,18 +75,9 @@ static long sweep_one(struct bpf_map *map, __u64 *key, struct sw_sock *s, void *
 	e->kind = (s->sweep & SW_SWEEP_LISTENER) ? SW_EV_UNLISTEN : SW_EV_CLOSE;
 	e->oldstate = same && state < SW_TCP_STATE_MAX ? state : 0;
 	e->newstate = SW_TCP_CLOSE;
-	e->flags = SW_F_INFERRED | s->owner_src | (key_by_ptr ? SW_F_KEY_IS_PTR : 0);
-	e->family = s->family;
-	e->lport = s->lport;
-	e->rport = s->rport;
-	e->netns = s->netns;
-	__builtin_memcpy(e->laddr, s->laddr, sizeof(e->laddr));
-	__builtin_memcpy(e->raddr, s->raddr, sizeof(e->raddr));
-	e->pid = s->pid;
-	e->tid = s->tid;
-	e->uid = s->uid;
-	e->cgroup_id = s->cgroup_id;
-	__builtin_memcpy(e->comm, s->comm, sizeof(e->comm));
+	e->flags = SW_F_INFERRED | (key_by_ptr ? SW_F_KEY_IS_PTR : 0);
+	sw_entry_owner(e, s);
+	sw_entry_endpoints(e, s);
 	e->birth_ns = s->birth_ns;
 	e->closer = s->closer;
 	bpf_ringbuf_submit(e, 0);
