@@ -16,7 +16,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Family, addresses and ports of any TCP socket kind (full, TIME_WAIT, request). */
 static __always_inline void read_tuple(struct sock_common *skc, struct sw_snap_sock *r)
 {
-	sw_read_endpoints(skc, &r->family, r->laddr, r->raddr, &r->lport, &r->rport, &r->netns);
+	sw_read_endpoints(false, skc, &r->family, r->laddr, r->raddr, &r->lport, &r->rport,
+			  &r->netns);
 }
 
 /*

@@ -109,35 +109,94 @@ static __always_inline void owner_from_current(struct sw_sock *o)
 	o->owner_src = SW_OWNER_CURRENT;
 }
 
-/* Addresses, ports, family and netns of sk into e; v4-mapped v6 becomes v4. */
-static __always_inline void read_tuple(struct sock *sk, struct sw_event *e)
+/*
+ * What an event takes from the socket itself, read by emit()'s caller: with
+ * plain loads in the tp_btf programs, with probe reads elsewhere (btf in
+ * the functions below, see SW_READ). Endpoints only when the socket's entry
+ * does not remember them; statistics only for connect and close.
+ */
+struct sk_now {
+	__u64 bytes_sent; /* payload, each byte once */
+	__u64 bytes_retrans;
+	__u64 bytes_received; /* payload, the peer's FIN not counted */
+	__u32 srtt_us;
+	__u32 netns;
+	__u16 lport;
+	__u16 rport;
+	__u16 error; /* connect_failed: sk_err */
+	__u8 family; /* 0: endpoints not read */
+	__u8 pad;
+	__u8 laddr[SW_ADDR_LEN];
+	__u8 raddr[SW_ADDR_LEN];
+};
+
+/* Addresses, ports, family and netns of sk into n; v4-mapped v6 becomes v4. */
+static __always_inline void read_tuple(bool btf, struct sock *sk, struct sk_now *n)
 {
-	sw_read_endpoints(&sk->__sk_common, &e->family, e->laddr, e->raddr, &e->lport, &e->rport,
-			  &e->netns);
+	sw_read_endpoints(btf, &sk->__sk_common, &n->family, n->laddr, n->raddr, &n->lport,
+			  &n->rport, &n->netns);
 	/* At CLOSE the port is already released (skc_num is 0), but the
-	 * source port of the socket's last binding stays in inet_sport. */
-	if (!e->lport)
-		e->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	 * source port of the socket's last binding stays in inet_sport (a
+	 * probe read: the verifier knows sk as a struct sock only). */
+	if (!n->lport)
+		n->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+}
+
+/* Byte counts and RTT of tp for a connect or close event. */
+#define READ_STATS(btf, tp, sk, n)                                                              \
+	do {                                                                                    \
+		__u64 sent = SW_READ(btf, tp, bytes_sent);                                      \
+		__u64 retrans = SW_READ(btf, tp, bytes_retrans);                                \
+		__u64 rcvd = SW_READ(btf, tp, bytes_received);                                  \
+		unsigned long skflags = SW_READ(btf, sk, __sk_common.skc_flags);                \
+                                                                                                \
+		(n)->srtt_us = SW_READ(btf, tp, srtt_us) >> 3;                                  \
+		/* Payload only: bytes_sent counts retransmissions again, and              \
+		 * bytes_received counts the peer's FIN as one byte (tcp_fin()             \
+		 * marks the socket SOCK_DONE when it takes that FIN). */    \
+		(n)->bytes_sent = sent - retrans;                                               \
+		(n)->bytes_retrans = retrans;                                                   \
+		if (skflags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE)) && rcvd) \
+			rcvd--;                                                                 \
+		(n)->bytes_received = rcvd;                                                     \
+	} while (0)
+
+/*
+ * Byte counts and RTT for a connect or close event. A typed struct sock
+ * pointer does not let the verifier accept loads from the tcp_sock around
+ * it: bpf_skc_to_tcp_sock() (5.9) gives a typed tcp_sock pointer; before
+ * it, probe reads.
+ */
+static __always_inline void read_stats(bool btf, struct sock *sk, struct sk_now *n)
+{
+	if (btf && bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_skc_to_tcp_sock)) {
+		struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+
+		if (tp)
+			READ_STATS(true, tp, sk, n);
+		return;
+	}
+	READ_STATS(false, (struct tcp_sock *)sk, sk, n);
 }
 
 /* The family an event for sk will report (v4-mapped v6 counts as v4). */
-static __always_inline __u8 sk_report_family(struct sock *sk)
+static __always_inline __u8 sk_report_family(bool btf, struct sock *sk)
 {
-	struct in6_addr l, r;
+	__u8 l[SW_ADDR_LEN], r[SW_ADDR_LEN];
 
-	if (BPF_CORE_READ(sk, __sk_common.skc_family) == SW_AF_INET)
+	if (SW_READ(btf, sk, __sk_common.skc_family) == SW_AF_INET)
 		return SW_AF_INET;
-	BPF_CORE_READ_INTO(&l, sk, __sk_common.skc_v6_rcv_saddr);
-	BPF_CORE_READ_INTO(&r, sk, __sk_common.skc_v6_daddr);
-	return sw_is_v4_in_v6(l.in6_u.u6_addr8, r.in6_u.u6_addr8) ? SW_AF_INET : SW_AF_INET6;
+	SW_READ_IN6(btf, &sk->__sk_common, skc_v6_rcv_saddr, l);
+	SW_READ_IN6(btf, &sk->__sk_common, skc_v6_daddr, r);
+	return sw_is_v4_in_v6(l, r) ? SW_AF_INET : SW_AF_INET6;
 }
 
 /* True if a socket with these properties may produce events at all. */
-static __always_inline bool sock_wanted(struct sock *sk)
+static __always_inline bool sock_wanted(bool btf, struct sock *sk)
 {
-	if (filter_netns && BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum) != filter_netns)
+	if (filter_netns && sw_read_netns(btf, &sk->__sk_common) != filter_netns)
 		return false;
-	if (filter_family && sk_report_family(sk) != filter_family)
+	if (filter_family && sk_report_family(btf, sk) != filter_family)
 		return false;
 	return true;
 }
@@ -157,16 +216,23 @@ static __always_inline bool event_wanted(const struct sw_event *e)
 
 /*
  * Reserve, fill and submit one record; what is EMIT(kind, old, new, flags).
- * owner may be NULL (unknown owner). A real function, not inlined: it is
- * called from many places and inlining each copy overflows the BPF stack.
+ * owner may be NULL (unknown owner). The endpoints come from owner when it
+ * remembers them, else from now (the caller read them); now's statistics
+ * go into connect and close records, its error into connect_failed. A real
+ * function, not inlined: it is called from many places and inlining each
+ * copy overflows the BPF stack. It touches no socket, so one copy serves
+ * hooks with typed and with untyped socket pointers.
  * Returns 0, or -1 when the record was filtered out or lost.
  */
-static __noinline int emit(struct sock *sk, __u64 key, __u32 what, const struct sw_sock *owner)
+static __noinline int emit(__u64 key, __u32 what, const struct sw_sock *owner,
+			   const struct sk_now *now)
 {
 	__u8 kind = what & 0xff, oldstate = (what >> 8) & 0xff, newstate = (what >> 16) & 0xff;
 	__u8 flags = what >> 24;
 	struct sw_event *e;
 
+	if (!now)
+		return -1;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(SW_CNT_RB_DROPS);
@@ -179,12 +245,16 @@ static __noinline int emit(struct sock *sk, __u64 key, __u32 what, const struct 
 	e->oldstate = oldstate;
 	e->newstate = newstate;
 	e->flags = flags | (key_by_ptr ? SW_F_KEY_IS_PTR : 0);
-	/* An entry that remembers the endpoints (made at listen, connect or the
-	 * child's ESTABLISHED, for the sweep) saves reading them again. */
-	if (owner && owner->family)
+	if (owner && owner->family) {
 		sw_entry_endpoints(e, owner);
-	else
-		read_tuple(sk, e);
+	} else {
+		e->family = now->family;
+		e->lport = now->lport;
+		e->rport = now->rport;
+		e->netns = now->netns;
+		__builtin_memcpy(e->laddr, now->laddr, sizeof(e->laddr));
+		__builtin_memcpy(e->raddr, now->raddr, sizeof(e->raddr));
+	}
 	if (owner) {
 		sw_entry_owner(e, owner);
 		e->birth_ns = owner->birth_ns;
@@ -200,35 +270,23 @@ static __noinline int emit(struct sock *sk, __u64 key, __u32 what, const struct 
 	else if (kind == SW_EV_ACCEPT && owner && owner->birth_ns)
 		e->latency_ns = e->ts_ns - owner->birth_ns;
 	if (kind == SW_EV_CLOSE || kind == SW_EV_CONNECT) {
-		struct tcp_sock *tp = (struct tcp_sock *)sk;
-
-		__u64 sent = BPF_CORE_READ(tp, bytes_sent),
-		      retrans = BPF_CORE_READ(tp, bytes_retrans);
-		__u64 rcvd = BPF_CORE_READ(tp, bytes_received);
-		unsigned long flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
-
-		e->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
-		/* Payload only: bytes_sent counts retransmissions again, and
-		 * bytes_received counts the peer's FIN as one byte (tcp_fin()
-		 * marks the socket SOCK_DONE when it takes that FIN). */
-		e->bytes_sent = sent - retrans;
-		e->bytes_retrans = retrans;
-		if (flags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE)) && rcvd)
-			rcvd--;
-		e->bytes_received = rcvd;
+		e->srtt_us = now->srtt_us;
+		e->bytes_sent = now->bytes_sent;
+		e->bytes_retrans = now->bytes_retrans;
+		e->bytes_received = now->bytes_received;
 	}
 	if (kind == SW_EV_CONNECT_FAILED)
-		e->error = BPF_CORE_READ(sk, sk_err);
+		e->error = now->error;
 	bpf_ringbuf_submit(e, wake_flags(kind));
 	count(SW_CNT_EVENTS);
 	return 0;
 }
 
 /* The endpoints, kept in the entry for a close the sweep may have to infer. */
-static __always_inline void remember_endpoints(struct sock *sk, struct sw_sock *s)
+static __always_inline void remember_endpoints(bool btf, struct sock *sk, struct sw_sock *s)
 {
-	sw_read_endpoints(&sk->__sk_common, &s->family, s->laddr, s->raddr, &s->lport, &s->rport,
-			  &s->netns);
+	sw_read_endpoints(btf, &sk->__sk_common, &s->family, s->laddr, s->raddr, &s->lport,
+			  &s->rport, &s->netns);
 }
 
 /*
@@ -265,7 +323,7 @@ static __always_inline void sock_delete(__u64 key)
  * CLOSE_WAIT side (then LAST_ACK) was second. From any other state the
  * close was a reset or an abort: remote if a reset came in.
  */
-static __always_inline __u8 closer_at_close(struct sock *sk, int oldstate)
+static __always_inline __u8 closer_at_close(bool btf, struct sock *sk, int oldstate)
 {
 	switch (oldstate) {
 	case SW_TCP_FIN_WAIT1:
@@ -277,8 +335,8 @@ static __always_inline __u8 closer_at_close(struct sock *sk, int oldstate)
 	case SW_TCP_LAST_ACK:
 		return SW_CLOSER_REMOTE;
 	default:
-		return BPF_CORE_READ(sk, sk_err) == 104 /* ECONNRESET */ ? SW_CLOSER_REMOTE :
-									   SW_CLOSER_UNKNOWN;
+		return SW_READ(btf, sk, sk_err) == 104 /* ECONNRESET */ ? SW_CLOSER_REMOTE :
+									  SW_CLOSER_UNKNOWN;
 	}
 }
 
@@ -293,23 +351,25 @@ static __always_inline bool state_has_work(int newstate)
 	       newstate == SW_TCP_ESTABLISHED || newstate == SW_TCP_CLOSE;
 }
 
-static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstate, int newstate)
+/* btf: whether sk is a typed pointer (tp_btf), see SW_READ. */
+static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, int oldstate,
+					 int newstate)
 {
 	struct sw_sock *s;
 	struct sw_sock cur = {};
+	struct sk_now now = {};
 
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP_NUM)
+	if (SW_READ(btf, sk, sk_protocol) != IPPROTO_TCP_NUM)
 		return;
-	if (!sock_wanted(sk))
+	if (!sock_wanted(btf, sk))
 		return;
 
 	s = bpf_map_lookup_elem(&socks, &key);
 
 	if (emit_states) {
-		if (s)
-			emit(sk, key, EMIT(SW_EV_STATE, oldstate, newstate, 0), s);
-		else
-			emit(sk, key, EMIT(SW_EV_STATE, oldstate, newstate, 0), 0);
+		if (!s || !s->family)
+			read_tuple(btf, sk, &now);
+		emit(key, EMIT(SW_EV_STATE, oldstate, newstate, 0), s, &now);
 	}
 
 	switch (newstate) {
@@ -320,9 +380,9 @@ static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstat
 		owner_from_current(&cur);
 		cur.sweep = SW_SWEEP_LISTENER;
 		cur.flags = SW_SOCK_F_NO_ACCEPT_MAPS;
-		remember_endpoints(sk, &cur);
+		remember_endpoints(btf, sk, &cur);
 		if (sock_create(key, &cur))
-			emit(sk, key, EMIT(SW_EV_LISTEN, oldstate, newstate, 0), &cur);
+			emit(key, EMIT(SW_EV_LISTEN, oldstate, newstate, 0), &cur, &now);
 		return;
 	case SW_TCP_SYN_SENT:
 		/* connect() runs in the caller's context. In fentry/kprobe modes the
@@ -350,7 +410,7 @@ static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstat
 
 			cur.birth_ns = bpf_ktime_get_ns();
 			cur.skptr = ptr;
-			remember_endpoints(sk, &cur);
+			remember_endpoints(btf, sk, &cur);
 			if (acc) {
 				/* accept() dequeued it before this transition: take its
 				 * owner over, and report the accept unless the hook did. */
@@ -365,18 +425,20 @@ static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstat
 			if (!sock_create(key, &cur))
 				return;
 			if (acc && claim_accept(ptr))
-				emit(sk, key,
+				emit(key,
 				     EMIT(SW_EV_ACCEPT, 0, newstate,
 					  cur.accept_hook << SW_F_ACCEPT_HOOK_SHIFT),
-				     &cur);
+				     &cur, &now);
 			return;
 		}
-		if (oldstate == SW_TCP_SYN_SENT && s) {
-			remember_endpoints(sk, s);
-			emit(sk, key, EMIT(SW_EV_CONNECT, oldstate, newstate, 0), s);
-		} else if (oldstate == SW_TCP_SYN_SENT) {
-			emit(sk, key, EMIT(SW_EV_CONNECT, oldstate, newstate, 0), 0);
-		}
+		if (oldstate != SW_TCP_SYN_SENT)
+			return;
+		if (s)
+			remember_endpoints(btf, sk, s);
+		else
+			read_tuple(btf, sk, &now);
+		read_stats(btf, sk, &now);
+		emit(key, EMIT(SW_EV_CONNECT, oldstate, newstate, 0), s, &now);
 		return;
 	case SW_TCP_CLOSE:
 		break;
@@ -391,30 +453,31 @@ static __always_inline void on_set_state(struct sock *sk, __u64 key, int oldstat
 		bpf_map_delete_elem(&accepts, &ptr);
 		bpf_map_delete_elem(&accept_claims, &ptr);
 	}
+	if (!s || !s->family)
+		read_tuple(btf, sk, &now);
 	if (oldstate == SW_TCP_LISTEN) {
 		if (s) {
-			emit(sk, key, EMIT(SW_EV_UNLISTEN, oldstate, newstate, 0), s);
+			emit(key, EMIT(SW_EV_UNLISTEN, oldstate, newstate, 0), s, &now);
 		} else {
 			owner_from_current(&cur);
-			emit(sk, key, EMIT(SW_EV_UNLISTEN, oldstate, newstate, 0), &cur);
+			emit(key, EMIT(SW_EV_UNLISTEN, oldstate, newstate, 0), &cur, &now);
 		}
 	} else if (oldstate == SW_TCP_SYN_SENT) {
-		if (s)
-			emit(sk, key, EMIT(SW_EV_CONNECT_FAILED, oldstate, newstate, 0), s);
-		else
-			emit(sk, key, EMIT(SW_EV_CONNECT_FAILED, oldstate, newstate, 0), 0);
+		now.error = SW_READ(btf, sk, sk_err);
+		emit(key, EMIT(SW_EV_CONNECT_FAILED, oldstate, newstate, 0), s, &now);
 	} else if (oldstate == SW_TCP_SYN_RECV && !s) {
 		/* A listener's child that dies before its handshake completes (a
 		 * duplicate from a retransmitted ACK that lost the race to the
 		 * original, or a reset): no connection existed, so no close. */
 	} else if (oldstate != SW_TCP_CLOSE) {
+		read_stats(btf, sk, &now);
 		if (s) {
-			s->closer = closer_at_close(sk, oldstate);
-			emit(sk, key, EMIT(SW_EV_CLOSE, oldstate, newstate, 0), s);
+			s->closer = closer_at_close(btf, sk, oldstate);
+			emit(key, EMIT(SW_EV_CLOSE, oldstate, newstate, 0), s, &now);
 		} else {
 			/* no owner known (owner_src 0), but which end closed */
-			cur.closer = closer_at_close(sk, oldstate);
-			emit(sk, key, EMIT(SW_EV_CLOSE, oldstate, newstate, 0), &cur);
+			cur.closer = closer_at_close(btf, sk, oldstate);
+			emit(key, EMIT(SW_EV_CLOSE, oldstate, newstate, 0), &cur, &now);
 		}
 	}
 	sock_delete(key);
@@ -464,7 +527,7 @@ static __always_inline void state_run(int role, struct sock *sk, int oldstate, i
 
 	if (cpu >= SW_MAX_CPUS) { /* no nesting guard there: the primary does it all */
 		if (role == ROLE_PRIMARY && state_has_work(newstate))
-			on_set_state(sk, state_key(sk, oldstate, newstate, btf), oldstate,
+			on_set_state(btf, sk, state_key(sk, oldstate, newstate, btf), oldstate,
 				     newstate);
 		return;
 	}
@@ -481,7 +544,7 @@ static __always_inline void state_run(int role, struct sock *sk, int oldstate, i
 	c->last = c->inv;
 	/* after noting the run: the twin must not take it for a skipped one */
 	if (state_has_work(newstate))
-		on_set_state(sk, state_key(sk, oldstate, newstate, btf), oldstate, newstate);
+		on_set_state(btf, sk, state_key(sk, oldstate, newstate, btf), oldstate, newstate);
 }
 
 #define STATE_PROGS(name, role)                                                        \
@@ -537,13 +600,14 @@ static __always_inline void on_accept(struct sock *sk, __u8 hook)
 {
 	__u64 key, ptr = (__u64)(unsigned long)sk;
 	struct sw_sock cur = {}, *s;
+	struct sk_now now = {};
 	__u8 state;
 
 	if (!sk)
 		return;
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP_NUM)
 		return;
-	if (!sock_wanted(sk))
+	if (!sock_wanted(false, sk))
 		return;
 	state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	/*
@@ -562,7 +626,9 @@ static __always_inline void on_accept(struct sock *sk, __u8 hook)
 		s->accept_hook = hook;
 		s->flags |= SW_SOCK_F_NO_ACCEPT_MAPS;
 		owner_from_current(s);
-		emit(sk, key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), s);
+		if (!s->family)
+			read_tuple(false, sk, &now);
+		emit(key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), s, &now);
 		return;
 	}
 	owner_from_current(&cur);
@@ -587,12 +653,15 @@ static __always_inline void on_accept(struct sock *sk, __u8 hook)
 	if (s) {
 		s->accept_hook = hook;
 		owner_from_current(s);
-		emit(sk, key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), s);
+		if (!s->family)
+			read_tuple(false, sk, &now);
+		emit(key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), s, &now);
 		return;
 	}
 	/* Accepted from a queue filled before we attached: no entry, maybe no
 	 * cookie yet. */
-	emit(sk, key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), &cur);
+	read_tuple(false, sk, &now);
+	emit(key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), &cur, &now);
 }
 
 SEC("fexit/inet_csk_accept")

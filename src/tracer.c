@@ -75,15 +75,19 @@ static struct {
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	char line[1024];
+	va_list ap2;
 	int n;
 
 	if (level == LIBBPF_DEBUG && !libbpf_log.verbose)
 		return 0;
+	va_copy(ap2, ap);
 	n = vsnprintf(line, sizeof(line), fmt, ap);
+	/* -v shows whole messages: a verifier log is one message of any size. */
+	if (n >= 0 && libbpf_log.verbose)
+		vfprintf(stderr, fmt, ap2);
+	va_end(ap2);
 	if (n < 0)
 		return 0;
-	if (libbpf_log.verbose)
-		fputs(line, stderr);
 	if (libbpf_log.len + strlen(line) < LOG_CAP) {
 		memcpy(libbpf_log.buf + libbpf_log.len, line, strlen(line) + 1);
 		libbpf_log.len += strlen(line);
