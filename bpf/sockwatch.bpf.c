@@ -81,6 +81,27 @@ struct {
 	__type(value, __u8);
 } accept_claims SEC(".maps");
 
+/*
+ * Entries the accept hooks have put in the accepts map and CLOSE has not
+ * removed yet (an entry the LRU evicts is never subtracted: that only keeps
+ * the look-ups on). Almost always 0: accept() seldom dequeues a child
+ * before its ESTABLISHED transition. While it is 0 no socket has an entry
+ * in accepts or accept_claims, and the transitions and hooks skip their
+ * look-ups and deletes there: each is a cold hash bucket, and two of them
+ * were on every connection's path.
+ *
+ * The hook adds one (a fully ordered atomic) before its insert and then
+ * reads the socket's cookie; the child's ESTABLISHED transition makes the
+ * cookie (an atomic cmpxchg) before it reads this count. So at least one of
+ * them sees the other, as with the map look-up this count stands in for.
+ */
+__u64 accepts_live;
+
+static __always_inline bool accepts_maybe(void)
+{
+	return *(volatile __u64 *)&accepts_live != 0;
+}
+
 static __always_inline bool claim_accept(__u64 ptr)
 {
 	__u8 one = 1;
@@ -406,7 +427,8 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 		 */
 		if (oldstate == SW_TCP_SYN_RECV && !s) {
 			__u64 ptr = (__u64)(unsigned long)sk;
-			struct sw_sock *acc = bpf_map_lookup_elem(&accepts, &ptr);
+			struct sw_sock *acc =
+				accepts_maybe() ? bpf_map_lookup_elem(&accepts, &ptr) : 0;
 
 			cur.birth_ns = bpf_ktime_get_ns();
 			cur.skptr = ptr;
@@ -447,10 +469,11 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 	}
 
 	/* newstate == CLOSE: a reused pointer must start clean in the accept maps */
-	if (!s || !(s->flags & SW_SOCK_F_NO_ACCEPT_MAPS)) {
+	if ((!s || !(s->flags & SW_SOCK_F_NO_ACCEPT_MAPS)) && accepts_maybe()) {
 		__u64 ptr = (__u64)(unsigned long)sk;
 
-		bpf_map_delete_elem(&accepts, &ptr);
+		if (!bpf_map_delete_elem(&accepts, &ptr))
+			__sync_fetch_and_add(&accepts_live, -1);
 		bpf_map_delete_elem(&accept_claims, &ptr);
 	}
 	if (!s || !s->family)
@@ -501,7 +524,9 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
  * interrupted, the nested run's primary is free and handles it. Nothing
  * falls through; what the kernel still skips is counted and reported.
  */
-struct sw_cpu_state cpu_state[SW_MAX_CPUS] SEC(".bss");
+/* Cache-line aligned: a CPU's line is written on every transition, and must
+ * not be shared with another CPU's or with the read-mostly globals above. */
+struct sw_cpu_state cpu_state[SW_MAX_CPUS] SEC(".bss") __attribute__((aligned(64)));
 
 /*
  * A listener's child has no cookie of its own yet at LISTEN->SYN_RECV (until
@@ -621,7 +646,7 @@ static __always_inline void on_accept(struct sock *sk, __u8 hook)
 	key = sk_key_read(sk);
 	s = key ? bpf_map_lookup_elem(&socks, &key) : 0;
 	if (s) {
-		if (s->accept_hook || bpf_map_lookup_elem(&accepts, &ptr))
+		if (s->accept_hook || (accepts_maybe() && bpf_map_lookup_elem(&accepts, &ptr)))
 			return;
 		s->accept_hook = hook;
 		s->flags |= SW_SOCK_F_NO_ACCEPT_MAPS;
@@ -634,8 +659,11 @@ static __always_inline void on_accept(struct sock *sk, __u8 hook)
 	owner_from_current(&cur);
 	cur.accept_hook = hook;
 	/* The first hook to see this socket reports it; later ones stop here. */
-	if (bpf_map_update_elem(&accepts, &ptr, &cur, BPF_NOEXIST))
+	__sync_fetch_and_add(&accepts_live, 1);
+	if (bpf_map_update_elem(&accepts, &ptr, &cur, BPF_NOEXIST)) {
+		__sync_fetch_and_add(&accepts_live, -1);
 		return;
+	}
 	/* read again, after the insert: see below */
 	key = sk_key_read(sk);
 	/*
