@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -167,6 +168,23 @@ static int check_rotation(const struct events_ctx *c)
 }
 
 /* Parses events options into o and ctx; returns -1 to go on, else an exit code. */
+/*
+ * The reader and the writers (created after this, they inherit it) run as
+ * SCHED_BATCH: the same share of the CPU as any nice-0 task, so they keep up
+ * and lose nothing, but a wake-up of theirs does not preempt the task that
+ * is running. They drain work that has already waited up to BATCH_MS, and
+ * preempting the traced workload on every wake-up cost it more than their
+ * own CPU time did (docs/benchmarks.md). Failure only costs that: ignored.
+ */
+static void run_as_batch(bool verbose)
+{
+	struct sched_param sp = { .sched_priority = 0 };
+
+	if (sched_setscheduler(0, SCHED_BATCH, &sp) && verbose)
+		sw_err("cannot switch to SCHED_BATCH (%s): reading at normal priority",
+		       strerror(errno));
+}
+
 static int parse_events_opts(int argc, char **argv, struct sw_tracer_opts *o, struct events_ctx *c)
 {
 	int opt, ret;
@@ -319,6 +337,7 @@ int cmd_events(int argc, char **argv)
 	ret = parse_events_opts(argc, argv, &o, &c);
 	if (ret >= 0)
 		return ret;
+	run_as_batch(o.verbose);
 	ret = open_outputs(&c);
 	if (ret >= 0)
 		return ret;

@@ -72,6 +72,7 @@ for fmt in json text; do
 	"$SW" events --format "$fmt" --netns "$INODE" >"$TMP/$fmt.out" 2>"$TMP/$fmt.err" &
 	PIDS+=($!)
 	for _ in $(seq 100); do grep -q 'tracing' "$TMP/$fmt.err" && break; sleep 0.1; done
+	for task in /proc/"${PIDS[-1]}"/task/*; do chrt -p "${task##*/}"; done >"$TMP/$fmt.sched"
 	ip netns exec "$NS" python3 "$TMP/hostile.py"
 	sleep 0.5
 	kill -TERM "${PIDS[-1]}"
@@ -88,5 +89,7 @@ check "close carries the exact byte count" \
 	bash -c "jq -s -e 'any(.[]; .event==\"close\" and .bytes_sent==300 and .bytes_received==0)' $TMP/json.out >/dev/null"
 check "text output contains no raw escape byte" \
 	bash -c "! grep -q \$'\x1b' $TMP/text.out && grep -q 'x1b\[2J' $TMP/text.out"
+check "reader and writer threads run as SCHED_BATCH" \
+	bash -c "[[ \$(grep -c 'policy: SCHED_BATCH' $TMP/json.sched) -ge 2 ]] && ! grep 'policy' $TMP/json.sched | grep -qv SCHED_BATCH"
 check "nothing left attached after SIGTERM" no_sw_leak "$ids_before"
 tap_done
