@@ -209,11 +209,29 @@ static bool local_is_destination(const struct sw_event *e)
 	       (e->kind == SW_EV_SNAPSHOT && e->newstate == SW_TCP_LISTEN);
 }
 
+/* An address as a JSON string member; IPv4 written straight into the line. */
+static void pr_addr(struct printer *p, const char *key, const char *ecs, unsigned int family,
+		    const __u8 *addr)
+{
+	char a[SW_ADDR_STRLEN];
+
+	if (!member(p, key, ecs))
+		return;
+	sw_buf_putc(p->b, '"');
+	if (family == SW_AF_INET) {
+		sw_buf_ipv4(p->b, addr);
+	} else {
+		sw_addr_format(family, addr, a, sizeof(a));
+		sw_buf_puts(p->b, a);
+	}
+	sw_buf_putc(p->b, '"');
+}
+
 static void print_endpoints(struct printer *p, const struct sw_event *e)
 {
 	static const char *const ip[2] = { "source.ip", "destination.ip" };
 	static const char *const port[2] = { "source.port", "destination.port" };
-	char a[SW_ADDR_STRLEN], l[SW_ADDR_STRLEN], r[SW_ADDR_STRLEN];
+	char l[SW_ADDR_STRLEN], r[SW_ADDR_STRLEN];
 	bool remote = e->kind != SW_EV_LISTEN && e->kind != SW_EV_UNLISTEN &&
 		      !(e->kind == SW_EV_SNAPSHOT && e->newstate == SW_TCP_LISTEN);
 	bool v6 = e->family == SW_AF_INET6;
@@ -232,12 +250,10 @@ static void print_endpoints(struct printer *p, const struct sw_event *e)
 	}
 	pr_word(p, "proto", "network.transport", "tcp");
 	pr_num_word(p, "family", "network.type", v6 ? 6 : 4, v6 ? "ipv6" : "ipv4");
-	sw_addr_format(e->family, e->laddr, a, sizeof(a));
-	pr_word(p, "laddr", ip[ls], a);
+	pr_addr(p, "laddr", ip[ls], e->family, e->laddr);
 	pr_uint(p, "lport", port[ls], e->lport);
 	if (remote) {
-		sw_addr_format(e->family, e->raddr, a, sizeof(a));
-		pr_word(p, "raddr", ip[rs], a);
+		pr_addr(p, "raddr", ip[rs], e->family, e->raddr);
 		pr_uint(p, "rport", port[rs], e->rport);
 	}
 	pr_word(p, "state", "sockwatch.state", sw_state_name(e->newstate));

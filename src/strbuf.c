@@ -42,30 +42,93 @@ void sw_buf_u64_pad(struct sw_buf *b, unsigned long long v, unsigned int width)
 	sw_buf_write(b, d + i, width);
 }
 
-void sw_buf_u64(struct sw_buf *b, unsigned long long v)
-{
-	static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
-				       "25262728293031323334353637383940414243444546474849"
-				       "50515253545556575859606162636465666768697071727374"
-				       "75767778798081828384858687888990919293949596979899";
-	char d[20];
-	unsigned int i = sizeof(d);
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+				     "25262728293031323334353637383940414243444546474849"
+				     "50515253545556575859606162636465666768697071727374"
+				     "75767778798081828384858687888990919293949596979899";
 
-	/* two digits per division */
+/* Decimal digits of v. */
+static unsigned int dec_len(unsigned long long v)
+{
+	unsigned int n = 1;
+
+	for (;;) {
+		if (v < 10)
+			return n;
+		if (v < 100)
+			return n + 1;
+		if (v < 1000)
+			return n + 2;
+		if (v < 10000)
+			return n + 3;
+		v /= 10000;
+		n += 4;
+	}
+}
+
+/* The n decimal digits of v, backwards from end (two per division). */
+static void put_dec_at(char *end, unsigned long long v)
+{
 	while (v >= 100) {
 		unsigned int r = v % 100;
 
 		v /= 100;
-		d[--i] = pairs[2 * r + 1];
-		d[--i] = pairs[2 * r];
+		*--end = digit_pairs[2 * r + 1];
+		*--end = digit_pairs[2 * r];
 	}
 	if (v >= 10) {
-		d[--i] = pairs[2 * v + 1];
-		d[--i] = pairs[2 * v];
+		*--end = digit_pairs[2 * v + 1];
+		*--end = digit_pairs[2 * v];
 	} else {
-		d[--i] = '0' + v;
+		*--end = '0' + v;
 	}
-	sw_buf_write(b, d + i, sizeof(d) - i);
+}
+
+void sw_buf_u64(struct sw_buf *b, unsigned long long v)
+{
+	unsigned int n = dec_len(v);
+	char d[20];
+
+	if (b->len + n + 1 > b->cap) {
+		put_dec_at(d + n, v);
+		sw_buf_write_slow(b, d, n);
+		return;
+	}
+	/* straight into the buffer: no copy */
+	put_dec_at(b->p + b->len + n, v);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void sw_buf_ipv4(struct sw_buf *b, const unsigned char *a)
+{
+	char d[16];
+	size_t n = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned int v = a[i];
+
+		if (i)
+			d[n++] = '.';
+		if (v >= 100) {
+			d[n++] = '0' + v / 100;
+			v %= 100;
+			d[n++] = digit_pairs[2 * v];
+			d[n++] = digit_pairs[2 * v + 1];
+		} else if (v >= 10) {
+			d[n++] = digit_pairs[2 * v];
+			d[n++] = digit_pairs[2 * v + 1];
+		} else {
+			d[n++] = '0' + v;
+		}
+	}
+	if (b->len + n + 1 > b->cap) {
+		sw_buf_write_slow(b, d, n);
+		return;
+	}
+	sw_copy_short(b->p + b->len, d, n);
+	b->len += n;
+	b->p[b->len] = '\0';
 }
 
 void sw_buf_printf(struct sw_buf *b, const char *fmt, ...)

@@ -19,8 +19,29 @@ void sw_buf_write_slow(struct sw_buf *b, const char *s, size_t n);
 __attribute__((format(printf, 2, 3))) void sw_buf_printf(struct sw_buf *b, const char *fmt, ...);
 /* v in decimal (what "%llu" prints, without printf's cost). */
 void sw_buf_u64(struct sw_buf *b, unsigned long long v);
+/* A dotted-quad IPv4 address (4 bytes, network order). */
+void sw_buf_ipv4(struct sw_buf *b, const unsigned char *a);
 /* v in exactly width decimal digits, zero-padded on the left (width <= 20). */
 void sw_buf_u64_pad(struct sw_buf *b, unsigned long long v, unsigned int width);
+
+/*
+ * n (at most 16) bytes from s to d, without a call to memcpy: two fixed-size
+ * copies that may overlap. Most strings a record is made of are that short.
+ */
+static inline void sw_copy_short(char *d, const char *s, size_t n)
+{
+	if (n >= 8) {
+		__builtin_memcpy(d, s, 8);
+		__builtin_memcpy(d + n - 8, s + n - 8, 8);
+	} else if (n >= 4) {
+		__builtin_memcpy(d, s, 4);
+		__builtin_memcpy(d + n - 4, s + n - 4, 4);
+	} else if (n) {
+		d[0] = s[0];
+		d[n / 2] = s[n / 2];
+		d[n - 1] = s[n - 1];
+	}
+}
 
 /* Inline: formatting a record makes dozens of short writes, often of constant length. */
 static inline void sw_buf_write(struct sw_buf *b, const char *s, size_t n)
@@ -29,7 +50,10 @@ static inline void sw_buf_write(struct sw_buf *b, const char *s, size_t n)
 		sw_buf_write_slow(b, s, n);
 		return;
 	}
-	__builtin_memcpy(b->p + b->len, s, n);
+	if (!__builtin_constant_p(n) && n <= 16)
+		sw_copy_short(b->p + b->len, s, n);
+	else
+		__builtin_memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
 }

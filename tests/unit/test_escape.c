@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -122,6 +123,78 @@ static void decimal_numbers(void **state)
 	assert_string_equal(mem, "a");
 }
 
+/* Every digit count, against printf; the in-place writer counts digits first. */
+static void decimal_every_length(void **state)
+{
+	char mem[32], want[32];
+	struct sw_buf b;
+	unsigned long long p = 1;
+
+	for (int d = 1; d <= 20; d++) {
+		unsigned long long vs[3] = { p, p - 1, p * 9 + (p - 1) };
+
+		for (int i = 0; i < 3; i++) {
+			if (d == 20 && i == 2)
+				vs[i] = 18446744073709551615ULL;
+			sw_buf_init(&b, mem, sizeof(mem));
+			sw_buf_u64(&b, vs[i]);
+			snprintf(want, sizeof(want), "%llu", vs[i]);
+			assert_string_equal(mem, want);
+			assert_int_equal(b.len, strlen(want));
+		}
+		if (d < 20)
+			p *= 10;
+	}
+}
+
+/* Short writes of every length up to 16 (the overlapping fixed-size copies). */
+static void short_writes(void **state)
+{
+	const char *src = "abcdefghijklmnopqrstuvwxyz";
+	char mem[64];
+	struct sw_buf b;
+
+	for (size_t n = 0; n <= 17; n++) {
+		volatile size_t vn = n; /* not a compile-time constant */
+
+		sw_buf_init(&b, mem, sizeof(mem));
+		sw_buf_putc(&b, '<');
+		sw_buf_write(&b, src, vn);
+		sw_buf_putc(&b, '>');
+		assert_int_equal(b.len, n + 2);
+		assert_memory_equal(mem + 1, src, n);
+		assert_int_equal(mem[n + 1], '>');
+		assert_int_equal(mem[n + 2], '\0');
+	}
+}
+
+static void ipv4_text(void **state)
+{
+	static const struct {
+		unsigned char a[4];
+		const char *want;
+	} cases[] = {
+		{ { 0, 0, 0, 0 }, "0.0.0.0" },
+		{ { 127, 0, 0, 1 }, "127.0.0.1" },
+		{ { 10, 99, 100, 9 }, "10.99.100.9" },
+		{ { 255, 255, 255, 255 }, "255.255.255.255" },
+		{ { 192, 168, 1, 200 }, "192.168.1.200" },
+	};
+	char mem[32];
+	struct sw_buf b;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sw_buf_init(&b, mem, sizeof(mem));
+		sw_buf_ipv4(&b, cases[i].a);
+		assert_false(b.overflow);
+		assert_string_equal(mem, cases[i].want);
+	}
+	sw_buf_init(&b, mem, 8);
+	sw_buf_ipv4(&b, cases[3].a);
+	assert_true(b.overflow);
+	assert_string_equal(mem, "255.255");
+}
+
 static void utf8_decoder(void **state)
 {
 	unsigned int cp;
@@ -144,6 +217,9 @@ int main(void)
 		cmocka_unit_test(buffer_overflow_is_flagged),
 		cmocka_unit_test(utf8_decoder),
 		cmocka_unit_test(decimal_numbers),
+		cmocka_unit_test(decimal_every_length),
+		cmocka_unit_test(short_writes),
+		cmocka_unit_test(ipv4_text),
 	};
 
 	return cmocka_run_group_tests_name("escape", tests, NULL, NULL);
