@@ -385,7 +385,11 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 	if (!sock_wanted(btf, sk))
 		return;
 
-	s = bpf_map_lookup_elem(&socks, &key);
+	/* LISTEN and SYN_SENT make the entry whatever is there: no look-up. */
+	if (emit_states || (newstate != SW_TCP_LISTEN && newstate != SW_TCP_SYN_SENT))
+		s = bpf_map_lookup_elem(&socks, &key);
+	else
+		s = 0;
 
 	if (emit_states) {
 		if (!s || !s->family)
