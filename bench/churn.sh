@@ -9,6 +9,8 @@
 #   BENCH_SECS         seconds per run (default 5)
 #   BENCH_RATE         connections/s of the fixed-rate CPU phase (default 5000, 0 skips it)
 #   BENCH_RATE_ROUNDS  rounds of the fixed-rate phase (default 3)
+#   BENCH_SETTLE       seconds of rest before each run (default 1): the previous run's
+#                      namespace, with its TIME_WAIT sockets, is torn down in the background
 #   BENCH_TCPSTATES    path of libbpf-tools tcpstates (default /usr/sbin/tcpstates)
 #
 # Every run of churn is in a fresh network namespace (--netns), so each starts with an
@@ -36,6 +38,7 @@ ROUNDS=${BENCH_ROUNDS:-5}
 SECS=${BENCH_SECS:-5}
 RATE=${BENCH_RATE:-5000}
 RATE_ROUNDS=${BENCH_RATE_ROUNDS:-3}
+SETTLE=${BENCH_SETTLE:-1}
 TCPSTATES_SETTLE=1.5 # tcpstates prints nothing when attached: give it this long
 READY_TIMEOUT=20     # seconds to wait for churn's namespace or sockwatch's readiness line
 CLK_TCK=$(getconf CLK_TCK)
@@ -55,6 +58,7 @@ check_uint BENCH_ROUNDS "$ROUNDS" 1
 check_uint BENCH_SECS "$SECS" 1
 check_uint BENCH_RATE "$RATE" 0
 check_uint BENCH_RATE_ROUNDS "$RATE_ROUNDS" 1
+check_uint BENCH_SETTLE "$SETTLE" 0
 [[ $EUID -eq 0 ]] || die "must run as root (network namespaces and BPF tracers)"
 
 # Background processes we started; all of them are killed on any exit.
@@ -164,6 +168,7 @@ run_one() {
 
 	R_TRACER_CPU=""
 	R_EVENTS=""
+	sleep "$SETTLE"
 	if [[ $cfg == tcpstates ]]; then
 		"$TCPSTATES" >/dev/null 2>"$OUT/tcpstates.err" &
 		tpid=$!
@@ -238,6 +243,18 @@ ratio() { # traced untraced
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
 }
 
+# Median over rounds of each round's traced/untraced ratio: the untraced rate of a shared
+# VM drifts by tens of percent between rounds, and a round's own baseline cancels that.
+paired_ratio() { # "traced per-round values" "untraced per-round values"
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		n = split(a, t, " "); split(b, u, " "); m = 0
+		for (i = 1; i <= n; i++) if (u[i] > 0) r[++m] = t[i] / u[i]
+		if (!m) { print "-"; exit }
+		for (i = 2; i <= m; i++) for (j = i; j > 1 && r[j - 1] > r[j]; j--) { x = r[j]; r[j] = r[j - 1]; r[j - 1] = x }
+		printf "%.2f", (m % 2) ? r[(m + 1) / 2] : (r[m / 2] + r[m / 2 + 1]) / 2
+	}'
+}
+
 pct() { # seconds elapsed
 	awk -v s="$1" -v e="$2" 'BEGIN { if (e > 0) printf "%.1f", 100 * s / e; else print "-" }'
 }
@@ -293,16 +310,17 @@ phase "$ROUNDS" max --duration "$SECS"
 # shellcheck disable=SC2086 # the accumulated lists are split on purpose
 {
 	echo
-	printf '%-10s %12s %12s %12s %8s\n' config "median/s" "min/s" "max/s" ratio
+	printf '%-10s %12s %12s %12s %8s %8s\n' config "median/s" "min/s" "max/s" ratio paired
 	base=$(median ${TP[none]})
 	for cfg in "${CONFIGS[@]}"; do
 		m=$(median ${TP[$cfg]})
-		printf '%-10s %12s %12s %12s %8s\n' "$cfg" "$m" \
+		printf '%-10s %12s %12s %12s %8s %8s\n' "$cfg" "$m" \
 			"$(printf '%s\n' ${TP[$cfg]} | sort -g | head -1)" \
 			"$(printf '%s\n' ${TP[$cfg]} | sort -g | tail -1)" \
-			"$(ratio "$m" "$base")"
+			"$(ratio "$m" "$base")" "$(paired_ratio "${TP[$cfg]}" "${TP[none]}")"
 	done
-	echo "(ratio = traced/untraced median connections/s)"
+	echo "(ratio = traced/untraced median connections/s; paired = median over rounds of"
+	echo " each round's traced/untraced ratio, which cancels the drift between rounds)"
 }
 
 if ((RATE > 0)); then
