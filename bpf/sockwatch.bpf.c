@@ -203,13 +203,13 @@ static __always_inline void read_stats(bool btf, struct sock *sk, struct sk_now 
 /* The family an event for sk will report (v4-mapped v6 counts as v4). */
 static __always_inline __u8 sk_report_family(bool btf, struct sock *sk)
 {
-	__u8 l[SW_ADDR_LEN], r[SW_ADDR_LEN];
+	__u32 l[4], r[4]; /* words: the verifier wants aligned stack accesses */
 
 	if (SW_READ(btf, sk, __sk_common.skc_family) == SW_AF_INET)
 		return SW_AF_INET;
 	SW_READ_IN6(btf, &sk->__sk_common, skc_v6_rcv_saddr, l);
 	SW_READ_IN6(btf, &sk->__sk_common, skc_v6_daddr, r);
-	return sw_is_v4_in_v6(l, r) ? SW_AF_INET : SW_AF_INET6;
+	return sw_is_v4_in_v6((__u8 *)l, (__u8 *)r) ? SW_AF_INET : SW_AF_INET6;
 }
 
 /* True if a socket with these properties may produce events at all. */

@@ -27,28 +27,42 @@ static inline bool is_json(const struct printer *p)
 	return p->fmt != SW_FMT_TEXT;
 }
 
-/* Starts a member under the format's name for it; false if the format leaves it out. */
-/* Always inlined: with literal names, the key lengths are known at compile time. */
-static inline __attribute__((always_inline)) bool member(struct printer *p, const char *key,
-							 const char *ecs)
+/* Writes one member's name (n bytes) with what comes before and after it. */
+static inline __attribute__((always_inline)) void member_name(struct printer *p, const char *k,
+							      size_t n)
 {
-	const char *k = p->fmt == SW_FMT_ECS ? ecs : key;
-
-	if (!k)
-		return false;
 	if (is_json(p)) {
 		if (p->first)
 			sw_buf_putc(p->b, '"');
 		else
 			sw_buf_write(p->b, ",\"", 2);
-		sw_buf_puts(p->b, k);
+		sw_buf_write(p->b, k, n);
 		sw_buf_write(p->b, "\":", 2);
 	} else {
 		sw_buf_putc(p->b, ' ');
-		sw_buf_puts(p->b, k);
+		sw_buf_write(p->b, k, n);
 		sw_buf_putc(p->b, '=');
 	}
 	p->first = false;
+}
+
+/*
+ * Starts a member under the format's name for it; false if the format leaves it out.
+ * Always inlined, and each name measured in its own branch: with literal names the
+ * lengths are then compile-time constants (strlen of "fmt ? a : b" is not).
+ */
+static inline __attribute__((always_inline)) bool member(struct printer *p, const char *key,
+							 const char *ecs)
+{
+	if (p->fmt == SW_FMT_ECS) {
+		if (!ecs)
+			return false;
+		member_name(p, ecs, __builtin_strlen(ecs));
+	} else {
+		if (!key)
+			return false;
+		member_name(p, key, __builtin_strlen(key));
+	}
 	return true;
 }
 
