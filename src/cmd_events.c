@@ -167,7 +167,6 @@ static int check_rotation(const struct events_ctx *c)
 	return SW_EXIT_USAGE;
 }
 
-/* Parses events options into o and ctx; returns -1 to go on, else an exit code. */
 /*
  * The reader and the writers (created after this, they inherit it) run as
  * SCHED_BATCH: the same share of the CPU as any nice-0 task, so they keep up
@@ -185,6 +184,7 @@ static void run_as_batch(bool verbose)
 		       strerror(errno));
 }
 
+/* Parses events options into o and ctx; returns -1 to go on, else an exit code. */
 static int parse_events_opts(int argc, char **argv, struct sw_tracer_opts *o, struct events_ctx *c)
 {
 	int opt, ret;

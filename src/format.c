@@ -221,7 +221,8 @@ static void pr_addr(struct printer *p, const char *key, const char *ecs, unsigne
 	if (family == SW_AF_INET) {
 		sw_buf_ipv4(p->b, addr);
 	} else {
-		sw_addr_format(family, addr, a, sizeof(a));
+		if (sw_addr_format(family, addr, a, sizeof(a)))
+			a[0] = '\0'; /* not an address family we know: empty */
 		sw_buf_puts(p->b, a);
 	}
 	sw_buf_putc(p->b, '"');
@@ -238,11 +239,12 @@ static void print_endpoints(struct printer *p, const struct sw_event *e)
 	int ls = local_is_destination(e), rs = !ls;
 
 	if (!is_json(p)) {
-		sw_addrport_format(e->family, e->laddr, e->lport, l, sizeof(l));
-		if (remote)
-			sw_addrport_format(e->family, e->raddr, e->rport, r, sizeof(r));
-		else
+		if (sw_addrport_format(e->family, e->laddr, e->lport, l, sizeof(l)))
+			snprintf(l, sizeof(l), "?");
+		if (!remote)
 			snprintf(r, sizeof(r), "*");
+		else if (sw_addrport_format(e->family, e->raddr, e->rport, r, sizeof(r)))
+			snprintf(r, sizeof(r), "?");
 		column(p, COL_LOCAL, l, false);
 		column(p, COL_REMOTE, r, false);
 		column(p, COL_STATE, sw_state_name(e->newstate), false);

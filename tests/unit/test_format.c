@@ -44,6 +44,21 @@ static struct sw_record close_record(void)
 	return r;
 }
 
+/* A record whose family is not one we know: empty address, "?" column, never stale bytes. */
+static void unknown_family(void **state)
+{
+	struct sw_record r = close_record();
+	char line[SW_LINE_MAX];
+
+	r.ev.family = 0;
+	assert_true(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)) > 0);
+	assert_non_null(
+		strstr(line, "\"laddr\":\"\",\"lport\":51234,\"raddr\":\"\",\"rport\":443,"));
+	assert_true(sw_format_record(&r, SW_FMT_TEXT, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, " ? "));
+	assert_null(strstr(line, "10.0.0.5"));
+}
+
 static void json_close(void **state)
 {
 	struct sw_record r = close_record();
@@ -169,7 +184,7 @@ int main(void)
 		cmocka_unit_test(json_close),	     cmocka_unit_test(inferred_close),
 		cmocka_unit_test(json_hostile_comm), cmocka_unit_test(json_unknown_owner_and_lost),
 		cmocka_unit_test(text_columns),	     cmocka_unit_test(text_listen_has_no_remote),
-		cmocka_unit_test(small_buffer),
+		cmocka_unit_test(small_buffer),	     cmocka_unit_test(unknown_family),
 	};
 
 	return cmocka_run_group_tests_name("format", tests, NULL, NULL);
