@@ -14,15 +14,21 @@ static __always_inline void sw_entry_owner(struct sw_event *e, const struct sw_s
 	e->flags = (e->flags & ~SW_F_OWNER_MASK) | o->owner_src;
 }
 
+/* Family, ports, netns and addresses from o (any struct with those fields) into event e. */
+#define SW_COPY_ENDPOINTS(e, o)                                               \
+	do {                                                                  \
+		(e)->family = (o)->family;                                    \
+		(e)->lport = (o)->lport;                                      \
+		(e)->rport = (o)->rport;                                      \
+		(e)->netns = (o)->netns;                                      \
+		__builtin_memcpy((e)->laddr, (o)->laddr, sizeof((e)->laddr)); \
+		__builtin_memcpy((e)->raddr, (o)->raddr, sizeof((e)->raddr)); \
+	} while (0)
+
 /* The endpoints the entry remembers (only when o->family is set). */
 static __always_inline void sw_entry_endpoints(struct sw_event *e, const struct sw_sock *o)
 {
-	e->family = o->family;
-	e->lport = o->lport;
-	e->rport = o->rport;
-	e->netns = o->netns;
-	__builtin_memcpy(e->laddr, o->laddr, sizeof(e->laddr));
-	__builtin_memcpy(e->raddr, o->raddr, sizeof(e->raddr));
+	SW_COPY_ENDPOINTS(e, o);
 }
 
 #endif /* SW_ENTRY_BPF_H */

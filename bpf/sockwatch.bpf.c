@@ -269,12 +269,7 @@ static __noinline int emit(__u64 key, __u32 what, const struct sw_sock *owner,
 	if (owner && owner->family) {
 		sw_entry_endpoints(e, owner);
 	} else {
-		e->family = now->family;
-		e->lport = now->lport;
-		e->rport = now->rport;
-		e->netns = now->netns;
-		__builtin_memcpy(e->laddr, now->laddr, sizeof(e->laddr));
-		__builtin_memcpy(e->raddr, now->raddr, sizeof(e->raddr));
+		SW_COPY_ENDPOINTS(e, now);
 	}
 	if (owner) {
 		sw_entry_owner(e, owner);
