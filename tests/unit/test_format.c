@@ -59,6 +59,13 @@ static void unknown_family(void **state)
 	assert_null(strstr(line, "10.0.0.5"));
 }
 
+/* The members close_record() begins with in JSON, up to the owner's cgroup. */
+#define CLOSE_JSON_HEAD                                                                      \
+	"{\"v\":1,\"seq\":42,\"ts\":\"2026-11-26T09:18:58.123456789Z\",\"event\":\"close\"," \
+	"\"proto\":\"tcp\",\"family\":4,\"laddr\":\"10.0.0.5\",\"lport\":51234,"             \
+	"\"raddr\":\"93.184.216.34\",\"rport\":443,\"state\":\"CLOSE\",\"pid\":4242,"        \
+	"\"tid\":4243,\"comm\":\"curl\",\"uid\":0,\"user\":\"root\",\"cgroup_id\":77,"
+
 static void json_close(void **state)
 {
 	struct sw_record r = close_record();
@@ -66,11 +73,7 @@ static void json_close(void **state)
 
 	assert_true(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)) > 0);
 	assert_string_equal(
-		line,
-		"{\"v\":1,\"seq\":42,\"ts\":\"2026-11-26T09:18:58.123456789Z\",\"event\":\"close\","
-		"\"proto\":\"tcp\",\"family\":4,\"laddr\":\"10.0.0.5\",\"lport\":51234,"
-		"\"raddr\":\"93.184.216.34\",\"rport\":443,\"state\":\"CLOSE\",\"pid\":4242,"
-		"\"tid\":4243,\"comm\":\"curl\",\"uid\":0,\"user\":\"root\",\"cgroup_id\":77,"
+		line, CLOSE_JSON_HEAD
 		"\"duration_us\":2500,\"bytes_sent\":1000,\"bytes_received\":500,"
 		"\"bytes_retrans\":0,\"srtt_us\":31,\"closer\":\"local\",\"netns\":4026531840,"
 		"\"cookie\":9001}");
@@ -88,11 +91,7 @@ static void inferred_close(void **state)
 	r.ev.oldstate = 0;
 	assert_true(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)) > 0);
 	assert_string_equal(
-		line,
-		"{\"v\":1,\"seq\":42,\"ts\":\"2026-11-26T09:18:58.123456789Z\",\"event\":\"close\","
-		"\"proto\":\"tcp\",\"family\":4,\"laddr\":\"10.0.0.5\",\"lport\":51234,"
-		"\"raddr\":\"93.184.216.34\",\"rport\":443,\"state\":\"CLOSE\",\"pid\":4242,"
-		"\"tid\":4243,\"comm\":\"curl\",\"uid\":0,\"user\":\"root\",\"cgroup_id\":77,"
+		line, CLOSE_JSON_HEAD
 		"\"inferred\":true,\"closer\":\"local\",\"netns\":4026531840,\"cookie\":9001}");
 	setenv("TZ", "UTC", 1);
 	assert_true(sw_format_record(&r, SW_FMT_TEXT, line, sizeof(line)) > 0);
