@@ -209,22 +209,23 @@ static bool local_is_destination(const struct sw_event *e)
 	       (e->kind == SW_EV_SNAPSHOT && e->newstate == SW_TCP_LISTEN);
 }
 
-/* An address as a JSON string member; IPv4 written straight into the line. */
+/* An address as a JSON string member (IPv4, the usual case, without a strlen). */
 static void pr_addr(struct printer *p, const char *key, const char *ecs, unsigned int family,
 		    const __u8 *addr)
 {
 	char a[SW_ADDR_STRLEN];
+	size_t n;
 
 	if (!member(p, key, ecs))
 		return;
+	if (family == SW_AF_INET)
+		n = sw_ipv4_text(addr, a);
+	else if (sw_addr_format(family, addr, a, sizeof(a)))
+		n = 0; /* not an address family we know: empty */
+	else
+		n = strlen(a);
 	sw_buf_putc(p->b, '"');
-	if (family == SW_AF_INET) {
-		sw_buf_ipv4(p->b, addr);
-	} else {
-		if (sw_addr_format(family, addr, a, sizeof(a)))
-			a[0] = '\0'; /* not an address family we know: empty */
-		sw_buf_puts(p->b, a);
-	}
+	sw_buf_write(p->b, a, n);
 	sw_buf_putc(p->b, '"');
 }
 

@@ -100,37 +100,6 @@ void sw_buf_u64(struct sw_buf *b, unsigned long long v)
 	b->p[b->len] = '\0';
 }
 
-void sw_buf_ipv4(struct sw_buf *b, const unsigned char *a)
-{
-	char d[16];
-	size_t n = 0;
-
-	for (int i = 0; i < 4; i++) {
-		unsigned int v = a[i];
-
-		if (i)
-			d[n++] = '.';
-		if (v >= 100) {
-			d[n++] = '0' + v / 100;
-			v %= 100;
-			d[n++] = digit_pairs[2 * v];
-			d[n++] = digit_pairs[2 * v + 1];
-		} else if (v >= 10) {
-			d[n++] = digit_pairs[2 * v];
-			d[n++] = digit_pairs[2 * v + 1];
-		} else {
-			d[n++] = '0' + v;
-		}
-	}
-	if (b->len + n + 1 > b->cap) {
-		sw_buf_write_slow(b, d, n);
-		return;
-	}
-	sw_copy_short(b->p + b->len, d, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
 void sw_buf_printf(struct sw_buf *b, const char *fmt, ...)
 {
 	size_t room = b->cap > b->len ? b->cap - b->len : 0;

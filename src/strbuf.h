@@ -19,8 +19,6 @@ void sw_buf_write_slow(struct sw_buf *b, const char *s, size_t n);
 __attribute__((format(printf, 2, 3))) void sw_buf_printf(struct sw_buf *b, const char *fmt, ...);
 /* v in decimal (what "%llu" prints, without printf's cost). */
 void sw_buf_u64(struct sw_buf *b, unsigned long long v);
-/* A dotted-quad IPv4 address (4 bytes, network order). */
-void sw_buf_ipv4(struct sw_buf *b, const unsigned char *a);
 /* v in exactly width decimal digits, zero-padded on the left (width <= 20). */
 void sw_buf_u64_pad(struct sw_buf *b, unsigned long long v, unsigned int width);
 

@@ -33,6 +33,27 @@ static void formats(void **state)
 	fmt("1.20.100.0", 1, "1.20.100.0:1");
 }
 
+/* Every digit count of a byte, and the longest form. */
+static void ipv4_text(void **state)
+{
+	static const struct {
+		__u8 a[4];
+		const char *want;
+	} cases[] = {
+		{ { 0, 0, 0, 0 }, "0.0.0.0" },
+		{ { 127, 0, 0, 1 }, "127.0.0.1" },
+		{ { 10, 99, 100, 9 }, "10.99.100.9" },
+		{ { 255, 255, 255, 255 }, "255.255.255.255" },
+		{ { 192, 168, 1, 200 }, "192.168.1.200" },
+	};
+	char buf[16];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(sw_ipv4_text(cases[i].a, buf), strlen(cases[i].want));
+		assert_string_equal(buf, cases[i].want);
+	}
+}
+
 static void too_small(void **state)
 {
 	unsigned int family;
@@ -124,7 +145,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(formats),   cmocka_unit_test(mapped), cmocka_unit_test(exposure),
-		cmocka_unit_test(too_small), cmocka_unit_test(names),  cmocka_unit_test(decode),
+		cmocka_unit_test(too_small), cmocka_unit_test(names),  cmocka_unit_test(ipv4_text),
+		cmocka_unit_test(decode),
 	};
 
 	return cmocka_run_group_tests_name("addr and event", tests, NULL, NULL);

@@ -168,33 +168,6 @@ static void short_writes(void **state)
 	}
 }
 
-static void ipv4_text(void **state)
-{
-	static const struct {
-		unsigned char a[4];
-		const char *want;
-	} cases[] = {
-		{ { 0, 0, 0, 0 }, "0.0.0.0" },
-		{ { 127, 0, 0, 1 }, "127.0.0.1" },
-		{ { 10, 99, 100, 9 }, "10.99.100.9" },
-		{ { 255, 255, 255, 255 }, "255.255.255.255" },
-		{ { 192, 168, 1, 200 }, "192.168.1.200" },
-	};
-	char mem[32];
-	struct sw_buf b;
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		sw_buf_init(&b, mem, sizeof(mem));
-		sw_buf_ipv4(&b, cases[i].a);
-		assert_false(b.overflow);
-		assert_string_equal(mem, cases[i].want);
-	}
-	sw_buf_init(&b, mem, 8);
-	sw_buf_ipv4(&b, cases[3].a);
-	assert_true(b.overflow);
-	assert_string_equal(mem, "255.255");
-}
-
 static void utf8_decoder(void **state)
 {
 	unsigned int cp;
@@ -219,7 +192,6 @@ int main(void)
 		cmocka_unit_test(decimal_numbers),
 		cmocka_unit_test(decimal_every_length),
 		cmocka_unit_test(short_writes),
-		cmocka_unit_test(ipv4_text),
 	};
 
 	return cmocka_run_group_tests_name("escape", tests, NULL, NULL);
