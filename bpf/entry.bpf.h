@@ -25,10 +25,4 @@ static __always_inline void sw_entry_owner(struct sw_event *e, const struct sw_s
 		__builtin_memcpy((e)->raddr, (o)->raddr, sizeof((e)->raddr)); \
 	} while (0)
 
-/* The endpoints the entry remembers (only when o->family is set). */
-static __always_inline void sw_entry_endpoints(struct sw_event *e, const struct sw_sock *o)
-{
-	SW_COPY_ENDPOINTS(e, o);
-}
-
 #endif /* SW_ENTRY_BPF_H */

@@ -252,8 +252,6 @@ static __noinline int emit(__u64 key, __u32 what, const struct sw_sock *owner,
 	__u8 flags = what >> 24;
 	struct sw_event *e;
 
-	if (!now)
-		return -1;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(SW_CNT_RB_DROPS);
@@ -266,11 +264,10 @@ static __noinline int emit(__u64 key, __u32 what, const struct sw_sock *owner,
 	e->oldstate = oldstate;
 	e->newstate = newstate;
 	e->flags = flags | (key_by_ptr ? SW_F_KEY_IS_PTR : 0);
-	if (owner && owner->family) {
-		sw_entry_endpoints(e, owner);
-	} else {
+	if (owner && owner->family)
+		SW_COPY_ENDPOINTS(e, owner);
+	else
 		SW_COPY_ENDPOINTS(e, now);
-	}
 	if (owner) {
 		sw_entry_owner(e, owner);
 		e->birth_ns = owner->birth_ns;

@@ -77,7 +77,7 @@ static long sweep_one(struct bpf_map *map, __u64 *key, struct sw_sock *s, void *
 	e->newstate = SW_TCP_CLOSE;
 	e->flags = SW_F_INFERRED | (key_by_ptr ? SW_F_KEY_IS_PTR : 0);
 	sw_entry_owner(e, s);
-	sw_entry_endpoints(e, s);
+	SW_COPY_ENDPOINTS(e, s);
 	e->birth_ns = s->birth_ns;
 	e->closer = s->closer;
 	bpf_ringbuf_submit(e, 0);

@@ -16,7 +16,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-
 # expect_exit CODE PATTERN ARGS...: exit code and one stderr line matching PATTERN
 expect_exit() {
 	local code=$1 pat=$2 rc
