@@ -157,6 +157,7 @@ static void short_writes(void **state)
 	for (size_t n = 0; n <= 17; n++) {
 		volatile size_t vn = n; /* not a compile-time constant */
 
+		memset(mem, '#', sizeof(mem)); /* no byte right by accident */
 		sw_buf_init(&b, mem, sizeof(mem));
 		sw_buf_putc(&b, '<');
 		sw_buf_write(&b, src, vn);
