@@ -77,8 +77,10 @@ mkdir -p "$OUT"
 cc -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -pthread "$SRC_DIR/churn.c" -o "$CHURN" ||
 	die "cannot build $CHURN"
 
-# Configurations that can run here.
-CONFIGS=(none)
+# Configurations that can run here. none-again is a second untraced run per round: an
+# A/A comparison whose paired ratio and spread show how far this machine's noise alone
+# moves a ratio (a traced ratio within that spread of 1.00 is no measured cost).
+CONFIGS=(none none-again)
 NOTES=()
 if [[ -x $SOCKWATCH ]]; then
 	CONFIGS+=(sockwatch)
@@ -255,6 +257,15 @@ paired_ratio() { # "traced per-round values" "untraced per-round values"
 	}'
 }
 
+# Lowest and highest of the per-round traced/untraced ratios, as "min-max".
+paired_range() { # "traced per-round values" "untraced per-round values"
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		n = split(a, t, " "); split(b, u, " "); m = 0
+		for (i = 1; i <= n; i++) if (u[i] > 0) { x = t[i] / u[i]; if (!m || x < lo) lo = x; if (!m || x > hi) hi = x; m++ }
+		if (m) printf "%.2f-%.2f", lo, hi; else print "-"
+	}'
+}
+
 pct() { # seconds elapsed
 	awk -v s="$1" -v e="$2" 'BEGIN { if (e > 0) printf "%.1f", 100 * s / e; else print "-" }'
 }
@@ -310,17 +321,21 @@ phase "$ROUNDS" max --duration "$SECS"
 # shellcheck disable=SC2086 # the accumulated lists are split on purpose
 {
 	echo
-	printf '%-10s %12s %12s %12s %8s %8s\n' config "median/s" "min/s" "max/s" ratio paired
+	printf '%-10s %12s %12s %12s %8s %8s %11s\n' config "median/s" "min/s" "max/s" ratio paired \
+		"paired range"
 	base=$(median ${TP[none]})
 	for cfg in "${CONFIGS[@]}"; do
 		m=$(median ${TP[$cfg]})
-		printf '%-10s %12s %12s %12s %8s %8s\n' "$cfg" "$m" \
+		printf '%-10s %12s %12s %12s %8s %8s %11s\n' "$cfg" "$m" \
 			"$(printf '%s\n' ${TP[$cfg]} | sort -g | head -1)" \
 			"$(printf '%s\n' ${TP[$cfg]} | sort -g | tail -1)" \
-			"$(ratio "$m" "$base")" "$(paired_ratio "${TP[$cfg]}" "${TP[none]}")"
+			"$(ratio "$m" "$base")" "$(paired_ratio "${TP[$cfg]}" "${TP[none]}")" \
+			"$(paired_range "${TP[$cfg]}" "${TP[none]}")"
 	done
 	echo "(ratio = traced/untraced median connections/s; paired = median over rounds of"
-	echo " each round's traced/untraced ratio, which cancels the drift between rounds)"
+	echo " each round's traced/untraced ratio, which cancels the drift between rounds;"
+	echo " paired range = its lowest and highest round. none-again is untraced too: its"
+	echo " paired ratio and range are the noise floor of this machine for this many rounds)"
 }
 
 if ((RATE > 0)); then
