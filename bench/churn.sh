@@ -149,15 +149,16 @@ count_event() { # file kind
 
 # Check sockwatch's captured events against what churn generated.
 check_events() { # events_file connections
-	local f=$1 n=$2 conn acc cls lost lostsum
+	local f=$1 n=$2 conn acc cls inf lost lostsum
 	conn=$(count_event "$f" connect)
 	acc=$(count_event "$f" accept)
 	cls=$(count_event "$f" close)
+	inf=$(grep -c '"inferred": *true' "$f" || true)
 	lost=$(count_event "$f" lost)
 	lostsum=$(grep "\"event\": *\"lost\"" "$f" | grep -o '"lost": *[0-9]*' |
 		awk -F: '{ s += $2 } END { print s + 0 }' || true)
-	R_EVENTS=$(printf '    events: generated connect %d accept %d close %d; captured connect %d accept %d close %d; lost records %d (%d events)' \
-		"$n" "$n" $((2 * n)) "$conn" "$acc" "$cls" "$lost" "$lostsum")
+	R_EVENTS=$(printf '    events: generated connect %d accept %d close %d; captured connect %d accept %d close %d (inferred %d); lost records %d (%d events)' \
+		"$n" "$n" $((2 * n)) "$conn" "$acc" "$cls" "$inf" "$lost" "$lostsum")
 	EV_SUMMARY+=("$n $conn $acc $cls $lost $lostsum")
 }
 

@@ -377,7 +377,7 @@ int cmd_events(int argc, char **argv)
 			sw_sink_set_kick(&c.sinks);
 	}
 	/* Deliver what is already in the ring buffer before detaching. */
-	sw_tracer_drain(t);
+	sw_tracer_final_drain(t);
 	sw_sink_set_kick(&c.sinks);
 	sw_print_summary(t);
 	sw_tracer_close(t);

@@ -766,7 +766,7 @@ static int run(struct listen_ctx *c)
 	}
 	/* Deliver what is already in the ring buffer before detaching. */
 	if (ret == SW_EXIT_OK && !c->alerted && !c->write_err)
-		sw_tracer_drain(c->t);
+		sw_tracer_final_drain(c->t);
 	if (c->alerted)
 		ret = SW_EXIT_ALERT;
 	else if (c->write_err)

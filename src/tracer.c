@@ -681,6 +681,23 @@ int sw_tracer_drain(struct sw_tracer *t)
 	return (int)(t->delivered - before);
 }
 
+int sw_tracer_final_drain(struct sw_tracer *t)
+{
+	/*
+	 * No sweep comes after this one: a close the kernel never delivered is
+	 * reported now, not lost with the map. Two passes, as two periodic ones:
+	 * an entry is reported only if its socket is gone at both (a CLOSE
+	 * transition running during the first has removed its entry by the
+	 * second: the kernel runs the tracepoint before it stores the state).
+	 */
+	if (t->sweep) {
+		sweep_run(t);
+		sweep_run(t);
+		t->last_sweep = now_mono();
+	}
+	return sw_tracer_drain(t);
+}
+
 void sw_tracer_counters(struct sw_tracer *t, struct sw_counters *c)
 {
 	__u64 cnt[SW_CNT_MAX] = {};

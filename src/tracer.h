@@ -69,6 +69,11 @@ int sw_tracer_open(const struct sw_tracer_opts *o, sw_record_fn fn, void *ctx,
 int sw_tracer_poll(struct sw_tracer *t, int timeout_ms);
 /* Delivers everything already in the ring buffer without waiting. */
 int sw_tracer_drain(struct sw_tracer *t);
+/*
+ * The last drain before detaching: first reports the closes the kernel
+ * never delivered that the periodic sweep has not caught up with yet.
+ */
+int sw_tracer_final_drain(struct sw_tracer *t);
 /* Cheap counters (no map walk). */
 void sw_tracer_counters(struct sw_tracer *t, struct sw_counters *c);
 /* Counters including live entries and evictions (walks the socks map). */

@@ -22,6 +22,7 @@ static const struct itest tests[] = {
 	{ "2000 connections read in timed batches: exact, idle tracer woken",
 	  t_churn_exact_batched },
 	{ "a close the kernel never delivered is inferred by the sweep", t_sweep_infers_close },
+	{ "a close the kernel never delivered is inferred at exit", t_sweep_at_exit },
 	{ "ring buffer overflow is reported as lost records", t_loss_is_reported },
 	{ "port, family and comm filters", t_filters },
 	{ "closing the tracer leaves nothing attached", t_nothing_left_attached },

@@ -924,3 +924,93 @@ out:
 	evlist_free(&l);
 	return ret;
 }
+
+/*
+ * The same lost CLOSE, with the tracer stopping before two periodic sweeps
+ * could find it: the final drain reports it (once, inferred) instead of
+ * dropping it with the map, and still leaves a live listener alone.
+ */
+int t_sweep_at_exit(void)
+{
+	struct sw_tracer_opts o = {};
+	struct evlist l = {};
+	struct sw_tracer *t = NULL;
+	struct sw_sock ghost = {
+		.pid = (__u32)getpid(),
+		.tid = (__u32)getpid(),
+		.uid = 4243,
+		.owner_src = SW_OWNER_SOCKET,
+		.closer = SW_CLOSER_LOCAL,
+		.comm = "sw_ghost2",
+		.skptr = 8, /* no socket there */
+		.lport = 40002,
+		.rport = 80,
+		.family = SW_AF_INET,
+		.laddr = { 10, 1, 2, 4 },
+		.raddr = { 192, 0, 2, 8 },
+	};
+	const __u64 cookie = 0x5eed00000002ULL;
+	const struct sw_record *r;
+	struct sw_counters c;
+	__u64 planted;
+	__u32 netns;
+	__u16 port = 0;
+	int lfd = -1, ret = -1;
+
+	netns = ns_new();
+	CHECK(netns, "cannot make a network namespace");
+	ghost.netns = netns;
+	o.netns = netns;
+	CHECK(tracer_open_into(&o, &l, &t) == 0, "tracer");
+	lfd = listen_on(AF_INET, "127.0.0.1", &port);
+	if (lfd < 0)
+		goto out;
+	ghost.birth_ns = now_ns();
+	if (sw_tracer_seed_sock(t, cookie, &ghost)) {
+		test_fail(__FILE__, __LINE__, "seed", "cannot plant the entry");
+		goto out;
+	}
+	planted = now_ns();
+	/* An ordinary drain is no sweep: nothing is inferred yet. */
+	sw_tracer_drain(t);
+	if (count_kind(&l, netns, SW_EV_CLOSE)) {
+		test_fail(__FILE__, __LINE__, "drain", "a close before any sweep");
+		goto out;
+	}
+	sw_tracer_final_drain(t);
+	r = find_kind(&l, netns, SW_EV_CLOSE, 0);
+	if (!r || r->ev.cookie != cookie || !(r->ev.flags & SW_F_INFERRED) ||
+	    r->ev.pid != ghost.pid || r->ev.uid != 4243 || r->ev.lport != 40002 ||
+	    r->ev.closer != SW_CLOSER_LOCAL) {
+		test_fail(__FILE__, __LINE__, "final drain",
+			  "no inferred close of the planted entry");
+		goto out;
+	}
+	/* From the final drain, not from a periodic sweep (one interval at least). */
+	if (r->ev.ts_ns - planted >= SW_SWEEP_INTERVAL_NS / 2) {
+		test_fail(__FILE__, __LINE__, "timing", "inferred %llu ms after planting",
+			  (unsigned long long)((r->ev.ts_ns - planted) / 1000000));
+		goto out;
+	}
+	/* Once, and the live listener is not reported closed. */
+	sw_tracer_final_drain(t);
+	if (count_kind(&l, netns, SW_EV_CLOSE) != 1 || count_kind(&l, netns, SW_EV_UNLISTEN)) {
+		test_fail(__FILE__, __LINE__, "counts", "%zu closes, %zu unlistens",
+			  count_kind(&l, netns, SW_EV_CLOSE),
+			  count_kind(&l, netns, SW_EV_UNLISTEN));
+		goto out;
+	}
+	sw_tracer_counters(t, &c);
+	if (c.inferred != 1) {
+		test_fail(__FILE__, __LINE__, "counter", "inferred counter %llu",
+			  (unsigned long long)c.inferred);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (lfd >= 0)
+		close(lfd);
+	sw_tracer_close(t);
+	evlist_free(&l);
+	return ret;
+}
