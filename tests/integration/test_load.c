@@ -825,6 +825,31 @@ static __u64 now_ns(void)
 }
 
 /*
+ * What a socket whose CLOSE transition never reached our hooks leaves
+ * behind: its entry, pointing at an address that holds no socket (reads fail
+ * there, as for memory reused by another socket).
+ */
+static void ghost_entry(struct sw_sock *g, __u32 netns)
+{
+	*g = (struct sw_sock){
+		.pid = (__u32)getpid(),
+		.tid = (__u32)getpid(),
+		.uid = 4242,
+		.owner_src = SW_OWNER_SOCKET,
+		.closer = SW_CLOSER_REMOTE,
+		.comm = "sw_ghost",
+		.skptr = 8,
+		.lport = 40001,
+		.rport = 443,
+		.family = SW_AF_INET,
+		.laddr = { 10, 1, 2, 3 },
+		.raddr = { 192, 0, 2, 7 },
+		.netns = netns,
+		.birth_ns = now_ns(),
+	};
+}
+
+/*
  * A socket whose CLOSE transition never reached our hooks: its entry is
  * planted (that is what such a loss leaves behind), pointing at an address
  * that holds no socket. The sweep must report it exactly once, as an
@@ -837,20 +862,7 @@ int t_sweep_infers_close(void)
 	struct evlist l = {};
 	struct sw_tracer *t = NULL;
 	struct want_list w = { .l = &l, .kind = SW_EV_CLOSE, .n = 1 };
-	struct sw_sock ghost = {
-		.pid = (__u32)getpid(),
-		.tid = (__u32)getpid(),
-		.uid = 4242,
-		.owner_src = SW_OWNER_SOCKET,
-		.closer = SW_CLOSER_REMOTE,
-		.comm = "sw_ghost",
-		.skptr = 8, /* no socket there: reads fail, as for memory reused */
-		.lport = 40001,
-		.rport = 443,
-		.family = SW_AF_INET,
-		.laddr = { 10, 1, 2, 3 },
-		.raddr = { 192, 0, 2, 7 },
-	};
+	struct sw_sock ghost;
 	const __u64 cookie = 0x5eed00000001ULL;
 	const struct sw_record *r;
 	struct sw_counters c;
@@ -860,13 +872,12 @@ int t_sweep_infers_close(void)
 
 	w.netns = ns_new();
 	CHECK(w.netns, "cannot make a network namespace");
-	ghost.netns = w.netns;
 	o.netns = w.netns;
 	CHECK(tracer_open_into(&o, &l, &t) == 0, "tracer");
 	lfd = listen_on(AF_INET, "127.0.0.1", &port);
 	if (lfd < 0)
 		goto out;
-	ghost.birth_ns = now_ns();
+	ghost_entry(&ghost, w.netns);
 	if (sw_tracer_seed_sock(t, cookie, &ghost)) {
 		test_fail(__FILE__, __LINE__, "seed", "cannot plant the entry");
 		goto out;
@@ -935,20 +946,7 @@ int t_sweep_at_exit(void)
 	struct sw_tracer_opts o = {};
 	struct evlist l = {};
 	struct sw_tracer *t = NULL;
-	struct sw_sock ghost = {
-		.pid = (__u32)getpid(),
-		.tid = (__u32)getpid(),
-		.uid = 4243,
-		.owner_src = SW_OWNER_SOCKET,
-		.closer = SW_CLOSER_LOCAL,
-		.comm = "sw_ghost2",
-		.skptr = 8, /* no socket there */
-		.lport = 40002,
-		.rport = 80,
-		.family = SW_AF_INET,
-		.laddr = { 10, 1, 2, 4 },
-		.raddr = { 192, 0, 2, 8 },
-	};
+	struct sw_sock ghost;
 	const __u64 cookie = 0x5eed00000002ULL;
 	const struct sw_record *r;
 	struct sw_counters c;
@@ -959,13 +957,12 @@ int t_sweep_at_exit(void)
 
 	netns = ns_new();
 	CHECK(netns, "cannot make a network namespace");
-	ghost.netns = netns;
 	o.netns = netns;
 	CHECK(tracer_open_into(&o, &l, &t) == 0, "tracer");
 	lfd = listen_on(AF_INET, "127.0.0.1", &port);
 	if (lfd < 0)
 		goto out;
-	ghost.birth_ns = now_ns();
+	ghost_entry(&ghost, netns);
 	if (sw_tracer_seed_sock(t, cookie, &ghost)) {
 		test_fail(__FILE__, __LINE__, "seed", "cannot plant the entry");
 		goto out;
@@ -980,8 +977,8 @@ int t_sweep_at_exit(void)
 	sw_tracer_final_drain(t);
 	r = find_kind(&l, netns, SW_EV_CLOSE, 0);
 	if (!r || r->ev.cookie != cookie || !(r->ev.flags & SW_F_INFERRED) ||
-	    r->ev.pid != ghost.pid || r->ev.uid != 4243 || r->ev.lport != 40002 ||
-	    r->ev.closer != SW_CLOSER_LOCAL) {
+	    r->ev.pid != ghost.pid || r->ev.uid != ghost.uid || r->ev.lport != ghost.lport ||
+	    r->ev.closer != ghost.closer) {
 		test_fail(__FILE__, __LINE__, "final drain",
 			  "no inferred close of the planted entry");
 		goto out;
