@@ -55,6 +55,7 @@ struct sw_tracer {
 	__u64 delivered;
 	__u64 by_kind[SW_EV_KIND_MAX];
 	__u64 seeds; /* socks entries inserted from user space (sw_tracer_seed_sock) */
+	__u64 user_deletes; /* socks entries deleted from user space (inferred closes) */
 	struct sweep *sweep; /* socket-map sweep (NULL: the kernel refused it) */
 	__u64 last_sweep;
 	enum batch_state batch; /* with opts.batch_ms: how records are being read */
@@ -354,8 +355,9 @@ static int on_sample(void *ctx, void *data, size_t size)
 	if (sw_event_decode(data, size, &r.ev))
 		return 0;
 	/* The sweep leaves the entry of a close it inferred for us to delete. */
-	if (r.ev.flags & SW_F_INFERRED)
-		bpf_map_delete_elem(bpf_map__fd(t->skel->maps.socks), &r.ev.cookie);
+	if ((r.ev.flags & SW_F_INFERRED) &&
+	    !bpf_map_delete_elem(bpf_map__fd(t->skel->maps.socks), &r.ev.cookie))
+		t->user_deletes++;
 	if (t->opts.comm && strncmp(r.ev.comm, t->opts.comm, SW_COMM_LEN - 1))
 		return 0;
 	mono_to_wall_off(r.ev.ts_ns, t->wall_off, &r.wall);
@@ -741,9 +743,11 @@ void sw_tracer_counters_full(struct sw_tracer *t, struct sw_counters *c)
 			break;
 	}
 	c->sock_live = live;
-	/* Seeded entries are live (and later deleted) without a kernel insert. */
-	if (before.sock_inserts + t->seeds > c->sock_deletes + live)
-		c->evictions = before.sock_inserts + t->seeds - c->sock_deletes - live;
+	/* Seeded entries are live without a kernel insert, and the entries of
+	 * inferred closes go without a kernel delete: neither is an eviction. */
+	if (before.sock_inserts + t->seeds > c->sock_deletes + t->user_deletes + live)
+		c->evictions =
+			before.sock_inserts + t->seeds - c->sock_deletes - t->user_deletes - live;
 }
 
 enum sw_attach_mode sw_tracer_mode(const struct sw_tracer *t)
