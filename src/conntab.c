@@ -199,7 +199,14 @@ int sw_conntab_add_snapshot(struct sw_conntab *t, __u64 key, const struct sw_sna
 	if (r->flags & SW_SNAP_F_FULL) {
 		c->flags |= SW_CONN_BYTES;
 		c->bytes_sent = r->bytes_sent;
+		/* Payload only, as close events count it: the kernel counts the
+		 * peer's FIN as a byte received, and a socket in CLOSE_WAIT,
+		 * LAST_ACK or CLOSING has taken that FIN. */
 		c->bytes_received = r->bytes_received;
+		if (c->bytes_received &&
+		    (r->state == SW_TCP_CLOSE_WAIT || r->state == SW_TCP_LAST_ACK ||
+		     r->state == SW_TCP_CLOSING))
+			c->bytes_received--;
 		c->uid = r->uid;
 	} else {
 		/* A TIME_WAIT or request socket never gets another event: it is

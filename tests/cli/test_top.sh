@@ -79,6 +79,41 @@ if [ "$(wc -l <"$TMP/ss.txt")" -ge 771 ] && diff -u "$TMP/ss.txt" "$TMP/sw.txt" 
 else
 	not_ok "--once lists exactly what ss -tanp lists" "$(head -20 "$TMP/diff.txt"; wc -l "$TMP/ss.txt" "$TMP/sw.txt")"
 fi
+# --- 1b. byte counts: payload only, the peer's FIN not counted (as close events count) --
+# A connection with 1234 bytes one way and 567 the other, then a half-close by the
+# client: the server's socket is in CLOSE_WAIT, having taken the client's FIN, which the
+# kernel counts as one more byte received; the client's is in FIN_WAIT2.
+mkfifo "$TMP/in.fin"
+ip netns exec "$NS" python3 -c '
+import socket, sys
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen()
+c = socket.create_connection(l.getsockname()); s, _ = l.accept()
+c.sendall(b"x" * 1234); s.sendall(b"y" * 567); c.shutdown(socket.SHUT_WR)
+got = 0
+while True:
+    d = s.recv(65536)
+    if not d: break
+    got += len(d)
+while got < 1234 + 567:
+    got += len(c.recv(65536))
+open(sys.argv[1], "w").write("%d\n" % l.getsockname()[1])
+sys.stdin.read()
+' "$TMP/fin.port" <"$TMP/in.fin" &
+PIDS+=($!)
+exec {FIN_FD}>"$TMP/in.fin"
+for _ in $(seq 200); do [ -s "$TMP/fin.port" ] && break; sleep 0.05; done
+FIN_PORT=$(cat "$TMP/fin.port" 2>/dev/null)
+for src in diag iter; do
+	"$SW" top --once --json --snapshot "$src" --netns "$NSINO" >"$TMP/fin.$src.json" 2>"$TMP/fin.$src.err"
+	check "--snapshot $src: CLOSE_WAIT side received 1234 payload bytes (its peer's FIN not counted), sent 567" \
+		jq -s -e --argjson p "${FIN_PORT:-0}" 'map(select(.state == "CLOSE_WAIT" and .lport == $p)) |
+			length == 1 and .[0].bytes_received == 1234 and .[0].bytes_sent == 567' "$TMP/fin.$src.json"
+	check "--snapshot $src: FIN_WAIT2 side sent 1234, received 567" \
+		jq -s -e --argjson p "${FIN_PORT:-0}" 'map(select(.state == "FIN_WAIT2" and .rport == $p)) |
+			length == 1 and .[0].bytes_sent == 1234 and .[0].bytes_received == 567' "$TMP/fin.$src.json"
+done
+exec {FIN_FD}>&-
+
 "$SW" top --once --netns "$NSINO" >"$TMP/once.txt"
 check "--once text has netstat-like header" grep -q '^PROTO STATE *LOCAL *REMOTE *PID/PROGRAM *USER *NETNS' "$TMP/once.txt"
 check "--once text shows the netns column for a non-host netns" grep -q "python3 *root *$NSINO" "$TMP/once.txt"

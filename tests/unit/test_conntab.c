@@ -147,6 +147,33 @@ static void test_snapshot_then_close(void **state)
 	assert_int_equal(t->new_conns, 0);
 }
 
+/*
+ * Payload bytes received, as close events count them: a socket that has taken
+ * its peer's FIN (CLOSE_WAIT, LAST_ACK, CLOSING) had it counted as a byte.
+ */
+static void test_snapshot_bytes_without_fin(void **state)
+{
+	static const struct {
+		__u8 state;
+		__u64 kernel, payload;
+	} cases[] = {
+		{ SW_TCP_ESTABLISHED, 20, 20 }, { SW_TCP_FIN_WAIT1, 20, 20 },
+		{ SW_TCP_FIN_WAIT2, 20, 20 },	{ SW_TCP_CLOSE_WAIT, 21, 20 },
+		{ SW_TCP_LAST_ACK, 21, 20 },	{ SW_TCP_CLOSING, 21, 20 },
+		{ SW_TCP_CLOSE_WAIT, 0, 0 },
+	};
+	struct sw_conntab *t = *state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sw_snap_sock r = snap(100 + i, cases[i].state, 22, 40000 + i, true);
+
+		r.bytes_received = cases[i].kernel;
+		assert_int_equal(sw_conntab_add_snapshot(t, 100 + i, &r, SEC), 1);
+		assert_int_equal(sw_conntab_find(t, 100 + i)->bytes_received, cases[i].payload);
+		assert_int_equal(sw_conntab_find(t, 100 + i)->bytes_sent, 10);
+	}
+}
+
 /* A socket opened during the snapshot (not in it) comes from its events. */
 static void test_event_not_in_snapshot(void **state)
 {
@@ -272,6 +299,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_insert_update_close_expire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_then_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_bytes_without_fin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_not_in_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_during_snapshot_never_resurrects, setup,
 						teardown),
