@@ -25,7 +25,8 @@ static size_t put_dec(char *p, unsigned int v)
 	return i;
 }
 
-size_t sw_ipv4_text(const __u8 *addr, char *buf)
+/* Dotted quad of 4 bytes into buf (at least 16 bytes, NUL-terminated); returns its length. */
+static size_t ipv4_text(const __u8 *addr, char *buf)
 {
 	size_t n = 0;
 
@@ -51,15 +52,15 @@ int sw_addr_format(unsigned int family, const __u8 *addr, char *buf, size_t size
 	size_t n;
 
 	if (family == SW_AF_INET6)
-		return inet_ntop(AF_INET6, addr, buf, size) ? 0 : -errno;
+		return inet_ntop(AF_INET6, addr, buf, size) ? (int)strlen(buf) : -errno;
 	if (family != SW_AF_INET)
 		return -EAFNOSUPPORT;
 	/* inet_ntop() goes through sprintf(): this runs for every event */
-	n = sw_ipv4_text(addr, a);
+	n = ipv4_text(addr, a);
 	if (n >= size)
 		return -ENOSPC;
 	memcpy(buf, a, n + 1);
-	return 0;
+	return (int)n;
 }
 
 int sw_addrport_format(unsigned int family, const __u8 *addr, __u16 port, char *buf, size_t size)
@@ -71,9 +72,9 @@ int sw_addrport_format(unsigned int family, const __u8 *addr, __u16 port, char *
 	if (family == SW_AF_INET6)
 		a[n++] = '[';
 	err = sw_addr_format(family, addr, a + n, INET6_ADDRSTRLEN);
-	if (err)
+	if (err < 0)
 		return err;
-	n += strlen(a + n);
+	n += err;
 	if (family == SW_AF_INET6)
 		a[n++] = ']';
 	a[n++] = ':';

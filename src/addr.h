@@ -16,9 +16,10 @@ enum sw_exposure {
 	SW_EXPOSE_WILDCARD, /* 0.0.0.0 or ::: every interface */
 };
 
-/* Dotted quad of 4 bytes into buf (at least 16 bytes, NUL-terminated); returns its length. */
-size_t sw_ipv4_text(const __u8 *addr, char *buf);
-/* family is SW_AF_INET or SW_AF_INET6; addr holds 4 or 16 bytes, network order. */
+/*
+ * family is SW_AF_INET or SW_AF_INET6; addr holds 4 or 16 bytes, network order.
+ * Returns the text's length, or -errno (nothing usable in buf).
+ */
 int sw_addr_format(unsigned int family, const __u8 *addr, char *buf, size_t size);
 /* "addr:port" for v4, "[addr]:port" for v6. */
 int sw_addrport_format(unsigned int family, const __u8 *addr, __u16 port, char *buf, size_t size);

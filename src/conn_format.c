@@ -131,7 +131,7 @@ static void endpoint(const struct sw_conn_fmt *f, const struct sw_conn *c, const
 	char a[SW_ADDR_STRLEN], pbuf[40];
 	const char *svc = f->names && port ? sw_service_name(port) : NULL;
 
-	if (sw_addr_format(c->family, addr, a, sizeof(a)))
+	if (sw_addr_format(c->family, addr, a, sizeof(a)) < 0)
 		snprintf(a, sizeof(a), "?");
 	if (wildcard_port)
 		snprintf(pbuf, sizeof(pbuf), "*");
@@ -158,10 +158,12 @@ static void print_endpoints(struct printer *p, const struct sw_conn *c)
 	pr_word(p, "proto", "tcp");
 	pr_uint(p, "family", c->family == SW_AF_INET6 ? 6 : 4);
 	pr_word(p, "state", display_state(c));
-	sw_addr_format(c->family, c->laddr, a, sizeof(a));
+	if (sw_addr_format(c->family, c->laddr, a, sizeof(a)) < 0)
+		a[0] = '\0';
 	pr_word(p, "laddr", a);
 	pr_uint(p, "lport", c->lport);
-	sw_addr_format(c->family, c->raddr, a, sizeof(a));
+	if (sw_addr_format(c->family, c->raddr, a, sizeof(a)) < 0)
+		a[0] = '\0';
 	pr_word(p, "raddr", a);
 	pr_uint(p, "rport", c->rport);
 }

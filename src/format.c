@@ -209,23 +209,18 @@ static bool local_is_destination(const struct sw_event *e)
 	       (e->kind == SW_EV_SNAPSHOT && e->newstate == SW_TCP_LISTEN);
 }
 
-/* An address as a JSON string member (IPv4, the usual case, without a strlen). */
+/* An address as a JSON string member; empty for an address family we do not know. */
 static void pr_addr(struct printer *p, const char *key, const char *ecs, unsigned int family,
 		    const __u8 *addr)
 {
 	char a[SW_ADDR_STRLEN];
-	size_t n;
+	int n;
 
 	if (!member(p, key, ecs))
 		return;
-	if (family == SW_AF_INET)
-		n = sw_ipv4_text(addr, a);
-	else if (sw_addr_format(family, addr, a, sizeof(a)))
-		n = 0; /* not an address family we know: empty */
-	else
-		n = strlen(a);
+	n = sw_addr_format(family, addr, a, sizeof(a));
 	sw_buf_putc(p->b, '"');
-	sw_buf_write(p->b, a, n);
+	sw_buf_write(p->b, a, n < 0 ? 0 : (size_t)n);
 	sw_buf_putc(p->b, '"');
 }
 

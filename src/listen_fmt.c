@@ -111,11 +111,13 @@ static void print_endpoints(struct printer *p, const struct sw_alert *a)
 		}
 	} else {
 		pr_uint(p, "family", "family", a->family == SW_AF_INET6 ? 6 : 4);
-		sw_addr_format(a->family, a->laddr, l, sizeof(l));
+		if (sw_addr_format(a->family, a->laddr, l, sizeof(l)) < 0)
+			l[0] = '\0';
 		pr_word(p, "laddr", "laddr", l);
 		pr_uint(p, "lport", "lport", a->lport);
 		if (remote) {
-			sw_addr_format(a->family, a->raddr, r, sizeof(r));
+			if (sw_addr_format(a->family, a->raddr, r, sizeof(r)) < 0)
+				r[0] = '\0';
 			pr_word(p, "raddr", "raddr", r);
 			pr_uint(p, "rport", "rport", a->rport);
 		}

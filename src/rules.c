@@ -844,8 +844,9 @@ static int learn_one(const struct sw_listener_info *l, struct learned *out)
 	int err;
 
 	err = sw_addr_format(l->family, l->addr, addr, sizeof(addr));
-	if (err)
+	if (err < 0)
 		return err;
+	err = 0;
 	out->text = NULL;
 	out->port = l->port;
 	f = open_memstream(&out->text, &out->len);

@@ -122,9 +122,10 @@ static void sd_param_u(struct sbuf *b, const char *name, unsigned long long v)
 static void sd_addr(struct sbuf *b, const char *name, const struct sw_record *r, const __u8 *addr)
 {
 	char a[SW_ADDR_STRLEN];
+	int n = sw_addr_format(r->ev.family, addr, a, sizeof(a));
 
-	if (!sw_addr_format(r->ev.family, addr, a, sizeof(a)))
-		sd_param(b, name, a, strlen(a));
+	if (n >= 0)
+		sd_param(b, name, a, n);
 }
 
 static void sd_element(struct sbuf *b, const struct sw_record *r)

@@ -91,6 +91,7 @@ static bool filter_match(const struct sw_conn *c, const char *f)
 {
 	char a[SW_ADDR_STRLEN], user[64];
 	const char *st;
+	int n;
 
 	if (all_digits(f)) {
 		unsigned long v = strtoul(f, NULL, 10);
@@ -103,9 +104,11 @@ static bool filter_match(const struct sw_conn *c, const char *f)
 		return true;
 	if ((c->flags & SW_CONN_OWNER) && contains(c->comm, strnlen(c->comm, SW_COMM_LEN), f))
 		return true;
-	if (!sw_addr_format(c->family, c->laddr, a, sizeof(a)) && contains(a, strlen(a), f))
+	n = sw_addr_format(c->family, c->laddr, a, sizeof(a));
+	if (n >= 0 && contains(a, n, f))
 		return true;
-	if (!sw_addr_format(c->family, c->raddr, a, sizeof(a)) && contains(a, strlen(a), f))
+	n = sw_addr_format(c->family, c->raddr, a, sizeof(a));
+	if (n >= 0 && contains(a, n, f))
 		return true;
 	if (c->flags & SW_CONN_OWNER) {
 		sw_user_name(c->uid, user, sizeof(user));
