@@ -246,24 +246,16 @@ ratio() { # traced untraced
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
 }
 
-# Median over rounds of each round's traced/untraced ratio: the untraced rate of a shared
-# VM drifts by tens of percent between rounds, and a round's own baseline cancels that.
-paired_ratio() { # "traced per-round values" "untraced per-round values"
+# Each round's traced/untraced ratio, summarised as "MEDIAN LOWEST-HIGHEST": the untraced
+# rate of a shared VM drifts by tens of percent between rounds, and a round's own baseline
+# cancels that; the range shows how far one round can stray.
+paired() { # "traced per-round values" "untraced per-round values"
 	awk -v a="$1" -v b="$2" 'BEGIN {
 		n = split(a, t, " "); split(b, u, " "); m = 0
 		for (i = 1; i <= n; i++) if (u[i] > 0) r[++m] = t[i] / u[i]
-		if (!m) { print "-"; exit }
+		if (!m) { print "- -"; exit }
 		for (i = 2; i <= m; i++) for (j = i; j > 1 && r[j - 1] > r[j]; j--) { x = r[j]; r[j] = r[j - 1]; r[j - 1] = x }
-		printf "%.2f", (m % 2) ? r[(m + 1) / 2] : (r[m / 2] + r[m / 2 + 1]) / 2
-	}'
-}
-
-# Lowest and highest of the per-round traced/untraced ratios, as "min-max".
-paired_range() { # "traced per-round values" "untraced per-round values"
-	awk -v a="$1" -v b="$2" 'BEGIN {
-		n = split(a, t, " "); split(b, u, " "); m = 0
-		for (i = 1; i <= n; i++) if (u[i] > 0) { x = t[i] / u[i]; if (!m || x < lo) lo = x; if (!m || x > hi) hi = x; m++ }
-		if (m) printf "%.2f-%.2f", lo, hi; else print "-"
+		printf "%.2f %.2f-%.2f", (m % 2) ? r[(m + 1) / 2] : (r[m / 2] + r[m / 2 + 1]) / 2, r[1], r[m]
 	}'
 }
 
@@ -327,11 +319,11 @@ phase "$ROUNDS" max --duration "$SECS"
 	base=$(median ${TP[none]})
 	for cfg in "${CONFIGS[@]}"; do
 		m=$(median ${TP[$cfg]})
+		read -r pmed prange <<<"$(paired "${TP[$cfg]}" "${TP[none]}")"
 		printf '%-10s %12s %12s %12s %8s %8s %11s\n' "$cfg" "$m" \
 			"$(printf '%s\n' ${TP[$cfg]} | sort -g | head -1)" \
 			"$(printf '%s\n' ${TP[$cfg]} | sort -g | tail -1)" \
-			"$(ratio "$m" "$base")" "$(paired_ratio "${TP[$cfg]}" "${TP[none]}")" \
-			"$(paired_range "${TP[$cfg]}" "${TP[none]}")"
+			"$(ratio "$m" "$base")" "$pmed" "$prange"
 	done
 	echo "(ratio = traced/untraced median connections/s; paired = median over rounds of"
 	echo " each round's traced/untraced ratio, which cancels the drift between rounds;"
