@@ -28,76 +28,100 @@ void sw_buf_write_slow(struct sw_buf *b, const char *s, size_t n)
 		b->p[b->len] = '\0';
 }
 
-void sw_buf_u64_pad(struct sw_buf *b, unsigned long long v, unsigned int width)
-{
-	char d[20];
-	unsigned int i = sizeof(d);
-
-	if (width > sizeof(d))
-		width = sizeof(d);
-	while (i > sizeof(d) - width) {
-		d[--i] = '0' + v % 10;
-		v /= 10;
-	}
-	sw_buf_write(b, d + i, width);
-}
-
 static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
 				     "25262728293031323334353637383940414243444546474849"
 				     "50515253545556575859606162636465666768697071727374"
 				     "75767778798081828384858687888990919293949596979899";
 
-/* Decimal digits of v. */
+/* 10^i: the smallest number with i + 1 digits (for i > 0). */
+static const unsigned long long pow10[SW_U64_DIGITS] = {
+	1ULL,
+	10ULL,
+	100ULL,
+	1000ULL,
+	10000ULL,
+	100000ULL,
+	1000000ULL,
+	10000000ULL,
+	100000000ULL,
+	1000000000ULL,
+	10000000000ULL,
+	100000000000ULL,
+	1000000000000ULL,
+	10000000000000ULL,
+	100000000000000ULL,
+	1000000000000000ULL,
+	10000000000000000ULL,
+	100000000000000000ULL,
+	1000000000000000000ULL,
+	10000000000000000000ULL,
+};
+
+/*
+ * Decimal digits of v, from its bit length: a number of b bits has
+ * floor(b * log10(2)) or one more digits (1233 / 4096 is log10(2) to four
+ * places), and one comparison tells which. v | 1 has the same digits as v and
+ * gives 0 the one digit it has.
+ */
 static unsigned int dec_len(unsigned long long v)
 {
-	unsigned int n = 1;
+	unsigned long long u = v | 1;
+	unsigned int n = (64 - __builtin_clzll(u)) * 1233 >> 12;
 
-	for (;;) {
-		if (v < 10)
-			return n;
-		if (v < 100)
-			return n + 1;
-		if (v < 1000)
-			return n + 2;
-		if (v < 10000)
-			return n + 3;
-		v /= 10000;
-		n += 4;
-	}
+	return n + (u >= pow10[n]);
 }
 
-/* The n decimal digits of v, backwards from end (two per division). */
-static void put_dec_at(char *end, unsigned long long v)
+/* Two digits (r < 100) before end; returns where they start. */
+static inline char *put_2digits(char *end, unsigned int r)
 {
-	while (v >= 100) {
-		unsigned int r = v % 100;
+	end -= 2;
+	memcpy(end, &digit_pairs[2 * r], 2);
+	return end;
+}
 
-		v /= 100;
-		*--end = digit_pairs[2 * r + 1];
-		*--end = digit_pairs[2 * r];
-	}
-	if (v >= 10) {
-		*--end = digit_pairs[2 * v + 1];
-		*--end = digit_pairs[2 * v];
-	} else {
-		*--end = '0' + v;
-	}
+/* The digits of v, backwards from end, two per division (as many as v has). */
+static inline void put_dec_at(char *end, unsigned long long v)
+{
+	unsigned int w;
+
+	/* 64-bit divisions only while v needs them: most numbers fit in 32 bits */
+	for (; v > 0xffffffffULL; v /= 100)
+		end = put_2digits(end, v % 100);
+	for (w = v; w >= 100; w /= 100)
+		end = put_2digits(end, w % 100);
+	if (w >= 10)
+		put_2digits(end, w);
+	else
+		end[-1] = '0' + w;
 }
 
 void sw_buf_u64(struct sw_buf *b, unsigned long long v)
 {
 	unsigned int n = dec_len(v);
-	char d[20];
+	char d[SW_U64_DIGITS];
+	/* straight into the buffer (no copy) when the digits fit */
+	char *at = b->len + n < b->cap ? b->p + b->len : d;
 
-	if (b->len + n + 1 > b->cap) {
-		put_dec_at(d + n, v);
+	put_dec_at(at + n, v);
+	if (at == d) {
 		sw_buf_write_slow(b, d, n);
 		return;
 	}
-	/* straight into the buffer: no copy */
-	put_dec_at(b->p + b->len + n, v);
 	b->len += n;
 	b->p[b->len] = '\0';
+}
+
+void sw_buf_u64_pad(struct sw_buf *b, unsigned long long v, unsigned int width)
+{
+	char d[SW_U64_DIGITS];
+
+	if (width > sizeof(d))
+		width = sizeof(d);
+	if (width < sizeof(d))
+		v %= pow10[width]; /* the low digits of a number too wide */
+	memset(d, '0', sizeof(d));
+	put_dec_at(d + sizeof(d), v);
+	sw_buf_write(b, d + sizeof(d) - width, width);
 }
 
 void sw_buf_printf(struct sw_buf *b, const char *fmt, ...)

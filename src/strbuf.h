@@ -13,6 +13,9 @@ struct sw_buf {
 	bool overflow; /* something did not fit: the content is truncated */
 };
 
+/* The most decimal digits of a 64-bit number. */
+#define SW_U64_DIGITS 20
+
 void sw_buf_init(struct sw_buf *b, char *mem, size_t cap);
 /* sw_buf_write() when n bytes do not fit: what fits, and the overflow flag. */
 void sw_buf_write_slow(struct sw_buf *b, const char *s, size_t n);

@@ -147,6 +147,57 @@ static void decimal_every_length(void **state)
 	}
 }
 
+/* One number, in full and zero-padded to every width, against printf. */
+static void decimal_matches_printf(unsigned long long v)
+{
+	char mem[32], want[48];
+	struct sw_buf b;
+
+	sw_buf_init(&b, mem, sizeof(mem));
+	sw_buf_u64(&b, v);
+	snprintf(want, sizeof(want), "%llu", v);
+	assert_string_equal(mem, want);
+	assert_int_equal(b.len, strlen(want));
+	for (unsigned int width = 0; width <= 20; width++) {
+		sw_buf_init(&b, mem, sizeof(mem));
+		sw_buf_u64_pad(&b, v, width);
+		/* the low width digits of the number padded to 20 */
+		snprintf(want, sizeof(want), "%020llu", v);
+		assert_string_equal(mem, want + 20 - width);
+	}
+}
+
+/*
+ * Around every power of two and of ten (where the digit count from the bit
+ * length and the 32-bit digit loop change), and a spread of other values.
+ */
+static void decimal_boundaries(void **state)
+{
+	unsigned long long x = 0x9e3779b97f4a7c15ULL, p = 1;
+
+	for (int k = 0; k < 64; k++) {
+		unsigned long long v = 1ULL << k;
+
+		decimal_matches_printf(v - 1);
+		decimal_matches_printf(v);
+		decimal_matches_printf(v + 1);
+	}
+	decimal_matches_printf(18446744073709551615ULL);
+	for (int k = 0; k < 20; k++) {
+		decimal_matches_printf(p - 1);
+		decimal_matches_printf(p);
+		decimal_matches_printf(p + 1);
+		if (k < 19)
+			p *= 10;
+	}
+	for (int i = 0; i < 100000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		decimal_matches_printf(x >> (i % 64));
+	}
+}
+
 /* Short writes of every length up to 16 (the overlapping fixed-size copies). */
 static void short_writes(void **state)
 {
@@ -192,6 +243,7 @@ int main(void)
 		cmocka_unit_test(utf8_decoder),
 		cmocka_unit_test(decimal_numbers),
 		cmocka_unit_test(decimal_every_length),
+		cmocka_unit_test(decimal_boundaries),
 		cmocka_unit_test(short_writes),
 	};
 
