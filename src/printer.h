@@ -27,49 +27,99 @@ static inline bool is_json(const struct printer *p)
 	return p->fmt != SW_FMT_TEXT;
 }
 
-/* Writes one member's name (n bytes) with what comes before and after it. */
-static inline __attribute__((always_inline)) void member_name(struct printer *p, const char *k,
-							      size_t n)
+/* member_name() where the name may not fit: piece by piece, keeping what fits. */
+static inline void member_name_checked(struct printer *p, bool first, const char *k, size_t n)
 {
 	if (is_json(p)) {
-		if (p->first)
-			sw_buf_putc(p->b, '"');
-		else
-			sw_buf_write(p->b, ",\"", 2);
+		sw_buf_puts(p->b, first ? "\"" : ",\"");
 		sw_buf_write(p->b, k, n);
-		sw_buf_write(p->b, "\":", 2);
+		sw_buf_puts(p->b, "\":");
 	} else {
 		sw_buf_putc(p->b, ' ');
 		sw_buf_write(p->b, k, n);
 		sw_buf_putc(p->b, '=');
 	}
-	p->first = false;
 }
 
 /*
- * Starts a member under the format's name for it; false if the format leaves it out.
- * Always inlined, and each name measured in its own branch: with literal names the
- * lengths are then compile-time constants (strlen of "fmt ? a : b" is not).
+ * Writes one member's name (n bytes) with what comes before and after it:
+ * ,"name": in JSON (no comma before the first member), " name=" in text.
+ * With one check for the name and a value of up to room bytes: returns where
+ * the value goes, to be written there unchecked and ended with
+ * sw_buf_commit(). NULL if they may not fit: the name went in with checked
+ * writes (which keep what fits), and so must the value.
  */
-static inline __attribute__((always_inline)) bool member(struct printer *p, const char *key,
-							 const char *ecs)
+static inline __attribute__((always_inline)) char *member_name(struct printer *p, const char *k,
+							       size_t n, size_t room)
+{
+	char *d = sw_buf_reserve(p->b, n + 4 + room);
+	bool first = p->first;
+
+	p->first = false;
+	if (!d) {
+		member_name_checked(p, first, k, n);
+		return NULL;
+	}
+	if (!is_json(p)) {
+		*d++ = ' ';
+		d = sw_put(d, k, n);
+		*d++ = '=';
+		return d;
+	}
+	if (!first)
+		*d++ = ',';
+	*d++ = '"';
+	d = sw_put(d, k, n);
+	*d++ = '"';
+	*d++ = ':';
+	return d;
+}
+
+/*
+ * Starts a member under the format's name for it, with room for its value
+ * (where it goes in *at, see member_name()); false if the format leaves it
+ * out. Always inlined, and each name measured in its own branch: with literal
+ * names the lengths are then compile-time constants (strlen of "fmt ? a : b"
+ * is not).
+ */
+static inline __attribute__((always_inline)) bool member_at(struct printer *p, const char *key,
+							    const char *ecs, size_t room, char **at)
 {
 	if (p->fmt == SW_FMT_ECS) {
 		if (!ecs)
 			return false;
-		member_name(p, ecs, __builtin_strlen(ecs));
+		*at = member_name(p, ecs, __builtin_strlen(ecs), room);
 	} else {
 		if (!key)
 			return false;
-		member_name(p, key, __builtin_strlen(key));
+		*at = member_name(p, key, __builtin_strlen(key), room);
 	}
+	return true;
+}
+
+/* Starts a member whose value is written with checked writes; false if the format leaves it out. */
+static inline __attribute__((always_inline)) bool member(struct printer *p, const char *key,
+							 const char *ecs)
+{
+	char *at;
+
+	if (!member_at(p, key, ecs, 0, &at))
+		return false;
+	if (at)
+		sw_buf_commit(p->b, at);
 	return true;
 }
 
 static inline __attribute__((always_inline)) void pr_uint(struct printer *p, const char *key,
 							  const char *ecs, unsigned long long v)
 {
-	if (member(p, key, ecs))
+	char *at;
+
+	if (!member_at(p, key, ecs, SW_U64_DIGITS, &at))
+		return;
+	if (at)
+		sw_buf_commit(p->b, sw_put_u64(at, v));
+	else
 		sw_buf_u64(p->b, v);
 }
 
@@ -79,13 +129,10 @@ static inline __attribute__((always_inline)) void pr_word(struct printer *p, con
 {
 	if (!member(p, key, ecs))
 		return;
-	if (is_json(p)) {
-		sw_buf_putc(p->b, '"');
+	if (is_json(p))
+		sw_buf_quoted(p->b, s, __builtin_strlen(s));
+	else
 		sw_buf_puts(p->b, s);
-		sw_buf_putc(p->b, '"');
-	} else {
-		sw_buf_puts(p->b, s);
-	}
 }
 
 /* Untrusted bytes (process names, paths, command lines). */

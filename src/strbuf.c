@@ -95,20 +95,23 @@ static inline void put_dec_at(char *end, unsigned long long v)
 		end[-1] = '0' + w;
 }
 
+char *sw_put_u64(char *d, unsigned long long v)
+{
+	char *end = d + dec_len(v);
+
+	put_dec_at(end, v);
+	return end;
+}
+
 void sw_buf_u64(struct sw_buf *b, unsigned long long v)
 {
-	unsigned int n = dec_len(v);
-	char d[SW_U64_DIGITS];
-	/* straight into the buffer (no copy) when the digits fit */
-	char *at = b->len + n < b->cap ? b->p + b->len : d;
+	char *d = sw_buf_reserve(b, SW_U64_DIGITS);
+	char tmp[SW_U64_DIGITS];
 
-	put_dec_at(at + n, v);
-	if (at == d) {
-		sw_buf_write_slow(b, d, n);
-		return;
-	}
-	b->len += n;
-	b->p[b->len] = '\0';
+	if (d)
+		sw_buf_commit(b, sw_put_u64(d, v)); /* straight into the buffer: no copy */
+	else
+		sw_buf_write(b, tmp, sw_put_u64(tmp, v) - tmp);
 }
 
 void sw_buf_u64_pad(struct sw_buf *b, unsigned long long v, unsigned int width)

@@ -20,6 +20,8 @@ void sw_buf_init(struct sw_buf *b, char *mem, size_t cap);
 /* sw_buf_write() when n bytes do not fit: what fits, and the overflow flag. */
 void sw_buf_write_slow(struct sw_buf *b, const char *s, size_t n);
 __attribute__((format(printf, 2, 3))) void sw_buf_printf(struct sw_buf *b, const char *fmt, ...);
+/* v in decimal at d (room for SW_U64_DIGITS bytes, no NUL); returns the end. */
+char *sw_put_u64(char *d, unsigned long long v);
 /* v in decimal (what "%llu" prints, without printf's cost). */
 void sw_buf_u64(struct sw_buf *b, unsigned long long v);
 /* v in exactly width decimal digits, zero-padded on the left (width <= 20). */
@@ -44,19 +46,50 @@ static inline void sw_copy_short(char *d, const char *s, size_t n)
 	}
 }
 
+/* n bytes from s to d: inline moves for short or constant lengths, memcpy otherwise. */
+static inline void sw_copy(char *d, const char *s, size_t n)
+{
+	if (!__builtin_constant_p(n) && n <= 16)
+		sw_copy_short(d, s, n);
+	else
+		__builtin_memcpy(d, s, n);
+}
+
+/* n bytes from s at d; returns the end. */
+static inline char *sw_put(char *d, const char *s, size_t n)
+{
+	sw_copy(d, s, n);
+	return d + n;
+}
+
+/*
+ * Where the next n bytes go if they (and the NUL after them) fit, NULL if not.
+ * A field whose length is known, or bounded, checks its room once, writes
+ * there without further checks and ends with sw_buf_commit(); when NULL it
+ * takes the checked writes below, which keep what fits.
+ */
+static inline char *sw_buf_reserve(struct sw_buf *b, size_t n)
+{
+	return b->len + n < b->cap ? b->p + b->len : NULL;
+}
+
+/* Ends a write into reserved room at end (no further than the room reserved). */
+static inline void sw_buf_commit(struct sw_buf *b, char *end)
+{
+	*end = '\0';
+	b->len = end - b->p;
+}
+
 /* Inline: formatting a record makes dozens of short writes, often of constant length. */
 static inline void sw_buf_write(struct sw_buf *b, const char *s, size_t n)
 {
-	if (b->len + n + 1 > b->cap) {
+	char *d = sw_buf_reserve(b, n);
+
+	if (!d) {
 		sw_buf_write_slow(b, s, n);
 		return;
 	}
-	if (!__builtin_constant_p(n) && n <= 16)
-		sw_copy_short(b->p + b->len, s, n);
-	else
-		__builtin_memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
+	sw_buf_commit(b, sw_put(d, s, n));
 }
 
 static inline void sw_buf_putc(struct sw_buf *b, char c)
@@ -74,6 +107,23 @@ static inline void sw_buf_puts(struct sw_buf *b, const char *s)
 {
 	sw_buf_write(b, s, __builtin_strlen(s));
 }
+/* n bytes that need no escaping, between double quotes (a JSON string). */
+static inline void sw_buf_quoted(struct sw_buf *b, const char *s, size_t n)
+{
+	char *d = sw_buf_reserve(b, n + 2);
+
+	if (!d) {
+		sw_buf_putc(b, '"');
+		sw_buf_write(b, s, n);
+		sw_buf_putc(b, '"');
+		return;
+	}
+	*d++ = '"';
+	d = sw_put(d, s, n);
+	*d++ = '"';
+	sw_buf_commit(b, d);
+}
+
 /* Pads with spaces up to column width (counted from from). */
 void sw_buf_pad(struct sw_buf *b, size_t from, size_t width);
 

@@ -177,13 +177,60 @@ static void small_buffer(void **state)
 	assert_int_equal(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)), -ENOSPC);
 }
 
+/*
+ * Every buffer too small for a line: -ENOSPC, a NUL-terminated prefix of the
+ * line, and not a byte written past the buffer. Each size ends the line in a
+ * different field, so each field's checked writes (taken when its one room
+ * check fails) are compared with the unchecked ones that made the whole line.
+ */
+static void every_truncation_is_a_prefix(void **state)
+{
+	struct sw_record rs[4] = { close_record(), close_record(), close_record() };
+	char line[SW_LINE_MAX], small[SW_LINE_MAX + 1];
+	unsigned int family;
+
+	memcpy(rs[1].ev.comm, "\x1b[2J\"\\\xff\n", 8);
+	rs[1].ev.comm[8] = '\0';
+	rs[1].ev.kind = SW_EV_CONNECT_FAILED;
+	rs[1].ev.error = ECONNREFUSED;
+	rs[1].ev.cookie = 18446744073709551615ULL;
+	rs[2].ev.family = SW_AF_INET6;
+	sw_addr_parse("2001:db8::1", &family, rs[2].ev.laddr);
+	sw_addr_parse("::ffff:10.1.2.3", &family, rs[2].ev.raddr);
+	rs[2].ev.kind = SW_EV_CONNECT;
+	rs[3].ev.kind = SW_EV_LOST;
+	rs[3].lost = 12;
+	rs[3].lost_where = "sink \"x\"";
+	for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++) {
+		for (int f = SW_FMT_TEXT; f <= SW_FMT_ECS; f++) {
+			int n = sw_format_record(&rs[i], (enum sw_fmt)f, line, sizeof(line));
+
+			assert_true(n > 0);
+			for (size_t size = 1; size <= (size_t)n + 1; size++) {
+				memset(small, '#', sizeof(small));
+				assert_int_equal(sw_format_record(&rs[i], (enum sw_fmt)f, small,
+								  size),
+						 size > (size_t)n ? n : -ENOSPC);
+				assert_int_equal(small[size], '#');
+				assert_true(strlen(small) < size);
+				assert_memory_equal(small, line, strlen(small));
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(json_close),	     cmocka_unit_test(inferred_close),
-		cmocka_unit_test(json_hostile_comm), cmocka_unit_test(json_unknown_owner_and_lost),
-		cmocka_unit_test(text_columns),	     cmocka_unit_test(text_listen_has_no_remote),
-		cmocka_unit_test(small_buffer),	     cmocka_unit_test(unknown_family),
+		cmocka_unit_test(json_close),
+		cmocka_unit_test(inferred_close),
+		cmocka_unit_test(json_hostile_comm),
+		cmocka_unit_test(json_unknown_owner_and_lost),
+		cmocka_unit_test(text_columns),
+		cmocka_unit_test(text_listen_has_no_remote),
+		cmocka_unit_test(small_buffer),
+		cmocka_unit_test(unknown_family),
+		cmocka_unit_test(every_truncation_is_a_prefix),
 	};
 
 	return cmocka_run_group_tests_name("format", tests, NULL, NULL);
