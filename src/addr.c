@@ -56,6 +56,8 @@ int sw_addr_format(unsigned int family, const __u8 *addr, char *buf, size_t size
 	if (family != SW_AF_INET)
 		return -EAFNOSUPPORT;
 	/* inet_ntop() goes through sprintf(): this runs for every event */
+	if (size >= INET_ADDRSTRLEN)
+		return (int)ipv4_text(addr, buf);
 	n = ipv4_text(addr, a);
 	if (n >= size)
 		return -ENOSPC;

@@ -63,22 +63,20 @@ static const struct {
 };
 
 /* A number that ECS types as a keyword (user.id, error.code): a JSON string there. */
-static void pr_id(struct printer *p, const char *key, const char *ecs, unsigned long long v)
+static __always_inline void pr_id(struct printer *p, const char *key, const char *ecs,
+				  unsigned long long v)
 {
-	if (!member(p, key, ecs))
-		return;
-	if (p->fmt == SW_FMT_ECS)
-		sw_buf_putc(p->b, '"');
-	sw_buf_u64(p->b, v);
-	if (p->fmt == SW_FMT_ECS)
-		sw_buf_putc(p->b, '"');
+	char d[SW_U64_DIGITS];
+
+	pr_text(p, key, ecs, d, sw_put_u64(d, v) - d, p->fmt == SW_FMT_ECS);
 }
 
 /* A JSON literal (an array of words) for ECS-only fields. */
-static void pr_raw(struct printer *p, const char *key, const char *ecs, const char *json)
+static __always_inline void pr_raw(struct printer *p, const char *key, const char *ecs,
+				   const char *json)
 {
-	if (is_json(p) && member(p, key, ecs))
-		sw_buf_puts(p->b, json);
+	if (is_json(p))
+		pr_text(p, key, ecs, json, __builtin_strlen(json), false);
 }
 
 /* A close the socket-map sweep inferred: a JSON true, "inferred" in text. */
@@ -91,8 +89,8 @@ static void pr_inferred(struct printer *p)
 }
 
 /* Natively a number (family 4 or 6), in ECS a word (network.type "ipv4"). */
-static void pr_num_word(struct printer *p, const char *key, const char *ecs, unsigned long long v,
-			const char *word)
+static __always_inline void pr_num_word(struct printer *p, const char *key, const char *ecs,
+					unsigned long long v, const char *word)
 {
 	if (p->fmt == SW_FMT_ECS)
 		pr_word(p, key, ecs, word);
@@ -101,7 +99,8 @@ static void pr_num_word(struct printer *p, const char *key, const char *ecs, uns
 }
 
 /* Natively microseconds (duration_us), in ECS nanoseconds (event.duration). */
-static void pr_duration(struct printer *p, const char *key, const char *ecs, unsigned long long ns)
+static __always_inline void pr_duration(struct printer *p, const char *key, const char *ecs,
+					unsigned long long ns)
 {
 	pr_uint(p, key, ecs, p->fmt == SW_FMT_ECS ? ns : ns / 1000);
 }
@@ -151,22 +150,24 @@ static const struct second_text *second_text(time_t sec, bool utc)
 	return c;
 }
 
-/* RFC 3339 UTC with nanoseconds for JSON, local time with microseconds for text. */
-static void format_time(const struct sw_record *r, enum sw_fmt fmt, char *out, size_t size)
+/*
+ * RFC 3339 UTC with nanoseconds for JSON, local time with microseconds for
+ * text, into ts (64 bytes: the second's text is under 32); returns its length.
+ */
+static size_t format_time(const struct sw_record *r, bool utc, char *ts)
 {
-	bool utc = fmt != SW_FMT_TEXT;
 	const struct second_text *st = second_text(r->wall.tv_sec, utc);
-	struct sw_buf b;
+	char *d = sw_put(ts, st->text, st->len);
 
-	sw_buf_init(&b, out, size);
-	sw_buf_write(&b, st->text, st->len);
-	sw_buf_putc(&b, '.');
+	*d++ = '.';
 	if (utc) {
-		sw_buf_u64_pad(&b, r->wall.tv_nsec, 9);
-		sw_buf_putc(&b, 'Z');
+		d = sw_put_u64_pad(d, r->wall.tv_nsec, 9);
+		*d++ = 'Z';
 	} else {
-		sw_buf_u64_pad(&b, r->wall.tv_nsec / 1000, 6);
+		d = sw_put_u64_pad(d, r->wall.tv_nsec / 1000, 6);
 	}
+	*d = '\0';
+	return d - ts;
 }
 
 static bool owner_known(const struct sw_event *e)
@@ -209,19 +210,17 @@ static bool local_is_destination(const struct sw_event *e)
 	       (e->kind == SW_EV_SNAPSHOT && e->newstate == SW_TCP_LISTEN);
 }
 
-/* An address as a JSON string member; empty for an address family we do not know. */
-static void pr_addr(struct printer *p, const char *key, const char *ecs, unsigned int family,
-		    const __u8 *addr)
+/*
+ * An address as a JSON string member; empty for an address family we do not
+ * know. Inlined: its native names are literals whose lengths are then known.
+ */
+static __always_inline void pr_addr(struct printer *p, const char *key, const char *ecs,
+				    unsigned int family, const __u8 *addr)
 {
 	char a[SW_ADDR_STRLEN];
-	int n;
+	int n = sw_addr_format(family, addr, a, sizeof(a));
 
-	if (!member(p, key, ecs))
-		return;
-	n = sw_addr_format(family, addr, a, sizeof(a));
-	sw_buf_putc(p->b, '"');
-	sw_buf_write(p->b, a, n < 0 ? 0 : (size_t)n);
-	sw_buf_putc(p->b, '"');
+	pr_text(p, key, ecs, a, n < 0 ? 0 : (size_t)n, true);
 }
 
 static void print_endpoints(struct printer *p, const struct sw_event *e)
@@ -352,15 +351,16 @@ int sw_format_record(const struct sw_record *r, enum sw_fmt fmt, char *buf, size
 	struct sw_buf b;
 	struct printer p = { .b = &b, .fmt = fmt, .first = true };
 	char ts[64];
+	size_t n;
 
 	sw_buf_init(&b, buf, size);
-	format_time(r, fmt, ts, sizeof(ts));
+	n = format_time(r, is_json(&p), ts);
 	if (is_json(&p)) {
 		sw_buf_putc(&b, '{');
 		pr_word(&p, NULL, "ecs.version", SW_ECS_VERSION);
 		pr_uint(&p, "v", "sockwatch.schema_version", SW_SCHEMA_VERSION);
 		pr_uint(&p, "seq", "event.sequence", r->seq);
-		pr_word(&p, "ts", "@timestamp", ts);
+		pr_text(&p, "ts", "@timestamp", ts, n, true);
 	} else {
 		column(&p, COL_TIME, ts, false);
 	}

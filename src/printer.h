@@ -9,6 +9,11 @@
 #include "format.h"
 #include "strbuf.h"
 
+/* Field printers are inlined: with literal names, the names' lengths are compile-time constants. */
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
 /*
  * Each field is printed by exactly one call below, which names it twice: its
  * native name (JSON members, " key=value" text details) and its ECS name
@@ -49,8 +54,7 @@ static inline void member_name_checked(struct printer *p, bool first, const char
  * sw_buf_commit(). NULL if they may not fit: the name went in with checked
  * writes (which keep what fits), and so must the value.
  */
-static inline __attribute__((always_inline)) char *member_name(struct printer *p, const char *k,
-							       size_t n, size_t room)
+static __always_inline char *member_name(struct printer *p, const char *k, size_t n, size_t room)
 {
 	char *d = sw_buf_reserve(p->b, n + 4 + room);
 	bool first = p->first;
@@ -82,8 +86,8 @@ static inline __attribute__((always_inline)) char *member_name(struct printer *p
  * names the lengths are then compile-time constants (strlen of "fmt ? a : b"
  * is not).
  */
-static inline __attribute__((always_inline)) bool member_at(struct printer *p, const char *key,
-							    const char *ecs, size_t room, char **at)
+static __always_inline bool member_at(struct printer *p, const char *key, const char *ecs,
+				      size_t room, char **at)
 {
 	if (p->fmt == SW_FMT_ECS) {
 		if (!ecs)
@@ -98,8 +102,7 @@ static inline __attribute__((always_inline)) bool member_at(struct printer *p, c
 }
 
 /* Starts a member whose value is written with checked writes; false if the format leaves it out. */
-static inline __attribute__((always_inline)) bool member(struct printer *p, const char *key,
-							 const char *ecs)
+static __always_inline bool member(struct printer *p, const char *key, const char *ecs)
 {
 	char *at;
 
@@ -110,8 +113,8 @@ static inline __attribute__((always_inline)) bool member(struct printer *p, cons
 	return true;
 }
 
-static inline __attribute__((always_inline)) void pr_uint(struct printer *p, const char *key,
-							  const char *ecs, unsigned long long v)
+static __always_inline void pr_uint(struct printer *p, const char *key, const char *ecs,
+				    unsigned long long v)
 {
 	char *at;
 
@@ -123,16 +126,30 @@ static inline __attribute__((always_inline)) void pr_uint(struct printer *p, con
 		sw_buf_u64(p->b, v);
 }
 
-/* A string known to be plain ASCII without quotes (names from our tables). */
-static inline __attribute__((always_inline)) void pr_word(struct printer *p, const char *key,
-							  const char *ecs, const char *s)
+/*
+ * n bytes that need no escaping: between double quotes if quote (a JSON
+ * string), as they are if not (a number, a JSON literal, text).
+ */
+static __always_inline void pr_text(struct printer *p, const char *key, const char *ecs,
+				    const char *s, size_t n, bool quote)
 {
-	if (!member(p, key, ecs))
+	char *at;
+
+	if (!member_at(p, key, ecs, n + 2, &at))
 		return;
-	if (is_json(p))
-		sw_buf_quoted(p->b, s, __builtin_strlen(s));
+	if (at)
+		sw_buf_commit(p->b, quote ? sw_put_quoted(at, s, n) : sw_put(at, s, n));
+	else if (quote)
+		sw_buf_quoted(p->b, s, n);
 	else
-		sw_buf_puts(p->b, s);
+		sw_buf_write(p->b, s, n);
+}
+
+/* A string known to be plain ASCII without quotes (names from our tables). */
+static __always_inline void pr_word(struct printer *p, const char *key, const char *ecs,
+				    const char *s)
+{
+	pr_text(p, key, ecs, s, __builtin_strlen(s), is_json(p));
 }
 
 /* Untrusted bytes (process names, paths, command lines). */

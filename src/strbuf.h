@@ -24,6 +24,8 @@ __attribute__((format(printf, 2, 3))) void sw_buf_printf(struct sw_buf *b, const
 char *sw_put_u64(char *d, unsigned long long v);
 /* v in decimal (what "%llu" prints, without printf's cost). */
 void sw_buf_u64(struct sw_buf *b, unsigned long long v);
+/* The low width decimal digits of v at d, zero-padded on the left; returns the end. */
+char *sw_put_u64_pad(char *d, unsigned long long v, unsigned int width);
 /* v in exactly width decimal digits, zero-padded on the left (width <= 20). */
 void sw_buf_u64_pad(struct sw_buf *b, unsigned long long v, unsigned int width);
 
@@ -107,21 +109,27 @@ static inline void sw_buf_puts(struct sw_buf *b, const char *s)
 {
 	sw_buf_write(b, s, __builtin_strlen(s));
 }
-/* n bytes that need no escaping, between double quotes (a JSON string). */
+/* n bytes that need no escaping at d, between double quotes (a JSON string); returns the end. */
+static inline char *sw_put_quoted(char *d, const char *s, size_t n)
+{
+	*d++ = '"';
+	d = sw_put(d, s, n);
+	*d++ = '"';
+	return d;
+}
+
+/* sw_put_quoted() into the buffer, with one check (or as much as fits). */
 static inline void sw_buf_quoted(struct sw_buf *b, const char *s, size_t n)
 {
 	char *d = sw_buf_reserve(b, n + 2);
 
-	if (!d) {
-		sw_buf_putc(b, '"');
-		sw_buf_write(b, s, n);
-		sw_buf_putc(b, '"');
+	if (d) {
+		sw_buf_commit(b, sw_put_quoted(d, s, n));
 		return;
 	}
-	*d++ = '"';
-	d = sw_put(d, s, n);
-	*d++ = '"';
-	sw_buf_commit(b, d);
+	sw_buf_putc(b, '"');
+	sw_buf_write(b, s, n);
+	sw_buf_putc(b, '"');
 }
 
 /* Pads with spaces up to column width (counted from from). */
