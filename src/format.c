@@ -258,8 +258,8 @@ static void print_endpoints(struct printer *p, const struct sw_event *e)
 
 static void print_owner(struct printer *p, const struct sw_event *e)
 {
-	char pid[16], user[64];
-	struct sw_buf pb;
+	char pid[SW_U64_DIGITS + 1], user[64];
+	size_t n;
 
 	if (!owner_known(e)) {
 		column(p, COL_PID, "-", false);
@@ -267,8 +267,7 @@ static void print_owner(struct printer *p, const struct sw_event *e)
 		return;
 	}
 	if (!is_json(p)) {
-		sw_buf_init(&pb, pid, sizeof(pid));
-		sw_buf_u64(&pb, e->pid);
+		*sw_put_u64(pid, e->pid) = '\0';
 		column(p, COL_PID, pid, false);
 	}
 	column(p, COL_COMM, e->comm, true);
@@ -278,8 +277,8 @@ static void print_owner(struct printer *p, const struct sw_event *e)
 	pr_uint(p, "tid", "process.thread.id", e->tid);
 	pr_bytes(p, "comm", "process.name", e->comm, strnlen(e->comm, SW_COMM_LEN));
 	pr_id(p, "uid", "user.id", e->uid);
-	sw_user_name(e->uid, user, sizeof(user));
-	pr_bytes(p, "user", "user.name", user, strlen(user));
+	n = sw_user_name(e->uid, user, sizeof(user));
+	pr_bytes(p, "user", "user.name", user, n);
 	pr_uint(p, "cgroup_id", "sockwatch.cgroup_id", e->cgroup_id);
 }
 

@@ -153,8 +153,8 @@ static __always_inline void pr_word(struct printer *p, const char *key, const ch
 }
 
 /* Untrusted bytes (process names, paths, command lines). */
-static inline void pr_bytes(struct printer *p, const char *key, const char *ecs, const char *s,
-			    size_t n)
+static __always_inline void pr_bytes(struct printer *p, const char *key, const char *ecs,
+				     const char *s, size_t n)
 {
 	if (!member(p, key, ecs))
 		return;

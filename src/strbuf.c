@@ -208,17 +208,31 @@ static bool json_plain(unsigned char c)
 	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
+/* How many of the n bytes at u, from the first, are plain. */
+static size_t json_plain_run(const unsigned char *u, size_t n)
+{
+	size_t len = 0;
+
+	while (len < n && json_plain(u[len]))
+		len++;
+	return len;
+}
+
 void sw_buf_json_str(struct sw_buf *b, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, len;
 	unsigned int cp;
 
+	/* the usual name: nothing to escape, one write */
+	if (json_plain_run(u, n) == n) {
+		sw_buf_quoted(b, s, n);
+		return;
+	}
 	sw_buf_putc(b, '"');
 	while (i < n) {
 		/* runs of plain bytes in one copy */
-		for (len = 0; i + len < n && json_plain(u[i + len]); len++)
-			;
+		len = json_plain_run(u + i, n - i);
 		if (len) {
 			sw_buf_write(b, s + i, len);
 			i += len;

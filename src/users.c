@@ -40,7 +40,7 @@ static void remember(__u32 uid, const char *name)
 	last.used = true;
 }
 
-void sw_user_name(__u32 uid, char *buf, size_t size)
+size_t sw_user_name(__u32 uid, char *buf, size_t size)
 {
 	unsigned int i = uid % CACHE_SLOTS;
 	struct passwd pw, *res = NULL;
@@ -48,14 +48,14 @@ void sw_user_name(__u32 uid, char *buf, size_t size)
 
 	if (last.used && last.uid == uid && last.len < size) {
 		memcpy(buf, last.name, last.len + 1);
-		return;
+		return last.len;
 	}
 	pthread_mutex_lock(&cache.lock);
 	if (cache.slot[i].used && cache.slot[i].uid == uid) {
 		snprintf(buf, size, "%s", cache.slot[i].name);
 		pthread_mutex_unlock(&cache.lock);
 		remember(uid, buf);
-		return;
+		return size ? strlen(buf) : 0;
 	}
 	pthread_mutex_unlock(&cache.lock);
 
@@ -71,4 +71,5 @@ void sw_user_name(__u32 uid, char *buf, size_t size)
 	snprintf(cache.slot[i].name, NAME_MAX_LEN, "%s", buf);
 	pthread_mutex_unlock(&cache.lock);
 	remember(uid, buf);
+	return size ? strlen(buf) : 0;
 }

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-/* Writes the user name of uid into buf; the decimal uid if it has no name. */
-void sw_user_name(__u32 uid, char *buf, size_t size);
+/* Writes the user name of uid into buf; the decimal uid if it has no name. Returns its length. */
+size_t sw_user_name(__u32 uid, char *buf, size_t size);
 
 #endif /* SW_USERS_H */
