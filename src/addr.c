@@ -28,22 +28,26 @@ static size_t put_dec(char *p, unsigned int v)
 /* Dotted quad of 4 bytes into buf (at least 16 bytes, NUL-terminated); returns its length. */
 static size_t ipv4_text(const __u8 *addr, char *buf)
 {
-	size_t n = 0;
+	char *d = buf;
 
-	/* unrolled per digit count: this runs twice for most events */
+	/* this runs twice for most events: each digit divided out once */
 	for (int i = 0; i < 4; i++) {
 		unsigned int v = addr[i];
 
-		if (i)
-			buf[n++] = '.';
-		if (v >= 100)
-			buf[n++] = '0' + v / 100;
-		if (v >= 10)
-			buf[n++] = '0' + v / 10 % 10;
-		buf[n++] = '0' + v % 10;
+		if (v >= 100) {
+			*d++ = '0' + v / 100;
+			v %= 100;
+			*d++ = '0' + v / 10;
+			v %= 10;
+		} else if (v >= 10) {
+			*d++ = '0' + v / 10;
+			v %= 10;
+		}
+		*d++ = '0' + v;
+		*d++ = '.';
 	}
-	buf[n] = '\0';
-	return n;
+	*--d = '\0'; /* over the dot after the last byte */
+	return d - buf;
 }
 
 int sw_addr_format(unsigned int family, const __u8 *addr, char *buf, size_t size)
