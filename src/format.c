@@ -348,14 +348,14 @@ static void print_lost(struct printer *p, const struct sw_record *r)
 int sw_format_record(const struct sw_record *r, enum sw_fmt fmt, char *buf, size_t size)
 {
 	struct sw_buf b;
-	struct printer p = { .b = &b, .fmt = fmt, .first = true };
+	struct printer p = { .b = &b, .fmt = fmt, .sep = '{' };
 	char ts[64];
 	size_t n;
 
 	sw_buf_init(&b, buf, size);
 	n = format_time(r, is_json(&p), ts);
 	if (is_json(&p)) {
-		sw_buf_putc(&b, '{');
+		/* the first member opens the object */
 		pr_word(&p, NULL, "ecs.version", SW_ECS_VERSION);
 		pr_uint(&p, "v", "sockwatch.schema_version", SW_SCHEMA_VERSION);
 		pr_uint(&p, "seq", "event.sequence", r->seq);

@@ -148,13 +148,11 @@ static void print_owner(struct printer *p, const struct sw_alert *a)
 int sw_listen_format(const struct sw_alert *a, enum sw_fmt fmt, char *buf, size_t size)
 {
 	struct sw_buf b;
-	struct printer p = { .b = &b, .fmt = fmt, .first = true };
+	struct printer p = { .b = &b, .fmt = fmt, .sep = '{' };
 
 	sw_buf_init(&b, buf, size);
-	if (fmt == SW_FMT_JSON) {
-		sw_buf_putc(&b, '{');
-		pr_uint(&p, "v", "v", SW_SCHEMA_VERSION);
-	}
+	if (fmt == SW_FMT_JSON)
+		pr_uint(&p, "v", "v", SW_SCHEMA_VERSION); /* opens the object */
 	print_time(&p, &a->wall);
 	lead(&p, "level", sw_alert_level_name(a->level), 5);
 	lead(&p, "event", sw_alert_kind_name(a->kind), 8);

@@ -24,7 +24,11 @@
 struct printer {
 	struct sw_buf *b;
 	enum sw_fmt fmt;
-	bool first;
+	/*
+	 * JSON: what goes before the next member. Start with '{': the first
+	 * member opens the object (every object has one), the others follow a ','.
+	 */
+	char sep;
 };
 
 static inline bool is_json(const struct printer *p)
@@ -33,12 +37,14 @@ static inline bool is_json(const struct printer *p)
 }
 
 /* member_name() where the name may not fit: piece by piece, keeping what fits. */
-static inline void member_name_checked(struct printer *p, bool first, const char *k, size_t n)
+static inline void member_name_checked(struct printer *p, const char *k, size_t n)
 {
 	if (is_json(p)) {
-		sw_buf_puts(p->b, first ? "\"" : ",\"");
+		sw_buf_putc(p->b, p->sep);
+		sw_buf_putc(p->b, '"');
 		sw_buf_write(p->b, k, n);
 		sw_buf_puts(p->b, "\":");
+		p->sep = ',';
 	} else {
 		sw_buf_putc(p->b, ' ');
 		sw_buf_write(p->b, k, n);
@@ -48,20 +54,18 @@ static inline void member_name_checked(struct printer *p, bool first, const char
 
 /*
  * Writes one member's name (n bytes) with what comes before and after it:
- * ,"name": in JSON (no comma before the first member), " name=" in text.
- * With one check for the name and a value of up to room bytes: returns where
- * the value goes, to be written there unchecked and ended with
- * sw_buf_commit(). NULL if they may not fit: the name went in with checked
- * writes (which keep what fits), and so must the value.
+ * {"name": or ,"name": in JSON (see sep), " name=" in text. With one check
+ * for the name and a value of up to room bytes: returns where the value goes,
+ * to be written there unchecked and ended with sw_buf_commit(). NULL if they
+ * may not fit: the name went in with checked writes (which keep what fits),
+ * and so must the value.
  */
 static __always_inline char *member_name(struct printer *p, const char *k, size_t n, size_t room)
 {
 	char *d = sw_buf_reserve(p->b, n + 4 + room);
-	bool first = p->first;
 
-	p->first = false;
 	if (!d) {
-		member_name_checked(p, first, k, n);
+		member_name_checked(p, k, n);
 		return NULL;
 	}
 	if (!is_json(p)) {
@@ -70,8 +74,8 @@ static __always_inline char *member_name(struct printer *p, const char *k, size_
 		*d++ = '=';
 		return d;
 	}
-	if (!first)
-		*d++ = ',';
+	*d++ = p->sep;
+	p->sep = ',';
 	*d++ = '"';
 	d = sw_put(d, k, n);
 	*d++ = '"';
