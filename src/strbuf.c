@@ -95,7 +95,7 @@ static inline void put_dec_at(char *end, unsigned long long v)
 		end[-1] = '0' + w;
 }
 
-char *sw_put_u64(char *d, unsigned long long v)
+char *sw_put_u64_long(char *d, unsigned long long v)
 {
 	char *end = d + dec_len(v);
 

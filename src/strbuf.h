@@ -20,8 +20,21 @@ void sw_buf_init(struct sw_buf *b, char *mem, size_t cap);
 /* sw_buf_write() when n bytes do not fit: what fits, and the overflow flag. */
 void sw_buf_write_slow(struct sw_buf *b, const char *s, size_t n);
 __attribute__((format(printf, 2, 3))) void sw_buf_printf(struct sw_buf *b, const char *fmt, ...);
-/* v in decimal at d (room for SW_U64_DIGITS bytes, no NUL); returns the end. */
-char *sw_put_u64(char *d, unsigned long long v);
+/* sw_put_u64() for numbers of more than one digit. */
+char *sw_put_u64_long(char *d, unsigned long long v);
+
+/*
+ * v in decimal at d (room for SW_U64_DIGITS bytes, no NUL); returns the end.
+ * A single digit (the schema version, a family, the many zero counts) inline.
+ */
+static inline char *sw_put_u64(char *d, unsigned long long v)
+{
+	if (v >= 10)
+		return sw_put_u64_long(d, v);
+	*d = '0' + v;
+	return d + 1;
+}
+
 /* v in decimal (what "%llu" prints, without printf's cost). */
 void sw_buf_u64(struct sw_buf *b, unsigned long long v);
 /* The low width decimal digits of v at d, zero-padded on the left; returns the end. */
