@@ -202,10 +202,20 @@ size_t sw_utf8_decode(const unsigned char *s, size_t n, unsigned int *cp)
 	return len;
 }
 
-/* Printable ASCII other than '"' and '\\': the same in a JSON string. */
+/*
+ * Bytes a JSON string cannot hold as they are: controls, '"', '\\', and DEL
+ * and beyond (UTF-8 to check, C1 controls to escape). All others are plain.
+ */
+static const bool json_special[256] = {
+	[0 ... 0x1f] = true,
+	['"'] = true,
+	['\\'] = true,
+	[0x7f ... 0xff] = true,
+};
+
 static bool json_plain(unsigned char c)
 {
-	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+	return !json_special[c];
 }
 
 /* How many of the n bytes at u, from the first, are plain. */
@@ -218,17 +228,16 @@ static size_t json_plain_run(const unsigned char *u, size_t n)
 	return len;
 }
 
-void sw_buf_json_str(struct sw_buf *b, const char *s, size_t n)
+/*
+ * sw_buf_json_str() for bytes that are not all plain. Out of line, so that
+ * the usual case saves no registers for it.
+ */
+static __attribute__((noinline)) void json_str_escaped(struct sw_buf *b, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, len;
 	unsigned int cp;
 
-	/* the usual name: nothing to escape, one write */
-	if (json_plain_run(u, n) == n) {
-		sw_buf_quoted(b, s, n);
-		return;
-	}
 	sw_buf_putc(b, '"');
 	while (i < n) {
 		/* runs of plain bytes in one copy */
@@ -264,6 +273,15 @@ void sw_buf_json_str(struct sw_buf *b, const char *s, size_t n)
 		i += len;
 	}
 	sw_buf_putc(b, '"');
+}
+
+void sw_buf_json_str(struct sw_buf *b, const char *s, size_t n)
+{
+	/* the usual name: nothing to escape, one write */
+	if (json_plain_run((const unsigned char *)s, n) == n)
+		sw_buf_quoted(b, s, n);
+	else
+		json_str_escaped(b, s, n);
 }
 
 static bool term_unsafe(unsigned int cp)

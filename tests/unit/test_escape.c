@@ -67,6 +67,31 @@ static void json_invalid_utf8(void **state)
 			    "\"caf\xc3\xa9 \xe6\x97\xa5\xf0\x9f\x98\x80\"");
 }
 
+/* Every byte value alone between two letters: as it is, escaped, or U+FFFD. */
+static void json_every_byte(void **state)
+{
+	char in[] = "a?z", want[16];
+
+	for (unsigned int c = 0; c < 256; c++) {
+		in[1] = (char)c;
+		if (c == '"' || c == '\\')
+			snprintf(want, sizeof(want), "\"a\\%cz\"", c);
+		else if (c == '\n')
+			snprintf(want, sizeof(want), "\"a\\nz\"");
+		else if (c == '\t')
+			snprintf(want, sizeof(want), "\"a\\tz\"");
+		else if (c == '\r')
+			snprintf(want, sizeof(want), "\"a\\rz\"");
+		else if (c < 0x20 || c == 0x7f)
+			snprintf(want, sizeof(want), "\"a\\u%04xz\"", c);
+		else if (c >= 0x80)
+			snprintf(want, sizeof(want), "\"a\\ufffdz\"");
+		else
+			snprintf(want, sizeof(want), "\"a%cz\"", c);
+		assert_string_equal(json(in, 3), want);
+	}
+}
+
 static void term_escapes(void **state)
 {
 	assert_string_equal(T("nginx"), "nginx");
@@ -238,6 +263,7 @@ int main(void)
 		cmocka_unit_test(json_plain_and_quotes),
 		cmocka_unit_test(json_control_bytes),
 		cmocka_unit_test(json_invalid_utf8),
+		cmocka_unit_test(json_every_byte),
 		cmocka_unit_test(term_escapes),
 		cmocka_unit_test(buffer_overflow_is_flagged),
 		cmocka_unit_test(utf8_decoder),
