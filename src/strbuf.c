@@ -79,7 +79,7 @@ static inline char *put_2digits(char *end, unsigned int r)
 	return end;
 }
 
-/* The digits of v, backwards from end, two per division (as many as v has). */
+/* The digits of v (as many as it has), backwards from end. */
 static inline void put_dec_at(char *end, unsigned long long v)
 {
 	unsigned int w;
@@ -87,8 +87,17 @@ static inline void put_dec_at(char *end, unsigned long long v)
 	/* 64-bit divisions only while v needs them: most numbers fit in 32 bits */
 	for (; v > 0xffffffffULL; v /= 100)
 		end = put_2digits(end, v % 100);
-	for (w = v; w >= 100; w /= 100)
+	/* four digits per division (two pairs from the table), then two */
+	for (w = v; w >= 10000; w /= 10000) {
+		unsigned int r = w % 10000;
+
+		end = put_2digits(end, r % 100);
+		end = put_2digits(end, r / 100);
+	}
+	if (w >= 100) {
 		end = put_2digits(end, w % 100);
+		w /= 100;
+	}
 	if (w >= 10)
 		put_2digits(end, w);
 	else
