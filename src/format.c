@@ -157,7 +157,10 @@ static const struct second_text *second_text(time_t sec, bool utc)
 static size_t format_time(const struct sw_record *r, bool utc, char *ts)
 {
 	const struct second_text *st = second_text(r->wall.tv_sec, utc);
-	char *d = sw_put(ts, st->text, st->len);
+	char *d = ts + st->len;
+
+	/* all of the cached text, a fixed-size copy: what follows overwrites the rest */
+	memcpy(ts, st->text, sizeof(st->text));
 
 	*d++ = '.';
 	if (utc) {
