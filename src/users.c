@@ -40,16 +40,13 @@ static void remember(__u32 uid, const char *name)
 	last.used = true;
 }
 
-size_t sw_user_name(__u32 uid, char *buf, size_t size)
+/* sw_user_name() past this thread's last answer: the shared cache, then the user database. */
+static __attribute__((noinline)) size_t lookup(__u32 uid, char *buf, size_t size)
 {
 	unsigned int i = uid % CACHE_SLOTS;
 	struct passwd pw, *res = NULL;
 	char tmp[1024];
 
-	if (last.used && last.uid == uid && last.len < size) {
-		memcpy(buf, last.name, last.len + 1);
-		return last.len;
-	}
 	pthread_mutex_lock(&cache.lock);
 	if (cache.slot[i].used && cache.slot[i].uid == uid) {
 		snprintf(buf, size, "%s", cache.slot[i].name);
@@ -72,4 +69,16 @@ size_t sw_user_name(__u32 uid, char *buf, size_t size)
 	pthread_mutex_unlock(&cache.lock);
 	remember(uid, buf);
 	return size ? strlen(buf) : 0;
+}
+
+size_t sw_user_name(__u32 uid, char *buf, size_t size)
+{
+	if (!last.used || last.uid != uid || last.len >= size)
+		return lookup(uid, buf, size);
+	/* the whole entry when buf can take it: a fixed-size copy, no memcpy call */
+	if (size >= sizeof(last.name))
+		memcpy(buf, last.name, sizeof(last.name));
+	else
+		memcpy(buf, last.name, last.len + 1);
+	return last.len;
 }
