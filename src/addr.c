@@ -53,6 +53,8 @@ static size_t ipv4_text(const __u8 *addr, char *buf)
 int sw_addr_format(unsigned int family, const __u8 *addr, char *buf, size_t size)
 {
 	char a[INET_ADDRSTRLEN];
+	/* straight into buf when any address fits */
+	char *text = size >= INET_ADDRSTRLEN ? buf : a;
 	size_t n;
 
 	if (family == SW_AF_INET6)
@@ -60,9 +62,9 @@ int sw_addr_format(unsigned int family, const __u8 *addr, char *buf, size_t size
 	if (family != SW_AF_INET)
 		return -EAFNOSUPPORT;
 	/* inet_ntop() goes through sprintf(): this runs for every event */
-	if (size >= INET_ADDRSTRLEN)
-		return (int)ipv4_text(addr, buf);
-	n = ipv4_text(addr, a);
+	n = ipv4_text(addr, text);
+	if (text == buf)
+		return (int)n;
 	if (n >= size)
 		return -ENOSPC;
 	memcpy(buf, a, n + 1);
