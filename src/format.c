@@ -157,18 +157,22 @@ static const struct second_text *second_text(time_t sec, bool utc)
 static size_t format_time(const struct sw_record *r, bool utc, char *ts)
 {
 	const struct second_text *st = second_text(r->wall.tv_sec, utc);
-	char *d = ts + st->len;
+	unsigned long long ns = r->wall.tv_nsec, us = r->wall.tv_nsec / 1000;
+	char *d;
 
 	/* all of the cached text, a fixed-size copy: what follows overwrites the rest */
 	memcpy(ts, st->text, sizeof(st->text));
-
-	*d++ = '.';
-	if (utc) {
-		d = sw_put_u64_pad(d, r->wall.tv_nsec, 9);
+	/*
+	 * The fraction with its leading zeros: the digits of 10^9 + ns (10^6 + us)
+	 * after their leading 1, which the dot then replaces.
+	 */
+	if (utc)
+		d = sw_put_u64(ts + st->len, 1000000000 + ns % 1000000000);
+	else
+		d = sw_put_u64(ts + st->len, 1000000 + us % 1000000);
+	ts[st->len] = '.';
+	if (utc)
 		*d++ = 'Z';
-	} else {
-		d = sw_put_u64_pad(d, r->wall.tv_nsec / 1000, 6);
-	}
 	*d = '\0';
 	return d - ts;
 }

@@ -123,25 +123,17 @@ void sw_buf_u64(struct sw_buf *b, unsigned long long v)
 		sw_buf_write(b, tmp, sw_put_u64(tmp, v) - tmp);
 }
 
-char *sw_put_u64_pad(char *d, unsigned long long v, unsigned int width)
-{
-	char *end = d + width, *p = end;
-
-	for (; p - d >= 2; v /= 100)
-		p = put_2digits(p, v % 100);
-	if (p > d)
-		p[-1] = '0' + v % 10;
-	return end;
-}
-
 void sw_buf_u64_pad(struct sw_buf *b, unsigned long long v, unsigned int width)
 {
-	char tmp[SW_U64_DIGITS];
+	char d[SW_U64_DIGITS];
 
-	if (width > sizeof(tmp))
-		width = sizeof(tmp);
-	sw_put_u64_pad(tmp, v, width);
-	sw_buf_write(b, tmp, width);
+	if (width > sizeof(d))
+		width = sizeof(d);
+	if (width < sizeof(d))
+		v %= pow10[width]; /* the low digits of a number too wide */
+	memset(d, '0', sizeof(d));
+	put_dec_at(d + sizeof(d), v);
+	sw_buf_write(b, d + sizeof(d) - width, width);
 }
 
 void sw_buf_printf(struct sw_buf *b, const char *fmt, ...)
