@@ -6,16 +6,6 @@
 
 #include "strbuf.h"
 
-void sw_buf_init(struct sw_buf *b, char *mem, size_t cap)
-{
-	b->p = mem;
-	b->len = 0;
-	b->cap = cap;
-	b->overflow = false;
-	if (cap)
-		mem[0] = '\0';
-}
-
 void sw_buf_write_slow(struct sw_buf *b, const char *s, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {

@@ -16,7 +16,17 @@ struct sw_buf {
 /* The most decimal digits of a 64-bit number. */
 #define SW_U64_DIGITS 20
 
-void sw_buf_init(struct sw_buf *b, char *mem, size_t cap);
+/* An empty buffer over cap bytes at mem (inline: every formatted line starts with one). */
+static inline void sw_buf_init(struct sw_buf *b, char *mem, size_t cap)
+{
+	b->p = mem;
+	b->len = 0;
+	b->cap = cap;
+	b->overflow = false;
+	if (cap)
+		mem[0] = '\0';
+}
+
 /* sw_buf_write() when n bytes do not fit: what fits, and the overflow flag. */
 void sw_buf_write_slow(struct sw_buf *b, const char *s, size_t n);
 __attribute__((format(printf, 2, 3))) void sw_buf_printf(struct sw_buf *b, const char *fmt, ...);
@@ -120,6 +130,7 @@ static inline void sw_buf_puts(struct sw_buf *b, const char *s)
 {
 	sw_buf_write(b, s, __builtin_strlen(s));
 }
+
 /* n bytes that need no escaping at d, between double quotes (a JSON string); returns the end. */
 static inline char *sw_put_quoted(char *d, const char *s, size_t n)
 {
