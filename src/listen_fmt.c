@@ -101,9 +101,12 @@ static void print_endpoints(struct printer *p, const struct sw_alert *a)
 	bool remote = a->kind == SW_ALERT_REMOTE;
 
 	if (p->fmt == SW_FMT_TEXT) {
-		sw_addrport_format(a->family, a->laddr, a->lport, l, sizeof(l));
+		/* "?" for an address that cannot be written (an unknown family) */
+		if (sw_addrport_format(a->family, a->laddr, a->lport, l, sizeof(l)))
+			snprintf(l, sizeof(l), "?");
 		if (remote) {
-			sw_addrport_format(a->family, a->raddr, a->rport, r, sizeof(r));
+			if (sw_addrport_format(a->family, a->raddr, a->rport, r, sizeof(r)))
+				snprintf(r, sizeof(r), "?");
 			snprintf(both, sizeof(both), "%s -> %s", l, r);
 			lead(p, "endpoints", both, 0);
 		} else {

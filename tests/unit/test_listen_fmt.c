@@ -54,6 +54,21 @@ static void test_text_exact(void **state)
 	assert_int_equal(n, (int)strlen(buf));
 }
 
+/* An address in no family sockwatch knows is "?", never what the stack held before. */
+static void test_text_unknown_family(void **state)
+{
+	struct sw_alert a = sample();
+	char buf[SW_ALERT_LINE_MAX];
+
+	a.family = 99;
+	a.kind = SW_ALERT_REMOTE;
+	sw_listen_format(&a, SW_FMT_TEXT, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " ? -> ? "));
+	a.kind = SW_ALERT_LISTEN;
+	sw_listen_format(&a, SW_FMT_TEXT, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " listen   ? "));
+}
+
 static void test_json_exact(void **state)
 {
 	struct sw_alert a = sample();
@@ -226,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_text_escapes_hostile),
 		cmocka_unit_test(test_json_valid_for_every_byte),
 		cmocka_unit_test(test_overflow),
+		cmocka_unit_test(test_text_unknown_family),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
