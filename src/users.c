@@ -40,34 +40,37 @@ static void remember(__u32 uid, const char *name)
 	last.used = true;
 }
 
-/* sw_user_name() past this thread's last answer: the shared cache, then the user database. */
+/*
+ * sw_user_name() past this thread's last answer: the shared cache, then the
+ * user database. The whole name is cached, whatever buf can take.
+ */
 static __attribute__((noinline)) size_t lookup(__u32 uid, char *buf, size_t size)
 {
 	unsigned int i = uid % CACHE_SLOTS;
 	struct passwd pw, *res = NULL;
-	char tmp[1024];
+	char tmp[1024], name[NAME_MAX_LEN];
+	bool hit;
 
 	pthread_mutex_lock(&cache.lock);
-	if (cache.slot[i].used && cache.slot[i].uid == uid) {
-		snprintf(buf, size, "%s", cache.slot[i].name);
+	hit = cache.slot[i].used && cache.slot[i].uid == uid;
+	if (hit)
+		memcpy(name, cache.slot[i].name, sizeof(name));
+	pthread_mutex_unlock(&cache.lock);
+
+	if (!hit) {
+		if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) || !res ||
+		    strlen(res->pw_name) >= NAME_MAX_LEN)
+			snprintf(name, sizeof(name), "%u", uid);
+		else
+			snprintf(name, sizeof(name), "%s", res->pw_name);
+		pthread_mutex_lock(&cache.lock);
+		cache.slot[i].uid = uid;
+		cache.slot[i].used = 1;
+		memcpy(cache.slot[i].name, name, sizeof(name));
 		pthread_mutex_unlock(&cache.lock);
-		remember(uid, buf);
-		return size ? strlen(buf) : 0;
 	}
-	pthread_mutex_unlock(&cache.lock);
-
-	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) || !res ||
-	    strlen(res->pw_name) >= NAME_MAX_LEN)
-		snprintf(buf, size, "%u", uid);
-	else
-		snprintf(buf, size, "%s", res->pw_name);
-
-	pthread_mutex_lock(&cache.lock);
-	cache.slot[i].uid = uid;
-	cache.slot[i].used = 1;
-	snprintf(cache.slot[i].name, NAME_MAX_LEN, "%s", buf);
-	pthread_mutex_unlock(&cache.lock);
-	remember(uid, buf);
+	remember(uid, name);
+	snprintf(buf, size, "%s", name);
 	return size ? strlen(buf) : 0;
 }
 

@@ -38,11 +38,26 @@ static void unnamed_uid_and_switching(void **state)
 	assert_string_equal(buf, "4000000001");
 }
 
+/* A small buffer gets what fits; later callers with room still get the whole name. */
+static void small_buffer_does_not_truncate_the_cache(void **state)
+{
+	char small[4], buf[64];
+
+	assert_int_equal(sw_user_name(4000000002u, small, sizeof(small)), 3);
+	assert_string_equal(small, "400");
+	assert_int_equal(sw_user_name(4000000002u, buf, sizeof(buf)), 10);
+	assert_string_equal(buf, "4000000002");
+	assert_int_equal(sw_user_name(0, buf, sizeof(buf)), 4); /* off this thread's answer */
+	assert_int_equal(sw_user_name(4000000002u, buf, sizeof(buf)), 10);
+	assert_string_equal(buf, "4000000002");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(root_every_buffer_size),
 		cmocka_unit_test(unnamed_uid_and_switching),
+		cmocka_unit_test(small_buffer_does_not_truncate_the_cache),
 	};
 
 	return cmocka_run_group_tests_name("users", tests, NULL, NULL);
