@@ -113,19 +113,6 @@ void sw_buf_u64(struct sw_buf *b, unsigned long long v)
 		sw_buf_write(b, tmp, sw_put_u64(tmp, v) - tmp);
 }
 
-void sw_buf_u64_pad(struct sw_buf *b, unsigned long long v, unsigned int width)
-{
-	char d[SW_U64_DIGITS];
-
-	if (width > sizeof(d))
-		width = sizeof(d);
-	if (width < sizeof(d))
-		v %= pow10[width]; /* the low digits of a number too wide */
-	memset(d, '0', sizeof(d));
-	put_dec_at(d + sizeof(d), v);
-	sw_buf_write(b, d + sizeof(d) - width, width);
-}
-
 void sw_buf_printf(struct sw_buf *b, const char *fmt, ...)
 {
 	size_t room = b->cap > b->len ? b->cap - b->len : 0;

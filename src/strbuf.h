@@ -47,8 +47,6 @@ static inline char *sw_put_u64(char *d, unsigned long long v)
 
 /* v in decimal (what "%llu" prints, without printf's cost). */
 void sw_buf_u64(struct sw_buf *b, unsigned long long v);
-/* v in exactly width decimal digits, zero-padded on the left (width <= 20). */
-void sw_buf_u64_pad(struct sw_buf *b, unsigned long long v, unsigned int width);
 
 /*
  * n (at most 16) bytes from s to d, without a call to memcpy: two fixed-size
