@@ -438,7 +438,44 @@ static size_t mode_progs(struct sockwatch *s, enum sw_attach_mode mode, enum sw_
 	return n;
 }
 
-/* One attempt at a mode: open, configure, load, attach. */
+/*
+ * What reads the loaded object's records: the ring-buffer consumer, the
+ * socket-map sweep and the reader's wake-up threshold. Made before the
+ * programs are attached: on a busy machine records flow from the first
+ * attach on, and loading the sweep's program took long enough for them to
+ * fill the ring buffer before anything read it.
+ */
+static int reader_open(struct sw_tracer *t, char *err, size_t errlen)
+{
+	int e;
+
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_sample, t, NULL);
+	if (!t->rb) {
+		e = -errno;
+		snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(-e));
+		return e;
+	}
+	sweep_open(t);
+	if (t->opts.batch_ms) {
+		unsigned int shift = WAKE_MIN_SHIFT;
+		__u32 size = bpf_map__max_entries(t->skel->maps.events);
+
+		while (shift < 31 && (1u << (shift + WAKE_BACKLOG_SHIFT)) < size)
+			shift++;
+		t->skel->bss->rb_wake_shift = shift;
+	}
+	return 0;
+}
+
+static void reader_close(struct sw_tracer *t)
+{
+	ring_buffer__free(t->rb);
+	t->rb = NULL;
+	sweep__destroy(t->sweep);
+	t->sweep = NULL;
+}
+
+/* One attempt at a mode: open, configure, load, set up the reader, attach. */
 static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state_hook hook,
 		    bool syscall_accept, char *err, size_t errlen)
 {
@@ -487,6 +524,9 @@ static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state
 		return e == -EPERM ? -ENOTSUP : e;
 	}
 	t->skel = s;
+	e = reader_open(t, err, errlen);
+	if (e)
+		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		e = attach_prog(t, progs[i], err, errlen);
 		if (e)
@@ -496,6 +536,7 @@ static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state
 	return 0;
 fail:
 	detach_all(t);
+	reader_close(t);
 	sockwatch__destroy(s);
 	t->skel = NULL;
 	return e;
@@ -589,28 +630,10 @@ int sw_tracer_open(const struct sw_tracer_opts *o, sw_record_fn fn, void *ctx,
 		goto out_free;
 	}
 
-	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_sample, t, NULL);
-	if (!t->rb) {
-		e = -errno;
-		snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(-e));
-		goto out_close;
-	}
-	sweep_open(t);
-	if (o->batch_ms) {
-		unsigned int shift = WAKE_MIN_SHIFT;
-		__u32 size = bpf_map__max_entries(t->skel->maps.events);
-
-		while (shift < 31 && (1u << (shift + WAKE_BACKLOG_SHIFT)) < size)
-			shift++;
-		t->skel->bss->rb_wake_shift = shift;
-	}
 	t->last_loss_check = now_mono();
 	*out = t;
 	return 0;
 
-out_close:
-	detach_all(t);
-	sockwatch__destroy(t->skel);
 out_free:
 	free(t);
 	return e;
@@ -788,9 +811,8 @@ void sw_tracer_close(struct sw_tracer *t)
 {
 	if (!t)
 		return;
-	ring_buffer__free(t->rb);
-	sweep__destroy(t->sweep);
 	detach_all(t);
+	reader_close(t);
 	sockwatch__destroy(t->skel);
 	free(t);
 }
