@@ -50,6 +50,7 @@
 #define MAX_RATE 10000000.0
 #define MAX_BYTES (1ULL << 30)
 #define CHUNK 65536
+#define PROGRESS_MS 50 /* --progress sample interval */
 
 struct opts {
 	unsigned long long count; /* 0: run for duration */
@@ -61,6 +62,7 @@ struct opts {
 	bool netns;
 	bool json;
 	const char *wait_start;
+	const char *progress; /* --progress FILE: "<realtime ns> <connections>" lines */
 };
 
 struct churn {
@@ -73,6 +75,7 @@ struct churn {
 	atomic_bool stop; /* set by whoever finishes or fails first */
 	atomic_bool client_done; /* the client thread returned */
 	unsigned long long completed; /* client: full cycles */
+	atomic_ullong progress; /* completed, published for the --progress samples */
 	unsigned long long accepted; /* server: accepted connections */
 	int client_err;
 	const char *client_what;
@@ -226,6 +229,7 @@ static void *client_main(void *arg)
 		if (err)
 			break;
 		c->completed++;
+		atomic_store_explicit(&c->progress, c->completed, memory_order_relaxed);
 	}
 	/* A paced run lasts until the end of its last slot, so rate = count / elapsed. */
 	if (o->rate > 0 && !err && !atomic_load(&c->stop))
@@ -383,20 +387,45 @@ static int wait_start(const struct churn *c, const char *path)
 	return sig == SIGUSR1 ? 0 : -ECANCELED;
 }
 
-/* Main thread: wait for the client to finish, turning SIGINT/SIGTERM into a stop. */
-static void supervise(struct churn *c)
+/* One --progress sample: wall-clock time (so a driver script can compare) and the count. */
+static void put_progress(struct churn *c, FILE *f)
 {
-	struct timespec tick = { .tv_nsec = 100 * 1000 * 1000 };
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	fprintf(f, "%lld %llu\n", ts_ns(&now),
+		atomic_load_explicit(&c->progress, memory_order_relaxed));
+	fflush(f);
+}
+
+/*
+ * Main thread: wait for the client to finish, turning SIGINT/SIGTERM into a
+ * stop; with --progress, sample the connection count every PROGRESS_MS.
+ */
+static void supervise(struct churn *c, FILE *progress)
+{
+	long long next = now_ns();
 	sigset_t set;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	while (!atomic_load(&c->client_done)) {
+		long long left;
+		struct timespec tick;
+
+		if (progress && now_ns() >= next) {
+			put_progress(c, progress);
+			next += PROGRESS_MS * 1000000LL;
+		}
+		left = progress ? next - now_ns() : 100 * 1000000LL;
+		tick = ns_ts(left > 0 ? left : 0);
 		/* Let the client finish its cycle; the 5 s socket timeouts bound that. */
 		if (sigtimedwait(&set, NULL, &tick) > 0)
 			atomic_store(&c->stop, true);
 	}
+	if (progress)
+		put_progress(c, progress);
 }
 
 /* One renderer for both formats: each field is printed by one call. */
@@ -445,20 +474,23 @@ static void print_result(const struct churn *c)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: churn [--count N | --duration SECS] [--rate R] [--port P] [-6]\n"
-		   "             [--bytes N] [--netns] [--wait-start FILE] [--json]\n"
-		   "\n"
-		   "  --count N         make exactly N connections\n"
-		   "  --duration SECS   run for SECS seconds (default 5)\n"
-		   "  --rate R          R connections per second (default: as fast as possible)\n"
-		   "  --port P          listen on port P (default: an ephemeral port)\n"
-		   "  -6                use ::1 instead of 127.0.0.1\n"
-		   "  --bytes N         client writes N bytes per connection (default 0)\n"
-		   "  --netns           run in a new network namespace; report its inode\n"
-		   "  --wait-start FILE write \"<netns inode> <port>\" to FILE, start on SIGUSR1\n"
-		   "  --json            print the result as one JSON object\n"
-		   "\n"
-		   "exit status: 0 ok, 1 runtime failure, 2 usage error\n");
+	fprintf(f,
+		"usage: churn [--count N | --duration SECS] [--rate R] [--port P] [-6]\n"
+		"             [--bytes N] [--netns] [--wait-start FILE] [--progress FILE]\n"
+		"             [--json]\n"
+		"\n"
+		"  --count N         make exactly N connections\n"
+		"  --duration SECS   run for SECS seconds (default 5)\n"
+		"  --rate R          R connections per second (default: as fast as possible)\n"
+		"  --port P          listen on port P (default: an ephemeral port)\n"
+		"  -6                use ::1 instead of 127.0.0.1\n"
+		"  --bytes N         client writes N bytes per connection (default 0)\n"
+		"  --netns           run in a new network namespace; report its inode\n"
+		"  --wait-start FILE write \"<netns inode> <port>\" to FILE, start on SIGUSR1\n"
+		"  --progress FILE   every 50 ms, append \"<wall-clock ns> <connections>\" to FILE\n"
+		"  --json            print the result as one JSON object\n"
+		"\n"
+		"exit status: 0 ok, 1 runtime failure, 2 usage error\n");
 }
 
 static int parse_ull(const char *name, const char *s, unsigned long long min,
@@ -503,7 +535,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		OPT_BYTES,
 		OPT_NETNS,
 		OPT_JSON,
-		OPT_WAIT_START
+		OPT_WAIT_START,
+		OPT_PROGRESS
 	};
 	static const struct option longopts[] = {
 		{ "count", required_argument, NULL, OPT_COUNT },
@@ -514,6 +547,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "netns", no_argument, NULL, OPT_NETNS },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "wait-start", required_argument, NULL, OPT_WAIT_START },
+		{ "progress", required_argument, NULL, OPT_PROGRESS },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -553,6 +587,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case OPT_WAIT_START:
 			o->wait_start = optarg;
 			break;
+		case OPT_PROGRESS:
+			o->progress = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -574,7 +611,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static int run(struct churn *c)
+static int run(struct churn *c, FILE *progress)
 {
 	pthread_t server, client;
 	int err;
@@ -589,7 +626,7 @@ static int run(struct churn *c)
 		pthread_join(server, NULL);
 		return -err;
 	}
-	supervise(c);
+	supervise(c, progress);
 	pthread_join(client, NULL);
 	pthread_join(server, NULL);
 	if (c->client_err) {
@@ -614,6 +651,7 @@ int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
 	struct churn c = { .o = &o, .lfd = -1 };
+	FILE *progress = NULL;
 	sigset_t set;
 	int err;
 
@@ -642,6 +680,14 @@ int main(int argc, char **argv)
 			o.port, strerror(-err));
 		goto out;
 	}
+	if (o.progress) {
+		progress = fopen(o.progress, "we");
+		if (!progress) {
+			err = -errno;
+			fprintf(stderr, "churn: --progress %s: %s\n", o.progress, strerror(-err));
+			goto out;
+		}
+	}
 	if (o.wait_start) {
 		err = wait_start(&c, o.wait_start);
 		if (err) {
@@ -649,9 +695,11 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	err = run(&c);
+	err = run(&c, progress);
 	print_result(&c);
 out:
+	if (progress)
+		fclose(progress);
 	if (c.lfd >= 0)
 		close(c.lfd);
 	return err ? 1 : 0;
