@@ -401,6 +401,9 @@ static int attach_prog(struct sw_tracer *t, struct bpf_program *p, char *err, si
 	}
 	t->links = nl;
 	t->links[t->nlinks++] = l;
+	if (t->opts.verbose)
+		fprintf(stderr, "sockwatch: attached %s (%s)\n", bpf_program__name(p),
+			bpf_program__section_name(p));
 	return 0;
 }
 

@@ -90,5 +90,20 @@ check "text output contains no raw escape byte" \
 	bash -c "! grep -q \$'\x1b' $TMP/text.out && grep -q 'x1b\[2J' $TMP/text.out"
 check "reader and writer threads run as SCHED_BATCH" \
 	bash -c "[[ \$(grep -c 'policy: SCHED_BATCH' $TMP/json.sched) -ge 2 ]] && ! grep 'policy' $TMP/json.sched | grep -qv SCHED_BATCH"
+
+# -v names each attached program. Everything that reads records (the ring-buffer
+# consumer, the sweep's program) must exist before the first attach: records flow at
+# once on a busy machine, and a reader set up afterwards let the ring buffer overflow.
+"$SW" events -v --netns "$INODE" >/dev/null 2>"$TMP/verbose.err" &
+PIDS+=($!)
+for _ in $(seq 100); do grep -q '^sockwatch: tracing' "$TMP/verbose.err" && break; sleep 0.1; done
+kill -TERM "${PIDS[-1]}"
+wait "${PIDS[-1]}"
+sweep_line=$(grep -n "loading object 'sweep'" "$TMP/verbose.err" | head -1 | cut -d: -f1)
+attach_line=$(grep -n '^sockwatch: attached sw_' "$TMP/verbose.err" | head -1 | cut -d: -f1)
+check "-v: every program attached is named, the state chain in order" \
+	bash -c "grep -o '^sockwatch: attached sw_state_[a-z]*_[a-z]*' $TMP/verbose.err | sed 's/.*_//' | tr '\n' ' ' | grep -qx 'pre main twin '"
+check "-v: the sweep is loaded before the first program is attached" \
+	bash -c "[[ -n '$sweep_line' && -n '$attach_line' && $sweep_line -lt $attach_line ]] || { echo '# sweep at line $sweep_line, first attach at line $attach_line'; exit 1; }"
 check "nothing left attached after SIGTERM" no_sw_leak "$ids_before"
 tap_done
