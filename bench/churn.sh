@@ -7,6 +7,9 @@
 # Environment knobs:
 #   BENCH_ROUNDS       rounds of the throughput phase (default 5)
 #   BENCH_SECS         seconds per run (default 5)
+#   BENCH_IL_CYCLES    cycles of the interleaved phase (default 12, 0 skips it)
+#   BENCH_IL_WINDOW    seconds per window of the interleaved phase (default 1)
+#   BENCH_IL_WARM      seconds churn runs before the first window (default 8)
 #   BENCH_RATE         connections/s of the fixed-rate CPU phase (default 5000, 0 skips it)
 #   BENCH_RATE_ROUNDS  rounds of the fixed-rate phase (default 3)
 #   BENCH_SETTLE       seconds of rest before each run (default 1): the previous run's
@@ -17,6 +20,8 @@
 # empty TIME_WAIT table, and sockwatch can filter on exactly that namespace. Configurations
 # alternate inside each round, and the starting configuration rotates between rounds, so
 # slow drift of the machine spreads over all of them. Compare ratios, not absolute numbers.
+# The interleaved phase goes further: one churn run, the tracers started and stopped
+# around it, each traced window compared with the untraced windows right before and after.
 #
 # Exit status: 0 ok, 1 a run failed, 2 usage error.
 
@@ -39,6 +44,10 @@ SECS=${BENCH_SECS:-5}
 RATE=${BENCH_RATE:-5000}
 RATE_ROUNDS=${BENCH_RATE_ROUNDS:-3}
 SETTLE=${BENCH_SETTLE:-1}
+IL_CYCLES=${BENCH_IL_CYCLES:-12}
+IL_WINDOW=${BENCH_IL_WINDOW:-1}
+IL_WARM=${BENCH_IL_WARM:-8}
+IL_TRACER_SETTLE=0.2 # after sockwatch's "tracing" line, before its window opens
 TCPSTATES_SETTLE=1.5 # tcpstates prints nothing when attached: give it this long
 READY_TIMEOUT=20     # seconds to wait for churn's namespace or sockwatch's readiness line
 CLK_TCK=$(getconf CLK_TCK)
@@ -59,6 +68,9 @@ check_uint BENCH_SECS "$SECS" 1
 check_uint BENCH_RATE "$RATE" 0
 check_uint BENCH_RATE_ROUNDS "$RATE_ROUNDS" 1
 check_uint BENCH_SETTLE "$SETTLE" 0
+check_uint BENCH_IL_CYCLES "$IL_CYCLES" 0
+check_uint BENCH_IL_WINDOW "$IL_WINDOW" 1
+check_uint BENCH_IL_WARM "$IL_WARM" 0
 [[ $EUID -eq 0 ]] || die "must run as root (network namespaces and BPF tracers)"
 
 # Background processes we started; all of them are killed on any exit.
@@ -147,6 +159,15 @@ count_event() { # file kind
 	grep -c "\"event\": *\"$2\"" "$1" || true
 }
 
+# Lost records in a sockwatch JSON file and the events they stand for: "RECORDS EVENTS".
+lost_in() { # events_file
+	local recs evs
+	recs=$(count_event "$1" lost)
+	evs=$(grep "\"event\": *\"lost\"" "$1" | grep -o '"lost": *[0-9]*' |
+		awk -F: '{ s += $2 } END { print s + 0 }' || true)
+	echo "$recs $evs"
+}
+
 # Check sockwatch's captured events against what churn generated.
 check_events() { # events_file connections
 	local f=$1 n=$2 conn acc cls inf lost lostsum
@@ -154,12 +175,56 @@ check_events() { # events_file connections
 	acc=$(count_event "$f" accept)
 	cls=$(count_event "$f" close)
 	inf=$(grep -c '"inferred": *true' "$f" || true)
-	lost=$(count_event "$f" lost)
-	lostsum=$(grep "\"event\": *\"lost\"" "$f" | grep -o '"lost": *[0-9]*' |
-		awk -F: '{ s += $2 } END { print s + 0 }' || true)
+	read -r lost lostsum <<<"$(lost_in "$f")"
 	R_EVENTS=$(printf '    events: generated connect %d accept %d close %d; captured connect %d accept %d close %d (inferred %d); lost records %d (%d events)' \
 		"$n" "$n" $((2 * n)) "$conn" "$acc" "$cls" "$inf" "$lost" "$lostsum")
 	EV_SUMMARY+=("$n $conn $acc $cls $lost $lostsum")
+}
+
+# Start churn in a new namespace, ready but waiting for SIGUSR1, with extra arguments.
+# Sets C_PID, C_INO (its namespace's inode) and C_PORT.
+start_churn() { # churn-args...
+	local ready=$OUT/churn.ready deadline
+
+	rm -f "$ready" "$OUT/churn.json"
+	"$CHURN" --netns --json --wait-start "$ready" "$@" >"$OUT/churn.json" &
+	C_PID=$!
+	BG_PIDS+=("$C_PID")
+	deadline=$((SECONDS + READY_TIMEOUT))
+	while [[ ! -s $ready ]] && ((SECONDS < deadline)); do
+		alive "$C_PID" || die "churn exited before it was ready"
+		sleep 0.01
+	done
+	[[ -s $ready ]] || die "churn did not create its namespace in ${READY_TIMEOUT}s"
+	read -r C_INO C_PORT <"$ready"
+}
+
+# Start tracer configuration $1 and return once it traces. sockwatch follows only
+# namespace $2 and writes JSON lines to $3. Sets T_PID.
+start_tracer() { # cfg netns-inode events-file
+	local deadline
+
+	if [[ $1 == tcpstates ]]; then
+		"$TCPSTATES" >/dev/null 2>"$OUT/tcpstates.err" &
+		T_PID=$!
+		BG_PIDS+=("$T_PID")
+		sleep "$TCPSTATES_SETTLE"
+		alive "$T_PID" || die "tcpstates exited early: $(cat "$OUT/tcpstates.err")"
+		return
+	fi
+	# Empty it first: the redirection below happens in the child, and the
+	# readiness loop must not find the previous run's "tracing" line.
+	: >"$OUT/sockwatch.err"
+	"$SOCKWATCH" events --json --netns "$2" >"$3" 2>"$OUT/sockwatch.err" &
+	T_PID=$!
+	BG_PIDS+=("$T_PID")
+	deadline=$((SECONDS + READY_TIMEOUT))
+	until grep -q '^sockwatch: tracing' "$OUT/sockwatch.err"; do
+		alive "$T_PID" || die "sockwatch exited early: $(cat "$OUT/sockwatch.err")"
+		((SECONDS < deadline)) ||
+			die "no 'sockwatch: tracing' line on stderr within ${READY_TIMEOUT}s: $(cat "$OUT/sockwatch.err")"
+		sleep 0.01
+	done
 }
 
 # One run of churn under configuration $1 with extra churn arguments.
@@ -167,46 +232,16 @@ check_events() { # events_file connections
 run_one() {
 	local cfg=$1
 	shift
-	local ready=$OUT/churn.ready res=$OUT/churn.json cpid tpid="" ino port t0 t1 rc=0 deadline
+	local res=$OUT/churn.json cpid tpid="" port t0 t1 rc=0
 
 	R_TRACER_CPU=""
 	R_EVENTS=""
 	sleep "$SETTLE"
-	if [[ $cfg == tcpstates ]]; then
-		"$TCPSTATES" >/dev/null 2>"$OUT/tcpstates.err" &
-		tpid=$!
-		BG_PIDS+=("$tpid")
-		sleep "$TCPSTATES_SETTLE"
-		alive "$tpid" || die "tcpstates exited early: $(cat "$OUT/tcpstates.err")"
-	fi
-
-	rm -f "$ready" "$res"
-	"$CHURN" --netns --json --wait-start "$ready" "$@" >"$res" &
-	cpid=$!
-	BG_PIDS+=("$cpid")
-	deadline=$((SECONDS + READY_TIMEOUT))
-	while [[ ! -s $ready ]] && ((SECONDS < deadline)); do
-		alive "$cpid" || die "churn exited before it was ready"
-		sleep 0.01
-	done
-	[[ -s $ready ]] || die "churn did not create its namespace in ${READY_TIMEOUT}s"
-	read -r ino port <"$ready"
-
-	if [[ $cfg == sockwatch ]]; then
-		# Empty it first: the redirection below happens in the child, and the
-		# readiness loop must not find the previous run's "tracing" line.
-		: >"$OUT/sockwatch.err"
-		"$SOCKWATCH" events --json --netns "$ino" >"$OUT/events.jsonl" \
-			2>"$OUT/sockwatch.err" &
-		tpid=$!
-		BG_PIDS+=("$tpid")
-		deadline=$((SECONDS + READY_TIMEOUT))
-		until grep -q '^sockwatch: tracing' "$OUT/sockwatch.err"; do
-			alive "$tpid" || die "sockwatch exited early: $(cat "$OUT/sockwatch.err")"
-			((SECONDS < deadline)) ||
-				die "no 'sockwatch: tracing' line on stderr within ${READY_TIMEOUT}s: $(cat "$OUT/sockwatch.err")"
-			sleep 0.01
-		done
+	start_churn "$@"
+	cpid=$C_PID port=$C_PORT
+	if [[ $cfg != none* ]]; then
+		start_tracer "$cfg" "$C_INO" "$OUT/events.jsonl"
+		tpid=$T_PID
 	fi
 
 	if [[ -n $tpid ]]; then
@@ -331,10 +366,78 @@ phase "$ROUNDS" max --duration "$SECS"
 	echo " paired ratio and range are the noise floor of this machine for this many rounds)"
 }
 
+# The interleaved phase: one churn run, windows of IL_WINDOW seconds in the order none,
+# tracer 1, none, tracer 2, ..., none. A tracer is started before its window opens and
+# stopped after it closes, so its start-up and shutdown fall outside every window. Each
+# window's rate comes from churn's --progress samples (every 50 ms), interpolated at the
+# window's ends. A traced window is compared with the mean of the untraced windows right
+# before and after it, a few seconds apart at most: drift of the machine over minutes,
+# which dominates separate runs here, cancels. IL_WARM seconds of churn come first, until
+# the namespace's TIME_WAIT table is full (net.ipv4.tcp_max_tw_buckets) and churn is in
+# its steady state.
+il_window() { # label
+	local t0=${EPOCHREALTIME/[.,]/}
+	sleep "$IL_WINDOW"
+	echo "$1 $t0 ${EPOCHREALTIME/[.,]/}" >>"$OUT/il.windows"
+	alive "$C_PID" || die "churn exited during the interleaved phase"
+}
+
+interleaved() {
+	local cfg c rc=0 lost evs lostrec=0 lostev=0 runs=0
+	local -a traced=()
+
+	for cfg in "${CONFIGS[@]}"; do
+		[[ $cfg == none* ]] || traced+=("$cfg")
+	done
+	((${#traced[@]} > 0)) || return 0
+	[[ -n ${EPOCHREALTIME:-} ]] || die "the interleaved phase needs bash >= 5.0 (EPOCHREALTIME)"
+	echo
+	echo "phase 2: interleaved, one churn run, ${IL_WINDOW}s windows ($(printf 'none, %s, ' "${traced[@]}")none) x $IL_CYCLES"
+	rm -f "$OUT/il.progress" "$OUT/il.windows"
+	start_churn --duration 86400 --progress "$OUT/il.progress"
+	kill -USR1 "$C_PID"
+	sleep "$IL_WARM"
+	for ((c = 0; c < IL_CYCLES; c++)); do
+		for cfg in "${traced[@]}"; do
+			il_window none
+			start_tracer "$cfg" "$C_INO" "$OUT/il-events.jsonl"
+			if [[ $cfg == sockwatch ]]; then
+				sleep "$IL_TRACER_SETTLE"
+			fi
+			il_window "$cfg"
+			alive "$T_PID" || die "$cfg exited during its window: $(cat "$OUT/$cfg.err")"
+			stop_pid "$T_PID"
+			if [[ $cfg == sockwatch ]]; then
+				read -r lost evs <<<"$(lost_in "$OUT/il-events.jsonl")"
+				lostrec=$((lostrec + lost)) lostev=$((lostev + evs)) runs=$((runs + 1))
+				if ((lost > 0)); then
+					echo "  sockwatch run $runs: lost records:"
+					grep "\"event\": *\"lost\"" "$OUT/il-events.jsonl" | sed 's/^/    /'
+					sed 's/^/    /' "$OUT/sockwatch.err"
+				fi
+			fi
+		done
+	done
+	il_window none
+	kill -TERM "$C_PID"
+	wait "$C_PID" || rc=$?
+	forget "$C_PID"
+	[[ $rc -eq 0 ]] || die "churn failed (exit $rc) in the interleaved phase"
+
+	awk -v per_window=1 -f "$SRC_DIR/interleave.awk" "$OUT/il.progress" "$OUT/il.windows"
+	if ((runs > 0)); then
+		echo "sockwatch in this phase: $runs runs, lost records $lostrec ($lostev events)"
+	fi
+}
+
+if ((IL_CYCLES > 0)); then
+	interleaved
+fi
+
 if ((RATE > 0)); then
 	TP=() CC=() TC=() CU=() TU=()
 	echo
-	echo "phase 2: fixed rate ${RATE}/s, $RATE_ROUNDS rounds"
+	echo "phase 3: fixed rate ${RATE}/s, $RATE_ROUNDS rounds"
 	phase "$RATE_ROUNDS" rate --rate "$RATE" --duration "$SECS"
 	# shellcheck disable=SC2086 # the accumulated lists are split on purpose
 	{
