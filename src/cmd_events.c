@@ -21,15 +21,21 @@ struct events_ctx {
 	int stdout_sink; /* index of the stdout sink when it is the only one, else -1 */
 };
 
-/* While records flow, they are read in batches at most this far apart. */
-#define BATCH_MS 10
+/*
+ * While records flow, they are read in batches at most this far apart (a
+ * backlog of an eighth of the ring buffer wakes the reader sooner). Each
+ * batch costs the reader and each writer a wake-up: at 10 ms the tracer used
+ * ~20 % more CPU per connection under full-speed churn (docs/benchmarks.md).
+ */
+#define BATCH_MS 50
 /*
  * The ring buffer of `events` (top and listen keep 8 MiB: they buffer events
  * while they take their snapshot). The producer writes each record into
  * memory it last touched one lap of the ring ago: with 8 MiB that is cold
  * memory, and on the build VMs an emitted record cost ~1.7 us in the kernel;
  * with 2 MiB ~1.2 us. 2 MiB still holds 13,000 records, 200 ms of the
- * fastest churn measured here, against a reader that drains every 10 ms.
+ * fastest churn measured here; at that rate the backlog wake-up drains it
+ * every ~20 ms.
  */
 #define RINGBUF_BYTES (2u << 20)
 

@@ -60,7 +60,7 @@ struct sw_tracer {
 	__u64 last_sweep;
 	enum batch_state batch; /* with opts.batch_ms: how records are being read */
 	/* wall_offset() read once per poll rather than twice per record: it moves
-	 * only when the clock is set, and a batch spans 10 ms */
+	 * only when the clock is set, and a batch spans 50 ms at most */
 	__s64 wall_off;
 	int stop_ret;
 	char rejected[512];
