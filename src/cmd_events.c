@@ -23,7 +23,7 @@ struct events_ctx {
 
 /*
  * While records flow, they are read in batches at most this far apart (a
- * backlog of an eighth of the ring buffer wakes the reader sooner). Each
+ * backlog of a quarter of the ring buffer wakes the reader sooner). Each
  * batch costs the reader and each writer a wake-up: at 10 ms the tracer used
  * ~20 % more CPU per connection under full-speed churn (docs/benchmarks.md).
  */
@@ -34,8 +34,8 @@ struct events_ctx {
  * memory it last touched one lap of the ring ago: with 8 MiB that is cold
  * memory, and on the build VMs an emitted record cost ~1.7 us in the kernel;
  * with 2 MiB ~1.2 us. 2 MiB still holds 13,000 records, 200 ms of the
- * fastest churn measured here; at that rate the backlog wake-up drains it
- * every ~20 ms.
+ * fastest churn measured here: the timer drains it before the backlog
+ * wake-up (a quarter of it) is due.
  */
 #define RINGBUF_BYTES (2u << 20)
 

@@ -30,8 +30,13 @@
  */
 enum batch_state { BATCH_EAGER, BATCH_LAZY, BATCH_SETTLE };
 
-/* A backlog of an eighth of the ring buffer wakes a lazy reader at once. */
-#define WAKE_BACKLOG_SHIFT 3
+/*
+ * A backlog of a quarter of the ring buffer wakes a lazy reader at once: a
+ * safety valve for bursts, not the usual cadence. At an eighth, full-speed
+ * churn crossed it every ~25 ms, twice as often as the batch timer, and the
+ * tracer used ~25 % more CPU per connection (docs/benchmarks.md).
+ */
+#define WAKE_BACKLOG_SHIFT 2
 #define WAKE_MIN_SHIFT 12
 
 struct sw_tracer {
