@@ -375,10 +375,19 @@ phase "$ROUNDS" max --duration "$SECS"
 # which dominates separate runs here, cancels. IL_WARM seconds of churn come first, until
 # the namespace's TIME_WAIT table is full (net.ipv4.tcp_max_tw_buckets) and churn is in
 # its steady state.
-il_window() { # label
-	local t0=${EPOCHREALTIME/[.,]/}
+# CPU time of every thread of a process, in ns (schedstat: exact, where utime and stime
+# are sampled at ticks and miss a thread that wakes and sleeps between two of them).
+task_ns() { # pid
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'
+}
+
+# One window: "LABEL START_US END_US [TRACER_CPU_NS]" into il.windows.
+il_window() { # label [tracer-pid]
+	local t0 c0
+	[[ -z ${2:-} ]] || c0=$(task_ns "$2")
+	t0=${EPOCHREALTIME/[.,]/}
 	sleep "$IL_WINDOW"
-	echo "$1 $t0 ${EPOCHREALTIME/[.,]/}" >>"$OUT/il.windows"
+	echo "$1 $t0 ${EPOCHREALTIME/[.,]/}${2:+ $(($(task_ns "$2") - c0))}" >>"$OUT/il.windows"
 	alive "$C_PID" || die "churn exited during the interleaved phase"
 }
 
@@ -404,7 +413,7 @@ interleaved() {
 			if [[ $cfg == sockwatch ]]; then
 				sleep "$IL_TRACER_SETTLE"
 			fi
-			il_window "$cfg"
+			il_window "$cfg" "$T_PID"
 			alive "$T_PID" || die "$cfg exited during its window: $(cat "$OUT/$cfg.err")"
 			stop_pid "$T_PID"
 			if [[ $cfg == sockwatch ]]; then
