@@ -50,6 +50,14 @@ static size_t ipv4_text(const __u8 *addr, char *buf)
 	return d - buf;
 }
 
+/* An error, with buf left holding fallback (it fits: every caller has room for an address). */
+static int addr_fail(int err, char *buf, size_t size, const char *fallback)
+{
+	if (size)
+		snprintf(buf, size, "%s", fallback);
+	return err;
+}
+
 int sw_addr_format(unsigned int family, const __u8 *addr, char *buf, size_t size)
 {
 	char a[INET_ADDRSTRLEN];
@@ -58,15 +66,16 @@ int sw_addr_format(unsigned int family, const __u8 *addr, char *buf, size_t size
 	size_t n;
 
 	if (family == SW_AF_INET6)
-		return inet_ntop(AF_INET6, addr, buf, size) ? (int)strlen(buf) : -errno;
+		return inet_ntop(AF_INET6, addr, buf, size) ? (int)strlen(buf) :
+							      addr_fail(-errno, buf, size, "");
 	if (family != SW_AF_INET)
-		return -EAFNOSUPPORT;
+		return addr_fail(-EAFNOSUPPORT, buf, size, "");
 	/* inet_ntop() goes through sprintf(): this runs for every event */
 	n = ipv4_text(addr, text);
 	if (text == buf)
 		return (int)n;
 	if (n >= size)
-		return -ENOSPC;
+		return addr_fail(-ENOSPC, buf, size, "");
 	memcpy(buf, a, n + 1);
 	return (int)n;
 }
@@ -81,14 +90,14 @@ int sw_addrport_format(unsigned int family, const __u8 *addr, __u16 port, char *
 		a[n++] = '[';
 	err = sw_addr_format(family, addr, a + n, INET6_ADDRSTRLEN);
 	if (err < 0)
-		return err;
+		return addr_fail(err, buf, size, "?");
 	n += err;
 	if (family == SW_AF_INET6)
 		a[n++] = ']';
 	a[n++] = ':';
 	n += put_dec(a + n, port);
 	if (n >= size)
-		return -ENOSPC;
+		return addr_fail(-ENOSPC, buf, size, "?");
 	a[n] = '\0';
 	memcpy(buf, a, n + 1);
 	return 0;

@@ -18,10 +18,10 @@ enum sw_exposure {
 
 /*
  * family is SW_AF_INET or SW_AF_INET6; addr holds 4 or 16 bytes, network order.
- * Returns the text's length, or -errno (nothing usable in buf).
+ * Returns the text's length, or -errno with buf empty (an unknown family, say).
  */
 int sw_addr_format(unsigned int family, const __u8 *addr, char *buf, size_t size);
-/* "addr:port" for v4, "[addr]:port" for v6. */
+/* "addr:port" for v4, "[addr]:port" for v6; 0, or -errno with buf holding "?". */
 int sw_addrport_format(unsigned int family, const __u8 *addr, __u16 port, char *buf, size_t size);
 /* Rewrites ::ffff:a.b.c.d (in place) to a.b.c.d; returns true if it did. */
 bool sw_addr_unmap(__u8 addr[16]);

@@ -158,12 +158,10 @@ static void print_endpoints(struct printer *p, const struct sw_conn *c)
 	pr_word(p, "proto", "tcp");
 	pr_uint(p, "family", c->family == SW_AF_INET6 ? 6 : 4);
 	pr_word(p, "state", display_state(c));
-	if (sw_addr_format(c->family, c->laddr, a, sizeof(a)) < 0)
-		a[0] = '\0';
+	sw_addr_format(c->family, c->laddr, a, sizeof(a)); /* empty if it cannot be written */
 	pr_word(p, "laddr", a);
 	pr_uint(p, "lport", c->lport);
-	if (sw_addr_format(c->family, c->raddr, a, sizeof(a)) < 0)
-		a[0] = '\0';
+	sw_addr_format(c->family, c->raddr, a, sizeof(a));
 	pr_word(p, "raddr", a);
 	pr_uint(p, "rport", c->rport);
 }

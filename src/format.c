@@ -241,12 +241,12 @@ static void print_endpoints(struct printer *p, const struct sw_event *e)
 	int ls = local_is_destination(e), rs = !ls;
 
 	if (!is_json(p)) {
-		if (sw_addrport_format(e->family, e->laddr, e->lport, l, sizeof(l)))
-			snprintf(l, sizeof(l), "?");
+		/* "?" for an address that cannot be written (an unknown family) */
+		sw_addrport_format(e->family, e->laddr, e->lport, l, sizeof(l));
 		if (!remote)
 			snprintf(r, sizeof(r), "*");
-		else if (sw_addrport_format(e->family, e->raddr, e->rport, r, sizeof(r)))
-			snprintf(r, sizeof(r), "?");
+		else
+			sw_addrport_format(e->family, e->raddr, e->rport, r, sizeof(r));
 		column(p, COL_LOCAL, l, false);
 		column(p, COL_REMOTE, r, false);
 		column(p, COL_STATE, sw_state_name(e->newstate), false);

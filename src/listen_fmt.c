@@ -102,11 +102,9 @@ static void print_endpoints(struct printer *p, const struct sw_alert *a)
 
 	if (p->fmt == SW_FMT_TEXT) {
 		/* "?" for an address that cannot be written (an unknown family) */
-		if (sw_addrport_format(a->family, a->laddr, a->lport, l, sizeof(l)))
-			snprintf(l, sizeof(l), "?");
+		sw_addrport_format(a->family, a->laddr, a->lport, l, sizeof(l));
 		if (remote) {
-			if (sw_addrport_format(a->family, a->raddr, a->rport, r, sizeof(r)))
-				snprintf(r, sizeof(r), "?");
+			sw_addrport_format(a->family, a->raddr, a->rport, r, sizeof(r));
 			snprintf(both, sizeof(both), "%s -> %s", l, r);
 			lead(p, "endpoints", both, 0);
 		} else {
@@ -114,13 +112,11 @@ static void print_endpoints(struct printer *p, const struct sw_alert *a)
 		}
 	} else {
 		pr_uint(p, "family", "family", a->family == SW_AF_INET6 ? 6 : 4);
-		if (sw_addr_format(a->family, a->laddr, l, sizeof(l)) < 0)
-			l[0] = '\0';
+		sw_addr_format(a->family, a->laddr, l, sizeof(l)); /* empty if it cannot be */
 		pr_word(p, "laddr", "laddr", l);
 		pr_uint(p, "lport", "lport", a->lport);
 		if (remote) {
-			if (sw_addr_format(a->family, a->raddr, r, sizeof(r)) < 0)
-				r[0] = '\0';
+			sw_addr_format(a->family, a->raddr, r, sizeof(r));
 			pr_word(p, "raddr", "raddr", r);
 			pr_uint(p, "rport", "rport", a->rport);
 		}

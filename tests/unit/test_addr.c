@@ -72,6 +72,9 @@ static void too_small(void **state)
 	assert_string_equal(out, "255.255.255.255:80");
 	assert_int_equal(sw_addrport_format(family, a, 80, out, 18), -ENOSPC);
 	assert_int_equal(sw_addr_format(3, a, out, sizeof(out)), -EAFNOSUPPORT);
+	assert_string_equal(out, ""); /* what a failure leaves: nothing to print */
+	assert_int_equal(sw_addrport_format(3, a, 80, out, sizeof(out)), -EAFNOSUPPORT);
+	assert_string_equal(out, "?");
 }
 
 static void mapped(void **state)
