@@ -193,10 +193,11 @@ static void print_owner(struct printer *p, const struct sw_conn *c)
 		column(p, COL_PROG, "-", false);
 	}
 	if (uid_known(c)) {
-		sw_user_name(c->uid, user, sizeof(user));
+		size_t n = sw_user_name(c->uid, user, sizeof(user));
+
 		column(p, COL_USER, user, true);
 		pr_uint(p, "uid", c->uid);
-		pr_bytes(p, "user", user, strlen(user));
+		pr_bytes(p, "user", user, n);
 	} else {
 		column(p, COL_USER, "-", false);
 	}

@@ -111,8 +111,7 @@ static bool filter_match(const struct sw_conn *c, const char *f)
 	if (n >= 0 && contains(a, n, f))
 		return true;
 	if (c->flags & SW_CONN_OWNER) {
-		sw_user_name(c->uid, user, sizeof(user));
-		if (contains(user, strlen(user), f))
+		if (contains(user, sw_user_name(c->uid, user, sizeof(user)), f))
 			return true;
 	}
 	return false;
