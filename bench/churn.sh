@@ -15,6 +15,9 @@
 #   BENCH_SETTLE       seconds of rest before each run (default 1): the previous run's
 #                      namespace, with its TIME_WAIT sockets, is torn down in the background
 #   BENCH_TCPSTATES    path of libbpf-tools tcpstates (default /usr/sbin/tcpstates)
+#   BENCH_SOCKWATCH_B  path of a second sockwatch binary (another build) to measure side
+#                      by side with BUILD_DIR's, as configuration sockwatch-b; the
+#                      interleaved phase then also prints their paired difference
 #
 # Every run of churn is in a fresh network namespace (--netns), so each starts with an
 # empty TIME_WAIT table, and sockwatch can filter on exactly that namespace. Configurations
@@ -38,6 +41,7 @@ OUT=$BUILD/bench
 SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CHURN=$OUT/churn
 SOCKWATCH=$BUILD/sockwatch
+SOCKWATCH_B=${BENCH_SOCKWATCH_B:-}
 TCPSTATES=${BENCH_TCPSTATES:-/usr/sbin/tcpstates}
 ROUNDS=${BENCH_ROUNDS:-5}
 SECS=${BENCH_SECS:-5}
@@ -71,6 +75,10 @@ check_uint BENCH_SETTLE "$SETTLE" 0
 check_uint BENCH_IL_CYCLES "$IL_CYCLES" 0
 check_uint BENCH_IL_WINDOW "$IL_WINDOW" 1
 check_uint BENCH_IL_WARM "$IL_WARM" 0
+if [[ -n $SOCKWATCH_B && ! -x $SOCKWATCH_B ]]; then
+	echo "bench: BENCH_SOCKWATCH_B: $SOCKWATCH_B is not an executable file" >&2
+	exit 2
+fi
 [[ $EUID -eq 0 ]] || die "must run as root (network namespaces and BPF tracers)"
 
 # Background processes we started; all of them are killed on any exit.
@@ -98,6 +106,10 @@ if [[ -x $SOCKWATCH ]]; then
 	CONFIGS+=(sockwatch)
 else
 	NOTES+=("sockwatch: skipped, $SOCKWATCH is not built")
+fi
+if [[ -n $SOCKWATCH_B ]]; then
+	CONFIGS+=(sockwatch-b)
+	NOTES+=("sockwatch-b is $SOCKWATCH_B")
 fi
 if [[ -x $TCPSTATES ]]; then
 	CONFIGS+=(tcpstates)
@@ -169,8 +181,8 @@ lost_in() { # events_file
 }
 
 # Check sockwatch's captured events against what churn generated.
-check_events() { # events_file connections
-	local f=$1 n=$2 conn acc cls inf lost lostsum
+check_events() { # config events_file connections
+	local cfg=$1 f=$2 n=$3 conn acc cls inf lost lostsum
 	conn=$(count_event "$f" connect)
 	acc=$(count_event "$f" accept)
 	cls=$(count_event "$f" close)
@@ -178,7 +190,7 @@ check_events() { # events_file connections
 	read -r lost lostsum <<<"$(lost_in "$f")"
 	R_EVENTS=$(printf '    events: generated connect %d accept %d close %d; captured connect %d accept %d close %d (inferred %d); lost records %d (%d events)' \
 		"$n" "$n" $((2 * n)) "$conn" "$acc" "$cls" "$inf" "$lost" "$lostsum")
-	EV_SUMMARY+=("$n $conn $acc $cls $lost $lostsum")
+	EV_SUMMARY+=("$cfg $n $conn $acc $cls $lost $lostsum")
 }
 
 # Start churn in a new namespace, ready but waiting for SIGUSR1, with extra arguments.
@@ -212,17 +224,21 @@ start_tracer() { # cfg netns-inode events-file
 		alive "$T_PID" || die "tcpstates exited early: $(cat "$OUT/tcpstates.err")"
 		return
 	fi
+	local bin=$SOCKWATCH err=$OUT/$1.err
+	if [[ $1 == sockwatch-b ]]; then
+		bin=$SOCKWATCH_B
+	fi
 	# Empty it first: the redirection below happens in the child, and the
 	# readiness loop must not find the previous run's "tracing" line.
-	: >"$OUT/sockwatch.err"
-	"$SOCKWATCH" events --json --netns "$2" >"$3" 2>"$OUT/sockwatch.err" &
+	: >"$err"
+	"$bin" events --json --netns "$2" >"$3" 2>"$err" &
 	T_PID=$!
 	BG_PIDS+=("$T_PID")
 	deadline=$((SECONDS + READY_TIMEOUT))
-	until grep -q '^sockwatch: tracing' "$OUT/sockwatch.err"; do
-		alive "$T_PID" || die "sockwatch exited early: $(cat "$OUT/sockwatch.err")"
+	until grep -q '^sockwatch: tracing' "$err"; do
+		alive "$T_PID" || die "$1 exited early: $(cat "$err")"
 		((SECONDS < deadline)) ||
-			die "no 'sockwatch: tracing' line on stderr within ${READY_TIMEOUT}s: $(cat "$OUT/sockwatch.err")"
+			die "no 'sockwatch: tracing' line on stderr within ${READY_TIMEOUT}s: $(cat "$err")"
 		sleep 0.01
 	done
 }
@@ -263,8 +279,8 @@ run_one() {
 	R_ELAPSED=$(json_field "$res" elapsed_s)
 	R_RATE=$(json_field "$res" conn_per_s)
 	R_CHURN_CPU=$(json_field "$res" cpu_s)
-	if [[ $cfg == sockwatch ]]; then
-		check_events "$OUT/events.jsonl" "$R_CONN"
+	if [[ $cfg == sockwatch* ]]; then
+		check_events "$cfg" "$OUT/events.jsonl" "$R_CONN"
 	elif [[ $cfg == tcpstates ]]; then
 		# tcpstates reports perf-buffer overflows on stderr as "lost N events on CPU #c".
 		R_EVENTS=$(awk '/^lost [0-9]+ events/ { s += $2 } END { printf "    tcpstates: lost %d events (perf buffer overflow)", s }' \
@@ -392,8 +408,9 @@ il_window() { # label [tracer-pid]
 }
 
 interleaved() {
-	local cfg c rc=0 lost evs lostrec=0 lostev=0 runs=0
-	local -a traced=()
+	local cfg c k rc=0 lost evs
+	local -a traced=() order=()
+	local -A lostrec=() lostev=() runs=()
 
 	for cfg in "${CONFIGS[@]}"; do
 		[[ $cfg == none* ]] || traced+=("$cfg")
@@ -402,27 +419,41 @@ interleaved() {
 	[[ -n ${EPOCHREALTIME:-} ]] || die "the interleaved phase needs bash >= 5.0 (EPOCHREALTIME)"
 	echo
 	echo "phase 2: interleaved, one churn run, ${IL_WINDOW}s windows ($(printf 'none, %s, ' "${traced[@]}")none) x $IL_CYCLES"
+	if ((${#traced[@]} > 1)); then
+		echo "  (the tracers' order is reversed every other cycle)"
+	fi
 	rm -f "$OUT/il.progress" "$OUT/il.windows"
 	start_churn --duration 86400 --progress "$OUT/il.progress"
 	kill -USR1 "$C_PID"
 	sleep "$IL_WARM"
 	for ((c = 0; c < IL_CYCLES; c++)); do
-		for cfg in "${traced[@]}"; do
+		# Every other cycle in reverse: no tracer always follows the same one.
+		order=()
+		for ((k = 0; k < ${#traced[@]}; k++)); do
+			if ((c % 2)); then
+				order+=("${traced[${#traced[@]} - 1 - k]}")
+			else
+				order+=("${traced[k]}")
+			fi
+		done
+		for cfg in "${order[@]}"; do
 			il_window none
 			start_tracer "$cfg" "$C_INO" "$OUT/il-events.jsonl"
-			if [[ $cfg == sockwatch ]]; then
+			if [[ $cfg == sockwatch* ]]; then
 				sleep "$IL_TRACER_SETTLE"
 			fi
 			il_window "$cfg" "$T_PID"
 			alive "$T_PID" || die "$cfg exited during its window: $(cat "$OUT/$cfg.err")"
 			stop_pid "$T_PID"
-			if [[ $cfg == sockwatch ]]; then
+			if [[ $cfg == sockwatch* ]]; then
 				read -r lost evs <<<"$(lost_in "$OUT/il-events.jsonl")"
-				lostrec=$((lostrec + lost)) lostev=$((lostev + evs)) runs=$((runs + 1))
+				lostrec[$cfg]=$((${lostrec[$cfg]:-0} + lost))
+				lostev[$cfg]=$((${lostev[$cfg]:-0} + evs))
+				runs[$cfg]=$((${runs[$cfg]:-0} + 1))
 				if ((lost > 0)); then
-					echo "  sockwatch run $runs: lost records:"
+					echo "  $cfg run ${runs[$cfg]}: lost records:"
 					grep "\"event\": *\"lost\"" "$OUT/il-events.jsonl" | sed 's/^/    /'
-					sed 's/^/    /' "$OUT/sockwatch.err"
+					sed 's/^/    /' "$OUT/$cfg.err"
 				fi
 			fi
 		done
@@ -433,10 +464,13 @@ interleaved() {
 	forget "$C_PID"
 	[[ $rc -eq 0 ]] || die "churn failed (exit $rc) in the interleaved phase"
 
-	awk -v per_window=1 -f "$SRC_DIR/interleave.awk" "$OUT/il.progress" "$OUT/il.windows"
-	if ((runs > 0)); then
-		echo "sockwatch in this phase: $runs runs, lost records $lostrec ($lostev events)"
-	fi
+	awk -v per_window=1 -v a=sockwatch -v b=sockwatch-b -f "$SRC_DIR/interleave.awk" \
+		"$OUT/il.progress" "$OUT/il.windows"
+	for cfg in "${traced[@]}"; do
+		if [[ -n ${runs[$cfg]:-} ]]; then
+			echo "$cfg in this phase: ${runs[$cfg]} runs, lost records ${lostrec[$cfg]} (${lostev[$cfg]} events)"
+		fi
+	done
 }
 
 if ((IL_CYCLES > 0)); then
@@ -479,10 +513,10 @@ fi
 if ((${#EV_SUMMARY[@]} > 0)); then
 	echo
 	echo "sockwatch events, all runs (expected: connect = accept = N, close = 2N, lost = 0):"
-	printf '  %10s %10s %10s %10s %8s %12s\n' N connect accept close lost "lost events"
+	printf '  %-11s %10s %10s %10s %10s %8s %12s\n' config N connect accept close lost "lost events"
 	for s in "${EV_SUMMARY[@]}"; do
-		# shellcheck disable=SC2086 # six numbers, split on purpose
-		printf '  %10s %10s %10s %10s %8s %12s\n' $s
+		# shellcheck disable=SC2086 # a name and six numbers, split on purpose
+		printf '  %-11s %10s %10s %10s %10s %8s %12s\n' $s
 	done
 fi
 echo

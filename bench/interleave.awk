@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # Rates and paired ratios of the interleaved phase of bench/churn.sh.
 #
-# usage: awk [-v per_window=1] -f interleave.awk PROGRESS WINDOWS
+# usage: awk [-v per_window=1] [-v a=LABEL -v b=LABEL] -f interleave.awk PROGRESS WINDOWS
 #   PROGRESS  churn --progress samples: "<wall-clock ns> <connections>" per line
 #   WINDOWS   one line per window, in time order: "<label> <start us> <end us>
 #             [<tracer CPU ns>]", label "none" for untraced windows
@@ -13,6 +13,9 @@
 # A/A line, what the machine's noise alone does to a ratio. Per label: windows, median
 # rate, median ratio, interquartile range and range of the ratios, and the median CPU of
 # the tracer's process per connection made in the window, where WINDOWS gives it.
+# With a and b, two labels that ran once per cycle (two builds of one tracer): the k-th
+# window of b against the k-th of a, ratio minus ratio, a few seconds apart: the median
+# and interquartile range of those differences and how many of them favour b.
 
 FNR == NR {
 	if (NF == 2) {
@@ -125,4 +128,21 @@ END {
 	print " made in the window, median over windows; BPF programs run in churn and are not in it."
 	print " none (A/A): an untraced window against the untraced windows two before and two"
 	print " after it, i.e. this machine's noise alone)"
+	if (a != "" && b != "" && (a in cnt) && (b in cnt))
+		compare(a, b)
+}
+
+function compare(a, b, m, i, d, better) {
+	m = cnt[a] < cnt[b] ? cnt[a] : cnt[b]
+	better = 0
+	for (i = 1; i <= m; i++) {
+		d[i] = ratios[b, i] - ratios[a, i]
+		if (d[i] > 0)
+			better++
+	}
+	sort_values(d, m)
+	printf "\n%s - %s, paired ratio difference over %d cycles: median %+.3f, IQR %+.3f to %+.3f; %s higher in %d of %d\n",
+		b, a, m, quantile(d, m, 0.5), quantile(d, m, 0.25), quantile(d, m, 0.75), b, better, m
+	print "(the k-th window of each, a few seconds apart; judge a difference against the IQR,"
+	print " and against running the same binary as both: a difference the IQR straddles is noise)"
 }
