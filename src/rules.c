@@ -841,12 +841,11 @@ static int learn_one(const struct sw_listener_info *l, struct learned *out)
 	char addr[SW_ADDR_STRLEN];
 	FILE *f;
 	__u32 uid;
-	int err;
+	int n = sw_addr_format(l->family, l->addr, addr, sizeof(addr));
+	int err = 0;
 
-	err = sw_addr_format(l->family, l->addr, addr, sizeof(addr));
-	if (err < 0)
-		return err;
-	err = 0;
+	if (n < 0)
+		return n;
 	out->text = NULL;
 	out->port = l->port;
 	f = open_memstream(&out->text, &out->len);
