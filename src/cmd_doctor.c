@@ -16,14 +16,6 @@
 #include "snapshot_iter.h"
 #include "strbuf.h"
 
-#ifndef CAP_PERFMON
-#define CAP_PERFMON 38
-#endif
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
-#define CAP_SYS_ADMIN_NR 21
-
 /* One line of the report: a feature, whether it works, and why (or where). */
 struct check {
 	const char *key; /* JSON key */
@@ -136,7 +128,7 @@ static void run_checks(struct check *c, enum sw_attach_mode *chosen, char *rejec
 		 c[C_BTF].ok ? "/sys/kernel/btf/vmlinux" :
 			       "missing: needs CONFIG_DEBUG_INFO_BTF=y (kernel >= 5.8)");
 
-	bool admin = sw_has_cap(CAP_SYS_ADMIN_NR), bpf = sw_has_cap(CAP_BPF),
+	bool admin = sw_has_cap(CAP_SYS_ADMIN), bpf = sw_has_cap(CAP_BPF),
 	     perfmon = sw_has_cap(CAP_PERFMON);
 	c[C_CAPS].ok = admin || (bpf && perfmon);
 	snprintf(c[C_CAPS].detail, sizeof(c[C_CAPS].detail),
