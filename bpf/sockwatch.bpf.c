@@ -743,3 +743,45 @@ int sw_exit_accept(struct trace_event_raw_sys_exit *ctx)
 	on_accept_syscall_exit(ctx->ret);
 	return 0;
 }
+
+/*
+ * The same exits where the syscall tracepoints cannot be resolved: their ids
+ * are read from tracefs, which is mode 0700 for root, so CAP_BPF + CAP_PERFMON
+ * alone cannot. The sys_exit raw tracepoint, which every syscall of every
+ * task passes, needs no tracefs; these programs keep accept and accept4 by
+ * number, as the syscall tracepoints do (they skip 32-bit and x32 calls,
+ * whose numbers mean other calls: 43 is times() for a 32-bit task).
+ */
+#define SW_NR_ACCEPT 43 /* x86_64 */
+#define SW_NR_ACCEPT4 288
+#define SW_TS_COMPAT 0x0002 /* x86 thread_info.status: in a 32-bit syscall */
+
+static __always_inline bool compat_syscall(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	if (!bpf_core_field_exists(task->thread_info.status))
+		return false;
+	return BPF_CORE_READ(task, thread_info.status) & SW_TS_COMPAT;
+}
+
+static __always_inline void on_sys_exit(long nr, long ret)
+{
+	if ((nr != SW_NR_ACCEPT && nr != SW_NR_ACCEPT4) || compat_syscall())
+		return;
+	on_accept_syscall_exit(ret);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sw_sys_exit_btf, struct pt_regs *regs, long ret)
+{
+	on_sys_exit(regs->orig_ax, ret);
+	return 0;
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(sw_sys_exit_raw, struct pt_regs *regs, long ret)
+{
+	on_sys_exit(BPF_CORE_READ(regs, orig_ax), ret);
+	return 0;
+}

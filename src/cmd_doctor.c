@@ -113,11 +113,12 @@ static void sock_diag_check(struct check *c)
 	sw_diag_socks_free(&d);
 }
 
-static void run_checks(struct check *c, enum sw_attach_mode *chosen, char *rejected, size_t rn)
+static void run_checks(struct check *c, enum sw_attach_mode *chosen, enum sw_accept_exit *ax,
+		       char *rejected, size_t rn)
 {
 	struct utsname u;
 	struct sw_tracer *t = NULL;
-	char why[512];
+	char why[512], twhy[256];
 
 	uname(&u);
 	c[C_KERNEL].ok = true;
@@ -150,7 +151,13 @@ static void run_checks(struct check *c, enum sw_attach_mode *chosen, char *rejec
 					   c[C_TP_BTF].detail, sizeof(c[C_TP_BTF].detail), NULL);
 		c[C_RAW_TP].ok = !try_open(SW_ATTACH_TRACEPOINT, SW_STATE_HOOK_RAW_TP,
 					   c[C_RAW_TP].detail, sizeof(c[C_RAW_TP].detail), NULL);
-		c[C_SYSCALL_TP].ok = sw_tracefs_ready() == 0;
+		c[C_SYSCALL_TP].ok = sw_tracefs_ready(twhy, sizeof(twhy)) == 0;
+		if (c[C_SYSCALL_TP].ok)
+			snprintf(c[C_SYSCALL_TP].detail, sizeof(c[C_SYSCALL_TP].detail),
+				 "sys_exit_accept4/accept via tracefs at " SW_TRACEFS);
+		else
+			snprintf(c[C_SYSCALL_TP].detail, sizeof(c[C_SYSCALL_TP].detail),
+				 "%s; accept exits are hooked on sys_exit instead", twhy);
 		c[C_FENTRY].ok = !try_open(SW_ATTACH_FENTRY, SW_STATE_HOOK_AUTO, c[C_FENTRY].detail,
 					   sizeof(c[C_FENTRY].detail), NULL);
 		c[C_KPROBE].ok = !try_open(SW_ATTACH_KPROBE, SW_STATE_HOOK_AUTO, c[C_KPROBE].detail,
@@ -161,9 +168,6 @@ static void run_checks(struct check *c, enum sw_attach_mode *chosen, char *rejec
 		if (c[C_RAW_TP].ok)
 			snprintf(c[C_RAW_TP].detail, sizeof(c[C_RAW_TP].detail),
 				 "inet_sock_set_state attached");
-		snprintf(c[C_SYSCALL_TP].detail, sizeof(c[C_SYSCALL_TP].detail), "%s",
-			 c[C_SYSCALL_TP].ok ? "sys_exit_accept4/accept via tracefs at " SW_TRACEFS :
-					      "tracefs not mounted and could not be mounted");
 		if (c[C_FENTRY].ok)
 			snprintf(c[C_FENTRY].detail, sizeof(c[C_FENTRY].detail),
 				 "fentry tcp_connect, fexit inet_csk_accept attached");
@@ -173,6 +177,7 @@ static void run_checks(struct check *c, enum sw_attach_mode *chosen, char *rejec
 		/* What auto picks, and why the better modes were rejected. */
 		if (!try_open(SW_ATTACH_AUTO, SW_STATE_HOOK_AUTO, why, sizeof(why), &t)) {
 			*chosen = sw_tracer_mode(t);
+			*ax = sw_tracer_accept_exit(t);
 			snprintf(rejected, rn, "%s", sw_tracer_rejected(t));
 			sw_tracer_close(t);
 		} else {
@@ -226,6 +231,8 @@ int cmd_doctor(int argc, char **argv)
 		[C_CGROUP2] = { "cgroup2", "cgroup v2" },
 	};
 	enum sw_attach_mode chosen = SW_ATTACH_AUTO;
+	enum sw_accept_exit ax = SW_ACCEPT_EXIT_NONE;
+	const char *blocked;
 	char rejected[1024] = "";
 	bool json = false;
 	int opt, ret;
@@ -244,7 +251,7 @@ int cmd_doctor(int argc, char **argv)
 			return SW_EXIT_USAGE;
 		}
 	}
-	run_checks(c, &chosen, rejected, sizeof(rejected));
+	run_checks(c, &chosen, &ax, rejected, sizeof(rejected));
 
 	if (!c[C_CAPS].ok)
 		ret = SW_EXIT_PERM;
@@ -254,8 +261,12 @@ int cmd_doctor(int argc, char **argv)
 		ret = SW_EXIT_OK;
 
 	if (json) {
-		printf("{\"can_run\":%s,\"mode\":\"%s\",\"snapshot\":\"%s\"",
+		printf("{\"can_run\":%s,\"mode\":\"%s\",\"accept_exit\":\"%s\",\"snapshot\":\"%s\"",
 		       ret ? "false" : "true", ret ? "none" : sw_attach_mode_name(chosen),
+		       ret			       ? "none" :
+		       ax == SW_ACCEPT_EXIT_SYSCALL_TP ? "syscall_tracepoints" :
+		       ax == SW_ACCEPT_EXIT_SYS_EXIT   ? "sys_exit" :
+							 "none",
 		       c[C_ITER].ok ? "iter" : "diag");
 		for (int i = 0; i < C_MAX; i++) {
 			printf(",\"%s\":{\"ok\":%s,\"detail\":", c[i].key,
@@ -282,25 +293,28 @@ int cmd_doctor(int argc, char **argv)
 	}
 	printf("  %-16s %s inet_sock_set_state (listen, connect, close, every transition)\n",
 	       "state changes", c[C_TP_BTF].ok ? "tp_btf" : "raw_tp");
+	blocked = ax == SW_ACCEPT_EXIT_SYSCALL_TP ?
+			  " (+ accept syscall exit for acceptors blocked before start)" :
+		  ax == SW_ACCEPT_EXIT_SYS_EXIT ?
+			  " (+ accept exit via sys_exit for acceptors blocked before start)" :
+			  "";
 	switch (chosen) {
 	case SW_ATTACH_FENTRY:
 		printf("  %-16s fentry tcp_connect\n", "connect");
-		printf("  %-16s fexit inet_csk_accept%s\n", "accept",
-		       c[C_SYSCALL_TP].ok ? " (+ accept syscall exit for acceptors blocked "
-					    "before start)" :
-					    "");
+		printf("  %-16s fexit inet_csk_accept%s\n", "accept", blocked);
 		break;
 	case SW_ATTACH_KPROBE:
 		printf("  %-16s kprobe tcp_connect\n", "connect");
-		printf("  %-16s kretprobe inet_csk_accept%s\n", "accept",
-		       c[C_SYSCALL_TP].ok ? " (+ accept syscall exit for acceptors blocked "
-					    "before start)" :
-					    "");
+		printf("  %-16s kretprobe inet_csk_accept%s\n", "accept", blocked);
 		break;
 	default:
 		printf("  %-16s CLOSE->SYN_SENT transition (runs in the caller's context)\n",
 		       "connect");
-		printf("  %-16s sys_exit_accept4/accept: fd -> file -> socket\n", "accept");
+		if (ax == SW_ACCEPT_EXIT_SYS_EXIT)
+			printf("  %-16s sys_exit, accept/accept4 by number: fd -> file -> socket\n",
+			       "accept");
+		else
+			printf("  %-16s sys_exit_accept4/accept: fd -> file -> socket\n", "accept");
 		break;
 	}
 	printf("  %-16s %s\n", "snapshot",

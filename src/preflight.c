@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Checks made before loading anything: privileges, kernel BTF, tracefs. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,16 +40,49 @@ int sw_preflight(char *err, size_t errlen)
 	return 0;
 }
 
-int sw_tracefs_ready(void)
+/* Writes the reason for a failed check into why (if there is one). */
+__attribute__((format(printf, 3, 4))) static void say(char *why, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why || !n)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, n, fmt, ap);
+	va_end(ap);
+}
+
+int sw_tracefs_ready(char *why, size_t n)
 {
 	struct stat st;
+	int e;
 
-	if (!stat(SW_TRACEFS "/events/syscalls", &st) ||
-	    !stat("/sys/kernel/debug/tracing/events/syscalls", &st))
+	say(why, n, "%s", "");
+	if (!stat(SW_TRACEFS "/events/syscalls", &st))
 		return 0;
-	if (stat(SW_TRACEFS, &st))
+	e = errno;
+	if (!stat("/sys/kernel/debug/tracing/events/syscalls", &st))
+		return 0;
+	if (e == EACCES) {
+		say(why, n,
+		    "tracefs at " SW_TRACEFS " is not readable by this user (it is root's alone "
+		    "unless mounted otherwise; CAP_DAC_READ_SEARCH can read it)");
+		return -EACCES;
+	}
+	if (stat(SW_TRACEFS, &st)) {
+		say(why, n, "no tracefs (" SW_TRACEFS " does not exist)");
 		return -ENOENT;
-	if (mount("tracefs", SW_TRACEFS, "tracefs", 0, NULL) && errno != EBUSY)
-		return -errno;
-	return stat(SW_TRACEFS "/events/syscalls", &st) ? -ENOENT : 0;
+	}
+	if (mount("tracefs", SW_TRACEFS, "tracefs", 0, NULL) && errno != EBUSY) {
+		e = errno;
+		say(why, n, "tracefs is not mounted at " SW_TRACEFS " and mounting it failed: %s%s",
+		    strerror(e), e == EPERM ? " (that needs CAP_SYS_ADMIN)" : "");
+		return -e;
+	}
+	if (stat(SW_TRACEFS "/events/syscalls", &st)) {
+		say(why, n,
+		    "tracefs has no syscall tracepoints (a kernel without CONFIG_FTRACE_SYSCALLS)");
+		return -ENOENT;
+	}
+	return 0;
 }

@@ -21,7 +21,11 @@
 bool sw_has_cap(int cap);
 /* -EPERM without root/CAP_BPF+CAP_PERFMON, -ENOENT without kernel BTF; err says which. */
 int sw_preflight(char *err, size_t errlen);
-/* 0 if syscall tracepoints can be resolved (mounting tracefs if needed), else -errno. */
-int sw_tracefs_ready(void);
+/*
+ * 0 if syscall tracepoints can be resolved (mounting tracefs if needed), else
+ * -errno, and why (if not NULL) says what stops it: tracefs not readable by
+ * this user (-EACCES), not mounted and not mountable, or absent.
+ */
+int sw_tracefs_ready(char *why, size_t n);
 
 #endif /* SW_PREFLIGHT_H */

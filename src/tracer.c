@@ -51,7 +51,8 @@ struct sw_tracer {
 	struct sw_tracer_opts opts;
 	enum sw_attach_mode mode;
 	enum sw_state_hook state_hook;
-	bool syscall_accept;
+	enum sw_accept_exit accept_exit;
+	char syscall_tp_why[256]; /* why the syscall tracepoints were not used */
 	int ncpus;
 	__u64 seq;
 	__u64 rb_drops_reported; /* ring-buffer drops already reported */
@@ -190,6 +191,20 @@ int sw_attach_mode_parse(const char *s, enum sw_attach_mode *m)
 		}
 	}
 	return -EINVAL;
+}
+
+const char *sw_accept_exit_name(enum sw_accept_exit a)
+{
+	switch (a) {
+	case SW_ACCEPT_EXIT_SYSCALL_TP:
+		return "accept syscall exit";
+	case SW_ACCEPT_EXIT_SYS_EXIT:
+		return "accept exit via sys_exit";
+	case SW_ACCEPT_EXIT_NONE:
+		return "none";
+	default:
+		return "auto";
+	}
 }
 
 const char *sw_state_hook_name(enum sw_state_hook h)
@@ -419,7 +434,7 @@ static int attach_prog(struct sw_tracer *t, struct bpf_program *p, char *err, si
  * pre, main, twin.
  */
 static size_t mode_progs(struct sockwatch *s, enum sw_attach_mode mode, enum sw_state_hook hook,
-			 bool syscall_accept, struct bpf_program **out)
+			 enum sw_accept_exit ax, struct bpf_program **out)
 {
 	size_t n = 0;
 
@@ -430,9 +445,12 @@ static size_t mode_progs(struct sockwatch *s, enum sw_attach_mode mode, enum sw_
 		out[n++] = s->progs.sw_kprobe_tcp_connect;
 		out[n++] = s->progs.sw_kretprobe_accept;
 	}
-	if (syscall_accept) {
+	if (ax == SW_ACCEPT_EXIT_SYSCALL_TP) {
 		out[n++] = s->progs.sw_exit_accept4;
 		out[n++] = s->progs.sw_exit_accept;
+	} else if (ax == SW_ACCEPT_EXIT_SYS_EXIT) {
+		out[n++] = hook == SW_STATE_HOOK_TP_BTF ? s->progs.sw_sys_exit_btf :
+							  s->progs.sw_sys_exit_raw;
 	}
 	if (hook == SW_STATE_HOOK_TP_BTF) {
 		out[n++] = s->progs.sw_state_btf_pre;
@@ -485,7 +503,7 @@ static void reader_close(struct sw_tracer *t)
 
 /* One attempt at a mode: open, configure, load, set up the reader, attach. */
 static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state_hook hook,
-		    bool syscall_accept, char *err, size_t errlen)
+		    enum sw_accept_exit ax, char *err, size_t errlen)
 {
 	const struct sw_tracer_opts *o = &t->opts;
 	struct bpf_program *progs[MAX_PROGS], *p;
@@ -509,7 +527,7 @@ static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state
 	s->rodata->owner_from_hooks = mode != SW_ATTACH_TRACEPOINT;
 	s->rodata->key_by_ptr = hook == SW_STATE_HOOK_RAW_TP;
 	bpf_object__for_each_program(p, s->obj) bpf_program__set_autoload(p, false);
-	n = mode_progs(s, mode, hook, syscall_accept, progs);
+	n = mode_progs(s, mode, hook, ax, progs);
 	for (size_t i = 0; i < n; i++)
 		bpf_program__set_autoload(progs[i], true);
 	if (o->ringbuf_bytes)
@@ -557,6 +575,33 @@ static void note_rejected(struct sw_tracer *t, const char *what, const char *why
 	snprintf(t->rejected + n, sizeof(t->rejected) - n, "%s%s: %s", n ? "; " : "", what, why);
 }
 
+/*
+ * How to hook the accept syscalls' exit: the syscall tracepoints, whose ids
+ * come from tracefs, or where tracefs cannot give them (as a user with
+ * CAP_BPF and CAP_PERFMON but not root, tracefs is not readable) the sys_exit
+ * raw tracepoint, which needs no tracefs but runs a program on every syscall.
+ * SW_ACCEPT_EXIT_NONE with err set when the forced choice is impossible.
+ */
+static enum sw_accept_exit accept_exit_for(struct sw_tracer *t, char *err, size_t errlen)
+{
+	char why[sizeof(t->syscall_tp_why)];
+
+	if (t->opts.accept_exit == SW_ACCEPT_EXIT_SYS_EXIT) {
+		t->syscall_tp_why[0] = '\0';
+		return SW_ACCEPT_EXIT_SYS_EXIT;
+	}
+	if (!sw_tracefs_ready(why, sizeof(why))) {
+		t->syscall_tp_why[0] = '\0';
+		return SW_ACCEPT_EXIT_SYSCALL_TP;
+	}
+	snprintf(t->syscall_tp_why, sizeof(t->syscall_tp_why), "%s", why);
+	if (t->opts.accept_exit == SW_ACCEPT_EXIT_SYSCALL_TP) {
+		snprintf(err, errlen, "syscall tracepoints unavailable: %s", why);
+		return SW_ACCEPT_EXIT_NONE;
+	}
+	return SW_ACCEPT_EXIT_SYS_EXIT;
+}
+
 /* Tries the state hook (tp_btf, then raw_tp) for one connect/accept mode. */
 static int try_hooks(struct sw_tracer *t, enum sw_attach_mode mode, char *err, size_t errlen)
 {
@@ -570,19 +615,15 @@ static int try_hooks(struct sw_tracer *t, enum sw_attach_mode mode, char *err, s
 	for (int i = 0; i < nh; i++) {
 		/* The accept-syscall exit is the tracepoint mode's accept hook, and a
 		 * fallback in the others for acceptors blocked before we attached. */
-		bool sys = sw_tracefs_ready() == 0;
+		enum sw_accept_exit ax = accept_exit_for(t, err, errlen);
 
-		if (mode == SW_ATTACH_TRACEPOINT && !sys) {
-			snprintf(err, errlen,
-				 "syscall tracepoints unavailable: tracefs is not mounted "
-				 "at /sys/kernel/tracing and could not be mounted");
+		if (ax == SW_ACCEPT_EXIT_NONE)
 			return -ENOENT;
-		}
-		e = try_mode(t, mode, hooks[i], sys, err, errlen);
+		e = try_mode(t, mode, hooks[i], ax, err, errlen);
 		if (!e) {
 			t->mode = mode;
 			t->state_hook = hooks[i];
-			t->syscall_accept = sys;
+			t->accept_exit = ax;
 			return 0;
 		}
 		/* Only a refused state program is a reason to try raw_tp. */
@@ -796,9 +837,14 @@ const char *sw_tracer_rejected(const struct sw_tracer *t)
 	return t->rejected;
 }
 
-bool sw_tracer_has_syscall_accept(const struct sw_tracer *t)
+enum sw_accept_exit sw_tracer_accept_exit(const struct sw_tracer *t)
 {
-	return t->syscall_accept;
+	return t->accept_exit;
+}
+
+const char *sw_tracer_syscall_tp_why(const struct sw_tracer *t)
+{
+	return t->syscall_tp_why;
 }
 
 size_t sw_tracer_prog_ids(const struct sw_tracer *t, __u32 *ids, size_t n)

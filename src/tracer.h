@@ -15,9 +15,22 @@ enum sw_state_hook {
 	SW_STATE_HOOK_RAW_TP,
 };
 
+/*
+ * Where the accept syscalls' exit is hooked: the tracepoint mode's accept
+ * hook, and in the other modes the fallback for acceptors blocked before
+ * the tracer attached.
+ */
+enum sw_accept_exit {
+	SW_ACCEPT_EXIT_AUTO = 0, /* the syscall tracepoints if tracefs allows, else sys_exit */
+	SW_ACCEPT_EXIT_SYSCALL_TP, /* syscalls/sys_exit_accept4 and sys_exit_accept */
+	SW_ACCEPT_EXIT_SYS_EXIT, /* the sys_exit raw tracepoint, by syscall number */
+	SW_ACCEPT_EXIT_NONE, /* a result only: not hooked */
+};
+
 struct sw_tracer_opts {
 	enum sw_attach_mode attach; /* SW_ATTACH_AUTO probes fentry, kprobe, tracepoint */
 	enum sw_state_hook state_hook;
+	enum sw_accept_exit accept_exit;
 	unsigned int family; /* 0 any, SW_AF_INET, SW_AF_INET6 (kernel filter) */
 	__u16 port; /* local or remote port (kernel filter) */
 	__u32 netns; /* netns inode (kernel filter) */
@@ -82,8 +95,10 @@ enum sw_attach_mode sw_tracer_mode(const struct sw_tracer *t);
 enum sw_state_hook sw_tracer_state_hook(const struct sw_tracer *t);
 /* Why better modes were not used, e.g. "fentry: kernel refused program ... (EPERM)". */
 const char *sw_tracer_rejected(const struct sw_tracer *t);
-/* Whether the accept-syscall fallback is attached. */
-bool sw_tracer_has_syscall_accept(const struct sw_tracer *t);
+/* How the accept syscalls' exit is hooked (SW_ACCEPT_EXIT_NONE: it is not). */
+enum sw_accept_exit sw_tracer_accept_exit(const struct sw_tracer *t);
+/* Why the syscall tracepoints were not used ("" if they were, or were not wanted). */
+const char *sw_tracer_syscall_tp_why(const struct sw_tracer *t);
 /* IDs of the BPF programs this tracer attached; returns how many (at most n). */
 size_t sw_tracer_prog_ids(const struct sw_tracer *t, __u32 *ids, size_t n);
 void sw_tracer_close(struct sw_tracer *t);
@@ -91,6 +106,8 @@ void sw_tracer_close(struct sw_tracer *t);
 const char *sw_attach_mode_name(enum sw_attach_mode m);
 int sw_attach_mode_parse(const char *s, enum sw_attach_mode *m);
 const char *sw_state_hook_name(enum sw_state_hook h);
+/* "accept syscall exit", "accept exit via sys_exit" or "none". */
+const char *sw_accept_exit_name(enum sw_accept_exit a);
 
 /* Realtime clock for a CLOCK_MONOTONIC nanosecond timestamp. */
 void sw_mono_to_wall(__u64 mono_ns, struct timespec *wall);
