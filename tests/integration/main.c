@@ -18,6 +18,8 @@ static const struct itest tests[] = {
 	{ "refused connect gives connect_failed", t_connect_refused },
 	{ "listen and unlisten on four bind addresses", t_listen_unlisten },
 	{ "25 threads blocked in accept before start", t_blocked_acceptors },
+	{ "25 threads blocked in accept, accept exits on sys_exit (no tracefs)",
+	  t_blocked_acceptors_sys_exit },
 	{ "2000 connections: exact counts, none lost, none twice", t_churn_exact },
 	{ "2000 connections read in timed batches: exact, idle tracer woken",
 	  t_churn_exact_batched },

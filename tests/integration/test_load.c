@@ -24,6 +24,7 @@ struct acceptor_thread {
 	pid_t tid;
 	char name[16];
 	int fd;
+	bool use4; /* accept4() instead of accept(): two syscalls to hook */
 };
 
 static void *blocked_acceptor(void *arg)
@@ -32,7 +33,7 @@ static void *blocked_acceptor(void *arg)
 
 	a->tid = syscall(SYS_gettid);
 	prctl(PR_SET_NAME, a->name);
-	a->fd = accept(a->lfd, NULL, NULL);
+	a->fd = a->use4 ? accept4(a->lfd, NULL, NULL, SOCK_CLOEXEC) : accept(a->lfd, NULL, NULL);
 	return NULL;
 }
 
@@ -88,11 +89,14 @@ static bool list_has(void *arg)
 	return count_kind(w->l, w->netns, w->kind) >= w->n;
 }
 
-/* 25 threads are already inside accept() when the tracer starts. */
-int t_blocked_acceptors(void)
+/*
+ * 25 threads are already inside accept() or accept4() when the tracer starts;
+ * ax: how the tracer must hook the accept exits.
+ */
+static int blocked_acceptors(enum sw_accept_exit ax)
 {
 	struct acceptor_thread a[NACCEPTORS] = {};
-	struct sw_tracer_opts o = {};
+	struct sw_tracer_opts o = { .accept_exit = ax };
 	struct evlist l = {};
 	struct sw_tracer *t = NULL;
 	struct conn_args c = { .n = NACCEPTORS };
@@ -107,6 +111,7 @@ int t_blocked_acceptors(void)
 	CHECK(lfd >= 0, "listen");
 	for (int i = 0; i < NACCEPTORS; i++) {
 		a[i].lfd = lfd;
+		a[i].use4 = i % 2;
 		snprintf(a[i].name, sizeof(a[i].name), "sw_acc%02d", i);
 		pthread_create(&a[i].th, NULL, blocked_acceptor, &a[i]);
 	}
@@ -126,6 +131,11 @@ int t_blocked_acceptors(void)
 	o.netns = w.netns;
 	if (tracer_open_into(&o, &l, &t)) {
 		test_fail(__FILE__, __LINE__, "open", "second tracer did not open");
+		goto out;
+	}
+	if (ax != SW_ACCEPT_EXIT_AUTO && sw_tracer_accept_exit(t) != ax) {
+		test_fail(__FILE__, __LINE__, "hook", "accept exits hooked as %s",
+			  sw_accept_exit_name(sw_tracer_accept_exit(t)));
 		goto out;
 	}
 	if (pipe(hold))
@@ -175,6 +185,17 @@ out:
 	sw_tracer_close(t);
 	evlist_free(&l);
 	return ret;
+}
+
+int t_blocked_acceptors(void)
+{
+	return blocked_acceptors(SW_ACCEPT_EXIT_AUTO);
+}
+
+/* The same with the accept exits on sys_exit (what CAP_BPF + CAP_PERFMON without tracefs get). */
+int t_blocked_acceptors_sys_exit(void)
+{
+	return blocked_acceptors(SW_ACCEPT_EXIT_SYS_EXIT);
 }
 
 struct churn {
@@ -692,10 +713,13 @@ static int accept_and_close(void *arg)
 	return 0;
 }
 
-/* The raw_tp state hook (kernels without tp_btf) gives the same events. */
-int t_raw_tp_fallback(void)
+/*
+ * The raw_tp state hook (kernels without tp_btf) gives the same events, with
+ * the accept exits hooked as ax.
+ */
+static int raw_tp_flow(enum sw_accept_exit ax)
 {
-	struct sw_tracer_opts o = { .state_hook = SW_STATE_HOOK_RAW_TP };
+	struct sw_tracer_opts o = { .state_hook = SW_STATE_HOOK_RAW_TP, .accept_exit = ax };
 	struct two_flows f = {};
 	struct evlist l = {};
 	struct sw_tracer *t = NULL;
@@ -708,7 +732,13 @@ int t_raw_tp_fallback(void)
 	CHECK(ns, "cannot make a network namespace");
 	o.netns = ns;
 	CHECK(tracer_open_into(&o, &l, &t) == 0, "raw_tp tracer");
-	CHECK(sw_tracer_state_hook(t) == SW_STATE_HOOK_RAW_TP, "state hook");
+	if (sw_tracer_state_hook(t) != SW_STATE_HOOK_RAW_TP ||
+	    (ax != SW_ACCEPT_EXIT_AUTO && sw_tracer_accept_exit(t) != ax)) {
+		test_fail(__FILE__, __LINE__, "hooks", "state hook %s, accept exits hooked as %s",
+			  sw_state_hook_name(sw_tracer_state_hook(t)),
+			  sw_accept_exit_name(sw_tracer_accept_exit(t)));
+		goto out;
+	}
 	f.lfd = listen_on(AF_INET, "127.0.0.1", &f.port);
 	pa = spawn("sw_rawacc", accept_and_close, &f);
 	pc = spawn("sw_rawcon", connect_once, &f.port);
@@ -731,6 +761,13 @@ out:
 	sw_tracer_close(t);
 	evlist_free(&l);
 	return ret;
+}
+
+int t_raw_tp_fallback(void)
+{
+	if (raw_tp_flow(SW_ACCEPT_EXIT_AUTO))
+		return -1;
+	return raw_tp_flow(SW_ACCEPT_EXIT_SYS_EXIT);
 }
 
 /* --states: every transition of both ends, in order. */

@@ -9,6 +9,7 @@ int t_mapped_flow(void);
 int t_connect_refused(void);
 int t_listen_unlisten(void);
 int t_blocked_acceptors(void);
+int t_blocked_acceptors_sys_exit(void);
 int t_churn_exact(void);
 int t_churn_exact_batched(void);
 int t_loss_is_reported(void);
