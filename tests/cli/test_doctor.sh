@@ -33,6 +33,8 @@ for m in fentry kprobe; do
 done
 check "auto picked the best working mode" \
 	bash -c "jq -e 'if .fentry.ok then .mode==\"fentry\" elif .kprobe.ok then .mode==\"kprobe\" else .mode==\"tracepoint\" end' $TMP/json >/dev/null"
+check "as root the accept exits use the syscall tracepoints" \
+	bash -c "jq -e '.syscall_tracepoints.ok and .accept_exit == \"syscall_tracepoints\"' $TMP/json >/dev/null"
 check "the snapshot source follows the iterator probe, and sock_diag works" \
 	bash -c "jq -e '.snapshot == (if .bpf_iter.ok then \"iter\" else \"diag\" end) and .sock_diag.ok' $TMP/json >/dev/null"
 check "nothing stays loaded after doctor" [ "$leak" = 0 ]
@@ -40,5 +42,16 @@ setpriv --reuid=65534 --regid=65534 --clear-groups "$SW" doctor >"$TMP/np" 2>&1
 nrc=$?
 check "without privileges: exit 3 and says so" \
 	bash -c "[ $nrc -eq 3 ] && grep -q 'capabilities.*CAP_BPF no' $TMP/np && grep -q 'cannot run' $TMP/np"
+setpriv --reuid=65534 --regid=65534 --clear-groups '--inh-caps=+bpf,+perfmon' \
+	'--ambient-caps=+bpf,+perfmon' "$SW" doctor --json >"$TMP/caps" 2>&1
+crc=$?
+if setpriv --reuid=65534 --regid=65534 --clear-groups test -e /sys/kernel/tracing/events/syscalls; then
+	want_exit=syscall_tracepoints
+else
+	want_exit=sys_exit
+fi
+check "CAP_BPF + CAP_PERFMON without root: can run, accept exits via $want_exit, the reason named" \
+	bash -c "[ $crc -eq 0 ] && jq -e '.can_run and .accept_exit == \"$want_exit\" and
+		(.syscall_tracepoints.ok or (.syscall_tracepoints.detail | test(\"not readable by this user.*hooked on sys_exit\")))' $TMP/caps >/dev/null"
 check "unknown option exits 2" bash -c "$SW doctor --nope 2>/dev/null; [ \$? -eq 2 ]"
 tap_done

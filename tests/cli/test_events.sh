@@ -91,6 +91,43 @@ check "text output contains no raw escape byte" \
 check "reader and writer threads run as SCHED_BATCH" \
 	bash -c "[[ \$(grep -c 'policy: SCHED_BATCH' $TMP/json.sched) -ge 2 ]] && ! grep 'policy' $TMP/json.sched | grep -qv SCHED_BATCH"
 
+# With CAP_BPF + CAP_PERFMON and no root (the documented minimum) a uid cannot
+# read tracefs where it is mode 0700 (6.x): the accept exits go through sys_exit
+# and the accept of a forked child is still the child's.
+cat >"$TMP/fork_accept.py" <<'PY'
+import os, socket
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()
+pid = os.fork()
+if pid == 0:
+    a, _ = s.accept(); a.recv(10); a.close(); os._exit(0)
+c = socket.create_connection(s.getsockname()); c.sendall(b'hi'); c.close()
+os.waitpid(pid, 0); s.close()
+print(os.getpid(), pid)
+PY
+CAPS=(setpriv --reuid=65534 --regid=65534 --clear-groups '--inh-caps=+bpf,+perfmon'
+	'--ambient-caps=+bpf,+perfmon')
+if setpriv --reuid=65534 --regid=65534 --clear-groups test -e /sys/kernel/tracing/events/syscalls; then
+	want_hook='accept syscall exit'
+else
+	want_hook='accept exit via sys_exit'
+fi
+"${CAPS[@]}" "$SW" events --json --netns "$INODE" >"$TMP/caps.out" 2>"$TMP/caps.err" &
+PIDS+=($!)
+for _ in $(seq 100); do grep -q '^sockwatch: tracing' "$TMP/caps.err" && break; sleep 0.1; done
+read -r parent child < <(ip netns exec "$NS" python3 "$TMP/fork_accept.py")
+sleep 0.5
+kill -TERM "${PIDS[-1]}"
+wait "${PIDS[-1]}"
+caps_rc=$?
+check "CAP_BPF + CAP_PERFMON without root: traces and exits 0" \
+	bash -c "[[ $caps_rc -eq 0 ]] && grep -q 'events (listen 1, unlisten 1, connect 1, accept 1, close 2)' $TMP/caps.err"
+check "CAP_BPF + CAP_PERFMON without root: $want_hook, and why if not the syscall tracepoints" \
+	bash -c "grep -q '^sockwatch: tracing (mode .*$want_hook)' $TMP/caps.err && \
+		{ [[ '$want_hook' == 'accept syscall exit' ]] || grep -q 'tracefs at /sys/kernel/tracing is not readable' $TMP/caps.err; }"
+check "CAP_BPF + CAP_PERFMON without root: the accept is the forked child's, the connect the parent's" \
+	bash -c "jq -s -e '(map(select(.event==\"accept\")) | length == 1 and .[0].pid == $child) and
+		(map(select(.event==\"connect\")) | length == 1 and .[0].pid == $parent)' $TMP/caps.out >/dev/null"
+
 # -v names each attached program. Everything that reads records (the ring-buffer
 # consumer, the sweep's program) must exist before the first attach: records flow at
 # once on a busy machine, and a reader set up afterwards let the ring buffer overflow.
