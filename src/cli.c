@@ -182,6 +182,8 @@ int sw_exit_for_open_error(int err)
 void sw_print_attached(const struct sw_tracer *t)
 {
 	enum sw_accept_exit ax = sw_tracer_accept_exit(t);
+	/* the other modes' fallback for acceptors blocked before the start */
+	bool extra = sw_tracer_mode(t) != SW_ATTACH_TRACEPOINT && ax != SW_ACCEPT_EXIT_NONE;
 	const char *acc;
 
 	switch (sw_tracer_mode(t)) {
@@ -191,17 +193,13 @@ void sw_print_attached(const struct sw_tracer *t)
 	case SW_ATTACH_KPROBE:
 		acc = "kprobe tcp_connect, kretprobe inet_csk_accept";
 		break;
-	default:
+	default: /* the accept exits are this mode's accept hook */
 		acc = sw_accept_exit_name(ax);
 		break;
 	}
 	fprintf(stderr, "sockwatch: tracing (mode %s: %s inet_sock_set_state, %s%s%s)\n",
 		sw_attach_mode_name(sw_tracer_mode(t)), sw_state_hook_name(sw_tracer_state_hook(t)),
-		acc,
-		sw_tracer_mode(t) != SW_ATTACH_TRACEPOINT && ax != SW_ACCEPT_EXIT_NONE ? " + " : "",
-		sw_tracer_mode(t) != SW_ATTACH_TRACEPOINT && ax != SW_ACCEPT_EXIT_NONE ?
-			sw_accept_exit_name(ax) :
-			"");
+		acc, extra ? " + " : "", extra ? sw_accept_exit_name(ax) : "");
 	if (ax == SW_ACCEPT_EXIT_SYS_EXIT && *sw_tracer_syscall_tp_why(t))
 		fprintf(stderr,
 			"sockwatch: accept exits hooked on sys_exit, which runs on every "
