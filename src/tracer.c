@@ -606,19 +606,18 @@ static enum sw_accept_exit accept_exit_for(struct sw_tracer *t, char *err, size_
 static int try_hooks(struct sw_tracer *t, enum sw_attach_mode mode, char *err, size_t errlen)
 {
 	enum sw_state_hook hooks[2] = { SW_STATE_HOOK_TP_BTF, SW_STATE_HOOK_RAW_TP };
+	/* The accept-syscall exit is the tracepoint mode's accept hook, and a
+	 * fallback in the others for acceptors blocked before we attached. */
+	enum sw_accept_exit ax = accept_exit_for(t, err, errlen);
 	int nh = 2, e = -ENOTSUP;
 
+	if (ax == SW_ACCEPT_EXIT_NONE)
+		return -ENOENT;
 	if (t->opts.state_hook != SW_STATE_HOOK_AUTO) {
 		hooks[0] = t->opts.state_hook;
 		nh = 1;
 	}
 	for (int i = 0; i < nh; i++) {
-		/* The accept-syscall exit is the tracepoint mode's accept hook, and a
-		 * fallback in the others for acceptors blocked before we attached. */
-		enum sw_accept_exit ax = accept_exit_for(t, err, errlen);
-
-		if (ax == SW_ACCEPT_EXIT_NONE)
-			return -ENOENT;
 		e = try_mode(t, mode, hooks[i], ax, err, errlen);
 		if (!e) {
 			t->mode = mode;
@@ -626,8 +625,8 @@ static int try_hooks(struct sw_tracer *t, enum sw_attach_mode mode, char *err, s
 			t->accept_exit = ax;
 			return 0;
 		}
-		/* Only a refused state program is a reason to try raw_tp. */
-		if (!strstr(err, "sw_state_btf"))
+		/* Only a refused tp_btf program is a reason to try raw_tp. */
+		if (!strstr(err, "sw_state_btf") && !strstr(err, "sw_sys_exit_btf"))
 			break;
 	}
 	return e;
