@@ -182,8 +182,8 @@ int sw_exit_for_open_error(int err)
 void sw_print_attached(const struct sw_tracer *t)
 {
 	enum sw_accept_exit ax = sw_tracer_accept_exit(t);
-	/* the other modes' fallback for acceptors blocked before the start */
-	bool extra = sw_tracer_mode(t) != SW_ATTACH_TRACEPOINT && ax != SW_ACCEPT_EXIT_NONE;
+	/* in the other modes, the fallback for acceptors blocked before the start */
+	bool extra = sw_tracer_mode(t) != SW_ATTACH_TRACEPOINT;
 	const char *acc;
 
 	switch (sw_tracer_mode(t)) {

@@ -24,7 +24,7 @@ enum sw_accept_exit {
 	SW_ACCEPT_EXIT_AUTO = 0, /* the syscall tracepoints if tracefs allows, else sys_exit */
 	SW_ACCEPT_EXIT_SYSCALL_TP, /* syscalls/sys_exit_accept4 and sys_exit_accept */
 	SW_ACCEPT_EXIT_SYS_EXIT, /* the sys_exit raw tracepoint, by syscall number */
-	SW_ACCEPT_EXIT_NONE, /* a result only: not hooked */
+	SW_ACCEPT_EXIT_NONE, /* no tracer (doctor), or the forced hook is impossible */
 };
 
 struct sw_tracer_opts {
@@ -95,7 +95,7 @@ enum sw_attach_mode sw_tracer_mode(const struct sw_tracer *t);
 enum sw_state_hook sw_tracer_state_hook(const struct sw_tracer *t);
 /* Why better modes were not used, e.g. "fentry: kernel refused program ... (EPERM)". */
 const char *sw_tracer_rejected(const struct sw_tracer *t);
-/* How the accept syscalls' exit is hooked (SW_ACCEPT_EXIT_NONE: it is not). */
+/* How the accept syscalls' exit is hooked: always one of the two hooks once open. */
 enum sw_accept_exit sw_tracer_accept_exit(const struct sw_tracer *t);
 /* Why the syscall tracepoints were not used ("" if they were, or were not wanted). */
 const char *sw_tracer_syscall_tp_why(const struct sw_tracer *t);
