@@ -63,4 +63,18 @@ err=$(env "${quick[@]}" BENCH_IL_CYCLES=many timeout 60 "$ROOT/bench/churn.sh" "
 rc=$?
 check "a bad number of cycles: exit 2" test "$rc" -eq 2
 
+# soak.sh the same way; should a check fail to fire, these settings make a short run
+soak=(BENCH_SOAK_SECS=10 BENCH_SOAK_WARM=0 BENCH_SOAK_SAMPLE=5)
+err=$(env "${soak[@]}" BENCH_SOAK_CONFIGS="events bogus" timeout 60 "$ROOT/bench/soak.sh" "$TMP" 2>&1)
+rc=$?
+check "soak: an unknown configuration: exit 2" test "$rc" -eq 2
+check "... naming it" grep -q "unknown configuration 'bogus'" <<<"$err"
+err=$(env "${soak[@]}" BENCH_SOAK_WARM=10 timeout 60 "$ROOT/bench/soak.sh" "$TMP" 2>&1)
+rc=$?
+check "soak: a warm-up as long as the run: exit 2" test "$rc" -eq 2
+check "... naming the setting" grep -q "BENCH_SOAK_WARM must be less" <<<"$err"
+err=$(env "${soak[@]}" BENCH_SOAK_SAMPLE=6 timeout 60 "$ROOT/bench/soak.sh" "$TMP" 2>&1)
+rc=$?
+check "soak: samples too far apart to measure growth: exit 2" test "$rc" -eq 2
+
 tap_done
