@@ -8,6 +8,7 @@
 #include "conn_format.h"
 #include "event.h"
 #include "services.h"
+#include "sockid.h"
 #include "strbuf.h"
 #include "users.h"
 
@@ -277,7 +278,8 @@ int sw_conn_format(const struct sw_conn *c, const struct sw_conn_fmt *f, char *b
 		snprintf(ns, sizeof(ns), "%u", c->netns);
 	column(&p, COL_NETNS, ns, false);
 	pr_uint(&p, "netns", c->netns);
-	pr_uint(&p, "cookie", c->key);
+	pr_uint(&p, "cookie",
+		(c->flags & SW_CONN_KEY_ADDR) ? sw_sockid_of_addr(c->key, c->birth_ns) : c->key);
 	if (c->flags & SW_CONN_GHOST && !(c->flags & SW_CONN_MINI))
 		pr_bool(&p, "closed", true);
 	if (f->fmt == SW_FMT_JSON)

@@ -257,6 +257,8 @@ static void copy_event(struct sw_conn *c, const struct sw_event *e, bool fresh)
 		memcpy(c->raddr, e->raddr, sizeof(c->raddr));
 	}
 	c->netns = e->netns;
+	if (e->flags & SW_F_KEY_IS_PTR)
+		c->flags |= SW_CONN_KEY_ADDR;
 	if (e->birth_ns)
 		c->birth_ns = e->birth_ns;
 	if (event_has_owner(e)) {

@@ -15,9 +15,10 @@
 #define SW_CONN_SNAP 0x04 /* existed when the view started */
 #define SW_CONN_BYTES 0x08 /* bytes_sent/bytes_received are known */
 #define SW_CONN_OWNER 0x10 /* pid/comm/uid are known */
+#define SW_CONN_KEY_ADDR 0x20 /* key is the socket's kernel address (raw_tp): never shown */
 
 struct sw_conn {
-	__u64 key; /* socket cookie (or socket address in the raw_tp fallback) */
+	__u64 key; /* socket cookie (or socket address in the raw_tp fallback: SW_CONN_KEY_ADDR) */
 	__u64 first_ns; /* CLOCK_MONOTONIC when the table first saw the socket */
 	__u64 birth_ns; /* when the kernel side first saw it (0 if before the tracer) */
 	__u64 closed_ns; /* ghost since */

@@ -8,6 +8,7 @@
 #include "addr.h"
 #include "format.h"
 #include "printer.h"
+#include "sockid.h"
 #include "strbuf.h"
 #include "users.h"
 
@@ -335,7 +336,7 @@ static void print_details(struct printer *p, const struct sw_record *r)
 	}
 	if (is_json(p)) {
 		pr_uint(p, "netns", "sockwatch.netns", e->netns);
-		pr_id(p, "cookie", "sockwatch.cookie", e->cookie);
+		pr_id(p, "cookie", "sockwatch.cookie", sw_event_sockid(e));
 	}
 }
 

@@ -2,6 +2,7 @@
 /* Integration tests: blocked acceptors, churn without loss, honest loss, filters, detach. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -11,7 +12,9 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
+#include "format.h"
 #include "harness.h"
+#include "sockid.h"
 #include "tests.h"
 #include "tpcount.h"
 
@@ -714,6 +717,41 @@ static int accept_and_close(void *arg)
 }
 
 /*
+ * Keyed by socket address, no line may show the address: each record's JSON
+ * "cookie" is the keyed hash (src/sockid.h), the same for every event of one
+ * socket, so a connect and an accept join their closes, and differs between
+ * the two ends.
+ */
+static int ids_hide_addresses(const struct evlist *l, __u32 ns)
+{
+	__u64 conn_id = 0, acc_id = 0;
+	int joined = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct sw_record *r = &l->v[i];
+		char line[SW_LINE_MAX], addr[32];
+
+		if (r->ev.netns != ns)
+			continue;
+		snprintf(addr, sizeof(addr), "%llu", (unsigned long long)r->ev.cookie);
+		if (sw_format_record(r, SW_FMT_JSON, line, sizeof(line)) <= 0 || strstr(line, addr))
+			return -1;
+		if (r->ev.kind == SW_EV_CONNECT)
+			conn_id = sw_event_sockid(&r->ev);
+		else if (r->ev.kind == SW_EV_ACCEPT)
+			acc_id = sw_event_sockid(&r->ev);
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		const struct sw_event *e = &l->v[i].ev;
+
+		if (e->netns == ns && e->kind == SW_EV_CLOSE &&
+		    (sw_event_sockid(e) == conn_id || sw_event_sockid(e) == acc_id))
+			joined++;
+	}
+	return conn_id && acc_id && conn_id != acc_id && joined == 2 ? 0 : -1;
+}
+
+/*
  * The raw_tp state hook (kernels without tp_btf) gives the same events, with
  * the accept exits hooked as ax.
  */
@@ -754,6 +792,12 @@ static int raw_tp_flow(enum sw_accept_exit ax)
 	    count_kind(&l, ns, SW_EV_CONNECT) != 1 || count_kind(&l, ns, SW_EV_ACCEPT) != 1) {
 		test_fail(__FILE__, __LINE__, "raw_tp", "connect %p accept %p closes %zu", c, a,
 			  count_kind(&l, ns, SW_EV_CLOSE));
+		goto out;
+	}
+	if (ids_hide_addresses(&l, ns)) {
+		test_fail(__FILE__, __LINE__, "raw_tp",
+			  "a socket address in the JSON output, or "
+			  "ids that do not join a connection's events");
 		goto out;
 	}
 	ret = 0;

@@ -4,10 +4,13 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
+#include "conn_format.h"
 #include "conntab.h"
+#include "sockid.h"
 
 #define SEC 1000000000ULL
 #define GHOST (3 * SEC)
@@ -294,9 +297,46 @@ static void test_many_rows_and_sorted_view(void **state)
 		assert_true(v[i - 1]->lport >= v[i]->lport);
 }
 
+/*
+ * Rows keyed by socket address (raw_tp) show the keyed hash of the address
+ * and the socket's birth as their cookie, as events do, never the address;
+ * rows keyed by cookie show the cookie.
+ */
+static void test_address_key_not_shown(void **state)
+{
+	struct sw_conntab *t = *state;
+	struct sw_conn_fmt f = { .fmt = SW_FMT_JSON };
+	const __u64 addr = 0xffff8881034a5600ULL;
+	struct sw_event e = ev(SW_EV_CONNECT, addr, SW_TCP_SYN_SENT, SW_TCP_ESTABLISHED, 40000, 80);
+	char line[1024], want[64], text[32];
+	const struct sw_conn *c;
+
+	e.flags |= SW_F_KEY_IS_PTR;
+	e.birth_ns = 5 * SEC;
+	assert_int_equal(sw_conntab_apply(t, &e, SEC), 1);
+	c = sw_conntab_find(t, addr);
+	assert_non_null(c);
+	assert_true(c->flags & SW_CONN_KEY_ADDR);
+	assert_true(sw_conn_format(c, &f, line, sizeof(line)) > 0);
+	snprintf(want, sizeof(want), "\"cookie\":%llu",
+		 (unsigned long long)sw_sockid_of_addr(addr, 5 * SEC));
+	snprintf(text, sizeof(text), "%llu", (unsigned long long)addr);
+	assert_non_null(strstr(line, want));
+	assert_null(strstr(line, text));
+
+	e = ev(SW_EV_CONNECT, 77, SW_TCP_SYN_SENT, SW_TCP_ESTABLISHED, 40001, 80);
+	assert_int_equal(sw_conntab_apply(t, &e, SEC), 1);
+	c = sw_conntab_find(t, 77);
+	assert_non_null(c);
+	assert_false(c->flags & SW_CONN_KEY_ADDR);
+	assert_true(sw_conn_format(c, &f, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, "\"cookie\":77"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_address_key_not_shown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_insert_update_close_expire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_then_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_bytes_without_fin, setup, teardown),

@@ -5,12 +5,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "addr.h"
 #include "format.h"
+#include "sockid.h"
 
 static struct sw_record close_record(void)
 {
@@ -219,6 +221,31 @@ static void every_truncation_is_a_prefix(void **state)
 	}
 }
 
+/*
+ * Keyed by socket address (raw_tp), the record's "cookie" is the kernel
+ * address of the socket: JSON and ECS show the keyed hash of it instead,
+ * never the address itself.
+ */
+static void address_key_never_written(void **state)
+{
+	struct sw_record r = close_record();
+	char line[SW_LINE_MAX], want[64], addr[32];
+
+	r.ev.cookie = 0xffff8881034a5600ULL;
+	r.ev.flags |= SW_F_KEY_IS_PTR;
+	snprintf(addr, sizeof(addr), "%llu", (unsigned long long)r.ev.cookie);
+	snprintf(want, sizeof(want), "\"cookie\":%llu}",
+		 (unsigned long long)sw_sockid_of_addr(r.ev.cookie, r.ev.birth_ns));
+	assert_true(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, want));
+	assert_null(strstr(line, addr));
+	snprintf(want, sizeof(want), "\"sockwatch.cookie\":\"%llu\"",
+		 (unsigned long long)sw_sockid_of_addr(r.ev.cookie, r.ev.birth_ns));
+	assert_true(sw_format_record(&r, SW_FMT_ECS, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, want));
+	assert_null(strstr(line, addr));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +258,7 @@ int main(void)
 		cmocka_unit_test(small_buffer),
 		cmocka_unit_test(unknown_family),
 		cmocka_unit_test(every_truncation_is_a_prefix),
+		cmocka_unit_test(address_key_never_written),
 	};
 
 	return cmocka_run_group_tests_name("format", tests, NULL, NULL);
