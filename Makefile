@@ -132,7 +132,7 @@ test-unit: $(UNIT_BINS)
 test-integration: all $(ITEST)
 	$(Q)SW_ONLY=integration scripts/run-tests.sh $(OUTPUT)
 
-# The qemu kernel matrix: Debian 6.1 and 6.12 kernels x fentry, kprobe, tracepoint.
+# The qemu kernel matrix: Debian 5.10, 6.1 and 6.12 kernels x fentry, kprobe, tracepoint.
 test-vm: deps
 	$(Q)$(MAKE) --no-print-directory test-vm-run
 

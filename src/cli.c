@@ -205,6 +205,11 @@ void sw_print_attached(const struct sw_tracer *t)
 			"sockwatch: accept exits hooked on sys_exit, which runs on every "
 			"syscall, because the syscall tracepoints are unavailable: %s\n",
 			sw_tracer_syscall_tp_why(t));
+	if (sw_tracer_no_sweep_why(t))
+		fprintf(stderr,
+			"sockwatch: no socket-map sweep: %s; a close the kernel never delivers "
+			"would go unnoticed\n",
+			sw_tracer_no_sweep_why(t));
 	fflush(stderr);
 }
 

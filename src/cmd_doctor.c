@@ -34,6 +34,7 @@ enum {
 	C_SYSCALL_TP,
 	C_FENTRY,
 	C_KPROBE,
+	C_SWEEP,
 	C_ITER,
 	C_SOCK_DIAG,
 	C_CGROUP2,
@@ -142,7 +143,7 @@ static void run_checks(struct check *c, enum sw_attach_mode *chosen, enum sw_acc
 		 c[C_RINGBUF].ok ? "BPF_MAP_TYPE_RINGBUF" : "unavailable (kernel < 5.8?)");
 
 	if (!c[C_CAPS].ok || !c[C_BTF].ok) {
-		for (int i = C_TP_BTF; i <= C_KPROBE; i++)
+		for (int i = C_TP_BTF; i <= C_SWEEP; i++)
 			snprintf(c[i].detail, sizeof(c[i].detail), "not probed: %s",
 				 c[C_CAPS].ok ? "no BTF" : "missing privileges");
 	} else {
@@ -179,9 +180,16 @@ static void run_checks(struct check *c, enum sw_attach_mode *chosen, enum sw_acc
 			*chosen = sw_tracer_mode(t);
 			*ax = sw_tracer_accept_exit(t);
 			snprintf(rejected, rn, "%s", sw_tracer_rejected(t));
+			c[C_SWEEP].ok = !sw_tracer_no_sweep_why(t);
+			snprintf(c[C_SWEEP].detail, sizeof(c[C_SWEEP].detail), "%s",
+				 c[C_SWEEP].ok ? "bpf_for_each_map_elem: closes the kernel never "
+						 "delivers are inferred" :
+						 sw_tracer_no_sweep_why(t));
 			sw_tracer_close(t);
 		} else {
 			snprintf(rejected, rn, "%s", why);
+			snprintf(c[C_SWEEP].detail, sizeof(c[C_SWEEP].detail),
+				 "not probed: no mode runs");
 		}
 	}
 	if (c[C_CAPS].ok && c[C_BTF].ok)
@@ -226,6 +234,7 @@ int cmd_doctor(int argc, char **argv)
 		[C_SYSCALL_TP] = { "syscall_tracepoints", "syscall tracepoints" },
 		[C_FENTRY] = { "fentry", "fentry/fexit" },
 		[C_KPROBE] = { "kprobe", "kprobe/kretprobe" },
+		[C_SWEEP] = { "sweep", "socket-map sweep" },
 		[C_ITER] = { "bpf_iter", "bpf_iter" },
 		[C_SOCK_DIAG] = { "sock_diag", "sock_diag" },
 		[C_CGROUP2] = { "cgroup2", "cgroup v2" },

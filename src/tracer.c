@@ -53,6 +53,7 @@ struct sw_tracer {
 	enum sw_state_hook state_hook;
 	enum sw_accept_exit accept_exit;
 	char syscall_tp_why[256]; /* why the syscall tracepoints were not used */
+	const char *no_sweep_why; /* why there is no socket-map sweep (NULL: there is one) */
 	int ncpus;
 	__u64 seq;
 	__u64 rb_drops_reported; /* ring-buffer drops already reported */
@@ -317,14 +318,11 @@ static void sweep_open(struct sw_tracer *t)
 	}
 	t->sweep = w;
 	t->last_sweep = now_mono();
+	t->no_sweep_why = NULL;
 	return;
 fail:
 	sweep__destroy(w);
-	if (t->opts.verbose)
-		fprintf(stderr,
-			"sockwatch: no socket-map sweep (%s): a close the kernel never "
-			"delivers would go unnoticed\n",
-			why);
+	t->no_sweep_why = why;
 }
 
 /* One pass of the sweep; its records arrive through the ring buffer. */
@@ -839,6 +837,11 @@ const char *sw_tracer_rejected(const struct sw_tracer *t)
 enum sw_accept_exit sw_tracer_accept_exit(const struct sw_tracer *t)
 {
 	return t->accept_exit;
+}
+
+const char *sw_tracer_no_sweep_why(const struct sw_tracer *t)
+{
+	return t->no_sweep_why;
 }
 
 const char *sw_tracer_syscall_tp_why(const struct sw_tracer *t)

@@ -99,6 +99,9 @@ const char *sw_tracer_rejected(const struct sw_tracer *t);
 enum sw_accept_exit sw_tracer_accept_exit(const struct sw_tracer *t);
 /* Why the syscall tracepoints were not used ("" if they were, or were not wanted). */
 const char *sw_tracer_syscall_tp_why(const struct sw_tracer *t);
+/* Why the tracer runs without its socket-map sweep (closes the kernel never
+ * delivered then go unnoticed), or NULL when it has one. */
+const char *sw_tracer_no_sweep_why(const struct sw_tracer *t);
 /* IDs of the BPF programs this tracer attached; returns how many (at most n). */
 size_t sw_tracer_prog_ids(const struct sw_tracer *t, __u32 *ids, size_t n);
 void sw_tracer_close(struct sw_tracer *t);

@@ -2,7 +2,12 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # Fetch, extract and check a Debian cloud kernel for the qemu test VM; print its vmlinuz path.
 #
-# Usage: fetch-kernel.sh SERIES CACHE_DIR      (SERIES is 6.1 or 6.12)
+# Usage: fetch-kernel.sh SERIES CACHE_DIR      (SERIES is 5.10, 6.1 or 6.12)
+#
+# 6.1 and 6.12 come from this machine's Debian 12 apt sources; 5.10 (Debian 11, the oldest
+# kernel the matrix covers: no socket-cookie helper for tracing programs before 5.12, no
+# bpf_for_each_map_elem before 5.13, no bpf_get_func_ret before 5.17) from bullseye, through
+# apt with its own sources and lists under CACHE_DIR/apt-bullseye (the system's are untouched).
 #
 # Layout under CACHE_DIR (one folder per resolved package, so updates don't mix):
 #   PKG/PKG_*.deb        the downloaded package
@@ -25,7 +30,7 @@ log() {
 }
 
 usage() {
-	printf 'usage: %s SERIES CACHE_DIR   (SERIES: 6.1 or 6.12)\n' "${0##*/}" >&2
+	printf 'usage: %s SERIES CACHE_DIR   (SERIES: 5.10, 6.1 or 6.12)\n' "${0##*/}" >&2
 	exit 2
 }
 
@@ -33,7 +38,7 @@ usage() {
 series=$1
 cache=$2
 case $series in
-6.1 | 6.12) ;;
+5.10 | 6.1 | 6.12) ;;
 *) usage ;;
 esac
 
@@ -50,11 +55,25 @@ modular_opts=(
 	CONFIG_IPV6:kernel/net/ipv6/ipv6.ko
 )
 
+# apt options: none for this machine's sources; for 5.10, bullseye's in the cache.
+apt_opts=()
+use_bullseye() {
+	local d=$cache/apt-bullseye
+
+	mkdir -p "$d/lists/partial" "$d/archives/partial" "$d/cache"
+	printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s bullseye main\n' \
+		"${SWVM_DEBIAN_MIRROR:-http://deb.debian.org/debian}" >"$d/sources.list"
+	apt_opts=(-o "Dir::Etc::SourceList=$d/sources.list" -o Dir::Etc::SourceParts=/nonexistent
+		-o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache"
+		-o "Dir::Cache::archives=$d/archives")
+}
+
 # resolve_pkg prints the newest linux-image-SERIES.*-cloud-amd64-unsigned package name.
 resolve_pkg() {
 	local re="^linux-image-${series//./\\.}\\..*-cloud-amd64-unsigned\$"
 
-	apt-cache search --names-only "$re" | awk '{ print $1 }' | sort -V | tail -n 1
+	apt-cache "${apt_opts[@]}" search --names-only "$re" 2>/dev/null | awk '{ print $1 }' |
+		sort -V | tail -n 1
 }
 
 # config_value OPTION prints y, m or nothing for OPTION in the kernel's config file.
@@ -152,11 +171,12 @@ check_config() {
 
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
+if [[ $series == 5.10 ]]; then use_bullseye; fi
 
 pkg=$(resolve_pkg)
 if [[ -z $pkg ]]; then
 	log "no linux-image-$series cloud package known to apt; running apt-get update"
-	apt-get update -qq >&2 || log "apt-get update failed"
+	apt-get "${apt_opts[@]}" update -qq >&2 || log "apt-get update failed"
 	pkg=$(resolve_pkg)
 fi
 if [[ -z $pkg ]]; then
@@ -175,7 +195,8 @@ if [[ ! -f $kdir/.ready ]]; then
 	log "fetching $pkg"
 	rm -rf "$kdir"
 	mkdir -p "$kdir/modules"
-	(cd "$kdir" && apt-get download -o APT::Sandbox::User=root "$pkg" >&2) || die "apt-get download $pkg failed"
+	(cd "$kdir" && apt-get "${apt_opts[@]}" download -o APT::Sandbox::User=root "$pkg" >&2) ||
+		die "apt-get download $pkg failed"
 	deb=$(find "$kdir" -maxdepth 1 -name "${pkg}_*.deb" -print -quit)
 	[[ -n $deb ]] || die "apt-get download left no .deb for $pkg"
 	dpkg-deb -x "$deb" "$kdir/root" || die "dpkg-deb -x $deb failed"

@@ -5,8 +5,10 @@
 # Usage: matrix.sh BUILD_DIR
 #
 # Runs BUILD_DIR/tests/itest-static --attach MODE for MODE in fentry, kprobe, tracepoint on
-# Debian's 6.1 and 6.12 cloud kernels (cache and console logs in BUILD_DIR/vm), one line per
-# combination, then "N passed, N failed" counting combinations.
+# Debian's 5.10, 6.1 and 6.12 cloud kernels (cache and console logs in BUILD_DIR/vm), one line
+# per combination, then "N passed, N failed" counting combinations. fentry is not run on 5.10:
+# its fexit needs bpf_get_func_ret (5.17), so auto picks kprobe there (the suite checks that);
+# tests a kernel cannot run are reported by the suite as skipped, with the reason.
 # Environment: SWVM_KERNELS / SWVM_MODES override the lists (space separated),
 # SWVM_TIMEOUT the per-run limit inside the VM (default 600 s).
 # Exit: 0 all passed, 1 a combination failed, 2 usage error or no itest-static, 77 no qemu.
@@ -29,7 +31,7 @@ if ! command -v "${QEMU:-qemu-system-x86_64}" >/dev/null; then
 	exit 77
 fi
 
-read -r -a kernels <<<"${SWVM_KERNELS:-6.1 6.12}"
+read -r -a kernels <<<"${SWVM_KERNELS:-5.10 6.1 6.12}"
 read -r -a modes <<<"${SWVM_MODES:-fentry kprobe tracepoint}"
 timeout=${SWVM_TIMEOUT:-600}
 cache=$build/vm
@@ -40,6 +42,10 @@ failed=0
 for kernel in "${kernels[@]}"; do
 	for mode in "${modes[@]}"; do
 		name="vm $kernel $mode"
+		if [[ $kernel == 5.10 && $mode == fentry ]]; then
+			echo "$name: not run (fexit with bpf_get_func_ret needs 5.17; auto picks kprobe)"
+			continue
+		fi
 		out=$cache/itest-$kernel-$mode.out
 		start=$(date +%s)
 		# A guest that dies while booting, before the test starts (exit 125: under
@@ -58,6 +64,8 @@ for kernel in "${kernels[@]}"; do
 		secs=$(($(date +%s) - start))
 		summary=$(sed -n 's/^.*\b\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed.*$/\1 passed, \2 failed/p' \
 			"$out" | tail -n 1)
+		skipped=$(sed -n 's/^[0-9]* passed, [0-9]* failed (\([0-9]*\) skipped.*$/\1/p' "$out" | tail -n 1)
+		[[ -n $summary && -n $skipped ]] && summary="$summary, $skipped skipped"
 		case $rc in
 		0) verdict=ok ;;
 		124) verdict="FAIL timeout" ;;

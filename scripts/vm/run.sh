@@ -4,7 +4,7 @@
 #
 # Usage: run.sh --kernel SERIES --cache DIR [--timeout SECS] [--log FILE] -- BINARY [ARGS...]
 #
-#   --kernel SERIES  6.1 or 6.12 (fetched and cached by fetch-kernel.sh)
+#   --kernel SERIES  5.10, 6.1 or 6.12 (fetched and cached by fetch-kernel.sh)
 #   --cache DIR      kernel cache, initramfs and console logs
 #   --timeout SECS   limit for the binary inside the VM (default 600); qemu itself is killed
 #                    SECS + 180 s after it starts (boot and poweroff allowance)
@@ -50,7 +50,7 @@ while [[ $# -gt 0 ]]; do
 	esac
 done
 [[ -n $series && -n $cache && $# -ge 1 ]] || usage
-[[ $series == 6.1 || $series == 6.12 ]] || { err "unknown kernel series '$series' (6.1 or 6.12)"; exit 2; }
+[[ $series == 5.10 || $series == 6.1 || $series == 6.12 ]] || { err "unknown kernel series '$series' (5.10, 6.1 or 6.12)"; exit 2; }
 [[ $timeout =~ ^[1-9][0-9]{0,5}$ ]] || { err "bad --timeout '$timeout'"; exit 2; }
 binary=$1
 shift

@@ -31,6 +31,16 @@ void test_fail(const char *file, int line, const char *cond, const char *fmt, ..
 	snprintf(H.why, sizeof(H.why), "%s:%d: %s (%s)", file, line, msg, cond);
 }
 
+int test_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(H.why, sizeof(H.why), fmt, ap);
+	va_end(ap);
+	return TEST_SKIP;
+}
+
 __u32 ns_new(void)
 {
 	struct ifreq ifr = {};

@@ -40,6 +40,13 @@ extern struct harness H;
 __attribute__((format(printf, 4, 5))) void test_fail(const char *file, int line, const char *cond,
 						     const char *fmt, ...);
 
+/*
+ * What a test returns when this kernel lacks what it tests (reported as a
+ * TAP SKIP with the reason, counted apart from passes): return test_skip(...).
+ */
+#define TEST_SKIP 77
+__attribute__((format(printf, 1, 2))) int test_skip(const char *fmt, ...);
+
 /* Moves this process into a new network namespace with lo up; returns its inode or 0. */
 __u32 ns_new(void);
 /* Opens a tracer with opts (attach mode from the suite) collecting into list. */
