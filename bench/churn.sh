@@ -39,6 +39,8 @@ usage() {
 BUILD=$1
 OUT=$BUILD/bench
 SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=bench/common.bash
+. "$SRC_DIR/common.bash"
 CHURN=$OUT/churn
 SOCKWATCH=$BUILD/sockwatch
 SOCKWATCH_B=${BENCH_SOCKWATCH_B:-}
@@ -55,11 +57,6 @@ IL_TRACER_SETTLE=0.2 # after sockwatch's "tracing" line, before its window opens
 TCPSTATES_SETTLE=1.5 # tcpstates prints nothing when attached: give it this long
 READY_TIMEOUT=20     # seconds to wait for churn's namespace or sockwatch's readiness line
 CLK_TCK=$(getconf CLK_TCK)
-
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
 
 check_uint() { # name value min
 	if ! [[ $2 =~ ^[0-9]+$ ]] || ((10#$2 < $3)); then
@@ -82,20 +79,14 @@ fi
 [[ $EUID -eq 0 ]] || die "must run as root (network namespaces and BPF tracers)"
 
 # Background processes we started; all of them are killed on any exit.
-declare -a BG_PIDS=()
 cleanup() {
-	local pid
-	for pid in "${BG_PIDS[@]}"; do
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
+	bench_kill_bg
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p "$OUT"
-cc -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -pthread "$SRC_DIR/churn.c" -o "$CHURN" ||
-	die "cannot build $CHURN"
+build_churn "$CHURN"
 
 # Configurations that can run here. none-again is a second untraced run per round: an
 # A/A comparison whose paired ratio and spread show how far this machine's noise alone
@@ -159,11 +150,6 @@ stop_pid() {
 	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	forget "$pid"
-}
-
-# Field of churn's one-line JSON result.
-json_field() { # file key
-	sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" "$1"
 }
 
 # Count JSON lines of one event kind; tolerant of a space after the colon.

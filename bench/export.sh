@@ -25,6 +25,8 @@ set -euo pipefail
 BUILD=$1
 OUT=$BUILD/bench
 SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=bench/common.bash
+. "$SRC_DIR/common.bash"
 CHURN=$OUT/churn
 SOCKWATCH=$BUILD/sockwatch
 SECS=${BENCH_SECS:-5}
@@ -32,30 +34,20 @@ RATES=${BENCH_EXPORT_RATES:-max 5000 10000}
 CLK_TCK=$(getconf CLK_TCK)
 READY_TIMEOUT=20
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
 [[ $SECS =~ ^[0-9]+$ ]] && ((SECS > 0)) || { echo "bench: BENCH_SECS must be > 0" >&2; exit 2; }
 [[ $EUID -eq 0 ]] || die "must run as root (network namespaces and BPF)"
 [[ -x $SOCKWATCH ]] || die "$SOCKWATCH is not built"
 [[ -x /usr/bin/time ]] || die "/usr/bin/time (GNU time) is needed to measure CPU"
 
-declare -a BG_PIDS=()
 cleanup() {
-	local pid
-	for pid in "${BG_PIDS[@]}"; do
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
+	bench_kill_bg
 	rm -f "$OUT/export.json"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p "$OUT"
-cc -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -pthread "$SRC_DIR/churn.c" -o "$CHURN" ||
-	die "cannot build $CHURN"
+build_churn "$CHURN"
 
 # utime and stime of a process in clock ticks ("U S").
 cpu_ticks() {
@@ -66,7 +58,6 @@ cpu_ticks() {
 	set -- $rest
 	echo "${12} ${13}"
 }
-json_field() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" "$1"; }
 
 # One run; prints one result row.
 run_one() { # RATE
@@ -115,14 +106,13 @@ run_one() { # RATE
 
 	conn=$(json_field "$res" connections)
 	elapsed=$(json_field "$res" elapsed_s)
-	local gen=$((4 * conn + 1)) lines seqok events rbl wr dr
+	local gen=$((4 * conn + 1)) lines seqok rbl dr
 	lines=$(wc -l <"$file")
 	# seq of every line in order must be exactly 1..lines (no lost records in between)
 	seqok=$(sed 's/^{"v":1,"seq":\([0-9]*\),.*/\1/' "$file" |
 		awk '$1 != NR { bad = 1 } END { print (bad || NR == 0) ? "no" : "yes" }')
-	events=$(sed -n 's/^sockwatch: \([0-9]*\) events .*/\1/p' "$err")
 	rbl=$(sed -n 's/.*), \([0-9]*\) lost in the ring buffer.*/\1/p' "$err")
-	read -r wr dr <<<"$(sed -n 's/^sockwatch: output "file:.*": \([0-9]*\) written, \([0-9]*\) dropped.*/\1 \2/p' "$err")"
+	dr=$(sed -n 's/^sockwatch: output "file:.*": [0-9]* written, \([0-9]*\) dropped.*/\1/p' "$err")
 	awk -v rate="$rate" -v conn="$conn" -v el="$elapsed" -v gen="$gen" -v lines="$lines" \
 		-v seqok="$seqok" -v rbl="$rbl" -v dr="$dr" -v u0="$u0" -v s0="$s0" -v u1="$u1" -v s1="$s1" \
 		-v hz="$CLK_TCK" 'BEGIN {

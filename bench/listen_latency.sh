@@ -58,7 +58,7 @@ ip netns exec "$NS" "$PROBE" latency "$COUNT" 30000 -- \
 echo "-- short-lived listeners (${SHORT} x ${LIFE_US} us, ${GAP_US} us apart): sockwatch vs ss -tlnp every 1 s"
 "$SW" listen --json --quiet-baseline --netns "$INO" >"$TMP/sw.out" 2>"$TMP/sw.err" &
 SWPID=$!
-PIDS+=($SWPID)
+PIDS+=("$SWPID")
 for _ in $(seq 200); do grep -q "watching listeners" "$TMP/sw.err" && break; sleep 0.05; done
 grep -q "watching listeners" "$TMP/sw.err" || die "sockwatch did not start: $(cat "$TMP/sw.err")"
 (
@@ -68,7 +68,7 @@ grep -q "watching listeners" "$TMP/sw.err" || die "sockwatch did not start: $(ca
 	done
 ) &
 POLL=$!
-PIDS+=($POLL)
+PIDS+=("$POLL")
 start=$(date +%s.%N)
 ip netns exec "$NS" "$PROBE" short "$SHORT" 40000 "$LIFE_US" "$GAP_US" || die "short run failed"
 end=$(date +%s.%N)

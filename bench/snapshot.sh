@@ -33,6 +33,7 @@ mkfifo "$TMP/in"
 ip netns exec "$NS" python3 "$HERE/../tests/cli/hold_conns.py" --conns "$CONNS" \
 	--port-base 40001 --procs 4 --ready "$TMP/ready" <"$TMP/in" >/dev/null &
 HELPER=$!
+# shellcheck disable=SC2034 # the fd stays open for the helper: closing it ends the helper
 exec {HOLD}>"$TMP/in"
 for _ in $(seq 1200); do [ -e "$TMP/ready" ] && break; sleep 0.1; done
 [ -e "$TMP/ready" ] || { echo "helper did not open $CONNS connections" >&2; exit 1; }

@@ -35,6 +35,8 @@ set -euo pipefail
 BUILD=$1
 OUT=$BUILD/bench/soak
 SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=bench/common.bash
+. "$SRC_DIR/common.bash"
 CHURN=$BUILD/bench/churn
 SOCKWATCH=$BUILD/sockwatch
 SECS=${BENCH_SOAK_SECS:-150}
@@ -43,10 +45,6 @@ SAMPLE=${BENCH_SOAK_SAMPLE:-10}
 CONFIGS=${BENCH_SOAK_CONFIGS:-events top}
 READY_TIMEOUT=20
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
 [[ $SECS =~ ^[0-9]+$ ]] && ((SECS >= 10)) || { echo "bench: BENCH_SOAK_SECS must be >= 10" >&2; exit 2; }
 [[ $WARM =~ ^[0-9]+$ ]] && ((WARM < SECS)) ||
 	{ echo "bench: BENCH_SOAK_WARM must be less than BENCH_SOAK_SECS" >&2; exit 2; }
@@ -59,23 +57,16 @@ done
 [[ -x $SOCKWATCH ]] || die "$SOCKWATCH is not built"
 command -v script >/dev/null || die "script(1) (bsdutils) is needed to give top a terminal"
 
-declare -a BG_PIDS=()
 cleanup() {
-	local pid
-	for pid in "${BG_PIDS[@]}"; do
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
+	bench_kill_bg
 	rm -rf "$OUT/out"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p "$OUT"
-cc -O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -pthread "$SRC_DIR/churn.c" -o "$CHURN" ||
-	die "cannot build $CHURN"
+build_churn "$CHURN"
 
-json_field() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" "$1"; }
 has_links() { # PID
 	local f
 	for f in /proc/"$1"/fd/*; do
