@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The socket-map sweep: a walk (bpf_for_each_map_elem) over the tracer's
+ * The socket-map sweep: a walk (bpf_for_each_map_elem, 5.13) over the tracer's
  * per-socket map, run by the loader every SW_SWEEP_INTERVAL_NS through
- * BPF_PROG_TEST_RUN of an unattached raw_tp program (a map-element iterator
- * would be the natural fit, but some kernels that allow raw_tp refuse it). An entry whose socket is
+ * BPF_PROG_TEST_RUN of an unattached raw_tp program; on older kernels (5.9 to
+ * 5.12) the same walk as a map-element iterator, run by reading it. The
+ * raw_tp walk comes first because some kernels that allow raw_tp refuse
+ * iterators. An entry whose socket is
  * gone (its memory now holds another socket, or it is in CLOSE) lost its
  * CLOSE transition: on some kernels a transition occasionally never reaches
  * any BPF program (docs/attach-modes.md). Found gone at two sweeps in a row,
@@ -90,5 +92,17 @@ SEC("raw_tp")
 int sw_sweep(void *ctx)
 {
 	bpf_for_each_map_elem(&socks, sweep_one, NULL, 0);
+	return 0;
+}
+
+/* The same walk for kernels without bpf_for_each_map_elem: attached to socks. */
+SEC("iter/bpf_map_elem")
+int sw_sweep_iter(struct bpf_iter__bpf_map_elem *ctx)
+{
+	__u64 *key = ctx->key;
+	struct sw_sock *s = ctx->value;
+
+	if (key && s)
+		sweep_one(ctx->map, key, s, NULL);
 	return 0;
 }

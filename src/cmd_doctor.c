@@ -181,10 +181,13 @@ static void run_checks(struct check *c, enum sw_attach_mode *chosen, enum sw_acc
 			*ax = sw_tracer_accept_exit(t);
 			snprintf(rejected, rn, "%s", sw_tracer_rejected(t));
 			c[C_SWEEP].ok = !sw_tracer_no_sweep_why(t);
-			snprintf(c[C_SWEEP].detail, sizeof(c[C_SWEEP].detail), "%s",
-				 c[C_SWEEP].ok ? "bpf_for_each_map_elem: closes the kernel never "
-						 "delivers are inferred" :
-						 sw_tracer_no_sweep_why(t));
+			if (c[C_SWEEP].ok)
+				snprintf(c[C_SWEEP].detail, sizeof(c[C_SWEEP].detail),
+					 "%s: closes the kernel never delivers are inferred",
+					 sw_tracer_sweep_how(t));
+			else
+				snprintf(c[C_SWEEP].detail, sizeof(c[C_SWEEP].detail), "%s",
+					 sw_tracer_no_sweep_why(t));
 			sw_tracer_close(t);
 		} else {
 			snprintf(rejected, rn, "%s", why);

@@ -64,6 +64,7 @@ struct sw_tracer {
 	__u64 seeds; /* socks entries inserted from user space (sw_tracer_seed_sock) */
 	__u64 user_deletes; /* socks entries deleted from user space (inferred closes) */
 	struct sweep *sweep; /* socket-map sweep (NULL: the kernel refused it) */
+	struct bpf_link *sweep_link; /* its iterator, where it runs as one */
 	__u64 last_sweep;
 	enum batch_state batch; /* with opts.batch_ms: how records are being read */
 	/* wall_offset() read once per poll rather than twice per record: it moves
@@ -292,37 +293,64 @@ static void emit_lost(struct sw_tracer *t, __u64 now, __u64 n, const char *where
 }
 
 /*
- * The sweep shares the tracer's maps; it is optional (map-element iterators
- * need 5.9): without it, a close the kernel never delivers stays unknown.
+ * The sweep shares the tracer's maps; it is optional: without it, a close the
+ * kernel never delivers stays unknown. One walk of the socket map, loaded as
+ * a raw_tp program run with BPF_PROG_TEST_RUN (bpf_for_each_map_elem, 5.13),
+ * else (iter) as a map-element iterator on it (5.9), run by reading it.
  */
-static void sweep_open(struct sw_tracer *t)
+static int sweep_load(struct sw_tracer *t, bool iter)
 {
+	LIBBPF_OPTS(bpf_iter_attach_opts, io);
+	union bpf_iter_link_info li = {};
 	struct sweep *w;
-	const char *why;
 	int e;
 
 	w = sweep__open();
-	if (!w) {
-		why = "cannot open its BPF object";
-		goto fail;
-	}
-	w->rodata->key_by_ptr = t->state_hook == SW_STATE_HOOK_RAW_TP;
+	if (!w)
+		return -errno;
+	/* As the tracer's programs: sweep_open() runs before the mode is chosen. */
+	w->rodata->key_by_ptr = t->skel->rodata->key_by_ptr;
 	w->rodata->filter_port = t->opts.port;
 	w->rodata->filter_pid = t->opts.pid;
+	bpf_program__set_autoload(w->progs.sw_sweep, !iter);
+	bpf_program__set_autoload(w->progs.sw_sweep_iter, iter);
 	e = bpf_map__reuse_fd(w->maps.events, bpf_map__fd(t->skel->maps.events));
 	e = e ?: bpf_map__reuse_fd(w->maps.socks, bpf_map__fd(t->skel->maps.socks));
 	e = e ?: bpf_map__reuse_fd(w->maps.counters, bpf_map__fd(t->skel->maps.counters));
-	if (e || sweep__load(w)) {
-		why = "the kernel refused its program (bpf_for_each_map_elem needs 5.13)";
-		goto fail;
+	e = e ?: sweep__load(w);
+	if (!e && iter) {
+		li.map.map_fd = bpf_map__fd(t->skel->maps.socks);
+		io.link_info = &li;
+		io.link_info_len = sizeof(li);
+		t->sweep_link = bpf_program__attach_iter(w->progs.sw_sweep_iter, &io);
+		if (!t->sweep_link)
+			e = -errno;
+	}
+	if (e) {
+		sweep__destroy(w);
+		return e < 0 ? e : -e;
 	}
 	t->sweep = w;
-	t->last_sweep = now_mono();
+	return 0;
+}
+
+static void sweep_open(struct sw_tracer *t)
+{
 	t->no_sweep_why = NULL;
-	return;
-fail:
-	sweep__destroy(w);
-	t->no_sweep_why = why;
+	if (sweep_load(t, false) && sweep_load(t, true)) {
+		t->no_sweep_why = "the kernel refused both its programs (bpf_for_each_map_elem "
+				  "needs 5.13, a map-element iterator 5.9)";
+		return;
+	}
+	t->last_sweep = now_mono();
+}
+
+static void sweep_close(struct sw_tracer *t)
+{
+	bpf_link__destroy(t->sweep_link);
+	t->sweep_link = NULL;
+	sweep__destroy(t->sweep);
+	t->sweep = NULL;
 }
 
 /* One pass of the sweep; its records arrive through the ring buffer. */
@@ -330,7 +358,19 @@ static void sweep_run(struct sw_tracer *t)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, ro);
 	__u64 args[1] = {};
+	char buf[64];
+	int fd;
 
+	if (t->sweep_link) {
+		/* the iterator writes nothing: it only has to run to the end */
+		fd = bpf_iter_create(bpf_link__fd(t->sweep_link));
+		if (fd < 0)
+			return;
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+		return;
+	}
 	ro.ctx_in = args;
 	ro.ctx_size_in = sizeof(args);
 	bpf_prog_test_run_opts(bpf_program__fd(t->sweep->progs.sw_sweep), &ro);
@@ -495,8 +535,7 @@ static void reader_close(struct sw_tracer *t)
 {
 	ring_buffer__free(t->rb);
 	t->rb = NULL;
-	sweep__destroy(t->sweep);
-	t->sweep = NULL;
+	sweep_close(t);
 }
 
 /* One attempt at a mode: open, configure, load, set up the reader, attach. */
@@ -837,6 +876,13 @@ const char *sw_tracer_rejected(const struct sw_tracer *t)
 enum sw_accept_exit sw_tracer_accept_exit(const struct sw_tracer *t)
 {
 	return t->accept_exit;
+}
+
+const char *sw_tracer_sweep_how(const struct sw_tracer *t)
+{
+	if (!t->sweep)
+		return NULL;
+	return t->sweep_link ? "a map-element iterator" : "bpf_for_each_map_elem";
 }
 
 const char *sw_tracer_no_sweep_why(const struct sw_tracer *t)

@@ -102,6 +102,9 @@ const char *sw_tracer_syscall_tp_why(const struct sw_tracer *t);
 /* Why the tracer runs without its socket-map sweep (closes the kernel never
  * delivered then go unnoticed), or NULL when it has one. */
 const char *sw_tracer_no_sweep_why(const struct sw_tracer *t);
+/* How the sweep walks the socket map ("bpf_for_each_map_elem", 5.13, or "a
+ * map-element iterator", 5.9), or NULL without one. */
+const char *sw_tracer_sweep_how(const struct sw_tracer *t);
 /* IDs of the BPF programs this tracer attached; returns how many (at most n). */
 size_t sw_tracer_prog_ids(const struct sw_tracer *t, __u32 *ids, size_t n);
 void sw_tracer_close(struct sw_tracer *t);

@@ -938,9 +938,9 @@ static void ghost_entry(struct sw_sock *g, __u32 netns)
  * inferred close with everything the entry knew, only after finding it gone
  * at two sweeps in a row, and must leave a live listener alone.
  */
-int t_sweep_infers_close(void)
+static int sweep_infers_close(enum sw_state_hook hook)
 {
-	struct sw_tracer_opts o = {};
+	struct sw_tracer_opts o = { .state_hook = hook };
 	struct evlist l = {};
 	struct sw_tracer *t = NULL;
 	struct want_list w = { .l = &l, .kind = SW_EV_CLOSE, .n = 1 };
@@ -1022,6 +1022,17 @@ out:
 	sw_tracer_close(t);
 	evlist_free(&l);
 	return ret;
+}
+
+int t_sweep_infers_close(void)
+{
+	int r = sweep_infers_close(SW_STATE_HOOK_AUTO);
+
+	/* Again keyed by socket address (raw_tp), unless that is what ran: the
+	 * sweep once took every live socket there for a gone one. */
+	if (r || sw_tracer_state_hook(H.tracer) == SW_STATE_HOOK_RAW_TP)
+		return r;
+	return sweep_infers_close(SW_STATE_HOOK_RAW_TP);
 }
 
 /*
