@@ -182,19 +182,7 @@ check_events() { # config events_file connections
 # Start churn in a new namespace, ready but waiting for SIGUSR1, with extra arguments.
 # Sets C_PID, C_INO (its namespace's inode) and C_PORT.
 start_churn() { # churn-args...
-	local ready=$OUT/churn.ready deadline
-
-	rm -f "$ready" "$OUT/churn.json"
-	"$CHURN" --netns --json --wait-start "$ready" "$@" >"$OUT/churn.json" &
-	C_PID=$!
-	BG_PIDS+=("$C_PID")
-	deadline=$((SECONDS + READY_TIMEOUT))
-	while [[ ! -s $ready ]] && ((SECONDS < deadline)); do
-		alive "$C_PID" || die "churn exited before it was ready"
-		sleep 0.01
-	done
-	[[ -s $ready ]] || die "churn did not create its namespace in ${READY_TIMEOUT}s"
-	read -r C_INO C_PORT <"$ready"
+	bench_start_churn "$OUT/churn.json" "$@"
 }
 
 # Start tracer configuration $1 and return once it traces. sockwatch follows only

@@ -61,22 +61,14 @@ cpu_ticks() {
 
 # One run; prints one result row.
 run_one() { # RATE
-	local rate=$1 ready=$OUT/export.ready res=$OUT/export.churn.json err=$OUT/export.err
+	local rate=$1 res=$OUT/export.churn.json err=$OUT/export.err
 	local file=$OUT/export.json cpid tpid wpid ino port deadline u0 s0 u1 s1 conn elapsed
-	local args=(--netns --json --wait-start "$ready" --duration "$SECS")
+	local args=(--duration "$SECS")
 
 	[[ $rate == max ]] || args+=(--rate "$rate")
-	rm -f "$ready" "$res" "$file"
-	"$CHURN" "${args[@]}" >"$res" &
-	cpid=$!
-	BG_PIDS+=("$cpid")
-	deadline=$((SECONDS + READY_TIMEOUT))
-	until [[ -s $ready ]]; do
-		kill -0 "$cpid" 2>/dev/null || die "churn exited before it was ready"
-		((SECONDS < deadline)) || die "churn did not start"
-		sleep 0.01
-	done
-	read -r ino port <"$ready"
+	rm -f "$file"
+	bench_start_churn "$res" "${args[@]}"
+	cpid=$C_PID ino=$C_INO port=$C_PORT
 
 	# Empty it first: the redirection below happens in the child, and the readiness
 	# loop must not find the previous run's "tracing" line.

@@ -89,21 +89,13 @@ find_sockwatch() { # PARENT
 }
 
 run_one() { # CONFIG
-	local cfg=$1 ready=$OUT/ready res=$OUT/churn.json err=$OUT/sockwatch.err
+	local cfg=$1 res=$OUT/churn.json err=$OUT/sockwatch.err
 	local cpid wpid spid ino port deadline t rss inuse tw conn first_t=-1 first_rss=0 last_t=0 last_rss=0 peak=0
 
-	rm -rf "$ready" "$res" "$OUT/out"
+	rm -rf "$OUT/out"
 	mkdir -p "$OUT/out"
-	"$CHURN" --netns --json --wait-start "$ready" --duration "$SECS" >"$res" &
-	cpid=$!
-	BG_PIDS+=("$cpid")
-	deadline=$((SECONDS + READY_TIMEOUT))
-	until [[ -s $ready ]]; do
-		kill -0 "$cpid" 2>/dev/null || die "churn exited before it was ready"
-		((SECONDS < deadline)) || die "churn did not start"
-		sleep 0.01
-	done
-	read -r ino port <"$ready"
+	bench_start_churn "$res" --duration "$SECS"
+	cpid=$C_PID ino=$C_INO port=$C_PORT
 
 	: >"$err"
 	if [[ $cfg == events ]]; then
