@@ -53,7 +53,6 @@ struct sw_tracer {
 	enum sw_state_hook state_hook;
 	enum sw_accept_exit accept_exit;
 	char syscall_tp_why[256]; /* why the syscall tracepoints were not used */
-	const char *no_sweep_why; /* why there is no socket-map sweep (NULL: there is one) */
 	int ncpus;
 	__u64 seq;
 	__u64 rb_drops_reported; /* ring-buffer drops already reported */
@@ -336,13 +335,8 @@ static int sweep_load(struct sw_tracer *t, bool iter)
 
 static void sweep_open(struct sw_tracer *t)
 {
-	t->no_sweep_why = NULL;
-	if (sweep_load(t, false) && sweep_load(t, true)) {
-		t->no_sweep_why = "the kernel refused both its programs (bpf_for_each_map_elem "
-				  "needs 5.13, a map-element iterator 5.9)";
-		return;
-	}
-	t->last_sweep = now_mono();
+	if (!sweep_load(t, false) || !sweep_load(t, true))
+		t->last_sweep = now_mono();
 }
 
 static void sweep_close(struct sw_tracer *t)
@@ -887,7 +881,10 @@ const char *sw_tracer_sweep_how(const struct sw_tracer *t)
 
 const char *sw_tracer_no_sweep_why(const struct sw_tracer *t)
 {
-	return t->no_sweep_why;
+	if (t->sweep)
+		return NULL;
+	return "the kernel refused both its programs (bpf_for_each_map_elem needs 5.13, a "
+	       "map-element iterator 5.9)";
 }
 
 const char *sw_tracer_syscall_tp_why(const struct sw_tracer *t)
