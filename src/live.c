@@ -100,22 +100,21 @@ static void seed_owners(struct sw_live *l, const struct sw_snapshot *s)
 
 static int reconcile(struct sw_live *l, const struct sw_snapshot *s, bool seed)
 {
+	/* keyed by socket address, which is never shown as it is (src/sockid.h) */
+	bool by_addr = l->key_by_ptr && sw_snapshot_has_skptr(s);
 	__u64 now = sw_now_ns();
 	int e;
 
 	/* 1. Everything the snapshot saw, then who holds it. */
 	for (size_t i = 0; i < s->nsocks; i++) {
 		const struct sw_snap_sock *r = &s->socks[i];
-
 		__u64 key = sw_snapshot_key(s, l->key_by_ptr, r->cookie, r->skptr);
 		struct sw_conn *c;
 
 		e = sw_conntab_add_snapshot(&l->tab, key, r, now);
 		if (e < 0)
 			return e;
-		/* keyed by address: never shown as it is (src/sockid.h) */
-		c = l->key_by_ptr && sw_snapshot_has_skptr(s) ? sw_conntab_find(&l->tab, key) :
-								NULL;
+		c = by_addr ? sw_conntab_find(&l->tab, key) : NULL;
 		if (c)
 			c->flags |= SW_CONN_KEY_ADDR;
 	}

@@ -192,6 +192,16 @@ if same_as_ss rawdiag; then
 else
 	not_ok "raw_tp + sock_diag: --once lists exactly what ss lists" "$(head -20 "$TMP/rawdiag.diff")"
 fi
+# Keyed by socket address with an iterator snapshot (which reads the addresses), no row may
+# show one: a kernel socket address has its top 17 bits set and is 64-byte aligned, which a
+# keyed hash is by chance once in 2^23.
+once rawiter --snapshot iter --state-hook raw_tp
+n=$(python3 -c '
+import json, sys
+ids = [json.loads(l)["cookie"] for l in open(sys.argv[1])]
+addr = [i for i in ids if i >> 47 == 0x1ffff and i % 64 == 0]
+print(len(ids) if ids and not addr else 0)' "$TMP/rawiter.json")
+check "raw_tp + iterators: $n rows, none shows a socket's kernel address as its cookie" [ "$n" -ge 770 ]
 eval "exec {HOLD_FD_big}>&-"
 kill_helpers
 
