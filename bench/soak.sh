@@ -102,7 +102,7 @@ run_one() { # CONFIG
 		"$SOCKWATCH" events --json --netns "$ino" -o "file:$OUT/out/events.jsonl" \
 			--rotate-size 32M --rotate-keep 2 >/dev/null 2>"$err" &
 	else
-		# top draws on a terminal; its stderr (the tracing line) goes to the file
+		# top draws on a terminal (thrown away); its stderr, errors only, goes to the file
 		TERM=xterm script -qfec "'$SOCKWATCH' top --netns $ino 2>'$err'" /dev/null \
 			</dev/null >/dev/null &
 	fi

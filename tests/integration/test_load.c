@@ -726,7 +726,7 @@ static int accept_and_close(void *arg)
 static int ids_hide_addresses(const struct evlist *l, __u32 ns)
 {
 	__u64 conn_id = 0, acc_id = 0;
-	int joined = 0;
+	int conn_closes = 0, acc_closes = 0;
 
 	for (size_t i = 0; i < l->n; i++) {
 		const struct sw_record *r = &l->v[i];
@@ -745,11 +745,14 @@ static int ids_hide_addresses(const struct evlist *l, __u32 ns)
 	for (size_t i = 0; i < l->n; i++) {
 		const struct sw_event *e = &l->v[i].ev;
 
-		if (e->netns == ns && e->kind == SW_EV_CLOSE &&
-		    (sw_event_sockid(e) == conn_id || sw_event_sockid(e) == acc_id))
-			joined++;
+		if (e->netns != ns || e->kind != SW_EV_CLOSE)
+			continue;
+		conn_closes += sw_event_sockid(e) == conn_id;
+		acc_closes += sw_event_sockid(e) == acc_id;
 	}
-	return conn_id && acc_id && conn_id != acc_id && joined == 2 ? 0 : -1;
+	if (!conn_id || !acc_id || conn_id == acc_id)
+		return -1;
+	return conn_closes == 1 && acc_closes == 1 ? 0 : -1;
 }
 
 /*
