@@ -354,6 +354,18 @@ static __always_inline __u8 closer_at_close(bool btf, struct sock *sk, int oldst
 }
 
 /*
+ * Whether a transition out of oldstate ends a connect() attempt: from
+ * SYN_SENT, or from SYN_RECV when the entry was made at SYN_SENT. That is a
+ * simultaneous open (SYN_SENT->SYN_RECV->ESTABLISHED), e.g. a socket that
+ * connects to its own address and port; a listener's child in SYN_RECV
+ * never has an entry with a connect start.
+ */
+static __always_inline bool connect_attempt(int oldstate, const struct sw_sock *s)
+{
+	return oldstate == SW_TCP_SYN_SENT || (oldstate == SW_TCP_SYN_RECV && s && s->start_ns);
+}
+
+/*
  * Transitions that make events or per-socket state; without --states the
  * others (LISTEN->SYN_RECV, FIN_WAIT1, FIN_WAIT2, CLOSE_WAIT, LAST_ACK,
  * CLOSING, TIME_WAIT: half of a connection's ten) need no work at all.
@@ -449,7 +461,7 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 				     &cur, &now);
 			return;
 		}
-		if (oldstate != SW_TCP_SYN_SENT)
+		if (!connect_attempt(oldstate, s))
 			return;
 		if (s)
 			remember_endpoints(btf, sk, s);
@@ -481,7 +493,7 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 			owner_from_current(&cur);
 			emit(key, EMIT(SW_EV_UNLISTEN, oldstate, newstate, 0), &cur, &now);
 		}
-	} else if (oldstate == SW_TCP_SYN_SENT) {
+	} else if (connect_attempt(oldstate, s)) {
 		now.error = SW_READ(btf, sk, sk_err);
 		emit(key, EMIT(SW_EV_CONNECT_FAILED, oldstate, newstate, 0), s, &now);
 	} else if (oldstate == SW_TCP_SYN_RECV && !s) {

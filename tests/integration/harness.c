@@ -257,6 +257,31 @@ int connect_to(int family, const char *addr, __u16 port)
 	return fd;
 }
 
+int connect_self(int family, const char *addr, __u16 *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd;
+
+	if (fill_addr(family, addr, 0, &ss, &len))
+		return -EINVAL;
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* the bound address is the one to connect to: SYN_SENT meets its own SYN */
+	if (bind(fd, (struct sockaddr *)&ss, len) ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) ||
+	    connect(fd, (struct sockaddr *)&ss, len)) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	*port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
+					  ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return fd;
+}
+
 int write_all(int fd, size_t n)
 {
 	char buf[4096];

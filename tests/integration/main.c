@@ -16,6 +16,7 @@ static const struct itest tests[] = {
 	{ "ipv6 connect/accept/close with pids, bytes, closer", t_ipv6_flow },
 	{ "ipv4-mapped ipv6 gives exactly one ipv4 event", t_mapped_flow },
 	{ "refused connect gives connect_failed", t_connect_refused },
+	{ "a socket connected to itself (simultaneous open) gives one connect", t_self_connect },
 	{ "listen and unlisten on four bind addresses", t_listen_unlisten },
 	{ "25 threads blocked in accept before start", t_blocked_acceptors },
 	{ "25 threads blocked in accept, accept exits on sys_exit (no tracefs)",

@@ -294,3 +294,83 @@ int t_listen_unlisten(void)
 	}
 	return 0;
 }
+
+#define SELF_BYTES 700
+
+struct self_conn {
+	int family;
+	const char *addr;
+};
+
+static int self_connector(void *arg)
+{
+	struct self_conn *sc = arg;
+	__u16 port;
+	int fd = connect_self(sc->family, sc->addr, &port);
+
+	if (fd < 0)
+		return 40;
+	/* what it sends, it receives */
+	if (write_all(fd, SELF_BYTES))
+		return 41;
+	if (read_exact(fd, SELF_BYTES) != SELF_BYTES)
+		return 42;
+	close(fd);
+	return 0;
+}
+
+/*
+ * A socket that connects to its own address and port goes SYN_SENT ->
+ * SYN_RECV -> ESTABLISHED (a simultaneous open): one connect, no accept,
+ * one close, with the connecting process as owner of both.
+ */
+static int run_self_connect(int family, const char *addr, unsigned int want_family)
+{
+	struct want_kind w = { .kind = SW_EV_CLOSE, .n = 1 };
+	struct self_conn sc = { family, addr };
+	const struct sw_record *c, *cl;
+	pid_t pid;
+
+	w.netns = ns_new();
+	CHECK(w.netns, "cannot make a network namespace");
+	suite_reset();
+	pid = spawn("sw_selfconn", self_connector, &sc);
+	CHECK(reap(pid) == 0, "self-connect to %s failed", addr);
+	CHECK(poll_until(H.tracer, &H.all, kind_seen, &w, 5000) == 0, "no close event");
+	poll_for(H.tracer, 100);
+	CHECK(count_kind(&H.all, w.netns, SW_EV_CONNECT) == 1, "connect events: %zu",
+	      count_kind(&H.all, w.netns, SW_EV_CONNECT));
+	CHECK(count_kind(&H.all, w.netns, SW_EV_CONNECT_FAILED) == 0, "a connect_failed event");
+	CHECK(count_kind(&H.all, w.netns, SW_EV_ACCEPT) == 0, "an accept event");
+	CHECK(count_kind(&H.all, w.netns, SW_EV_CLOSE) == 1, "close events: %zu",
+	      count_kind(&H.all, w.netns, SW_EV_CLOSE));
+
+	c = find_kind(&H.all, w.netns, SW_EV_CONNECT, 0);
+	CHECK(owner_is(&c->ev, pid, "sw_selfconn"), "connect owner pid %u (want %d) comm '%s'",
+	      c->ev.pid, pid, c->ev.comm);
+	CHECK(c->ev.family == want_family, "connect family %u", c->ev.family);
+	CHECK(c->ev.lport && c->ev.lport == c->ev.rport, "connect ports %u -> %u", c->ev.lport,
+	      c->ev.rport);
+	CHECK(addr_is(c->ev.laddr, addr) && addr_is(c->ev.raddr, addr), "connect addresses");
+	CHECK(c->ev.oldstate == SW_TCP_SYN_RECV && c->ev.newstate == SW_TCP_ESTABLISHED,
+	      "connect states %u->%u", c->ev.oldstate, c->ev.newstate);
+	CHECK(c->ev.latency_ns > 0 && c->ev.ts_ns > c->ev.birth_ns, "connect latency %llu",
+	      (unsigned long long)c->ev.latency_ns);
+
+	cl = find_kind(&H.all, w.netns, SW_EV_CLOSE, 0);
+	CHECK(cl->ev.cookie == c->ev.cookie, "close cookie differs from connect");
+	CHECK(owner_is(&cl->ev, pid, "sw_selfconn"), "close owner %u", cl->ev.pid);
+	CHECK(cl->ev.lport == c->ev.lport && cl->ev.rport == c->ev.lport, "close ports");
+	CHECK(cl->ev.bytes_sent == SELF_BYTES && cl->ev.bytes_received == SELF_BYTES,
+	      "close bytes sent %llu received %llu", (unsigned long long)cl->ev.bytes_sent,
+	      (unsigned long long)cl->ev.bytes_received);
+	CHECK(cl->ev.closer == SW_CLOSER_LOCAL, "closer %u", cl->ev.closer);
+	return 0;
+}
+
+int t_self_connect(void)
+{
+	if (run_self_connect(AF_INET, "127.0.0.1", SW_AF_INET))
+		return -1;
+	return run_self_connect(AF_INET6, "::1", SW_AF_INET6);
+}

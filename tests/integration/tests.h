@@ -7,6 +7,7 @@ int t_ipv4_flow(void);
 int t_ipv6_flow(void);
 int t_mapped_flow(void);
 int t_connect_refused(void);
+int t_self_connect(void);
 int t_listen_unlisten(void);
 int t_blocked_acceptors(void);
 int t_blocked_acceptors_sys_exit(void);
