@@ -334,7 +334,12 @@ static __always_inline void sock_delete(__u64 key)
  * Which end sent the first FIN, from the state a socket closes from: the
  * FIN_WAIT1 side (then FIN_WAIT2, CLOSING, TIME_WAIT) was first, the
  * CLOSE_WAIT side (then LAST_ACK) was second. From any other state the
- * close was a reset or an abort: remote if a reset came in.
+ * close was a reset or an abort, told by sk_err at the transition: a reset
+ * that came in set ECONNRESET (remote); this host's own abort (close() with
+ * unread data or SO_LINGER 0, connect(AF_UNSPEC), a listener closed with
+ * connections not yet accepted) moves to CLOSE before it sets anything,
+ * so 0 (local), as does an abort by ss -K (ECONNABORTED). A timeout
+ * (ETIMEDOUT) or any other error leaves it unknown.
  */
 static __always_inline __u8 closer_at_close(bool btf, struct sock *sk, int oldstate)
 {
@@ -348,8 +353,15 @@ static __always_inline __u8 closer_at_close(bool btf, struct sock *sk, int oldst
 	case SW_TCP_LAST_ACK:
 		return SW_CLOSER_REMOTE;
 	default:
-		return SW_READ(btf, sk, sk_err) == 104 /* ECONNRESET */ ? SW_CLOSER_REMOTE :
-									  SW_CLOSER_UNKNOWN;
+		switch (SW_READ(btf, sk, sk_err)) {
+		case 104: /* ECONNRESET */
+			return SW_CLOSER_REMOTE;
+		case 0:
+		case 103: /* ECONNABORTED */
+			return SW_CLOSER_LOCAL;
+		default:
+			return SW_CLOSER_UNKNOWN;
+		}
 	}
 }
 

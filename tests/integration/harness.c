@@ -3,6 +3,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <net/if.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -280,6 +283,50 @@ int connect_self(int family, const char *addr, __u16 *port)
 	*port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
 					  ((struct sockaddr_in6 *)&ss)->sin6_port);
 	return fd;
+}
+
+int destroy_tcp4(const char *src, __u16 sport, const char *dst, __u16 dport)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct inet_diag_req_v2 r;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req),
+			.nlmsg_type = SOCK_DESTROY,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK },
+		.r = { .sdiag_family = AF_INET,
+		       .sdiag_protocol = IPPROTO_TCP,
+		       .idiag_states = ~0U,
+		       .id = { .idiag_sport = htons(sport),
+			       .idiag_dport = htons(dport),
+			       .idiag_cookie = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE } } },
+	};
+	struct {
+		struct nlmsghdr nh;
+		struct nlmsgerr err;
+	} ack;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	ssize_t n;
+	int fd;
+
+	if (inet_pton(AF_INET, src, &req.r.id.idiag_src[0]) != 1 ||
+	    inet_pton(AF_INET, dst, &req.r.id.idiag_dst[0]) != 1)
+		return -EINVAL;
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+		n = -errno;
+		close(fd);
+		return n;
+	}
+	n = recv(fd, &ack, sizeof(ack), 0);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n < sizeof(ack) || ack.nh.nlmsg_type != NLMSG_ERROR)
+		return -EPROTO;
+	return ack.err.error;
 }
 
 int write_all(int fd, size_t n)

@@ -17,6 +17,8 @@ static const struct itest tests[] = {
 	{ "ipv4-mapped ipv6 gives exactly one ipv4 event", t_mapped_flow },
 	{ "refused connect gives connect_failed", t_connect_refused },
 	{ "a socket connected to itself (simultaneous open) gives one connect", t_self_connect },
+	{ "an abortive close (SO_LINGER 0): local closer, the peer remote", t_reset_close },
+	{ "a connection destroyed by this host (ss -K): local closer", t_destroyed_close },
 	{ "listen and unlisten on four bind addresses", t_listen_unlisten },
 	{ "25 threads blocked in accept before start", t_blocked_acceptors },
 	{ "25 threads blocked in accept, accept exits on sys_exit (no tracefs)",

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Integration tests: connect/accept/close/listen flows with exact pids, addresses and bytes. */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -373,4 +374,168 @@ int t_self_connect(void)
 	if (run_self_connect(AF_INET, "127.0.0.1", SW_AF_INET))
 		return -1;
 	return run_self_connect(AF_INET6, "::1", SW_AF_INET6);
+}
+
+#define RESET_BYTES 300
+
+static int reset_acceptor(void *arg)
+{
+	struct flow *f = arg;
+	int fd = accept(f->lfd, NULL, NULL);
+	long n;
+
+	if (fd < 0)
+		return 50;
+	if (read_exact(fd, RESET_BYTES) != RESET_BYTES)
+		return 51;
+	if (write_all(fd, 1))
+		return 52;
+	/* the peer's reset ends the stream with an error, not EOF */
+	n = read_to_eof(fd);
+	close(fd);
+	return n == -ECONNRESET ? 0 : 53;
+}
+
+static int reset_connector(void *arg)
+{
+	struct flow *f = arg;
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	int fd = connect_to(f->family, f->addr, f->port);
+
+	if (fd < 0)
+		return 60;
+	if (write_all(fd, RESET_BYTES))
+		return 61;
+	if (read_exact(fd, 1) != 1)
+		return 62;
+	/* SO_LINGER 0: close() sends a reset instead of a FIN */
+	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)))
+		return 63;
+	close(fd);
+	return 0;
+}
+
+/* An abortive close: the end that resets is the closer (local), its peer sees remote. */
+int t_reset_close(void)
+{
+	struct flow f = { .family = AF_INET, .addr = "127.0.0.1" };
+	struct want_kind w = { .kind = SW_EV_CLOSE, .n = 2 };
+	const struct sw_record *c, *cc, *sc;
+	pid_t pa, pc;
+
+	w.netns = ns_new();
+	CHECK(w.netns, "cannot make a network namespace");
+	suite_reset();
+	f.lfd = listen_on(AF_INET, "127.0.0.1", &f.port);
+	CHECK(f.lfd >= 0, "listen: %s", strerror(-f.lfd));
+	pa = spawn("sw_rst_accept", reset_acceptor, &f);
+	pc = spawn("sw_rst_connect", reset_connector, &f);
+	CHECK(reap(pc) == 0, "connector failed");
+	CHECK(reap(pa) == 0, "acceptor failed (no ECONNRESET?)");
+	close(f.lfd);
+	CHECK(poll_until(H.tracer, &H.all, kind_seen, &w, 5000) == 0, "close events missing");
+	poll_for(H.tracer, 100);
+	CHECK(count_kind(&H.all, w.netns, SW_EV_CLOSE) == 2, "close events: %zu",
+	      count_kind(&H.all, w.netns, SW_EV_CLOSE));
+	c = find_kind(&H.all, w.netns, SW_EV_CONNECT, 0);
+	CHECK(c, "no connect event");
+
+	cc = find_ports(&H.all, w.netns, SW_EV_CLOSE, c->ev.lport, f.port);
+	CHECK(cc, "no close for the client socket");
+	CHECK(owner_is(&cc->ev, pc, "sw_rst_connect"), "client close owner %u", cc->ev.pid);
+	CHECK(cc->ev.oldstate == SW_TCP_ESTABLISHED, "client closed from %u", cc->ev.oldstate);
+	CHECK(cc->ev.closer == SW_CLOSER_LOCAL, "client (resets) closer %u", cc->ev.closer);
+	CHECK(cc->ev.bytes_sent == RESET_BYTES && cc->ev.bytes_received == 1,
+	      "client bytes sent %llu received %llu", (unsigned long long)cc->ev.bytes_sent,
+	      (unsigned long long)cc->ev.bytes_received);
+
+	sc = find_ports(&H.all, w.netns, SW_EV_CLOSE, f.port, c->ev.lport);
+	CHECK(sc, "no close for the server socket");
+	CHECK(owner_is(&sc->ev, pa, "sw_rst_accept"), "server close owner %u", sc->ev.pid);
+	CHECK(sc->ev.oldstate == SW_TCP_ESTABLISHED, "server closed from %u", sc->ev.oldstate);
+	CHECK(sc->ev.closer == SW_CLOSER_REMOTE, "server (reset) closer %u", sc->ev.closer);
+	CHECK(sc->ev.bytes_sent == 1 && sc->ev.bytes_received == RESET_BYTES,
+	      "server bytes sent %llu received %llu", (unsigned long long)sc->ev.bytes_sent,
+	      (unsigned long long)sc->ev.bytes_received);
+	return 0;
+}
+
+static int abort_acceptor(void *arg)
+{
+	struct flow *f = arg;
+	int fd = accept(f->lfd, NULL, NULL);
+	long n;
+
+	if (fd < 0)
+		return 70;
+	n = read_to_eof(fd);
+	close(fd);
+	return n == -ECONNRESET ? 0 : 71;
+}
+
+static int abort_connector(void *arg)
+{
+	struct flow *f = arg;
+	int fd = connect_to(f->family, f->addr, f->port);
+	long n;
+
+	if (fd < 0)
+		return 80;
+	n = read_to_eof(fd); /* until the socket is destroyed under it */
+	close(fd);
+	return n == -ECONNABORTED ? 0 : 81;
+}
+
+/* A connection destroyed by this host (ss -K): local closer, the peer gets a reset. */
+int t_destroyed_close(void)
+{
+	struct flow f = { .family = AF_INET, .addr = "127.0.0.1" };
+	struct want_kind w = { .kind = SW_EV_ACCEPT, .n = 1 };
+	const struct sw_record *c, *cc, *sc;
+	pid_t pa, pc;
+	__u16 cport;
+	int err;
+
+	w.netns = ns_new();
+	CHECK(w.netns, "cannot make a network namespace");
+	suite_reset();
+	f.lfd = listen_on(AF_INET, "127.0.0.1", &f.port);
+	CHECK(f.lfd >= 0, "listen: %s", strerror(-f.lfd));
+	pa = spawn("sw_kill_accept", abort_acceptor, &f);
+	pc = spawn("sw_kill_connect", abort_connector, &f);
+	CHECK(poll_until(H.tracer, &H.all, kind_seen, &w, 5000) == 0, "no accept event");
+	c = find_kind(&H.all, w.netns, SW_EV_CONNECT, 0);
+	CHECK(c, "no connect event");
+	cport = c->ev.lport;
+	err = destroy_tcp4("127.0.0.1", cport, "127.0.0.1", f.port);
+	if (err) {
+		kill(pa, SIGKILL);
+		kill(pc, SIGKILL);
+		reap(pa);
+		reap(pc);
+		close(f.lfd);
+		if (err == -EOPNOTSUPP)
+			return test_skip(
+				"kernel cannot destroy sockets (CONFIG_INET_DIAG_DESTROY)");
+		CHECK(0, "SOCK_DESTROY: %s", strerror(-err));
+	}
+	CHECK(reap(pc) == 0, "connector did not see ECONNABORTED");
+	CHECK(reap(pa) == 0, "acceptor did not see ECONNRESET");
+	close(f.lfd);
+	w.kind = SW_EV_CLOSE;
+	w.n = 2;
+	CHECK(poll_until(H.tracer, &H.all, kind_seen, &w, 5000) == 0, "close events missing");
+	poll_for(H.tracer, 100);
+	CHECK(count_kind(&H.all, w.netns, SW_EV_CLOSE) == 2, "close events: %zu",
+	      count_kind(&H.all, w.netns, SW_EV_CLOSE));
+	cc = find_ports(&H.all, w.netns, SW_EV_CLOSE, cport, f.port);
+	CHECK(cc, "no close for the destroyed socket");
+	CHECK(cc->ev.oldstate == SW_TCP_ESTABLISHED, "destroyed from %u", cc->ev.oldstate);
+	CHECK(cc->ev.closer == SW_CLOSER_LOCAL, "destroyed socket's closer %u", cc->ev.closer);
+	CHECK(owner_is(&cc->ev, pc, "sw_kill_connect"), "client close owner %u", cc->ev.pid);
+	sc = find_ports(&H.all, w.netns, SW_EV_CLOSE, f.port, cport);
+	CHECK(sc, "no close for the server socket");
+	CHECK(sc->ev.closer == SW_CLOSER_REMOTE, "server (reset) closer %u", sc->ev.closer);
+	CHECK(owner_is(&sc->ev, pa, "sw_kill_accept"), "server close owner %u", sc->ev.pid);
+	return 0;
 }

@@ -8,6 +8,8 @@ int t_ipv6_flow(void);
 int t_mapped_flow(void);
 int t_connect_refused(void);
 int t_self_connect(void);
+int t_reset_close(void);
+int t_destroyed_close(void);
 int t_listen_unlisten(void);
 int t_blocked_acceptors(void);
 int t_blocked_acceptors_sys_exit(void);
