@@ -16,6 +16,8 @@ static const struct itest tests[] = {
 	{ "ipv6 connect/accept/close with pids, bytes, closer", t_ipv6_flow },
 	{ "ipv4-mapped ipv6 gives exactly one ipv4 event", t_mapped_flow },
 	{ "refused connect gives connect_failed", t_connect_refused },
+	{ "timed-out and aborted connects give connect_failed with the reason",
+	  t_connect_timeout_aborted },
 	{ "a socket connected to itself (simultaneous open) gives one connect", t_self_connect },
 	{ "an abortive close (SO_LINGER 0): local closer, the peer remote", t_reset_close },
 	{ "a connection destroyed by this host (ss -K): local closer", t_destroyed_close },

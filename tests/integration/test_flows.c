@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Integration tests: connect/accept/close/listen flows with exact pids, addresses and bytes. */
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -537,5 +540,99 @@ int t_destroyed_close(void)
 	CHECK(sc, "no close for the server socket");
 	CHECK(sc->ev.closer == SW_CLOSER_REMOTE, "server (reset) closer %u", sc->ev.closer);
 	CHECK(owner_is(&sc->ev, pa, "sw_kill_accept"), "server close owner %u", sc->ev.pid);
+	return 0;
+}
+
+/* A SYN the full listener drops: given up after ~1 s (one retransmission, 300 ms budget). */
+static int timeout_client(void *arg)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(*(__u16 *)arg),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	unsigned int tmo = 300;
+
+	if (fd < 0 || setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &one, sizeof(one)) ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &tmo, sizeof(tmo)))
+		return 90;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return 91;
+	return errno == ETIMEDOUT ? 0 : 92;
+}
+
+/* A connect still in SYN_SENT that its owner closes. */
+static int aborted_client(void *arg)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(*(__u16 *)arg),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	if (fd < 0)
+		return 95;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno != EINPROGRESS)
+		return 96;
+	usleep(50 * 1000);
+	close(fd);
+	return 0;
+}
+
+/*
+ * connect_failed with its reason: a listener whose accept queue is full
+ * drops new SYNs, so one connect times out (ETIMEDOUT) and another, closed
+ * while in SYN_SENT, is aborted (error 0).
+ */
+int t_connect_timeout_aborted(void)
+{
+	struct want_kind w = { .kind = SW_EV_CONNECT_FAILED, .n = 2 };
+	const struct sw_record *r;
+	__u16 port = 0;
+	pid_t pt, pa;
+	int lfd, first;
+	bool timed = false, aborted = false;
+
+	w.netns = ns_new();
+	CHECK(w.netns, "cannot make a network namespace");
+	suite_reset();
+	lfd = listen_on(AF_INET, "127.0.0.1", &port);
+	CHECK(lfd >= 0, "listen: %s", strerror(-lfd));
+	/* backlog 0: one connection fills the accept queue */
+	CHECK(listen(lfd, 0) == 0, "listen(0): %s", strerror(errno));
+	first = connect_to(AF_INET, "127.0.0.1", port);
+	CHECK(first >= 0, "first connect: %s", strerror(-first));
+	pt = spawn("sw_timeout", timeout_client, &port);
+	pa = spawn("sw_aborted", aborted_client, &port);
+	CHECK(reap(pa) == 0, "aborted client failed");
+	CHECK(reap(pt) == 0, "connect did not time out");
+	CHECK(poll_until(H.tracer, &H.all, kind_seen, &w, 5000) == 0, "connect_failed: %zu",
+	      count_kind(&H.all, w.netns, SW_EV_CONNECT_FAILED));
+	close(first);
+	close(lfd);
+	poll_for(H.tracer, 100);
+	CHECK(count_kind(&H.all, w.netns, SW_EV_CONNECT_FAILED) == 2, "connect_failed: %zu",
+	      count_kind(&H.all, w.netns, SW_EV_CONNECT_FAILED));
+	CHECK(count_kind(&H.all, w.netns, SW_EV_CONNECT) == 1, "connect events: %zu",
+	      count_kind(&H.all, w.netns, SW_EV_CONNECT));
+	for (size_t i = 0; i < 2; i++) {
+		r = find_kind(&H.all, w.netns, SW_EV_CONNECT_FAILED, i);
+		CHECK(r->ev.rport == port && r->ev.oldstate == SW_TCP_SYN_SENT &&
+			      r->ev.newstate == SW_TCP_CLOSE,
+		      "port %u states %u->%u", r->ev.rport, r->ev.oldstate, r->ev.newstate);
+		if (!owner_is(&r->ev, pt, "sw_timeout")) {
+			CHECK(owner_is(&r->ev, pa, "sw_aborted"), "owner %u '%s'", r->ev.pid,
+			      r->ev.comm);
+			CHECK(r->ev.error == 0 && !strcmp(sw_error_reason(r->ev.error), "aborted"),
+			      "aborted connect: error %u", r->ev.error);
+			aborted = true;
+			continue;
+		}
+		CHECK(r->ev.error == ETIMEDOUT && !strcmp(sw_error_reason(r->ev.error), "timeout"),
+		      "timed-out connect: error %u", r->ev.error);
+		/* SYN at 0, retransmitted at ~1 s, given up at the next timer */
+		CHECK(r->ev.ts_ns - r->ev.birth_ns >= 900000000ULL, "timed out after %llu ns",
+		      (unsigned long long)(r->ev.ts_ns - r->ev.birth_ns));
+		timed = true;
+	}
+	CHECK(timed && aborted, "one timed out, one aborted");
 	return 0;
 }
