@@ -53,6 +53,8 @@ builtin_opts=(
 # The module (and what it depends on) is then loaded by the initramfs /init.
 modular_opts=(
 	CONFIG_IPV6:kernel/net/ipv6/ipv6.ko
+	CONFIG_INET_DIAG:kernel/net/ipv4/inet_diag.ko
+	CONFIG_INET_TCP_DIAG:kernel/net/ipv4/tcp_diag.ko
 )
 
 # apt options: none for this machine's sources; for 5.10, bullseye's in the cache.
@@ -166,7 +168,7 @@ check_config() {
 		esac
 	done
 	[[ $missing -eq 0 ]] || die "kernel $pkg lacks what sockwatch's VM tests need (see above)"
-	log "config ok: BTF, kprobes, ftrace direct calls, netns, IPv6 present"
+	log "config ok: BTF, kprobes, ftrace direct calls, netns, IPv6, TCP sock_diag present"
 }
 
 mkdir -p "$cache"
@@ -191,6 +193,8 @@ kdir=$cache/$pkg
 # Runs sharing a cache (parallel make test-vm) must not download into the same folder at once.
 exec 9>"$cache/.lock-$series"
 flock 9
+# .ready holds the modular options its modules/ folder was made for.
+want_mods=$(printf '%s\n' "${modular_opts[@]}")
 if [[ ! -f $kdir/.ready ]]; then
 	log "fetching $pkg"
 	rm -rf "$kdir"
@@ -200,7 +204,14 @@ if [[ ! -f $kdir/.ready ]]; then
 	deb=$(find "$kdir" -maxdepth 1 -name "${pkg}_*.deb" -print -quit)
 	[[ -n $deb ]] || die "apt-get download left no .deb for $pkg"
 	dpkg-deb -x "$deb" "$kdir/root" || die "dpkg-deb -x $deb failed"
-
+elif [[ $(<"$kdir/.ready") != "$want_mods" ]]; then
+	log "using cached $pkg; its module list changed, preparing the modules again"
+	rm -rf "$kdir/modules"
+	mkdir -p "$kdir/modules"
+else
+	log "using cached $pkg"
+fi
+if [[ ! -f $kdir/.ready || $(<"$kdir/.ready") != "$want_mods" ]]; then
 	config=$(find "$kdir/root/boot" -maxdepth 1 -name 'config-*' -print -quit)
 	[[ -n $config ]] || die "$pkg has no boot/config-* file"
 	moddir=$(find "$kdir/root/lib/modules" -mindepth 1 -maxdepth 1 -type d -print -quit)
@@ -208,9 +219,7 @@ if [[ ! -f $kdir/.ready ]]; then
 	out_mods=$kdir/modules
 	loaded=()
 	check_config
-	touch "$kdir/.ready"
-else
-	log "using cached $pkg"
+	printf '%s\n' "$want_mods" >"$kdir/.ready"
 fi
 ln -sfn "$pkg" "$cache/kernel-$series"
 

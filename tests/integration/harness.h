@@ -83,7 +83,7 @@ int connect_to(int family, const char *addr, __u16 port);
  * simultaneous open, SYN_SENT->SYN_RECV->ESTABLISHED on one socket. */
 int connect_self(int family, const char *addr, __u16 *port);
 /* Aborts the IPv4 TCP socket src:sport -> dst:dport as ss -K does (SOCK_DESTROY);
- * 0 or -errno (-EOPNOTSUPP: kernel without CONFIG_INET_DIAG_DESTROY). */
+ * 0 or -errno (-EOPNOTSUPP: kernel without CONFIG_INET_DIAG_DESTROY or tcp_diag). */
 int destroy_tcp4(const char *src, __u16 sport, const char *dst, __u16 dport);
 int write_all(int fd, size_t n);
 /* Reads until EOF; returns the byte count or -errno. */
