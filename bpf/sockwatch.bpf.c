@@ -23,6 +23,7 @@ const volatile __u32 filter_pid = 0; /* owner tgid, 0 = any */
 const volatile bool emit_states = false; /* one SW_EV_STATE per transition */
 const volatile bool owner_from_hooks = false; /* fentry/kprobe modes own connect ownership */
 const volatile bool key_by_ptr = false; /* raw_tp fallback: no socket cookie helper */
+const volatile bool accept_fn_hook = false; /* fexit/kretprobe inet_csk_accept attached */
 
 /*
  * Reader wake-ups, written by user space through the mmapped .bss. With
@@ -636,6 +637,41 @@ int BPF_KPROBE(sw_kprobe_tcp_connect, struct sock *sk)
 	return 0;
 }
 
+/* The rest of on_accept() for a socket that had no entry, once its owner is in accepts. */
+static __always_inline void accept_listed(struct sock *sk, __u64 ptr, __u8 hook, __u8 state,
+					  struct sw_sock *cur, struct sk_now *now)
+{
+	struct sw_sock *s;
+	__u64 key;
+
+	/* read again, after the insert: see below */
+	key = sk_key_read(sk);
+	/*
+	 * Dequeued before its own SYN_RECV->ESTABLISHED transition (it is queued
+	 * first) and that transition has not even started (it makes the cookie
+	 * first thing): it will find our owner in the accepts map and report the
+	 * accept with the socket's final cookie. In every other case both may
+	 * try; accept_claims lets exactly one report.
+	 */
+	if (!key && state == SW_TCP_SYN_RECV)
+		return;
+	if (!claim_accept(ptr))
+		return;
+	s = key ? bpf_map_lookup_elem(&socks, &key) : 0;
+	if (s) {
+		s->accept_hook = hook;
+		owner_from_current(s);
+		if (!s->family)
+			read_tuple(false, sk, now);
+		emit(key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), s, now);
+		return;
+	}
+	/* Accepted from a queue filled before we attached: no entry, maybe no
+	 * cookie yet. */
+	read_tuple(false, sk, now);
+	emit(key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), cur, now);
+}
+
 /*
  * One accept event per socket, whichever hook sees it first: the fexit or
  * kretprobe on inet_csk_accept, or the accept syscalls' exit as a fallback
@@ -678,38 +714,38 @@ static __always_inline void on_accept(struct sock *sk, __u8 hook)
 	}
 	owner_from_current(&cur);
 	cur.accept_hook = hook;
+	if (state == SW_TCP_CLOSE) {
+		/*
+		 * Reset (or aborted) before accept() took it: its CLOSE transition
+		 * has run, so nothing would ever remove entries keyed by its
+		 * address from the accept maps, and the next socket at that
+		 * address would find them (taking this owner, its own accept
+		 * lost). Reported without them, by one hook: the accept
+		 * function's where the mode has one, else the syscall exit.
+		 */
+		if (accept_fn_hook && hook == SW_ACCEPT_HOOK_SYSCALL)
+			return;
+		read_tuple(false, sk, &now);
+		emit(key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), &cur, &now);
+		return;
+	}
 	/* The first hook to see this socket reports it; later ones stop here. */
 	__sync_fetch_and_add(&accepts_live, 1);
 	if (bpf_map_update_elem(&accepts, &ptr, &cur, BPF_NOEXIST)) {
 		__sync_fetch_and_add(&accepts_live, -1);
 		return;
 	}
-	/* read again, after the insert: see below */
-	key = sk_key_read(sk);
+	accept_listed(sk, ptr, hook, state, &cur, &now);
 	/*
-	 * Dequeued before its own SYN_RECV->ESTABLISHED transition (it is queued
-	 * first) and that transition has not even started (it makes the cookie
-	 * first thing): it will find our owner in the accepts map and report the
-	 * accept with the socket's final cookie. In every other case both may
-	 * try; accept_claims lets exactly one report.
+	 * Closed while we ran (a reset racing accept()): its CLOSE transition
+	 * may have looked for our entries before we made them. Whoever
+	 * deletes the accepts entry takes it off the count.
 	 */
-	if (!key && state == SW_TCP_SYN_RECV)
-		return;
-	if (!claim_accept(ptr))
-		return;
-	s = key ? bpf_map_lookup_elem(&socks, &key) : 0;
-	if (s) {
-		s->accept_hook = hook;
-		owner_from_current(s);
-		if (!s->family)
-			read_tuple(false, sk, &now);
-		emit(key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), s, &now);
-		return;
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) == SW_TCP_CLOSE) {
+		if (!bpf_map_delete_elem(&accepts, &ptr))
+			__sync_fetch_and_add(&accepts_live, -1);
+		bpf_map_delete_elem(&accept_claims, &ptr);
 	}
-	/* Accepted from a queue filled before we attached: no entry, maybe no
-	 * cookie yet. */
-	read_tuple(false, sk, &now);
-	emit(key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), &cur, &now);
 }
 
 SEC("fexit/inet_csk_accept")

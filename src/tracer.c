@@ -556,6 +556,7 @@ static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state
 	s->rodata->filter_pid = o->pid;
 	s->rodata->emit_states = o->states;
 	s->rodata->owner_from_hooks = mode != SW_ATTACH_TRACEPOINT;
+	s->rodata->accept_fn_hook = mode != SW_ATTACH_TRACEPOINT;
 	s->rodata->key_by_ptr = hook == SW_STATE_HOOK_RAW_TP;
 	bpf_object__for_each_program(p, s->obj) bpf_program__set_autoload(p, false);
 	n = mode_progs(s, mode, hook, ax, progs);

@@ -21,6 +21,8 @@ static const struct itest tests[] = {
 	{ "a socket connected to itself (simultaneous open) gives one connect", t_self_connect },
 	{ "an abortive close (SO_LINGER 0): local closer, the peer remote", t_reset_close },
 	{ "a connection destroyed by this host (ss -K): local closer", t_destroyed_close },
+	{ "a connection reset before accept: one accept, nothing left behind",
+	  t_accept_after_reset },
 	{ "listen and unlisten on four bind addresses", t_listen_unlisten },
 	{ "25 threads blocked in accept before start", t_blocked_acceptors },
 	{ "25 threads blocked in accept, accept exits on sys_exit (no tracefs)",

@@ -12,6 +12,7 @@
 
 #include "addr.h"
 #include "harness.h"
+#include "sockid.h"
 #include "tests.h"
 
 #define CLIENT_BYTES 1000
@@ -519,7 +520,7 @@ int t_destroyed_close(void)
 		close(f.lfd);
 		if (err == -EOPNOTSUPP)
 			return test_skip(
-				"kernel cannot destroy sockets (CONFIG_INET_DIAG_DESTROY)");
+				"kernel cannot destroy sockets (no CONFIG_INET_DIAG_DESTROY or tcp_diag)");
 		CHECK(0, "SOCK_DESTROY: %s", strerror(-err));
 	}
 	CHECK(reap(pc) == 0, "connector did not see ECONNABORTED");
@@ -634,5 +635,116 @@ int t_connect_timeout_aborted(void)
 		timed = true;
 	}
 	CHECK(timed && aborted, "one timed out, one aborted");
+	return 0;
+}
+
+#define RESET_CONNS 4
+#define AFTER_RESET_CONNS 64
+
+static int late_acceptor(void *arg)
+{
+	struct flow *f = arg;
+
+	for (int i = 0; i < RESET_CONNS; i++) {
+		int fd = accept(f->lfd, NULL, NULL);
+
+		if (fd < 0)
+			return 100;
+		close(fd);
+	}
+	return 0;
+}
+
+static int many_acceptor(void *arg)
+{
+	struct flow *f = arg;
+
+	for (int i = 0; i < AFTER_RESET_CONNS; i++) {
+		int fd = accept(f->lfd, NULL, NULL);
+
+		if (fd < 0)
+			return 101;
+		if (read_to_eof(fd) != 0)
+			return 102;
+		close(fd);
+	}
+	return 0;
+}
+
+/*
+ * Connections reset before accept() took them are accepted after their
+ * close: one accept each, by the process that accepted it, with the close's
+ * id. And they leave nothing behind: the sockets that come after it (the kernel
+ * reuses a freed socket's memory at once) are each accepted exactly once,
+ * by their own acceptor.
+ */
+int t_accept_after_reset(void)
+{
+	struct flow f = { .family = AF_INET, .addr = "127.0.0.1" };
+	struct want_kind w = { .kind = SW_EV_CLOSE, .n = 2 * RESET_CONNS };
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	const struct sw_record *a;
+	__u16 reset_ports[RESET_CONNS];
+	size_t late = 0, many = 0;
+	pid_t pl, pm;
+	int fd;
+
+	w.netns = ns_new();
+	CHECK(w.netns, "cannot make a network namespace");
+	suite_reset();
+	f.lfd = listen_on(AF_INET, "127.0.0.1", &f.port);
+	CHECK(f.lfd >= 0, "listen: %s", strerror(-f.lfd));
+	for (int i = 0; i < RESET_CONNS; i++) {
+		struct sockaddr_in me;
+		socklen_t len = sizeof(me);
+
+		fd = connect_to(AF_INET, "127.0.0.1", f.port);
+		CHECK(fd >= 0, "connect: %s", strerror(-fd));
+		CHECK(getsockname(fd, (struct sockaddr *)&me, &len) == 0, "getsockname");
+		reset_ports[i] = ntohs(me.sin_port);
+		CHECK(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0, "SO_LINGER");
+		close(fd);
+	}
+	/* both ends closed before anyone accepts */
+	CHECK(poll_until(H.tracer, &H.all, kind_seen, &w, 5000) == 0, "close events missing");
+	pl = spawn("sw_late_accept", late_acceptor, &f);
+	CHECK(reap(pl) == 0, "late accept failed");
+	pm = spawn("sw_acceptor2", many_acceptor, &f);
+	for (int i = 0; i < AFTER_RESET_CONNS; i++) {
+		fd = connect_to(AF_INET, "127.0.0.1", f.port);
+		CHECK(fd >= 0, "connect %d: %s", i, strerror(-fd));
+		close(fd);
+	}
+	CHECK(reap(pm) == 0, "acceptor failed");
+	close(f.lfd);
+	w.kind = SW_EV_ACCEPT;
+	w.n = RESET_CONNS + AFTER_RESET_CONNS;
+	CHECK(poll_until(H.tracer, &H.all, kind_seen, &w, 5000) == 0, "accept events: %zu",
+	      count_kind(&H.all, w.netns, SW_EV_ACCEPT));
+	poll_for(H.tracer, 100);
+	CHECK(count_kind(&H.all, w.netns, SW_EV_ACCEPT) == RESET_CONNS + AFTER_RESET_CONNS,
+	      "accept events: %zu", count_kind(&H.all, w.netns, SW_EV_ACCEPT));
+
+	for (size_t i = 0; (a = find_kind(&H.all, w.netns, SW_EV_ACCEPT, i)); i++) {
+		const struct sw_record *sc = NULL;
+
+		for (int k = 0; k < RESET_CONNS && !sc; k++)
+			if (a->ev.rport == reset_ports[k])
+				sc = find_ports(&H.all, w.netns, SW_EV_CLOSE, f.port, a->ev.rport);
+		if (sc) {
+			CHECK(owner_is(&a->ev, pl, "sw_late_accept"), "late accept owner %u '%s'",
+			      a->ev.pid, a->ev.comm);
+			CHECK(a->ev.newstate == SW_TCP_CLOSE, "late accept state %u",
+			      a->ev.newstate);
+			CHECK(sw_event_sockid(&a->ev) == sw_event_sockid(&sc->ev),
+			      "late accept and its close have different ids");
+			late++;
+			continue;
+		}
+		CHECK(owner_is(&a->ev, pm, "sw_acceptor2"), "accept %zu: owner %u '%s' (want %d)",
+		      i, a->ev.pid, a->ev.comm, pm);
+		many++;
+	}
+	CHECK(late == RESET_CONNS && many == AFTER_RESET_CONNS, "%zu late, %zu others", late, many);
 	return 0;
 }

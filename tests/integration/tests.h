@@ -11,6 +11,7 @@ int t_connect_timeout_aborted(void);
 int t_self_connect(void);
 int t_reset_close(void);
 int t_destroyed_close(void);
+int t_accept_after_reset(void);
 int t_listen_unlisten(void);
 int t_blocked_acceptors(void);
 int t_blocked_acceptors_sys_exit(void);
