@@ -14,6 +14,7 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define IPPROTO_TCP_NUM 6
+#define IPPROTO_MPTCP_NUM 262
 
 /* Settings written by the loader between open and load. */
 const volatile __u8 filter_family = 0; /* 0 any, SW_AF_INET or SW_AF_INET6 */
@@ -767,6 +768,22 @@ int BPF_KRETPROBE(sw_kretprobe_accept, struct sock *sk)
 	return 0;
 }
 
+/*
+ * The TCP socket behind what accept() returned. An MPTCP connection's file
+ * holds the MPTCP socket, which the state tracepoint never sees as TCP:
+ * its first subflow is the listener's TCP child that the connection's
+ * events are about (the fexit/kretprobe on inet_csk_accept see that child
+ * directly).
+ */
+static __always_inline struct sock *tcp_of_accepted(struct sock *sk)
+{
+	if (!sk || !bpf_core_field_exists(((struct mptcp_sock *)0)->first))
+		return sk;
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_MPTCP_NUM)
+		return sk;
+	return BPF_CORE_READ((struct mptcp_sock *)sk, first);
+}
+
 static __always_inline void on_accept_syscall_exit(long fd)
 {
 	struct task_struct *task;
@@ -787,7 +804,7 @@ static __always_inline void on_accept_syscall_exit(long fd)
 	sock = BPF_CORE_READ(file, private_data);
 	if (!sock)
 		return;
-	on_accept(BPF_CORE_READ(sock, sk), SW_ACCEPT_HOOK_SYSCALL);
+	on_accept(tcp_of_accepted(BPF_CORE_READ(sock, sk)), SW_ACCEPT_HOOK_SYSCALL);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept4")

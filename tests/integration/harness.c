@@ -218,13 +218,18 @@ static int fill_addr(int family, const char *addr, __u16 port, struct sockaddr_s
 
 int listen_on(int family, const char *addr, __u16 *port)
 {
+	return listen_on_proto(family, 0, addr, port);
+}
+
+int listen_on_proto(int family, int proto, const char *addr, __u16 *port)
+{
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int fd, one = 1;
 
 	if (fill_addr(family, addr, *port, &ss, &len))
 		return -EINVAL;
-	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, proto);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -242,13 +247,18 @@ int listen_on(int family, const char *addr, __u16 *port)
 
 int connect_to(int family, const char *addr, __u16 port)
 {
+	return connect_to_proto(family, 0, addr, port);
+}
+
+int connect_to_proto(int family, int proto, const char *addr, __u16 port)
+{
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int fd;
 
 	if (fill_addr(family, addr, port, &ss, &len))
 		return -EINVAL;
-	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, proto);
 	if (fd < 0)
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&ss, len)) {

@@ -79,6 +79,9 @@ int reap(pid_t pid);
 /* Socket helpers: all return an fd or -errno. */
 int listen_on(int family, const char *addr, __u16 *port);
 int connect_to(int family, const char *addr, __u16 port);
+/* The same with a protocol for socket(2) (0: TCP; IPPROTO_MPTCP). */
+int listen_on_proto(int family, int proto, const char *addr, __u16 *port);
+int connect_to_proto(int family, int proto, const char *addr, __u16 port);
 /* A socket connected to itself (bound to addr, any port; the port in *port): a
  * simultaneous open, SYN_SENT->SYN_RECV->ESTABLISHED on one socket. */
 int connect_self(int family, const char *addr, __u16 *port);

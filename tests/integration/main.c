@@ -15,6 +15,7 @@ static const struct itest tests[] = {
 	{ "ipv4 connect/accept/close with pids, bytes, closer", t_ipv4_flow },
 	{ "ipv6 connect/accept/close with pids, bytes, closer", t_ipv6_flow },
 	{ "ipv4-mapped ipv6 gives exactly one ipv4 event", t_mapped_flow },
+	{ "MPTCP connect/accept/close: the accept found through the first subflow", t_mptcp_flow },
 	{ "refused connect gives connect_failed", t_connect_refused },
 	{ "timed-out and aborted connects give connect_failed with the reason",
 	  t_connect_timeout_aborted },
