@@ -283,10 +283,15 @@ int sw_common_opt(const char *verb, int opt, const char *arg, char **argv, struc
 		o->port = v;
 		return 0;
 	case '4':
-		o->family = SW_AF_INET;
-		return 0;
 	case '6':
-		o->family = SW_AF_INET6;
+		if (o->family && o->family != (opt == '4' ? SW_AF_INET : SW_AF_INET6)) {
+			/* both would match nothing: say so rather than let the last win */
+			sw_err("-4 and -6 exclude each other; leave both out for either family "
+			       "(see 'sockwatch %s --help')",
+			       verb);
+			return SW_EXIT_USAGE;
+		}
+		o->family = opt == '4' ? SW_AF_INET : SW_AF_INET6;
 		return 0;
 	case SW_OPT_COMM:
 		if (!*arg || strlen(arg) >= SW_COMM_LEN)

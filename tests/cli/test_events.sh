@@ -17,10 +17,11 @@ cleanup() {
 trap cleanup EXIT
 
 # expect_exit CODE PATTERN ARGS...: exit code and one stderr line matching PATTERN
+# (a sockwatch that starts tracing instead of exiting fails after 20 s, exit 124)
 expect_exit() {
 	local code=$1 pat=$2 rc
 	shift 2
-	"$SW" "$@" >"$TMP/out" 2>"$TMP/err"
+	timeout 20 "$SW" "$@" >"$TMP/out" 2>"$TMP/err"
 	rc=$?
 	[[ $rc -eq $code ]] && grep -qE "$pat" "$TMP/err" && [[ $(wc -l <"$TMP/err") -eq 1 ]] ||
 		{ echo "# exit $rc, stderr: $(cat "$TMP/err")"; return 1; }
@@ -30,6 +31,7 @@ ids_before=$(sw_prog_ids)
 check "unknown option exits 2 with a hint" \
 	expect_exit 2 "^sockwatch: unknown option '--bogus' \(see 'sockwatch events --help'\)$" events --bogus
 check "bad port exits 2" expect_exit 2 "invalid port '70000': expected 1..65535" events --port 70000
+check "-4 with -6 exits 2" expect_exit 2 "^sockwatch: -4 and -6 exclude each other" events -4 -6
 check "bad pid exits 2" expect_exit 2 "invalid pid 'abc'" events -p abc
 check "missing value exits 2" expect_exit 2 "option '--netns' needs a value" events --netns
 check "bad attach mode exits 2" expect_exit 2 "invalid attach mode 'magic'" events --attach magic
