@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "snapshot_diag.h"
 
 struct harness H;
 
@@ -295,62 +296,63 @@ int connect_self(int family, const char *addr, __u16 *port)
 	return fd;
 }
 
-/*
- * Sends one sock_diag request for IPv4 TCP and returns the error of the
- * kernel's first reply (0 for data or success) or -errno.
- */
-static int diag_tcp4(__u16 type, __u16 flags, const struct inet_diag_sockid *id)
+/* Whether the kernel answers TCP sock_diag dumps (its tcp_diag handler is there). */
+static bool tcp_diag_present(void)
+{
+	struct sw_diag_socks socks = {};
+	int fd = sw_diag_open(), err;
+
+	if (fd < 0)
+		return false;
+	err = sw_diag_dump(fd, 0, &socks);
+	sw_diag_socks_free(&socks);
+	close(fd);
+	return err != -ENOENT;
+}
+
+int destroy_tcp4(const char *src, __u16 sport, const char *dst, __u16 dport)
 {
 	struct {
 		struct nlmsghdr nh;
 		struct inet_diag_req_v2 r;
 	} req = {
-		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = type, .nlmsg_flags = flags },
+		.nh = { .nlmsg_len = sizeof(req),
+			.nlmsg_type = SOCK_DESTROY,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK },
 		.r = { .sdiag_family = AF_INET,
 		       .sdiag_protocol = IPPROTO_TCP,
 		       .idiag_states = ~0U,
-		       .id = *id },
+		       .id = { .idiag_sport = htons(sport),
+			       .idiag_dport = htons(dport),
+			       .idiag_cookie = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE } } },
 	};
-	union {
+	struct {
 		struct nlmsghdr nh;
-		char buf[8192];
-	} reply;
+		struct nlmsgerr err;
+	} ack;
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	ssize_t n;
-	int fd, err = 0;
+	int fd, err;
 
+	if (inet_pton(AF_INET, src, &req.r.id.idiag_src[0]) != 1 ||
+	    inet_pton(AF_INET, dst, &req.r.id.idiag_dst[0]) != 1)
+		return -EINVAL;
 	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (fd < 0)
 		return -errno;
-	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
-		err = -errno;
-	else if ((n = recv(fd, &reply, sizeof(reply), 0)) < 0)
-		err = -errno;
-	else if ((size_t)n < sizeof(reply.nh))
-		err = -EPROTO;
-	else if (reply.nh.nlmsg_type == NLMSG_ERROR)
-		err = ((struct nlmsgerr *)NLMSG_DATA(&reply.nh))->error;
+	n = sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel));
+	if (n >= 0)
+		n = recv(fd, &ack, sizeof(ack), 0);
+	err = n < 0 ? -errno : 0;
 	close(fd);
-	return err;
-}
-
-int destroy_tcp4(const char *src, __u16 sport, const char *dst, __u16 dport)
-{
-	struct inet_diag_sockid id = { .idiag_sport = htons(sport),
-				       .idiag_dport = htons(dport),
-				       .idiag_cookie = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE } };
-	struct inet_diag_sockid any = { .idiag_cookie = { INET_DIAG_NOCOOKIE,
-							  INET_DIAG_NOCOOKIE } };
-	int err;
-
-	if (inet_pton(AF_INET, src, &id.idiag_src[0]) != 1 ||
-	    inet_pton(AF_INET, dst, &id.idiag_dst[0]) != 1)
-		return -EINVAL;
-	err = diag_tcp4(SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK, &id);
+	if (err)
+		return err;
+	if ((size_t)n < sizeof(ack) || ack.nh.nlmsg_type != NLMSG_ERROR)
+		return -EPROTO;
+	err = ack.err.error;
 	/* ENOENT is also what a kernel without the tcp_diag handler (a module
 	 * nobody loaded) answers; a dump tells the two apart. */
-	if (err == -ENOENT &&
-	    diag_tcp4(SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, &any) == -ENOENT)
+	if (err == -ENOENT && !tcp_diag_present())
 		return -EOPNOTSUPP;
 	return err;
 }

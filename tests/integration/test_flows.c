@@ -583,12 +583,17 @@ static int accept_queue_len(int lfd, unsigned int n, int timeout_ms)
 	return -1;
 }
 
+static struct sockaddr_in loopback4(__u16 port)
+{
+	return (struct sockaddr_in){ .sin_family = AF_INET,
+				     .sin_port = htons(port),
+				     .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+}
+
 /* A SYN the full listener drops: given up after ~1 s (one retransmission, 300 ms budget). */
 static int timeout_client(void *arg)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(*(__u16 *)arg),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = loopback4(*(__u16 *)arg);
 	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
 	unsigned int tmo = 300;
 
@@ -603,9 +608,7 @@ static int timeout_client(void *arg)
 /* A connect still in SYN_SENT that its owner closes. */
 static int aborted_client(void *arg)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(*(__u16 *)arg),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = loopback4(*(__u16 *)arg);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 
 	if (fd < 0)
