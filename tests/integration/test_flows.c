@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -33,6 +34,7 @@ struct flow {
 	const char *listen_addr;
 	int listen_family;
 	int proto; /* for socket(2): 0 (TCP) or IPPROTO_MPTCP */
+	int ready_fd; /* abort_connector: written to once connect() has returned */
 	int lfd;
 	__u16 port;
 };
@@ -508,6 +510,8 @@ static int abort_connector(void *arg)
 
 	if (fd < 0)
 		return 80;
+	if (write(f->ready_fd, "c", 1) != 1)
+		return 82;
 	n = read_to_eof(fd); /* until the socket is destroyed under it */
 	close(fd);
 	return n == -ECONNABORTED ? 0 : 81;
@@ -519,17 +523,28 @@ int t_destroyed_close(void)
 	struct flow f = { .family = AF_INET, .addr = "127.0.0.1" };
 	struct want_kind w = { .kind = SW_EV_ACCEPT, .n = 1 };
 	const struct sw_record *c, *cc, *sc;
+	struct pollfd ready;
+	int err, rc, pipefd[2];
 	pid_t pa, pc;
 	__u16 cport;
-	int err;
+	char byte;
 
 	w.netns = ns_new();
 	CHECK(w.netns, "cannot make a network namespace");
 	suite_reset();
 	f.lfd = listen_on(AF_INET, "127.0.0.1", &f.port);
 	CHECK(f.lfd >= 0, "listen: %s", strerror(-f.lfd));
+	CHECK(pipe(pipefd) == 0, "pipe: %s", strerror(errno));
+	f.ready_fd = pipefd[1];
 	pa = spawn("sw_kill_accept", abort_acceptor, &f);
 	pc = spawn("sw_kill_connect", abort_connector, &f);
+	close(pipefd[1]);
+	/* Destroyed before its connect() returned (the accept event can come
+	 * first), the connector would see connect() fail instead. */
+	ready = (struct pollfd){ .fd = pipefd[0], .events = POLLIN };
+	rc = poll(&ready, 1, 5000) == 1 && read(pipefd[0], &byte, 1) == 1;
+	close(pipefd[0]);
+	CHECK(rc, "the connector's connect() did not return");
 	CHECK(poll_until(H.tracer, &H.all, kind_seen, &w, 5000) == 0, "no accept event");
 	c = find_kind(&H.all, w.netns, SW_EV_CONNECT, 0);
 	CHECK(c, "no connect event");
@@ -546,8 +561,10 @@ int t_destroyed_close(void)
 				"kernel cannot destroy sockets (no CONFIG_INET_DIAG_DESTROY or tcp_diag)");
 		CHECK(0, "SOCK_DESTROY: %s", strerror(-err));
 	}
-	CHECK(reap(pc) == 0, "connector did not see ECONNABORTED");
-	CHECK(reap(pa) == 0, "acceptor did not see ECONNRESET");
+	rc = reap(pc);
+	CHECK(rc == 0, "connector exit %d (81: no ECONNABORTED from read)", rc);
+	rc = reap(pa);
+	CHECK(rc == 0, "acceptor exit %d (71: no ECONNRESET from read)", rc);
 	close(f.lfd);
 	w.kind = SW_EV_CLOSE;
 	w.n = 2;
