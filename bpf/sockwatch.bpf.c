@@ -424,7 +424,11 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 		cur.sweep = SW_SWEEP_LISTENER;
 		cur.flags = SW_SOCK_F_NO_ACCEPT_MAPS;
 		remember_endpoints(btf, sk, &cur);
-		if (sock_create(key, &cur))
+		/* No port yet (listen() without bind() binds after this
+		 * transition): the listen() syscall's exit reports it. */
+		if (!cur.lport)
+			cur.flags |= SW_SOCK_F_LISTEN_PENDING;
+		if (sock_create(key, &cur) && cur.lport)
 			emit(key, EMIT(SW_EV_LISTEN, oldstate, newstate, 0), &cur, &now);
 		return;
 	case SW_TCP_SYN_SENT:
@@ -501,7 +505,18 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 	if (!s || !s->family)
 		read_tuple(btf, sk, &now);
 	if (oldstate == SW_TCP_LISTEN) {
-		if (s) {
+		if (s && (s->flags & SW_SOCK_F_LISTEN_PENDING)) {
+			/* Never reported (no listen() exit: io_uring, the kernel's
+			 * own listen, or listen() failed to find a port). It listened
+			 * if it got a port: report both now; else nothing. */
+			read_tuple(btf, sk, &now);
+			if (now.lport) {
+				s->family = 0; /* the endpoints from now, with the port */
+				emit(key, EMIT(SW_EV_LISTEN, SW_TCP_CLOSE, SW_TCP_LISTEN, 0), s,
+				     &now);
+				emit(key, EMIT(SW_EV_UNLISTEN, oldstate, newstate, 0), s, &now);
+			}
+		} else if (s) {
 			emit(key, EMIT(SW_EV_UNLISTEN, oldstate, newstate, 0), s, &now);
 		} else {
 			owner_from_current(&cur);
@@ -784,7 +799,8 @@ static __always_inline struct sock *tcp_of_accepted(struct sock *sk)
 	return BPF_CORE_READ((struct mptcp_sock *)sk, first);
 }
 
-static __always_inline void on_accept_syscall_exit(long fd)
+/* The TCP socket behind file descriptor fd of the current task, or NULL. */
+static __always_inline struct sock *tcp_of_fd(long fd)
 {
 	struct task_struct *task;
 	struct file **fds;
@@ -793,18 +809,79 @@ static __always_inline void on_accept_syscall_exit(long fd)
 	unsigned int max;
 
 	if (fd < 0)
-		return;
+		return 0;
 	task = (struct task_struct *)bpf_get_current_task();
 	max = BPF_CORE_READ(task, files, fdt, max_fds);
 	if ((unsigned long)fd >= max)
-		return;
+		return 0;
 	fds = BPF_CORE_READ(task, files, fdt, fd);
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
-		return;
+		return 0;
 	sock = BPF_CORE_READ(file, private_data);
 	if (!sock)
+		return 0;
+	return tcp_of_accepted(BPF_CORE_READ(sock, sk));
+}
+
+static __always_inline void on_accept_syscall_exit(long fd)
+{
+	on_accept(tcp_of_fd(fd), SW_ACCEPT_HOOK_SYSCALL);
+}
+
+/*
+ * listen() returned 0 on fd: a listener whose port was assigned after its
+ * CLOSE->LISTEN transition (no bind() before) is reported now, with it.
+ */
+static __always_inline void on_listen_syscall_exit(long fd)
+{
+	struct sock *sk = tcp_of_fd(fd);
+	struct sk_now now = {};
+	struct sw_sock *s;
+	__u64 key;
+
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP_NUM)
 		return;
-	on_accept(tcp_of_accepted(BPF_CORE_READ(sock, sk)), SW_ACCEPT_HOOK_SYSCALL);
+	key = sk_key_read(sk);
+	s = key ? bpf_map_lookup_elem(&socks, &key) : 0;
+	if (!s || !(s->flags & SW_SOCK_F_LISTEN_PENDING))
+		return;
+	s->flags &= ~SW_SOCK_F_LISTEN_PENDING;
+	remember_endpoints(false, sk, s);
+	emit(key, EMIT(SW_EV_LISTEN, SW_TCP_CLOSE, SW_TCP_LISTEN, 0), s, &now);
+}
+
+/* listen()'s fd from its entry to its exit, by task (the exit tracepoint has no arguments). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __s64);
+} listen_fds SEC(".maps");
+
+SEC("tracepoint/syscalls/sys_enter_listen")
+int sw_enter_listen(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__s64 fd = ctx->args[0];
+
+	bpf_map_update_elem(&listen_fds, &id, &fd, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_listen")
+int sw_exit_listen(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__s64 *fd = bpf_map_lookup_elem(&listen_fds, &id);
+	__s64 f;
+
+	if (!fd)
+		return 0;
+	f = *fd;
+	bpf_map_delete_elem(&listen_fds, &id);
+	if (ctx->ret == 0)
+		on_listen_syscall_exit(f);
+	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept4")
@@ -831,6 +908,7 @@ int sw_exit_accept(struct trace_event_raw_sys_exit *ctx)
  */
 #define SW_NR_ACCEPT 43 /* x86_64 */
 #define SW_NR_ACCEPT4 288
+#define SW_NR_LISTEN 50
 #define SW_TS_COMPAT 0x0002 /* x86 thread_info.status: in a 32-bit syscall */
 
 static __always_inline bool compat_syscall(void)
@@ -842,23 +920,31 @@ static __always_inline bool compat_syscall(void)
 	return BPF_CORE_READ(task, thread_info.status) & SW_TS_COMPAT;
 }
 
-static __always_inline void on_sys_exit(long nr, long ret)
+/* arg0: listen()'s fd, still in the saved user registers at its exit. */
+static __always_inline void on_sys_exit(long nr, long ret, long arg0)
 {
-	if ((nr != SW_NR_ACCEPT && nr != SW_NR_ACCEPT4) || compat_syscall())
+	if (nr != SW_NR_ACCEPT && nr != SW_NR_ACCEPT4 && nr != SW_NR_LISTEN)
 		return;
+	if (compat_syscall())
+		return;
+	if (nr == SW_NR_LISTEN) {
+		if (ret == 0)
+			on_listen_syscall_exit(arg0);
+		return;
+	}
 	on_accept_syscall_exit(ret);
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sw_sys_exit_btf, struct pt_regs *regs, long ret)
 {
-	on_sys_exit(regs->orig_ax, ret);
+	on_sys_exit(regs->orig_ax, ret, regs->di);
 	return 0;
 }
 
 SEC("raw_tp/sys_exit")
 int BPF_PROG(sw_sys_exit_raw, struct pt_regs *regs, long ret)
 {
-	on_sys_exit(BPF_CORE_READ(regs, orig_ax), ret);
+	on_sys_exit(BPF_CORE_READ(regs, orig_ax), ret, BPF_CORE_READ(regs, di));
 	return 0;
 }

@@ -44,11 +44,61 @@ static __always_inline bool still_open(const struct sw_sock *s, __u64 key, bool 
 	return *same && *state && *state != SW_TCP_CLOSE;
 }
 
+/*
+ * A listener whose port was not known at its CLOSE->LISTEN transition and
+ * whose listen() exit did not report it (a 32-bit caller, io_uring, the
+ * kernel's own listen): reported here once the socket has its port.
+ */
+static __always_inline void listen_pending(__u64 key, struct sw_sock *s)
+{
+	struct sock *sk = (struct sock *)(unsigned long)s->skptr;
+	struct sw_event *e;
+	bool same;
+	__u8 state;
+	__u16 port;
+
+	/* A second's grace: a listen() exit in flight reports it itself. */
+	if (bpf_ktime_get_ns() - s->birth_ns < 1000000000ULL)
+		return;
+	if (!still_open(s, key, &same, &state) || state != SW_TCP_LISTEN)
+		return;
+	port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (!port)
+		return;
+	s->lport = port;
+	s->flags &= ~SW_SOCK_F_LISTEN_PENDING;
+	if ((filter_port && port != filter_port) || (filter_pid && s->pid != filter_pid))
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(SW_CNT_RB_DROPS);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_ns();
+	e->cookie = key;
+	e->kind = SW_EV_LISTEN;
+	e->oldstate = SW_TCP_CLOSE;
+	e->newstate = SW_TCP_LISTEN;
+	e->flags = key_by_ptr ? SW_F_KEY_IS_PTR : 0;
+	sw_entry_owner(e, s);
+	SW_COPY_ENDPOINTS(e, s);
+	e->birth_ns = s->birth_ns;
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	count(SW_CNT_EVENTS);
+}
+
 static long sweep_one(struct bpf_map *map, __u64 *key, struct sw_sock *s, void *ctx)
 {
 	struct sw_event *e;
 	bool same;
 	__u8 state;
+
+	if (key && s && s->skptr && (s->flags & SW_SOCK_F_LISTEN_PENDING)) {
+		/* never reported, so never reported gone either */
+		listen_pending(*key, s);
+		return 0;
+	}
 
 	/* No endpoints yet (a connect not answered) or unknown address: nothing
 	 * to report from. Already reported: user space is deleting it. */

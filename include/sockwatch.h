@@ -182,6 +182,13 @@ struct sw_sock {
  * reported without them), so its close need not delete any.
  */
 #define SW_SOCK_F_NO_ACCEPT_MAPS 0x01
+/*
+ * sw_sock.flags: a listener whose port was not assigned yet at its
+ * CLOSE->LISTEN transition (listen() without bind(): the kernel picks the
+ * port right after that transition). Its listen event waits for the
+ * listen() syscall's exit, which knows the port.
+ */
+#define SW_SOCK_F_LISTEN_PENDING 0x02
 
 /*
  * Snapshot records (bpf/snapshot.bpf.c): the iter/tcp program writes one

@@ -480,6 +480,8 @@ static size_t mode_progs(struct sockwatch *s, enum sw_attach_mode mode, enum sw_
 	if (ax == SW_ACCEPT_EXIT_SYSCALL_TP) {
 		out[n++] = s->progs.sw_exit_accept4;
 		out[n++] = s->progs.sw_exit_accept;
+		out[n++] = s->progs.sw_enter_listen;
+		out[n++] = s->progs.sw_exit_listen;
 	} else if (ax == SW_ACCEPT_EXIT_SYS_EXIT) {
 		out[n++] = hook == SW_STATE_HOOK_TP_BTF ? s->progs.sw_sys_exit_btf :
 							  s->progs.sw_sys_exit_raw;

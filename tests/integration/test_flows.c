@@ -813,3 +813,183 @@ int t_accept_after_reset(void)
 	CHECK(late == RESET_CONNS && many == AFTER_RESET_CONNS, "%zu late, %zu others", late, many);
 	return 0;
 }
+
+struct want_list_kind {
+	struct evlist *list;
+	__u32 netns;
+	int kind;
+};
+
+static bool list_kind_seen(void *arg)
+{
+	struct want_list_kind *w = arg;
+
+	return count_kind(w->list, w->netns, w->kind) > 0;
+}
+
+/*
+ * listen() without bind(): the kernel picks the port after the socket's
+ * CLOSE->LISTEN transition, and the listen event must still carry it.
+ */
+static int listen_autobind(struct sw_tracer *t, struct evlist *list, int family, const char *any)
+{
+	struct want_list_kind w = { .list = list, .kind = SW_EV_UNLISTEN };
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	const struct sw_record *l, *u;
+	__u16 port;
+	int fd;
+
+	w.netns = ns_new();
+	CHECK(w.netns, "cannot make a network namespace");
+	poll_for(t, 0);
+	evlist_clear(list);
+	fd = socket(family, SOCK_STREAM, 0);
+	CHECK(fd >= 0 && listen(fd, 8) == 0, "listen: %s", strerror(errno));
+	CHECK(getsockname(fd, (struct sockaddr *)&ss, &len) == 0, "getsockname");
+	port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
+					 ((struct sockaddr_in6 *)&ss)->sin6_port);
+	close(fd);
+	CHECK(poll_until(t, list, list_kind_seen, &w, 5000) == 0, "no unlisten event");
+	poll_for(t, 100);
+	CHECK(count_kind(list, w.netns, SW_EV_LISTEN) == 1, "listen events: %zu",
+	      count_kind(list, w.netns, SW_EV_LISTEN));
+	CHECK(count_kind(list, w.netns, SW_EV_UNLISTEN) == 1, "unlisten events: %zu",
+	      count_kind(list, w.netns, SW_EV_UNLISTEN));
+	l = find_kind(list, w.netns, SW_EV_LISTEN, 0);
+	u = find_kind(list, w.netns, SW_EV_UNLISTEN, 0);
+	CHECK(l->ev.lport == port, "listen port %u, the kernel picked %u", l->ev.lport, port);
+	CHECK(addr_is(l->ev.laddr, any), "listen address");
+	CHECK(l->ev.pid == (__u32)getpid() && l->ev.newstate == SW_TCP_LISTEN, "listen owner %u",
+	      l->ev.pid);
+	CHECK(u->ev.lport == port && u->ev.cookie == l->ev.cookie, "unlisten port %u", u->ev.lport);
+	CHECK(l->seq < u->seq, "listen after unlisten");
+	return 0;
+}
+
+int t_listen_autobind(void)
+{
+	if (listen_autobind(H.tracer, &H.all, AF_INET, "0.0.0.0"))
+		return -1;
+	return listen_autobind(H.tracer, &H.all, AF_INET6, "::");
+}
+
+/* listen(fd, backlog) as a 32-bit program makes it: int 0x80, i386 number 363. */
+static long listen_ia32(int fd, int backlog)
+{
+	long ret;
+
+	__asm__ volatile("int $0x80"
+			 : "=a"(ret)
+			 : "a"(363L), "b"((long)fd), "c"((long)backlog)
+			 : "memory");
+	return ret;
+}
+
+struct ia32_listener {
+	int port_w; /* the child writes its port here once listening */
+	int close_r; /* and closes its listener when this reads EOF */
+	int close_w; /* the test's end, closed in the child */
+};
+
+/* A listener made by a 32-bit listen() call: no bind(), the kernel picks the port. */
+static int ia32_listener(void *arg)
+{
+	struct ia32_listener *c = arg;
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	__u16 port;
+	char byte;
+
+	close(c->close_w);
+	if (fd < 0 || listen_ia32(fd, 8))
+		return 110;
+	if (getsockname(fd, (struct sockaddr *)&sa, &len))
+		return 111;
+	port = ntohs(sa.sin_port);
+	if (write(c->port_w, &port, sizeof(port)) != sizeof(port))
+		return 112;
+	while (read(c->close_r, &byte, 1) > 0)
+		;
+	close(fd);
+	return 0;
+}
+
+/*
+ * A 32-bit caller's listen() without bind(): its exit is not hooked (32-bit
+ * numbers mean other calls), so the socket-map sweep reports the listener
+ * once it has its port, a few seconds late. The call runs in a child: where
+ * the kernel has no 32-bit syscalls, int 0x80 kills it (SIGSEGV).
+ */
+int t_listen_autobind_ia32(void)
+{
+	struct want_kind w = { .kind = SW_EV_LISTEN, .n = 1 };
+	struct ia32_listener c;
+	const struct sw_record *l;
+	int port_p[2], close_p[2], rc;
+	__u16 port = 0;
+	pid_t pid;
+
+	if (sw_tracer_no_sweep_why(H.tracer))
+		return test_skip("no socket-map sweep on this kernel: %s",
+				 sw_tracer_no_sweep_why(H.tracer));
+	w.netns = ns_new();
+	CHECK(w.netns, "cannot make a network namespace");
+	suite_reset();
+	CHECK(pipe(port_p) == 0 && pipe(close_p) == 0, "pipe: %s", strerror(errno));
+	c.port_w = port_p[1];
+	c.close_r = close_p[0];
+	c.close_w = close_p[1];
+	pid = spawn("sw_ia32_listen", ia32_listener, &c);
+	close(port_p[1]);
+	close(close_p[0]);
+	if (read(port_p[0], &port, sizeof(port)) != sizeof(port)) {
+		close(close_p[1]);
+		close(port_p[0]);
+		rc = reap(pid);
+		if (rc < 0)
+			return test_skip("no 32-bit syscalls here (int 0x80 faults)");
+		CHECK(0, "listener exit %d", rc);
+	}
+	close(port_p[0]);
+	rc = poll_until(H.tracer, &H.all, kind_seen, &w, 8000);
+	close(close_p[1]); /* the listener closes */
+	CHECK(reap(pid) == 0, "listener failed");
+	CHECK(rc == 0, "no listen event in 8 s");
+	l = find_kind(&H.all, w.netns, SW_EV_LISTEN, 0);
+	CHECK(l->ev.lport == port, "listen port %u, the kernel picked %u", l->ev.lport, port);
+	CHECK(owner_is(&l->ev, pid, "sw_ia32_listen"), "listen owner %u '%s'", l->ev.pid,
+	      l->ev.comm);
+	w.kind = SW_EV_UNLISTEN;
+	CHECK(poll_until(H.tracer, &H.all, kind_seen, &w, 5000) == 0, "no unlisten event");
+	poll_for(H.tracer, 100);
+	CHECK(count_kind(&H.all, w.netns, SW_EV_LISTEN) == 1, "listen events: %zu",
+	      count_kind(&H.all, w.netns, SW_EV_LISTEN));
+	CHECK(find_kind(&H.all, w.netns, SW_EV_UNLISTEN, 0)->ev.lport == port, "unlisten port");
+	return 0;
+}
+
+/* The same with the syscall exits on sys_exit (CAP_BPF + CAP_PERFMON without tracefs). */
+int t_listen_autobind_sys_exit(void)
+{
+	struct sw_tracer_opts o = { .accept_exit = SW_ACCEPT_EXIT_SYS_EXIT };
+	struct sw_tracer *t = NULL;
+	struct evlist l = {};
+	int ret = -1;
+
+	if (tracer_open_into(&o, &l, &t)) {
+		test_fail(__FILE__, __LINE__, "open", "second tracer did not open");
+		goto out;
+	}
+	if (sw_tracer_accept_exit(t) != SW_ACCEPT_EXIT_SYS_EXIT) {
+		test_fail(__FILE__, __LINE__, "hook", "syscall exits hooked as %s",
+			  sw_accept_exit_name(sw_tracer_accept_exit(t)));
+		goto out;
+	}
+	ret = listen_autobind(t, &l, AF_INET, "0.0.0.0");
+out:
+	sw_tracer_close(t);
+	evlist_free(&l);
+	return ret;
+}
