@@ -44,6 +44,36 @@ static __always_inline bool still_open(const struct sw_sock *s, __u64 key, bool 
 	return *same && *state && *state != SW_TCP_CLOSE;
 }
 
+/* One record about the entry s under key, unless the filters drop it; true if sent. */
+static __always_inline bool sweep_emit(__u64 key, const struct sw_sock *s, __u8 kind, __u8 oldstate,
+				       __u8 newstate, __u8 flags, __u64 wake)
+{
+	struct sw_event *e;
+
+	if ((filter_port && s->lport != filter_port && s->rport != filter_port) ||
+	    (filter_pid && s->pid != filter_pid))
+		return false;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(SW_CNT_RB_DROPS);
+		return false;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_ns();
+	e->cookie = key;
+	e->kind = kind;
+	e->oldstate = oldstate;
+	e->newstate = newstate;
+	e->flags = flags | (key_by_ptr ? SW_F_KEY_IS_PTR : 0);
+	sw_entry_owner(e, s);
+	SW_COPY_ENDPOINTS(e, s);
+	e->birth_ns = s->birth_ns;
+	e->closer = s->closer;
+	bpf_ringbuf_submit(e, wake);
+	count(SW_CNT_EVENTS);
+	return true;
+}
+
 /*
  * A listener whose port was not known at its CLOSE->LISTEN transition and
  * whose listen() exit did not report it (a 32-bit caller, io_uring, the
@@ -52,7 +82,6 @@ static __always_inline bool still_open(const struct sw_sock *s, __u64 key, bool 
 static __always_inline void listen_pending(__u64 key, struct sw_sock *s)
 {
 	struct sock *sk = (struct sock *)(unsigned long)s->skptr;
-	struct sw_event *e;
 	bool same;
 	__u8 state;
 	__u16 port;
@@ -67,30 +96,11 @@ static __always_inline void listen_pending(__u64 key, struct sw_sock *s)
 		return;
 	s->lport = port;
 	s->flags &= ~SW_SOCK_F_LISTEN_PENDING;
-	if ((filter_port && port != filter_port) || (filter_pid && s->pid != filter_pid))
-		return;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(SW_CNT_RB_DROPS);
-		return;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
-	e->ts_ns = bpf_ktime_get_ns();
-	e->cookie = key;
-	e->kind = SW_EV_LISTEN;
-	e->oldstate = SW_TCP_CLOSE;
-	e->newstate = SW_TCP_LISTEN;
-	e->flags = key_by_ptr ? SW_F_KEY_IS_PTR : 0;
-	sw_entry_owner(e, s);
-	SW_COPY_ENDPOINTS(e, s);
-	e->birth_ns = s->birth_ns;
-	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
-	count(SW_CNT_EVENTS);
+	sweep_emit(key, s, SW_EV_LISTEN, SW_TCP_CLOSE, SW_TCP_LISTEN, 0, BPF_RB_FORCE_WAKEUP);
 }
 
 static long sweep_one(struct bpf_map *map, __u64 *key, struct sw_sock *s, void *ctx)
 {
-	struct sw_event *e;
 	bool same;
 	__u8 state;
 
@@ -113,28 +123,10 @@ static long sweep_one(struct bpf_map *map, __u64 *key, struct sw_sock *s, void *
 		return 0;
 	}
 	s->sweep |= SW_SWEEP_REPORTED;
-	if ((filter_port && s->lport != filter_port && s->rport != filter_port) ||
-	    (filter_pid && s->pid != filter_pid))
-		return 0;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(SW_CNT_RB_DROPS);
-		return 0;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
-	e->ts_ns = bpf_ktime_get_ns();
-	e->cookie = *key;
-	e->kind = (s->sweep & SW_SWEEP_LISTENER) ? SW_EV_UNLISTEN : SW_EV_CLOSE;
-	e->oldstate = same && state < SW_TCP_STATE_MAX ? state : 0;
-	e->newstate = SW_TCP_CLOSE;
-	e->flags = SW_F_INFERRED | (key_by_ptr ? SW_F_KEY_IS_PTR : 0);
-	sw_entry_owner(e, s);
-	SW_COPY_ENDPOINTS(e, s);
-	e->birth_ns = s->birth_ns;
-	e->closer = s->closer;
-	bpf_ringbuf_submit(e, 0);
-	count(SW_CNT_EVENTS);
-	count(SW_CNT_INFERRED);
+	if (sweep_emit(*key, s, (s->sweep & SW_SWEEP_LISTENER) ? SW_EV_UNLISTEN : SW_EV_CLOSE,
+		       same && state < SW_TCP_STATE_MAX ? state : 0, SW_TCP_CLOSE, SW_F_INFERRED,
+		       0))
+		count(SW_CNT_INFERRED);
 	return 0;
 }
 
