@@ -246,13 +246,14 @@ struct want_kind {
 	__u32 netns;
 	int kind;
 	size_t n;
+	const struct evlist *list; /* NULL: the suite tracer's */
 };
 
 static bool kind_seen(void *arg)
 {
 	struct want_kind *w = arg;
 
-	return count_kind(&H.all, w->netns, w->kind) >= w->n;
+	return count_kind(w->list ? w->list : &H.all, w->netns, w->kind) >= w->n;
 }
 
 int t_connect_refused(void)
@@ -814,26 +815,13 @@ int t_accept_after_reset(void)
 	return 0;
 }
 
-struct want_list_kind {
-	struct evlist *list;
-	__u32 netns;
-	int kind;
-};
-
-static bool list_kind_seen(void *arg)
-{
-	struct want_list_kind *w = arg;
-
-	return count_kind(w->list, w->netns, w->kind) > 0;
-}
-
 /*
  * listen() without bind(): the kernel picks the port after the socket's
  * CLOSE->LISTEN transition, and the listen event must still carry it.
  */
 static int listen_autobind(struct sw_tracer *t, struct evlist *list, int family, const char *any)
 {
-	struct want_list_kind w = { .list = list, .kind = SW_EV_UNLISTEN };
+	struct want_kind w = { .kind = SW_EV_UNLISTEN, .n = 1, .list = list };
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	const struct sw_record *l, *u;
@@ -850,7 +838,7 @@ static int listen_autobind(struct sw_tracer *t, struct evlist *list, int family,
 	port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
 					 ((struct sockaddr_in6 *)&ss)->sin6_port);
 	close(fd);
-	CHECK(poll_until(t, list, list_kind_seen, &w, 5000) == 0, "no unlisten event");
+	CHECK(poll_until(t, list, kind_seen, &w, 5000) == 0, "no unlisten event");
 	poll_for(t, 100);
 	CHECK(count_kind(list, w.netns, SW_EV_LISTEN) == 1, "listen events: %zu",
 	      count_kind(list, w.netns, SW_EV_LISTEN));
