@@ -25,6 +25,7 @@ const volatile bool emit_states = false; /* one SW_EV_STATE per transition */
 const volatile bool owner_from_hooks = false; /* fentry/kprobe modes own connect ownership */
 const volatile bool key_by_ptr = false; /* raw_tp fallback: no socket cookie helper */
 const volatile bool accept_fn_hook = false; /* fexit/kretprobe inet_csk_accept attached */
+const volatile __u8 listen_exit = SW_LISTEN_EXIT_NONE; /* see in_listen_syscall() */
 
 /*
  * Reader wake-ups, written by user space through the mmapped .bss. With
@@ -98,6 +99,56 @@ struct {
  * them sees the other, as with the map look-up this count stands in for.
  */
 __u64 accepts_live;
+
+/* listen()'s fd from its entry to its exit, by task (the exit tracepoint has no arguments). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __s64);
+} listen_fds SEC(".maps");
+
+#define SW_NR_ACCEPT 43 /* x86_64 */
+#define SW_NR_ACCEPT4 288
+#define SW_NR_LISTEN 50
+#define SW_TS_COMPAT 0x0002 /* x86 thread_info.status: in a 32-bit syscall */
+#define SW_PF_KTHREAD 0x00200000 /* task_struct.flags: a kernel thread */
+
+static __always_inline bool compat_syscall(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	if (!bpf_core_field_exists(task->thread_info.status))
+		return false;
+	return BPF_CORE_READ(task, thread_info.status) & SW_TS_COMPAT;
+}
+
+/*
+ * Is the current task inside a 64-bit listen() syscall whose exit a program
+ * of ours will see? With the syscall tracepoints, sys_enter_listen left the
+ * task an entry; on sys_exit, the syscall number the task saved on entry
+ * says (bpf_task_pt_regs, 5.15+; before, never). A 32-bit listen(), the
+ * io_uring one and the kernel's own are not: nothing would report them.
+ */
+static __always_inline bool in_listen_syscall(void)
+{
+	struct task_struct *task;
+	struct pt_regs *regs;
+	__u64 id;
+
+	if (listen_exit == SW_LISTEN_EXIT_SYSCALL_TP) {
+		id = bpf_get_current_pid_tgid();
+		return bpf_map_lookup_elem(&listen_fds, &id) != 0;
+	}
+	if (listen_exit != SW_LISTEN_EXIT_SYS_EXIT ||
+	    !bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
+		return false;
+	task = bpf_get_current_task_btf();
+	if (BPF_CORE_READ(task, flags) & SW_PF_KTHREAD)
+		return false;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	return BPF_CORE_READ(regs, orig_ax) == SW_NR_LISTEN && !compat_syscall();
+}
 
 static __always_inline bool accepts_maybe(void)
 {
@@ -424,11 +475,12 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 		cur.sweep = SW_SWEEP_LISTENER;
 		cur.flags = SW_SOCK_F_NO_ACCEPT_MAPS;
 		remember_endpoints(btf, sk, &cur);
-		/* No port yet (listen() without bind() binds after this
-		 * transition): the listen() syscall's exit reports it. */
-		if (!cur.lport)
+		/* The port comes after this transition, or the call fails
+		 * there: listen()'s exit reports it if it can (the exit knows
+		 * both). Without a port yet, nothing else could. */
+		if (!cur.lport || in_listen_syscall())
 			cur.flags |= SW_SOCK_F_LISTEN_PENDING;
-		if (sock_create(key, &cur) && cur.lport)
+		if (sock_create(key, &cur) && !(cur.flags & SW_SOCK_F_LISTEN_PENDING))
 			emit(key, EMIT(SW_EV_LISTEN, oldstate, newstate, 0), &cur, &now);
 		return;
 	case SW_TCP_SYN_SENT:
@@ -506,11 +558,13 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 		read_tuple(btf, sk, &now);
 	if (oldstate == SW_TCP_LISTEN) {
 		if (s && (s->flags & SW_SOCK_F_LISTEN_PENDING)) {
-			/* Never reported (no listen() exit: io_uring, the kernel's
-			 * own listen, or listen() failed to find a port). It listened
-			 * if it got a port: report both now; else nothing. */
+			/* Never reported. Inside the listen() that made it, that
+			 * call failed (its port taken, or none free): it never
+			 * listened. Elsewhere no listen() exit came (io_uring, the
+			 * kernel's own listen, a 32-bit call): it listened if it
+			 * got a port, so report both now; else nothing. */
 			read_tuple(btf, sk, &now);
-			if (now.lport) {
+			if (now.lport && !in_listen_syscall()) {
 				s->family = 0; /* the endpoints from now, with the port */
 				emit(key, EMIT(SW_EV_LISTEN, SW_TCP_CLOSE, SW_TCP_LISTEN, 0), s,
 				     &now);
@@ -850,14 +904,6 @@ static __always_inline void on_listen_syscall_exit(long fd)
 	emit(key, EMIT(SW_EV_LISTEN, SW_TCP_CLOSE, SW_TCP_LISTEN, 0), s, &now);
 }
 
-/* listen()'s fd from its entry to its exit, by task (the exit tracepoint has no arguments). */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u64);
-	__type(value, __s64);
-} listen_fds SEC(".maps");
-
 SEC("tracepoint/syscalls/sys_enter_listen")
 int sw_enter_listen(struct trace_event_raw_sys_enter *ctx)
 {
@@ -906,20 +952,6 @@ int sw_exit_accept(struct trace_event_raw_sys_exit *ctx)
  * number, as the syscall tracepoints do (they skip 32-bit and x32 calls,
  * whose numbers mean other calls: 43 is times() for a 32-bit task).
  */
-#define SW_NR_ACCEPT 43 /* x86_64 */
-#define SW_NR_ACCEPT4 288
-#define SW_NR_LISTEN 50
-#define SW_TS_COMPAT 0x0002 /* x86 thread_info.status: in a 32-bit syscall */
-
-static __always_inline bool compat_syscall(void)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-
-	if (!bpf_core_field_exists(task->thread_info.status))
-		return false;
-	return BPF_CORE_READ(task, thread_info.status) & SW_TS_COMPAT;
-}
-
 /* arg0: listen()'s fd, still in the saved user registers at its exit. */
 static __always_inline void on_sys_exit(long nr, long ret, long arg0)
 {

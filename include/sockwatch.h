@@ -183,12 +183,20 @@ struct sw_sock {
  */
 #define SW_SOCK_F_NO_ACCEPT_MAPS 0x01
 /*
- * sw_sock.flags: a listener whose port was not assigned yet at its
- * CLOSE->LISTEN transition (listen() without bind(): the kernel picks the
- * port right after that transition). Its listen event waits for the
- * listen() syscall's exit, which knows the port.
+ * sw_sock.flags: a listener not reported at its CLOSE->LISTEN transition.
+ * The kernel makes that transition before it takes the port: listen()
+ * without bind() picks one right after, and a listen() whose bound port
+ * another listener holds (two SO_REUSEADDR sockets) fails there and goes
+ * back to CLOSE. So a listener made inside a listen() syscall whose exit is
+ * hooked (and one with no port yet anywhere) waits for that exit, which
+ * knows the port and whether the call succeeded.
  */
 #define SW_SOCK_F_LISTEN_PENDING 0x02
+
+/* How the BPF side tells that a listen() syscall is under way (rodata listen_exit). */
+#define SW_LISTEN_EXIT_NONE 0 /* its exit is not hooked */
+#define SW_LISTEN_EXIT_SYSCALL_TP 1 /* syscalls/sys_enter_listen left the task's entry */
+#define SW_LISTEN_EXIT_SYS_EXIT 2 /* the task's saved syscall number (5.15+) */
 
 /*
  * Snapshot records (bpf/snapshot.bpf.c): the iter/tcp program writes one

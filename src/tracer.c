@@ -534,6 +534,19 @@ static void reader_close(struct sw_tracer *t)
 	sweep_close(t);
 }
 
+/* How the BPF side tells that a listen() call is under way: the same hooks see its exit. */
+static __u8 listen_exit_for(enum sw_accept_exit ax)
+{
+	switch (ax) {
+	case SW_ACCEPT_EXIT_SYSCALL_TP:
+		return SW_LISTEN_EXIT_SYSCALL_TP;
+	case SW_ACCEPT_EXIT_SYS_EXIT:
+		return SW_LISTEN_EXIT_SYS_EXIT;
+	default:
+		return SW_LISTEN_EXIT_NONE;
+	}
+}
+
 /* One attempt at a mode: open, configure, load, set up the reader, attach. */
 static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state_hook hook,
 		    enum sw_accept_exit ax, char *err, size_t errlen)
@@ -559,6 +572,7 @@ static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state
 	s->rodata->emit_states = o->states;
 	s->rodata->owner_from_hooks = mode != SW_ATTACH_TRACEPOINT;
 	s->rodata->accept_fn_hook = mode != SW_ATTACH_TRACEPOINT;
+	s->rodata->listen_exit = listen_exit_for(ax);
 	s->rodata->key_by_ptr = hook == SW_STATE_HOOK_RAW_TP;
 	bpf_object__for_each_program(p, s->obj) bpf_program__set_autoload(p, false);
 	n = mode_progs(s, mode, hook, ax, progs);
@@ -888,6 +902,17 @@ const char *sw_tracer_no_sweep_why(const struct sw_tracer *t)
 		return NULL;
 	return "the kernel refused both its programs (bpf_for_each_map_elem needs 5.13, a "
 	       "map-element iterator 5.9)";
+}
+
+const char *sw_tracer_failed_listen_why(const struct sw_tracer *t)
+{
+	if (t->accept_exit == SW_ACCEPT_EXIT_SYSCALL_TP)
+		return NULL;
+	if (t->accept_exit == SW_ACCEPT_EXIT_SYS_EXIT &&
+	    libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_task_pt_regs, NULL) > 0)
+		return NULL;
+	return "listen() is hooked on sys_exit, where telling a listen() call apart needs "
+	       "bpf_task_pt_regs (5.15)";
 }
 
 const char *sw_tracer_syscall_tp_why(const struct sw_tracer *t)

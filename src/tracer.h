@@ -97,6 +97,11 @@ enum sw_state_hook sw_tracer_state_hook(const struct sw_tracer *t);
 const char *sw_tracer_rejected(const struct sw_tracer *t);
 /* How the accept syscalls' exit is hooked: always one of the two hooks once open. */
 enum sw_accept_exit sw_tracer_accept_exit(const struct sw_tracer *t);
+/*
+ * Why a listen() that fails after its socket went to LISTEN (its bound port
+ * taken) shows as a listen and an unlisten, or NULL when it gives nothing.
+ */
+const char *sw_tracer_failed_listen_why(const struct sw_tracer *t);
 /* Why the syscall tracepoints were not used ("" if they were, or were not wanted). */
 const char *sw_tracer_syscall_tp_why(const struct sw_tracer *t);
 /* Why the tracer runs without its socket-map sweep (closes the kernel never

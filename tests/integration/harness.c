@@ -197,8 +197,7 @@ int reap(pid_t pid)
 	return WEXITSTATUS(st);
 }
 
-static int fill_addr(int family, const char *addr, __u16 port, struct sockaddr_storage *ss,
-		     socklen_t *len)
+int fill_addr(int family, const char *addr, __u16 port, struct sockaddr_storage *ss, socklen_t *len)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (family == AF_INET) {

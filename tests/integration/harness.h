@@ -77,6 +77,9 @@ pid_t spawn(const char *name, int (*fn)(void *), void *arg);
 int reap(pid_t pid);
 
 /* Socket helpers: all return an fd or -errno. */
+/* addr:port as a socket address of family (AF_INET or AF_INET6); -EINVAL if addr is not one. */
+int fill_addr(int family, const char *addr, __u16 port, struct sockaddr_storage *ss,
+	      socklen_t *len);
 int listen_on(int family, const char *addr, __u16 *port);
 int connect_to(int family, const char *addr, __u16 port);
 /* The same with a protocol for socket(2) (0: TCP; IPPROTO_MPTCP). */

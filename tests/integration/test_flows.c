@@ -862,6 +862,73 @@ int t_listen_autobind(void)
 	return listen_autobind(H.tracer, &H.all, AF_INET6, "::");
 }
 
+/*
+ * A listen() that fails: two SO_REUSEADDR sockets may bind one port, but only
+ * one may listen on it. The kernel moves the second to LISTEN before it finds
+ * the port taken and back to CLOSE, all inside the failing call: that socket
+ * never listened and must give no event (a false "new listener" alert).
+ */
+static int listen_conflict(struct sw_tracer *t, struct evlist *list, int family,
+			   const char *loopback)
+{
+	struct want_kind w = { .kind = SW_EV_UNLISTEN, .n = 1, .list = list };
+	struct sockaddr_storage ss = {};
+	socklen_t len = sizeof(ss);
+	const struct sw_record *l, *u;
+	int a, b, one = 1, err;
+	__u64 cookie = 0;
+	__u16 port;
+
+	w.netns = ns_new();
+	CHECK(w.netns, "cannot make a network namespace");
+	poll_for(t, 0);
+	evlist_clear(list);
+	a = socket(family, SOCK_STREAM, 0);
+	b = socket(family, SOCK_STREAM, 0);
+	CHECK(a >= 0 && b >= 0, "socket: %s", strerror(errno));
+	CHECK(!setsockopt(a, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) &&
+		      !setsockopt(b, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)),
+	      "SO_REUSEADDR: %s", strerror(errno));
+	CHECK(fill_addr(family, loopback, 0, &ss, &len) == 0, "address %s", loopback);
+	CHECK(bind(a, (struct sockaddr *)&ss, len) == 0, "bind a: %s", strerror(errno));
+	CHECK(getsockname(a, (struct sockaddr *)&ss, &len) == 0, "getsockname");
+	CHECK(bind(b, (struct sockaddr *)&ss, len) == 0, "bind b: %s", strerror(errno));
+	port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
+					 ((struct sockaddr_in6 *)&ss)->sin6_port);
+	CHECK(listen(a, 8) == 0, "listen a: %s", strerror(errno));
+	err = listen(b, 8) ? errno : 0;
+	CHECK(err == EADDRINUSE, "listen b: %s, want EADDRINUSE", err ? strerror(err) : "ok");
+	len = sizeof(cookie);
+	CHECK(getsockopt(a, SOL_SOCKET, SO_COOKIE, &cookie, &len) == 0, "SO_COOKIE: %s",
+	      strerror(errno));
+	close(b);
+	close(a);
+	CHECK(poll_until(t, list, kind_seen, &w, 5000) == 0, "no unlisten event");
+	poll_for(t, 100);
+	CHECK(count_kind(list, w.netns, SW_EV_LISTEN) == 1, "listen events: %zu (want 1)",
+	      count_kind(list, w.netns, SW_EV_LISTEN));
+	CHECK(count_kind(list, w.netns, SW_EV_UNLISTEN) == 1, "unlisten events: %zu (want 1)",
+	      count_kind(list, w.netns, SW_EV_UNLISTEN));
+	l = find_kind(list, w.netns, SW_EV_LISTEN, 0);
+	u = find_kind(list, w.netns, SW_EV_UNLISTEN, 0);
+	CHECK(l->ev.lport == port && addr_is(l->ev.laddr, loopback), "listen endpoint port %u",
+	      l->ev.lport);
+	CHECK(l->ev.pid == (__u32)getpid(), "listen owner %u", l->ev.pid);
+	/* raw_tp keys by address, and the cookie of the event is then not the socket's */
+	CHECK((l->ev.flags & SW_F_KEY_IS_PTR) || l->ev.cookie == cookie,
+	      "listen cookie %llu, the listening socket's %llu", (unsigned long long)l->ev.cookie,
+	      (unsigned long long)cookie);
+	CHECK(u->ev.cookie == l->ev.cookie && u->ev.lport == port, "unlisten of another socket");
+	return 0;
+}
+
+int t_listen_conflict(void)
+{
+	if (listen_conflict(H.tracer, &H.all, AF_INET, "127.0.0.1"))
+		return -1;
+	return listen_conflict(H.tracer, &H.all, AF_INET6, "::1");
+}
+
 /* listen(fd, backlog) as a 32-bit program makes it: int 0x80, i386 number 363. */
 static long listen_ia32(int fd, int backlog)
 {
@@ -976,6 +1043,13 @@ int t_listen_autobind_sys_exit(void)
 		goto out;
 	}
 	ret = listen_autobind(t, &l, AF_INET, "0.0.0.0");
+	if (ret)
+		goto out;
+	if (sw_tracer_failed_listen_why(t)) {
+		ret = test_skip("failed listen() part: %s", sw_tracer_failed_listen_why(t));
+		goto out;
+	}
+	ret = listen_conflict(t, &l, AF_INET, "127.0.0.1");
 out:
 	sw_tracer_close(t);
 	evlist_free(&l);

@@ -15,6 +15,7 @@ int t_destroyed_close(void);
 int t_accept_after_reset(void);
 int t_listen_unlisten(void);
 int t_listen_autobind(void);
+int t_listen_conflict(void);
 int t_listen_autobind_sys_exit(void);
 int t_listen_autobind_ia32(void);
 int t_blocked_acceptors(void);
