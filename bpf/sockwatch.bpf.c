@@ -113,6 +113,7 @@ struct {
 #define SW_NR_LISTEN 50
 #define SW_TS_COMPAT 0x0002 /* x86 thread_info.status: in a 32-bit syscall */
 #define SW_PF_KTHREAD 0x00200000 /* task_struct.flags: a kernel thread */
+#define SW_PF_IO_WORKER 0x00000010 /* task_struct.flags: an io_uring worker thread */
 
 static __always_inline bool compat_syscall(void)
 {
@@ -174,6 +175,7 @@ static __always_inline __u64 sk_key_read(struct sock *sk)
 static __always_inline void owner_from_current(struct sw_sock *o)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct task_struct *task;
 
 	o->pid = pid_tgid >> 32;
 	o->tid = (__u32)pid_tgid;
@@ -181,6 +183,11 @@ static __always_inline void owner_from_current(struct sw_sock *o)
 	o->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
 	o->owner_src = SW_OWNER_CURRENT;
+	/* An io_uring worker of the process (iou-wrk-N, iou-sqp-N) did it for
+	 * the process: name the process, not the worker. */
+	task = (struct task_struct *)bpf_get_current_task();
+	if (BPF_CORE_READ(task, flags) & SW_PF_IO_WORKER)
+		BPF_CORE_READ_STR_INTO(&o->comm, task, group_leader, comm);
 }
 
 /*
@@ -978,5 +985,105 @@ SEC("raw_tp/sys_exit")
 int BPF_PROG(sw_sys_exit_raw, struct pt_regs *regs, long ret)
 {
 	on_sys_exit(BPF_CORE_READ(regs, orig_ax), ret, BPF_CORE_READ(regs, di));
+	return 0;
+}
+
+/*
+ * Accepts through io_uring (tracepoint mode; the accept-function hooks of the
+ * other modes see them anyway). Their result is a file descriptor of the
+ * submitting process, posted as a completion in that process (its task, or
+ * an io_uring worker sharing its files), where the tracepoint finds it like
+ * the accept syscalls' exits do. A single-shot accept's completion carries
+ * its request; a multishot accept posts all but its last completion without
+ * one, so its submission is remembered by ring and user_data.
+ */
+#define SW_IORING_OP_ACCEPT 13
+#define SW_IORING_CQE_F_MORE (1U << 1)
+#define SW_IORING_ACCEPT_MULTISHOT (1U << 0)
+
+struct uring_key {
+	__u64 ctx;
+	__u64 user_data;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct uring_key);
+	__type(value, __u8); /* 1: into a fixed-file slot, no descriptor */
+} uring_accepts SEC(".maps");
+
+/* The accept's own arguments, in the request's per-opcode area. */
+static __always_inline struct io_accept *uring_accept_of(struct io_kiocb *req)
+{
+	return (struct io_accept *)__builtin_preserve_access_index(&req->cmd);
+}
+
+SEC("tp_btf/io_uring_submit_req")
+int BPF_PROG(sw_uring_submit, struct io_kiocb *req)
+{
+	struct uring_key k = {};
+	struct io_accept *a;
+	__u8 fixed;
+
+	if (BPF_CORE_READ(req, opcode) != SW_IORING_OP_ACCEPT)
+		return 0;
+	a = uring_accept_of(req);
+	/* single-shot: the completion carries the request */
+	if (bpf_core_field_exists(a->iou_flags) &&
+	    !(BPF_CORE_READ(a, iou_flags) & SW_IORING_ACCEPT_MULTISHOT))
+		return 0;
+	k.ctx = (__u64)(unsigned long)BPF_CORE_READ(req, ctx);
+	k.user_data = BPF_CORE_READ(req, cqe.user_data);
+	fixed = BPF_CORE_READ(a, file_slot) != 0;
+	bpf_map_update_elem(&uring_accepts, &k, &fixed, BPF_ANY);
+	return 0;
+}
+
+/* One completion: an accept's descriptor is reported from here. */
+static __always_inline void uring_complete(void *ring, void *req, __u64 user_data, __s32 res,
+					   __u32 cflags)
+{
+	struct uring_key k = { .ctx = (__u64)(unsigned long)ring, .user_data = user_data };
+	bool fixed;
+
+	if (req) {
+		struct io_kiocb *r = req;
+
+		if (BPF_CORE_READ(r, opcode) != SW_IORING_OP_ACCEPT)
+			return;
+		fixed = BPF_CORE_READ(uring_accept_of(r), file_slot) != 0;
+		if (!(cflags & SW_IORING_CQE_F_MORE))
+			bpf_map_delete_elem(&uring_accepts, &k);
+	} else {
+		__u8 *v = bpf_map_lookup_elem(&uring_accepts, &k);
+
+		if (!v)
+			return;
+		fixed = *v;
+	}
+	/* a fixed-file slot's index is no descriptor: not seen */
+	if (res >= 0 && !fixed)
+		on_accept(tcp_of_fd(res), SW_ACCEPT_HOOK_SYSCALL);
+}
+
+/*
+ * The tracepoint's arguments changed after 6.12: the loader tries this
+ * program (the completion as one struct), then the one below. Plain loads,
+ * so that a kernel whose tracepoint has the other arguments refuses it.
+ */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(sw_uring_complete, struct io_ring_ctx *ring, void *req, struct io_uring_cqe *cqe)
+{
+	uring_complete(ring, req, cqe->user_data, cqe->res, cqe->flags);
+	return 0;
+}
+
+/* Up to 6.12: the completion's fields one by one (and two for 32-byte CQEs). */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(sw_uring_complete_args, void *ring, void *req, __u64 user_data, int res,
+	     unsigned int cflags)
+{
+	uring_complete(ring, req, user_data, res, cflags);
 	return 0;
 }

@@ -197,9 +197,16 @@ void sw_print_attached(const struct sw_tracer *t)
 		acc = sw_accept_exit_name(ax);
 		break;
 	}
-	fprintf(stderr, "sockwatch: tracing (mode %s: %s inet_sock_set_state, %s%s%s)\n",
+	/* tracepoint mode's accepts through io_uring, where the kernel allows */
+	bool uring = !extra && !sw_tracer_uring_why(t);
+
+	fprintf(stderr, "sockwatch: tracing (mode %s: %s inet_sock_set_state, %s%s%s%s)\n",
 		sw_attach_mode_name(sw_tracer_mode(t)), sw_state_hook_name(sw_tracer_state_hook(t)),
-		acc, extra ? " + " : "", extra ? sw_accept_exit_name(ax) : "");
+		uring ? "io_uring_complete, " : "", acc, extra ? " + " : "",
+		extra ? sw_accept_exit_name(ax) : "");
+	if (sw_tracer_uring_why(t))
+		fprintf(stderr, "sockwatch: accepts through io_uring will not be seen: %s\n",
+			sw_tracer_uring_why(t));
 	if (ax == SW_ACCEPT_EXIT_SYS_EXIT && *sw_tracer_syscall_tp_why(t))
 		fprintf(stderr,
 			"sockwatch: accept exits hooked on sys_exit, which runs on every "

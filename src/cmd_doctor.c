@@ -35,6 +35,7 @@ enum {
 	C_FENTRY,
 	C_KPROBE,
 	C_SWEEP,
+	C_URING,
 	C_ITER,
 	C_SOCK_DIAG,
 	C_CGROUP2,
@@ -143,7 +144,7 @@ static void run_checks(struct check *c, enum sw_attach_mode *chosen, enum sw_acc
 		 c[C_RINGBUF].ok ? "BPF_MAP_TYPE_RINGBUF" : "unavailable (kernel < 5.8?)");
 
 	if (!c[C_CAPS].ok || !c[C_BTF].ok) {
-		for (int i = C_TP_BTF; i <= C_SWEEP; i++)
+		for (int i = C_TP_BTF; i <= C_URING; i++)
 			snprintf(c[i].detail, sizeof(c[i].detail), "not probed: %s",
 				 c[C_CAPS].ok ? "no BTF" : "missing privileges");
 	} else {
@@ -188,10 +189,24 @@ static void run_checks(struct check *c, enum sw_attach_mode *chosen, enum sw_acc
 			else
 				snprintf(c[C_SWEEP].detail, sizeof(c[C_SWEEP].detail), "%s",
 					 sw_tracer_no_sweep_why(t));
+			c[C_URING].ok = !sw_tracer_uring_why(t);
+			if (!c[C_URING].ok)
+				snprintf(c[C_URING].detail, sizeof(c[C_URING].detail), "%s",
+					 sw_tracer_uring_why(t));
+			else if (*chosen == SW_ATTACH_TRACEPOINT)
+				snprintf(c[C_URING].detail, sizeof(c[C_URING].detail),
+					 "tp_btf io_uring_submit_req, io_uring_complete: fd -> "
+					 "file -> socket");
+			else
+				snprintf(c[C_URING].detail, sizeof(c[C_URING].detail),
+					 "seen by the accept-function hook of mode %s",
+					 sw_attach_mode_name(*chosen));
 			sw_tracer_close(t);
 		} else {
 			snprintf(rejected, rn, "%s", why);
 			snprintf(c[C_SWEEP].detail, sizeof(c[C_SWEEP].detail),
+				 "not probed: no mode runs");
+			snprintf(c[C_URING].detail, sizeof(c[C_URING].detail),
 				 "not probed: no mode runs");
 		}
 	}
@@ -238,6 +253,7 @@ int cmd_doctor(int argc, char **argv)
 		[C_FENTRY] = { "fentry", "fentry/fexit" },
 		[C_KPROBE] = { "kprobe", "kprobe/kretprobe" },
 		[C_SWEEP] = { "sweep", "socket-map sweep" },
+		[C_URING] = { "io_uring_accepts", "io_uring accepts" },
 		[C_ITER] = { "bpf_iter", "bpf_iter" },
 		[C_SOCK_DIAG] = { "sock_diag", "sock_diag" },
 		[C_CGROUP2] = { "cgroup2", "cgroup v2" },

@@ -53,6 +53,7 @@ struct sw_tracer {
 	enum sw_state_hook state_hook;
 	enum sw_accept_exit accept_exit;
 	char syscall_tp_why[256]; /* why the syscall tracepoints were not used */
+	char uring_why[512]; /* why io_uring accepts are not seen ("": they are) */
 	int ncpus;
 	__u64 seq;
 	__u64 rb_drops_reported; /* ring-buffer drops already reported */
@@ -459,6 +460,13 @@ static int attach_prog(struct sw_tracer *t, struct bpf_program *p, char *err, si
 	return 0;
 }
 
+/* Which io_uring accept programs a load includes (see try_mode_uring()). */
+enum uring_progs {
+	URING_NONE,
+	URING_CQE, /* io_uring_complete(ctx, req, cqe): after 6.12 */
+	URING_ARGS, /* io_uring_complete(ctx, req, user_data, res, cflags, ...): up to 6.12 */
+};
+
 /*
  * The programs a mode uses, in attach order. The mode's own hooks come first,
  * so that when the kernel refuses one (no kprobes, say) nothing else has been
@@ -466,7 +474,7 @@ static int attach_prog(struct sw_tracer *t, struct bpf_program *p, char *err, si
  * pre, main, twin.
  */
 static size_t mode_progs(struct sockwatch *s, enum sw_attach_mode mode, enum sw_state_hook hook,
-			 enum sw_accept_exit ax, struct bpf_program **out)
+			 enum sw_accept_exit ax, enum uring_progs uring, struct bpf_program **out)
 {
 	size_t n = 0;
 
@@ -485,6 +493,11 @@ static size_t mode_progs(struct sockwatch *s, enum sw_attach_mode mode, enum sw_
 	} else if (ax == SW_ACCEPT_EXIT_SYS_EXIT) {
 		out[n++] = hook == SW_STATE_HOOK_TP_BTF ? s->progs.sw_sys_exit_btf :
 							  s->progs.sw_sys_exit_raw;
+	}
+	if (uring != URING_NONE) {
+		out[n++] = s->progs.sw_uring_submit;
+		out[n++] = uring == URING_CQE ? s->progs.sw_uring_complete :
+						s->progs.sw_uring_complete_args;
 	}
 	if (hook == SW_STATE_HOOK_TP_BTF) {
 		out[n++] = s->progs.sw_state_btf_pre;
@@ -549,7 +562,7 @@ static __u8 listen_exit_for(enum sw_accept_exit ax)
 
 /* One attempt at a mode: open, configure, load, set up the reader, attach. */
 static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state_hook hook,
-		    enum sw_accept_exit ax, char *err, size_t errlen)
+		    enum sw_accept_exit ax, enum uring_progs uring, char *err, size_t errlen)
 {
 	const struct sw_tracer_opts *o = &t->opts;
 	struct bpf_program *progs[MAX_PROGS], *p;
@@ -575,7 +588,7 @@ static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state
 	s->rodata->listen_exit = listen_exit_for(ax);
 	s->rodata->key_by_ptr = hook == SW_STATE_HOOK_RAW_TP;
 	bpf_object__for_each_program(p, s->obj) bpf_program__set_autoload(p, false);
-	n = mode_progs(s, mode, hook, ax, progs);
+	n = mode_progs(s, mode, hook, ax, uring, progs);
 	for (size_t i = 0; i < n; i++)
 		bpf_program__set_autoload(progs[i], true);
 	if (o->ringbuf_bytes)
@@ -650,6 +663,46 @@ static enum sw_accept_exit accept_exit_for(struct sw_tracer *t, char *err, size_
 	return SW_ACCEPT_EXIT_SYS_EXIT;
 }
 
+/*
+ * try_mode(), with the io_uring accept programs where the mode needs them:
+ * tracepoint mode (the accept-function hooks of the others see io_uring's
+ * accepts), on tp_btf. io_uring_complete's arguments changed after 6.12, so
+ * the two forms are tried in turn (a whole load each: the kernel refuses
+ * the form that does not match); a kernel without io_uring_submit_req
+ * (before 6.x) or refusing both runs the mode without them, and says so.
+ */
+static int try_mode_uring(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state_hook hook,
+			  enum sw_accept_exit ax, char *err, size_t errlen)
+{
+	enum uring_progs forms[] = { URING_CQE, URING_ARGS };
+	int e = -ENOTSUP;
+	size_t n;
+
+	t->uring_why[0] = '\0';
+	if (mode != SW_ATTACH_TRACEPOINT)
+		return try_mode(t, mode, hook, ax, URING_NONE, err, errlen);
+	if (hook != SW_STATE_HOOK_TP_BTF) {
+		snprintf(t->uring_why, sizeof(t->uring_why),
+			 "their programs need tp_btf, and the state hook is raw_tp");
+		return try_mode(t, mode, hook, ax, URING_NONE, err, errlen);
+	}
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		e = try_mode(t, mode, hook, ax, forms[i], err, errlen);
+		if (!e)
+			t->uring_why[0] = '\0'; /* what an earlier form's refusal said */
+		if (!e || !strstr(err, "sw_uring_"))
+			return e;
+		n = strlen(t->uring_why);
+		snprintf(t->uring_why + n, sizeof(t->uring_why) - n, "%s%s", n ? "; " : "", err);
+		if (strstr(err, "sw_uring_submit"))
+			break; /* the same in every form */
+	}
+	if (t->opts.verbose)
+		fprintf(stderr, "sockwatch: accepts through io_uring will not be seen: %s\n",
+			t->uring_why);
+	return try_mode(t, mode, hook, ax, URING_NONE, err, errlen);
+}
+
 /* Tries the state hook (tp_btf, then raw_tp) for one connect/accept mode. */
 static int try_hooks(struct sw_tracer *t, enum sw_attach_mode mode, char *err, size_t errlen)
 {
@@ -666,7 +719,7 @@ static int try_hooks(struct sw_tracer *t, enum sw_attach_mode mode, char *err, s
 		nh = 1;
 	}
 	for (int i = 0; i < nh; i++) {
-		e = try_mode(t, mode, hooks[i], ax, err, errlen);
+		e = try_mode_uring(t, mode, hooks[i], ax, err, errlen);
 		if (!e) {
 			t->mode = mode;
 			t->state_hook = hooks[i];
@@ -913,6 +966,11 @@ const char *sw_tracer_failed_listen_why(const struct sw_tracer *t)
 		return NULL;
 	return "listen() is hooked on sys_exit, where telling a listen() call apart needs "
 	       "bpf_task_pt_regs (5.15)";
+}
+
+const char *sw_tracer_uring_why(const struct sw_tracer *t)
+{
+	return t->uring_why[0] ? t->uring_why : NULL;
 }
 
 const char *sw_tracer_syscall_tp_why(const struct sw_tracer *t)

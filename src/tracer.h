@@ -102,6 +102,11 @@ enum sw_accept_exit sw_tracer_accept_exit(const struct sw_tracer *t);
  * taken) shows as a listen and an unlisten, or NULL when it gives nothing.
  */
 const char *sw_tracer_failed_listen_why(const struct sw_tracer *t);
+/*
+ * Why accepts made through io_uring are not seen (tracepoint mode on a
+ * kernel that refused the io_uring programs), or NULL when they are.
+ */
+const char *sw_tracer_uring_why(const struct sw_tracer *t);
 /* Why the syscall tracepoints were not used ("" if they were, or were not wanted). */
 const char *sw_tracer_syscall_tp_why(const struct sw_tracer *t);
 /* Why the tracer runs without its socket-map sweep (closes the kernel never

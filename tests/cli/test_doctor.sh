@@ -25,7 +25,7 @@ check "text report ends with a verdict naming the mode" \
 check "JSON report is valid and agrees with the mode events chose" \
 	bash -c "jq -e '.can_run == true and .mode == \"$mode\" and .btf.ok and .ringbuf.ok' $TMP/json >/dev/null"
 check "every feature of the report is present" \
-	bash -c "jq -e '[.kernel,.btf,.capabilities,.ringbuf,.tp_btf,.raw_tp,.syscall_tracepoints,.fentry,.kprobe,.sweep,.bpf_iter,.sock_diag,.cgroup2] | all(has(\"ok\") and has(\"detail\"))' $TMP/json >/dev/null"
+	bash -c "jq -e '[.kernel,.btf,.capabilities,.ringbuf,.tp_btf,.raw_tp,.syscall_tracepoints,.fentry,.kprobe,.sweep,.io_uring_accepts,.bpf_iter,.sock_diag,.cgroup2] | all(has(\"ok\") and has(\"detail\"))' $TMP/json >/dev/null"
 # Each refused mode comes with its cause; a usable one is said to be attached.
 for m in fentry kprobe; do
 	check "$m: attached, or the cause is named" \
@@ -40,6 +40,12 @@ kmaj=$(uname -r | cut -d. -f1) kmin=$(uname -r | cut -d. -f2)
 if ((kmaj > 5 || (kmaj == 5 && kmin >= 13))); then
 	check "the socket-map sweep loads (kernel >= 5.13)" \
 		bash -c "jq -e '.sweep.ok and (.sweep.detail | test(\"bpf_for_each_map_elem\"))' $TMP/json >/dev/null"
+fi
+# io_uring_submit_req and an io_uring_complete the programs know: 6.12 on (the qemu matrix
+# shows 6.1 without); the other modes see io_uring's accepts with their accept hook
+if ((kmaj > 6 || (kmaj == 6 && kmin >= 12))); then
+	check "accepts through io_uring are seen (kernel >= 6.12)" \
+		bash -c "jq -e '.io_uring_accepts.ok and (.io_uring_accepts.detail | test(\"io_uring_complete|accept-function\"))' $TMP/json >/dev/null"
 fi
 check "the snapshot source follows the iterator probe, and sock_diag works" \
 	bash -c "jq -e '.snapshot == (if .bpf_iter.ok then \"iter\" else \"diag\" end) and .sock_diag.ok' $TMP/json >/dev/null"

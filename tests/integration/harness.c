@@ -177,6 +177,13 @@ const struct sw_record *find_ports(const struct evlist *l, __u32 netns, int kind
 	return NULL;
 }
 
+bool kind_seen(void *arg)
+{
+	struct want_kind *w = arg;
+
+	return count_kind(w->list ? w->list : &H.all, w->netns, w->kind) >= w->n;
+}
+
 pid_t spawn(const char *name, int (*fn)(void *), void *arg)
 {
 	pid_t pid = fork();

@@ -65,6 +65,14 @@ void suite_reset(void);
 void evlist_free(struct evlist *l);
 /* Counts records of a kind in netns (kind 0: any). */
 size_t count_kind(const struct evlist *l, __u32 netns, int kind);
+/* For poll_until(): at least n records of kind in netns. */
+struct want_kind {
+	__u32 netns;
+	int kind;
+	size_t n;
+	const struct evlist *list; /* NULL: the suite tracer's */
+};
+bool kind_seen(void *arg);
 /* The i-th record (0-based) of kind in netns, or NULL. */
 const struct sw_record *find_kind(const struct evlist *l, __u32 netns, int kind, size_t i);
 /* The record of kind in netns with this local and remote port, or NULL. */

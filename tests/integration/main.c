@@ -31,6 +31,8 @@ static const struct itest tests[] = {
 	{ "both with the syscall exits on sys_exit (no tracefs)", t_listen_autobind_sys_exit },
 	{ "a 32-bit listen() without bind(): reported by the sweep with its port",
 	  t_listen_autobind_ia32 },
+	{ "accepts through io_uring (a worker thread's, multishot): the process's, once each",
+	  t_uring_accepts },
 	{ "25 threads blocked in accept before start", t_blocked_acceptors },
 	{ "25 threads blocked in accept, accept exits on sys_exit (no tracefs)",
 	  t_blocked_acceptors_sys_exit },

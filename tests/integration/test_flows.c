@@ -242,20 +242,6 @@ static int refused_client(void *arg)
 	return fd == -ECONNREFUSED ? 0 : 30;
 }
 
-struct want_kind {
-	__u32 netns;
-	int kind;
-	size_t n;
-	const struct evlist *list; /* NULL: the suite tracer's */
-};
-
-static bool kind_seen(void *arg)
-{
-	struct want_kind *w = arg;
-
-	return count_kind(w->list ? w->list : &H.all, w->netns, w->kind) >= w->n;
-}
-
 int t_connect_refused(void)
 {
 	struct want_kind w = { .kind = SW_EV_CONNECT_FAILED, .n = 1 };

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Accepts made through io_uring: single-shot by a worker thread, and multishot. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "tests.h"
+#include "uring.h"
+
+#define URING_MULTI 3 /* connections taken by the multishot accept */
+#define URING_CONNS (1 + URING_MULTI)
+
+/* What the server child tells the test, one byte each. */
+enum { STAGE_SINGLE = 1, STAGE_MULTI, STAGE_NO_MULTI, STAGE_DONE };
+
+struct uring_srv {
+	int lfd;
+	int stage_w; /* child -> test */
+	int done_r; /* test -> child: EOF when the child may close and exit */
+	int done_w; /* the test's end, closed in the child */
+};
+
+static int say(int fd, char stage)
+{
+	return write(fd, &stage, 1) == 1 ? 0 : -1;
+}
+
+static int uring_server(void *arg)
+{
+	struct uring_srv *c = arg;
+	struct io_uring_cqe cqe;
+	int fds[URING_CONNS], n = 0, e;
+	struct uring r;
+	char b;
+
+	close(c->done_w);
+	e = uring_open(&r, 8);
+	if (e)
+		return e == -ENOSYS || e == -EPERM ? 77 : 120;
+	/* single-shot, forced onto an io_uring worker thread (iou-wrk-N) */
+	if (uring_accept(&r, c->lfd, false, true, 1) || say(c->stage_w, STAGE_SINGLE))
+		return 121;
+	if (uring_wait(&r, &cqe) || cqe.user_data != 1 || cqe.res < 0)
+		return 122;
+	fds[n++] = cqe.res;
+	if (uring_accept(&r, c->lfd, true, false, 2))
+		return 123;
+	/* a kernel without multishot accepts (before 5.19) fails it at once */
+	if (uring_peek(&r, &cqe) == 0) {
+		if (cqe.user_data != 2 || cqe.res != -EINVAL || say(c->stage_w, STAGE_NO_MULTI))
+			return 124;
+	} else {
+		if (say(c->stage_w, STAGE_MULTI))
+			return 125;
+		while (n < URING_CONNS) {
+			if (uring_wait(&r, &cqe) || cqe.user_data != 2 || cqe.res < 0 ||
+			    !(cqe.flags & IORING_CQE_F_MORE))
+				return 126;
+			fds[n++] = cqe.res;
+		}
+	}
+	if (say(c->stage_w, STAGE_DONE))
+		return 127;
+	while (read(c->done_r, &b, 1) > 0)
+		;
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	uring_close(&r);
+	return 0;
+}
+
+static __u16 local_port(int fd)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+
+	return getsockname(fd, (struct sockaddr *)&sa, &len) ? 0 : ntohs(sa.sin_port);
+}
+
+/*
+ * Accepts through io_uring: their owner is the process whose ring accepted
+ * (not the io_uring worker thread that ran the accept), one event each.
+ */
+int t_uring_accepts(void)
+{
+	struct want_kind w = { .kind = SW_EV_ACCEPT };
+	int stage_p[2], done_p[2], cfd[URING_CONNS], nconn = 0, rc;
+	__u16 port = 0, cport[URING_CONNS];
+	struct uring_srv c;
+	size_t found = 0;
+	char stage = 0;
+	pid_t pid;
+
+	if (sw_tracer_uring_why(H.tracer))
+		return test_skip("io_uring accepts not traced here: %s",
+				 sw_tracer_uring_why(H.tracer));
+	w.netns = ns_new();
+	CHECK(w.netns, "cannot make a network namespace");
+	suite_reset();
+	c.lfd = listen_on(AF_INET, "127.0.0.1", &port);
+	CHECK(c.lfd >= 0, "listen: %s", strerror(-c.lfd));
+	CHECK(pipe(stage_p) == 0 && pipe(done_p) == 0, "pipe: %s", strerror(errno));
+	c.stage_w = stage_p[1];
+	c.done_r = done_p[0];
+	c.done_w = done_p[1];
+	pid = spawn("sw_uring_srv", uring_server, &c);
+	close(stage_p[1]);
+	close(done_p[0]);
+	while (read(stage_p[0], &stage, 1) == 1 && stage != STAGE_DONE) {
+		int want = stage == STAGE_SINGLE ? 1 : stage == STAGE_MULTI ? URING_MULTI : 0;
+
+		for (int i = 0; i < want && nconn < URING_CONNS; i++) {
+			cfd[nconn] = connect_to(AF_INET, "127.0.0.1", port);
+			if (cfd[nconn] < 0)
+				break;
+			cport[nconn] = local_port(cfd[nconn]);
+			nconn++;
+		}
+	}
+	w.n = nconn;
+	rc = stage == STAGE_DONE ? poll_until(H.tracer, &H.all, kind_seen, &w, 5000) : -1;
+	close(done_p[1]);
+	close(stage_p[0]);
+	for (int i = 0; i < nconn; i++)
+		close(cfd[i]);
+	close(c.lfd);
+	if (stage != STAGE_DONE) {
+		int st = reap(pid);
+
+		if (st == 77)
+			return test_skip("no io_uring here (io_uring_setup refused)");
+		CHECK(0, "io_uring server failed at stage %d (exit %d)", stage, st);
+	}
+	CHECK(reap(pid) == 0, "io_uring server failed");
+	CHECK(nconn == URING_CONNS || (nconn == 1 && stage == STAGE_DONE), "%d connections", nconn);
+	CHECK(rc == 0, "accept events: %zu of %d", count_kind(&H.all, w.netns, SW_EV_ACCEPT),
+	      nconn);
+	poll_for(H.tracer, 100);
+	CHECK(count_kind(&H.all, w.netns, SW_EV_ACCEPT) == (size_t)nconn,
+	      "accept events: %zu, want %d", count_kind(&H.all, w.netns, SW_EV_ACCEPT), nconn);
+	for (int i = 0; i < nconn; i++) {
+		const struct sw_record *a =
+			find_ports(&H.all, w.netns, SW_EV_ACCEPT, port, cport[i]);
+
+		CHECK(a, "no accept of the connection from port %u", cport[i]);
+		CHECK(a->ev.pid == (__u32)pid && !strcmp(a->ev.comm, "sw_uring_srv") &&
+			      a->ev.uid == getuid(),
+		      "accept %d: owner %u '%s', want %d 'sw_uring_srv'", i, a->ev.pid, a->ev.comm,
+		      pid);
+		found++;
+	}
+	CHECK(found == (size_t)nconn, "accepts matched: %zu", found);
+	if (nconn == 1)
+		return test_skip("multishot part: no multishot accepts before 5.19");
+	return 0;
+}

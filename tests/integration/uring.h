@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* A minimal io_uring client over the raw syscalls, enough to accept through a ring. */
+#ifndef SW_ITEST_URING_H
+#define SW_ITEST_URING_H
+
+#include <linux/io_uring.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct uring {
+	int fd;
+	unsigned int *sq_head, *sq_tail, *sq_mask, *sq_array;
+	unsigned int *cq_head, *cq_tail, *cq_mask;
+	struct io_uring_sqe *sqes;
+	struct io_uring_cqe *cqes;
+	void *sq_map, *cq_map;
+	size_t sq_len, cq_len, sqes_len;
+};
+
+/* A ring of `entries` submissions. 0, or -errno (-ENOSYS, -EPERM: no io_uring here). */
+int uring_open(struct uring *r, unsigned int entries);
+void uring_close(struct uring *r);
+/*
+ * Submits an accept on listener lfd: one connection, or every connection
+ * until cancelled (multishot); with async, run by an io_uring worker
+ * thread (IOSQE_ASYNC). 0 or -errno.
+ */
+int uring_accept(struct uring *r, int lfd, bool multishot, bool async, __u64 user_data);
+/* Waits for the next completion and consumes it. 0 or -errno. */
+int uring_wait(struct uring *r, struct io_uring_cqe *out);
+/* The same without waiting: -EAGAIN when none is there. */
+int uring_peek(struct uring *r, struct io_uring_cqe *out);
+
+#endif /* SW_ITEST_URING_H */
