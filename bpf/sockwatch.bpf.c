@@ -440,12 +440,61 @@ static __always_inline bool connect_attempt(int oldstate, const struct sw_sock *
 /*
  * Transitions that make events or per-socket state; without --states the
  * others (LISTEN->SYN_RECV, FIN_WAIT1, FIN_WAIT2, CLOSE_WAIT, LAST_ACK,
- * CLOSING, TIME_WAIT: half of a connection's ten) need no work at all.
+ * CLOSING, TIME_WAIT: half of a connection's ten) need no work at all, but
+ * for SYN_RECV->FIN_WAIT1 (see child_enter()).
  */
-static __always_inline bool state_has_work(int newstate)
+static __always_inline bool state_has_work(int oldstate, int newstate)
 {
 	return emit_states || newstate == SW_TCP_LISTEN || newstate == SW_TCP_SYN_SENT ||
-	       newstate == SW_TCP_ESTABLISHED || newstate == SW_TCP_CLOSE;
+	       newstate == SW_TCP_ESTABLISHED || newstate == SW_TCP_CLOSE ||
+	       (newstate == SW_TCP_FIN_WAIT1 && oldstate == SW_TCP_SYN_RECV);
+}
+
+/*
+ * A listener's child gets its entry at its first transition out of
+ * SYN_RECV, in softirq: its owner is whoever accepts it. That is
+ * ESTABLISHED as a rule. With TCP Fast Open the child is queued for
+ * accept() at the SYN, and the server may have read the SYN's data,
+ * answered and closed it (SYN_RECV->FIN_WAIT1) or the peer reset it
+ * (->CLOSE) before the handshake ends: those transitions make the entry
+ * then. The entry is made here, not at LISTEN->SYN_RECV: until 6.x the
+ * kernel replaced the child's cookie with the request socket's right
+ * after that transition, so only now is the key final.
+ * The accepts map is read before the entry is made: an accept hook that
+ * finds the entry knows this transition has decided already. Returns the
+ * entry, or NULL.
+ */
+static __always_inline struct sw_sock *child_enter(bool btf, struct sock *sk, __u64 key,
+						   int newstate, struct sw_sock *cur,
+						   struct sk_now *now)
+{
+	__u64 ptr = (__u64)(unsigned long)sk;
+	struct sw_sock *acc = accepts_maybe() ? bpf_map_lookup_elem(&accepts, &ptr) : 0;
+
+	cur->birth_ns = bpf_ktime_get_ns();
+	cur->skptr = ptr;
+	remember_endpoints(btf, sk, cur);
+	/* at CLOSE the port is released already: see read_tuple() */
+	if (!cur->lport)
+		cur->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	if (acc) {
+		/* accept() dequeued it before this transition: take its owner
+		 * over, and report the accept unless the hook did. */
+		cur->pid = acc->pid;
+		cur->tid = acc->tid;
+		cur->uid = acc->uid;
+		cur->cgroup_id = acc->cgroup_id;
+		__builtin_memcpy(cur->comm, acc->comm, sizeof(cur->comm));
+		cur->owner_src = SW_OWNER_SOCKET;
+		cur->accept_hook = acc->accept_hook;
+	}
+	if (!sock_create(key, cur))
+		return 0;
+	if (acc && claim_accept(ptr))
+		emit(key,
+		     EMIT(SW_EV_ACCEPT, 0, newstate, cur->accept_hook << SW_F_ACCEPT_HOOK_SHIFT),
+		     cur, now);
+	return bpf_map_lookup_elem(&socks, &key);
 }
 
 /* btf: whether sk is a typed pointer (tp_btf), see SW_READ. */
@@ -502,40 +551,9 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 		sock_create(key, &cur);
 		return;
 	case SW_TCP_ESTABLISHED:
-		/*
-		 * A listener's child, in softirq: its owner is whoever accepts it.
-		 * Its entry is made here, not at LISTEN->SYN_RECV: until 6.x the
-		 * kernel replaced the child's cookie with the request socket's
-		 * right after that transition, so only now is the key final.
-		 * The accepts map is read before the entry is made: an accept hook
-		 * that finds the entry knows this transition has decided already.
-		 */
+		/* a listener's child: see child_enter() */
 		if (oldstate == SW_TCP_SYN_RECV && !s) {
-			__u64 ptr = (__u64)(unsigned long)sk;
-			struct sw_sock *acc =
-				accepts_maybe() ? bpf_map_lookup_elem(&accepts, &ptr) : 0;
-
-			cur.birth_ns = bpf_ktime_get_ns();
-			cur.skptr = ptr;
-			remember_endpoints(btf, sk, &cur);
-			if (acc) {
-				/* accept() dequeued it before this transition: take its
-				 * owner over, and report the accept unless the hook did. */
-				cur.pid = acc->pid;
-				cur.tid = acc->tid;
-				cur.uid = acc->uid;
-				cur.cgroup_id = acc->cgroup_id;
-				__builtin_memcpy(cur.comm, acc->comm, sizeof(cur.comm));
-				cur.owner_src = SW_OWNER_SOCKET;
-				cur.accept_hook = acc->accept_hook;
-			}
-			if (!sock_create(key, &cur))
-				return;
-			if (acc && claim_accept(ptr))
-				emit(key,
-				     EMIT(SW_EV_ACCEPT, 0, newstate,
-					  cur.accept_hook << SW_F_ACCEPT_HOOK_SHIFT),
-				     &cur, &now);
+			child_enter(btf, sk, key, newstate, &cur, &now);
 			return;
 		}
 		if (!connect_attempt(oldstate, s))
@@ -547,7 +565,19 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 		read_stats(btf, sk, &now);
 		emit(key, EMIT(SW_EV_CONNECT, oldstate, newstate, 0), s, &now);
 		return;
+	case SW_TCP_FIN_WAIT1:
+		/* TCP Fast Open: the server closed its child before the handshake ended */
+		if (oldstate == SW_TCP_SYN_RECV && !s)
+			child_enter(btf, sk, key, newstate, &cur, &now);
+		return;
 	case SW_TCP_CLOSE:
+		/* TCP Fast Open: a child reset after accept(), before the handshake ended */
+		if (oldstate == SW_TCP_SYN_RECV && !s && accepts_maybe()) {
+			__u64 ptr = (__u64)(unsigned long)sk;
+
+			if (bpf_map_lookup_elem(&accepts, &ptr))
+				s = child_enter(btf, sk, key, newstate, &cur, &now);
+		}
 		break;
 	default:
 		return;
@@ -649,7 +679,7 @@ static __always_inline void state_run(int role, struct sock *sk, int oldstate, i
 	struct sw_cpu_state *c;
 
 	if (cpu >= SW_MAX_CPUS) { /* no nesting guard there: the primary does it all */
-		if (role == ROLE_PRIMARY && state_has_work(newstate))
+		if (role == ROLE_PRIMARY && state_has_work(oldstate, newstate))
 			on_set_state(btf, sk, state_key(sk, oldstate, newstate, btf), oldstate,
 				     newstate);
 		return;
@@ -666,7 +696,7 @@ static __always_inline void state_run(int role, struct sock *sk, int oldstate, i
 	}
 	c->last = c->inv;
 	/* after noting the run: the twin must not take it for a skipped one */
-	if (state_has_work(newstate))
+	if (state_has_work(oldstate, newstate))
 		on_set_state(btf, sk, state_key(sk, oldstate, newstate, btf), oldstate, newstate);
 }
 

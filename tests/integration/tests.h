@@ -17,6 +17,8 @@ int t_listen_unlisten(void);
 int t_listen_autobind(void);
 int t_listen_conflict(void);
 int t_uring_accepts(void);
+int t_tfo_flow(void);
+int t_tfo_abort(void);
 int t_listen_autobind_sys_exit(void);
 int t_listen_autobind_ia32(void);
 int t_blocked_acceptors(void);

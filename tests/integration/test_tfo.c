@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* TCP Fast Open: the listener's child is queued for accept() at the SYN, before its handshake ends. */
+#include <errno.h>
+#include <linux/filter.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "tests.h"
+
+#define TFO_CONNS 64
+#define TFO_REQ 5 /* bytes the client sends in its SYN */
+#define TFO_RESP 7 /* bytes the server answers */
+
+/* Fast Open without cookies both ways: data in every SYN, accepted at once (per netns). */
+#define TFO_SYSCTL "/proc/sys/net/ipv4/tcp_fastopen"
+#define TFO_ALL "519" /* 0x1 client | 0x2 server | 0x4 no client cookie | 0x200 no server cookie */
+
+static int read_full(int fd, char *buf, size_t n)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		r = read(fd, buf + got, n - got);
+		if (r <= 0)
+			return -1;
+		got += r;
+	}
+	return 0;
+}
+
+/*
+ * A socket filter that drops pure ACKs (no SYN, FIN or RST, no payload). On
+ * the listener, its children inherit it, so the client's ACK that would end
+ * the handshake never arrives while it is on: accept() returns every child
+ * in SYN_RECV, and what the server does with it happens there, on every
+ * connection, not only when it outruns the ACK. The acceptor removes it
+ * (SO_DETACH_FILTER) before it closes, so the connection ends normally.
+ * The filter sees the packet from the TCP header on.
+ */
+static struct sock_filter no_pure_ack[] = {
+	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13), /* TCP flags */
+	BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x07, 7, 0), /* FIN, SYN or RST: keep */
+	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 12), /* data offset, high nibble */
+	BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 2),
+	BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x3c), /* header bytes */
+	BPF_STMT(BPF_MISC | BPF_TAX, 0),
+	BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+	BPF_STMT(BPF_ALU | BPF_SUB | BPF_X, 0), /* payload bytes */
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0), /* none: drop */
+	BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+	BPF_STMT(BPF_RET | BPF_K, 0),
+};
+
+struct tfo_server {
+	int lfd;
+	bool abort; /* close without reading: unread data makes it a reset */
+};
+
+static int tfo_acceptor(void *arg)
+{
+	struct tfo_server *srv = arg;
+	char buf[TFO_RESP] = "fastopn";
+	int zero = 0;
+
+	for (int i = 0; i < TFO_CONNS; i++) {
+		int c = accept(srv->lfd, NULL, NULL);
+
+		if (c < 0)
+			return 40;
+		if (!srv->abort &&
+		    (read_full(c, buf, TFO_REQ) || write(c, buf, TFO_RESP) != TFO_RESP))
+			return 41;
+		if (setsockopt(c, SOL_SOCKET, SO_DETACH_FILTER, &zero, sizeof(zero)))
+			return 42;
+		close(c);
+	}
+	return 0;
+}
+
+/* A TcpExt counter of this netns from /proc/net/netstat, or -1. */
+static long tcpext(const char *name)
+{
+	char names[8192], values[8192], *n, *v, *sn, *sv;
+	FILE *f = fopen("/proc/net/netstat", "r");
+	long found = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(names, sizeof(names), f) && fgets(values, sizeof(values), f)) {
+		if (strncmp(names, "TcpExt:", 7))
+			continue;
+		n = strtok_r(names, " \n", &sn);
+		v = strtok_r(values, " \n", &sv);
+		while ((n = strtok_r(NULL, " \n", &sn)) && (v = strtok_r(NULL, " \n", &sv)))
+			if (!strcmp(n, name))
+				found = strtol(v, NULL, 10);
+	}
+	fclose(f);
+	return found;
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ok;
+
+	if (fd < 0)
+		return -errno;
+	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+	close(fd);
+	return ok ? 0 : -EIO;
+}
+
+/* Every connection done: a close each way, or (aborting) a failed connect instead of one. */
+static bool tfo_done(void *arg)
+{
+	struct want_kind *w = arg;
+	size_t closes = count_kind(&H.all, w->netns, SW_EV_CLOSE);
+	size_t connects = count_kind(&H.all, w->netns, SW_EV_CONNECT);
+	size_t failed = count_kind(&H.all, w->netns, SW_EV_CONNECT_FAILED);
+
+	return connects + failed >= w->n && closes >= w->n + connects;
+}
+
+/*
+ * TCP Fast Open: the server's child is queued for accept() at the SYN, and
+ * accept() returns it before the client's ACK ends the handshake, often
+ * enough that the server has read, answered and closed it (or reset it,
+ * closing with the SYN's data unread) while still in SYN_RECV. Every
+ * accept must still be reported, with its owner, and every close with the
+ * connection's bytes.
+ */
+static int tfo_run(bool abort)
+{
+	struct want_kind w = { .kind = SW_EV_CLOSE };
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	__u16 port = 0, cport[TFO_CONNS];
+	char req[TFO_REQ] = "hello", buf[TFO_RESP];
+	long passive;
+	struct tfo_server srv = { .abort = abort };
+	struct sock_fprog prog = { .len = sizeof(no_pure_ack) / sizeof(no_pure_ack[0]),
+				   .filter = no_pure_ack };
+	size_t connects;
+	pid_t pa;
+	int qlen = TFO_CONNS;
+
+	w.netns = ns_new();
+	CHECK(w.netns, "cannot make a network namespace");
+	if (write_file(TFO_SYSCTL, TFO_ALL))
+		return test_skip("cannot enable TCP Fast Open (%s)", TFO_SYSCTL);
+	suite_reset();
+	srv.lfd = listen_on(AF_INET, "127.0.0.1", &port);
+	CHECK(srv.lfd >= 0, "listen: %s", strerror(-srv.lfd));
+	CHECK(setsockopt(srv.lfd, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof(qlen)) == 0,
+	      "TCP_FASTOPEN: %s", strerror(errno));
+	CHECK(setsockopt(srv.lfd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) == 0,
+	      "SO_ATTACH_FILTER: %s", strerror(errno));
+	pa = spawn("sw_tfo_accept", tfo_acceptor, &srv);
+	sa.sin_port = htons(port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int i = 0; i < TFO_CONNS; i++) {
+		struct sockaddr_in me;
+		socklen_t len = sizeof(me);
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		ssize_t n;
+
+		CHECK(fd >= 0, "socket: %s", strerror(errno));
+		CHECK(getsockname(fd, (struct sockaddr *)&me, &len) == 0, "getsockname");
+		n = sendto(fd, req, TFO_REQ, MSG_FASTOPEN, (struct sockaddr *)&sa, sizeof(sa));
+		/* aborting, the server's reset can beat sendto() back */
+		CHECK(n == TFO_REQ || (abort && n < 0 && errno == ECONNRESET),
+		      "sendto MSG_FASTOPEN: %s", n < 0 ? strerror(errno) : "short");
+		len = sizeof(me);
+		CHECK(getsockname(fd, (struct sockaddr *)&me, &len) == 0, "getsockname");
+		cport[i] = ntohs(me.sin_port);
+		/* aborted: EOF or ECONNRESET, once the server is done */
+		CHECK(read_full(fd, buf, TFO_RESP) == 0 || abort, "no answer on connection %d", i);
+		close(fd);
+	}
+	CHECK(reap(pa) == 0, "acceptor failed");
+	close(srv.lfd);
+	passive = tcpext("TCPFastOpenPassive");
+	CHECK(passive == TFO_CONNS, "TCPFastOpenPassive %ld: the kernel did not take %d fast opens",
+	      passive, TFO_CONNS);
+	/* the server's closes, and the client's (or a failed connect, aborting) */
+	w.n = TFO_CONNS;
+	CHECK(poll_until(H.tracer, &H.all, tfo_done, &w, 5000) == 0,
+	      "closes %zu, connects %zu, failed connects %zu",
+	      count_kind(&H.all, w.netns, SW_EV_CLOSE), count_kind(&H.all, w.netns, SW_EV_CONNECT),
+	      count_kind(&H.all, w.netns, SW_EV_CONNECT_FAILED));
+	poll_for(H.tracer, 100);
+	connects = count_kind(&H.all, w.netns, SW_EV_CONNECT);
+	CHECK(connects + count_kind(&H.all, w.netns, SW_EV_CONNECT_FAILED) == TFO_CONNS &&
+		      (connects == TFO_CONNS || abort),
+	      "connect events: %zu, failed %zu", connects,
+	      count_kind(&H.all, w.netns, SW_EV_CONNECT_FAILED));
+	CHECK(count_kind(&H.all, w.netns, SW_EV_ACCEPT) == TFO_CONNS, "accept events: %zu",
+	      count_kind(&H.all, w.netns, SW_EV_ACCEPT));
+	CHECK(count_kind(&H.all, w.netns, SW_EV_CLOSE) == TFO_CONNS + connects, "close events: %zu",
+	      count_kind(&H.all, w.netns, SW_EV_CLOSE));
+	/* the server's side, by accept: a reset client may not know its port any more */
+	for (int i = 0; i < TFO_CONNS; i++) {
+		const struct sw_record *a = find_kind(&H.all, w.netns, SW_EV_ACCEPT, i);
+		const struct sw_record *sc =
+			find_ports(&H.all, w.netns, SW_EV_CLOSE, port, a->ev.rport);
+
+		CHECK(a->ev.pid == (__u32)pa && !strcmp(a->ev.comm, "sw_tfo_accept"),
+		      "accept %d owner %u '%s', want %d", i, a->ev.pid, a->ev.comm, pa);
+		CHECK(a->ev.lport == port, "accept %d: local port %u, want %u", i, a->ev.lport,
+		      port);
+		CHECK(sc && a->ev.cookie == sc->ev.cookie && sc->ev.pid == (__u32)pa,
+		      "server close %d (port %u): %s, owner %u", i, a->ev.rport,
+		      sc ? "other cookie" : "none", sc ? sc->ev.pid : 0);
+		if (abort) {
+			/* the SYN's data was received, if never read */
+			CHECK(sc->ev.closer == SW_CLOSER_LOCAL && sc->ev.bytes_sent == 0 &&
+				      sc->ev.bytes_received == TFO_REQ,
+			      "server close %d: closer %u, sent %llu received %llu", i,
+			      sc->ev.closer, (unsigned long long)sc->ev.bytes_sent,
+			      (unsigned long long)sc->ev.bytes_received);
+		} else {
+			CHECK(sc->ev.bytes_sent == TFO_RESP && sc->ev.bytes_received == TFO_REQ,
+			      "server bytes %d: sent %llu received %llu", i,
+			      (unsigned long long)sc->ev.bytes_sent,
+			      (unsigned long long)sc->ev.bytes_received);
+		}
+	}
+	/* the client's side, by port, where each connection completed */
+	for (int i = 0; i < TFO_CONNS && !abort; i++) {
+		const struct sw_record *a =
+			find_ports(&H.all, w.netns, SW_EV_ACCEPT, port, cport[i]);
+		const struct sw_record *c =
+			find_ports(&H.all, w.netns, SW_EV_CONNECT, cport[i], port);
+		const struct sw_record *cc =
+			find_ports(&H.all, w.netns, SW_EV_CLOSE, cport[i], port);
+
+		CHECK(a && c && cc, "connection %d (port %u): accept %d, connect %d, close %d", i,
+		      cport[i], !!a, !!c, !!cc);
+		CHECK(c->ev.pid == (__u32)getpid() && !strcmp(c->ev.comm, "sw_itest"),
+		      "connect %d owner %u '%s'", i, c->ev.pid, c->ev.comm);
+		CHECK(cc->ev.bytes_sent == TFO_REQ && cc->ev.bytes_received == TFO_RESP,
+		      "client bytes %d: sent %llu received %llu", i,
+		      (unsigned long long)cc->ev.bytes_sent,
+		      (unsigned long long)cc->ev.bytes_received);
+	}
+	return 0;
+}
+
+int t_tfo_flow(void)
+{
+	return tfo_run(false);
+}
+
+int t_tfo_abort(void)
+{
+	return tfo_run(true);
+}
