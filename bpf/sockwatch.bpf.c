@@ -1049,24 +1049,39 @@ static __always_inline struct io_accept *uring_accept_of(struct io_kiocb *req)
 	return (struct io_accept *)__builtin_preserve_access_index(&req->cmd);
 }
 
-SEC("tp_btf/io_uring_submit_req")
-int BPF_PROG(sw_uring_submit, struct io_kiocb *req)
+/* A submission: a multishot accept is remembered until its last completion. */
+static __always_inline void uring_submit(struct io_kiocb *req)
 {
 	struct uring_key k = {};
 	struct io_accept *a;
 	__u8 fixed;
 
-	if (BPF_CORE_READ(req, opcode) != SW_IORING_OP_ACCEPT)
-		return 0;
+	/* a plain load: a kernel whose tracepoint has no io_kiocb there refuses it */
+	if (req->opcode != SW_IORING_OP_ACCEPT)
+		return;
 	a = uring_accept_of(req);
 	/* single-shot: the completion carries the request */
 	if (bpf_core_field_exists(a->iou_flags) &&
 	    !(BPF_CORE_READ(a, iou_flags) & SW_IORING_ACCEPT_MULTISHOT))
-		return 0;
+		return;
 	k.ctx = (__u64)(unsigned long)BPF_CORE_READ(req, ctx);
 	k.user_data = BPF_CORE_READ(req, cqe.user_data);
 	fixed = BPF_CORE_READ(a, file_slot) != 0;
 	bpf_map_update_elem(&uring_accepts, &k, &fixed, BPF_ANY);
+}
+
+SEC("tp_btf/io_uring_submit_req")
+int BPF_PROG(sw_uring_submit, struct io_kiocb *req)
+{
+	uring_submit(req);
+	return 0;
+}
+
+/* Its name until 6.1 (with the older io_uring_complete below). */
+SEC("tp_btf/io_uring_submit_sqe")
+int BPF_PROG(sw_uring_submit_sqe, struct io_kiocb *req, bool force_nonblock)
+{
+	uring_submit(req);
 	return 0;
 }
 

@@ -464,7 +464,8 @@ static int attach_prog(struct sw_tracer *t, struct bpf_program *p, char *err, si
 enum uring_progs {
 	URING_NONE,
 	URING_CQE, /* io_uring_complete(ctx, req, cqe): after 6.12 */
-	URING_ARGS, /* io_uring_complete(ctx, req, user_data, res, cflags, ...): up to 6.12 */
+	URING_ARGS, /* io_uring_complete(ctx, req, user_data, res, cflags, ...): 6.12 */
+	URING_SQE_ARGS, /* the same with io_uring_submit_sqe(req, ...): 6.1 */
 };
 
 /*
@@ -495,7 +496,8 @@ static size_t mode_progs(struct sockwatch *s, enum sw_attach_mode mode, enum sw_
 							  s->progs.sw_sys_exit_raw;
 	}
 	if (uring != URING_NONE) {
-		out[n++] = s->progs.sw_uring_submit;
+		out[n++] = uring == URING_SQE_ARGS ? s->progs.sw_uring_submit_sqe :
+						     s->progs.sw_uring_submit;
 		out[n++] = uring == URING_CQE ? s->progs.sw_uring_complete :
 						s->progs.sw_uring_complete_args;
 	}
@@ -663,18 +665,32 @@ static enum sw_accept_exit accept_exit_for(struct sw_tracer *t, char *err, size_
 	return SW_ACCEPT_EXIT_SYS_EXIT;
 }
 
+/* Whether err names program prog (not only a program whose name starts so). */
+static bool err_names(const char *err, const char *prog)
+{
+	size_t n = strlen(prog);
+
+	for (const char *p = strstr(err, prog); p; p = strstr(p + 1, prog))
+		if (p[n] != '_' && (p[n] < 'a' || p[n] > 'z'))
+			return true;
+	return false;
+}
+
 /*
  * try_mode(), with the io_uring accept programs where the mode needs them:
  * tracepoint mode (the accept-function hooks of the others see io_uring's
- * accepts), on tp_btf. io_uring_complete's arguments changed after 6.12, so
- * the two forms are tried in turn (a whole load each: the kernel refuses
- * the form that does not match); a kernel without io_uring_submit_req
- * (before 6.x) or refusing both runs the mode without them, and says so.
+ * accepts), on tp_btf. Their tracepoints changed twice: io_uring_submit_sqe
+ * became io_uring_submit_req after 6.1, io_uring_complete's arguments one
+ * struct io_uring_cqe * after 6.12. Only the kernel says which it has (the
+ * verifier refuses a program whose arguments do not match), so the forms
+ * are tried newest first, a whole load each, skipping those a refusal rules
+ * out; a kernel that refuses all runs the mode without them, and says so.
  */
 static int try_mode_uring(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state_hook hook,
 			  enum sw_accept_exit ax, char *err, size_t errlen)
 {
-	enum uring_progs forms[] = { URING_CQE, URING_ARGS };
+	enum uring_progs forms[] = { URING_CQE, URING_ARGS, URING_SQE_ARGS };
+	bool no_submit_req = false;
 	int e = -ENOTSUP;
 	size_t n;
 
@@ -687,6 +703,8 @@ static int try_mode_uring(struct sw_tracer *t, enum sw_attach_mode mode, enum sw
 		return try_mode(t, mode, hook, ax, URING_NONE, err, errlen);
 	}
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		if (no_submit_req && forms[i] != URING_SQE_ARGS)
+			continue;
 		e = try_mode(t, mode, hook, ax, forms[i], err, errlen);
 		if (!e)
 			t->uring_why[0] = '\0'; /* what an earlier form's refusal said */
@@ -694,8 +712,10 @@ static int try_mode_uring(struct sw_tracer *t, enum sw_attach_mode mode, enum sw
 			return e;
 		n = strlen(t->uring_why);
 		snprintf(t->uring_why + n, sizeof(t->uring_why) - n, "%s%s", n ? "; " : "", err);
-		if (strstr(err, "sw_uring_submit"))
-			break; /* the same in every form */
+		if (err_names(err, "sw_uring_submit"))
+			no_submit_req = true;
+		if (err_names(err, "sw_uring_submit_sqe"))
+			break; /* the last form's submission hook */
 	}
 	if (t->opts.verbose)
 		fprintf(stderr, "sockwatch: accepts through io_uring will not be seen: %s\n",
