@@ -440,8 +440,8 @@ static __always_inline bool connect_attempt(int oldstate, const struct sw_sock *
 /*
  * Transitions that make events or per-socket state; without --states the
  * others (LISTEN->SYN_RECV, FIN_WAIT1, FIN_WAIT2, CLOSE_WAIT, LAST_ACK,
- * CLOSING, TIME_WAIT: half of a connection's ten) need no work at all, but
- * for SYN_RECV->FIN_WAIT1 (see child_enter()).
+ * CLOSING, TIME_WAIT: half of a connection's ten) need no work at all,
+ * except SYN_RECV->FIN_WAIT1 (see child_enter()).
  */
 static __always_inline bool state_has_work(int oldstate, int newstate)
 {

@@ -802,6 +802,24 @@ int t_accept_after_reset(void)
 }
 
 /*
+ * Once w's unlisten came: exactly one listen and one unlisten in its netns,
+ * returned in l and u. 0, or -1 with the test failed.
+ */
+static int one_listener(struct sw_tracer *t, struct evlist *list, struct want_kind *w,
+			const struct sw_record **l, const struct sw_record **u)
+{
+	CHECK(poll_until(t, list, kind_seen, w, 5000) == 0, "no unlisten event");
+	poll_for(t, 100);
+	CHECK(count_kind(list, w->netns, SW_EV_LISTEN) == 1, "listen events: %zu (want 1)",
+	      count_kind(list, w->netns, SW_EV_LISTEN));
+	CHECK(count_kind(list, w->netns, SW_EV_UNLISTEN) == 1, "unlisten events: %zu (want 1)",
+	      count_kind(list, w->netns, SW_EV_UNLISTEN));
+	*l = find_kind(list, w->netns, SW_EV_LISTEN, 0);
+	*u = find_kind(list, w->netns, SW_EV_UNLISTEN, 0);
+	return 0;
+}
+
+/*
  * listen() without bind(): the kernel picks the port after the socket's
  * CLOSE->LISTEN transition, and the listen event must still carry it.
  */
@@ -824,14 +842,8 @@ static int listen_autobind(struct sw_tracer *t, struct evlist *list, int family,
 	port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
 					 ((struct sockaddr_in6 *)&ss)->sin6_port);
 	close(fd);
-	CHECK(poll_until(t, list, kind_seen, &w, 5000) == 0, "no unlisten event");
-	poll_for(t, 100);
-	CHECK(count_kind(list, w.netns, SW_EV_LISTEN) == 1, "listen events: %zu",
-	      count_kind(list, w.netns, SW_EV_LISTEN));
-	CHECK(count_kind(list, w.netns, SW_EV_UNLISTEN) == 1, "unlisten events: %zu",
-	      count_kind(list, w.netns, SW_EV_UNLISTEN));
-	l = find_kind(list, w.netns, SW_EV_LISTEN, 0);
-	u = find_kind(list, w.netns, SW_EV_UNLISTEN, 0);
+	if (one_listener(t, list, &w, &l, &u))
+		return -1;
 	CHECK(l->ev.lport == port, "listen port %u, the kernel picked %u", l->ev.lport, port);
 	CHECK(addr_is(l->ev.laddr, any), "listen address");
 	CHECK(l->ev.pid == (__u32)getpid() && l->ev.newstate == SW_TCP_LISTEN, "listen owner %u",
@@ -889,14 +901,8 @@ static int listen_conflict(struct sw_tracer *t, struct evlist *list, int family,
 	      strerror(errno));
 	close(b);
 	close(a);
-	CHECK(poll_until(t, list, kind_seen, &w, 5000) == 0, "no unlisten event");
-	poll_for(t, 100);
-	CHECK(count_kind(list, w.netns, SW_EV_LISTEN) == 1, "listen events: %zu (want 1)",
-	      count_kind(list, w.netns, SW_EV_LISTEN));
-	CHECK(count_kind(list, w.netns, SW_EV_UNLISTEN) == 1, "unlisten events: %zu (want 1)",
-	      count_kind(list, w.netns, SW_EV_UNLISTEN));
-	l = find_kind(list, w.netns, SW_EV_LISTEN, 0);
-	u = find_kind(list, w.netns, SW_EV_UNLISTEN, 0);
+	if (one_listener(t, list, &w, &l, &u))
+		return -1;
 	CHECK(l->ev.lport == port && addr_is(l->ev.laddr, loopback), "listen endpoint port %u",
 	      l->ev.lport);
 	CHECK(l->ev.pid == (__u32)getpid(), "listen owner %u", l->ev.pid);

@@ -22,20 +22,6 @@
 #define TFO_SYSCTL "/proc/sys/net/ipv4/tcp_fastopen"
 #define TFO_ALL "519" /* 0x1 client | 0x2 server | 0x4 no client cookie | 0x200 no server cookie */
 
-static int read_full(int fd, char *buf, size_t n)
-{
-	size_t got = 0;
-	ssize_t r;
-
-	while (got < n) {
-		r = read(fd, buf + got, n - got);
-		if (r <= 0)
-			return -1;
-		got += r;
-	}
-	return 0;
-}
-
 /*
  * A socket filter that drops pure ACKs (no SYN, FIN or RST, no payload). On
  * the listener, its children inherit it, so the client's ACK that would end
@@ -76,7 +62,7 @@ static int tfo_acceptor(void *arg)
 		if (c < 0)
 			return 40;
 		if (!srv->abort &&
-		    (read_full(c, buf, TFO_REQ) || write(c, buf, TFO_RESP) != TFO_RESP))
+		    (read_exact(c, TFO_REQ) != TFO_REQ || write(c, buf, TFO_RESP) != TFO_RESP))
 			return 41;
 		if (setsockopt(c, SOL_SOCKET, SO_DETACH_FILTER, &zero, sizeof(zero)))
 			return 42;
@@ -142,7 +128,7 @@ static int tfo_run(bool abort)
 	struct want_kind w = { .kind = SW_EV_CLOSE };
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	__u16 port = 0, cport[TFO_CONNS];
-	char req[TFO_REQ] = "hello", buf[TFO_RESP];
+	char req[TFO_REQ] = "hello";
 	long passive;
 	struct tfo_server srv = { .abort = abort };
 	struct sock_fprog prog = { .len = sizeof(no_pure_ack) / sizeof(no_pure_ack[0]),
@@ -181,7 +167,8 @@ static int tfo_run(bool abort)
 		CHECK(getsockname(fd, (struct sockaddr *)&me, &len) == 0, "getsockname");
 		cport[i] = ntohs(me.sin_port);
 		/* aborted: EOF or ECONNRESET, once the server is done */
-		CHECK(read_full(fd, buf, TFO_RESP) == 0 || abort, "no answer on connection %d", i);
+		CHECK(read_exact(fd, TFO_RESP) == TFO_RESP || abort, "no answer on connection %d",
+		      i);
 		close(fd);
 	}
 	CHECK(reap(pa) == 0, "acceptor failed");
