@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Accepts made through io_uring: single-shot by a worker thread, and multishot. */
+/* io_uring: accepts (single-shot by a worker thread, multishot) and a listener made through the ring. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -155,5 +155,106 @@ int t_uring_accepts(void)
 	CHECK(found == (size_t)nconn, "accepts matched: %zu", found);
 	if (nconn == 1)
 		return test_skip("multishot part: no multishot accepts before 5.19");
+	return 0;
+}
+
+struct uring_lsn {
+	int port_w; /* child -> test: the port, once listening and connected to */
+	int done_r; /* test -> child: EOF when the child may close and exit */
+	int done_w; /* the test's end, closed in the child */
+};
+
+/*
+ * A listener made through the ring alone, no bind() or listen() syscall:
+ * IORING_OP_BIND, then IORING_OP_LISTEN run by an io_uring worker thread;
+ * then a connection to it.
+ */
+static int uring_listener(void *arg)
+{
+	struct uring_lsn *c = arg;
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	struct io_uring_cqe cqe;
+	struct uring r;
+	int fd, cfd, e;
+	__u16 port;
+	char b;
+
+	close(c->done_w);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return 130;
+	e = uring_open(&r, 8);
+	if (e)
+		return e == -ENOSYS || e == -EPERM ? 77 : 131;
+	if (uring_bind(&r, fd, (struct sockaddr *)&sa, sizeof(sa), 1) || uring_wait(&r, &cqe))
+		return 132;
+	if (cqe.res == -EINVAL)
+		return 78; /* no IORING_OP_BIND before 6.11 */
+	if (cqe.res || uring_listen(&r, fd, 8, true, 2) || uring_wait(&r, &cqe) || cqe.res)
+		return 133;
+	if (getsockname(fd, (struct sockaddr *)&sa, &len))
+		return 134;
+	cfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (cfd < 0 || connect(cfd, (struct sockaddr *)&sa, sizeof(sa)))
+		return 135;
+	port = ntohs(sa.sin_port);
+	if (write(c->port_w, &port, sizeof(port)) != sizeof(port))
+		return 136;
+	while (read(c->done_r, &b, 1) > 0)
+		;
+	close(cfd);
+	close(fd);
+	uring_close(&r);
+	return 0;
+}
+
+/*
+ * A listener opened through io_uring (a way around syscall monitoring) is
+ * reported at its transition, before the connection that follows it (not
+ * by the socket-map sweep a second later), owned by the process.
+ */
+int t_uring_listen(void)
+{
+	struct want_kind w = { .kind = SW_EV_UNLISTEN, .n = 1 };
+	const struct sw_record *l, *conn, *u;
+	int port_p[2], done_p[2], rc;
+	struct uring_lsn c;
+	__u16 port = 0;
+	pid_t pid;
+
+	w.netns = ns_new();
+	CHECK(w.netns, "cannot make a network namespace");
+	suite_reset();
+	CHECK(pipe(port_p) == 0 && pipe(done_p) == 0, "pipe: %s", strerror(errno));
+	c.port_w = port_p[1];
+	c.done_r = done_p[0];
+	c.done_w = done_p[1];
+	pid = spawn("sw_uring_lsn", uring_listener, &c);
+	close(port_p[1]);
+	close(done_p[0]);
+	rc = read(port_p[0], &port, sizeof(port)) == sizeof(port);
+	close(port_p[0]);
+	close(done_p[1]); /* the child closes and exits */
+	rc = rc ? reap(pid) : -100 - reap(pid);
+	if (rc == -177)
+		return test_skip("no io_uring here (io_uring_setup refused)");
+	if (rc == -178)
+		return test_skip("no IORING_OP_BIND/IORING_OP_LISTEN before 6.11");
+	CHECK(rc == 0, "listener failed (%d)", rc);
+	CHECK(poll_until(H.tracer, &H.all, kind_seen, &w, 5000) == 0, "no unlisten event");
+	poll_for(H.tracer, 100);
+	CHECK(count_kind(&H.all, w.netns, SW_EV_LISTEN) == 1, "listen events: %zu",
+	      count_kind(&H.all, w.netns, SW_EV_LISTEN));
+	l = find_kind(&H.all, w.netns, SW_EV_LISTEN, 0);
+	conn = find_kind(&H.all, w.netns, SW_EV_CONNECT, 0);
+	u = find_kind(&H.all, w.netns, SW_EV_UNLISTEN, 0);
+	CHECK(l->ev.lport == port && u->ev.lport == port, "listen port %u, unlisten %u, want %u",
+	      l->ev.lport, u->ev.lport, port);
+	CHECK(l->ev.pid == (__u32)pid && !strcmp(l->ev.comm, "sw_uring_lsn"),
+	      "listen owner %u '%s', want %d 'sw_uring_lsn'", l->ev.pid, l->ev.comm, pid);
+	CHECK(conn && l->seq < conn->seq,
+	      "the listen came after the connection to it: reported late, not at its transition");
 	return 0;
 }

@@ -83,24 +83,49 @@ void uring_close(struct uring *r)
 	r->fd = -1;
 }
 
-int uring_accept(struct uring *r, int lfd, bool multishot, bool async, __u64 user_data)
+/* Queues a copy of sqe and submits it. 0 or -errno. */
+static int submit(struct uring *r, const struct io_uring_sqe *sqe)
 {
 	unsigned int tail = *r->sq_tail, idx = tail & *r->sq_mask;
-	struct io_uring_sqe *sqe = &r->sqes[idx];
 	int n;
 
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = IORING_OP_ACCEPT;
-	sqe->fd = lfd;
-	sqe->flags = async ? IOSQE_ASYNC : 0;
-	sqe->ioprio = multishot ? IORING_ACCEPT_MULTISHOT : 0;
-	sqe->user_data = user_data;
+	r->sqes[idx] = *sqe;
 	r->sq_array[idx] = idx;
 	__atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);
 	n = sys_enter(r->fd, 1, 0, 0);
 	if (n < 0)
 		return n;
 	return n == 1 ? 0 : -EAGAIN;
+}
+
+int uring_accept(struct uring *r, int lfd, bool multishot, bool async, __u64 user_data)
+{
+	struct io_uring_sqe sqe = { .opcode = IORING_OP_ACCEPT, .fd = lfd };
+
+	sqe.flags = async ? IOSQE_ASYNC : 0;
+	sqe.ioprio = multishot ? IORING_ACCEPT_MULTISHOT : 0;
+	sqe.user_data = user_data;
+	return submit(r, &sqe);
+}
+
+int uring_bind(struct uring *r, int fd, const struct sockaddr *sa, socklen_t len, __u64 user_data)
+{
+	struct io_uring_sqe sqe = { .opcode = SW_IORING_OP_BIND, .fd = fd };
+
+	sqe.addr = (__u64)(unsigned long)sa;
+	sqe.off = len; /* addr2 */
+	sqe.user_data = user_data;
+	return submit(r, &sqe);
+}
+
+int uring_listen(struct uring *r, int fd, int backlog, bool async, __u64 user_data)
+{
+	struct io_uring_sqe sqe = { .opcode = SW_IORING_OP_LISTEN, .fd = fd };
+
+	sqe.flags = async ? IOSQE_ASYNC : 0;
+	sqe.len = backlog;
+	sqe.user_data = user_data;
+	return submit(r, &sqe);
 }
 
 int uring_wait(struct uring *r, struct io_uring_cqe *out)

@@ -6,6 +6,11 @@
 #include <linux/io_uring.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
+
+/* Opcodes of 6.11, newer than the build's uapi headers may be. */
+#define SW_IORING_OP_BIND 56
+#define SW_IORING_OP_LISTEN 57
 
 struct uring {
 	int fd;
@@ -26,6 +31,9 @@ void uring_close(struct uring *r);
  * thread (IOSQE_ASYNC). 0 or -errno.
  */
 int uring_accept(struct uring *r, int lfd, bool multishot, bool async, __u64 user_data);
+/* bind() and listen() through the ring (6.11+; before, their completions say -EINVAL). */
+int uring_bind(struct uring *r, int fd, const struct sockaddr *sa, socklen_t len, __u64 user_data);
+int uring_listen(struct uring *r, int fd, int backlog, bool async, __u64 user_data);
 /* Waits for the next completion and consumes it. 0 or -errno. */
 int uring_wait(struct uring *r, struct io_uring_cqe *out);
 /* The same without waiting: -EAGAIN when none is there. */
