@@ -890,13 +890,22 @@ static __always_inline struct sock *tcp_of_accepted(struct sock *sk)
 	return BPF_CORE_READ((struct mptcp_sock *)sk, first);
 }
 
+/* The TCP socket behind a socket's file, or NULL. */
+static __always_inline struct sock *tcp_of_file(struct file *file)
+{
+	struct socket *sock = BPF_CORE_READ(file, private_data);
+
+	if (!sock)
+		return 0;
+	return tcp_of_accepted(BPF_CORE_READ(sock, sk));
+}
+
 /* The TCP socket behind file descriptor fd of the current task, or NULL. */
 static __always_inline struct sock *tcp_of_fd(long fd)
 {
 	struct task_struct *task;
 	struct file **fds;
 	struct file *file = 0;
-	struct socket *sock;
 	unsigned int max;
 
 	if (fd < 0)
@@ -908,10 +917,7 @@ static __always_inline struct sock *tcp_of_fd(long fd)
 	fds = BPF_CORE_READ(task, files, fdt, fd);
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
 		return 0;
-	sock = BPF_CORE_READ(file, private_data);
-	if (!sock)
-		return 0;
-	return tcp_of_accepted(BPF_CORE_READ(sock, sk));
+	return tcp_of_file(file);
 }
 
 static __always_inline void on_accept_syscall_exit(long fd)
@@ -1040,8 +1046,56 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, struct uring_key);
-	__type(value, __u8); /* 1: into a fixed-file slot, no descriptor */
+	__type(value, __u32); /* the accept's file_slot: 0, or into the ring's fixed files */
 } uring_accepts SEC(".maps");
+
+/*
+ * The ring's fixed-file table, for accepts into it (file_index, "direct
+ * descriptors"): an array of io_fixed_file until 6.12, of io_rsrc_node
+ * pointers after. Either holds the file's address with flags in its low bits.
+ */
+#define SW_IORING_FILE_INDEX_ALLOC (~0U)
+#define SW_FFS_MASK 7UL
+
+struct io_fixed_file___old {
+	unsigned long file_ptr;
+} __attribute__((preserve_access_index));
+
+struct io_file_table___old {
+	struct io_fixed_file___old *files;
+} __attribute__((preserve_access_index));
+
+struct io_ring_ctx___old {
+	struct io_file_table___old file_table;
+	unsigned int nr_user_files;
+} __attribute__((preserve_access_index));
+
+/* The TCP socket an accept with file_slot put into the ring's fixed files as res, or NULL. */
+static __always_inline struct sock *uring_fixed_tcp(void *ring, __u32 file_slot, __s32 res)
+{
+	__u32 slot = file_slot == SW_IORING_FILE_INDEX_ALLOC ? (__u32)res : file_slot - 1;
+	unsigned long ptr = 0;
+
+	if (bpf_core_field_exists(((struct io_file_table *)0)->data)) {
+		struct io_ring_ctx *ctx = ring;
+		struct io_rsrc_node **nodes = BPF_CORE_READ(ctx, file_table.data.nodes);
+		struct io_rsrc_node *node = 0;
+
+		if (slot >= BPF_CORE_READ(ctx, file_table.data.nr) ||
+		    bpf_probe_read_kernel(&node, sizeof(node), &nodes[slot]) || !node)
+			return 0;
+		ptr = BPF_CORE_READ(node, file_ptr);
+	} else {
+		struct io_ring_ctx___old *ctx = ring;
+		struct io_fixed_file___old *files = BPF_CORE_READ(ctx, file_table.files);
+
+		if (slot >= BPF_CORE_READ(ctx, nr_user_files) ||
+		    bpf_probe_read_kernel(&ptr, sizeof(ptr), &files[slot].file_ptr))
+			return 0;
+	}
+	ptr &= ~SW_FFS_MASK;
+	return ptr ? tcp_of_file((struct file *)ptr) : 0;
+}
 
 /* The accept's own arguments, in the request's per-opcode area. */
 static __always_inline struct io_accept *uring_accept_of(struct io_kiocb *req)
@@ -1054,7 +1108,7 @@ static __always_inline void uring_submit(struct io_kiocb *req)
 {
 	struct uring_key k = {};
 	struct io_accept *a;
-	__u8 fixed;
+	__u32 slot;
 
 	/* a plain load: a kernel whose tracepoint has no io_kiocb there refuses it */
 	if (req->opcode != SW_IORING_OP_ACCEPT)
@@ -1066,8 +1120,8 @@ static __always_inline void uring_submit(struct io_kiocb *req)
 		return;
 	k.ctx = (__u64)(unsigned long)BPF_CORE_READ(req, ctx);
 	k.user_data = BPF_CORE_READ(req, cqe.user_data);
-	fixed = BPF_CORE_READ(a, file_slot) != 0;
-	bpf_map_update_elem(&uring_accepts, &k, &fixed, BPF_ANY);
+	slot = BPF_CORE_READ(a, file_slot);
+	bpf_map_update_elem(&uring_accepts, &k, &slot, BPF_ANY);
 }
 
 SEC("tp_btf/io_uring_submit_req")
@@ -1090,26 +1144,27 @@ static __always_inline void uring_complete(void *ring, void *req, __u64 user_dat
 					   __u32 cflags)
 {
 	struct uring_key k = { .ctx = (__u64)(unsigned long)ring, .user_data = user_data };
-	bool fixed;
+	__u32 slot;
 
 	if (req) {
 		struct io_kiocb *r = req;
 
 		if (BPF_CORE_READ(r, opcode) != SW_IORING_OP_ACCEPT)
 			return;
-		fixed = BPF_CORE_READ(uring_accept_of(r), file_slot) != 0;
+		slot = BPF_CORE_READ(uring_accept_of(r), file_slot);
 		if (!(cflags & SW_IORING_CQE_F_MORE))
 			bpf_map_delete_elem(&uring_accepts, &k);
 	} else {
-		__u8 *v = bpf_map_lookup_elem(&uring_accepts, &k);
+		__u32 *v = bpf_map_lookup_elem(&uring_accepts, &k);
 
 		if (!v)
 			return;
-		fixed = *v;
+		slot = *v;
 	}
-	/* a fixed-file slot's index is no descriptor: not seen */
-	if (res >= 0 && !fixed)
-		on_accept(tcp_of_fd(res), SW_ACCEPT_HOOK_SYSCALL);
+	if (res < 0)
+		return;
+	/* into a fixed-file slot, the result is no descriptor */
+	on_accept(slot ? uring_fixed_tcp(ring, slot, res) : tcp_of_fd(res), SW_ACCEPT_HOOK_SYSCALL);
 }
 
 /*

@@ -36,6 +36,8 @@ static const struct itest tests[] = {
 	  t_listen_autobind_ia32 },
 	{ "accepts through io_uring (a worker thread's, multishot): the process's, once each",
 	  t_uring_accepts },
+	{ "the same into the ring's fixed files (a slot, no descriptor): found in its table",
+	  t_uring_accepts_direct },
 	{ "a listener opened through io_uring alone: reported at once, owned by the process",
 	  t_uring_listen },
 	{ "25 threads blocked in accept before start", t_blocked_acceptors },

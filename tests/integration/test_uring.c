@@ -18,6 +18,7 @@ enum { STAGE_SINGLE = 1, STAGE_MULTI, STAGE_NO_MULTI, STAGE_DONE };
 
 struct uring_srv {
 	int lfd;
+	bool direct; /* into the ring's fixed files */
 	int stage_w; /* child -> test */
 	int done_r; /* test -> child: EOF when the child may close and exit */
 	int done_w; /* the test's end, closed in the child */
@@ -40,6 +41,8 @@ static int uring_server(void *arg)
 	e = uring_open(&r, 8);
 	if (e)
 		return e == -ENOSYS || e == -EPERM ? 77 : 120;
+	if (c->direct && uring_direct(&r, URING_CONNS))
+		return 79; /* no sparse fixed-file tables before 5.19 */
 	/* single-shot, forced onto an io_uring worker thread (iou-wrk-N) */
 	if (uring_accept(&r, c->lfd, false, true, 1) || say(c->stage_w, STAGE_SINGLE))
 		return 121;
@@ -66,8 +69,8 @@ static int uring_server(void *arg)
 		return 127;
 	while (read(c->done_r, &b, 1) > 0)
 		;
-	for (int i = 0; i < n; i++)
-		close(fds[i]);
+	for (int i = 0; i < n && !c->direct; i++)
+		close(fds[i]); /* fixed files go with the ring */
 	uring_close(&r);
 	return 0;
 }
@@ -82,14 +85,15 @@ static __u16 local_port(int fd)
 
 /*
  * Accepts through io_uring: their owner is the process whose ring accepted
- * (not the io_uring worker thread that ran the accept), one event each.
+ * (not the io_uring worker thread that ran the accept), one event each;
+ * direct: into the ring's fixed files, where the result is a slot.
  */
-int t_uring_accepts(void)
+static int uring_accepts(bool direct)
 {
 	struct want_kind w = { .kind = SW_EV_ACCEPT };
 	int stage_p[2], done_p[2], cfd[URING_CONNS], nconn = 0, rc;
 	__u16 port = 0, cport[URING_CONNS];
-	struct uring_srv c;
+	struct uring_srv c = { .direct = direct };
 	size_t found = 0;
 	char stage = 0;
 	pid_t pid;
@@ -132,6 +136,8 @@ int t_uring_accepts(void)
 
 		if (st == 77)
 			return test_skip("no io_uring here (io_uring_setup refused)");
+		if (st == 79)
+			return test_skip("no sparse fixed-file tables before 5.19");
 		CHECK(0, "io_uring server failed at stage %d (exit %d)", stage, st);
 	}
 	CHECK(reap(pid) == 0, "io_uring server failed");
@@ -156,6 +162,16 @@ int t_uring_accepts(void)
 	if (nconn == 1)
 		return test_skip("multishot part: no multishot accepts before 5.19");
 	return 0;
+}
+
+int t_uring_accepts(void)
+{
+	return uring_accepts(false);
+}
+
+int t_uring_accepts_direct(void)
+{
+	return uring_accepts(true);
 }
 
 struct uring_lsn {

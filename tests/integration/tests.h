@@ -17,6 +17,7 @@ int t_listen_unlisten(void);
 int t_listen_autobind(void);
 int t_listen_conflict(void);
 int t_uring_accepts(void);
+int t_uring_accepts_direct(void);
 int t_uring_listen(void);
 int t_tfo_flow(void);
 int t_tfo_abort(void);

@@ -102,10 +102,22 @@ int uring_accept(struct uring *r, int lfd, bool multishot, bool async, __u64 use
 {
 	struct io_uring_sqe sqe = { .opcode = IORING_OP_ACCEPT, .fd = lfd };
 
+	sqe.file_index = r->direct ? IORING_FILE_INDEX_ALLOC : 0;
 	sqe.flags = async ? IOSQE_ASYNC : 0;
 	sqe.ioprio = multishot ? IORING_ACCEPT_MULTISHOT : 0;
 	sqe.user_data = user_data;
 	return submit(r, &sqe);
+}
+
+int uring_direct(struct uring *r, unsigned int slots)
+{
+	struct io_uring_rsrc_register rr = { .nr = slots, .flags = IORING_RSRC_REGISTER_SPARSE };
+	long e = syscall(__NR_io_uring_register, r->fd, IORING_REGISTER_FILES2, &rr, sizeof(rr));
+
+	if (e < 0)
+		return -errno;
+	r->direct = true;
+	return 0;
 }
 
 int uring_bind(struct uring *r, int fd, const struct sockaddr *sa, socklen_t len, __u64 user_data)

@@ -20,6 +20,7 @@ struct uring {
 	struct io_uring_cqe *cqes;
 	void *sq_map, *cq_map;
 	size_t sq_len, cq_len, sqes_len;
+	bool direct; /* accepts go into the fixed-file table (uring_direct()) */
 };
 
 /* A ring of `entries` submissions. 0, or -errno (-ENOSYS, -EPERM: no io_uring here). */
@@ -31,6 +32,12 @@ void uring_close(struct uring *r);
  * thread (IOSQE_ASYNC). 0 or -errno.
  */
 int uring_accept(struct uring *r, int lfd, bool multishot, bool async, __u64 user_data);
+/*
+ * From now on, accepts put their socket into a table of `slots` fixed files
+ * of the ring ("direct descriptors", 5.19+) instead of the process's files:
+ * a completion's result is then a slot. 0 or -errno.
+ */
+int uring_direct(struct uring *r, unsigned int slots);
 /* bind() and listen() through the ring (6.11+; before, their completions say -EINVAL). */
 int uring_bind(struct uring *r, int fd, const struct sockaddr *sa, socklen_t len, __u64 user_data);
 int uring_listen(struct uring *r, int fd, int backlog, bool async, __u64 user_data);
