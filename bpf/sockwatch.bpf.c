@@ -1057,12 +1057,9 @@ struct {
 #define SW_IORING_FILE_INDEX_ALLOC (~0U)
 #define SW_FFS_MASK 7UL
 
-struct io_fixed_file___old {
-	unsigned long file_ptr;
-} __attribute__((preserve_access_index));
-
+/* Only flavours of types the kernel has: see uring_fixed_tcp(). */
 struct io_file_table___old {
-	struct io_fixed_file___old *files;
+	unsigned long *files; /* struct io_fixed_file { unsigned long file_ptr; } */
 } __attribute__((preserve_access_index));
 
 struct io_ring_ctx___old {
@@ -1070,7 +1067,13 @@ struct io_ring_ctx___old {
 	unsigned int nr_user_files;
 } __attribute__((preserve_access_index));
 
-/* The TCP socket an accept with file_slot put into the ring's fixed files as res, or NULL. */
+/*
+ * The TCP socket an accept with file_slot put into the ring's fixed files as
+ * res, or NULL. The old layout's flavours name only types every kernel with
+ * io_uring has (io_ring_ctx, io_file_table): a flavour of a type missing
+ * from vmlinux (io_fixed_file, gone after 6.12) makes libbpf look through
+ * the modules' BTF, which without CAP_SYS_ADMIN fails the whole load.
+ */
 static __always_inline struct sock *uring_fixed_tcp(void *ring, __u32 file_slot, __s32 res)
 {
 	__u32 slot = file_slot == SW_IORING_FILE_INDEX_ALLOC ? (__u32)res : file_slot - 1;
@@ -1087,10 +1090,10 @@ static __always_inline struct sock *uring_fixed_tcp(void *ring, __u32 file_slot,
 		ptr = BPF_CORE_READ(node, file_ptr);
 	} else {
 		struct io_ring_ctx___old *ctx = ring;
-		struct io_fixed_file___old *files = BPF_CORE_READ(ctx, file_table.files);
+		unsigned long *files = BPF_CORE_READ(ctx, file_table.files);
 
 		if (slot >= BPF_CORE_READ(ctx, nr_user_files) ||
-		    bpf_probe_read_kernel(&ptr, sizeof(ptr), &files[slot].file_ptr))
+		    bpf_probe_read_kernel(&ptr, sizeof(ptr), &files[slot]))
 			return 0;
 	}
 	ptr &= ~SW_FFS_MASK;

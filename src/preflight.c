@@ -31,7 +31,7 @@ int sw_preflight(char *err, size_t errlen)
 			 "(run with sudo)");
 		return -EPERM;
 	}
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+	if (access(SW_VMLINUX_BTF, R_OK)) {
 		snprintf(err, errlen,
 			 "kernel BTF not found (/sys/kernel/btf/vmlinux): sockwatch needs a kernel "
 			 ">= 5.8 built with CONFIG_DEBUG_INFO_BTF=y");

@@ -16,6 +16,7 @@
 #endif
 
 #define SW_TRACEFS "/sys/kernel/tracing"
+#define SW_VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 
 /* Capabilities held in the effective set. */
 bool sw_has_cap(int cap);

@@ -567,6 +567,7 @@ static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state
 		    enum sw_accept_exit ax, enum uring_progs uring, char *err, size_t errlen)
 {
 	const struct sw_tracer_opts *o = &t->opts;
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct bpf_program *progs[MAX_PROGS], *p;
 	struct sockwatch *s;
 	char name[128];
@@ -574,7 +575,15 @@ static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state
 	int e;
 
 	log_reset();
-	s = sockwatch__open();
+	/*
+	 * For a type vmlinux lacks (mptcp_sock without MPTCP, say), libbpf looks
+	 * through the modules' BTF, and listing those needs CAP_SYS_ADMIN: with
+	 * CAP_BPF alone the whole load would fail. Our types are vmlinux's, so
+	 * there CO-RE is pinned to vmlinux's BTF, which never searches modules.
+	 */
+	if (!sw_has_cap(CAP_SYS_ADMIN))
+		oo.btf_custom_path = SW_VMLINUX_BTF;
+	s = sockwatch__open_opts(&oo);
 	if (!s) {
 		e = -errno;
 		snprintf(err, errlen, "cannot open BPF object: %s", strerror(-e));
