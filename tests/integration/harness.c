@@ -204,6 +204,109 @@ int reap(pid_t pid)
 	return WEXITSTATUS(st);
 }
 
+struct peer_start {
+	int (*fn)(struct peer_io *);
+	struct peer_io io;
+	int close_fds[2]; /* the test's ends, closed in the child */
+};
+
+static int peer_main(void *arg)
+{
+	struct peer_start *s = arg;
+
+	close(s->close_fds[0]);
+	close(s->close_fds[1]);
+	return s->fn(&s->io);
+}
+
+int peer_spawn(struct peer *p, const char *name, int (*fn)(struct peer_io *), void *arg)
+{
+	int rep[2], rel[2];
+	struct peer_start s = { .fn = fn, .io.arg = arg };
+
+	p->pid = -1;
+	p->reports = p->release = -1;
+	if (pipe2(rep, O_CLOEXEC))
+		return -errno;
+	if (pipe2(rel, O_CLOEXEC)) {
+		int e = -errno;
+
+		close(rep[0]);
+		close(rep[1]);
+		return e;
+	}
+	s.io.report = rep[1];
+	s.io.released = rel[0];
+	s.close_fds[0] = rep[0];
+	s.close_fds[1] = rel[1];
+	p->pid = spawn(name, peer_main, &s);
+	close(rep[1]);
+	close(rel[0]);
+	p->reports = rep[0];
+	p->release = rel[1];
+	if (p->pid < 0) {
+		int e = -errno;
+
+		peer_release(p);
+		close(p->reports);
+		p->reports = -1;
+		return e;
+	}
+	return 0;
+}
+
+int peer_report(const struct peer_io *io, const void *buf, size_t len)
+{
+	return write(io->report, buf, len) == (ssize_t)len ? 0 : -1;
+}
+
+void peer_hold(const struct peer_io *io)
+{
+	char b;
+
+	for (;;) {
+		ssize_t r = read(io->released, &b, 1);
+
+		if (r == 0 || (r < 0 && errno != EINTR))
+			return;
+	}
+}
+
+bool peer_read(struct peer *p, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t r = read(p->reports, (char *)buf + got, len - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		got += r;
+	}
+	return true;
+}
+
+void peer_release(struct peer *p)
+{
+	if (p->release >= 0)
+		close(p->release);
+	p->release = -1;
+}
+
+int peer_reap(struct peer *p)
+{
+	int st;
+
+	peer_release(p);
+	if (p->reports >= 0)
+		close(p->reports);
+	p->reports = -1;
+	st = p->pid > 0 ? reap(p->pid) : -1;
+	return st;
+}
+
 int fill_addr(int family, const char *addr, __u16 port, struct sockaddr_storage *ss, socklen_t *len)
 {
 	memset(ss, 0, sizeof(*ss));

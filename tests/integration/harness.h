@@ -84,6 +84,38 @@ pid_t spawn(const char *name, int (*fn)(void *), void *arg);
 /* Waits for a child; returns its exit status, or -1 if it did not exit normally. */
 int reap(pid_t pid);
 
+/*
+ * A child that reports to the test through one pipe and runs until the test
+ * releases it (closes the other): for a child that must keep its sockets
+ * open while the test looks at them.
+ */
+struct peer {
+	pid_t pid;
+	int reports; /* the test's end: what the child reports */
+	int release; /* the test's end: closed to release the child */
+};
+
+/* What the child's fn gets. */
+struct peer_io {
+	int report; /* the child's end of reports */
+	int released; /* reads EOF once the test released the child */
+	void *arg;
+};
+
+/* Spawns fn(io) as a child named name; 0 or -errno. */
+int peer_spawn(struct peer *p, const char *name, int (*fn)(struct peer_io *), void *arg);
+/* In the child: sends len bytes to the test; 0 or -1. */
+int peer_report(const struct peer_io *io, const void *buf, size_t len);
+/* In the child: returns once the test has released it. */
+void peer_hold(const struct peer_io *io);
+/* Reads exactly len bytes the child reported; false at EOF (the child has exited). */
+bool peer_read(struct peer *p, void *buf, size_t len);
+/* Releases the child (idempotent). */
+void peer_release(struct peer *p);
+/* Releases the child, waits for it and returns its exit status (-1: not a normal exit);
+ * p->pid stays what it was. */
+int peer_reap(struct peer *p);
+
 /* Socket helpers: all return an fd or -errno. */
 /* addr:port as a socket address of family (AF_INET or AF_INET6); -EINVAL if addr is not one. */
 int fill_addr(int family, const char *addr, __u16 port, struct sockaddr_storage *ss,

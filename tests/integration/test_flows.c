@@ -933,32 +933,22 @@ static long listen_ia32(int fd, int backlog)
 	return ret;
 }
 
-struct ia32_listener {
-	int port_w; /* the child writes its port here once listening */
-	int close_r; /* and closes its listener when this reads EOF */
-	int close_w; /* the test's end, closed in the child */
-};
-
 /* A listener made by a 32-bit listen() call: no bind(), the kernel picks the port. */
-static int ia32_listener(void *arg)
+static int ia32_listener(struct peer_io *io)
 {
-	struct ia32_listener *c = arg;
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	__u16 port;
-	char byte;
 
-	close(c->close_w);
 	if (fd < 0 || listen_ia32(fd, 8))
 		return 110;
 	if (getsockname(fd, (struct sockaddr *)&sa, &len))
 		return 111;
 	port = ntohs(sa.sin_port);
-	if (write(c->port_w, &port, sizeof(port)) != sizeof(port))
+	if (peer_report(io, &port, sizeof(port)))
 		return 112;
-	while (read(c->close_r, &byte, 1) > 0)
-		;
+	peer_hold(io);
 	close(fd);
 	return 0;
 }
@@ -972,11 +962,10 @@ static int ia32_listener(void *arg)
 int t_listen_autobind_ia32(void)
 {
 	struct want_kind w = { .kind = SW_EV_LISTEN, .n = 1 };
-	struct ia32_listener c;
 	const struct sw_record *l;
-	int port_p[2], close_p[2], rc;
+	struct peer p;
 	__u16 port = 0;
-	pid_t pid;
+	int rc;
 
 	if (sw_tracer_no_sweep_why(H.tracer))
 		return test_skip("no socket-map sweep on this kernel: %s",
@@ -984,29 +973,20 @@ int t_listen_autobind_ia32(void)
 	w.netns = ns_new();
 	CHECK(w.netns, "cannot make a network namespace");
 	suite_reset();
-	CHECK(pipe(port_p) == 0 && pipe(close_p) == 0, "pipe: %s", strerror(errno));
-	c.port_w = port_p[1];
-	c.close_r = close_p[0];
-	c.close_w = close_p[1];
-	pid = spawn("sw_ia32_listen", ia32_listener, &c);
-	close(port_p[1]);
-	close(close_p[0]);
-	if (read(port_p[0], &port, sizeof(port)) != sizeof(port)) {
-		close(close_p[1]);
-		close(port_p[0]);
-		rc = reap(pid);
+	rc = peer_spawn(&p, "sw_ia32_listen", ia32_listener, NULL);
+	CHECK(rc == 0, "spawn: %s", strerror(-rc));
+	if (!peer_read(&p, &port, sizeof(port))) {
+		rc = peer_reap(&p);
 		if (rc < 0)
 			return test_skip("no 32-bit syscalls here (int 0x80 faults)");
 		CHECK(0, "listener exit %d", rc);
 	}
-	close(port_p[0]);
 	rc = poll_until(H.tracer, &H.all, kind_seen, &w, 8000);
-	close(close_p[1]); /* the listener closes */
-	CHECK(reap(pid) == 0, "listener failed");
+	CHECK(peer_reap(&p) == 0, "listener failed"); /* it closes its listener */
 	CHECK(rc == 0, "no listen event in 8 s");
 	l = find_kind(&H.all, w.netns, SW_EV_LISTEN, 0);
 	CHECK(l->ev.lport == port, "listen port %u, the kernel picked %u", l->ev.lport, port);
-	CHECK(owner_is(&l->ev, pid, "sw_ia32_listen"), "listen owner %u '%s'", l->ev.pid,
+	CHECK(owner_is(&l->ev, p.pid, "sw_ia32_listen"), "listen owner %u '%s'", l->ev.pid,
 	      l->ev.comm);
 	w.kind = SW_EV_UNLISTEN;
 	CHECK(poll_until(H.tracer, &H.all, kind_seen, &w, 5000) == 0, "no unlisten event");

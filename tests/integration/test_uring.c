@@ -19,32 +19,28 @@ enum { STAGE_SINGLE = 1, STAGE_MULTI, STAGE_NO_MULTI, STAGE_DONE };
 struct uring_srv {
 	int lfd;
 	bool direct; /* into the ring's fixed files */
-	int stage_w; /* child -> test */
-	int done_r; /* test -> child: EOF when the child may close and exit */
-	int done_w; /* the test's end, closed in the child */
 };
 
-static int say(int fd, char stage)
+static int say(struct peer_io *io, char stage)
 {
-	return write(fd, &stage, 1) == 1 ? 0 : -1;
+	return peer_report(io, &stage, 1);
 }
 
-static int uring_server(void *arg)
+/* Reports each stage, then holds its connections until the test releases it. */
+static int uring_server(struct peer_io *io)
 {
-	struct uring_srv *c = arg;
+	struct uring_srv *c = io->arg;
 	struct io_uring_cqe cqe;
 	int fds[URING_CONNS], n = 0, e;
 	struct uring r;
-	char b;
 
-	close(c->done_w);
 	e = uring_open(&r, 8);
 	if (e)
 		return e == -ENOSYS || e == -EPERM ? 77 : 120;
 	if (c->direct && uring_direct(&r, URING_CONNS))
 		return 79; /* no sparse fixed-file tables before 5.19 */
 	/* single-shot, forced onto an io_uring worker thread (iou-wrk-N) */
-	if (uring_accept(&r, c->lfd, false, true, 1) || say(c->stage_w, STAGE_SINGLE))
+	if (uring_accept(&r, c->lfd, false, true, 1) || say(io, STAGE_SINGLE))
 		return 121;
 	if (uring_wait(&r, &cqe) || cqe.user_data != 1 || cqe.res < 0)
 		return 122;
@@ -53,10 +49,10 @@ static int uring_server(void *arg)
 		return 123;
 	/* a kernel without multishot accepts (before 5.19) fails it at once */
 	if (uring_peek(&r, &cqe) == 0) {
-		if (cqe.user_data != 2 || cqe.res != -EINVAL || say(c->stage_w, STAGE_NO_MULTI))
+		if (cqe.user_data != 2 || cqe.res != -EINVAL || say(io, STAGE_NO_MULTI))
 			return 124;
 	} else {
-		if (say(c->stage_w, STAGE_MULTI))
+		if (say(io, STAGE_MULTI))
 			return 125;
 		while (n < URING_CONNS) {
 			if (uring_wait(&r, &cqe) || cqe.user_data != 2 || cqe.res < 0 ||
@@ -65,10 +61,9 @@ static int uring_server(void *arg)
 			fds[n++] = cqe.res;
 		}
 	}
-	if (say(c->stage_w, STAGE_DONE))
+	if (say(io, STAGE_DONE))
 		return 127;
-	while (read(c->done_r, &b, 1) > 0)
-		;
+	peer_hold(io);
 	for (int i = 0; i < n && !c->direct; i++)
 		close(fds[i]); /* fixed files go with the ring */
 	uring_close(&r);
@@ -91,12 +86,12 @@ static __u16 local_port(int fd)
 static int uring_accepts(bool direct)
 {
 	struct want_kind w = { .kind = SW_EV_ACCEPT };
-	int stage_p[2], done_p[2], cfd[URING_CONNS], nconn = 0, rc;
+	int cfd[URING_CONNS], nconn = 0, rc;
 	__u16 port = 0, cport[URING_CONNS];
 	struct uring_srv c = { .direct = direct };
+	struct peer p;
 	size_t found = 0;
 	char stage = 0;
-	pid_t pid;
 
 	if (sw_tracer_uring_why(H.tracer))
 		return test_skip("io_uring accepts not traced here: %s",
@@ -106,14 +101,9 @@ static int uring_accepts(bool direct)
 	suite_reset();
 	c.lfd = listen_on(AF_INET, "127.0.0.1", &port);
 	CHECK(c.lfd >= 0, "listen: %s", strerror(-c.lfd));
-	CHECK(pipe(stage_p) == 0 && pipe(done_p) == 0, "pipe: %s", strerror(errno));
-	c.stage_w = stage_p[1];
-	c.done_r = done_p[0];
-	c.done_w = done_p[1];
-	pid = spawn("sw_uring_srv", uring_server, &c);
-	close(stage_p[1]);
-	close(done_p[0]);
-	while (read(stage_p[0], &stage, 1) == 1 && stage != STAGE_DONE) {
+	rc = peer_spawn(&p, "sw_uring_srv", uring_server, &c);
+	CHECK(rc == 0, "spawn: %s", strerror(-rc));
+	while (peer_read(&p, &stage, 1) && stage != STAGE_DONE) {
 		int want = stage == STAGE_SINGLE ? 1 : stage == STAGE_MULTI ? URING_MULTI : 0;
 
 		for (int i = 0; i < want && nconn < URING_CONNS; i++) {
@@ -126,13 +116,12 @@ static int uring_accepts(bool direct)
 	}
 	w.n = nconn;
 	rc = stage == STAGE_DONE ? poll_until(H.tracer, &H.all, kind_seen, &w, 5000) : -1;
-	close(done_p[1]);
-	close(stage_p[0]);
+	peer_release(&p);
 	for (int i = 0; i < nconn; i++)
 		close(cfd[i]);
 	close(c.lfd);
 	if (stage != STAGE_DONE) {
-		int st = reap(pid);
+		int st = peer_reap(&p);
 
 		if (st == 77)
 			return test_skip("no io_uring here (io_uring_setup refused)");
@@ -140,7 +129,7 @@ static int uring_accepts(bool direct)
 			return test_skip("no sparse fixed-file tables before 5.19");
 		CHECK(0, "io_uring server failed at stage %d (exit %d)", stage, st);
 	}
-	CHECK(reap(pid) == 0, "io_uring server failed");
+	CHECK(peer_reap(&p) == 0, "io_uring server failed");
 	CHECK(nconn == URING_CONNS || (nconn == 1 && stage == STAGE_DONE), "%d connections", nconn);
 	CHECK(rc == 0, "accept events: %zu of %d", count_kind(&H.all, w.netns, SW_EV_ACCEPT),
 	      nconn);
@@ -152,10 +141,10 @@ static int uring_accepts(bool direct)
 			find_ports(&H.all, w.netns, SW_EV_ACCEPT, port, cport[i]);
 
 		CHECK(a, "no accept of the connection from port %u", cport[i]);
-		CHECK(a->ev.pid == (__u32)pid && !strcmp(a->ev.comm, "sw_uring_srv") &&
+		CHECK(a->ev.pid == (__u32)p.pid && !strcmp(a->ev.comm, "sw_uring_srv") &&
 			      a->ev.uid == getuid(),
 		      "accept %d: owner %u '%s', want %d 'sw_uring_srv'", i, a->ev.pid, a->ev.comm,
-		      pid);
+		      p.pid);
 		found++;
 	}
 	CHECK(found == (size_t)nconn, "accepts matched: %zu", found);
@@ -174,29 +163,20 @@ int t_uring_accepts_direct(void)
 	return uring_accepts(true);
 }
 
-struct uring_lsn {
-	int port_w; /* child -> test: the port, once listening and connected to */
-	int done_r; /* test -> child: EOF when the child may close and exit */
-	int done_w; /* the test's end, closed in the child */
-};
-
 /*
  * A listener made through the ring alone, no bind() or listen() syscall:
  * IORING_OP_BIND, then IORING_OP_LISTEN run by an io_uring worker thread;
- * then a connection to it.
+ * then a connection to it. Reports the port, then holds both until released.
  */
-static int uring_listener(void *arg)
+static int uring_listener(struct peer_io *io)
 {
-	struct uring_lsn *c = arg;
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	socklen_t len = sizeof(sa);
 	struct io_uring_cqe cqe;
 	struct uring r;
 	int fd, cfd, e;
 	__u16 port;
-	char b;
 
-	close(c->done_w);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0)
@@ -216,10 +196,9 @@ static int uring_listener(void *arg)
 	if (cfd < 0 || connect(cfd, (struct sockaddr *)&sa, sizeof(sa)))
 		return 135;
 	port = ntohs(sa.sin_port);
-	if (write(c->port_w, &port, sizeof(port)) != sizeof(port))
+	if (peer_report(io, &port, sizeof(port)))
 		return 136;
-	while (read(c->done_r, &b, 1) > 0)
-		;
+	peer_hold(io);
 	close(cfd);
 	close(fd);
 	uring_close(&r);
@@ -235,25 +214,17 @@ int t_uring_listen(void)
 {
 	struct want_kind w = { .kind = SW_EV_UNLISTEN, .n = 1 };
 	const struct sw_record *l, *conn, *u;
-	int port_p[2], done_p[2], rc;
-	struct uring_lsn c;
+	struct peer p;
 	__u16 port = 0;
-	pid_t pid;
+	int rc;
 
 	w.netns = ns_new();
 	CHECK(w.netns, "cannot make a network namespace");
 	suite_reset();
-	CHECK(pipe(port_p) == 0 && pipe(done_p) == 0, "pipe: %s", strerror(errno));
-	c.port_w = port_p[1];
-	c.done_r = done_p[0];
-	c.done_w = done_p[1];
-	pid = spawn("sw_uring_lsn", uring_listener, &c);
-	close(port_p[1]);
-	close(done_p[0]);
-	rc = read(port_p[0], &port, sizeof(port)) == sizeof(port);
-	close(port_p[0]);
-	close(done_p[1]); /* the child closes and exits */
-	rc = rc ? reap(pid) : -100 - reap(pid);
+	rc = peer_spawn(&p, "sw_uring_lsn", uring_listener, NULL);
+	CHECK(rc == 0, "spawn: %s", strerror(-rc));
+	rc = peer_read(&p, &port, sizeof(port));
+	rc = rc ? peer_reap(&p) : -100 - peer_reap(&p); /* the child closes and exits */
 	if (rc == -177)
 		return test_skip("no io_uring here (io_uring_setup refused)");
 	if (rc == -178)
@@ -268,8 +239,8 @@ int t_uring_listen(void)
 	u = find_kind(&H.all, w.netns, SW_EV_UNLISTEN, 0);
 	CHECK(l->ev.lport == port && u->ev.lport == port, "listen port %u, unlisten %u, want %u",
 	      l->ev.lport, u->ev.lport, port);
-	CHECK(l->ev.pid == (__u32)pid && !strcmp(l->ev.comm, "sw_uring_lsn"),
-	      "listen owner %u '%s', want %d 'sw_uring_lsn'", l->ev.pid, l->ev.comm, pid);
+	CHECK(l->ev.pid == (__u32)p.pid && !strcmp(l->ev.comm, "sw_uring_lsn"),
+	      "listen owner %u '%s', want %d 'sw_uring_lsn'", l->ev.pid, l->ev.comm, p.pid);
 	CHECK(conn && l->seq < conn->seq,
 	      "the listen came after the connection to it: reported late, not at its transition");
 	return 0;
