@@ -1,7 +1,33 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* What a per-socket entry (struct sw_sock) gives an event: its owner and its endpoints. */
+/*
+ * A record's start, and what a per-socket entry (struct sw_sock) gives it:
+ * its owner and its endpoints. Needs maps.bpf.h (the ring buffer, count()).
+ */
 #ifndef SW_ENTRY_BPF_H
 #define SW_ENTRY_BPF_H
+
+/*
+ * Reserves a record, zeroed, with its time, key, kind, states and flags;
+ * NULL if the ring buffer is full (counted as a drop).
+ */
+static __always_inline struct sw_event *sw_record_new(__u64 key, __u8 kind, __u8 oldstate,
+						      __u8 newstate, __u8 flags)
+{
+	struct sw_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count(SW_CNT_RB_DROPS);
+		return 0;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_ns();
+	e->cookie = key;
+	e->kind = kind;
+	e->oldstate = oldstate;
+	e->newstate = newstate;
+	e->flags = flags;
+	return e;
+}
 
 /* The owner, into the event's owner fields and the owner bits of its flags. */
 static __always_inline void sw_entry_owner(struct sw_event *e, const struct sw_sock *o)
@@ -12,6 +38,14 @@ static __always_inline void sw_entry_owner(struct sw_event *e, const struct sw_s
 	e->cgroup_id = o->cgroup_id;
 	__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));
 	e->flags = (e->flags & ~SW_F_OWNER_MASK) | o->owner_src;
+}
+
+/* What the entry o knows beyond the endpoints: owner, birth and closer. */
+static __always_inline void sw_entry_fill(struct sw_event *e, const struct sw_sock *o)
+{
+	sw_entry_owner(e, o);
+	e->birth_ns = o->birth_ns;
+	e->closer = o->closer;
 }
 
 /* Family, ports, netns and addresses from o (any struct with those fields) into event e. */

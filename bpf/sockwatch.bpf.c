@@ -312,27 +312,16 @@ static __noinline int emit(__u64 key, __u32 what, const struct sw_sock *owner,
 	__u8 flags = what >> 24;
 	struct sw_event *e;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(SW_CNT_RB_DROPS);
+	e = sw_record_new(key, kind, oldstate, newstate,
+			  flags | (key_by_ptr ? SW_F_KEY_IS_PTR : 0));
+	if (!e)
 		return -1;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
-	e->ts_ns = bpf_ktime_get_ns();
-	e->cookie = key;
-	e->kind = kind;
-	e->oldstate = oldstate;
-	e->newstate = newstate;
-	e->flags = flags | (key_by_ptr ? SW_F_KEY_IS_PTR : 0);
 	if (owner && owner->family)
 		SW_COPY_ENDPOINTS(e, owner);
 	else
 		SW_COPY_ENDPOINTS(e, now);
-	if (owner) {
-		sw_entry_owner(e, owner);
-		e->birth_ns = owner->birth_ns;
-		e->closer = owner->closer;
-	}
+	if (owner)
+		sw_entry_fill(e, owner);
 	if (!event_wanted(e)) {
 		bpf_ringbuf_discard(e, 0);
 		count(SW_CNT_FILTERED);

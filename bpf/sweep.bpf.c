@@ -53,22 +53,12 @@ static __always_inline bool sweep_emit(__u64 key, const struct sw_sock *s, __u8 
 	if ((filter_port && s->lport != filter_port && s->rport != filter_port) ||
 	    (filter_pid && s->pid != filter_pid))
 		return false;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(SW_CNT_RB_DROPS);
+	e = sw_record_new(key, kind, oldstate, newstate,
+			  flags | (key_by_ptr ? SW_F_KEY_IS_PTR : 0));
+	if (!e)
 		return false;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
-	e->ts_ns = bpf_ktime_get_ns();
-	e->cookie = key;
-	e->kind = kind;
-	e->oldstate = oldstate;
-	e->newstate = newstate;
-	e->flags = flags | (key_by_ptr ? SW_F_KEY_IS_PTR : 0);
-	sw_entry_owner(e, s);
+	sw_entry_fill(e, s);
 	SW_COPY_ENDPOINTS(e, s);
-	e->birth_ns = s->birth_ns;
-	e->closer = s->closer;
 	bpf_ringbuf_submit(e, wake);
 	count(SW_CNT_EVENTS);
 	return true;
