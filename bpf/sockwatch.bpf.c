@@ -450,12 +450,11 @@ static __always_inline bool state_has_work(int oldstate, int newstate)
  * kernel replaced the child's cookie with the request socket's right
  * after that transition, so only now is the key final.
  * The accepts map is read before the entry is made: an accept hook that
- * finds the entry knows this transition has decided already. Returns the
- * entry, or NULL.
+ * finds the entry knows this transition has decided already. Returns
+ * whether the entry was made.
  */
-static __always_inline struct sw_sock *child_enter(bool btf, struct sock *sk, __u64 key,
-						   int newstate, struct sw_sock *cur,
-						   struct sk_now *now)
+static __always_inline bool child_enter(bool btf, struct sock *sk, __u64 key, int newstate,
+					struct sw_sock *cur, struct sk_now *now)
 {
 	__u64 ptr = (__u64)(unsigned long)sk;
 	struct sw_sock *acc = accepts_maybe() ? bpf_map_lookup_elem(&accepts, &ptr) : 0;
@@ -478,12 +477,12 @@ static __always_inline struct sw_sock *child_enter(bool btf, struct sock *sk, __
 		cur->accept_hook = acc->accept_hook;
 	}
 	if (!sock_create(key, cur))
-		return 0;
+		return false;
 	if (acc && claim_accept(ptr))
 		emit(key,
 		     EMIT(SW_EV_ACCEPT, 0, newstate, cur->accept_hook << SW_F_ACCEPT_HOOK_SHIFT),
 		     cur, now);
-	return bpf_map_lookup_elem(&socks, &key);
+	return true;
 }
 
 /* btf: whether sk is a typed pointer (tp_btf), see SW_READ. */
@@ -564,8 +563,9 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 		if (oldstate == SW_TCP_SYN_RECV && !s && accepts_maybe()) {
 			__u64 ptr = (__u64)(unsigned long)sk;
 
-			if (bpf_map_lookup_elem(&accepts, &ptr))
-				s = child_enter(btf, sk, key, newstate, &cur, &now);
+			if (bpf_map_lookup_elem(&accepts, &ptr) &&
+			    child_enter(btf, sk, key, newstate, &cur, &now))
+				s = bpf_map_lookup_elem(&socks, &key);
 		}
 		break;
 	default:
