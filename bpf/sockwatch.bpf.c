@@ -108,9 +108,16 @@ struct {
 	__type(value, __s64);
 } listen_fds SEC(".maps");
 
-#define SW_NR_ACCEPT 43 /* x86_64 */
+#define SW_NR_ACCEPT 43 /* x86_64, and x32 with SW_X32_BIT */
 #define SW_NR_ACCEPT4 288
 #define SW_NR_LISTEN 50
+#define SW_X32_BIT 0x40000000
+#define SW_NR32_SOCKETCALL 102 /* i386: socketcall(call, args) */
+#define SW_NR32_LISTEN 363
+#define SW_NR32_ACCEPT4 364 /* i386 has no accept() of its own: socketcall's */
+#define SW_SOCKETCALL_LISTEN 4 /* socketcall's call numbers */
+#define SW_SOCKETCALL_ACCEPT 5
+#define SW_SOCKETCALL_ACCEPT4 18
 #define SW_TS_COMPAT 0x0002 /* x86 thread_info.status: in a 32-bit syscall */
 #define SW_PF_KTHREAD 0x00200000 /* task_struct.flags: a kernel thread */
 #define SW_PF_IO_WORKER 0x00000010 /* task_struct.flags: an io_uring worker thread */
@@ -125,16 +132,18 @@ static __always_inline bool compat_syscall(void)
 }
 
 /*
- * Is the current task inside a 64-bit listen() syscall whose exit a program
- * of ours will see? With the syscall tracepoints, sys_enter_listen left the
- * task an entry; on sys_exit, the syscall number the task saved on entry
- * says (bpf_task_pt_regs, 5.15+; before, never). A 32-bit listen(), the
- * io_uring one and the kernel's own are not: nothing would report them.
+ * Is the current task inside a listen() syscall whose exit a program of
+ * ours will see? With the syscall tracepoints (native calls only),
+ * sys_enter_listen left the task an entry; on sys_exit (every ABI), the
+ * syscall the task entered says, from its saved registers
+ * (bpf_task_pt_regs, 5.15+; before, never). The io_uring listen and the
+ * kernel's own are not: nothing would report them.
  */
 static __always_inline bool in_listen_syscall(void)
 {
 	struct task_struct *task;
 	struct pt_regs *regs;
+	long nr;
 	__u64 id;
 
 	if (listen_exit == SW_LISTEN_EXIT_SYSCALL_TP) {
@@ -148,7 +157,11 @@ static __always_inline bool in_listen_syscall(void)
 	if (BPF_CORE_READ(task, flags) & SW_PF_KTHREAD)
 		return false;
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	return BPF_CORE_READ(regs, orig_ax) == SW_NR_LISTEN && !compat_syscall();
+	nr = BPF_CORE_READ(regs, orig_ax);
+	if (compat_syscall())
+		return nr == SW_NR32_LISTEN || (nr == SW_NR32_SOCKETCALL &&
+						BPF_CORE_READ(regs, bx) == SW_SOCKETCALL_LISTEN);
+	return (nr & ~SW_X32_BIT) == SW_NR_LISTEN;
 }
 
 static __always_inline bool accepts_maybe(void)
@@ -977,39 +990,91 @@ int sw_exit_accept(struct trace_event_raw_sys_exit *ctx)
 }
 
 /*
- * The same exits where the syscall tracepoints cannot be resolved: their ids
- * are read from tracefs, which is mode 0700 for root, so CAP_BPF + CAP_PERFMON
- * alone cannot. The sys_exit raw tracepoint, which every syscall of every
- * task passes, needs no tracefs; these programs keep accept and accept4 by
- * number, as the syscall tracepoints do (they skip 32-bit and x32 calls,
- * whose numbers mean other calls: 43 is times() for a 32-bit task).
+ * The same exits on the sys_exit raw tracepoint, which every syscall of
+ * every task passes, in every ABI. Used where the syscall tracepoints cannot
+ * be resolved (their ids are read from tracefs, which is mode 0700 for
+ * root, so CAP_BPF + CAP_PERFMON alone cannot), and in tracepoint mode where
+ * the kernel runs 32-bit or x32 programs: the syscall tracepoints skip their
+ * calls, and they accept and listen too. The number alone does not say
+ * which call it was: 43 is accept() natively and times() for a 32-bit task
+ * (TS_COMPAT); x32 calls are native numbers with SW_X32_BIT; a 32-bit
+ * program's accept() is usually socketcall(SYS_ACCEPT, args).
  */
-/* arg0: listen()'s fd, still in the saved user registers at its exit. */
-static __always_inline void on_sys_exit(long nr, long ret, long arg0)
+enum { CALL_OTHER, CALL_ACCEPT, CALL_LISTEN };
+
+/* Which call a syscall was, and for listen() its fd (an accept's is its result). */
+static __always_inline int sys_exit_call(bool btf, struct pt_regs *regs, long *fd)
 {
-	if (nr != SW_NR_ACCEPT && nr != SW_NR_ACCEPT4 && nr != SW_NR_LISTEN)
-		return;
-	if (compat_syscall())
-		return;
-	if (nr == SW_NR_LISTEN) {
-		if (ret == 0)
-			on_listen_syscall_exit(arg0);
-		return;
+	long nr = SW_READ(btf, regs, orig_ax), call;
+	__u32 fd32 = 0;
+
+	switch (nr) {
+	case SW_NR_ACCEPT:
+	case SW_NR_ACCEPT4:
+		return compat_syscall() ? CALL_OTHER : CALL_ACCEPT;
+	case SW_NR_LISTEN:
+		if (compat_syscall())
+			return CALL_OTHER;
+		*fd = (int)SW_READ(btf, regs, di);
+		return CALL_LISTEN;
+	case SW_X32_BIT | SW_NR_ACCEPT:
+	case SW_X32_BIT | SW_NR_ACCEPT4:
+		return CALL_ACCEPT;
+	case SW_X32_BIT | SW_NR_LISTEN:
+		*fd = (int)SW_READ(btf, regs, di);
+		return CALL_LISTEN;
+	case SW_NR32_ACCEPT4:
+		return compat_syscall() ? CALL_ACCEPT : CALL_OTHER;
+	case SW_NR32_LISTEN:
+		if (!compat_syscall())
+			return CALL_OTHER;
+		*fd = (int)SW_READ(btf, regs, bx);
+		return CALL_LISTEN;
+	case SW_NR32_SOCKETCALL: /* getuid() natively */
+		if (!compat_syscall())
+			return CALL_OTHER;
+		call = (__u32)SW_READ(btf, regs, bx);
+		if (call == SW_SOCKETCALL_ACCEPT || call == SW_SOCKETCALL_ACCEPT4)
+			return CALL_ACCEPT;
+		if (call != SW_SOCKETCALL_LISTEN)
+			return CALL_OTHER;
+		/* its arguments are 32-bit words in the caller's memory */
+		if (bpf_probe_read_user(&fd32, sizeof(fd32),
+					(void *)(unsigned long)(__u32)SW_READ(btf, regs, cx)))
+			return CALL_OTHER;
+		*fd = (int)fd32;
+		return CALL_LISTEN;
+	default:
+		return CALL_OTHER;
 	}
-	on_accept_syscall_exit(ret);
+}
+
+static __always_inline void on_sys_exit(bool btf, struct pt_regs *regs, long ret)
+{
+	long fd = -1;
+
+	switch (sys_exit_call(btf, regs, &fd)) {
+	case CALL_ACCEPT:
+		on_accept_syscall_exit(ret);
+		break;
+	case CALL_LISTEN:
+		if (ret == 0)
+			on_listen_syscall_exit(fd);
+		break;
+	}
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sw_sys_exit_btf, struct pt_regs *regs, long ret)
 {
-	on_sys_exit(regs->orig_ax, ret, regs->di);
+	on_sys_exit(true, regs, ret);
 	return 0;
 }
 
 SEC("raw_tp/sys_exit")
 int BPF_PROG(sw_sys_exit_raw, struct pt_regs *regs, long ret)
 {
-	on_sys_exit(BPF_CORE_READ(regs, orig_ax), ret, BPF_CORE_READ(regs, di));
+	on_sys_exit(false, regs, ret);
 	return 0;
 }
 

@@ -210,7 +210,7 @@ void sw_print_attached(const struct sw_tracer *t)
 	if (ax == SW_ACCEPT_EXIT_SYS_EXIT && *sw_tracer_syscall_tp_why(t))
 		fprintf(stderr,
 			"sockwatch: accept exits hooked on sys_exit, which runs on every "
-			"syscall, because the syscall tracepoints are unavailable: %s\n",
+			"syscall: %s\n",
 			sw_tracer_syscall_tp_why(t));
 	if (sw_tracer_no_sweep_why(t))
 		fprintf(stderr,

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
+#include "abi.h"
 #include "cli.h"
 #include "preflight.h"
 #include "snapshot_diag.h"
@@ -32,6 +33,7 @@ enum {
 	C_TP_BTF,
 	C_RAW_TP,
 	C_SYSCALL_TP,
+	C_COMPAT,
 	C_FENTRY,
 	C_KPROBE,
 	C_SWEEP,
@@ -121,6 +123,7 @@ static void run_checks(struct check *c, enum sw_attach_mode *chosen, enum sw_acc
 	struct utsname u;
 	struct sw_tracer *t = NULL;
 	char why[512], twhy[256];
+	unsigned int abis;
 
 	uname(&u);
 	c[C_KERNEL].ok = true;
@@ -138,6 +141,18 @@ static void run_checks(struct check *c, enum sw_attach_mode *chosen, enum sw_acc
 		 "CAP_SYS_ADMIN %s, CAP_BPF %s, CAP_PERFMON %s%s", admin ? "yes" : "no",
 		 bpf ? "yes" : "no", perfmon ? "yes" : "no",
 		 c[C_CAPS].ok ? "" : " (run as root, or grant CAP_BPF and CAP_PERFMON)");
+
+	abis = sw_compat_abis();
+	c[C_COMPAT].ok = abis != 0;
+	if (abis)
+		snprintf(c[C_COMPAT].detail, sizeof(c[C_COMPAT].detail),
+			 "%s: their syscalls skip the syscall tracepoints, so tracepoint mode "
+			 "hooks accept and listen exits on sys_exit (5.15+; before, their accepts "
+			 "have no process there)",
+			 sw_compat_abis_name(abis));
+	else
+		snprintf(c[C_COMPAT].detail, sizeof(c[C_COMPAT].detail),
+			 "none: the kernel runs 64-bit syscalls only");
 
 	c[C_RINGBUF].ok = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;
 	snprintf(c[C_RINGBUF].detail, sizeof(c[C_RINGBUF].detail), "%s",
@@ -250,6 +265,7 @@ int cmd_doctor(int argc, char **argv)
 		[C_TP_BTF] = { "tp_btf", "tp_btf" },
 		[C_RAW_TP] = { "raw_tp", "raw_tp" },
 		[C_SYSCALL_TP] = { "syscall_tracepoints", "syscall tracepoints" },
+		[C_COMPAT] = { "compat_syscalls", "32-bit syscalls" },
 		[C_FENTRY] = { "fentry", "fentry/fexit" },
 		[C_KPROBE] = { "kprobe", "kprobe/kretprobe" },
 		[C_SWEEP] = { "sweep", "socket-map sweep" },
@@ -339,7 +355,8 @@ int cmd_doctor(int argc, char **argv)
 		printf("  %-16s CLOSE->SYN_SENT transition (runs in the caller's context)\n",
 		       "connect");
 		if (ax == SW_ACCEPT_EXIT_SYS_EXIT)
-			printf("  %-16s sys_exit, accept/accept4 by number: fd -> file -> socket\n",
+			printf("  %-16s sys_exit, accept/accept4 by number (64-bit, 32-bit, x32): "
+			       "fd -> file -> socket\n",
 			       "accept");
 		else
 			printf("  %-16s sys_exit_accept4/accept: fd -> file -> socket\n", "accept");

@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "abi.h"
 #include "modeprobe.h"
 #include "preflight.h"
 #include "sockwatch.h"
@@ -52,7 +53,7 @@ struct sw_tracer {
 	enum sw_attach_mode mode;
 	enum sw_state_hook state_hook;
 	enum sw_accept_exit accept_exit;
-	char syscall_tp_why[256]; /* why the syscall tracepoints were not used */
+	char syscall_tp_why[384]; /* why the exits are on sys_exit, not the syscall tracepoints */
 	char uring_why[512]; /* why io_uring accepts are not seen ("": they are) */
 	int ncpus;
 	__u64 seq;
@@ -647,30 +648,50 @@ static void note_rejected(struct sw_tracer *t, const char *what, const char *why
 	snprintf(t->rejected + n, sizeof(t->rejected) - n, "%s%s: %s", n ? "; " : "", what, why);
 }
 
+/* Whether the BPF side can tell a listen() call on sys_exit (bpf_task_pt_regs, 5.15). */
+static bool sys_exit_tells_listen(void)
+{
+	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_task_pt_regs, NULL) > 0;
+}
+
 /*
- * How to hook the accept syscalls' exit: the syscall tracepoints, whose ids
- * come from tracefs, or where tracefs cannot give them (as a user with
- * CAP_BPF and CAP_PERFMON but not root, tracefs is not readable) the sys_exit
- * raw tracepoint, which needs no tracefs but runs a program on every syscall.
+ * How to hook the accept and listen syscalls' exits in mode: the syscall
+ * tracepoints, or the sys_exit raw tracepoint, which runs a program on
+ * every syscall (and costs no more measurably: docs/attach-modes.md).
+ * sys_exit where tracefs cannot give the syscall tracepoints (as a user
+ * with CAP_BPF and CAP_PERFMON but not root, tracefs is not readable), and
+ * in tracepoint mode where the kernel runs 32-bit or x32 programs: the
+ * syscall tracepoints skip their calls, so their accepts would have no
+ * process (the other modes' accept-function hooks see them). Only from
+ * 5.15 on, where sys_exit can still tell a failed listen() apart.
  * SW_ACCEPT_EXIT_NONE with err set when the forced choice is impossible.
  */
-static enum sw_accept_exit accept_exit_for(struct sw_tracer *t, char *err, size_t errlen)
+static enum sw_accept_exit accept_exit_for(struct sw_tracer *t, enum sw_attach_mode mode, char *err,
+					   size_t errlen)
 {
-	char why[sizeof(t->syscall_tp_why)];
+	char why[256];
+	unsigned int abis;
 
-	if (t->opts.accept_exit == SW_ACCEPT_EXIT_SYS_EXIT) {
-		t->syscall_tp_why[0] = '\0';
+	t->syscall_tp_why[0] = '\0';
+	if (t->opts.accept_exit == SW_ACCEPT_EXIT_SYS_EXIT)
+		return SW_ACCEPT_EXIT_SYS_EXIT;
+	if (sw_tracefs_ready(why, sizeof(why))) {
+		snprintf(t->syscall_tp_why, sizeof(t->syscall_tp_why),
+			 "the syscall tracepoints are unavailable: %s", why);
+		if (t->opts.accept_exit == SW_ACCEPT_EXIT_SYSCALL_TP) {
+			snprintf(err, errlen, "syscall tracepoints unavailable: %s", why);
+			return SW_ACCEPT_EXIT_NONE;
+		}
 		return SW_ACCEPT_EXIT_SYS_EXIT;
 	}
-	if (!sw_tracefs_ready(why, sizeof(why))) {
-		t->syscall_tp_why[0] = '\0';
+	if (t->opts.accept_exit == SW_ACCEPT_EXIT_SYSCALL_TP || mode != SW_ATTACH_TRACEPOINT)
 		return SW_ACCEPT_EXIT_SYSCALL_TP;
-	}
-	snprintf(t->syscall_tp_why, sizeof(t->syscall_tp_why), "%s", why);
-	if (t->opts.accept_exit == SW_ACCEPT_EXIT_SYSCALL_TP) {
-		snprintf(err, errlen, "syscall tracepoints unavailable: %s", why);
-		return SW_ACCEPT_EXIT_NONE;
-	}
+	abis = sw_compat_abis();
+	if (!abis || !sys_exit_tells_listen())
+		return SW_ACCEPT_EXIT_SYSCALL_TP;
+	snprintf(t->syscall_tp_why, sizeof(t->syscall_tp_why),
+		 "the kernel runs %s programs, whose syscalls the syscall tracepoints skip",
+		 sw_compat_abis_name(abis));
 	return SW_ACCEPT_EXIT_SYS_EXIT;
 }
 
@@ -738,7 +759,7 @@ static int try_hooks(struct sw_tracer *t, enum sw_attach_mode mode, char *err, s
 	enum sw_state_hook hooks[2] = { SW_STATE_HOOK_TP_BTF, SW_STATE_HOOK_RAW_TP };
 	/* The accept-syscall exit is the tracepoint mode's accept hook, and a
 	 * fallback in the others for acceptors blocked before we attached. */
-	enum sw_accept_exit ax = accept_exit_for(t, err, errlen);
+	enum sw_accept_exit ax = accept_exit_for(t, mode, err, errlen);
 	int nh = 2, e = -ENOTSUP;
 
 	if (ax == SW_ACCEPT_EXIT_NONE)
@@ -990,8 +1011,7 @@ const char *sw_tracer_failed_listen_why(const struct sw_tracer *t)
 {
 	if (t->accept_exit == SW_ACCEPT_EXIT_SYSCALL_TP)
 		return NULL;
-	if (t->accept_exit == SW_ACCEPT_EXIT_SYS_EXIT &&
-	    libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_task_pt_regs, NULL) > 0)
+	if (t->accept_exit == SW_ACCEPT_EXIT_SYS_EXIT && sys_exit_tells_listen())
 		return NULL;
 	return "listen() is hooked on sys_exit, where telling a listen() call apart needs "
 	       "bpf_task_pt_regs (5.15)";

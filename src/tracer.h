@@ -107,7 +107,8 @@ const char *sw_tracer_failed_listen_why(const struct sw_tracer *t);
  * kernel that refused the io_uring programs), or NULL when they are.
  */
 const char *sw_tracer_uring_why(const struct sw_tracer *t);
-/* Why the syscall tracepoints were not used ("" if they were, or were not wanted). */
+/* Why the syscall exits are hooked on sys_exit ("" if on the syscall tracepoints, or if
+ * sys_exit was asked for). */
 const char *sw_tracer_syscall_tp_why(const struct sw_tracer *t);
 /* Why the tracer runs without its socket-map sweep (closes the kernel never
  * delivered then go unnoticed), or NULL when it has one. */

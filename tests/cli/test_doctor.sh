@@ -25,7 +25,7 @@ check "text report ends with a verdict naming the mode" \
 check "JSON report is valid and agrees with the mode events chose" \
 	bash -c "jq -e '.can_run == true and .mode == \"$mode\" and .btf.ok and .ringbuf.ok' $TMP/json >/dev/null"
 check "every feature of the report is present" \
-	bash -c "jq -e '[.kernel,.btf,.capabilities,.ringbuf,.tp_btf,.raw_tp,.syscall_tracepoints,.fentry,.kprobe,.sweep,.io_uring_accepts,.bpf_iter,.sock_diag,.cgroup2] | all(has(\"ok\") and has(\"detail\"))' $TMP/json >/dev/null"
+	bash -c "jq -e '[.kernel,.btf,.capabilities,.ringbuf,.tp_btf,.raw_tp,.syscall_tracepoints,.compat_syscalls,.fentry,.kprobe,.sweep,.io_uring_accepts,.bpf_iter,.sock_diag,.cgroup2] | all(has(\"ok\") and has(\"detail\"))' $TMP/json >/dev/null"
 # Each refused mode comes with its cause; a usable one is said to be attached.
 for m in fentry kprobe; do
 	check "$m: attached, or the cause is named" \
@@ -33,10 +33,16 @@ for m in fentry kprobe; do
 done
 check "auto picked the best working mode" \
 	bash -c "jq -e 'if .fentry.ok then .mode==\"fentry\" elif .kprobe.ok then .mode==\"kprobe\" else .mode==\"tracepoint\" end' $TMP/json >/dev/null"
-check "as root the accept exits use the syscall tracepoints" \
-	bash -c "jq -e '.syscall_tracepoints.ok and .accept_exit == \"syscall_tracepoints\"' $TMP/json >/dev/null"
-# bpf_for_each_map_elem came in 5.13: the sweep is there from then on, and said missing before
 kmaj=$(uname -r | cut -d. -f1) kmin=$(uname -r | cut -d. -f2)
+# 32-bit programs' syscalls pass sys_exit only: tracepoint mode hooks the exits there (5.15+)
+if ((kmaj > 5 || (kmaj == 5 && kmin >= 15))); then
+	compat_exit='.compat_syscalls.ok and .mode == "tracepoint"'
+else
+	compat_exit=false
+fi
+check "as root the accept exits use the syscall tracepoints, or sys_exit for 32-bit programs" \
+	bash -c "jq -e '.syscall_tracepoints.ok and .accept_exit == (if $compat_exit then \"sys_exit\" else \"syscall_tracepoints\" end)' $TMP/json >/dev/null"
+# bpf_for_each_map_elem came in 5.13: the sweep is there from then on, and said missing before
 if ((kmaj > 5 || (kmaj == 5 && kmin >= 13))); then
 	check "the socket-map sweep loads (kernel >= 5.13)" \
 		bash -c "jq -e '.sweep.ok and (.sweep.detail | test(\"bpf_for_each_map_elem\"))' $TMP/json >/dev/null"
