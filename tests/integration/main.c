@@ -35,6 +35,8 @@ static const struct itest tests[] = {
 	{ "32-bit listen() calls: reported with their port, a failed one not at all",
 	  t_listen_ia32 },
 	{ "32-bit accept() calls (accept4, socketcall): the program's, once each", t_accept_ia32 },
+	{ "the 32-bit probe in a sandbox refusing foreign calls assumes they run",
+	  t_abi_probe_sandboxed },
 	{ "accepts through io_uring (a worker thread's, multishot): the process's, once each",
 	  t_uring_accepts },
 	{ "the same into the ring's fixed files (a slot, no descriptor): found in its table",

@@ -24,6 +24,7 @@ int t_tfo_abort(void);
 int t_listen_autobind_sys_exit(void);
 int t_listen_ia32(void);
 int t_accept_ia32(void);
+int t_abi_probe_sandboxed(void);
 int t_blocked_acceptors(void);
 int t_blocked_acceptors_sys_exit(void);
 int t_churn_exact(void);
