@@ -857,24 +857,14 @@ static __always_inline void on_accept(struct sock *sk, __u8 hook)
 	}
 }
 
-/*
- * The return value, whatever the arity: inet_csk_accept() takes (sk, flags,
- * err, kern) up to 6.9 and (sk, arg) from 6.10. bpf_get_func_ret() (5.17)
- * reads it from either; before it, the arity is (sk, flags, err, kern)
- * throughout (4.11 to 6.9), and an fexit program finds the return value
- * right after the arguments. Only the branch the kernel can take is kept:
- * the other is dead once CO-RE has resolved the helper's existence, and the
- * verifier never sees it.
- */
 SEC("fexit/inet_csk_accept")
 int sw_fexit_accept(__u64 *ctx)
 {
 	__u64 ret = 0;
 
-	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_func_ret))
-		bpf_get_func_ret(ctx, &ret);
-	else
-		ret = ctx[4];
+	/* Read the return value whatever the arity: (sk, flags, err, kern) on
+	 * 6.1, (sk, arg) on 6.10+. */
+	bpf_get_func_ret(ctx, &ret);
 	on_accept((struct sock *)(unsigned long)ret, SW_ACCEPT_HOOK_FEXIT);
 	return 0;
 }
