@@ -99,19 +99,20 @@ unsigned int sw_compat_abis(void)
 
 const char *sw_compat_abis_name(unsigned int abis)
 {
-	static const char *const names[] = {
-		[0] = "none",
-		[SW_ABI_IA32] = "ia32",
-		[SW_ABI_X32] = "x32",
-		[SW_ABI_IA32 | SW_ABI_X32] = "ia32 and x32",
-		[SW_ABI_ASSUMED] = "none",
-		[SW_ABI_ASSUMED | SW_ABI_IA32] = "ia32 (assumed: a sandbox kept the probe from "
-						 "telling)",
-		[SW_ABI_ASSUMED | SW_ABI_X32] = "x32 (assumed: a sandbox kept the probe from "
-						"telling)",
-		[SW_ABI_ASSUMED | SW_ABI_IA32 | SW_ABI_X32] = "ia32 and x32 (assumed: a sandbox "
-							      "kept the probe from telling)",
-	};
+	switch (abis & (SW_ABI_IA32 | SW_ABI_X32)) {
+	case SW_ABI_IA32 | SW_ABI_X32:
+		return "ia32 and x32";
+	case SW_ABI_IA32:
+		return "ia32";
+	case SW_ABI_X32:
+		return "x32";
+	default:
+		return "none";
+	}
+}
 
-	return names[abis & ABI_BITS];
+const char *sw_compat_abis_note(unsigned int abis)
+{
+	return abis & SW_ABI_ASSUMED ? " (assumed: a sandbox kept sockwatch's probe from telling)" :
+				       "";
 }

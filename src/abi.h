@@ -21,7 +21,9 @@ unsigned int sw_compat_abis(void);
 /* The same, probed anew (for tests). */
 unsigned int sw_compat_abis_probe(void);
 
-/* "ia32 and x32", "ia32", "x32" or "none", with " (assumed: ...)" for SW_ABI_ASSUMED. */
+/* "ia32 and x32", "ia32", "x32" or "none". */
 const char *sw_compat_abis_name(unsigned int abis);
+/* " (assumed: ...)" for SW_ABI_ASSUMED, else "": to follow a sentence naming them. */
+const char *sw_compat_abis_note(unsigned int abis);
 
 #endif /* SW_ABI_H */

@@ -146,10 +146,10 @@ static void run_checks(struct check *c, enum sw_attach_mode *chosen, enum sw_acc
 	c[C_COMPAT].ok = abis != 0;
 	if (abis)
 		snprintf(c[C_COMPAT].detail, sizeof(c[C_COMPAT].detail),
-			 "%s: their syscalls skip the syscall tracepoints, so tracepoint mode "
+			 "%s%s: their syscalls skip the syscall tracepoints, so tracepoint mode "
 			 "hooks accept and listen exits on sys_exit (5.15+; before, their accepts "
 			 "have no process there)",
-			 sw_compat_abis_name(abis));
+			 sw_compat_abis_name(abis), sw_compat_abis_note(abis));
 	else
 		snprintf(c[C_COMPAT].detail, sizeof(c[C_COMPAT].detail),
 			 "none: the kernel runs 64-bit syscalls only");

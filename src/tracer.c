@@ -690,8 +690,8 @@ static enum sw_accept_exit accept_exit_for(struct sw_tracer *t, enum sw_attach_m
 	if (!abis || !sys_exit_tells_listen())
 		return SW_ACCEPT_EXIT_SYSCALL_TP;
 	snprintf(t->syscall_tp_why, sizeof(t->syscall_tp_why),
-		 "the kernel runs %s programs, whose syscalls the syscall tracepoints skip",
-		 sw_compat_abis_name(abis));
+		 "the kernel runs %s programs%s, whose syscalls the syscall tracepoints skip",
+		 sw_compat_abis_name(abis), sw_compat_abis_note(abis));
 	return SW_ACCEPT_EXIT_SYS_EXIT;
 }
 

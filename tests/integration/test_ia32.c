@@ -458,7 +458,8 @@ int t_abi_probe_sandboxed(void)
 	      sw_compat_abis_name(boxed), sw_compat_abis_name(free));
 	CHECK(boxed & SW_ABI_X32, "sandboxed probe: '%s': x32 refused, so assumed",
 	      sw_compat_abis_name(boxed));
-	CHECK(strstr(sw_compat_abis_name(boxed), "assumed"), "name '%s' hides the assumption",
-	      sw_compat_abis_name(boxed));
+	CHECK(strstr(sw_compat_abis_note(boxed), "assumed") && !*sw_compat_abis_note(free),
+	      "notes '%s' (sandboxed) and '%s' (not)", sw_compat_abis_note(boxed),
+	      sw_compat_abis_note(free));
 	return 0;
 }
