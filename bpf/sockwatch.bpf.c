@@ -164,6 +164,27 @@ static __always_inline bool in_listen_syscall(void)
 	return (nr & ~SW_X32_BIT) == SW_NR_LISTEN;
 }
 
+/* Cache-line aligned: a CPU's line is written on every transition, and must
+ * not be shared with another CPU's or with the read-mostly globals above. */
+struct sw_cpu_state cpu_state[SW_MAX_CPUS] SEC(".bss") __attribute__((aligned(64)));
+
+/*
+ * A full memory barrier between this CPU's stores and its later loads (x86:
+ * a locked add), on a line of this CPU's own. The accept handshake needs one
+ * on each side: the hook stores its accepts entry and then looks for the
+ * socket's entry, the child's transition stores the socket's entry and then
+ * looks at the accepts map; without barriers both could miss the other.
+ */
+static __always_inline void fence(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	if (cpu < SW_MAX_CPUS)
+		__sync_fetch_and_add(&cpu_state[cpu].fence, 0);
+	else
+		__sync_fetch_and_add(&accepts_live, 0);
+}
+
 static __always_inline bool accepts_maybe(void)
 {
 	return *(volatile __u64 *)&accepts_live != 0;
@@ -462,15 +483,16 @@ static __always_inline bool state_has_work(int oldstate, int newstate)
  * then. The entry is made here, not at LISTEN->SYN_RECV: until 6.x the
  * kernel replaced the child's cookie with the request socket's right
  * after that transition, so only now is the key final.
- * The accepts map is read before the entry is made: an accept hook that
- * finds the entry knows this transition has decided already. Returns
+ * The accepts map is read after the entry is made, as the accept hooks do
+ * it the other way round (accept_listed()): one of the two sees the other,
+ * and if both do, accept_claims lets one report, from the entry. Returns
  * whether the entry was made.
  */
 static __always_inline bool child_enter(bool btf, struct sock *sk, __u64 key, int newstate,
 					struct sw_sock *cur, struct sk_now *now)
 {
 	__u64 ptr = (__u64)(unsigned long)sk;
-	struct sw_sock *acc = accepts_maybe() ? bpf_map_lookup_elem(&accepts, &ptr) : 0;
+	struct sw_sock *acc, *s;
 
 	cur->birth_ns = bpf_ktime_get_ns();
 	cur->skptr = ptr;
@@ -478,23 +500,28 @@ static __always_inline bool child_enter(bool btf, struct sock *sk, __u64 key, in
 	/* at CLOSE the port is released already: see read_tuple() */
 	if (!cur->lport)
 		cur->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-	if (acc) {
-		/* accept() dequeued it before this transition: take its owner
-		 * over, and report the accept unless the hook did. */
-		cur->pid = acc->pid;
-		cur->tid = acc->tid;
-		cur->uid = acc->uid;
-		cur->cgroup_id = acc->cgroup_id;
-		__builtin_memcpy(cur->comm, acc->comm, sizeof(cur->comm));
-		cur->owner_src = SW_OWNER_SOCKET;
-		cur->accept_hook = acc->accept_hook;
-	}
 	if (!sock_create(key, cur))
 		return false;
-	if (acc && claim_accept(ptr))
-		emit(key,
-		     EMIT(SW_EV_ACCEPT, 0, newstate, cur->accept_hook << SW_F_ACCEPT_HOOK_SHIFT),
-		     cur, now);
+	/* the entry before the accepts map: see accept_listed() */
+	fence();
+	if (!accepts_maybe())
+		return true;
+	acc = bpf_map_lookup_elem(&accepts, &ptr);
+	s = acc ? bpf_map_lookup_elem(&socks, &key) : 0;
+	if (!s)
+		return true;
+	/* accept() dequeued it before this transition: take its owner over,
+	 * and report the accept unless the hook did. */
+	s->pid = acc->pid;
+	s->tid = acc->tid;
+	s->uid = acc->uid;
+	s->cgroup_id = acc->cgroup_id;
+	__builtin_memcpy(s->comm, acc->comm, sizeof(s->comm));
+	s->owner_src = SW_OWNER_SOCKET;
+	s->accept_hook = acc->accept_hook;
+	if (claim_accept(ptr))
+		emit(key, EMIT(SW_EV_ACCEPT, 0, newstate, s->accept_hook << SW_F_ACCEPT_HOOK_SHIFT),
+		     s, now);
 	return true;
 }
 
@@ -654,9 +681,7 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
  * interrupted, the nested run's primary is free and handles it. Nothing
  * falls through; what the kernel still skips is counted and reported.
  */
-/* Cache-line aligned: a CPU's line is written on every transition, and must
- * not be shared with another CPU's or with the read-mostly globals above. */
-struct sw_cpu_state cpu_state[SW_MAX_CPUS] SEC(".bss") __attribute__((aligned(64)));
+/* cpu_state: declared with the accept handshake's fence, above. */
 
 /*
  * A listener's child has no cookie of its own yet at LISTEN->SYN_RECV (until
@@ -746,27 +771,32 @@ int BPF_KPROBE(sw_kprobe_tcp_connect, struct sock *sk)
 	return 0;
 }
 
-/* The rest of on_accept() for a socket that had no entry, once its owner is in accepts. */
+/*
+ * The rest of on_accept() for a socket that had no entry, once its owner is
+ * in accepts. The child's transition (child_enter()) makes its entry and
+ * then reads the accepts map; this reads the socket's entry after our
+ * accepts entry, each after a barrier. So if no entry is seen here while
+ * the child is still in SYN_RECV, its transition is to come (or under way)
+ * and will find the owner and report the accept from the entry it makes,
+ * with that entry's birth: reporting here, from a copy without one, gave
+ * an accept whose socket id (keyed by address, the id hashes the birth in)
+ * matched neither its close nor, the address reused, was unique. With the
+ * entry seen, one of the two reports it, whoever claims it.
+ */
 static __always_inline void accept_listed(struct sock *sk, __u64 ptr, __u8 hook, __u8 state,
 					  struct sw_sock *cur, struct sk_now *now)
 {
 	struct sw_sock *s;
 	__u64 key;
 
-	/* read again, after the insert: see below */
+	fence();
+	/* in cookie mode 0 until the transition has started: it makes the cookie */
 	key = sk_key_read(sk);
-	/*
-	 * Dequeued before its own SYN_RECV->ESTABLISHED transition (it is queued
-	 * first) and that transition has not even started (it makes the cookie
-	 * first thing): it will find our owner in the accepts map and report the
-	 * accept with the socket's final cookie. In every other case both may
-	 * try; accept_claims lets exactly one report.
-	 */
-	if (!key && state == SW_TCP_SYN_RECV)
+	s = key ? bpf_map_lookup_elem(&socks, &key) : 0;
+	if (!s && state == SW_TCP_SYN_RECV)
 		return;
 	if (!claim_accept(ptr))
 		return;
-	s = key ? bpf_map_lookup_elem(&socks, &key) : 0;
 	if (s) {
 		s->accept_hook = hook;
 		owner_from_current(s);
@@ -775,8 +805,9 @@ static __always_inline void accept_listed(struct sock *sk, __u64 ptr, __u8 hook,
 		emit(key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), s, now);
 		return;
 	}
-	/* Accepted from a queue filled before we attached: no entry, maybe no
-	 * cookie yet. */
+	/* Past SYN_RECV with no entry: accepted from a queue filled before we
+	 * attached (its transition ran before), or the map refused the entry.
+	 * No entry is coming: report from our copy. */
 	read_tuple(false, sk, now);
 	emit(key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), cur, now);
 }
@@ -802,11 +833,11 @@ static __always_inline void on_accept(struct sock *sk, __u8 hook)
 	state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	/*
 	 * The usual case: the child's SYN_RECV->ESTABLISHED transition made its
-	 * entry before accept() returned it. That transition read the accepts
-	 * map before making the entry, so it has decided already, and reports
-	 * the accept only if a hook left its owner there (still there: entries
-	 * go at CLOSE). Otherwise the first hook reports it here and marks the
-	 * entry, without touching the accepts maps at all.
+	 * entry before accept() returned it. That transition reports the
+	 * accept only if a hook left its owner in the accepts map (still there:
+	 * entries go at CLOSE; see accept_listed()). Otherwise the first hook
+	 * reports it here and marks the entry, without touching the accepts
+	 * maps at all: the transition, if still reading them, finds nothing.
 	 */
 	key = sk_key_read(sk);
 	s = key ? bpf_map_lookup_elem(&socks, &key) : 0;
@@ -857,14 +888,24 @@ static __always_inline void on_accept(struct sock *sk, __u8 hook)
 	}
 }
 
+/*
+ * The return value, whatever the arity: inet_csk_accept() takes (sk, flags,
+ * err, kern) up to 6.9 and (sk, arg) from 6.10. bpf_get_func_ret() (5.17)
+ * reads it from either; before it, the arity is (sk, flags, err, kern)
+ * throughout (4.11 to 6.9), and an fexit program finds the return value
+ * right after the arguments. Only the branch the kernel can take is kept:
+ * the other is dead once CO-RE has resolved the helper's existence, and the
+ * verifier never sees it.
+ */
 SEC("fexit/inet_csk_accept")
 int sw_fexit_accept(__u64 *ctx)
 {
 	__u64 ret = 0;
 
-	/* Read the return value whatever the arity: (sk, flags, err, kern) on
-	 * 6.1, (sk, arg) on 6.10+. */
-	bpf_get_func_ret(ctx, &ret);
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_func_ret))
+		bpf_get_func_ret(ctx, &ret);
+	else
+		ret = ctx[4];
 	on_accept((struct sock *)(unsigned long)ret, SW_ACCEPT_HOOK_FEXIT);
 	return 0;
 }

@@ -24,7 +24,7 @@ static const struct bpf_insn fentry_insns[] = {
 	EXIT(),
 };
 
-/* fexit/inet_csk_accept: bpf_get_func_ret(ctx, &ret) (5.17+), as sw_fexit_accept does; return 0. */
+/* fexit/inet_csk_accept: bpf_get_func_ret(ctx, &ret) (5.17+), as sw_fexit_accept does there. */
 static const struct bpf_insn fexit_insns[] = {
 	MOV_REG(BPF_REG_6, BPF_REG_1), /* r6 = ctx */
 	INSN(BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, -8, 0), /* u64 ret = 0 on the stack */
@@ -32,6 +32,13 @@ static const struct bpf_insn fexit_insns[] = {
 	INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -8),
 	MOV_REG(BPF_REG_1, BPF_REG_6), /* r1 = ctx */
 	INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_func_ret),
+	MOV_IMM(BPF_REG_0, 0), /* return 0 */
+	EXIT(),
+};
+
+/* fexit/inet_csk_accept before bpf_get_func_ret: the return value after (sk, flags, err, kern). */
+static const struct bpf_insn fexit_args_insns[] = {
+	INSN(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_0, BPF_REG_1, 32, 0), /* r0 = ctx[4] */
 	MOV_IMM(BPF_REG_0, 0), /* return 0 */
 	EXIT(),
 };
@@ -82,20 +89,31 @@ static int find_funcs(const char *const *names, __s32 *ids, size_t n)
 	return 0;
 }
 
+/* Why try_tracing() failed, into why; returns -ENOTSUP (or -ENOMEM, which says nothing). */
+static int refused(int e, const char *stage, const char *kind, const char *func, char *why,
+		   size_t whylen)
+{
+	if (e == -ENOMEM)
+		return e;
+	if (e == -EPERM)
+		/* Refused before the verifier ran (lockdown, no trampolines). */
+		snprintf(why, whylen, "kernel refused to %s an %s program on %s (EPERM)", stage,
+			 kind, func);
+	else
+		snprintf(why, whylen, "kernel refused to %s an %s program on %s: %s", stage, kind,
+			 func, strerror(-e));
+	return -ENOTSUP;
+}
+
+/*
+ * An fentry program on tcp_connect and an fexit program on inet_csk_accept
+ * that reads the return value as sw_fexit_accept does: with
+ * bpf_get_func_ret() (5.17), or where the verifier does not know that
+ * helper, after the four arguments that function has up to 6.9.
+ */
 static int probe_fentry(char *why, size_t whylen)
 {
 	static const char *const funcs[] = { "tcp_connect", "inet_csk_accept" };
-	static const struct {
-		const char *kind;
-		enum bpf_attach_type type;
-		const struct bpf_insn *insns;
-		size_t n;
-	} progs[] = {
-		{ "fentry", BPF_TRACE_FENTRY, fentry_insns,
-		  sizeof(fentry_insns) / sizeof(fentry_insns[0]) },
-		{ "fexit (with bpf_get_func_ret)", BPF_TRACE_FEXIT, fexit_insns,
-		  sizeof(fexit_insns) / sizeof(fexit_insns[0]) },
-	};
 	__s32 ids[2];
 	const char *stage;
 	int e;
@@ -108,19 +126,18 @@ static int probe_fentry(char *why, size_t whylen)
 			snprintf(why, whylen, "kernel BTF has no function %s", funcs[i]);
 			return -ENOTSUP;
 		}
-		e = try_tracing(ids[i], progs[i].type, progs[i].insns, progs[i].n, &stage);
-		if (e == -ENOMEM)
-			return e; /* says nothing about the kernel */
-		if (e == -EPERM)
-			/* Refused before the verifier ran (lockdown, no trampolines). */
-			snprintf(why, whylen, "kernel refused to %s an %s program on %s (EPERM)",
-				 stage, progs[i].kind, funcs[i]);
-		else if (e)
-			snprintf(why, whylen, "kernel refused to %s an %s program on %s: %s", stage,
-				 progs[i].kind, funcs[i], strerror(-e));
-		if (e)
-			return -ENOTSUP;
 	}
+	e = try_tracing(ids[0], BPF_TRACE_FENTRY, fentry_insns,
+			sizeof(fentry_insns) / sizeof(fentry_insns[0]), &stage);
+	if (e)
+		return refused(e, stage, "fentry", funcs[0], why, whylen);
+	e = try_tracing(ids[1], BPF_TRACE_FEXIT, fexit_insns,
+			sizeof(fexit_insns) / sizeof(fexit_insns[0]), &stage);
+	if (e == -EINVAL && !strcmp(stage, "load"))
+		e = try_tracing(ids[1], BPF_TRACE_FEXIT, fexit_args_insns,
+				sizeof(fexit_args_insns) / sizeof(fexit_args_insns[0]), &stage);
+	if (e)
+		return refused(e, stage, "fexit", funcs[1], why, whylen);
 	return 0;
 }
 

@@ -13,8 +13,9 @@
  * kernel itself and cheaply (no maps, no CO-RE, a few instructions):
  *
  * - fentry: loads an fentry program on tcp_connect and an fexit program on
- *   inet_csk_accept that calls bpf_get_func_ret(), attaches both, and
- *   releases them;
+ *   inet_csk_accept that reads its return value as sw_fexit_accept does
+ *   (bpf_get_func_ret(), or before 5.17 after its four arguments), attaches
+ *   both, and releases them;
  * - kprobe: whether the kernel can create kprobe events at all (a kprobe PMU
  *   in /sys/bus/event_source/devices, or kprobe_events in tracefs), which is
  *   what attaching any kprobe needs;
