@@ -175,14 +175,18 @@ struct sw_cpu_state cpu_state[SW_MAX_CPUS] SEC(".bss") __attribute__((aligned(64
  * socket's entry, the child's transition stores the socket's entry and then
  * looks at the accepts map; without barriers both could miss the other.
  */
+__u64 fence_spare; /* for CPUs beyond cpu_state */
+
 static __always_inline void fence(void)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 
+	/* adding 0 would not do: clang turns an atomic add of 0 whose result
+	 * is unused into another atomic operation, one 5.10 refuses */
 	if (cpu < SW_MAX_CPUS)
-		__sync_fetch_and_add(&cpu_state[cpu].fence, 0);
+		__sync_fetch_and_add(&cpu_state[cpu].fence, 1);
 	else
-		__sync_fetch_and_add(&accepts_live, 0);
+		__sync_fetch_and_add(&fence_spare, 1);
 }
 
 static __always_inline bool accepts_maybe(void)

@@ -81,21 +81,27 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = { { "attach", required_argument, NULL, 'a' },
 					      { "only", required_argument, NULL, 'o' },
+					      { "verbose", no_argument, NULL, 'v' },
 					      {} };
 	struct sw_tracer_opts o = {};
 	const char *only = NULL;
 	int passed = 0, failed = 0, skipped = 0, opt, n = 0;
 	char err[768];
 
-	while ((opt = getopt_long(argc, argv, "a:o:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "a:o:v", opts, NULL)) != -1) {
 		if (opt == 'a' && sw_attach_mode_parse(optarg, &H.attach) == 0)
 			continue;
 		if (opt == 'o') {
 			only = optarg;
 			continue;
 		}
+		if (opt == 'v') {
+			o.verbose = true; /* libbpf's messages, the verifier's log included */
+			continue;
+		}
 		fprintf(stderr,
-			"usage: itest [--attach auto|fentry|kprobe|tracepoint] [--only SUBSTR]\n");
+			"usage: itest [--attach auto|fentry|kprobe|tracepoint] [--only SUBSTR] "
+			"[--verbose]\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
