@@ -93,10 +93,11 @@ struct {
  * look-ups and deletes there: each is a cold hash bucket, and two of them
  * were on every connection's path.
  *
- * The hook adds one (a fully ordered atomic) before its insert and then
- * reads the socket's cookie; the child's ESTABLISHED transition makes the
- * cookie (an atomic cmpxchg) before it reads this count. So at least one of
- * them sees the other, as with the map look-up this count stands in for.
+ * The hook adds one (a fully ordered atomic) before its insert, and looks
+ * for the socket's entry after a fence; the child's transition makes that
+ * entry, then a fence, then reads this count (child_enter(),
+ * accept_listed()). So at least one of them sees the other, as with the
+ * map look-up this count stands in for.
  */
 __u64 accepts_live;
 
