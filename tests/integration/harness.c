@@ -3,8 +3,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/seccomp.h>
 #include <linux/sock_diag.h>
 #include <net/if.h>
 #include <sched.h>
@@ -182,6 +184,16 @@ bool kind_seen(void *arg)
 	struct want_kind *w = arg;
 
 	return count_kind(w->list ? w->list : &H.all, w->netns, w->kind) >= w->n;
+}
+
+int seccomp_filter(struct sock_filter *f, unsigned short n)
+{
+	struct sock_fprog prog = { .len = n, .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		return -errno;
+	return 0;
 }
 
 pid_t spawn(const char *name, int (*fn)(void *), void *arg)

@@ -79,6 +79,11 @@ const struct sw_record *find_kind(const struct evlist *l, __u32 netns, int kind,
 const struct sw_record *find_ports(const struct evlist *l, __u32 netns, int kind, __u16 lport,
 				   __u16 rport);
 
+struct sock_filter;
+/* Puts this process (and what it forks) under a seccomp filter of n
+ * instructions, with no_new_privs; 0 or -errno. */
+int seccomp_filter(struct sock_filter *f, unsigned short n);
+
 /* Forks a child that sets its comm to name, runs fn(arg) and exits with its return. */
 pid_t spawn(const char *name, int (*fn)(void *), void *arg);
 /* Waits for a child; returns its exit status, or -1 if it did not exit normally. */
