@@ -368,7 +368,7 @@ static __noinline int emit(__u64 key, __u32 what, const struct sw_sock *owner,
 	}
 	if (kind == SW_EV_CONNECT && owner && owner->start_ns)
 		e->latency_ns = e->ts_ns - owner->start_ns;
-	else if (kind == SW_EV_ACCEPT && owner && owner->birth_ns)
+	else if (kind == SW_EV_ACCEPT && owner && owner->birth_ns && !(flags & SW_F_INFERRED))
 		e->latency_ns = e->ts_ns - owner->birth_ns;
 	if (kind == SW_EV_CLOSE || kind == SW_EV_CONNECT) {
 		e->srtt_us = now->srtt_us;
@@ -466,16 +466,52 @@ static __always_inline bool connect_attempt(int oldstate, const struct sw_sock *
 }
 
 /*
+ * A step of a connection's close before CLOSE that a kernel-accepted child
+ * makes while its kernel socket still holds it (see kernel_accepted()):
+ * this end's FIN (FIN_WAIT1, LAST_ACK) is sent from the holder's release,
+ * before the socket is orphaned, and the peer's (CLOSE_WAIT) comes while
+ * it holds it.
+ */
+static __always_inline bool close_step(int oldstate, int newstate)
+{
+	return (newstate == SW_TCP_FIN_WAIT1 && oldstate != SW_TCP_SYN_RECV) ||
+	       newstate == SW_TCP_CLOSE_WAIT || newstate == SW_TCP_LAST_ACK;
+}
+
+/*
  * Transitions that make events or per-socket state; without --states the
  * others (LISTEN->SYN_RECV, FIN_WAIT1, FIN_WAIT2, CLOSE_WAIT, LAST_ACK,
  * CLOSING, TIME_WAIT: half of a connection's ten) need no work at all,
- * except SYN_RECV->FIN_WAIT1 (see child_enter()).
+ * except SYN_RECV->FIN_WAIT1 (see child_enter()) and, in tracepoint mode,
+ * the close steps of a socket a kernel socket holds (kernel_accepted()).
  */
 static __always_inline bool state_has_work(int oldstate, int newstate)
 {
 	return emit_states || newstate == SW_TCP_LISTEN || newstate == SW_TCP_SYN_SENT ||
 	       newstate == SW_TCP_ESTABLISHED || newstate == SW_TCP_CLOSE ||
-	       (newstate == SW_TCP_FIN_WAIT1 && oldstate == SW_TCP_SYN_RECV);
+	       (newstate == SW_TCP_FIN_WAIT1 && oldstate == SW_TCP_SYN_RECV) ||
+	       (!accept_fn_hook && close_step(oldstate, newstate));
+}
+
+/*
+ * Tracepoint mode: an accept done inside the kernel (kernel_accept(): nfsd,
+ * ksmbd, SMC, RDS) passes no syscall exit, so no hook reports it. A
+ * listener's child still without an accept that a kernel socket holds was
+ * accepted that way: reported when seen, by the transitions of its close
+ * (close_step(), CLOSE) or by the socket-map sweep (bpf/sweep.bpf.c) while
+ * it lives; with no owner, flagged inferred. The fentry/kprobe modes' hook
+ * on the accept function sees these accepts itself.
+ */
+static __always_inline void kernel_accepted(bool btf, struct sock *sk, __u64 key, struct sw_sock *s,
+					    int state, struct sk_now *now)
+{
+	if (accept_fn_hook || !(s->flags & SW_SOCK_F_CHILD) || s->accept_hook ||
+	    !sw_held_by_kernel(btf, sk))
+		return;
+	s->accept_hook = SW_ACCEPT_HOOK_NONE_KERNEL;
+	if (!s->family)
+		read_tuple(btf, sk, now);
+	emit(key, EMIT(SW_EV_ACCEPT, 0, state, SW_F_INFERRED), s, now);
 }
 
 /*
@@ -501,6 +537,7 @@ static __always_inline bool child_enter(bool btf, struct sock *sk, __u64 key, in
 
 	cur->birth_ns = bpf_ktime_get_ns();
 	cur->skptr = ptr;
+	cur->flags = SW_SOCK_F_CHILD;
 	remember_endpoints(btf, sk, cur);
 	/* at CLOSE the port is released already: see read_tuple() */
 	if (!cur->lport)
@@ -538,6 +575,10 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 	struct sw_sock cur = {};
 	struct sk_now now = {};
 
+	/* A close step has work only on a socket a kernel socket holds (rare):
+	 * told from the socket first, two loads, before anything else. */
+	if (!emit_states && close_step(oldstate, newstate) && !sw_held_by_kernel(btf, sk))
+		return;
 	if (SW_READ(btf, sk, sk_protocol) != IPPROTO_TCP_NUM)
 		return;
 	if (!sock_wanted(btf, sk))
@@ -600,8 +641,16 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 		return;
 	case SW_TCP_FIN_WAIT1:
 		/* TCP Fast Open: the server closed its child before the handshake ended */
-		if (oldstate == SW_TCP_SYN_RECV && !s)
-			child_enter(btf, sk, key, newstate, &cur, &now);
+		if (oldstate == SW_TCP_SYN_RECV) {
+			if (!s)
+				child_enter(btf, sk, key, newstate, &cur, &now);
+			return;
+		}
+		/* fallthrough */
+	case SW_TCP_CLOSE_WAIT:
+	case SW_TCP_LAST_ACK:
+		if (s)
+			kernel_accepted(btf, sk, key, s, newstate, &now);
 		return;
 	case SW_TCP_CLOSE:
 		/* TCP Fast Open: a child reset after accept(), before the handshake ended */
@@ -657,6 +706,8 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 	} else if (oldstate != SW_TCP_CLOSE) {
 		read_stats(btf, sk, &now);
 		if (s) {
+			/* reset or aborted while a kernel socket held it */
+			kernel_accepted(btf, sk, key, s, oldstate, &now);
 			s->closer = closer_at_close(btf, sk, oldstate);
 			emit(key, EMIT(SW_EV_CLOSE, oldstate, newstate, 0), s, &now);
 		} else {

@@ -10,16 +10,20 @@
  * CLOSE transition: on some kernels a transition occasionally never reaches
  * any BPF program (docs/attach-modes.md). Found gone at two sweeps in a row,
  * it becomes a close (or unlisten) record flagged SW_F_INFERRED, built from
- * what the entry remembers, and user space deletes the entry.
+ * what the entry remembers, and user space deletes the entry. The walk
+ * also reports what no hook can see at all in some modes: a listener not
+ * reported for want of its port, an accept done inside the kernel.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
 
 #include "sockwatch.h"
 #include "maps.bpf.h"
 #include "entry.bpf.h"
+#include "tuple.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -89,10 +93,31 @@ static __always_inline void listen_pending(__u64 key, struct sw_sock *s)
 	sweep_emit(key, s, SW_EV_LISTEN, SW_TCP_CLOSE, SW_TCP_LISTEN, 0, BPF_RB_FORCE_WAKEUP);
 }
 
+/*
+ * A listener's child that no hook saw accepted and that a kernel socket
+ * holds: accepted inside the kernel (see kernel_accepted() in
+ * sockwatch.bpf.c, which reports those whose close comes first). Reported
+ * once, with no owner, flagged inferred; the entry stays.
+ */
+static __always_inline void kernel_accept(__u64 key, struct sw_sock *s)
+{
+	bool same;
+	__u8 state;
+
+	if (!still_open(s, key, &same, &state) ||
+	    !sw_held_by_kernel(false, (struct sock *)(unsigned long)s->skptr))
+		return;
+	s->accept_hook = SW_ACCEPT_HOOK_NONE_KERNEL;
+	sweep_emit(key, s, SW_EV_ACCEPT, 0, state < SW_TCP_STATE_MAX ? state : 0, SW_F_INFERRED, 0);
+}
+
 static long sweep_one(struct bpf_map *map, __u64 *key, struct sw_sock *s, void *ctx)
 {
 	bool same;
 	__u8 state;
+
+	if (key && s && s->skptr && (s->flags & SW_SOCK_F_CHILD) && !s->accept_hook)
+		kernel_accept(*key, s);
 
 	if (key && s && s->skptr && (s->flags & SW_SOCK_F_LISTEN_PENDING)) {
 		/* never reported, so never reported gone either */

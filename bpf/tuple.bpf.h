@@ -82,4 +82,19 @@ static __always_inline void sw_read_endpoints(bool btf, struct sock_common *skc,
 	}
 }
 
+/*
+ * Whether sk is held by a kernel socket: grafted to a struct socket that has
+ * no file. accept() gives its new socket a file before the graft;
+ * kernel_accept() (in-kernel servers: nfsd, ksmbd, SMC's listening worker,
+ * RDS) never does. So a listener's child held that way was accepted inside
+ * the kernel. (The kernel's own connecting sockets are held that way too.)
+ * btf: as for SW_READ.
+ */
+static __always_inline bool sw_held_by_kernel(bool btf, struct sock *sk)
+{
+	struct socket *sock = SW_READ(btf, sk, sk_socket);
+
+	return sock && !SW_READ(btf, sock, file);
+}
+
 #endif /* SW_TUPLE_BPF_H */

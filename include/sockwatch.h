@@ -87,7 +87,8 @@ enum sw_counter {
 	0x18 /* for accept: which hook saw it (1 fexit, 2 kretprobe, 3 syscall) */
 #define SW_F_ACCEPT_HOOK_SHIFT 3
 #define SW_F_INFERRED \
-	0x20 /* close/unlisten inferred by the socket-map sweep, not seen at the transition */
+	0x20 /* close/unlisten inferred by the socket-map sweep, not seen at the transition;
+	      * accept: done inside the kernel, told from the socket (no hook saw it) */
 
 /*
  * One ring-buffer record. Fixed size so that one reserve never fails for
@@ -139,6 +140,12 @@ struct sw_cpu_state {
 #define SW_ACCEPT_HOOK_FEXIT 1
 #define SW_ACCEPT_HOOK_KRETPROBE 2
 #define SW_ACCEPT_HOOK_SYSCALL 3
+/*
+ * sw_sock.accept_hook only, never in a record: no hook saw the accept, it was
+ * told from the socket (held by a kernel socket with no file: accepted
+ * inside the kernel, kernel_accept()), and reported flagged SW_F_INFERRED.
+ */
+#define SW_ACCEPT_HOOK_NONE_KERNEL 4
 
 /*
  * What the BPF side remembers about one socket between hooks, keyed by socket
@@ -193,6 +200,8 @@ struct sw_sock {
  * knows the port and whether the call succeeded.
  */
 #define SW_SOCK_F_LISTEN_PENDING 0x02
+/* sw_sock.flags: a listener's child (made by its first transition out of SYN_RECV) */
+#define SW_SOCK_F_CHILD 0x04
 
 /* How the BPF side tells that a listen() syscall is under way (rodata listen_exit). */
 #define SW_LISTEN_EXIT_NONE 0 /* its exit is not hooked */

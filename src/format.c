@@ -301,7 +301,11 @@ static void print_details(struct printer *p, const struct sw_record *r)
 		pr_uint(p, "srtt_us", "sockwatch.srtt_us", e->srtt_us);
 		break;
 	case SW_EV_ACCEPT:
-		pr_uint(p, "latency_us", "sockwatch.latency_us", e->latency_ns / 1000);
+		/* Inside the kernel, told from the socket: when is not known. */
+		if (e->flags & SW_F_INFERRED)
+			pr_inferred(p);
+		else
+			pr_uint(p, "latency_us", "sockwatch.latency_us", e->latency_ns / 1000);
 		break;
 	case SW_EV_CONNECT_FAILED:
 		pr_word(p, "reason", "error.message", sw_error_reason(e->error));

@@ -408,8 +408,10 @@ static int on_sample(void *ctx, void *data, size_t size)
 
 	if (sw_event_decode(data, size, &r.ev))
 		return 0;
-	/* The sweep leaves the entry of a close it inferred for us to delete. */
+	/* The sweep leaves the entry of a close it inferred for us to delete
+	 * (an inferred accept's socket lives on). */
 	if ((r.ev.flags & SW_F_INFERRED) &&
+	    (r.ev.kind == SW_EV_CLOSE || r.ev.kind == SW_EV_UNLISTEN) &&
 	    !bpf_map_delete_elem(bpf_map__fd(t->skel->maps.socks), &r.ev.cookie))
 		t->user_deletes++;
 	if (t->opts.comm && strncmp(r.ev.comm, t->opts.comm, SW_COMM_LEN - 1))

@@ -56,6 +56,12 @@ modular_opts=(
 	CONFIG_INET_DIAG:kernel/net/ipv4/inet_diag.ko
 	CONFIG_INET_TCP_DIAG:kernel/net/ipv4/tcp_diag.ko
 )
+# Options some tests use, loaded the same way when the kernel has them as modules; a kernel
+# without them is not refused (those tests skip): SMC (AF_SMC) is an in-kernel acceptor,
+# its listening worker takes connections with kernel_accept() (tests/integration/test_kaccept.c).
+optional_opts=(
+	CONFIG_SMC:kernel/net/smc/smc.ko
+)
 
 # apt options: none for this machine's sources; for 5.10, bullseye's in the cache.
 apt_opts=()
@@ -167,6 +173,16 @@ check_config() {
 			;;
 		esac
 	done
+	for opt in "${optional_opts[@]}"; do
+		rel=${opt#*:}
+		opt=${opt%%:*}
+		val=$(config_value "$opt")
+		case $val in
+		y) ;;
+		m) add_module "$rel" ;;
+		*) log "$opt is not set in $(basename "$config"): the tests that need it will skip" ;;
+		esac
+	done
 	[[ $missing -eq 0 ]] || die "kernel $pkg lacks what sockwatch's VM tests need (see above)"
 	log "config ok: BTF, kprobes, ftrace direct calls, netns, IPv6, TCP sock_diag present"
 }
@@ -194,7 +210,7 @@ kdir=$cache/$pkg
 exec 9>"$cache/.lock-$series"
 flock 9
 # .ready holds the modular options its modules/ folder was made for.
-want_mods=$(printf '%s\n' "${modular_opts[@]}")
+want_mods=$(printf '%s\n' "${modular_opts[@]}" "${optional_opts[@]}")
 if [[ ! -f $kdir/.ready ]]; then
 	log "fetching $pkg"
 	rm -rf "$kdir"

@@ -530,3 +530,16 @@ long read_to_eof(int fd)
 		got += r;
 	}
 }
+
+/* The hook that sees an accept first in the suite's mode (the syscall exits are a fallback). */
+int suite_accept_hook(void)
+{
+	switch (sw_tracer_mode(H.tracer)) {
+	case SW_ATTACH_FENTRY:
+		return SW_ACCEPT_HOOK_FEXIT;
+	case SW_ATTACH_KPROBE:
+		return SW_ACCEPT_HOOK_KRETPROBE;
+	default:
+		return SW_ACCEPT_HOOK_SYSCALL;
+	}
+}

@@ -91,19 +91,6 @@ static int owner_is(const struct sw_event *e, pid_t pid, const char *comm)
 	       e->uid == getuid();
 }
 
-/* The hook that sees an accept first in the suite's mode (the syscall exits are a fallback). */
-static int own_accept_hook(void)
-{
-	switch (sw_tracer_mode(H.tracer)) {
-	case SW_ATTACH_FENTRY:
-		return SW_ACCEPT_HOOK_FEXIT;
-	case SW_ATTACH_KPROBE:
-		return SW_ACCEPT_HOOK_KRETPROBE;
-	default:
-		return SW_ACCEPT_HOOK_SYSCALL;
-	}
-}
-
 /* Listener in this process, accept in a forked child, connect in another. */
 static int run_flow(struct flow *f, unsigned int want_family, const char *want_laddr,
 		    const char *want_raddr)
@@ -164,9 +151,10 @@ static int run_flow(struct flow *f, unsigned int want_family, const char *want_l
 	CHECK(a->ev.lport == f->port && a->ev.rport == c->ev.lport, "accept ports");
 	CHECK(addr_is(a->ev.laddr, want_raddr) && addr_is(a->ev.raddr, want_laddr),
 	      "accept addresses");
-	CHECK((a->ev.flags & SW_F_ACCEPT_HOOK_MASK) >> SW_F_ACCEPT_HOOK_SHIFT == own_accept_hook(),
+	CHECK((a->ev.flags & SW_F_ACCEPT_HOOK_MASK) >> SW_F_ACCEPT_HOOK_SHIFT ==
+		      suite_accept_hook(),
 	      "accept seen by hook %d, want %d, the %s mode's own",
-	      (a->ev.flags & SW_F_ACCEPT_HOOK_MASK) >> SW_F_ACCEPT_HOOK_SHIFT, own_accept_hook(),
+	      (a->ev.flags & SW_F_ACCEPT_HOOK_MASK) >> SW_F_ACCEPT_HOOK_SHIFT, suite_accept_hook(),
 	      sw_attach_mode_name(sw_tracer_mode(H.tracer)));
 
 	cc = find_ports(&H.all, w.netns, SW_EV_CLOSE, c->ev.lport, f->port);

@@ -19,6 +19,8 @@ int t_listen_conflict(void);
 int t_uring_accepts(void);
 int t_uring_accepts_direct(void);
 int t_uring_listen(void);
+int t_kernel_accept(void);
+int t_kernel_accept_held(void);
 int t_tfo_flow(void);
 int t_tfo_abort(void);
 int t_listen_autobind_sys_exit(void);

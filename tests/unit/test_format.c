@@ -107,6 +107,35 @@ static void inferred_close(void **state)
 	assert_non_null(strstr(line, "\"sockwatch.inferred\":true"));
 }
 
+/* An accept done inside the kernel: flagged, no owner, no latency. */
+static void inferred_accept(void **state)
+{
+	struct sw_record r = close_record();
+	char line[SW_LINE_MAX];
+
+	r.ev.kind = SW_EV_ACCEPT;
+	r.ev.newstate = SW_TCP_ESTABLISHED;
+	r.ev.flags = SW_OWNER_NONE | SW_F_INFERRED;
+	r.ev.latency_ns = 0;
+	assert_true(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)) > 0);
+	assert_string_equal(line,
+			    "{\"v\":1,\"seq\":42,\"ts\":\"2026-11-26T09:18:58.123456789Z\","
+			    "\"event\":\"accept\",\"proto\":\"tcp\",\"family\":4,"
+			    "\"laddr\":\"10.0.0.5\",\"lport\":51234,\"raddr\":\"93.184.216.34\","
+			    "\"rport\":443,\"state\":\"ESTABLISHED\",\"inferred\":true,"
+			    "\"netns\":4026531840,\"cookie\":9001}");
+	setenv("TZ", "UTC", 1);
+	assert_true(sw_format_record(&r, SW_FMT_TEXT, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, "  inferred=yes"));
+	assert_null(strstr(line, "latency_us"));
+	/* an ordinary one has its latency */
+	r.ev.flags = SW_OWNER_CURRENT;
+	r.ev.latency_ns = 7000;
+	assert_true(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, "\"latency_us\":7,"));
+	assert_null(strstr(line, "inferred"));
+}
+
 static void json_hostile_comm(void **state)
 {
 	struct sw_record r = close_record();
@@ -251,6 +280,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(json_close),
 		cmocka_unit_test(inferred_close),
+		cmocka_unit_test(inferred_accept),
 		cmocka_unit_test(json_hostile_comm),
 		cmocka_unit_test(json_unknown_owner_and_lost),
 		cmocka_unit_test(text_columns),
