@@ -360,6 +360,10 @@ int cmd_doctor(int argc, char **argv)
 			       "accept");
 		else
 			printf("  %-16s sys_exit_accept4/accept: fd -> file -> socket\n", "accept");
+		/* no hook on that path: see kernel_accepted() in bpf/sockwatch.bpf.c */
+		printf("  %-16s inside the kernel (nfsd, ksmbd, SMC): told from the socket at its "
+		       "close or by the sweep (inferred, no owner)\n",
+		       "");
 		break;
 	}
 	printf("  %-16s %s\n", "snapshot",

@@ -22,6 +22,10 @@ mode=$(sed -n 's/^sockwatch: tracing (mode \([a-z]*\):.*/\1/p' "$TMP/events.err"
 check "doctor exits 0 where sockwatch runs" bash -c "[ $rc -eq 0 ] && [ $jrc -eq 0 ]"
 check "text report ends with a verdict naming the mode" \
 	grep -q "^verdict: sockwatch can run here (mode $mode)$" "$TMP/text"
+if [ "$mode" = tracepoint ]; then
+	check "tracepoint mode: the accept hooks say how accepts inside the kernel are seen" \
+		grep -q "^ *inside the kernel (nfsd, ksmbd, SMC): told from the socket" "$TMP/text"
+fi
 check "JSON report is valid and agrees with the mode events chose" \
 	bash -c "jq -e '.can_run == true and .mode == \"$mode\" and .btf.ok and .ringbuf.ok' $TMP/json >/dev/null"
 check "every feature of the report is present" \
