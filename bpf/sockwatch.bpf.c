@@ -16,6 +16,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define IPPROTO_TCP_NUM 6
 #define IPPROTO_MPTCP_NUM 262
 
+#include "syscall.bpf.h"
+
 /* Settings written by the loader between open and load. */
 const volatile __u8 filter_family = 0; /* 0 any, SW_AF_INET or SW_AF_INET6 */
 const volatile __u16 filter_port = 0; /* local or remote port, 0 = any */
@@ -25,7 +27,7 @@ const volatile bool emit_states = false; /* one SW_EV_STATE per transition */
 const volatile bool owner_from_hooks = false; /* fentry/kprobe modes own connect ownership */
 const volatile bool key_by_ptr = false; /* raw_tp fallback: no socket cookie helper */
 const volatile bool accept_fn_hook = false; /* fexit/kretprobe inet_csk_accept attached */
-const volatile __u8 listen_exit = SW_LISTEN_EXIT_NONE; /* see in_listen_syscall() */
+const volatile __u8 listen_exit = SW_LISTEN_EXIT_NONE; /* see listen_syscall_fd() */
 
 /*
  * Reader wake-ups, written by user space through the mmapped .bss. With
@@ -109,47 +111,27 @@ struct {
 	__type(value, __s64);
 } listen_fds SEC(".maps");
 
-#define SW_NR_ACCEPT 43 /* x86_64, and x32 with SW_X32_BIT */
-#define SW_NR_ACCEPT4 288
-#define SW_NR_LISTEN 50
-#define SW_X32_BIT 0x40000000
-#define SW_NR32_SOCKETCALL 102 /* i386: socketcall(call, args) */
-#define SW_NR32_LISTEN 363
-#define SW_NR32_ACCEPT4 364 /* i386 has no accept() of its own: socketcall's */
-#define SW_SOCKETCALL_LISTEN 4 /* socketcall's call numbers */
-#define SW_SOCKETCALL_ACCEPT 5
-#define SW_SOCKETCALL_ACCEPT4 18
-#define SW_TS_COMPAT 0x0002 /* x86 thread_info.status: in a 32-bit syscall */
-#define SW_PF_KTHREAD 0x00200000 /* task_struct.flags: a kernel thread */
-#define SW_PF_IO_WORKER 0x00000010 /* task_struct.flags: an io_uring worker thread */
-
-static __always_inline bool compat_syscall(void)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-
-	if (!bpf_core_field_exists(task->thread_info.status))
-		return false;
-	return BPF_CORE_READ(task, thread_info.status) & SW_TS_COMPAT;
-}
-
 /*
  * Is the current task inside a listen() syscall whose exit a program of
- * ours will see? With the syscall tracepoints (native calls only),
- * sys_enter_listen left the task an entry; on sys_exit (every ABI), the
- * syscall the task entered says, from its saved registers
- * (bpf_task_pt_regs, 5.15+; before, never). The io_uring listen and the
- * kernel's own are not: nothing would report them.
+ * ours will see? If so, *fd is the call's descriptor. With the syscall
+ * tracepoints (native calls only), sys_enter_listen left the task an entry
+ * with it; on sys_exit (every ABI), the syscall the task entered says, from
+ * its saved registers (bpf_task_pt_regs, 5.15+; before, never). The
+ * io_uring listen and the kernel's own are not: nothing would report them.
  */
-static __always_inline bool in_listen_syscall(void)
+static __always_inline bool listen_syscall_fd(long *fd)
 {
 	struct task_struct *task;
-	struct pt_regs *regs;
-	long nr;
+	__s64 *f;
 	__u64 id;
 
 	if (listen_exit == SW_LISTEN_EXIT_SYSCALL_TP) {
 		id = bpf_get_current_pid_tgid();
-		return bpf_map_lookup_elem(&listen_fds, &id) != 0;
+		f = bpf_map_lookup_elem(&listen_fds, &id);
+		if (!f)
+			return false;
+		*fd = *f;
+		return true;
 	}
 	if (listen_exit != SW_LISTEN_EXIT_SYS_EXIT ||
 	    !bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
@@ -157,12 +139,29 @@ static __always_inline bool in_listen_syscall(void)
 	task = bpf_get_current_task_btf();
 	if (BPF_CORE_READ(task, flags) & SW_PF_KTHREAD)
 		return false;
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	nr = BPF_CORE_READ(regs, orig_ax);
-	if (compat_syscall())
-		return nr == SW_NR32_LISTEN || (nr == SW_NR32_SOCKETCALL &&
-						BPF_CORE_READ(regs, bx) == SW_SOCKETCALL_LISTEN);
-	return (nr & ~SW_X32_BIT) == SW_NR_LISTEN;
+	return sys_exit_call(false, (struct pt_regs *)bpf_task_pt_regs(task), fd) == CALL_LISTEN;
+}
+
+static __always_inline bool in_listen_syscall(void)
+{
+	long fd;
+
+	return listen_syscall_fd(&fd);
+}
+
+/*
+ * Will the exit of the listen() syscall the task is in (if any) find sk?
+ * It looks for the TCP socket behind its descriptor: sk itself, or an
+ * MPTCP socket's first subflow. Not a socket that a kernel socket of the
+ * descriptor's own holds (an AF_SMC socket's TCP one): that exit would
+ * find nothing, so the transition must report it.
+ */
+static __always_inline bool listen_exit_finds(struct sock *sk)
+{
+	long fd;
+
+	return listen_syscall_fd(&fd) &&
+	       (__u64)(unsigned long)tcp_of_fd(fd) == (__u64)(unsigned long)sk;
 }
 
 /* Cache-line aligned: a CPU's line is written on every transition, and must
@@ -606,9 +605,9 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 		cur.flags = SW_SOCK_F_NO_ACCEPT_MAPS;
 		remember_endpoints(btf, sk, &cur);
 		/* The port comes after this transition, or the call fails
-		 * there: listen()'s exit reports it if it can (the exit knows
-		 * both). Without a port yet, nothing else could. */
-		if (!cur.lport || in_listen_syscall())
+		 * there: listen()'s exit reports it if it will find it (the
+		 * exit knows both). Without a port yet, nothing else could. */
+		if (!cur.lport || listen_exit_finds(sk))
 			cur.flags |= SW_SOCK_F_LISTEN_PENDING;
 		if (sock_create(key, &cur) && !(cur.flags & SW_SOCK_F_LISTEN_PENDING))
 			emit(key, EMIT(SW_EV_LISTEN, oldstate, newstate, 0), &cur, &now);
@@ -973,52 +972,6 @@ int BPF_KRETPROBE(sw_kretprobe_accept, struct sock *sk)
 	return 0;
 }
 
-/*
- * The TCP socket behind what accept() returned. An MPTCP connection's file
- * holds the MPTCP socket, which the state tracepoint never sees as TCP:
- * its first subflow is the listener's TCP child that the connection's
- * events are about (the fexit/kretprobe on inet_csk_accept see that child
- * directly).
- */
-static __always_inline struct sock *tcp_of_accepted(struct sock *sk)
-{
-	if (!sk || !bpf_core_field_exists(((struct mptcp_sock *)0)->first))
-		return sk;
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_MPTCP_NUM)
-		return sk;
-	return BPF_CORE_READ((struct mptcp_sock *)sk, first);
-}
-
-/* The TCP socket behind a socket's file, or NULL. */
-static __always_inline struct sock *tcp_of_file(struct file *file)
-{
-	struct socket *sock = BPF_CORE_READ(file, private_data);
-
-	if (!sock)
-		return 0;
-	return tcp_of_accepted(BPF_CORE_READ(sock, sk));
-}
-
-/* The TCP socket behind file descriptor fd of the current task, or NULL. */
-static __always_inline struct sock *tcp_of_fd(long fd)
-{
-	struct task_struct *task;
-	struct file **fds;
-	struct file *file = 0;
-	unsigned int max;
-
-	if (fd < 0)
-		return 0;
-	task = (struct task_struct *)bpf_get_current_task();
-	max = BPF_CORE_READ(task, files, fdt, max_fds);
-	if ((unsigned long)fd >= max)
-		return 0;
-	fds = BPF_CORE_READ(task, files, fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
-		return 0;
-	return tcp_of_file(file);
-}
-
 static __always_inline void on_accept_syscall_exit(long fd)
 {
 	on_accept(tcp_of_fd(fd), SW_ACCEPT_HOOK_SYSCALL);
@@ -1092,60 +1045,9 @@ int sw_exit_accept(struct trace_event_raw_sys_exit *ctx)
  * be resolved (their ids are read from tracefs, which is mode 0700 for
  * root, so CAP_BPF + CAP_PERFMON alone cannot), and in tracepoint mode where
  * the kernel runs 32-bit or x32 programs: the syscall tracepoints skip their
- * calls, and they accept and listen too. The number alone does not say
- * which call it was: 43 is accept() natively and times() for a 32-bit task
- * (TS_COMPAT); x32 calls are native numbers with SW_X32_BIT; a 32-bit
- * program's accept() is usually socketcall(SYS_ACCEPT, args).
+ * calls, and they accept and listen too. sys_exit_call() (syscall.bpf.h)
+ * tells which call it was.
  */
-enum { CALL_OTHER, CALL_ACCEPT, CALL_LISTEN };
-
-/* Which call a syscall was, and for listen() its fd (an accept's is its result). */
-static __always_inline int sys_exit_call(bool btf, struct pt_regs *regs, long *fd)
-{
-	long nr = SW_READ(btf, regs, orig_ax), call;
-	__u32 fd32 = 0;
-
-	switch (nr) {
-	case SW_NR_ACCEPT:
-	case SW_NR_ACCEPT4:
-		return compat_syscall() ? CALL_OTHER : CALL_ACCEPT;
-	case SW_NR_LISTEN:
-		if (compat_syscall())
-			return CALL_OTHER;
-		*fd = (int)SW_READ(btf, regs, di);
-		return CALL_LISTEN;
-	case SW_X32_BIT | SW_NR_ACCEPT:
-	case SW_X32_BIT | SW_NR_ACCEPT4:
-		return CALL_ACCEPT;
-	case SW_X32_BIT | SW_NR_LISTEN:
-		*fd = (int)SW_READ(btf, regs, di);
-		return CALL_LISTEN;
-	case SW_NR32_ACCEPT4:
-		return compat_syscall() ? CALL_ACCEPT : CALL_OTHER;
-	case SW_NR32_LISTEN:
-		if (!compat_syscall())
-			return CALL_OTHER;
-		*fd = (int)SW_READ(btf, regs, bx);
-		return CALL_LISTEN;
-	case SW_NR32_SOCKETCALL: /* getuid() natively */
-		if (!compat_syscall())
-			return CALL_OTHER;
-		call = (__u32)SW_READ(btf, regs, bx);
-		if (call == SW_SOCKETCALL_ACCEPT || call == SW_SOCKETCALL_ACCEPT4)
-			return CALL_ACCEPT;
-		if (call != SW_SOCKETCALL_LISTEN)
-			return CALL_OTHER;
-		/* its arguments are 32-bit words in the caller's memory */
-		if (bpf_probe_read_user(&fd32, sizeof(fd32),
-					(void *)(unsigned long)(__u32)SW_READ(btf, regs, cx)))
-			return CALL_OTHER;
-		*fd = (int)fd32;
-		return CALL_LISTEN;
-	default:
-		return CALL_OTHER;
-	}
-}
-
 static __always_inline void on_sys_exit(bool btf, struct pt_regs *regs, long ret)
 {
 	long fd = -1;

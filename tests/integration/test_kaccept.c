@@ -160,12 +160,13 @@ static bool wait_row(__u16 lport, __u16 rport, int state)
  * runs): one the client ended first (its kernel-held end got the FIN:
  * CLOSE_WAIT), one the listener's close ended (the worker's release:
  * FIN_WAIT1). Each gives one accept, before its close; in tracepoint mode
- * told at those transitions, with no owner.
+ * told at those transitions, with no owner. And the listener is reported at
+ * once, by the process that called listen().
  */
 int t_kernel_accept(void)
 {
 	struct want_ports w = { .kind = SW_EV_CLOSE };
-	const struct sw_record *a, *c;
+	const struct sw_record *a, *c, *l;
 	__u16 port = 0, p1, p2;
 	int lfd, c1, c2;
 
@@ -191,6 +192,14 @@ int t_kernel_accept(void)
 	w.lport = port;
 	w.rport = p1;
 	CHECK(poll_until(H.tracer, &H.all, ports_seen, &w, 5000) == 0, "no close of %u", p1);
+	/* The listener: its TCP socket is SMC's, not the descriptor's, so the
+	 * listen() exit cannot report it: its transition did, at once. */
+	l = find_kind(&H.all, w.netns, SW_EV_LISTEN, 0);
+	c = find_kind(&H.all, w.netns, SW_EV_CONNECT, 0);
+	CHECK(l && l->ev.lport == port, "no listen event for port %u", port);
+	CHECK(c && l->seq < c->seq, "the listen came after the connects: late, not at once");
+	CHECK(l->ev.pid == (__u32)getpid(), "listen owner %u '%s', want this process", l->ev.pid,
+	      l->ev.comm);
 	w.rport = p2;
 	CHECK(poll_until(H.tracer, &H.all, ports_seen, &w, 5000) == 0, "no close of %u", p2);
 	poll_for(H.tracer, 200);
