@@ -46,7 +46,7 @@ start() {
 	local tag=$1; shift
 	"$SW" listen "$@" >"$TMP/$tag.out" 2>"$TMP/$tag.err" &
 	SWPID=$!
-	PIDS+=($SWPID)
+	PIDS+=("$SWPID")
 	for _ in $(seq 200); do
 		grep -q "watching listeners" "$TMP/$tag.err" && return 0
 		kill -0 $SWPID 2>/dev/null || return 1
@@ -107,7 +107,7 @@ hold_in() {
 
 # --- exposure classes -----------------------------------------------------------
 start exp --json --quiet-baseline --netns "$INO" || not_ok "sockwatch started" "$(cat "$TMP/exp.err")"
-listen_in "$NS" 0.3 127.0.0.1:7101 10.77.0.1:7102 0.0.0.0:7103 [::]:7104
+listen_in "$NS" 0.3 127.0.0.1:7101 10.77.0.1:7102 0.0.0.0:7103 '[::]:7104'
 for pe in 7101:loopback 7102:address 7103:wildcard 7104:wildcard; do
 	p=${pe%%:*} e=${pe#*:}
 	if wait_json exp ".event==\"listen\" and .lport==$p and .exposure==\"$e\" and .netns==$INO and .host_netns==false"; then
