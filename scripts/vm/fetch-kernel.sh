@@ -139,9 +139,32 @@ add_module() {
 	log "initramfs will load module $name"
 }
 
+# prepare_modular required|optional OPTION:PATH does nothing for a built-in option and puts
+# the module of one that is =m into $out_mods; an unset one is missing (sets missing=1) when
+# required, and only noted when optional (the tests that need it skip).
+prepare_modular() {
+	local rel=${2#*:} opt=${2%%:*}
+
+	case $(config_value "$opt") in
+	y) ;;
+	m)
+		log "$opt=m: the initramfs will load it"
+		add_module "$rel"
+		;;
+	*)
+		if [[ $1 == required ]]; then
+			log "$opt is not set in $(basename "$config")"
+			missing=1
+		else
+			log "$opt is not set in $(basename "$config"): the tests that need it will skip"
+		fi
+		;;
+	esac
+}
+
 # check_config reports every needed option and prepares modules for the modular ones.
 check_config() {
-	local opt val rel missing=0
+	local opt val missing=0
 
 	for opt in "${builtin_opts[@]}"; do
 		val=$(config_value "$opt")
@@ -158,30 +181,10 @@ check_config() {
 		esac
 	done
 	for opt in "${modular_opts[@]}"; do
-		rel=${opt#*:}
-		opt=${opt%%:*}
-		val=$(config_value "$opt")
-		case $val in
-		y) ;;
-		m)
-			log "$opt=m: the initramfs will load it"
-			add_module "$rel"
-			;;
-		*)
-			log "$opt is not set in $(basename "$config")"
-			missing=1
-			;;
-		esac
+		prepare_modular required "$opt"
 	done
 	for opt in "${optional_opts[@]}"; do
-		rel=${opt#*:}
-		opt=${opt%%:*}
-		val=$(config_value "$opt")
-		case $val in
-		y) ;;
-		m) add_module "$rel" ;;
-		*) log "$opt is not set in $(basename "$config"): the tests that need it will skip" ;;
-		esac
+		prepare_modular optional "$opt"
 	done
 	[[ $missing -eq 0 ]] || die "kernel $pkg lacks what sockwatch's VM tests need (see above)"
 	log "config ok: BTF, kprobes, ftrace direct calls, netns, IPv6, TCP sock_diag present"
