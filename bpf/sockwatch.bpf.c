@@ -27,7 +27,7 @@ const volatile bool emit_states = false; /* one SW_EV_STATE per transition */
 const volatile bool owner_from_hooks = false; /* fentry/kprobe modes own connect ownership */
 const volatile bool key_by_ptr = false; /* raw_tp fallback: no socket cookie helper */
 const volatile bool accept_fn_hook = false; /* fexit/kretprobe inet_csk_accept attached */
-const volatile __u8 listen_exit = SW_LISTEN_EXIT_NONE; /* see listen_syscall_fd() */
+const volatile __u8 listen_exit = SW_LISTEN_EXIT_NONE; /* see in_listen_syscall() */
 
 /*
  * Reader wake-ups, written by user space through the mmapped .bss. With
@@ -103,35 +103,36 @@ struct {
  */
 __u64 accepts_live;
 
-/* listen()'s fd from its entry to its exit, by task (the exit tracepoint has no arguments). */
+/*
+ * The listener a listen() syscall made, from its CLOSE->LISTEN transition to
+ * the call's exit, by task: the exit reports it (or, the call failed,
+ * nothing). With the syscall tracepoints, sys_enter_listen makes the task's
+ * entry (0: no listener yet), which also tells the transition that the task
+ * is in a listen() syscall; on sys_exit, the transition makes it.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u64);
-	__type(value, __s64);
-} listen_fds SEC(".maps");
+	__type(value, __u64);
+} listen_calls SEC(".maps");
 
 /*
  * Is the current task inside a listen() syscall whose exit a program of
- * ours will see? If so, *fd is the call's descriptor. With the syscall
- * tracepoints (native calls only), sys_enter_listen left the task an entry
- * with it; on sys_exit (every ABI), the syscall the task entered says, from
- * its saved registers (bpf_task_pt_regs, 5.15+; before, never). The
- * io_uring listen and the kernel's own are not: nothing would report them.
+ * ours will see? With the syscall tracepoints (native calls only),
+ * sys_enter_listen left the task an entry; on sys_exit (every ABI), the
+ * syscall the task entered says, from its saved registers
+ * (bpf_task_pt_regs, 5.15+; before, never). The io_uring listen and the
+ * kernel's own are not: nothing would report them.
  */
-static __always_inline bool listen_syscall_fd(long *fd)
+static __always_inline bool in_listen_syscall(void)
 {
 	struct task_struct *task;
-	__s64 *f;
 	__u64 id;
 
 	if (listen_exit == SW_LISTEN_EXIT_SYSCALL_TP) {
 		id = bpf_get_current_pid_tgid();
-		f = bpf_map_lookup_elem(&listen_fds, &id);
-		if (!f)
-			return false;
-		*fd = *f;
-		return true;
+		return bpf_map_lookup_elem(&listen_calls, &id) != 0;
 	}
 	if (listen_exit != SW_LISTEN_EXIT_SYS_EXIT ||
 	    !bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
@@ -139,29 +140,15 @@ static __always_inline bool listen_syscall_fd(long *fd)
 	task = bpf_get_current_task_btf();
 	if (BPF_CORE_READ(task, flags) & SW_PF_KTHREAD)
 		return false;
-	return sys_exit_call(false, (struct pt_regs *)bpf_task_pt_regs(task), fd) == CALL_LISTEN;
+	return sys_exit_call(false, (struct pt_regs *)bpf_task_pt_regs(task)) == CALL_LISTEN;
 }
 
-static __always_inline bool in_listen_syscall(void)
+/* The listen() syscall the task is in made the listener key: its exit reports it. */
+static __always_inline void listen_call_made(__u64 key)
 {
-	long fd;
+	__u64 id = bpf_get_current_pid_tgid();
 
-	return listen_syscall_fd(&fd);
-}
-
-/*
- * Will the exit of the listen() syscall the task is in (if any) find sk?
- * It looks for the TCP socket behind its descriptor: sk itself, or an
- * MPTCP socket's first subflow. Not a socket that a kernel socket of the
- * descriptor's own holds (an AF_SMC socket's TCP one): that exit would
- * find nothing, so the transition must report it.
- */
-static __always_inline bool listen_exit_finds(struct sock *sk)
-{
-	long fd;
-
-	return listen_syscall_fd(&fd) &&
-	       (__u64)(unsigned long)tcp_of_fd(fd) == (__u64)(unsigned long)sk;
+	bpf_map_update_elem(&listen_calls, &id, &key, BPF_ANY);
 }
 
 /* Cache-line aligned: a CPU's line is written on every transition, and must
@@ -466,10 +453,10 @@ static __always_inline bool connect_attempt(int oldstate, const struct sw_sock *
 
 /*
  * A step of a connection's close before CLOSE that a kernel-accepted child
- * makes while its kernel socket still holds it (see kernel_accepted()):
- * this end's FIN (FIN_WAIT1, LAST_ACK) is sent from the holder's release,
- * before the socket is orphaned, and the peer's (CLOSE_WAIT) comes while
- * it holds it.
+ * makes while the kernel's struct socket still holds it (see
+ * kernel_accepted()): this end's FIN (FIN_WAIT1, LAST_ACK) is sent from the
+ * holder's release, before the socket is orphaned, and the peer's
+ * (CLOSE_WAIT) comes while it holds it.
  */
 static __always_inline bool close_step(int oldstate, int newstate)
 {
@@ -482,7 +469,7 @@ static __always_inline bool close_step(int oldstate, int newstate)
  * others (LISTEN->SYN_RECV, FIN_WAIT1, FIN_WAIT2, CLOSE_WAIT, LAST_ACK,
  * CLOSING, TIME_WAIT: half of a connection's ten) need no work at all,
  * except SYN_RECV->FIN_WAIT1 (see child_enter()) and, in tracepoint mode,
- * the close steps of a socket a kernel socket holds (kernel_accepted()).
+ * the close steps of a child accepted inside the kernel (kernel_accepted()).
  */
 static __always_inline bool state_has_work(int oldstate, int newstate)
 {
@@ -495,17 +482,17 @@ static __always_inline bool state_has_work(int oldstate, int newstate)
 /*
  * Tracepoint mode: an accept done inside the kernel (kernel_accept(): nfsd,
  * ksmbd, SMC, RDS) passes no syscall exit, so no hook reports it. A
- * listener's child still without an accept that a kernel socket holds was
- * accepted that way: reported when seen, by the transitions of its close
- * (close_step(), CLOSE) or by the socket-map sweep (bpf/sweep.bpf.c) while
- * it lives; with no owner, flagged inferred. The fentry/kprobe modes' hook
- * on the accept function sees these accepts itself.
+ * listener's child still without an accept that sw_accepted_by_kernel()
+ * finds was accepted that way: reported when seen, by the transitions of
+ * its close (close_step(), CLOSE) or by the socket-map sweep
+ * (bpf/sweep.bpf.c) while it lives; with no owner, flagged inferred. The
+ * fentry/kprobe modes' hook on the accept function sees these accepts
+ * itself (their children's entries lack SW_SOCK_F_CHILD_TP).
  */
 static __always_inline void kernel_accepted(bool btf, struct sock *sk, __u64 key, struct sw_sock *s,
 					    int state, struct sk_now *now)
 {
-	if (accept_fn_hook || !(s->flags & SW_SOCK_F_CHILD) || s->accept_hook ||
-	    !sw_held_by_kernel(btf, sk))
+	if (!(s->flags & SW_SOCK_F_CHILD_TP) || s->accept_hook || !sw_accepted_by_kernel(sk))
 		return;
 	s->accept_hook = SW_ACCEPT_HOOK_NONE_KERNEL;
 	if (!s->family)
@@ -536,7 +523,8 @@ static __always_inline bool child_enter(bool btf, struct sock *sk, __u64 key, in
 
 	cur->birth_ns = bpf_ktime_get_ns();
 	cur->skptr = ptr;
-	cur->flags = SW_SOCK_F_CHILD;
+	if (!accept_fn_hook)
+		cur->flags = SW_SOCK_F_CHILD_TP;
 	remember_endpoints(btf, sk, cur);
 	/* at CLOSE the port is released already: see read_tuple() */
 	if (!cur->lport)
@@ -574,9 +562,9 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 	struct sw_sock cur = {};
 	struct sk_now now = {};
 
-	/* A close step has work only on a socket a kernel socket holds (rare):
-	 * told from the socket first, two loads, before anything else. */
-	if (!emit_states && close_step(oldstate, newstate) && !sw_held_by_kernel(btf, sk))
+	/* A close step has work only on a child accepted inside the kernel
+	 * (rare): told from the socket first, before anything else. */
+	if (!emit_states && close_step(oldstate, newstate) && !sw_accepted_by_kernel(sk))
 		return;
 	if (SW_READ(btf, sk, sk_protocol) != IPPROTO_TCP_NUM)
 		return;
@@ -605,10 +593,16 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 		cur.flags = SW_SOCK_F_NO_ACCEPT_MAPS;
 		remember_endpoints(btf, sk, &cur);
 		/* The port comes after this transition, or the call fails
-		 * there: listen()'s exit reports it if it will find it (the
-		 * exit knows both). Without a port yet, nothing else could. */
-		if (!cur.lport || listen_exit_finds(sk))
+		 * there: listen()'s exit reports it (the exit knows both),
+		 * found by task, not through the call's descriptor (an AF_SMC
+		 * socket's leads to SMC's socket, not to this one SMC listens
+		 * with). Without a port yet, nothing else could. */
+		if (in_listen_syscall()) {
 			cur.flags |= SW_SOCK_F_LISTEN_PENDING;
+			listen_call_made(key);
+		} else if (!cur.lport) {
+			cur.flags |= SW_SOCK_F_LISTEN_PENDING;
+		}
 		if (sock_create(key, &cur) && !(cur.flags & SW_SOCK_F_LISTEN_PENDING))
 			emit(key, EMIT(SW_EV_LISTEN, oldstate, newstate, 0), &cur, &now);
 		return;
@@ -705,7 +699,7 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 	} else if (oldstate != SW_TCP_CLOSE) {
 		read_stats(btf, sk, &now);
 		if (s) {
-			/* reset or aborted while a kernel socket held it */
+			/* reset or aborted while the kernel held it */
 			kernel_accepted(btf, sk, key, s, oldstate, &now);
 			s->closer = closer_at_close(btf, sk, oldstate);
 			emit(key, EMIT(SW_EV_CLOSE, oldstate, newstate, 0), s, &now);
@@ -978,21 +972,29 @@ static __always_inline void on_accept_syscall_exit(long fd)
 }
 
 /*
- * listen() returned 0 on fd: a listener whose port was assigned after its
- * CLOSE->LISTEN transition (no bind() before) is reported now, with it.
+ * listen() returned ret: the listener its transition left for it is
+ * reported now (its port assigned after that transition, if there was no
+ * bind() before), unless the call failed: it never listened.
  */
-static __always_inline void on_listen_syscall_exit(long fd)
+static __always_inline void on_listen_syscall_exit(long ret)
 {
-	struct sock *sk = tcp_of_fd(fd);
+	__u64 id = bpf_get_current_pid_tgid(), key, *k;
 	struct sk_now now = {};
 	struct sw_sock *s;
-	__u64 key;
+	struct sock *sk;
 
-	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP_NUM)
+	k = bpf_map_lookup_elem(&listen_calls, &id);
+	if (!k)
 		return;
-	key = sk_key_read(sk);
-	s = key ? bpf_map_lookup_elem(&socks, &key) : 0;
+	key = *k;
+	bpf_map_delete_elem(&listen_calls, &id);
+	if (ret || !key)
+		return;
+	s = bpf_map_lookup_elem(&socks, &key);
 	if (!s || !(s->flags & SW_SOCK_F_LISTEN_PENDING))
+		return;
+	sk = (struct sock *)(unsigned long)s->skptr;
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) != SW_TCP_LISTEN)
 		return;
 	s->flags &= ~SW_SOCK_F_LISTEN_PENDING;
 	remember_endpoints(false, sk, s);
@@ -1002,26 +1004,16 @@ static __always_inline void on_listen_syscall_exit(long fd)
 SEC("tracepoint/syscalls/sys_enter_listen")
 int sw_enter_listen(struct trace_event_raw_sys_enter *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__s64 fd = ctx->args[0];
+	__u64 id = bpf_get_current_pid_tgid(), none = 0;
 
-	bpf_map_update_elem(&listen_fds, &id, &fd, BPF_ANY);
+	bpf_map_update_elem(&listen_calls, &id, &none, BPF_ANY);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_listen")
 int sw_exit_listen(struct trace_event_raw_sys_exit *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__s64 *fd = bpf_map_lookup_elem(&listen_fds, &id);
-	__s64 f;
-
-	if (!fd)
-		return 0;
-	f = *fd;
-	bpf_map_delete_elem(&listen_fds, &id);
-	if (ctx->ret == 0)
-		on_listen_syscall_exit(f);
+	on_listen_syscall_exit(ctx->ret);
 	return 0;
 }
 
@@ -1050,15 +1042,12 @@ int sw_exit_accept(struct trace_event_raw_sys_exit *ctx)
  */
 static __always_inline void on_sys_exit(bool btf, struct pt_regs *regs, long ret)
 {
-	long fd = -1;
-
-	switch (sys_exit_call(btf, regs, &fd)) {
+	switch (sys_exit_call(btf, regs)) {
 	case CALL_ACCEPT:
 		on_accept_syscall_exit(ret);
 		break;
 	case CALL_LISTEN:
-		if (ret == 0)
-			on_listen_syscall_exit(fd);
+		on_listen_syscall_exit(ret);
 		break;
 	}
 }

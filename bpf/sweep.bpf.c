@@ -94,9 +94,9 @@ static __always_inline void listen_pending(__u64 key, struct sw_sock *s)
 }
 
 /*
- * A listener's child that no hook saw accepted and that a kernel socket
- * holds: accepted inside the kernel (see kernel_accepted() in
- * sockwatch.bpf.c, which reports those whose close comes first). Reported
+ * A listener's child (tracepoint mode) that no hook saw accepted and that
+ * the kernel accepted (sw_accepted_by_kernel()): see kernel_accepted() in
+ * sockwatch.bpf.c, which reports those whose close comes first. Reported
  * once, with no owner, flagged inferred; the entry stays.
  */
 static __always_inline void kernel_accept(__u64 key, struct sw_sock *s)
@@ -105,7 +105,7 @@ static __always_inline void kernel_accept(__u64 key, struct sw_sock *s)
 	__u8 state;
 
 	if (!still_open(s, key, &same, &state) ||
-	    !sw_held_by_kernel(false, (struct sock *)(unsigned long)s->skptr))
+	    !sw_accepted_by_kernel((struct sock *)(unsigned long)s->skptr))
 		return;
 	s->accept_hook = SW_ACCEPT_HOOK_NONE_KERNEL;
 	sweep_emit(key, s, SW_EV_ACCEPT, 0, state < SW_TCP_STATE_MAX ? state : 0, SW_F_INFERRED, 0);
@@ -116,7 +116,7 @@ static long sweep_one(struct bpf_map *map, __u64 *key, struct sw_sock *s, void *
 	bool same;
 	__u8 state;
 
-	if (key && s && s->skptr && (s->flags & SW_SOCK_F_CHILD) && !s->accept_hook)
+	if (key && s && s->skptr && (s->flags & SW_SOCK_F_CHILD_TP) && !s->accept_hook)
 		kernel_accept(*key, s);
 
 	if (key && s && s->skptr && (s->flags & SW_SOCK_F_LISTEN_PENDING)) {

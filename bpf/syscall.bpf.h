@@ -40,48 +40,33 @@ static __always_inline bool compat_syscall(void)
  */
 enum { CALL_OTHER, CALL_ACCEPT, CALL_LISTEN };
 
-/* Which call a syscall was, and for listen() its fd (an accept's is its result). */
-static __always_inline int sys_exit_call(bool btf, struct pt_regs *regs, long *fd)
+/* Which call a syscall was (an accept's descriptor is its result). */
+static __always_inline int sys_exit_call(bool btf, struct pt_regs *regs)
 {
 	long nr = SW_READ(btf, regs, orig_ax), call;
-	__u32 fd32 = 0;
 
 	switch (nr) {
 	case SW_NR_ACCEPT:
 	case SW_NR_ACCEPT4:
 		return compat_syscall() ? CALL_OTHER : CALL_ACCEPT;
 	case SW_NR_LISTEN:
-		if (compat_syscall())
-			return CALL_OTHER;
-		*fd = (int)SW_READ(btf, regs, di);
-		return CALL_LISTEN;
+		return compat_syscall() ? CALL_OTHER : CALL_LISTEN;
 	case SW_X32_BIT | SW_NR_ACCEPT:
 	case SW_X32_BIT | SW_NR_ACCEPT4:
 		return CALL_ACCEPT;
 	case SW_X32_BIT | SW_NR_LISTEN:
-		*fd = (int)SW_READ(btf, regs, di);
 		return CALL_LISTEN;
 	case SW_NR32_ACCEPT4:
 		return compat_syscall() ? CALL_ACCEPT : CALL_OTHER;
 	case SW_NR32_LISTEN:
-		if (!compat_syscall())
-			return CALL_OTHER;
-		*fd = (int)SW_READ(btf, regs, bx);
-		return CALL_LISTEN;
+		return compat_syscall() ? CALL_LISTEN : CALL_OTHER;
 	case SW_NR32_SOCKETCALL: /* getuid() natively */
 		if (!compat_syscall())
 			return CALL_OTHER;
 		call = (__u32)SW_READ(btf, regs, bx);
 		if (call == SW_SOCKETCALL_ACCEPT || call == SW_SOCKETCALL_ACCEPT4)
 			return CALL_ACCEPT;
-		if (call != SW_SOCKETCALL_LISTEN)
-			return CALL_OTHER;
-		/* its arguments are 32-bit words in the caller's memory */
-		if (bpf_probe_read_user(&fd32, sizeof(fd32),
-					(void *)(unsigned long)(__u32)SW_READ(btf, regs, cx)))
-			return CALL_OTHER;
-		*fd = (int)fd32;
-		return CALL_LISTEN;
+		return call == SW_SOCKETCALL_LISTEN ? CALL_LISTEN : CALL_OTHER;
 	default:
 		return CALL_OTHER;
 	}

@@ -83,18 +83,23 @@ static __always_inline void sw_read_endpoints(bool btf, struct sock_common *skc,
 }
 
 /*
- * Whether sk is held by a kernel socket: grafted to a struct socket that has
- * no file. accept() gives its new socket a file before the graft;
- * kernel_accept() (in-kernel servers: nfsd, ksmbd, SMC's listening worker,
- * RDS) never does. So a listener's child held that way was accepted inside
- * the kernel. (The kernel's own connecting sockets are held that way too.)
- * btf: as for SW_READ.
+ * Whether sk, a listener's child, was accepted inside the kernel: the
+ * listener was a kernel socket (sock_create_kern(): nfsd, ksmbd, RDS, SMC's
+ * listening socket), whose mark a child inherits (it is made as a copy of
+ * its listener), and a struct socket now holds the child (kernel_accept()
+ * grafted it). A process's listener makes children without the mark, so
+ * its accepts never count, whatever the timing. Not MPTCP's subflows:
+ * MPTCP listens with a kernel socket too, but the process accepts.
  */
-static __always_inline bool sw_held_by_kernel(bool btf, struct sock *sk)
+static __always_inline bool sw_accepted_by_kernel(struct sock *sk)
 {
-	struct socket *sock = SW_READ(btf, sk, sk_socket);
-
-	return sock && !SW_READ(btf, sock, file);
+	if (!bpf_core_field_exists(sk->sk_kern_sock) ||
+	    !BPF_CORE_READ_BITFIELD_PROBED(sk, sk_kern_sock))
+		return false;
+	if (!BPF_CORE_READ(sk, sk_socket))
+		return false;
+	return !bpf_core_field_exists(((struct tcp_sock *)0)->is_mptcp) ||
+	       !BPF_CORE_READ_BITFIELD_PROBED((struct tcp_sock *)sk, is_mptcp);
 }
 
 #endif /* SW_TUPLE_BPF_H */

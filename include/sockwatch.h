@@ -142,8 +142,8 @@ struct sw_cpu_state {
 #define SW_ACCEPT_HOOK_SYSCALL 3
 /*
  * sw_sock.accept_hook only, never in a record: no hook saw the accept, it was
- * told from the socket (held by a kernel socket with no file: accepted
- * inside the kernel, kernel_accept()), and reported flagged SW_F_INFERRED.
+ * told from the socket (a kernel listener's child that the kernel grafted:
+ * kernel_accept()), and reported flagged SW_F_INFERRED.
  */
 #define SW_ACCEPT_HOOK_NONE_KERNEL 4
 
@@ -200,8 +200,12 @@ struct sw_sock {
  * knows the port and whether the call succeeded.
  */
 #define SW_SOCK_F_LISTEN_PENDING 0x02
-/* sw_sock.flags: a listener's child (made by its first transition out of SYN_RECV) */
-#define SW_SOCK_F_CHILD 0x04
+/*
+ * sw_sock.flags: a listener's child (made by its first transition out of
+ * SYN_RECV) in tracepoint mode, where no hook sees accepts done inside the
+ * kernel: its entry is watched for one (bpf/sockwatch.bpf.c kernel_accepted()).
+ */
+#define SW_SOCK_F_CHILD_TP 0x04
 
 /* How the BPF side tells that a listen() syscall is under way (rodata listen_exit). */
 #define SW_LISTEN_EXIT_NONE 0 /* its exit is not hooked */

@@ -341,9 +341,18 @@ int sw_conntab_apply(struct sw_conntab *t, const struct sw_event *e, __u64 now)
 		if (e->newstate == SW_TCP_CLOSE || !e->newstate || e->newstate >= SW_TCP_STATE_MAX)
 			return 0;
 		return apply_open(t, e, now);
+	case SW_EV_ACCEPT:
+		/* Inferred (an accept inside the kernel, told from the socket by
+		 * the sweep) right as the socket closed: the close may come first. */
+		if (e->flags & SW_F_INFERRED) {
+			const struct sw_conn *c = sw_conntab_find(t, e->cookie);
+
+			if (c && (c->flags & SW_CONN_GHOST))
+				return 0;
+		}
+		/* fallthrough */
 	case SW_EV_LISTEN:
 	case SW_EV_CONNECT:
-	case SW_EV_ACCEPT:
 		if (!e->newstate || e->newstate >= SW_TCP_STATE_MAX || e->newstate == SW_TCP_CLOSE)
 			return 0;
 		return apply_open(t, e, now);

@@ -47,6 +47,8 @@ static const struct itest tests[] = {
 	  t_kernel_accept },
 	{ "an accept inside the kernel waiting for accept(): reported while it lives, once",
 	  t_kernel_accept_held },
+	{ "a listen() on an AF_SMC socket that fails inside the kernel gives no event",
+	  t_kernel_listen_conflict },
 	{ "25 threads blocked in accept before start", t_blocked_acceptors },
 	{ "25 threads blocked in accept, accept exits on sys_exit (no tracefs)",
 	  t_blocked_acceptors_sys_exit },

@@ -274,3 +274,60 @@ int t_kernel_accept_held(void)
 	      count_kind(&H.all, w.netns, SW_EV_ACCEPT));
 	return 0;
 }
+
+/*
+ * A listen() on an AF_SMC socket whose port another socket already listens
+ * on fails inside the call, after SMC's TCP socket went to LISTEN and back:
+ * no event (the call's exit decides, as for a plain socket), and the
+ * listener that holds the port is reported as usual.
+ */
+int t_kernel_listen_conflict(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct want_kind w = { .kind = SW_EV_LISTEN, .n = 1 };
+	socklen_t len = sizeof(a);
+	int one = 1, tfd, sfd, rc, e;
+
+	w.netns = ns_new();
+	CHECK(w.netns, "cannot make a network namespace");
+	suite_reset();
+	sfd = socket(AF_SMC, SOCK_STREAM | SOCK_CLOEXEC, SMCPROTO_SMC);
+	if (sfd < 0 && (errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT))
+		return test_skip(
+			"no SMC (AF_SMC) in this kernel: the qemu matrix loads its module");
+	CHECK(sfd >= 0, "SMC socket: %s", strerror(errno));
+	tfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(tfd >= 0, "socket: %s", strerror(errno));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(!setsockopt(tfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) &&
+		      !setsockopt(sfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)),
+	      "SO_REUSEADDR: %s", strerror(errno));
+	CHECK(!bind(tfd, (struct sockaddr *)&a, sizeof(a)) &&
+		      !getsockname(tfd, (struct sockaddr *)&a, &len),
+	      "bind: %s", strerror(errno));
+	rc = bind(sfd, (struct sockaddr *)&a, sizeof(a));
+	e = errno;
+	if (rc) {
+		close(sfd);
+		close(tfd);
+		return test_skip("SMC did not share the port (bind: %s)", strerror(e));
+	}
+	CHECK(!listen(tfd, 8), "listen: %s", strerror(errno));
+	rc = listen(sfd, 8);
+	e = errno;
+	close(sfd);
+	CHECK(rc && e == EADDRINUSE, "the SMC listen() did not fail on the taken port (%d: %s)", rc,
+	      strerror(e));
+	CHECK(poll_until(H.tracer, &H.all, kind_seen, &w, 3000) == 0, "no listen event");
+	/* a sweep's time: a pending listener would come now */
+	poll_for(H.tracer, (int)(SW_SWEEP_INTERVAL_NS / 1000000) + 1300);
+	close(tfd);
+	CHECK(count_kind(&H.all, w.netns, SW_EV_LISTEN) == 1, "%zu listen events, want 1",
+	      count_kind(&H.all, w.netns, SW_EV_LISTEN));
+	CHECK(find_kind(&H.all, w.netns, SW_EV_LISTEN, 0)->ev.lport == ntohs(a.sin_port),
+	      "the listen event is not the plain listener's");
+	CHECK(count_kind(&H.all, w.netns, SW_EV_UNLISTEN) == 0,
+	      "%zu unlisten events before the listener closed",
+	      count_kind(&H.all, w.netns, SW_EV_UNLISTEN));
+	return 0;
+}

@@ -21,6 +21,7 @@ int t_uring_accepts_direct(void);
 int t_uring_listen(void);
 int t_kernel_accept(void);
 int t_kernel_accept_held(void);
+int t_kernel_listen_conflict(void);
 int t_tfo_flow(void);
 int t_tfo_abort(void);
 int t_listen_autobind_sys_exit(void);

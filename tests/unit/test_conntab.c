@@ -251,6 +251,25 @@ static void test_reconnect_same_socket(void **state)
 	assert_int_equal(t->nghosts, 0);
 }
 
+/* An accept inferred after its socket's close (the sweep racing the close) never reopens it. */
+static void test_inferred_accept_after_close(void **state)
+{
+	struct sw_conntab *t = *state;
+	struct sw_event a = ev(SW_EV_ACCEPT, 9, 0, SW_TCP_ESTABLISHED, 2049, 700);
+	struct sw_event c = ev(SW_EV_CLOSE, 9, SW_TCP_LAST_ACK, SW_TCP_CLOSE, 2049, 700);
+
+	a.flags |= SW_F_INFERRED;
+	assert_int_equal(sw_conntab_apply(t, &c, SEC), 1);
+	assert_int_equal(t->nghosts, 1);
+	assert_int_equal(sw_conntab_apply(t, &a, SEC + 1), 0);
+	assert_true(sw_conntab_find(t, 9)->flags & SW_CONN_GHOST);
+	assert_int_equal(t->nghosts, 1);
+	/* in order, it opens the row as any accept does */
+	a.cookie = 10;
+	assert_int_equal(sw_conntab_apply(t, &a, SEC), 1);
+	assert_int_equal(sw_conntab_find(t, 10)->state, SW_TCP_ESTABLISHED);
+}
+
 static void test_owners_counted_once_per_process(void **state)
 {
 	struct sw_conntab *t = *state;
@@ -345,6 +364,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_time_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect_same_socket, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inferred_accept_after_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owners_counted_once_per_process, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_many_rows_and_sorted_view, setup, teardown),
