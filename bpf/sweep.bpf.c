@@ -96,8 +96,11 @@ static __always_inline void listen_pending(__u64 key, struct sw_sock *s)
 /*
  * A listener's child (tracepoint mode) that no hook saw accepted and that
  * the kernel accepted (sw_accepted_by_kernel()): see kernel_accepted() in
- * sockwatch.bpf.c, which reports those whose close comes first. Reported
- * once, with no owner, flagged inferred; the entry stays.
+ * sockwatch.bpf.c, which reports those whose close comes first. Found so
+ * at two sweeps in a row: a process's accept() that takes such a socket
+ * over (SMC hands it the TCP socket) reports it from its exit, microseconds
+ * after the graft, and a sweep in between must not report it as well.
+ * Reported once, with no owner, flagged inferred; the entry stays.
  */
 static __always_inline void kernel_accept(__u64 key, struct sw_sock *s)
 {
@@ -105,8 +108,14 @@ static __always_inline void kernel_accept(__u64 key, struct sw_sock *s)
 	__u8 state;
 
 	if (!still_open(s, key, &same, &state) ||
-	    !sw_accepted_by_kernel((struct sock *)(unsigned long)s->skptr))
+	    !sw_accepted_by_kernel((struct sock *)(unsigned long)s->skptr)) {
+		s->sweep &= ~SW_SWEEP_KACCEPT;
 		return;
+	}
+	if (!(s->sweep & SW_SWEEP_KACCEPT)) {
+		s->sweep |= SW_SWEEP_KACCEPT;
+		return;
+	}
 	s->accept_hook = SW_ACCEPT_HOOK_NONE_KERNEL;
 	sweep_emit(key, s, SW_EV_ACCEPT, 0, state < SW_TCP_STATE_MAX ? state : 0, SW_F_INFERRED, 0);
 }

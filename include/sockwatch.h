@@ -182,6 +182,7 @@ struct sw_sock {
 #define SW_SWEEP_LISTENER 0x01 /* a listening socket: its end is an unlisten */
 #define SW_SWEEP_SUSPECT 0x02 /* found gone once; reported if still gone at the next sweep */
 #define SW_SWEEP_REPORTED 0x04 /* inferred close sent; user space deletes the entry */
+#define SW_SWEEP_KACCEPT 0x08 /* found accepted inside the kernel once; reported if still so next */
 #define SW_SWEEP_INTERVAL_NS (2000ULL * 1000 * 1000)
 
 /*

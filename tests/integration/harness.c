@@ -543,3 +543,11 @@ int suite_accept_hook(void)
 		return SW_ACCEPT_HOOK_SYSCALL;
 	}
 }
+
+__u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}

@@ -51,6 +51,8 @@ __attribute__((format(printf, 1, 2))) int test_skip(const char *fmt, ...);
 __u32 ns_new(void);
 /* Opens a tracer with opts (attach mode from the suite) collecting into list. */
 int tracer_open_into(struct sw_tracer_opts *o, struct evlist *list, struct sw_tracer **t);
+/* CLOCK_MONOTONIC in ns: the clock of a record's ts_ns. */
+__u64 mono_ns(void);
 /* The hook that sees an accept first in the suite's mode (SW_ACCEPT_HOOK_*). */
 int suite_accept_hook(void);
 /* Polls t until the records of netns in list satisfy done(), or timeout_ms passes. */

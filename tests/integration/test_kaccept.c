@@ -233,7 +233,9 @@ int t_kernel_accept_held(void)
 {
 	struct want_ports w = { .kind = SW_EV_ACCEPT };
 	bool tp = sw_tracer_mode(H.tracer) == SW_ATTACH_TRACEPOINT;
+	const struct sw_record *a;
 	__u16 port = 0, p;
+	__u64 grafted;
 	int lfd, c, s;
 
 	w.netns = ns_new();
@@ -251,13 +253,20 @@ int t_kernel_accept_held(void)
 	CHECK(c >= 0, "connect: %s", strerror(-c));
 	p = port_of(c, false);
 	CHECK(wait_row(port, p, 0), "SMC's worker accepted nothing");
+	grafted = mono_ns();
 	w.lport = port;
 	w.rport = p;
+	/* found at two sweeps in a row */
 	CHECK(poll_until(H.tracer, &H.all, ports_seen, &w,
-			 2 * (int)(SW_SWEEP_INTERVAL_NS / 1000000) + 1000) == 0,
+			 3 * (int)(SW_SWEEP_INTERVAL_NS / 1000000) + 1000) == 0,
 	      "no accept while it waits for accept()");
 	if (check_accept(w.netns, port, p, SW_TCP_ESTABLISHED, "waiting"))
 		return -1;
+	/* found so at two sweeps in a row: never sooner than one interval */
+	a = find_ports(&H.all, w.netns, SW_EV_ACCEPT, port, p);
+	CHECK(!tp || a->ev.ts_ns - grafted >= SW_SWEEP_INTERVAL_NS - 100000000ULL,
+	      "reported %llu ms after the kernel accepted it: before a second sweep",
+	      (unsigned long long)((a->ev.ts_ns - grafted) / 1000000));
 	/* the next sweep finds it as it was: nothing twice */
 	poll_for(H.tracer, (int)(SW_SWEEP_INTERVAL_NS / 1000000) + 300);
 	CHECK(count_kind(&H.all, w.netns, SW_EV_ACCEPT) == 1, "%zu accepts while waiting, want 1",

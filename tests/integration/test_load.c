@@ -901,14 +901,6 @@ fail:
 	return ret;
 }
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
-
 /*
  * What a socket whose CLOSE transition never reached our hooks leaves
  * behind: its entry, pointing at an address that holds no socket (reads fail
@@ -930,7 +922,7 @@ static void ghost_entry(struct sw_sock *g, __u32 netns)
 		.laddr = { 10, 1, 2, 3 },
 		.raddr = { 192, 0, 2, 7 },
 		.netns = netns,
-		.birth_ns = now_ns(),
+		.birth_ns = mono_ns(),
 	};
 }
 
@@ -973,9 +965,9 @@ static int sweep_infers_close(enum sw_state_hook hook)
 		test_fail(__FILE__, __LINE__, "seed", "cannot plant the entry");
 		goto out;
 	}
-	planted = now_ns();
+	planted = mono_ns();
 	poll_until(t, &l, list_has, &w, 3 * (int)(SW_SWEEP_INTERVAL_NS / 1000000) + 1000);
-	after = now_ns();
+	after = mono_ns();
 #define FAIL_IF(cond, ...)                                                 \
 	do {                                                               \
 		if (cond) {                                                \
@@ -1074,7 +1066,7 @@ int t_sweep_at_exit(void)
 		test_fail(__FILE__, __LINE__, "seed", "cannot plant the entry");
 		goto out;
 	}
-	planted = now_ns();
+	planted = mono_ns();
 	/* An ordinary drain is no sweep: nothing is inferred yet. */
 	sw_tracer_drain(t);
 	if (count_kind(&l, netns, SW_EV_CLOSE)) {
