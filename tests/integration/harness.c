@@ -551,3 +551,13 @@ __u64 mono_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
+
+__u16 port_of(int fd, bool peer)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int rc = peer ? getpeername(fd, (struct sockaddr *)&a, &len) :
+			getsockname(fd, (struct sockaddr *)&a, &len);
+
+	return rc ? 0 : ntohs(a.sin_port);
+}

@@ -140,6 +140,8 @@ int connect_self(int family, const char *addr, __u16 *port);
 /* Aborts the IPv4 TCP socket src:sport -> dst:dport as ss -K does (SOCK_DESTROY);
  * 0 or -errno (-EOPNOTSUPP: kernel without CONFIG_INET_DIAG_DESTROY or tcp_diag). */
 int destroy_tcp4(const char *src, __u16 sport, const char *dst, __u16 dport);
+/* The port of an IPv4 socket's local (peer = false) or remote end; 0 on error. */
+__u16 port_of(int fd, bool peer);
 int write_all(int fd, size_t n);
 /* Reads until EOF; returns the byte count or -errno. */
 long read_to_eof(int fd);

@@ -124,16 +124,6 @@ static int ia32_child(struct peer *p, const char *name, int (*fn)(struct peer_io
 	return 0;
 }
 
-static __u16 port_of(int fd, bool peer)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int e = peer ? getpeername(fd, (struct sockaddr *)&sa, &len) :
-		       getsockname(fd, (struct sockaddr *)&sa, &len);
-
-	return e ? 0 : ntohs(sa.sin_port);
-}
-
 static int connect_port(__u16 port)
 {
 	return connect_to(AF_INET, "127.0.0.1", port);

@@ -26,6 +26,7 @@
 #define AF_SMC 43
 #endif
 #define SMCPROTO_SMC 0
+#define NO_SMC "no SMC (AF_SMC) in this kernel: the qemu matrix loads its module"
 
 /* An SMC listener on 127.0.0.1 (any port, in *port); fd or -errno. */
 static int smc_listen(__u16 *port)
@@ -46,17 +47,6 @@ static int smc_listen(__u16 *port)
 	}
 	*port = ntohs(a.sin_port);
 	return fd;
-}
-
-/* The port of fd's local (peer = false) or remote end; 0 on error. */
-static __u16 port_of(int fd, bool peer)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	int rc = peer ? getpeername(fd, (struct sockaddr *)&a, &len) :
-			getsockname(fd, (struct sockaddr *)&a, &len);
-
-	return rc ? 0 : ntohs(a.sin_port);
 }
 
 /* For poll_until(): the record of kind with these ports in netns. */
@@ -175,8 +165,7 @@ int t_kernel_accept(void)
 	suite_reset();
 	lfd = smc_listen(&port);
 	if (lfd == -EAFNOSUPPORT || lfd == -EPROTONOSUPPORT)
-		return test_skip(
-			"no SMC (AF_SMC) in this kernel: the qemu matrix loads its module");
+		return test_skip(NO_SMC);
 	CHECK(lfd >= 0, "SMC listener: %s", strerror(-lfd));
 	c1 = connect_to(AF_INET, "127.0.0.1", port);
 	c2 = connect_to(AF_INET, "127.0.0.1", port);
@@ -246,8 +235,7 @@ int t_kernel_accept_held(void)
 				 sw_tracer_no_sweep_why(H.tracer));
 	lfd = smc_listen(&port);
 	if (lfd == -EAFNOSUPPORT || lfd == -EPROTONOSUPPORT)
-		return test_skip(
-			"no SMC (AF_SMC) in this kernel: the qemu matrix loads its module");
+		return test_skip(NO_SMC);
 	CHECK(lfd >= 0, "SMC listener: %s", strerror(-lfd));
 	c = connect_to(AF_INET, "127.0.0.1", port);
 	CHECK(c >= 0, "connect: %s", strerror(-c));
@@ -302,8 +290,7 @@ int t_kernel_listen_conflict(void)
 	suite_reset();
 	sfd = socket(AF_SMC, SOCK_STREAM | SOCK_CLOEXEC, SMCPROTO_SMC);
 	if (sfd < 0 && (errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT))
-		return test_skip(
-			"no SMC (AF_SMC) in this kernel: the qemu matrix loads its module");
+		return test_skip(NO_SMC);
 	CHECK(sfd >= 0, "SMC socket: %s", strerror(errno));
 	tfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	CHECK(tfd >= 0, "socket: %s", strerror(errno));
