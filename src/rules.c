@@ -10,6 +10,7 @@
 #include "addr.h"
 #include "rules.h"
 #include "sockwatch.h"
+#include "strbuf.h"
 
 /* A line of N bytes holds at most N/2 + 1 words (each word and separator take two bytes). */
 #define MAX_WORDS (SW_RULES_LINE_MAX / 2 + 1)
@@ -104,24 +105,23 @@ static bool is_ctrl(unsigned char c)
 /* Formats "name:line: message" (or "name: message" for line 0); always returns -EINVAL. */
 static int __attribute__((format(printf, 2, 3))) perr(struct parser *p, const char *fmt, ...)
 {
+	char msg[SW_RULES_LINE_MAX + 256];
 	va_list ap;
 	int n;
 
 	if (!p->err || !p->errlen)
 		return -EINVAL;
 	if (p->line)
-		n = snprintf(p->err, p->errlen, "%s:%d: ", p->name, p->line);
+		n = snprintf(msg, sizeof(msg), "%s:%d: ", p->name, p->line);
 	else
-		n = snprintf(p->err, p->errlen, "%s: ", p->name);
-	if (n >= 0 && (size_t)n < p->errlen) {
+		n = snprintf(msg, sizeof(msg), "%s: ", p->name);
+	if (n >= 0 && (size_t)n < sizeof(msg)) {
 		va_start(ap, fmt);
-		vsnprintf(p->err + n, p->errlen - n, fmt, ap);
+		vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
 		va_end(ap);
 	}
-	/* Rule text may carry \x escapes: keep the message one printable line. */
-	for (char *c = p->err; *c; c++)
-		if (is_ctrl(*c))
-			*c = '?';
+	/* Rule text is any bytes (and \x escapes): one line, safe for a terminal. */
+	sw_term_line(p->err, p->errlen, msg, strlen(msg));
 	return -EINVAL;
 }
 
@@ -283,6 +283,14 @@ static bool prefix_equal(const __u8 *a, const __u8 *b, unsigned int plen)
 
 static bool cidr_contains(const struct cidr *c, unsigned int family, const __u8 *addr)
 {
+	__u8 v4[16] = { 0 };
+
+	/* an AF_INET6 socket on ::ffff:a.b.c.d talks IPv4 to a.b.c.d (as parse_cidr() has it) */
+	if (family == SW_AF_INET6 && sw_addr_is_mapped(addr)) {
+		memcpy(v4, addr + 12, 4);
+		family = SW_AF_INET;
+		addr = v4;
+	}
 	return c->family == family && prefix_equal(c->addr, addr, c->plen);
 }
 

@@ -7,18 +7,29 @@
 #include <string.h>
 
 #include "sink_int.h"
+#include "strbuf.h"
 
 #define SPEC_FORMS \
 	"stdout, file:PATH, syslog, syslog+unix:PATH, syslog+udp://HOST:PORT or syslog+tcp://HOST:PORT"
 
+/*
+ * The reason, in err: one line that is safe for a terminal (what it quotes of
+ * the spec is escaped like any untrusted text).
+ */
 static int bad(char *err, size_t n, const char *fmt, ...)
 {
+	char msg[512];
 	va_list ap;
+	int len;
 
 	if (err && n) {
 		va_start(ap, fmt);
-		vsnprintf(err, n, fmt, ap);
+		len = vsnprintf(msg, sizeof(msg), fmt, ap);
 		va_end(ap);
+		sw_term_line(err, n, msg,
+			     len < 0		       ? 0 :
+			     (size_t)len < sizeof(msg) ? (size_t)len :
+							 sizeof(msg) - 1);
 	}
 	return -EINVAL;
 }

@@ -146,7 +146,10 @@ int sw_diag_parse(const void *buf, size_t len, __u32 seq, __u32 netns, struct sw
 
 	if (len > (size_t)__INT_MAX__)
 		return -EBADMSG;
-	for (; NLMSG_OK(nlh, rest); nlh = NLMSG_NEXT(nlh, rest)) {
+	/* NLMSG_OK(), with rest known positive where it is compared as unsigned */
+	for (; rest >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (__u32)rest;
+	     nlh = NLMSG_NEXT(nlh, rest)) {
 		if (nlh->nlmsg_seq != seq)
 			continue; /* not an answer to our request */
 		switch (nlh->nlmsg_type) {

@@ -293,3 +293,47 @@ void sw_buf_term_str(struct sw_buf *b, const char *s, size_t n)
 		i += len;
 	}
 }
+
+void sw_buf_trim_utf8(struct sw_buf *b)
+{
+	const unsigned char *u = (const unsigned char *)b->p;
+	size_t i = b->len, back;
+	unsigned int cp;
+
+	/* the last lead byte, at most three continuation bytes back */
+	for (back = 1; back <= 4 && back <= i; back++) {
+		if ((u[i - back] & 0xc0) == 0x80)
+			continue;
+		if (u[i - back] >= 0x80 && !sw_utf8_decode(u + i - back, back, &cp))
+			b->len = i - back;
+		break;
+	}
+	if (b->cap)
+		b->p[b->len] = '\0';
+}
+
+void sw_term_line(char *dst, size_t size, const char *msg, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)msg;
+	size_t i = 0, n;
+	unsigned int cp;
+	struct sw_buf b;
+
+	sw_buf_init(&b, dst, size);
+	while (i < len && !b.overflow) {
+		n = sw_utf8_decode(u + i, len - i, &cp);
+		if (!n) {
+			sw_buf_printf(&b, "\\x%02x", u[i++]);
+			continue;
+		}
+		if (cp < 0x80 && term_unsafe(cp))
+			sw_buf_printf(&b, "\\x%02x", cp);
+		else if (term_unsafe(cp))
+			sw_buf_printf(&b, "\\u{%x}", cp);
+		else
+			sw_buf_write(&b, msg + i, n);
+		i += n;
+	}
+	if (b.overflow)
+		sw_buf_trim_utf8(&b);
+}

@@ -168,5 +168,15 @@ void sw_buf_json_str(struct sw_buf *b, const char *s, size_t n);
  * overrides and invalid UTF-8 become \xNN (or \u{NNNN}); a backslash becomes \\.
  */
 void sw_buf_term_str(struct sw_buf *b, const char *s, size_t n);
+/* Drops a UTF-8 sequence cut short at the end (what a truncated buffer may hold). */
+void sw_buf_trim_utf8(struct sw_buf *b);
+/*
+ * An error message that quotes untrusted text, as one line safe for a
+ * terminal: the len bytes of msg into dst (size bytes), what
+ * sw_buf_term_str() escapes escaped the same way (a backslash stays one:
+ * the message's own text has them), cut at a character boundary if they do
+ * not fit.
+ */
+void sw_term_line(char *dst, size_t size, const char *msg, size_t len);
 
 #endif /* SW_STRBUF_H */

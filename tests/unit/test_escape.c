@@ -104,6 +104,29 @@ static void term_escapes(void **state)
 	assert_string_equal(T("\xc3\xa9"), "\xc3\xa9");
 }
 
+/* Error messages that quote untrusted text: escaped, backslashes kept, never a cut character. */
+static void term_lines(void **state)
+{
+	char out[16];
+
+#define TL(lit) sw_term_line(out, sizeof(out), lit, sizeof(lit) - 1)
+	TL("bad '\\q'");
+	assert_string_equal(out, "bad '\\q'");
+	TL("a\nb\x1b[2J");
+	assert_string_equal(out, "a\\x0ab\\x1b[2J");
+	TL("\xc2\x9b\xff");
+	assert_string_equal(out, "\\u{9b}\\xff");
+	/* 14 bytes, then an e-acute that does not fit whole: cut before it */
+	TL("01234567890123\xc3\xa9");
+	assert_string_equal(out, "01234567890123");
+	TL("0123456789012\xc3\xa9");
+	assert_string_equal(out, "0123456789012\xc3\xa9");
+	/* an escape that does not fit whole is cut at a byte boundary, still ASCII */
+	TL("012345678901\x01");
+	assert_string_equal(out, "012345678901\\x0");
+#undef TL
+}
+
 static void buffer_overflow_is_flagged(void **state)
 {
 	char mem[8];
@@ -252,6 +275,7 @@ int main(void)
 		cmocka_unit_test(json_invalid_utf8),
 		cmocka_unit_test(json_every_byte),
 		cmocka_unit_test(term_escapes),
+		cmocka_unit_test(term_lines),
 		cmocka_unit_test(buffer_overflow_is_flagged),
 		cmocka_unit_test(utf8_decoder),
 		cmocka_unit_test(decimal_numbers),

@@ -659,6 +659,29 @@ static void test_learn_roundtrip(void **state __attribute__((unused)))
 	free(out);
 }
 
+/*
+ * An AF_INET6 listener bound to ::ffff:a.b.c.d talks IPv4 to a.b.c.d: an addr
+ * rule for either spelling matches it, so a rule learned from it allows it.
+ */
+static void test_learn_mapped_listener(void **state __attribute__((unused)))
+{
+	struct sw_listener_info l = lis("::ffff:10.0.0.7", 8080);
+	struct sw_rules *r;
+	char *out;
+
+	assert_int_equal(l.family, SW_AF_INET6);
+	out = learn_to_string(&l, 1);
+	r = parse_ok(out);
+	assert_true(allowed(r, &l));
+	sw_rules_free(r);
+	free(out);
+	r = parse_ok("allow listen port 8080 addr 10.0.0.0/24");
+	assert_true(allowed(r, &l));
+	l = lis("::ffff:10.0.1.7", 8080);
+	assert_false(allowed(r, &l));
+	sw_rules_free(r);
+}
+
 static void test_learn_io_error(void **state __attribute__((unused)))
 {
 	struct sw_listener_info l = lis("0.0.0.0", 22);
@@ -719,6 +742,7 @@ int main(void)
 		cmocka_unit_test(test_load_too_large),
 		cmocka_unit_test(test_learn_output),
 		cmocka_unit_test(test_learn_roundtrip),
+		cmocka_unit_test(test_learn_mapped_listener),
 		cmocka_unit_test(test_learn_io_error),
 	};
 	const struct CMUnitTest errors[] = {
@@ -792,7 +816,7 @@ int main(void)
 		ERR("allow listen comm a\"b\"",
 		    "t:1: stray '\"' inside a word (quote the whole word)"),
 		ERR("allow listen port 22\x01", "t:1: control character 0x01 in line"),
-		ERR("allow listen \"\\x1b[2J\" 1", "t:1: unknown matcher '?[2J'"),
+		ERR("allow listen \"\\x1b[2J\" 1", "t:1: unknown matcher '\\x1b[2J'"),
 	};
 	int failed;
 
