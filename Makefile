@@ -44,17 +44,29 @@ TPCOUNT_SKEL := $(OUTPUT)/tests/tpcount.skel.h
 TPCOUNT := $(OUTPUT)/tests/tpcount
 ITEST := $(OUTPUT)/tests/itest
 
+# The library again, built by clang with AddressSanitizer, UndefinedBehaviorSanitizer and
+# libFuzzer's coverage: the unit tests run against it a second time, and the fuzz targets
+# (tests/fuzz) link it.
+SAN_CC ?= clang
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter $(SAN_FLAGS)
+SAN_OBJS := $(patsubst src/%.c,$(OUTPUT)/san/obj/%.o,$(LIB_SRCS))
+SAN_LIB := $(OUTPUT)/san/libsockwatch.a
+SAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/san/tests/%,$(UNIT_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
+
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(SKELS)
 .PHONY: all deps vmlinux run test test-unit test-integration test-vm test-vm-run bench \
-	install clean format check-format tests-build
+	install clean format check-format tests-build fuzz
 
 all: $(OUTPUT)/sockwatch
 
 deps:
 	$(Q)scripts/deps.sh
 
-$(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests:
+$(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/san/obj $(OUTPUT)/san/tests $(OUTPUT)/fuzz:
 	$(Q)mkdir -p $@
 
 vmlinux:
@@ -89,6 +101,25 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB) | $(OUTPUT)/tests
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP $< $(LIB) -lcmocka $(LIBS) $(CURSES_LIBS) \
 		$(THREAD_LIBS) -o $@
 
+$(OUTPUT)/san/obj/%.o: src/%.c $(SKELS) | $(OUTPUT)/san/obj
+	$(call msg,CC-SAN,$@)
+	$(Q)$(SAN_CC) $(CPPFLAGS) $(SAN_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(SAN_LIB): $(SAN_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUTPUT)/san/tests/test_%: tests/unit/test_%.c $(SAN_LIB) | $(OUTPUT)/san/tests
+	$(call msg,CC-SAN,$@)
+	$(Q)$(SAN_CC) $(CPPFLAGS) $(SAN_CFLAGS) -MMD -MP $< $(SAN_LIB) -lcmocka $(LIBS) \
+		$(CURSES_LIBS) $(THREAD_LIBS) -o $@
+
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/check.c $(wildcard tests/fuzz/*.h) $(SAN_LIB) \
+		| $(OUTPUT)/fuzz
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(SAN_CC) $(CPPFLAGS) -Itests/fuzz $(SAN_CFLAGS) -fsanitize=fuzzer $< tests/fuzz/check.c \
+		$(SAN_LIB) $(LIBS) $(THREAD_LIBS) -o $@
+
 $(OUTPUT)/tests/tpcount.bpf.o: tests/tools/tpcount.bpf.c $(VMLINUX) | $(OUTPUT)/tests
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -120,13 +151,13 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(OUTPUT)/sockwatch $(ARGS)
 
-tests-build: all $(UNIT_BINS) $(ITEST) $(TPCOUNT)
+tests-build: all $(UNIT_BINS) $(ITEST) $(TPCOUNT) $(SAN_UNIT_BINS) $(FUZZ_BINS)
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory tests-build
 	$(Q)scripts/run-tests.sh $(OUTPUT)
 
-test-unit: $(UNIT_BINS)
+test-unit: $(UNIT_BINS) $(SAN_UNIT_BINS) $(FUZZ_BINS)
 	$(Q)SW_ONLY=unit scripts/run-tests.sh $(OUTPUT)
 
 test-integration: all $(ITEST)
@@ -143,6 +174,11 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bench/run.sh $(OUTPUT)
 
+# Longer fuzzing than make test does: FUZZ_SECS per target (default 60), findings in
+# $(OUTPUT)/fuzz/findings.
+fuzz: $(FUZZ_BINS)
+	$(Q)scripts/fuzz.sh $(OUTPUT) $${FUZZ_SECS:-60}
+
 install: all
 	install -D -m 0755 $(OUTPUT)/sockwatch $(DESTDIR)$(PREFIX)/sbin/sockwatch
 
@@ -155,4 +191,4 @@ check-format:
 clean:
 	rm -rf $(OUTPUT)
 
--include $(wildcard $(OUTPUT)/obj/*.d $(OUTPUT)/tests/*.d)
+-include $(wildcard $(OUTPUT)/obj/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/san/obj/*.d $(OUTPUT)/san/tests/*.d)

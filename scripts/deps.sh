@@ -6,10 +6,10 @@ set -euo pipefail
 # build: compiler, BPF toolchain, libraries (static ones too, for the VM test binary)
 pkgs=(make gcc pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libzstd-dev
 	libncurses-dev)
-# tests: unit-test framework, namespaces and ss, JSON checks, the UI driver, a syslog
+# tests: unit-test framework, sanitizer and libFuzzer runtimes, namespaces and ss, JSON checks, the UI driver, a syslog
 # receiver, the qemu kernel matrix
-pkgs+=(libcmocka-dev iproute2 jq tmux python3 rsyslog qemu-system-x86 busybox-static cpio
-	procps)
+pkgs+=(libcmocka-dev libclang-rt-dev iproute2 jq tmux python3 rsyslog qemu-system-x86
+	busybox-static cpio procps)
 # benchmarks: the comparison tracer
 pkgs+=(libbpf-tools)
 

@@ -57,6 +57,13 @@ if want unit; then
 		[[ -x $t && $t != *.d ]] || continue
 		run_suite "unit $(basename "$t")" env CMOCKA_MESSAGE_OUTPUT=TAP "$t"
 	done
+	# the same tests against the library built with AddressSanitizer and UBSan
+	for t in "$BUILD"/san/tests/test_*; do
+		[[ -x $t && $t != *.d ]] || continue
+		run_suite "unit, sanitized $(basename "$t")" env CMOCKA_MESSAGE_OUTPUT=TAP \
+			ASAN_OPTIONS=detect_leaks=1 "$t"
+	done
+	run_suite "fuzz (renderers, parsers)" "$ROOT/scripts/fuzz.sh" "$BUILD"
 fi
 
 if [[ $(id -u) -ne 0 ]] && [[ -z $ONLY || $ONLY != unit ]]; then
