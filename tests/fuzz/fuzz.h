@@ -7,6 +7,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <linux/types.h>
+
+#include "sockwatch.h"
+
 struct fz_in {
 	const uint8_t *p;
 	size_t n;
@@ -57,12 +61,12 @@ static inline uint64_t fz_u64(struct fz_in *in)
 }
 
 /*
- * A string of up to size - 1 bytes (any but NUL): its length comes first,
- * then its bytes. Always NUL-terminated.
+ * A string of up to size - 1 bytes (any but NUL): its length (16 bits, modulo
+ * size) comes first, then its bytes. Always NUL-terminated; returns its length.
  */
 static inline size_t fz_cstr(struct fz_in *in, char *out, size_t size)
 {
-	size_t len = fz_u8(in) % size;
+	size_t len = fz_u16(in) % size;
 
 	if (len > in->n)
 		len = in->n;
@@ -71,6 +75,16 @@ static inline size_t fz_cstr(struct fz_in *in, char *out, size_t size)
 	in->p += len;
 	in->n -= len;
 	return strlen(out);
+}
+
+/* Makes a kernel record from any bytes one that sw_event_decode() accepts. */
+static inline void fz_fix_event(struct sw_event *e)
+{
+	e->kind = 1 + e->kind % (SW_EV_KIND_MAX - 1);
+	e->family = e->family & 1 ? SW_AF_INET6 : SW_AF_INET;
+	e->oldstate %= SW_TCP_STATE_MAX;
+	e->newstate %= SW_TCP_STATE_MAX;
+	e->comm[SW_COMM_LEN - 1] = '\0';
 }
 
 #endif /* SW_FUZZ_H */

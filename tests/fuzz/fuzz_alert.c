@@ -13,18 +13,11 @@
 #include "listen_fmt.h"
 #include "procinfo.h"
 
-/* A string of up to max - 1 bytes, its length a 16-bit field first. */
+/* A string of up to max - 1 bytes; "~" stands for an absent one ("-" / null). */
 static const char *str(struct fz_in *in, char *out, size_t max)
 {
-	size_t len = fz_u16(in) % max;
+	size_t len = fz_cstr(in, out, max);
 
-	if (len > in->n)
-		len = in->n;
-	memcpy(out, in->p, len);
-	out[len] = '\0';
-	in->p += len;
-	in->n -= len;
-	/* a string that is absent prints as "-" / null */
 	return len == 1 && out[0] == '~' ? NULL : out;
 }
 

@@ -56,11 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sw_event_decode(data, size, &r.ev) < 0) {
 		/* and the same bytes made valid, so that every record is rendered */
 		fz_take(&in, &r.ev, sizeof(r.ev));
-		r.ev.kind = 1 + r.ev.kind % (SW_EV_KIND_MAX - 1);
-		r.ev.family = r.ev.family & 1 ? SW_AF_INET6 : SW_AF_INET;
-		r.ev.oldstate %= SW_TCP_STATE_MAX;
-		r.ev.newstate %= SW_TCP_STATE_MAX;
-		r.ev.comm[SW_COMM_LEN - 1] = '\0';
+		fz_fix_event(&r.ev);
 	} else {
 		in.p += sizeof(r.ev);
 		in.n -= sizeof(r.ev);

@@ -39,11 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int n, m;
 
 	fz_take(&in, &r.ev, sizeof(r.ev));
-	r.ev.kind = 1 + r.ev.kind % (SW_EV_KIND_MAX - 1);
-	r.ev.family = r.ev.family & 1 ? SW_AF_INET6 : SW_AF_INET;
-	r.ev.oldstate %= SW_TCP_STATE_MAX;
-	r.ev.newstate %= SW_TCP_STATE_MAX;
-	r.ev.comm[SW_COMM_LEN - 1] = '\0';
+	fz_fix_event(&r.ev);
 	r.seq = fz_u64(&in);
 	r.wall.tv_sec = (time_t)(fz_u64(&in) % (1ull << 34));
 	r.wall.tv_nsec = (long)(fz_u64(&in) % 1000000000ull);
