@@ -307,11 +307,12 @@ static __always_inline bool sock_wanted(bool btf, struct sock *sk)
 	return true;
 }
 
-static __always_inline bool event_wanted(const struct sw_event *e)
+/* The port and pid filters, on what a record would carry. */
+static __always_inline bool event_wanted(__u16 lport, __u16 rport, __u32 pid)
 {
-	if (filter_port && e->lport != filter_port && e->rport != filter_port)
+	if (filter_port && lport != filter_port && rport != filter_port)
 		return false;
-	if (filter_pid && e->pid != filter_pid)
+	if (filter_pid && pid != filter_pid)
 		return false;
 	return true;
 }
@@ -335,23 +336,25 @@ static __noinline int emit(__u64 key, __u32 what, const struct sw_sock *owner,
 {
 	__u8 kind = what & 0xff, oldstate = (what >> 8) & 0xff, newstate = (what >> 16) & 0xff;
 	__u8 flags = what >> 24;
+	bool ends = owner && owner->family; /* endpoints from owner, else from now */
 	struct sw_event *e;
 
+	/* filtered out before it takes ring-buffer space (or a drop if it is full) */
+	if (!event_wanted(ends ? owner->lport : now->lport, ends ? owner->rport : now->rport,
+			  owner ? owner->pid : 0)) {
+		count(SW_CNT_FILTERED);
+		return -1;
+	}
 	e = sw_record_new(key, kind, oldstate, newstate,
 			  flags | (key_by_ptr ? SW_F_KEY_IS_PTR : 0));
 	if (!e)
 		return -1;
-	if (owner && owner->family)
+	if (ends)
 		SW_COPY_ENDPOINTS(e, owner);
 	else
 		SW_COPY_ENDPOINTS(e, now);
 	if (owner)
 		sw_entry_fill(e, owner);
-	if (!event_wanted(e)) {
-		bpf_ringbuf_discard(e, 0);
-		count(SW_CNT_FILTERED);
-		return -1;
-	}
 	if (kind == SW_EV_CONNECT && owner && owner->start_ns)
 		e->latency_ns = e->ts_ns - owner->start_ns;
 	else if (kind == SW_EV_ACCEPT && owner && owner->birth_ns && !(flags & SW_F_INFERRED))
@@ -729,6 +732,14 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
  * one after the other, and softirqs do not nest. If "pre" itself is
  * interrupted, the nested run's primary is free and handles it. Nothing
  * falls through; what the kernel still skips is counted and reported.
+ *
+ * Nor is anything taken twice, whichever instruction the interrupt lands
+ * on: the twin reads inv before last, and takes its invocation only if no
+ * one has noted inv or later (a run nested after it read inv noted a later
+ * one); and what it takes, it also notes in took, which only twins write,
+ * in softirq, where no transition interrupts them. The primary's "last =
+ * inv" is a load and a store: a nested run between them, taken by the twin,
+ * is overwritten in last by the older value, but stays in took.
  */
 /* cpu_state: declared with the accept handshake's fence, above. */
 
@@ -766,11 +777,14 @@ static __always_inline void state_run(int role, struct sock *sk, int oldstate, i
 		return;
 	}
 	if (role == ROLE_TWIN) {
-		if (c->last == c->inv)
+		__u64 inv = *(volatile __u64 *)&c->inv;
+
+		if (*(volatile __u64 *)&c->last >= inv || *(volatile __u64 *)&c->took >= inv)
 			return;
 		count(SW_CNT_NESTED);
+		*(volatile __u64 *)&c->took = inv;
 	}
-	c->last = c->inv;
+	*(volatile __u64 *)&c->last = *(volatile __u64 *)&c->inv;
 	/* after noting the run: the twin must not take it for a skipped one */
 	if (state_has_work(oldstate, newstate))
 		on_set_state(btf, sk, state_key(sk, oldstate, newstate, btf), oldstate, newstate);

@@ -48,14 +48,17 @@ static __always_inline bool still_open(const struct sw_sock *s, __u64 key, bool 
 	return *same && *state && *state != SW_TCP_CLOSE;
 }
 
-/* One record about the entry s under key, unless the filters drop it; true if sent. */
+/*
+ * One record about the entry s under key, unless the filters drop it (if
+ * filter); true if sent.
+ */
 static __always_inline bool sweep_emit(__u64 key, const struct sw_sock *s, __u8 kind, __u8 oldstate,
-				       __u8 newstate, __u8 flags, __u64 wake)
+				       __u8 newstate, __u8 flags, __u64 wake, bool filter)
 {
 	struct sw_event *e;
 
-	if ((filter_port && s->lport != filter_port && s->rport != filter_port) ||
-	    (filter_pid && s->pid != filter_pid))
+	if (filter && ((filter_port && s->lport != filter_port && s->rport != filter_port) ||
+		       (filter_pid && s->pid != filter_pid)))
 		return false;
 	e = sw_record_new(key, kind, oldstate, newstate,
 			  flags | (key_by_ptr ? SW_F_KEY_IS_PTR : 0));
@@ -90,7 +93,7 @@ static __always_inline void listen_pending(__u64 key, struct sw_sock *s)
 		return;
 	s->lport = port;
 	s->flags &= ~SW_SOCK_F_LISTEN_PENDING;
-	sweep_emit(key, s, SW_EV_LISTEN, SW_TCP_CLOSE, SW_TCP_LISTEN, 0, BPF_RB_FORCE_WAKEUP);
+	sweep_emit(key, s, SW_EV_LISTEN, SW_TCP_CLOSE, SW_TCP_LISTEN, 0, BPF_RB_FORCE_WAKEUP, true);
 }
 
 /*
@@ -117,7 +120,8 @@ static __always_inline void kernel_accept(__u64 key, struct sw_sock *s)
 		return;
 	}
 	s->accept_hook = SW_ACCEPT_HOOK_NONE_KERNEL;
-	sweep_emit(key, s, SW_EV_ACCEPT, 0, state < SW_TCP_STATE_MAX ? state : 0, SW_F_INFERRED, 0);
+	sweep_emit(key, s, SW_EV_ACCEPT, 0, state < SW_TCP_STATE_MAX ? state : 0, SW_F_INFERRED, 0,
+		   true);
 }
 
 static long sweep_one(struct bpf_map *map, __u64 *key, struct sw_sock *s, void *ctx)
@@ -146,11 +150,20 @@ static long sweep_one(struct bpf_map *map, __u64 *key, struct sw_sock *s, void *
 		s->sweep |= SW_SWEEP_SUSPECT;
 		return 0;
 	}
+	/*
+	 * User space deletes the entry when the record reaches it, so the flag
+	 * goes on before the record does (never onto a freed entry), and off
+	 * again if none went (the ring buffer full: the next sweep tries
+	 * again). The port and pid filters are user space's here: a record
+	 * they drop must still reach it, or the entry would stay for good.
+	 */
 	s->sweep |= SW_SWEEP_REPORTED;
 	if (sweep_emit(*key, s, (s->sweep & SW_SWEEP_LISTENER) ? SW_EV_UNLISTEN : SW_EV_CLOSE,
-		       same && state < SW_TCP_STATE_MAX ? state : 0, SW_TCP_CLOSE, SW_F_INFERRED,
-		       0))
+		       same && state < SW_TCP_STATE_MAX ? state : 0, SW_TCP_CLOSE, SW_F_INFERRED, 0,
+		       false))
 		count(SW_CNT_INFERRED);
+	else
+		s->sweep &= ~SW_SWEEP_REPORTED;
 	return 0;
 }
 

@@ -128,8 +128,9 @@ struct sw_event {
 struct sw_cpu_state {
 	__u64 inv; /* invocations of the state tracepoint on this CPU */
 	__u64 last; /* the invocation the primary or the twin took */
+	__u64 took; /* the invocation the twin last took (see state_run()) */
 	__u64 fence; /* locked adds on it order this CPU's stores before its loads */
-	__u8 pad[40];
+	__u8 pad[32];
 };
 
 /* Sizes of the BPF maps. */

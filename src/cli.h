@@ -47,7 +47,8 @@ enum {
 	"  -p, --pid PID        only sockets owned by process PID\n"                       \
 	"      --port PORT      only sockets with local or remote port PORT\n"             \
 	"  -4, -6               only IPv4 / only IPv6\n"                                   \
-	"      --comm NAME      only processes named NAME (exact, 15 bytes max)\n"         \
+	"      --comm NAME      only events whose comm is NAME: the acting thread's\n"     \
+	"                       name (exact, 15 bytes max; -p takes whole processes)\n"    \
 	"      --netns INODE    only sockets in the network namespace with this inode\n"   \
 	"      --attach MODE    auto, fentry, kprobe or tracepoint (default auto)\n"       \
 	"      --state-hook H   tp_btf or raw_tp (default: tp_btf if the kernel has it)\n" \

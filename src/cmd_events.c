@@ -382,11 +382,16 @@ int cmd_events(int argc, char **argv)
 		if (n > 0)
 			sw_sink_set_kick(&c.sinks);
 	}
-	/* Deliver what is already in the ring buffer before detaching. */
+	/*
+	 * Stop recording, deliver everything recorded, and only then the
+	 * summary: after the outputs have written their last line, so that it
+	 * never lands among them, and with counters that no longer move.
+	 */
+	sw_tracer_detach(t);
 	sw_tracer_final_drain(t);
 	sw_sink_set_kick(&c.sinks);
+	close_outputs(&c);
 	sw_print_summary(t);
 	sw_tracer_close(t);
-	close_outputs(&c);
 	return ret;
 }

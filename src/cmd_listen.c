@@ -764,7 +764,8 @@ static int run(struct listen_ctx *c)
 			break;
 		}
 	}
-	/* Deliver what is already in the ring buffer before detaching. */
+	/* Stop recording, then deliver what was recorded. */
+	sw_tracer_detach(c->t);
 	if (ret == SW_EXIT_OK && !c->alerted && !c->write_err)
 		sw_tracer_final_drain(c->t);
 	if (c->alerted)

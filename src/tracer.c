@@ -240,7 +240,13 @@ static void emit_record(struct sw_tracer *t, struct sw_record *r)
  * caught the run (counted in SW_CNT_NESTED); skips of the twin and of the
  * "pre" counter are not losses either: the primary handled those runs.
  */
-static __u64 recursion_lost(struct sw_tracer *t, __u64 nested)
+/*
+ * Runs of the programs whose skipped runs lose an event, as the kernel
+ * counted them. Read before the NESTED counter that the caller subtracts:
+ * a nested run bumps the primary's misses before the twin counts it, so in
+ * that order one in flight is at worst not yet subtracted from either.
+ */
+static __u64 recursion_misses(struct sw_tracer *t)
 {
 	__u64 n = 0;
 
@@ -263,7 +269,13 @@ static __u64 recursion_lost(struct sw_tracer *t, __u64 nested)
 		if (!bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
 			n += info.recursion_misses;
 	}
-	return n > nested ? n - nested : 0;
+	return n;
+}
+
+/* What of misses the twins did not catch. */
+static __u64 recursion_lost(__u64 misses, __u64 nested)
+{
+	return misses > nested ? misses - nested : 0;
 }
 
 static int read_counters(struct sw_tracer *t, __u64 out[SW_CNT_MAX])
@@ -379,7 +391,7 @@ static void sweep_run(struct sw_tracer *t)
  */
 static void check_loss(struct sw_tracer *t, bool force)
 {
-	__u64 now = now_mono(), cnt[SW_CNT_MAX], skipped;
+	__u64 now = now_mono(), cnt[SW_CNT_MAX], skipped, misses;
 
 	if (!force && now - t->last_loss_check < LOSS_CHECK_NS)
 		return;
@@ -388,13 +400,14 @@ static void check_loss(struct sw_tracer *t, bool force)
 		t->last_sweep = now;
 		sweep_run(t);
 	}
+	misses = recursion_misses(t);
 	if (read_counters(t, cnt))
 		return;
 	if (cnt[SW_CNT_RB_DROPS] > t->rb_drops_reported) {
 		emit_lost(t, now, cnt[SW_CNT_RB_DROPS] - t->rb_drops_reported, "ringbuf");
 		t->rb_drops_reported = cnt[SW_CNT_RB_DROPS];
 	}
-	skipped = recursion_lost(t, cnt[SW_CNT_NESTED]);
+	skipped = recursion_lost(misses, cnt[SW_CNT_NESTED]);
 	if (skipped > t->skipped_reported) {
 		emit_lost(t, now, skipped - t->skipped_reported, "kernel");
 		t->skipped_reported = skipped;
@@ -411,9 +424,14 @@ static int on_sample(void *ctx, void *data, size_t size)
 	/* The sweep leaves the entry of a close it inferred for us to delete
 	 * (an inferred accept's socket lives on). */
 	if ((r.ev.flags & SW_F_INFERRED) &&
-	    (r.ev.kind == SW_EV_CLOSE || r.ev.kind == SW_EV_UNLISTEN) &&
-	    !bpf_map_delete_elem(bpf_map__fd(t->skel->maps.socks), &r.ev.cookie))
-		t->user_deletes++;
+	    (r.ev.kind == SW_EV_CLOSE || r.ev.kind == SW_EV_UNLISTEN)) {
+		if (!bpf_map_delete_elem(bpf_map__fd(t->skel->maps.socks), &r.ev.cookie))
+			t->user_deletes++;
+		/* the sweep leaves these records' port and pid filters to us */
+		if ((t->opts.port && r.ev.lport != t->opts.port && r.ev.rport != t->opts.port) ||
+		    (t->opts.pid && r.ev.pid != t->opts.pid))
+			return 0;
+	}
 	if (t->opts.comm && strncmp(r.ev.comm, t->opts.comm, SW_COMM_LEN - 1))
 		return 0;
 	mono_to_wall_off(r.ev.ts_ns, t->wall_off, &r.wall);
@@ -421,10 +439,17 @@ static int on_sample(void *ctx, void *data, size_t size)
 	return t->stop_ret ? t->stop_ret : 0;
 }
 
-static void detach_all(struct sw_tracer *t)
+void sw_tracer_detach(struct sw_tracer *t)
 {
 	for (size_t i = 0; i < t->nlinks; i++)
 		bpf_link__destroy(t->links[i]);
+	t->nlinks = 0;
+}
+
+/* Detaches, and forgets which programs were attached (a mode that failed to load). */
+static void detach_all(struct sw_tracer *t)
+{
+	sw_tracer_detach(t);
 	free(t->links);
 	t->links = NULL;
 	t->nlinks = 0;
@@ -926,9 +951,10 @@ int sw_tracer_final_drain(struct sw_tracer *t)
 
 void sw_tracer_counters(struct sw_tracer *t, struct sw_counters *c)
 {
-	__u64 cnt[SW_CNT_MAX] = {};
+	__u64 cnt[SW_CNT_MAX] = {}, misses;
 
 	memset(c, 0, sizeof(*c));
+	misses = recursion_misses(t); /* first: see there */
 	read_counters(t, cnt);
 	c->events = cnt[SW_CNT_EVENTS];
 	c->rb_drops = cnt[SW_CNT_RB_DROPS];
@@ -938,7 +964,7 @@ void sw_tracer_counters(struct sw_tracer *t, struct sw_counters *c)
 	c->filtered = cnt[SW_CNT_FILTERED];
 	c->nested = cnt[SW_CNT_NESTED];
 	c->inferred = cnt[SW_CNT_INFERRED];
-	c->recursion_misses = recursion_lost(t, c->nested);
+	c->recursion_misses = recursion_lost(misses, c->nested);
 	c->delivered = t->delivered;
 	memcpy(c->by_kind, t->by_kind, sizeof(c->by_kind));
 }

@@ -83,8 +83,14 @@ int sw_tracer_poll(struct sw_tracer *t, int timeout_ms);
 /* Delivers everything already in the ring buffer without waiting. */
 int sw_tracer_drain(struct sw_tracer *t);
 /*
- * The last drain before detaching: first reports the closes the kernel
- * never delivered that the periodic sweep has not caught up with yet.
+ * Stops recording: detaches every program. The maps, the ring buffer and
+ * the counters stay, for sw_tracer_final_drain() and the summary.
+ */
+void sw_tracer_detach(struct sw_tracer *t);
+/*
+ * The last drain, after sw_tracer_detach() (so that nothing recorded stays
+ * behind): first reports the closes the kernel never delivered that the
+ * periodic sweep has not caught up with yet.
  */
 int sw_tracer_final_drain(struct sw_tracer *t);
 /* Cheap counters (no map walk). */

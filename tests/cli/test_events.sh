@@ -130,6 +130,50 @@ check "CAP_BPF + CAP_PERFMON without root: the accept is the forked child's, the
 	bash -c "jq -s -e '(map(select(.event==\"accept\")) | length == 1 and .[0].pid == $child) and
 		(map(select(.event==\"connect\")) | length == 1 and .[0].pid == $parent)' $TMP/caps.out >/dev/null"
 
+# Stopped in the middle of a burst, writing into a pipe that a slow reader drains (so
+# that records are still queued at the stop): every record recorded is delivered, and the
+# summary (stderr, into the same pipe) comes after the last of them, counting each.
+cat >"$TMP/burst.py" <<'PY'
+import socket
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(512)
+for _ in range(3000):
+    c = socket.create_connection(s.getsockname()); a, _ = s.accept(); a.close(); c.close()
+s.close()
+PY
+cat >"$TMP/slow_reader.py" <<'PY'
+import os, sys, time
+out = open(sys.argv[1], 'wb', buffering=0)
+while True:
+    b = os.read(0, 8192)
+    if not b:
+        break
+    out.write(b)
+    time.sleep(0.01)  # ~800 KB/s: slower than the burst's JSON
+PY
+mkfifo "$TMP/burst.fifo"
+python3 "$TMP/slow_reader.py" "$TMP/burst.out" <"$TMP/burst.fifo" &
+reader=$!
+PIDS+=("$reader")
+"$SW" events --json --netns "$INODE" >"$TMP/burst.fifo" 2>&1 &
+sw_pid=$!
+PIDS+=("$sw_pid")
+for _ in $(seq 100); do grep -q '^sockwatch: tracing' "$TMP/burst.out" && break; sleep 0.1; done
+ip netns exec "$NS" python3 "$TMP/burst.py" &
+burst=$!
+PIDS+=("$burst")
+sleep 0.5
+kill -TERM "$sw_pid"
+wait "$sw_pid"
+wait "$burst"
+wait "$reader"
+check "stopped mid-burst: the summary follows the last record and counts every one" \
+	bash -c "last_json=\$(grep -n '^{' $TMP/burst.out | tail -1 | cut -d: -f1)
+		summary=\$(grep -n '^sockwatch: [0-9]* events' $TMP/burst.out | cut -d: -f1)
+		n=\$(grep -c '^{' $TMP/burst.out)
+		[[ -n \$summary && \$summary -gt \$last_json ]] &&
+			grep -q \"^sockwatch: \$n events\" $TMP/burst.out ||
+			{ echo \"# last record at line \$last_json, summary at line \$summary, \$n records\"; exit 1; }"
+
 # -v names each attached program. Everything that reads records (the ring-buffer
 # consumer, the sweep's program) must exist before the first attach: records flow at
 # once on a busy machine, and a reader set up afterwards let the ring buffer overflow.

@@ -543,6 +543,53 @@ int t_loss_is_reported(void)
 	return 0;
 }
 
+/*
+ * A record the port filter drops takes no ring-buffer space: a tiny buffer
+ * that nobody reads, filtered to a port nobody uses, loses nothing under
+ * 200 connections (each reserved and then discarded, they would fill it).
+ */
+int t_filter_takes_no_ring_space(void)
+{
+	struct sw_tracer_opts o = { .ringbuf_bytes = 4096, .port = 9 };
+	struct churn c = { .n = 200 };
+	struct evlist l = {};
+	struct sw_tracer *t = NULL;
+	struct want_list w = { .l = &H.all, .kind = SW_EV_CLOSE, .n = 400 };
+	struct sw_counters cnt;
+	size_t lost = 0, other = 0;
+	pid_t ps, pc;
+
+	w.netns = ns_new();
+	CHECK(w.netns, "cannot make a network namespace");
+	suite_reset();
+	o.netns = w.netns;
+	CHECK(tracer_open_into(&o, &l, &t) == 0, "small tracer did not open");
+	c.lfd = listen_on(AF_INET, "127.0.0.1", &c.port);
+	ps = spawn("sw_srvflt", churn_server, &c);
+	pc = spawn("sw_cliflt", churn_client, &c);
+	reap(pc);
+	reap(ps);
+	close(c.lfd);
+	/* every connection made and closed (the suite tracer saw them) */
+	poll_until(H.tracer, &H.all, list_has, &w, 10000);
+	sw_tracer_drain(t);
+	sw_tracer_counters(t, &cnt);
+	for (size_t i = 0; i < l.n; i++) {
+		if (l.v[i].ev.kind == SW_EV_LOST)
+			lost += l.v[i].lost;
+		else if (l.v[i].ev.netns == w.netns)
+			other++;
+	}
+	sw_tracer_close(t);
+	evlist_free(&l);
+	CHECK(count_kind(&H.all, w.netns, SW_EV_CLOSE) >= 400, "the churn did not run");
+	CHECK(!lost && !cnt.rb_drops, "%zu lost (%llu ring-buffer drops) to records filtered out",
+	      lost, (unsigned long long)cnt.rb_drops);
+	CHECK(!other, "%zu records for ports other than 9", other);
+	CHECK(cnt.filtered >= 800, "only %llu records filtered", (unsigned long long)cnt.filtered);
+	return 0;
+}
+
 static int connect_once(void *arg)
 {
 	int fd = connect_to(AF_INET, "127.0.0.1", *(__u16 *)arg);
@@ -1014,6 +1061,59 @@ static int sweep_infers_close(enum sw_state_hook hook)
 out:
 	if (lfd >= 0)
 		close(lfd);
+	sw_tracer_close(t);
+	evlist_free(&l);
+	return ret;
+}
+
+/*
+ * The sweep's inferred closes under a port filter: the one the filter keeps
+ * is reported, the other is not, and both entries are gone afterwards (the
+ * filtered one too: its entry once stayed for good, flagged reported).
+ */
+int t_sweep_filtered(void)
+{
+	struct sw_tracer_opts o = { .port = 443 };
+	struct evlist l = {};
+	struct sw_tracer *t = NULL;
+	struct sw_sock kept, dropped;
+	const __u64 ck = 0x5eed00000003ULL, cd = 0x5eed00000004ULL;
+	const struct sw_record *r;
+	__u32 netns;
+	int ret = -1;
+
+	netns = ns_new();
+	CHECK(netns, "cannot make a network namespace");
+	o.netns = netns;
+	CHECK(tracer_open_into(&o, &l, &t) == 0, "tracer");
+	if (sw_tracer_no_sweep_why(t)) {
+		ret = test_skip("no socket-map sweep on this kernel: %s",
+				sw_tracer_no_sweep_why(t));
+		goto out;
+	}
+	ghost_entry(&kept, netns); /* remote port 443 */
+	ghost_entry(&dropped, netns);
+	dropped.lport = 40002;
+	dropped.rport = 80;
+	if (sw_tracer_seed_sock(t, ck, &kept) || sw_tracer_seed_sock(t, cd, &dropped)) {
+		test_fail(__FILE__, __LINE__, "seed", "cannot plant the entries");
+		goto out;
+	}
+	sw_tracer_final_drain(t);
+	r = find_kind(&l, netns, SW_EV_CLOSE, 0);
+	if (!r || r->ev.cookie != ck || count_kind(&l, netns, SW_EV_CLOSE) != 1) {
+		test_fail(__FILE__, __LINE__, "closes",
+			  "%zu inferred closes, want the port-443 one",
+			  count_kind(&l, netns, SW_EV_CLOSE));
+		goto out;
+	}
+	/* both entries deleted: planting them again works */
+	if (sw_tracer_seed_sock(t, ck, &kept) || sw_tracer_seed_sock(t, cd, &dropped)) {
+		test_fail(__FILE__, __LINE__, "entries", "an inferred close left its entry behind");
+		goto out;
+	}
+	ret = 0;
+out:
 	sw_tracer_close(t);
 	evlist_free(&l);
 	return ret;

@@ -33,12 +33,14 @@ int t_blocked_acceptors_sys_exit(void);
 int t_churn_exact(void);
 int t_churn_exact_batched(void);
 int t_loss_is_reported(void);
+int t_filter_takes_no_ring_space(void);
 int t_filters(void);
 int t_nothing_left_attached(void);
 int t_raw_tp_fallback(void);
 int t_state_transitions(void);
 int t_sweep_infers_close(void);
 int t_sweep_at_exit(void);
+int t_sweep_filtered(void);
 int t_auto_mode(void);
 int t_auto_without_fentry(void);
 
