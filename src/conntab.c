@@ -171,6 +171,8 @@ static int make_ghost(struct sw_conntab *t, struct sw_conn *c, __u64 now)
 {
 	if (!(c->flags & SW_CONN_GHOST))
 		t->nghosts++;
+	else if (c->closed_ns == now)
+		return 0; /* queued already */
 	c->flags |= SW_CONN_GHOST;
 	/* Callers pass non-decreasing times, so the queue stays sorted. */
 	c->closed_ns = now;
@@ -320,8 +322,44 @@ static int apply_open(struct sw_conntab *t, const struct sw_event *e, __u64 now)
 	}
 	copy_event(c, e, fresh);
 	c->state = e->newstate;
+	/* A listener's own event says its listen() succeeded; the transition
+	 * alone does not (the call can still fail and the kernel side then
+	 * reports nothing more: see apply_state_close()). */
+	if (fresh && e->kind == SW_EV_STATE && e->newstate == SW_TCP_LISTEN)
+		c->flags |= SW_CONN_UNCONFIRMED;
+	else if (e->kind == SW_EV_LISTEN || e->newstate != SW_TCP_LISTEN)
+		c->flags &= ~SW_CONN_UNCONFIRMED;
 	t->gen++;
 	return 1;
+}
+
+/*
+ * A transition to CLOSE. As a rule a close, unlisten or connect_failed event
+ * follows, but the kernel side sends none for a listen() that failed inside
+ * the call (its CLOSE->LISTEN transition was reported) or, keyed by address
+ * (raw_tp), for a listener's child that dies in SYN_RECV. So the transition
+ * itself closes the row; the event, if one comes, only brings its bytes and
+ * closing time (apply_close()).
+ */
+static int apply_state_close(struct sw_conntab *t, const struct sw_event *e, __u64 now)
+{
+	struct sw_conn *c = sw_conntab_find(t, e->cookie);
+
+	/* Unknown: its close event, if one comes, makes the row. */
+	if (!c || (c->flags & SW_CONN_GHOST))
+		return 0;
+	if ((c->flags & SW_CONN_UNCONFIRMED) && c->state == SW_TCP_LISTEN) {
+		/* Its listen() failed: it never listened, so it leaves no ghost.
+		 * (A listener that did listen without a listen event, e.g. through
+		 * io_uring, has its listen and unlisten sent right after this.) */
+		row_delete(t, c);
+		t->gen++;
+		return 1;
+	}
+	c->kind = c->state == SW_TCP_LISTEN ? SW_EV_UNLISTEN : SW_EV_CLOSE;
+	c->state = SW_TCP_CLOSE;
+	t->gen++;
+	return make_ghost(t, c, now) ? -ENOMEM : 1;
 }
 
 int sw_conntab_apply(struct sw_conntab *t, const struct sw_event *e, __u64 now)
@@ -337,8 +375,9 @@ int sw_conntab_apply(struct sw_conntab *t, const struct sw_event *e, __u64 now)
 	case SW_EV_CONNECT_FAILED:
 		return apply_close(t, e, now);
 	case SW_EV_STATE:
-		/* A transition to CLOSE is followed by its close/unlisten/failed event. */
-		if (e->newstate == SW_TCP_CLOSE || !e->newstate || e->newstate >= SW_TCP_STATE_MAX)
+		if (e->newstate == SW_TCP_CLOSE)
+			return apply_state_close(t, e, now);
+		if (!e->newstate || e->newstate >= SW_TCP_STATE_MAX)
 			return 0;
 		return apply_open(t, e, now);
 	case SW_EV_ACCEPT:

@@ -16,6 +16,7 @@
 #define SW_CONN_BYTES 0x08 /* bytes_sent/bytes_received are known */
 #define SW_CONN_OWNER 0x10 /* pid/comm/uid are known */
 #define SW_CONN_KEY_ADDR 0x20 /* key is the socket's kernel address (raw_tp): never shown */
+#define SW_CONN_UNCONFIRMED 0x40 /* LISTEN from a state event alone: its listen() may yet fail */
 
 struct sw_conn {
 	__u64 key; /* socket cookie (or socket address in the raw_tp fallback: SW_CONN_KEY_ADDR) */
@@ -34,7 +35,8 @@ struct sw_conn {
 	__u8 family;
 	__u8 state; /* enum sw_tcp_state; SW_TCP_CLOSE for ghosts of full sockets */
 	__u8 flags; /* SW_CONN_* */
-	__u8 kind; /* last event kind applied (enum sw_event_kind), SW_EV_SNAPSHOT */
+	__u8 kind; /* last event kind applied (enum sw_event_kind), SW_EV_SNAPSHOT; a row closed
+		    * by a state event takes the kind of close (SW_EV_UNLISTEN, SW_EV_CLOSE) */
 	__u8 laddr[SW_ADDR_LEN];
 	__u8 raddr[SW_ADDR_LEN];
 	char comm[SW_COMM_LEN];

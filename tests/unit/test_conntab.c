@@ -205,7 +205,8 @@ static void test_close_during_snapshot_never_resurrects(void **state)
 
 	/* Snapshot did not see cookie 5; its queued events apply afterwards. */
 	assert_int_equal(sw_conntab_apply(t, &e1, SEC), 1);
-	assert_int_equal(sw_conntab_apply(t, &st, SEC), 0);
+	assert_int_equal(sw_conntab_apply(t, &st, SEC), 1);
+	assert_true(sw_conntab_find(t, 5)->flags & SW_CONN_GHOST);
 	assert_int_equal(sw_conntab_apply(t, &e2, SEC), 1);
 	c = sw_conntab_find(t, 5);
 	assert_non_null(c);
@@ -268,6 +269,110 @@ static void test_inferred_accept_after_close(void **state)
 	a.cookie = 10;
 	assert_int_equal(sw_conntab_apply(t, &a, SEC), 1);
 	assert_int_equal(sw_conntab_find(t, 10)->state, SW_TCP_ESTABLISHED);
+}
+
+/*
+ * listen() failing inside the call (its port taken: two SO_REUSEADDR sockets
+ * on one port): the kernel side reports the CLOSE->LISTEN and LISTEN->CLOSE
+ * transitions and nothing else. It never listened: no row, live or ghost,
+ * however often it is done.
+ */
+static void test_failed_listen_leaves_no_row(void **state)
+{
+	struct sw_conntab *t = *state;
+
+	for (__u64 k = 1; k <= 3000; k++) {
+		struct sw_event up = ev(SW_EV_STATE, k, SW_TCP_CLOSE, SW_TCP_LISTEN, 8080, 0);
+		struct sw_event down = ev(SW_EV_STATE, k, SW_TCP_LISTEN, SW_TCP_CLOSE, 8080, 0);
+
+		assert_int_equal(sw_conntab_apply(t, &up, k * SEC), 1);
+		assert_int_equal(sw_conntab_find(t, k)->state, SW_TCP_LISTEN);
+		assert_int_equal(sw_conntab_apply(t, &down, k * SEC), 1);
+		assert_null(sw_conntab_find(t, k));
+	}
+	assert_int_equal(t->count, 0);
+	assert_int_equal(t->nghosts, 0);
+	assert_int_equal(t->new_conns, 0);
+}
+
+/*
+ * A listener whose listen() succeeded (its listen event came) and that then
+ * closes: the transition makes it a ghost, shown as a listener, and the
+ * unlisten that follows only refreshes it.
+ */
+static void test_listener_closed_by_transition(void **state)
+{
+	struct sw_conntab *t = *state;
+	struct sw_event up = ev(SW_EV_STATE, 4, SW_TCP_CLOSE, SW_TCP_LISTEN, 0, 0);
+	struct sw_event l = ev(SW_EV_LISTEN, 4, SW_TCP_CLOSE, SW_TCP_LISTEN, 8080, 0);
+	struct sw_event down = ev(SW_EV_STATE, 4, SW_TCP_LISTEN, SW_TCP_CLOSE, 8080, 0);
+	struct sw_event u = ev(SW_EV_UNLISTEN, 4, SW_TCP_LISTEN, SW_TCP_CLOSE, 8080, 0);
+	struct sw_conn *c;
+
+	assert_int_equal(sw_conntab_apply(t, &up, SEC), 1);
+	assert_int_equal(sw_conntab_apply(t, &l, SEC), 1);
+	assert_int_equal(sw_conntab_find(t, 4)->lport, 8080);
+	assert_int_equal(sw_conntab_apply(t, &down, 2 * SEC), 1);
+	c = sw_conntab_find(t, 4);
+	assert_non_null(c);
+	assert_true(c->flags & SW_CONN_GHOST);
+	assert_int_equal(c->kind, SW_EV_UNLISTEN);
+	assert_int_equal(sw_conntab_apply(t, &u, 2 * SEC + 5), 1);
+	c = sw_conntab_find(t, 4);
+	assert_true(c->flags & SW_CONN_GHOST);
+	assert_int_equal(c->closed_ns, 2 * SEC + 5);
+	assert_int_equal(t->nghosts, 1);
+	assert_int_equal(sw_conntab_expire(t, 2 * SEC + 5 + GHOST, NULL), 1);
+	assert_int_equal(t->count, 0);
+}
+
+/*
+ * A listener without a listen event that did listen (io_uring, the kernel's
+ * own listen): at its close the kernel side sends the transition, then its
+ * listen and unlisten. One ghost, of a listener.
+ */
+static void test_unreported_listener_closes(void **state)
+{
+	struct sw_conntab *t = *state;
+	struct sw_event up = ev(SW_EV_STATE, 6, SW_TCP_CLOSE, SW_TCP_LISTEN, 0, 0);
+	struct sw_event down = ev(SW_EV_STATE, 6, SW_TCP_LISTEN, SW_TCP_CLOSE, 0, 0);
+	struct sw_event l = ev(SW_EV_LISTEN, 6, SW_TCP_CLOSE, SW_TCP_LISTEN, 9090, 0);
+	struct sw_event u = ev(SW_EV_UNLISTEN, 6, SW_TCP_LISTEN, SW_TCP_CLOSE, 9090, 0);
+	struct sw_conn *c;
+
+	assert_int_equal(sw_conntab_apply(t, &up, SEC), 1);
+	assert_int_equal(sw_conntab_apply(t, &down, 2 * SEC), 1);
+	assert_int_equal(sw_conntab_apply(t, &l, 2 * SEC), 1);
+	assert_int_equal(sw_conntab_apply(t, &u, 2 * SEC), 1);
+	c = sw_conntab_find(t, 6);
+	assert_non_null(c);
+	assert_true(c->flags & SW_CONN_GHOST);
+	assert_int_equal(c->kind, SW_EV_UNLISTEN);
+	assert_int_equal(c->lport, 9090);
+	assert_int_equal(t->count, 1);
+	assert_int_equal(t->nghosts, 1);
+}
+
+/*
+ * raw_tp keys a listener's child by address from LISTEN->SYN_RECV on; one that
+ * dies in SYN_RECV (a duplicate that lost the race, a reset) gets no close
+ * event. Its row must not stay SYN_RECV: a ghost that expires.
+ */
+static void test_child_dies_in_syn_recv(void **state)
+{
+	struct sw_conntab *t = *state;
+	const __u64 addr = 0xffff888000003000ULL;
+	struct sw_event born = ev(SW_EV_STATE, addr, SW_TCP_LISTEN, SW_TCP_SYN_RECV, 80, 40000);
+	struct sw_event dies = ev(SW_EV_STATE, addr, SW_TCP_SYN_RECV, SW_TCP_CLOSE, 80, 40000);
+
+	born.flags = dies.flags = SW_OWNER_NONE | SW_F_KEY_IS_PTR;
+	assert_int_equal(sw_conntab_apply(t, &born, SEC), 1);
+	assert_int_equal(sw_conntab_find(t, addr)->state, SW_TCP_SYN_RECV);
+	assert_int_equal(sw_conntab_apply(t, &dies, SEC), 1);
+	assert_true(sw_conntab_find(t, addr)->flags & SW_CONN_GHOST);
+	assert_int_equal(sw_conntab_expire(t, SEC + GHOST, NULL), 1);
+	assert_null(sw_conntab_find(t, addr));
+	assert_int_equal(t->count, 0);
 }
 
 static void test_owners_counted_once_per_process(void **state)
@@ -365,6 +470,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_snapshot_time_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect_same_socket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inferred_accept_after_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_listen_leaves_no_row, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listener_closed_by_transition, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unreported_listener_closes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_child_dies_in_syn_recv, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owners_counted_once_per_process, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_many_rows_and_sorted_view, setup, teardown),
