@@ -248,6 +248,16 @@ static bool event_has_owner(const struct sw_event *e)
 	return (e->flags & SW_F_OWNER_MASK) != SW_OWNER_NONE && e->pid;
 }
 
+static void set_owner(struct sw_conn *c, const struct sw_event *e)
+{
+	c->flags |= SW_CONN_OWNER;
+	c->pid = e->pid;
+	c->uid = e->uid;
+	memcpy(c->comm, e->comm, sizeof(c->comm));
+	if (!c->nowners)
+		c->nowners = 1;
+}
+
 static void copy_event(struct sw_conn *c, const struct sw_event *e, bool fresh)
 {
 	/* At SYN_SENT the local port is not chosen yet: keep what we have. */
@@ -263,14 +273,8 @@ static void copy_event(struct sw_conn *c, const struct sw_event *e, bool fresh)
 		c->flags |= SW_CONN_KEY_ADDR;
 	if (e->birth_ns)
 		c->birth_ns = e->birth_ns;
-	if (event_has_owner(e)) {
-		c->flags |= SW_CONN_OWNER;
-		c->pid = e->pid;
-		c->uid = e->uid;
-		memcpy(c->comm, e->comm, sizeof(c->comm));
-		if (!c->nowners)
-			c->nowners = 1;
-	}
+	if (event_has_owner(e))
+		set_owner(c, e);
 	c->kind = e->kind;
 }
 
@@ -362,8 +366,30 @@ static int apply_state_close(struct sw_conntab *t, const struct sw_event *e, __u
 	return make_ghost(t, c, now) ? -ENOMEM : 1;
 }
 
+/*
+ * An accept for a row that is a ghost already. The accept hooks read the
+ * socket's state and send their event later: a reset handled in between
+ * sends the socket's close first, and the accept comes after it with the
+ * state it read. Cookies are never reused, and keyed by address (raw_tp) a
+ * later socket's own transitions come before its accept: so it is the
+ * ghost's, late. Only its owner is news.
+ */
+static int apply_late_accept(struct sw_conntab *t, struct sw_conn *c, const struct sw_event *e)
+{
+	if ((c->flags & SW_CONN_MINI) || !event_has_owner(e))
+		return 0;
+	if ((c->flags & SW_CONN_OWNER) && c->pid == e->pid && c->uid == e->uid &&
+	    !memcmp(c->comm, e->comm, sizeof(c->comm)))
+		return 0;
+	set_owner(c, e);
+	t->gen++;
+	return 1;
+}
+
 int sw_conntab_apply(struct sw_conntab *t, const struct sw_event *e, __u64 now)
 {
+	struct sw_conn *c;
+
 	/* Cookie 0 means "not known yet" (a listener's child at LISTEN->SYN_RECV,
 	 * or accepted before its ESTABLISHED transition on older kernels): its
 	 * row comes with the next event that carries the final cookie. */
@@ -381,14 +407,11 @@ int sw_conntab_apply(struct sw_conntab *t, const struct sw_event *e, __u64 now)
 			return 0;
 		return apply_open(t, e, now);
 	case SW_EV_ACCEPT:
-		/* Inferred (an accept inside the kernel, told from the socket by
-		 * the sweep) right as the socket closed: the close may come first. */
-		if (e->flags & SW_F_INFERRED) {
-			const struct sw_conn *c = sw_conntab_find(t, e->cookie);
-
-			if (c && (c->flags & SW_CONN_GHOST))
-				return 0;
-		}
+		/* Also inferred ones (an accept inside the kernel, told from the
+		 * socket by the sweep) right as the socket closed. */
+		c = sw_conntab_find(t, e->cookie);
+		if (c && (c->flags & SW_CONN_GHOST))
+			return apply_late_accept(t, c, e);
 		/* fallthrough */
 	case SW_EV_LISTEN:
 	case SW_EV_CONNECT:

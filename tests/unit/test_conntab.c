@@ -375,6 +375,45 @@ static void test_child_dies_in_syn_recv(void **state)
 	assert_int_equal(t->count, 0);
 }
 
+/*
+ * on_accept() reads the socket's state, then sends its event; a reset
+ * handled in between sends the close first. The late accept (ESTABLISHED, as
+ * it read) must not bring the row back: no close would ever come again.
+ * Only its owner is applied, and the ghost expires.
+ */
+static void test_accept_after_close(void **state)
+{
+	struct sw_conntab *t = *state;
+	struct sw_event up = ev(SW_EV_STATE, 12, SW_TCP_SYN_RECV, SW_TCP_ESTABLISHED, 80, 40000);
+	struct sw_event rst = ev(SW_EV_CLOSE, 12, SW_TCP_ESTABLISHED, SW_TCP_CLOSE, 80, 40000);
+	struct sw_event a = ev(SW_EV_ACCEPT, 12, 0, SW_TCP_ESTABLISHED, 80, 40000);
+	struct sw_conn *c;
+
+	up.flags = rst.flags = SW_OWNER_NONE;
+	up.pid = rst.pid = 0;
+	a.pid = 600;
+	strcpy(a.comm, "server");
+	assert_int_equal(sw_conntab_apply(t, &up, SEC), 1);
+	assert_int_equal(sw_conntab_apply(t, &rst, SEC), 1);
+	assert_int_equal(sw_conntab_apply(t, &a, SEC + 1), 1);
+	c = sw_conntab_find(t, 12);
+	assert_true(c->flags & SW_CONN_GHOST);
+	assert_int_equal(c->state, SW_TCP_CLOSE);
+	assert_int_equal(c->pid, 600);
+	assert_string_equal(c->comm, "server");
+	assert_int_equal(t->nghosts, 1);
+	/* the same again changes nothing */
+	assert_int_equal(sw_conntab_apply(t, &a, SEC + 2), 0);
+	/* an accept that read CLOSE (reset before accept() took it) likewise */
+	a.newstate = SW_TCP_CLOSE;
+	a.pid = 601;
+	assert_int_equal(sw_conntab_apply(t, &a, SEC + 3), 1);
+	assert_int_equal(sw_conntab_find(t, 12)->pid, 601);
+	assert_int_equal(sw_conntab_expire(t, SEC + GHOST, NULL), 1);
+	assert_null(sw_conntab_find(t, 12));
+	assert_int_equal(t->count, 0);
+}
+
 static void test_owners_counted_once_per_process(void **state)
 {
 	struct sw_conntab *t = *state;
@@ -475,6 +514,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unreported_listener_closes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_child_dies_in_syn_recv, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_accept_after_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owners_counted_once_per_process, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_many_rows_and_sorted_view, setup, teardown),
