@@ -136,7 +136,7 @@ int sw_conntab_rekey(struct sw_conntab *t, struct sw_conn *c, __u64 key)
 	if (sw_conntab_find(t, key))
 		return -EEXIST;
 	if (c->flags & SW_CONN_GHOST)
-		return -EINVAL; /* the ghost queue refers to it by its key */
+		return -EINVAL; /* closed: no later event is this socket's */
 	row_unlink(t, c);
 	c->key = key;
 	h = hash_key(key, t->nbuckets);
@@ -146,7 +146,7 @@ int sw_conntab_rekey(struct sw_conntab *t, struct sw_conn *c, __u64 key)
 	return 0;
 }
 
-static int ghostq_push(struct sw_conntab *t, __u64 key, __u64 closed_ns)
+static int ghostq_push(struct sw_conntab *t, __u32 idx, __u64 closed_ns)
 {
 	if (t->gq_len == t->gq_cap) {
 		size_t ncap = t->gq_cap ? t->gq_cap * 2 : 1024;
@@ -162,7 +162,7 @@ static int ghostq_push(struct sw_conntab *t, __u64 key, __u64 closed_ns)
 		t->gq_head = 0;
 	}
 	t->ghostq[(t->gq_head + t->gq_len) % t->gq_cap] =
-		(struct sw_ghost_ref){ .key = key, .closed_ns = closed_ns };
+		(struct sw_ghost_ref){ .closed_ns = closed_ns, .idx = idx };
 	t->gq_len++;
 	return 0;
 }
@@ -176,7 +176,7 @@ static int make_ghost(struct sw_conntab *t, struct sw_conn *c, __u64 now)
 	c->flags |= SW_CONN_GHOST;
 	/* Callers pass non-decreasing times, so the queue stays sorted. */
 	c->closed_ns = now;
-	return ghostq_push(t, c->key, now);
+	return ghostq_push(t, (__u32)(c - t->rows), now);
 }
 
 int sw_conntab_add_snapshot(struct sw_conntab *t, __u64 key, const struct sw_snap_sock *r,
@@ -433,9 +433,10 @@ int sw_conntab_expire(struct sw_conntab *t, __u64 now, __u64 *next_ns)
 
 		if (g->closed_ns + t->ghost_ns > now)
 			break;
-		/* Skip entries of rows that came back or closed again later. */
-		c = sw_conntab_find(t, g->key);
-		if (c && (c->flags & SW_CONN_GHOST) && c->closed_ns == g->closed_ns) {
+		/* Skip entries of rows that came back, closed again later, or
+		 * went (a slot reused at the same closing time expires on time). */
+		c = &t->rows[g->idx];
+		if (c->used && (c->flags & SW_CONN_GHOST) && c->closed_ns == g->closed_ns) {
 			row_delete(t, c);
 			n++;
 		}

@@ -79,10 +79,11 @@ struct sw_conntab {
 	__u64 new_conns; /* connection rows created by events (not listeners, not snapshot) */
 	const struct sw_conn **view;
 	size_t view_cap;
-	/* Ghosts in the order they closed, so expiry costs only what expires. */
+	/* Ghosts in the order they closed, so expiry costs only what expires.
+	 * By slot, not key: rows never move, and a ghost may leave the hash. */
 	struct sw_ghost_ref {
-		__u64 key;
 		__u64 closed_ns;
+		__u32 idx; /* index in rows */
 	} * ghostq;
 	size_t gq_head, gq_len, gq_cap; /* a ring of gq_cap entries */
 };
@@ -103,7 +104,7 @@ int sw_conntab_add_owner(struct sw_conntab *t, __u64 key, const struct sw_snap_o
 /*
  * Gives a live row a new key (a sock_diag snapshot row, keyed by cookie,
  * found again by endpoints in an event keyed by socket address). -EEXIST if
- * key is taken, -EINVAL for a ghost.
+ * key is taken, -EINVAL for a ghost (a closed socket is never taken over).
  */
 int sw_conntab_rekey(struct sw_conntab *t, struct sw_conn *c, __u64 key);
 /* One tracer event in delivery order. Returns 1 if the table changed, 0, or -ENOMEM. */
