@@ -58,7 +58,7 @@ static int rehash(struct sw_conntab *t, __u32 nbuckets)
 		struct sw_conn *c = &t->rows[i];
 		__u32 h;
 
-		if (!c->used)
+		if (!c->used || (c->flags & SW_CONN_DETACHED))
 			continue;
 		h = hash_key(c->key, nbuckets);
 		c->next = nb[h];
@@ -278,13 +278,46 @@ static void copy_event(struct sw_conn *c, const struct sw_event *e, bool fresh)
 	c->kind = e->kind;
 }
 
+/*
+ * A ghost never comes back: an event that opens its key again is a later
+ * life (connect() after a failed connect(); keyed by address, a new socket
+ * where a freed one was, which the kernel does at once). The ghost leaves
+ * the hash and stays until its time is up; the caller makes a new row.
+ */
+static void ghost_detach(struct sw_conntab *t, struct sw_conn *c)
+{
+	row_unlink(t, c);
+	c->flags |= SW_CONN_DETACHED;
+	t->gen++;
+}
+
+/*
+ * Whether an event that does not open a socket (a close, an accept, a
+ * listen) can be the ghost c's own. A close comes after the transition
+ * that made the ghost; an accept hook reads the socket's state and sends
+ * its event later, so a reset handled in between sends the close first;
+ * listen()'s exit can likewise race a close of its listener by another
+ * thread. A later socket with the key begins with its own transitions
+ * (new lives, apply_open()); only when those were filtered out does such
+ * an event come first, and then its birth, if both are known, tells it.
+ */
+static bool same_life(const struct sw_conn *c, const struct sw_event *e)
+{
+	return !e->birth_ns || !c->birth_ns || e->birth_ns == c->birth_ns;
+}
+
 static int apply_close(struct sw_conntab *t, const struct sw_event *e, __u64 now)
 {
 	struct sw_conn *c = sw_conntab_find(t, e->cookie);
-	bool fresh = !c;
+	bool fresh;
 
 	if (c && (c->flags & SW_CONN_MINI))
 		return 0; /* the full socket's close that left this TIME_WAIT behind */
+	if (c && (c->flags & SW_CONN_GHOST) && !same_life(c, e)) {
+		ghost_detach(t, c);
+		c = NULL;
+	}
+	fresh = !c;
 	if (!c) {
 		/* Opened and closed between two looks: still worth a ghost row. */
 		c = row_new(t, e->cookie, now);
@@ -307,22 +340,21 @@ static int apply_close(struct sw_conntab *t, const struct sw_event *e, __u64 now
 static int apply_open(struct sw_conntab *t, const struct sw_event *e, __u64 now)
 {
 	struct sw_conn *c = sw_conntab_find(t, e->cookie);
-	bool fresh = !c;
+	bool fresh;
 
 	if (c && (c->flags & SW_CONN_MINI))
 		return 0;
+	if (c && (c->flags & SW_CONN_GHOST)) {
+		ghost_detach(t, c);
+		c = NULL;
+	}
+	fresh = !c;
 	if (!c) {
 		c = row_new(t, e->cookie, now);
 		if (!c)
 			return -ENOMEM;
 		if (e->newstate != SW_TCP_LISTEN)
 			t->new_conns++;
-	}
-	if (c->flags & SW_CONN_GHOST) {
-		/* The same socket again, e.g. connect() after a failed connect(). */
-		c->flags &= ~SW_CONN_GHOST;
-		c->closed_ns = 0;
-		t->nghosts--;
 	}
 	copy_event(c, e, fresh);
 	c->state = e->newstate;
@@ -366,15 +398,8 @@ static int apply_state_close(struct sw_conntab *t, const struct sw_event *e, __u
 	return make_ghost(t, c, now) ? -ENOMEM : 1;
 }
 
-/*
- * An accept for a row that is a ghost already. The accept hooks read the
- * socket's state and send their event later: a reset handled in between
- * sends the socket's close first, and the accept comes after it with the
- * state it read. Cookies are never reused, and keyed by address (raw_tp) a
- * later socket's own transitions come before its accept: so it is the
- * ghost's, late. Only its owner is news.
- */
-static int apply_late_accept(struct sw_conntab *t, struct sw_conn *c, const struct sw_event *e)
+/* A late accept or listen for a ghost: only its owner is news, never its state. */
+static int apply_late(struct sw_conntab *t, struct sw_conn *c, const struct sw_event *e)
 {
 	if ((c->flags & SW_CONN_MINI) || !event_has_owner(e))
 		return 0;
@@ -407,13 +432,13 @@ int sw_conntab_apply(struct sw_conntab *t, const struct sw_event *e, __u64 now)
 			return 0;
 		return apply_open(t, e, now);
 	case SW_EV_ACCEPT:
-		/* Also inferred ones (an accept inside the kernel, told from the
-		 * socket by the sweep) right as the socket closed. */
-		c = sw_conntab_find(t, e->cookie);
-		if (c && (c->flags & SW_CONN_GHOST))
-			return apply_late_accept(t, c, e);
-		/* fallthrough */
 	case SW_EV_LISTEN:
+		/* Also inferred accepts (inside the kernel, told from the socket
+		 * by the sweep) right as the socket closed. */
+		c = sw_conntab_find(t, e->cookie);
+		if (c && (c->flags & SW_CONN_GHOST) && same_life(c, e))
+			return apply_late(t, c, e);
+		/* fallthrough */
 	case SW_EV_CONNECT:
 		if (!e->newstate || e->newstate >= SW_TCP_STATE_MAX || e->newstate == SW_TCP_CLOSE)
 			return 0;
@@ -546,6 +571,8 @@ static int cmp_rows(const void *pa, const void *pb, void *arg)
 		r = cmp_endpoint(a->family, a->laddr, a->lport, b->family, b->laddr, b->lport);
 	if (!r)
 		r = cmp_u64(a->key, b->key);
+	if (!r) /* a ghost and a later socket with its key: by slot, stable */
+		r = a < b ? -1 : a > b;
 	return s->reverse ? -r : r;
 }
 

@@ -17,6 +17,7 @@
 #define SW_CONN_OWNER 0x10 /* pid/comm/uid are known */
 #define SW_CONN_KEY_ADDR 0x20 /* key is the socket's kernel address (raw_tp): never shown */
 #define SW_CONN_UNCONFIRMED 0x40 /* LISTEN from a state event alone: its listen() may yet fail */
+#define SW_CONN_DETACHED 0x80 /* a ghost whose key a later socket took: found by no key */
 
 struct sw_conn {
 	__u64 key; /* socket cookie (or socket address in the raw_tp fallback: SW_CONN_KEY_ADDR) */

@@ -237,19 +237,206 @@ static void test_snapshot_time_wait(void **state)
 	assert_int_equal(sw_conntab_find(t, 3)->state, SW_TCP_TIME_WAIT);
 }
 
-/* A failed connect, then connect() again on the same socket: the row comes back. */
+/*
+ * A failed connect, then connect() again on the same socket: a new attempt,
+ * a new row (its own remote, no local port yet, new), and the failed one
+ * stays a ghost for its time.
+ */
 static void test_reconnect_same_socket(void **state)
 {
 	struct sw_conntab *t = *state;
 	struct sw_event f = ev(SW_EV_CONNECT_FAILED, 8, SW_TCP_SYN_SENT, SW_TCP_CLOSE, 7000, 81);
 	struct sw_event s = ev(SW_EV_STATE, 8, SW_TCP_CLOSE, SW_TCP_SYN_SENT, 0, 80);
+	struct sw_conn *c;
 
 	assert_int_equal(sw_conntab_apply(t, &f, SEC), 1);
 	assert_int_equal(t->nghosts, 1);
 	assert_int_equal(sw_conntab_apply(t, &s, 2 * SEC), 1);
-	assert_false(sw_conntab_find(t, 8)->flags & SW_CONN_GHOST);
-	assert_int_equal(sw_conntab_find(t, 8)->lport, 7000);
+	c = sw_conntab_find(t, 8);
+	assert_false(c->flags & SW_CONN_GHOST);
+	assert_int_equal(c->state, SW_TCP_SYN_SENT);
+	assert_int_equal(c->lport, 0);
+	assert_int_equal(c->rport, 80);
+	assert_int_equal(c->first_ns, 2 * SEC);
+	assert_int_equal(t->new_conns, 2);
+	assert_int_equal(t->count, 2);
+	assert_int_equal(t->nghosts, 1);
+	assert_int_equal(sw_conntab_expire(t, SEC + GHOST, NULL), 1);
+	assert_int_equal(t->count, 1);
 	assert_int_equal(t->nghosts, 0);
+	assert_int_equal(sw_conntab_find(t, 8)->state, SW_TCP_SYN_SENT);
+}
+
+/* How many rows of the table are ghosts (found by key or not); the last of them in *g. */
+static int ghosts_besides(struct sw_conntab *t, const struct sw_conn **g)
+{
+	const struct sw_conn **v;
+	long n = sw_conntab_view(t, NULL, NULL, SW_SORT_LOCAL, false, &v);
+	int found = 0;
+
+	for (long i = 0; i < n; i++) {
+		if (v[i]->flags & SW_CONN_GHOST) {
+			*g = v[i];
+			found++;
+		}
+	}
+	return found;
+}
+
+/*
+ * raw_tp keys rows by socket address, and the kernel reuses a freed socket's
+ * address at once. A new connect() there is a new row: its own remote, no
+ * bytes, owner or snapshot mark of the old one, born now, counted as new;
+ * the old connection stays a ghost, with its bytes, until its time is up.
+ */
+static void test_reused_address_new_row(void **state)
+{
+	struct sw_conntab *t = *state;
+	const __u64 addr = 0xffff888000001000ULL;
+	struct sw_snap_sock r = snap(0, SW_TCP_ESTABLISHED, 51000, 443, true);
+	struct sw_snap_owner o = { .pid = 700, .comm = "old" };
+	struct sw_event cl = ev(SW_EV_CLOSE, addr, SW_TCP_ESTABLISHED, SW_TCP_CLOSE, 51000, 443);
+	struct sw_event syn = ev(SW_EV_STATE, addr, SW_TCP_CLOSE, SW_TCP_SYN_SENT, 0, 25);
+	const struct sw_conn *g = NULL;
+	struct sw_conn *c;
+
+	/* the old socket, from an iterator snapshot (keyed by address too) */
+	assert_int_equal(sw_conntab_add_snapshot(t, addr, &r, SEC), 1);
+	assert_int_equal(sw_conntab_add_owner(t, addr, &o), 1);
+	cl.flags = SW_OWNER_NONE | SW_F_KEY_IS_PTR;
+	cl.pid = 0;
+	cl.bytes_sent = 123456789;
+	cl.bytes_received = 987654321;
+	assert_int_equal(sw_conntab_apply(t, &cl, 2 * SEC), 1);
+	syn.flags = SW_OWNER_NONE | SW_F_KEY_IS_PTR;
+	syn.pid = 0;
+	syn.raddr[3] = 77;
+	syn.birth_ns = 2 * SEC;
+	assert_int_equal(sw_conntab_apply(t, &syn, 2 * SEC + 1000), 1);
+
+	c = sw_conntab_find(t, addr);
+	assert_non_null(c);
+	assert_false(c->flags & (SW_CONN_GHOST | SW_CONN_SNAP | SW_CONN_BYTES | SW_CONN_OWNER));
+	assert_int_equal(c->state, SW_TCP_SYN_SENT);
+	assert_int_equal(c->rport, 25);
+	assert_int_equal(c->raddr[3], 77);
+	assert_int_equal(c->lport, 0);
+	assert_int_equal(c->first_ns, 2 * SEC + 1000);
+	assert_int_equal(c->bytes_sent, 0);
+	assert_int_equal(t->new_conns, 1);
+
+	assert_int_equal(ghosts_besides(t, &g), 1);
+	assert_int_equal(g->rport, 443);
+	assert_int_equal(g->bytes_sent, 123456789);
+	assert_int_equal(g->pid, 700);
+	assert_int_equal(t->count, 2);
+
+	/* the old ghost expires on time; the new row stays */
+	assert_int_equal(sw_conntab_expire(t, 2 * SEC + GHOST, NULL), 1);
+	assert_int_equal(t->count, 1);
+	c = sw_conntab_find(t, addr);
+	assert_non_null(c);
+	assert_int_equal(c->rport, 25);
+	/* and it closes on its own */
+	cl.rport = 25;
+	cl.lport = 52000;
+	cl.birth_ns = 2 * SEC;
+	assert_int_equal(sw_conntab_apply(t, &cl, 3 * SEC), 1);
+	assert_true(sw_conntab_find(t, addr)->flags & SW_CONN_GHOST);
+	assert_int_equal(sw_conntab_expire(t, 3 * SEC + GHOST, NULL), 1);
+	assert_int_equal(t->count, 0);
+}
+
+/*
+ * A listener's child keyed by address (raw_tp), born where a closed socket
+ * was: LISTEN->SYN_RECV is its birth, a new row.
+ */
+static void test_reused_address_child(void **state)
+{
+	struct sw_conntab *t = *state;
+	const __u64 addr = 0xffff888000004000ULL;
+	struct sw_event cl = ev(SW_EV_CLOSE, addr, SW_TCP_ESTABLISHED, SW_TCP_CLOSE, 51000, 443);
+	struct sw_event born = ev(SW_EV_STATE, addr, SW_TCP_LISTEN, SW_TCP_SYN_RECV, 80, 40000);
+	const struct sw_conn *g = NULL;
+
+	cl.flags |= SW_F_KEY_IS_PTR;
+	born.flags = SW_OWNER_NONE | SW_F_KEY_IS_PTR;
+	assert_int_equal(sw_conntab_apply(t, &cl, SEC), 1);
+	assert_int_equal(sw_conntab_apply(t, &born, SEC), 1);
+	assert_int_equal(sw_conntab_find(t, addr)->state, SW_TCP_SYN_RECV);
+	assert_int_equal(sw_conntab_find(t, addr)->lport, 80);
+	assert_false(sw_conntab_find(t, addr)->flags & SW_CONN_OWNER);
+	assert_int_equal(ghosts_besides(t, &g), 1);
+	assert_int_equal(g->lport, 51000);
+}
+
+/*
+ * Events that do not open a socket (close, accept, listen) for a ghost are
+ * its own unless their birth says otherwise: listen()'s exit racing a close
+ * of its listener by another thread sends the listen last.
+ */
+static void test_ghost_events_by_birth(void **state)
+{
+	struct sw_conntab *t = *state;
+	struct sw_event l = ev(SW_EV_LISTEN, 20, SW_TCP_CLOSE, SW_TCP_LISTEN, 8080, 0);
+	struct sw_event u = ev(SW_EV_UNLISTEN, 20, SW_TCP_LISTEN, SW_TCP_CLOSE, 8080, 0);
+	struct sw_event f = ev(SW_EV_CONNECT_FAILED, 21, SW_TCP_SYN_SENT, SW_TCP_CLOSE, 7000, 81);
+	struct sw_event c2 = ev(SW_EV_CLOSE, 21, SW_TCP_ESTABLISHED, SW_TCP_CLOSE, 7001, 82);
+
+	l.birth_ns = u.birth_ns = 5;
+	assert_int_equal(sw_conntab_apply(t, &l, SEC), 1);
+	assert_int_equal(sw_conntab_apply(t, &u, SEC), 1);
+	/* the late listen: same birth, stays closed */
+	assert_int_equal(sw_conntab_apply(t, &l, SEC), 0);
+	assert_true(sw_conntab_find(t, 20)->flags & SW_CONN_GHOST);
+	assert_int_equal(t->count, 1);
+	/* another birth (its own transition filtered out): a new listener */
+	l.birth_ns = 6;
+	assert_int_equal(sw_conntab_apply(t, &l, SEC), 1);
+	assert_false(sw_conntab_find(t, 20)->flags & SW_CONN_GHOST);
+	assert_int_equal(t->count, 2);
+
+	/* a close with another birth than the ghost's: another ghost */
+	f.birth_ns = 7;
+	c2.birth_ns = 8;
+	assert_int_equal(sw_conntab_apply(t, &f, SEC), 1);
+	assert_int_equal(sw_conntab_apply(t, &c2, SEC), 1);
+	assert_int_equal(sw_conntab_find(t, 21)->rport, 82);
+	assert_int_equal(t->count, 4);
+	/* with the same birth, or none, it refreshes the ghost */
+	c2.birth_ns = 0;
+	assert_int_equal(sw_conntab_apply(t, &c2, 2 * SEC), 1);
+	assert_int_equal(t->count, 4);
+	assert_int_equal(sw_conntab_find(t, 21)->closed_ns, 2 * SEC);
+}
+
+/* Ghosts out of the hash survive its growth, are never found, and expire. */
+static void test_detached_ghost_and_rehash(void **state)
+{
+	struct sw_conntab *t = *state;
+	struct sw_event up = ev(SW_EV_STATE, 99, SW_TCP_CLOSE, SW_TCP_LISTEN, 1, 0);
+	struct sw_event down = ev(SW_EV_STATE, 99, SW_TCP_LISTEN, SW_TCP_CLOSE, 1, 0);
+	struct sw_event f = ev(SW_EV_CONNECT_FAILED, 30, SW_TCP_SYN_SENT, SW_TCP_CLOSE, 7000, 81);
+	struct sw_event s = ev(SW_EV_STATE, 30, SW_TCP_CLOSE, SW_TCP_SYN_SENT, 0, 80);
+
+	/* the ghost in slot 1, its key's new row in slot 0 (freed by a failed listen) */
+	assert_int_equal(sw_conntab_apply(t, &up, SEC), 1);
+	assert_int_equal(sw_conntab_apply(t, &f, SEC), 1);
+	assert_int_equal(sw_conntab_apply(t, &down, SEC), 1);
+	assert_int_equal(sw_conntab_apply(t, &s, SEC), 1);
+	assert_ptr_equal(sw_conntab_find(t, 30), &t->rows[0]);
+	for (__u64 k = 1000; k < 4000; k++) {
+		struct sw_event e = ev(SW_EV_LISTEN, k, SW_TCP_CLOSE, SW_TCP_LISTEN, 1, 0);
+
+		assert_int_equal(sw_conntab_apply(t, &e, SEC), 1);
+	}
+	assert_true(t->nbuckets > 1024);
+	assert_int_equal(sw_conntab_find(t, 30)->state, SW_TCP_SYN_SENT);
+	assert_int_equal(t->count, 3002);
+	assert_int_equal(sw_conntab_expire(t, SEC + GHOST, NULL), 1);
+	assert_int_equal(t->count, 3001);
+	assert_int_equal(t->nghosts, 0);
+	assert_int_equal(sw_conntab_find(t, 30)->state, SW_TCP_SYN_SENT);
 }
 
 /* An accept inferred after its socket's close (the sweep racing the close) never reopens it. */
@@ -508,6 +695,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_time_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect_same_socket, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reused_address_new_row, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reused_address_child, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ghost_events_by_birth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_detached_ghost_and_rehash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inferred_accept_after_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_listen_leaves_no_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listener_closed_by_transition, setup,
