@@ -146,6 +146,15 @@ int sw_conntab_rekey(struct sw_conntab *t, struct sw_conn *c, __u64 key)
 	return 0;
 }
 
+int sw_conntab_drop(struct sw_conntab *t, struct sw_conn *c)
+{
+	if (c->flags & SW_CONN_GHOST)
+		return -EINVAL;
+	row_delete(t, c);
+	t->gen++;
+	return 0;
+}
+
 static int ghostq_push(struct sw_conntab *t, __u32 idx, __u64 closed_ns)
 {
 	if (t->gq_len == t->gq_cap) {

@@ -108,6 +108,11 @@ int sw_conntab_add_owner(struct sw_conntab *t, __u64 key, const struct sw_snap_o
  * key is taken, -EINVAL for a ghost (a closed socket is never taken over).
  */
 int sw_conntab_rekey(struct sw_conntab *t, struct sw_conn *c, __u64 key);
+/*
+ * Removes a live row (a snapshot row found to be the socket of another row).
+ * -EINVAL for a ghost: it goes when its time is up.
+ */
+int sw_conntab_drop(struct sw_conntab *t, struct sw_conn *c);
 /* One tracer event in delivery order. Returns 1 if the table changed, 0, or -ENOMEM. */
 int sw_conntab_apply(struct sw_conntab *t, const struct sw_event *e, __u64 now);
 /*

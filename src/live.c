@@ -31,11 +31,11 @@ static int queue_push(struct sw_live *l, const struct sw_event *e)
 	return 0;
 }
 
-/* One event into the table (a pre-existing socket found by endpoints first, if need be). */
+/* One event into the table (through the snapshot's sockets by endpoints, if need be). */
 static int apply(struct sw_live *l, const struct sw_event *e, __u64 now)
 {
 	if (l->match.n)
-		sw_snapmatch_adopt(&l->match, &l->tab, e);
+		return sw_snapmatch_apply(&l->match, &l->tab, e, now);
 	return sw_conntab_apply(&l->tab, e, now);
 }
 
@@ -130,6 +130,7 @@ static int reconcile(struct sw_live *l, const struct sw_snapshot *s, bool seed)
 		e = sw_snapmatch_build(&l->match, s->socks, s->nsocks);
 		if (e)
 			return e;
+		l->match.until_ns = now; /* taken after the snapshot ended */
 		/* The tracer's map is keyed by address, which we do not know. */
 		seed = false;
 	}

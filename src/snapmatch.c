@@ -94,3 +94,64 @@ int sw_snapmatch_adopt(const struct sw_snapmatch *m, struct sw_conntab *t, const
 	}
 	return 0;
 }
+
+/*
+ * Whether no other live socket can have c's endpoints. Past the handshake a
+ * connection's 4-tuple is its own in its netns (a SYN_SENT one may yet
+ * fail on a tuple in use). SO_REUSEPORT listeners share theirs, so a
+ * listener counts only once its listen() succeeded (a failed one fails on
+ * a port in use) and if it was born while the snapshot could see it: then
+ * one of its group's snapshot rows is its own, and they look alike.
+ */
+static bool endpoints_own(const struct sw_snapmatch *m, const struct sw_conn *c)
+{
+	switch (c->state) {
+	case SW_TCP_ESTABLISHED:
+	case SW_TCP_FIN_WAIT1:
+	case SW_TCP_FIN_WAIT2:
+	case SW_TCP_CLOSE_WAIT:
+	case SW_TCP_LAST_ACK:
+	case SW_TCP_CLOSING:
+		return true;
+	case SW_TCP_LISTEN:
+		return c->lport && !(c->flags & SW_CONN_UNCONFIRMED) && c->birth_ns &&
+		       c->birth_ns < m->until_ns;
+	default:
+		return false;
+	}
+}
+
+int sw_snapmatch_dedup(const struct sw_snapmatch *m, struct sw_conntab *t, const struct sw_event *e)
+{
+	const struct sw_conn *c = e->cookie ? sw_conntab_find(t, e->cookie) : NULL;
+	struct sw_endpoints ep;
+	size_t first, n;
+
+	/* A row taken over from the snapshot is the snapshot's socket itself. */
+	if (!c || (c->flags & (SW_CONN_GHOST | SW_CONN_SNAP)) || !endpoints_own(m, c))
+		return 0;
+	endpoints(&ep, c->netns, c->family, c->laddr, c->lport, c->raddr, c->rport);
+	n = sw_snapmatch_find(m, &ep, &first);
+	for (size_t i = first; i < first + n; i++) {
+		struct sw_conn *s = sw_conntab_find(t, m->v[i].cookie);
+
+		/* Taken over by an event (no longer under its cookie), closed, or mini. */
+		if (!s || s == c || !(s->flags & SW_CONN_SNAP) ||
+		    (s->flags & (SW_CONN_GHOST | SW_CONN_MINI)))
+			continue;
+		return sw_conntab_drop(t, s) ? 0 : 1;
+	}
+	return 0;
+}
+
+int sw_snapmatch_apply(const struct sw_snapmatch *m, struct sw_conntab *t, const struct sw_event *e,
+		       __u64 now)
+{
+	int r;
+
+	sw_snapmatch_adopt(m, t, e);
+	r = sw_conntab_apply(t, e, now);
+	if (r > 0)
+		sw_snapmatch_dedup(m, t, e);
+	return r;
+}

@@ -29,6 +29,7 @@ struct sw_snapmatch_ent {
 struct sw_snapmatch {
 	struct sw_snapmatch_ent *v;
 	size_t n;
+	__u64 until_ns; /* CLOCK_MONOTONIC: sockets born later are not in the snapshot */
 };
 
 int sw_snapmatch_build(struct sw_snapmatch *m, const struct sw_snap_sock *socks, size_t n);
@@ -48,6 +49,19 @@ size_t sw_snapmatch_find(const struct sw_snapmatch *m, const struct sw_endpoints
  */
 int sw_snapmatch_adopt(const struct sw_snapmatch *m, struct sw_conntab *t,
 		       const struct sw_event *e);
+/*
+ * The other half: a socket born after attach that the snapshot also saw has
+ * a snapshot row that its birth never takes over, and a row of its own from
+ * its events. Once that row has endpoints no other live socket can have
+ * (past the handshake; a listener whose listen event came, born before
+ * until_ns), one live snapshot row with the same endpoints is that socket
+ * and is dropped. Returns 1 if a row was dropped, 0 if none, -errno.
+ */
+int sw_snapmatch_dedup(const struct sw_snapmatch *m, struct sw_conntab *t,
+		       const struct sw_event *e);
+/* One event into the table: adopt, sw_conntab_apply(), then dedup. Returns what apply does. */
+int sw_snapmatch_apply(const struct sw_snapmatch *m, struct sw_conntab *t, const struct sw_event *e,
+		       __u64 now);
 /* The endpoints of an event, or of a snapshot record. */
 void sw_endpoints_of_event(const struct sw_event *e, struct sw_endpoints *ep);
 void sw_endpoints_of_snap(const struct sw_snap_sock *r, struct sw_endpoints *ep);
