@@ -16,11 +16,11 @@
 #include "conn_format.h"
 #include "event.h"
 #include "strbuf.h"
+#include "top_clock.h"
 #include "ui_top.h"
 #include "users.h"
 
 #define NS_PER_MS 1000000ULL
-#define AGE_TICK_NS 1000000000ULL /* ages and rates move once a second */
 #define NEW_ROW_NS 2000000000ULL /* rows this young are highlighted */
 #define HEADER_LINES 3
 #define FILTER_MAX 64
@@ -34,17 +34,15 @@ struct ui {
 	struct sw_live *l;
 	const struct sw_ui_opts *o;
 	enum sw_sort_col sort;
-	bool reverse, listeners_only, names, paused, help, quit;
+	bool reverse, listeners_only, names, help, quit;
 	bool editing; /* typing a filter after '/' */
 	char filter[FILTER_MAX], edit[FILTER_MAX];
 	long scroll;
-	bool dirty; /* the screen no longer matches the table or settings */
+	struct sw_top_clock clk; /* redraws, expiry, pause */
 	__u64 view_gen; /* table generation the cached view was built from */
 	bool view_stale; /* settings changed: rebuild the view */
 	const struct sw_conn **view;
 	long nview;
-	__u64 last_draw;
-	__u64 next_expire;
 	__u64 rate_prev_conns, rate_prev_ns;
 	double rate;
 };
@@ -197,7 +195,7 @@ static void draw_header(struct ui *u, __u64 now)
 	}
 	if (u->listeners_only)
 		sw_buf_puts(&b, "  [listeners]");
-	if (u->paused)
+	if (u->clk.paused)
 		sw_buf_puts(&b, "  [PAUSED]");
 	sw_buf_puts(&b, "  ? help");
 	put_line(1, line, 0);
@@ -302,15 +300,15 @@ static void draw(struct ui *u, __u64 now)
 	if (u->help)
 		draw_help();
 	refresh();
-	u->last_draw = now;
-	u->dirty = false;
+	u->clk.last_draw = now;
+	u->clk.dirty = false;
 }
 
 static void update_rate(struct ui *u, __u64 now)
 {
 	__u64 dt = now - u->rate_prev_ns;
 
-	if (dt < AGE_TICK_NS)
+	if (dt < SW_TOP_TICK_NS)
 		return;
 	u->rate = (double)(u->l->tab.new_conns - u->rate_prev_conns) * 1e9 / (double)dt;
 	u->rate_prev_conns = u->l->tab.new_conns;
@@ -351,7 +349,7 @@ static void key(struct ui *u, int ch)
 {
 	int page = LINES - HEADER_LINES > 1 ? LINES - HEADER_LINES - 1 : 1;
 
-	u->dirty = true;
+	u->clk.dirty = true;
 	if (ch == KEY_RESIZE)
 		return;
 	if (u->editing) {
@@ -368,7 +366,7 @@ static void key(struct ui *u, int ch)
 		u->quit = true;
 		break;
 	case ' ':
-		u->paused = !u->paused;
+		u->clk.paused = !u->clk.paused;
 		break;
 	case '?':
 	case 'h':
@@ -419,25 +417,6 @@ static void key(struct ui *u, int ch)
 			set_sort(u, ch - '1');
 		break;
 	}
-}
-
-/* Milliseconds until something must be redrawn, or -1 for "only on input". */
-static int next_timeout(struct ui *u, __u64 now)
-{
-	__u64 when = 0;
-
-	if (!u->paused) {
-		when = u->last_draw + AGE_TICK_NS;
-		if (u->dirty)
-			when = u->last_draw + u->o->interval_ms * NS_PER_MS;
-		if (u->next_expire && u->next_expire < when)
-			when = u->next_expire;
-	}
-	if (!when)
-		return -1;
-	if (when <= now)
-		return 0;
-	return (int)((when - now + NS_PER_MS - 1) / NS_PER_MS);
 }
 
 /* Two epoll sets: ep[0] waits for keys and events, ep[1] for keys only. */
@@ -492,7 +471,7 @@ int sw_ui_top_run(struct sw_live *l, const struct sw_ui_opts *o)
 		.o = o,
 		.sort = SW_SORT_LOCAL,
 		.names = o->names,
-		.dirty = true,
+		.clk = { .interval_ns = o->interval_ms * NS_PER_MS, .dirty = true },
 		.view_stale = true,
 	};
 	struct epoll_event evs[4];
@@ -507,11 +486,11 @@ int sw_ui_top_run(struct sw_live *l, const struct sw_ui_opts *o)
 	}
 	u.rate_prev_ns = sw_now_ns();
 	u.rate_prev_conns = l->tab.new_conns;
-	sw_conntab_expire(&l->tab, u.rate_prev_ns, &u.next_expire);
+	sw_conntab_expire(&l->tab, u.rate_prev_ns, &u.clk.next_expire);
 	draw(&u, u.rate_prev_ns);
 	while (!sw_stop && !u.quit) {
 		now = sw_now_ns();
-		timeout = next_timeout(&u, now);
+		timeout = sw_top_timeout_ms(&u.clk, now);
 		batching = now - last_read < RB_BATCH_NS;
 		if (batching) {
 			int rest = (int)((last_read + RB_BATCH_NS - now) / NS_PER_MS) + 1;
@@ -533,32 +512,33 @@ int sw_ui_top_run(struct sw_live *l, const struct sw_ui_opts *o)
 				ret = SW_EXIT_FAILURE;
 				u.quit = true;
 			} else if (e) {
-				u.dirty = true;
+				u.clk.dirty = true;
 			}
 		}
 		/* Keys, and KEY_RESIZE after a SIGWINCH interrupted the wait. */
 		while ((ch = getch()) != ERR)
 			key(&u, ch);
 		now = sw_now_ns();
-		if (!u.paused && u.next_expire && now >= u.next_expire &&
-		    sw_conntab_expire(&l->tab, now, &u.next_expire))
-			u.dirty = true;
-		if (u.dirty && !u.next_expire && l->tab.nghosts)
-			sw_conntab_expire(&l->tab, now, &u.next_expire);
+		/* Paused too: the frozen rows are the terminal's, not pointers
+		 * into the table, and draw() rebuilds the view before use. */
+		if (sw_top_expire_due(&u.clk, now) &&
+		    sw_conntab_expire(&l->tab, now, &u.clk.next_expire))
+			u.clk.dirty = true;
+		if (u.clk.dirty && !u.clk.next_expire && l->tab.nghosts)
+			sw_conntab_expire(&l->tab, now, &u.clk.next_expire);
 		update_rate(&u, now);
-		if (u.paused) {
-			if (u.dirty && !u.help && !u.editing) {
+		if (u.clk.paused) {
+			if (u.clk.dirty && !u.help && !u.editing) {
 				/* Show the pause itself, then freeze the rows. */
 				draw_header(&u, now);
 				refresh();
-				u.dirty = false;
-			} else if (u.dirty) {
+				u.clk.dirty = false;
+			} else if (u.clk.dirty) {
 				draw(&u, now);
 			}
 			continue;
 		}
-		if ((u.dirty && now - u.last_draw >= o->interval_ms * NS_PER_MS) ||
-		    now - u.last_draw >= AGE_TICK_NS)
+		if (sw_top_draw_due(&u.clk, now))
 			draw(&u, now);
 	}
 	endwin();
