@@ -532,9 +532,17 @@ static int cmp_endpoint(__u8 fa, const __u8 *a, __u16 pa, __u8 fb, const __u8 *b
 	return r;
 }
 
+/*
+ * When the socket was born, as far as we know. A snapshot row without a
+ * birth existed before the tracer attached: older than any birth the
+ * kernel side reported (those are after attach), even one reported for a
+ * socket born before the snapshot was taken, so it sorts first as 0.
+ */
 static __u64 conn_birth(const struct sw_conn *c)
 {
-	return c->birth_ns ? c->birth_ns : c->first_ns;
+	if (c->birth_ns)
+		return c->birth_ns;
+	return (c->flags & SW_CONN_SNAP) ? 0 : c->first_ns;
 }
 
 static int cmp_rows(const void *pa, const void *pb, void *arg)

@@ -648,6 +648,33 @@ static void test_many_rows_and_sorted_view(void **state)
 }
 
 /*
+ * AGE, oldest first: sockets from the snapshot existed before the tracer, so
+ * they come before sockets born after it, even those born before the
+ * snapshot rows were made (their birth, from the kernel, is earlier than the
+ * snapshot rows' first sight).
+ */
+static void test_age_sort_snapshot_oldest(void **state)
+{
+	struct sw_conntab *t = *state;
+	struct sw_snap_sock r = snap(1, SW_TCP_ESTABLISHED, 22, 5000, true);
+	struct sw_event e = ev(SW_EV_STATE, 2, SW_TCP_CLOSE, SW_TCP_SYN_SENT, 0, 80);
+	struct sw_event late = ev(SW_EV_STATE, 3, SW_TCP_CLOSE, SW_TCP_SYN_SENT, 0, 81);
+	const struct sw_conn **v;
+
+	e.birth_ns = 9 * SEC; /* queued: born between attach and reconcile */
+	assert_int_equal(sw_conntab_add_snapshot(t, 1, &r, 10 * SEC), 1);
+	assert_int_equal(sw_conntab_apply(t, &e, 10 * SEC), 1);
+	assert_int_equal(sw_conntab_apply(t, &late, 11 * SEC), 1); /* no birth: first seen */
+	assert_int_equal(sw_conntab_view(t, NULL, NULL, SW_SORT_AGE, false, &v), 3);
+	assert_int_equal(v[0]->key, 1);
+	assert_int_equal(v[1]->key, 2);
+	assert_int_equal(v[2]->key, 3);
+	assert_int_equal(sw_conntab_view(t, NULL, NULL, SW_SORT_AGE, true, &v), 3);
+	assert_int_equal(v[0]->key, 3);
+	assert_int_equal(v[2]->key, 1);
+}
+
+/*
  * Rows keyed by socket address (raw_tp) show the keyed hash of the address
  * and the socket's birth as their cookie, as events do, never the address;
  * rows keyed by cookie show the cookie.
@@ -709,6 +736,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_owners_counted_once_per_process, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_many_rows_and_sorted_view, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_age_sort_snapshot_oldest, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
