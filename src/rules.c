@@ -844,7 +844,8 @@ struct learned {
 };
 
 /* One allow rule that matches this listener as it was seen. */
-static int learn_one(const struct sw_listener_info *l, struct learned *out)
+/* One rule for l; with_exe false leaves its executable out. */
+static int learn_rule(const struct sw_listener_info *l, struct learned *out, bool with_exe)
 {
 	char addr[SW_ADDR_STRLEN];
 	FILE *f;
@@ -864,7 +865,7 @@ static int learn_one(const struct sw_listener_info *l, struct learned *out)
 		fputs(" comm ", f);
 		err = write_literal_glob(f, l->comm);
 	}
-	if (!err && l->exe && l->exe[0] == '/') {
+	if (!err && with_exe && l->exe && l->exe[0] == '/') {
 		fputs(" exe ", f);
 		err = write_literal_glob(f, l->exe);
 	}
@@ -882,6 +883,22 @@ static int learn_one(const struct sw_listener_info *l, struct learned *out)
 	if (err) {
 		free(out->text);
 		out->text = NULL;
+	}
+	return err;
+}
+
+/*
+ * One rule for l that the parser takes back: an executable path whose escaped
+ * form would make the line too long (any path procinfo reads fits; the API
+ * takes any) is left out rather than written into a file that cannot load.
+ */
+static int learn_one(const struct sw_listener_info *l, struct learned *out)
+{
+	int err = learn_rule(l, out, true);
+
+	if (!err && out->len > SW_RULES_LINE_MAX) {
+		free(out->text);
+		err = learn_rule(l, out, false);
 	}
 	return err;
 }

@@ -9,7 +9,7 @@
 #include <linux/types.h>
 
 /* Longest accepted line, not counting the newline (docs/rules.md). */
-#define SW_RULES_LINE_MAX 1024
+#define SW_RULES_LINE_MAX 4096
 /* Largest accepted rules file. */
 #define SW_RULES_FILE_MAX (1024 * 1024)
 

@@ -30,7 +30,7 @@ static void listener(struct fz_in *in, struct sw_listener_info *l, char *comm, c
 	l->netns = fz_u32(in);
 	l->host_netns = fz_u8(in) & 1;
 	fz_cstr(in, comm, 16);
-	fz_cstr(in, exe, 256);
+	fz_cstr(in, exe, 512); /* as procinfo reads it: SW_EXE_MAX */
 	fz_cstr(in, user, 64);
 	l->comm = comm[0] ? comm : NULL;
 	l->exe = exe[0] ? exe : NULL;
@@ -40,7 +40,7 @@ static void listener(struct fz_in *in, struct sw_listener_info *l, char *comm, c
 static void parse_any(struct fz_in *in)
 {
 	struct sw_listener_info l = { 0 };
-	char comm[16], exe[256], user[64], err[512];
+	char comm[16], exe[512], user[64], err[512];
 	char *text = malloc(in->n + 1);
 	struct sw_rules *r = NULL;
 	size_t split = in->n > 80 ? in->n - 80 : 0;
@@ -77,7 +77,7 @@ static void parse_any(struct fz_in *in)
 static void learn_round_trip(struct fz_in *in)
 {
 	struct sw_listener_info l = { 0 };
-	char comm[16], exe[256], user[64], err[512];
+	char comm[16], exe[512], user[64], err[512];
 	struct sw_rules *r = NULL;
 	char *text = NULL;
 	size_t len = 0;

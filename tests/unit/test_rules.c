@@ -475,7 +475,7 @@ static void test_line_length(void **state __attribute__((unused)))
 	text[SW_RULES_LINE_MAX + 1] = '\0';
 	r = (struct sw_rules *)&err;
 	assert_int_equal(sw_rules_parse_string(text, "t", &r, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "t:1: line too long (more than 1024 bytes)");
+	assert_string_equal(err, "t:1: line too long (more than 4096 bytes)");
 	/* *out is untouched on error */
 	assert_ptr_equal(r, (struct sw_rules *)&err);
 
@@ -659,6 +659,35 @@ static void test_learn_roundtrip(void **state __attribute__((unused)))
 	free(out);
 }
 
+/* Every learned line loads back: the longest executable path procinfo reads, all escaped. */
+static void test_learn_long_exe(void **state __attribute__((unused)))
+{
+	struct sw_listener_info l = lis("10.0.0.1", 80);
+	char exe[4200];
+	struct sw_rules *r;
+	char *out;
+
+	exe[0] = '/';
+	memset(exe + 1, '\x01', 510); /* each written as \x01 */
+	exe[511] = '\0';
+	l.exe = exe;
+	out = learn_to_string(&l, 1);
+	assert_non_null(strstr(out, " exe \"/\\x01"));
+	r = parse_ok(out);
+	assert_true(allowed(r, &l));
+	sw_rules_free(r);
+	free(out);
+	/* longer than a line can hold: the rule goes without its exe */
+	memset(exe + 1, '\x01', sizeof(exe) - 2);
+	exe[sizeof(exe) - 1] = '\0';
+	out = learn_to_string(&l, 1);
+	assert_null(strstr(out, " exe "));
+	r = parse_ok(out);
+	assert_true(allowed(r, &l));
+	sw_rules_free(r);
+	free(out);
+}
+
 /*
  * An AF_INET6 listener bound to ::ffff:a.b.c.d talks IPv4 to a.b.c.d: an addr
  * rule for either spelling matches it, so a rule learned from it allows it.
@@ -743,6 +772,7 @@ int main(void)
 		cmocka_unit_test(test_learn_output),
 		cmocka_unit_test(test_learn_roundtrip),
 		cmocka_unit_test(test_learn_mapped_listener),
+		cmocka_unit_test(test_learn_long_exe),
 		cmocka_unit_test(test_learn_io_error),
 	};
 	const struct CMUnitTest errors[] = {
