@@ -12,6 +12,7 @@
 #include "addr.h"
 #include "cli.h"
 #include "listen_fmt.h"
+#include "preflight.h"
 #include "procinfo.h"
 #include "rules.h"
 #include "snapshot.h"
@@ -656,6 +657,19 @@ static int learn(struct listen_ctx *c, const char *path)
 	FILE *f;
 	int e, ret = SW_EXIT_FAILURE;
 
+	/*
+	 * Unprivileged, the snapshot would fall back to what sock_diag and /proc
+	 * show this user (not other users' namespaces and owners) and the rules
+	 * would be looser than the listeners are: refuse, as tracing does. BTF is
+	 * not needed here (without it the snapshot comes from sock_diag).
+	 */
+	e = sw_check_privileges(err, sizeof(err));
+	if (e) {
+		sw_err("%s", err);
+		return sw_exit_for_open_error(e);
+	}
+	/* libbpf's messages about the iterators: with -v, or in the error */
+	sw_libbpf_log_init(c->filter.verbose);
 	sw_startup_memory(true); /* the process ends after writing the file */
 	e = sw_snapshot_take(&s, c->snapshot, NULL, NULL, err, sizeof(err));
 	if (e) {

@@ -21,7 +21,7 @@ bool sw_has_cap(int cap)
 	return data[cap / 32].effective & (1u << (cap % 32));
 }
 
-int sw_preflight(char *err, size_t errlen)
+int sw_check_privileges(char *err, size_t errlen)
 {
 	bool admin = sw_has_cap(CAP_SYS_ADMIN);
 
@@ -31,6 +31,15 @@ int sw_preflight(char *err, size_t errlen)
 			 "(run with sudo)");
 		return -EPERM;
 	}
+	return 0;
+}
+
+int sw_preflight(char *err, size_t errlen)
+{
+	int e = sw_check_privileges(err, errlen);
+
+	if (e)
+		return e;
 	if (access(SW_VMLINUX_BTF, R_OK)) {
 		snprintf(err, errlen,
 			 "kernel BTF not found (/sys/kernel/btf/vmlinux): sockwatch needs a kernel "

@@ -20,7 +20,9 @@
 
 /* Capabilities held in the effective set. */
 bool sw_has_cap(int cap);
-/* -EPERM without root/CAP_BPF+CAP_PERFMON, -ENOENT without kernel BTF; err says which. */
+/* -EPERM without root or CAP_BPF + CAP_PERFMON (CAP_SYS_ADMIN will do), err says so. */
+int sw_check_privileges(char *err, size_t errlen);
+/* sw_check_privileges(), then -ENOENT without kernel BTF; err says which. */
 int sw_preflight(char *err, size_t errlen);
 /*
  * 0 if syscall tracepoints can be resolved (mounting tracefs if needed), else

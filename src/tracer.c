@@ -105,6 +105,12 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
+void sw_libbpf_log_init(bool verbose)
+{
+	libbpf_log.verbose = verbose;
+	libbpf_set_print(libbpf_print);
+}
+
 static void log_reset(void)
 {
 	libbpf_log.len = 0;
@@ -833,8 +839,7 @@ int sw_tracer_open(const struct sw_tracer_opts *o, sw_record_fn fn, void *ctx,
 		e = -ENODEV;
 		goto out_free;
 	}
-	libbpf_log.verbose = o->verbose;
-	libbpf_set_print(libbpf_print);
+	sw_libbpf_log_init(o->verbose);
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		if (o->attach != SW_ATTACH_AUTO && o->attach != order[i])

@@ -69,6 +69,12 @@ struct sw_counters {
 struct sw_tracer;
 
 /*
+ * Sends libbpf's messages to a buffer instead of stderr (shown as they come
+ * with verbose). sw_tracer_open() does it; a verb that loads BPF programs
+ * without a tracer (the snapshot's iterators) calls it first.
+ */
+void sw_libbpf_log_init(bool verbose);
+/*
  * Opens, loads and attaches. On failure returns -errno and writes one line
  * naming the cause (capability, BTF, which program the kernel refused) to err.
  */

@@ -219,6 +219,16 @@ check "bad rules file exits 2 with file:line: message" \
 	bash -c "[ $rc = 2 ] && [ \"\$(cat '$TMP/bad.err')\" = \"sockwatch: $TMP/bad.rules:3: port '99999' out of range (1-65535)\" ]"
 check "and never touched BPF" bash -c "! grep -q 'bpf(' '$TMP/bad.strace'"
 
+# --- --learn without privileges ------------------------------------------------------------
+# The snapshot would fall back to what this user may see (no other users' namespaces or
+# owners) and looser rules would come out: refused like tracing, exit 3, nothing written.
+setpriv --reuid=65534 --regid=65534 --clear-groups "$SW" listen --learn - --netns "$INO" \
+	>"$TMP/nopriv.out" 2>"$TMP/nopriv.err"
+rc=$?
+check "--learn without privileges exits 3 naming the capabilities, and writes no rules" \
+	bash -c "[ $rc = 3 ] && [ ! -s '$TMP/nopriv.out' ] && [ \$(wc -l <'$TMP/nopriv.err') = 1 ] &&
+		grep -q 'CAP_BPF and CAP_PERFMON' '$TMP/nopriv.err'"
+
 # --- --learn round trip ------------------------------------------------------------------
 hold_in "$NS" 10.77.0.1:7801 [::1]:7802
 "$SW" listen --learn "$TMP/learned.rules" --netns "$INO" 2>"$TMP/learn.err"

@@ -12,6 +12,7 @@ TMUX_S=swsnap_$$
 TMP=$(mktemp -d)
 PIDS=()
 BPF_ITER_CREATE=33 # enum bpf_cmd
+BPF_PROG_LOAD=5
 
 . "$(dirname "$0")/tap.sh"
 
@@ -184,6 +185,14 @@ if [ "$(grep -c '^allow listen' "$TMP/learn.diag")" -ge 170 ] && diff -q "$TMP/l
 else
 	not_ok "listen --learn writes the same rules from either source" "$(diff "$TMP/learn.iter" "$TMP/learn.diag" | head)"
 fi
+
+# Without a tracer, libbpf's complaints about refused iterator programs are not printed:
+# one error line, exit 4 (as a refused tracer gives).
+"$TMP/deny_bpf_cmd" $BPF_PROG_LOAD "$SW" listen --learn - --snapshot iter --netns "$NSINO" \
+	>/dev/null 2>"$TMP/learnref.err"
+rc=$?
+check "listen --learn with the iterators refused: exit 4, one line, no libbpf chatter" \
+	bash -c "[ $rc = 4 ] && [ \"\$(cat '$TMP/learnref.err')\" = 'sockwatch: kernel refused the tcp/task_file iterator programs: Operation not permitted' ]"
 
 # --- 5. raw_tp (events keyed by socket address) with a sock_diag snapshot ------------------
 once rawdiag --snapshot diag --state-hook raw_tp
