@@ -106,8 +106,12 @@ static __always_inline void pr_duration(struct printer *p, const char *key, cons
 	pr_uint(p, key, ecs, p->fmt == SW_FMT_ECS ? ns : ns / 1000);
 }
 
-/* Untrusted bytes (process names, user names, sink specs). */
-/* A text column: padded text in text mode, nothing in JSON (fields print themselves). */
+/*
+ * A text column: padded text in text mode, nothing in JSON (fields print
+ * themselves). Untrusted text (a process name) is escaped, and quoted where
+ * it holds a space, '=' or '"' or is empty, so that it stays one column and
+ * cannot pass for the next ones or a " key=value" detail.
+ */
 static void column(struct printer *p, enum col c, const char *s, bool untrusted)
 {
 	size_t from = p->b->len;
@@ -115,7 +119,7 @@ static void column(struct printer *p, enum col c, const char *s, bool untrusted)
 	if (is_json(p))
 		return;
 	if (untrusted)
-		sw_buf_term_str(p->b, s, strlen(s));
+		sw_buf_term_value(p->b, s, strlen(s));
 	else
 		sw_buf_puts(p->b, s);
 	sw_buf_pad(p->b, from, columns[c].width - 1);

@@ -54,13 +54,20 @@ static void pr_unknown(struct printer *p, const char *key)
 	sw_buf_puts(p->b, p->fmt == SW_FMT_JSON ? "null" : "-");
 }
 
-/* Untrusted text that may be missing. */
+/*
+ * Untrusted text that may be missing. In text, quoted where it holds a
+ * space, '=' or '"' (or is empty): a process cannot forge another field.
+ */
 static void pr_str(struct printer *p, const char *key, const char *s)
 {
-	if (!s || !strcmp(s, "-"))
+	if (!s || !strcmp(s, "-")) {
 		pr_unknown(p, key);
-	else
+	} else if (p->fmt == SW_FMT_JSON) {
 		pr_bytes(p, key, key, s, strlen(s));
+	} else {
+		member(p, key, key);
+		sw_buf_term_value(p->b, s, strlen(s));
+	}
 }
 
 static void pr_bool(struct printer *p, const char *key, bool v)
@@ -160,7 +167,7 @@ int sw_listen_format(const struct sw_alert *a, enum sw_fmt fmt, char *buf, size_
 	pr_bool(&p, "host_netns", a->host_netns);
 	print_owner(&p, a);
 	pr_opt_uint(&p, "rule_line", a->rule_line, a->rule_line > 0);
-	/* Last in text mode: the command line holds spaces. */
+	/* Last, also in text mode, where it is quoted when it holds spaces. */
 	pr_str(&p, "cmdline", a->cmdline);
 	if (fmt == SW_FMT_JSON)
 		sw_buf_putc(&b, '}');

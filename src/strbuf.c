@@ -269,7 +269,8 @@ static bool term_unsafe(unsigned int cp)
 	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029 || cp == 0xfeff;
 }
 
-void sw_buf_term_str(struct sw_buf *b, const char *s, size_t n)
+/* sw_buf_term_str(), and with dquote a double quote as \" (inside a quoted value). */
+static void term_escape(struct sw_buf *b, const char *s, size_t n, bool dquote)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, len;
@@ -284,6 +285,8 @@ void sw_buf_term_str(struct sw_buf *b, const char *s, size_t n)
 		}
 		if (cp == '\\')
 			sw_buf_puts(b, "\\\\");
+		else if (cp == '"' && dquote)
+			sw_buf_puts(b, "\\\"");
 		else if (cp < 0x80 && term_unsafe(cp))
 			sw_buf_printf(b, "\\x%02x", cp);
 		else if (term_unsafe(cp))
@@ -292,6 +295,48 @@ void sw_buf_term_str(struct sw_buf *b, const char *s, size_t n)
 			sw_buf_write(b, s + i, len);
 		i += len;
 	}
+}
+
+void sw_buf_term_str(struct sw_buf *b, const char *s, size_t n)
+{
+	term_escape(b, s, n, false);
+}
+
+/* Space characters (Unicode Zs) beyond ASCII: a reader sees a gap there too. */
+static bool wide_space(unsigned int cp)
+{
+	return cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x202f ||
+	       cp == 0x205f || cp == 0x3000;
+}
+
+bool sw_text_needs_quotes(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned int cp;
+	size_t len;
+
+	if (!n)
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		if (u[i] == ' ' || u[i] == '=' || u[i] == '"')
+			return true;
+		/* a continuation byte does not decode: only lead bytes are looked at */
+		len = u[i] >= 0x80 ? sw_utf8_decode(u + i, n - i, &cp) : 0;
+		if (len && wide_space(cp))
+			return true;
+	}
+	return false;
+}
+
+void sw_buf_term_value(struct sw_buf *b, const char *s, size_t n)
+{
+	if (!sw_text_needs_quotes(s, n)) {
+		term_escape(b, s, n, false);
+		return;
+	}
+	sw_buf_putc(b, '"');
+	term_escape(b, s, n, true);
+	sw_buf_putc(b, '"');
 }
 
 void sw_buf_trim_utf8(struct sw_buf *b)

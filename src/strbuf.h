@@ -168,6 +168,19 @@ void sw_buf_json_str(struct sw_buf *b, const char *s, size_t n);
  * overrides and invalid UTF-8 become \xNN (or \u{NNNN}); a backslash becomes \\.
  */
 void sw_buf_term_str(struct sw_buf *b, const char *s, size_t n);
+/*
+ * Whether untrusted text must be quoted to stay one value of a text line
+ * (" key=value" fields, whitespace-separated columns): it is empty, or holds
+ * a space (ASCII or Unicode), an '=' or a double quote.
+ */
+bool sw_text_needs_quotes(const char *s, size_t n);
+/*
+ * sw_buf_term_str() for one value of a text line: between double quotes,
+ * with a double quote inside as \" (a backslash is \\ anyway), when
+ * sw_text_needs_quotes(); as it is otherwise. Text a process controls can
+ * then never forge another field.
+ */
+void sw_buf_term_value(struct sw_buf *b, const char *s, size_t n);
 /* Drops a UTF-8 sequence cut short at the end (what a truncated buffer may hold). */
 void sw_buf_trim_utf8(struct sw_buf *b);
 /*

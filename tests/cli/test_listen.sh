@@ -266,8 +266,8 @@ case "$line" in
 *) not_ok "pid, ppid, uid, user, comm and exe are exact" "want: $want"$'\n'"got:  $line" ;;
 esac
 case "$line" in
-*"cmdline="*' tag\x1b[31mred') ok "the command line's escape sequence is escaped" ;;
-*) not_ok "the command line's escape sequence is escaped" "$line" ;;
+*' cmdline="'*' tag\x1b[31mred"') ok "the command line's escape sequence is escaped (and the line quoted)" ;;
+*) not_ok "the command line's escape sequence is escaped (and the line quoted)" "$line" ;;
 esac
 
 # --- start-up race: every listener reported exactly once --------------------------------

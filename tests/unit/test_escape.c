@@ -104,6 +104,44 @@ static void term_escapes(void **state)
 	assert_string_equal(T("\xc3\xa9"), "\xc3\xa9");
 }
 
+static const char *term_value(const char *s, size_t n)
+{
+	static char mem[512];
+	struct sw_buf b;
+
+	sw_buf_init(&b, mem, sizeof(mem));
+	sw_buf_term_value(&b, s, n);
+	return mem;
+}
+
+#define V(lit) term_value(lit, sizeof(lit) - 1)
+
+/* One value of a text line: quoted where it could pass for more than one, never otherwise. */
+static void term_values(void **state)
+{
+	assert_string_equal(V("nginx"), "nginx");
+	assert_string_equal(V("/usr/bin/nc"), "/usr/bin/nc");
+	assert_string_equal(V("a\\b"), "a\\\\b");
+	assert_string_equal(V("x\x1by"), "x\\x1by");
+	/* a space, an '=', a double quote, nothing at all */
+	assert_string_equal(V("x exe=/usr/sbin/sshd"), "\"x exe=/usr/sbin/sshd\"");
+	assert_string_equal(V("a=b"), "\"a=b\"");
+	assert_string_equal(V("say \"hi\" \\"), "\"say \\\"hi\\\" \\\\\"");
+	assert_string_equal(V("\""), "\"\\\"\"");
+	assert_string_equal(V(""), "\"\"");
+	/* a tab or newline is escaped already: nothing to quote */
+	assert_string_equal(V("a\tb"), "a\\x09b");
+	/* spaces beyond ASCII look like a gap too: no-break, em and ideographic space (octal) */
+	assert_string_equal(V("a\302\240b"), "\"a\302\240b\"");
+	assert_string_equal(V("a\342\200\203b"), "\"a\342\200\203b\"");
+	assert_string_equal(V("a\343\200\200b"), "\"a\343\200\200b\"");
+	/* other multibyte text, and bytes that are no UTF-8, are not */
+	assert_string_equal(V("caf\xc3\xa9"), "caf\xc3\xa9");
+	assert_string_equal(V("\xa0\xff"), "\\xa0\\xff");
+	assert_true(sw_text_needs_quotes("a b", 3));
+	assert_false(sw_text_needs_quotes("a b", 1));
+}
+
 /* Error messages that quote untrusted text: escaped, backslashes kept, never a cut character. */
 static void term_lines(void **state)
 {
@@ -275,6 +313,7 @@ int main(void)
 		cmocka_unit_test(json_invalid_utf8),
 		cmocka_unit_test(json_every_byte),
 		cmocka_unit_test(term_escapes),
+		cmocka_unit_test(term_values),
 		cmocka_unit_test(term_lines),
 		cmocka_unit_test(buffer_overflow_is_flagged),
 		cmocka_unit_test(utf8_decoder),

@@ -186,6 +186,27 @@ static void text_columns(void **state)
 	assert_null(strchr(line, '\x1b'));
 }
 
+/* A process name with a space or '=' stays one column: quoted, so it cannot pass for a detail. */
+static void text_comm_cannot_forge_fields(void **state)
+{
+	struct sw_record r = close_record();
+	char line[SW_LINE_MAX];
+
+	setenv("TZ", "UTC", 1);
+	strcpy(r.ev.comm, "x closer=peer");
+	assert_true(sw_format_record(&r, SW_FMT_TEXT, line, sizeof(line)) > 0);
+	assert_string_equal(line, "09:18:58.123456 close          4242    \"x closer=peer\"  "
+				  "10.0.0.5:51234            93.184.216.34:443         CLOSE      "
+				  "  duration_us=2500 bytes_sent=1000 bytes_received=500 "
+				  "bytes_retrans=0 srtt_us=31 closer=local");
+	strcpy(r.ev.comm, "a\"b");
+	assert_true(sw_format_record(&r, SW_FMT_TEXT, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, " 4242    \"a\\\"b\"  "));
+	r.ev.comm[0] = '\0';
+	assert_true(sw_format_record(&r, SW_FMT_TEXT, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, " 4242    \"\"  "));
+}
+
 static void text_listen_has_no_remote(void **state)
 {
 	struct sw_record r = close_record();
@@ -285,6 +306,7 @@ int main(void)
 		cmocka_unit_test(json_unknown_owner_and_lost),
 		cmocka_unit_test(text_columns),
 		cmocka_unit_test(text_listen_has_no_remote),
+		cmocka_unit_test(text_comm_cannot_forge_fields),
 		cmocka_unit_test(small_buffer),
 		cmocka_unit_test(unknown_family),
 		cmocka_unit_test(every_truncation_is_a_prefix),

@@ -50,7 +50,7 @@ static void test_text_exact(void **state)
 				 "pid=4242 ppid=1 uid=1000 user=alice comm=nc "
 				 "exe=/usr/bin/nc.openbsd "
 				 "cgroup=/user.slice/user-1000.slice/session-3.scope container=- "
-				 "rule_line=- cmdline=nc -lkp 4444");
+				 "rule_line=- cmdline=\"nc -lkp 4444\"");
 	assert_int_equal(n, (int)strlen(buf));
 }
 
@@ -137,7 +137,83 @@ static void test_text_escapes_hostile(void **state)
 		assert_true(*p >= 0x20 && *p != 0x7f);
 	assert_non_null(strstr(buf, " comm=ev\\x1b]0;x\\x07il "));
 	assert_non_null(strstr(buf, " exe=/tmp/\\u{202e}gpj.exe "));
-	assert_non_null(strstr(buf, " cmdline=sh -c \\x1b[2J\\x0d\\x0aecho \\\\ok \\x9b\\xff"));
+	assert_non_null(strstr(buf, " cmdline=\"sh -c \\x1b[2J\\x0d\\x0aecho \\\\ok \\x9b\\xff\""));
+}
+
+/*
+ * Reads the " key=value" fields of a text line the way a log parser would
+ * (logfmt: a value is quoted, with \" and \\ inside, or runs to the next
+ * space) into keys[] and values[] (unescaped); returns how many, -1 if the
+ * line does not parse.
+ */
+static int text_fields(const char *line, char keys[][32], char values[][256], int max)
+{
+	const char *p = strchr(line, '=');
+	int n = 0;
+
+	if (!p)
+		return -1;
+	while (p > line && p[-1] != ' ')
+		p--; /* the first key */
+	while (*p && n < max) {
+		size_t k = strcspn(p, "= ");
+		char *v = values[n];
+
+		if (p[k] != '=' || k >= 32)
+			return -1;
+		memcpy(keys[n], p, k);
+		keys[n][k] = '\0';
+		p += k + 1;
+		if (*p == '"') {
+			for (p++; *p != '"'; p++) {
+				if (!*p)
+					return -1;
+				if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+					p++;
+				*v++ = *p;
+			}
+			p++;
+		} else {
+			while (*p && *p != ' ')
+				*v++ = *p++;
+		}
+		*v = '\0';
+		n++;
+		if (*p && *p++ != ' ')
+			return -1;
+	}
+	return n;
+}
+
+/* Text a process controls can hold spaces, '=' and quotes, but never pass for other fields. */
+static void test_text_fields_cannot_be_forged(void **state)
+{
+	static const char *const want_keys[] = {
+		"exposure", "family", "netns", "host_netns", "pid",	  "ppid",      "uid",
+		"user",	    "comm",   "exe",   "cgroup",     "container", "rule_line", "cmdline",
+	};
+	struct sw_alert a = sample();
+	char buf[SW_ALERT_LINE_MAX], keys[32][32], values[32][256];
+	int n;
+
+	a.comm = "x exe=/usr/sbin/sshd";
+	a.exe = "/tmp/evil dir/x";
+	a.user = "a\"b c=\\";
+	a.cgroup = "";
+	a.container = "rule_line=1";
+	a.cmdline = "sh -c \"x=1\" pid=1";
+	assert_true(sw_listen_format(&a, SW_FMT_TEXT, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, " comm=\"x exe=/usr/sbin/sshd\" exe=\"/tmp/evil dir/x\" "));
+	n = text_fields(buf, keys, values, 32);
+	assert_int_equal(n, (int)(sizeof(want_keys) / sizeof(want_keys[0])));
+	for (int i = 0; i < n; i++)
+		assert_string_equal(keys[i], want_keys[i]);
+	assert_string_equal(values[7], a.user);
+	assert_string_equal(values[8], a.comm);
+	assert_string_equal(values[9], a.exe);
+	assert_string_equal(values[10], a.cgroup);
+	assert_string_equal(values[11], a.container);
+	assert_string_equal(values[13], a.cmdline);
 }
 
 /* A minimal validator for one flat JSON object of strings, numbers, booleans and null. */
@@ -239,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_json_exact),
 		cmocka_unit_test(test_remote_and_unknown_owner),
 		cmocka_unit_test(test_text_escapes_hostile),
+		cmocka_unit_test(test_text_fields_cannot_be_forged),
 		cmocka_unit_test(test_json_valid_for_every_byte),
 		cmocka_unit_test(test_overflow),
 		cmocka_unit_test(test_text_unknown_family),
