@@ -27,7 +27,7 @@ static int netns_add(struct sw_netns_set *s, const char *path)
 	struct stat st;
 
 	if (strlen(path) >= sizeof(s->v[0].path))
-		return 0;
+		return -ENAMETOOLONG; /* cannot happen: never left out silently */
 	if (stat(path, &st))
 		return 0; /* the process exited or the mount went away */
 	for (size_t i = 0; i < s->n; i++)
@@ -51,7 +51,7 @@ static int netns_add(struct sw_netns_set *s, const char *path)
 /* The mounts under one of the directories `ip netns` uses. */
 static int netns_add_dir(struct sw_netns_set *s, const char *dirpath)
 {
-	char path[64 + 256];
+	char path[SW_NETNS_PATH_MAX];
 	struct dirent *d;
 	DIR *dir;
 	int e = 0;
@@ -71,7 +71,7 @@ static int netns_add_dir(struct sw_netns_set *s, const char *dirpath)
 
 int sw_netns_collect(struct sw_netns_set *s)
 {
-	char path[64 + 256];
+	char path[SW_NETNS_PATH_MAX];
 	struct dirent *d;
 	DIR *dir;
 	int e;

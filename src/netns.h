@@ -4,12 +4,19 @@
 #define SW_NETNS_H
 
 #include <stddef.h>
+#include <linux/limits.h>
 #include <linux/types.h>
+
+/*
+ * The longest path to a namespace: an `ip netns` mount, whose name may be
+ * NAME_MAX bytes, under the longer of its two directories (the NUL counted).
+ */
+#define SW_NETNS_PATH_MAX (sizeof("/var/run/netns/") + NAME_MAX)
 
 /* One network namespace to visit: its inode and a path that opens it. */
 struct sw_netns_ref {
 	__u64 ino;
-	char path[64];
+	char path[SW_NETNS_PATH_MAX];
 };
 
 struct sw_netns_set {

@@ -31,6 +31,7 @@ cleanup() {
 	kill_helpers
 	wait 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
+	[ -n "${LONGNS:-}" ] && ip netns del "$LONGNS" 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -213,6 +214,32 @@ print(len(ids) if ids and not addr else 0)' "$TMP/rawiter.json")
 check "raw_tp + iterators: $n rows, none shows a socket's kernel address as its cookie" [ "$n" -ge 770 ]
 eval "exec {HOLD_FD_big}>&-"
 kill_helpers
+
+# --- 6. a namespace no process is in, with a long `ip netns` name ---------------------------
+# Found only through its /run/netns mount: a name of 60 bytes (paths of 64 and more were
+# once left out) must still be visited, by top's snapshot and by listen's.
+LONGNS=$(printf 'swsnap_long_%s_%0*d' $$ 60 0 | cut -c1-60)
+ip netns add "$LONGNS" || not_ok "a 60-byte netns name is accepted by ip netns"
+LONGINO=$(stat -Lc %i "/run/netns/$LONGNS")
+python3 -c '
+import ctypes, os, socket, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+home = os.open("/proc/self/ns/net", os.O_RDONLY)
+ns = os.open(sys.argv[1], os.O_RDONLY)
+assert libc.setns(ns, 0x40000000) == 0
+s = socket.socket(); s.bind(("127.0.0.1", 7333)); s.listen()
+assert libc.setns(home, 0x40000000) == 0
+open(sys.argv[2], "w").close(); time.sleep(3600)' "/run/netns/$LONGNS" "$TMP/ready.long" \
+	</dev/null >/dev/null 2>&1 &
+PIDS+=($!)
+for _ in $(seq 200); do [ -e "$TMP/ready.long" ] && break; sleep 0.05; done
+"$SW" top --once --json --netns "$LONGINO" >"$TMP/long.json" 2>"$TMP/long.err"
+n=$(jq -c 'select(.lport == 7333 and .state == "LISTEN")' "$TMP/long.json" | wc -l)
+check "top --once lists the listener of a namespace with a 60-byte name and no process" [ "$n" = 1 ]
+"$SW" listen --learn - --netns "$LONGINO" >"$TMP/long.rules" 2>/dev/null
+check "listen --learn writes a rule for it" grep -q '^allow listen port 7333 ' "$TMP/long.rules"
+kill_helpers
+ip netns del "$LONGNS"
 
 screen() { tmux capture-pane -p -t "$TMUX_S"; }
 now_ms() { date +%s%3N; }
