@@ -79,7 +79,7 @@ void sw_install_hup(void);
 
 /* Prints "sockwatch: <msg>" to stderr. */
 __attribute__((format(printf, 1, 2))) void sw_err(const char *fmt, ...);
-/* Range-checked decimal parsing; -EINVAL / -ERANGE. */
+/* Range-checked decimal digits (nothing before or after them); -EINVAL / -ERANGE. */
 int sw_parse_u32(const char *s, __u32 min, __u32 max, __u32 *out);
 /* A byte count with an optional k, M or G suffix (powers of 1024); -EINVAL / -ERANGE. */
 int sw_parse_size(const char *s, unsigned long long *out);

@@ -33,6 +33,8 @@ check "unknown option exits 2 with a hint" \
 check "bad port exits 2" expect_exit 2 "invalid port '70000': expected 1..65535" events --port 70000
 check "-4 with -6 exits 2" expect_exit 2 "^sockwatch: -4 and -6 exclude each other" events -4 -6
 check "bad pid exits 2" expect_exit 2 "invalid pid 'abc'" events -p abc
+check "a number after white space and a sign exits 2 (never wraps)" \
+	expect_exit 2 "invalid port ' -18446744073709551615'" events --port ' -18446744073709551615'
 check "missing value exits 2" expect_exit 2 "option '--netns' needs a value" events --netns
 check "bad attach mode exits 2" expect_exit 2 "invalid attach mode 'magic'" events --attach magic
 check "unknown verb exits 2" expect_exit 2 "unknown verb 'frobnicate'" frobnicate
