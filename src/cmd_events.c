@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "format.h"
+#include "preflight.h"
 #include "sink.h"
 
 struct events_ctx {
@@ -343,6 +344,16 @@ int cmd_events(int argc, char **argv)
 	ret = parse_events_opts(argc, argv, &o, &c);
 	if (ret >= 0)
 		return ret;
+	/*
+	 * Privileges and BTF before any output is opened: a run that cannot
+	 * trace must not create files or connect to receivers. Bad output specs
+	 * were refused (exit 2) while parsing, before this.
+	 */
+	ret = sw_preflight(err, sizeof(err));
+	if (ret) {
+		sw_err("%s", err);
+		return sw_exit_for_open_error(ret);
+	}
 	run_as_batch(o.verbose);
 	ret = open_outputs(&c);
 	if (ret >= 0)

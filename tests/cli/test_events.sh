@@ -42,6 +42,12 @@ check "help exits 0" bash -c "$SW events --help >/dev/null"
 check "not root exits 3 naming the capabilities" \
 	bash -c "setpriv --reuid=65534 --regid=65534 --clear-groups $SW events 2>$TMP/err; \
 		[[ \$? -eq 3 ]] && grep -q 'CAP_BPF and CAP_PERFMON' $TMP/err && ! grep -qi ulimit $TMP/err"
+# Privileges come before the outputs: a run that cannot trace creates no file.
+mkdir -m 1777 "$TMP/w"
+chmod 711 "$TMP"
+check "not root with a file output: exit 3, and the file is not created" \
+	bash -c "setpriv --reuid=65534 --regid=65534 --clear-groups $SW events -o file:$TMP/w/out.json \
+		2>$TMP/err; [[ \$? -eq 3 ]] && [[ ! -e $TMP/w/out.json ]] && grep -q 'CAP_BPF' $TMP/err"
 # On a kernel that refuses fentry (the build machines'), the forced mode names the cause.
 timeout 10 "$SW" events --attach fentry >/dev/null 2>"$TMP/err" &
 fpid=$!
