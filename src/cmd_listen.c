@@ -617,7 +617,8 @@ static int parse_listen_opts(int argc, char **argv, struct listen_ctx *c, struct
 			c->fmt = SW_FMT_JSON;
 			break;
 		case OPT_FORMAT:
-			if (sw_format_parse(optarg, &c->fmt))
+			/* ECS names are for events: listen's alerts have no mapping */
+			if (sw_format_parse(optarg, &c->fmt) || c->fmt == SW_FMT_ECS)
 				return bad_value("format", optarg, "expected text or json");
 			break;
 		case OPT_SNAPSHOT:

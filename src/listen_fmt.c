@@ -156,6 +156,8 @@ int sw_listen_format(const struct sw_alert *a, enum sw_fmt fmt, char *buf, size_
 	struct sw_buf b;
 	struct printer p = { .b = &b, .fmt = fmt, .sep = '{' };
 
+	if (fmt != SW_FMT_TEXT && fmt != SW_FMT_JSON)
+		return -EINVAL; /* no ECS mapping for alerts: the printer would mix the two */
 	sw_buf_init(&b, buf, size);
 	if (fmt == SW_FMT_JSON)
 		pr_uint(&p, "v", "v", SW_SCHEMA_VERSION); /* opens the object */

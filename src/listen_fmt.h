@@ -49,7 +49,7 @@ struct sw_alert {
 
 const char *sw_alert_level_name(enum sw_alert_level l);
 const char *sw_alert_kind_name(enum sw_alert_kind k);
-/* Returns the length written (no newline), or -ENOSPC. */
+/* Text or JSON: returns the length written (no newline), -ENOSPC, or -EINVAL for another format. */
 int sw_listen_format(const struct sw_alert *a, enum sw_fmt fmt, char *buf, size_t size);
 
 /* Longest line an alert can produce. */

@@ -219,6 +219,12 @@ check "bad rules file exits 2 with file:line: message" \
 	bash -c "[ $rc = 2 ] && [ \"\$(cat '$TMP/bad.err')\" = \"sockwatch: $TMP/bad.rules:3: port '99999' out of range (1-65535)\" ]"
 check "and never touched BPF" bash -c "! grep -q 'bpf(' '$TMP/bad.strace'"
 
+# --- --format ecs: events only ---------------------------------------------------------------
+"$SW" listen --format ecs >"$TMP/ecs.out" 2>"$TMP/ecs.err"
+rc=$?
+check "--format ecs exits 2: listen writes text or json" \
+	bash -c "[ $rc = 2 ] && [ ! -s '$TMP/ecs.out' ] && [ \"\$(cat '$TMP/ecs.err')\" = \"sockwatch: invalid format 'ecs': expected text or json (see 'sockwatch listen --help')\" ]"
+
 # --- --learn without privileges ------------------------------------------------------------
 # The snapshot would fall back to what this user may see (no other users' namespaces or
 # owners) and looser rules would come out: refused like tracing, exit 3, nothing written.

@@ -299,6 +299,15 @@ static void test_json_valid_for_every_byte(void **state)
 	assert_true(json_object_valid(buf));
 }
 
+/* Alerts have no ECS mapping: refused, never a line that is half text, half JSON. */
+static void test_ecs_refused(void **state)
+{
+	struct sw_alert a = sample();
+	char buf[SW_ALERT_LINE_MAX];
+
+	assert_int_equal(sw_listen_format(&a, SW_FMT_ECS, buf, sizeof(buf)), -EINVAL);
+}
+
 static void test_overflow(void **state)
 {
 	struct sw_alert a = sample();
@@ -318,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_text_fields_cannot_be_forged),
 		cmocka_unit_test(test_json_valid_for_every_byte),
 		cmocka_unit_test(test_overflow),
+		cmocka_unit_test(test_ecs_refused),
 		cmocka_unit_test(test_text_unknown_family),
 	};
 
