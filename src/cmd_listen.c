@@ -748,7 +748,8 @@ static int run(struct listen_ctx *c)
 	e = sw_snapshot_take(&s, c->snapshot, drain_step, c, err, sizeof(err));
 	if (e) {
 		sw_err("%s", err);
-		ret = SW_EXIT_FAILURE;
+		/* as --learn and top say it: iterators refused (--snapshot iter) is 4 */
+		ret = sw_exit_for_open_error(e);
 		goto out;
 	}
 	if (c->filter.verbose)

@@ -167,6 +167,17 @@ else
 	not_ok "a forced --snapshot iter that the kernel refuses fails" "rc=$rc $(cat "$TMP/forced.err")"
 fi
 
+# listen says the same with the same exit code, watching or learning.
+for mode in watch learn; do
+	args=()
+	[ $mode = learn ] && args=(--learn -)
+	timeout 20 "$TMP/deny_bpf_cmd" $BPF_ITER_CREATE "$SW" listen "${args[@]}" --snapshot iter \
+		--netns "$NSINO" >/dev/null 2>"$TMP/lforced.err"
+	rc=$?
+	check "listen ($mode): a refused forced --snapshot iter exits 4 too" \
+		bash -c "[ $rc = 4 ] && grep -q '^sockwatch: cannot run the tcp iterator: Operation not permitted$' '$TMP/lforced.err'"
+done
+
 # --- 3. bad values -----------------------------------------------------------------------
 "$SW" top --once --snapshot netlink >/dev/null 2>"$TMP/bad.err"
 rc=$?
