@@ -21,17 +21,27 @@ bool sw_has_cap(int cap)
 	return data[cap / 32].effective & (1u << (cap % 32));
 }
 
+int sw_caps_verdict(bool admin, bool bpf, bool perfmon, char *err, size_t errlen)
+{
+	const char *missing = "CAP_BPF and CAP_PERFMON";
+
+	if (admin || (bpf && perfmon))
+		return 0;
+	if (bpf)
+		missing = "CAP_PERFMON";
+	else if (perfmon)
+		missing = "CAP_BPF";
+	snprintf(err, errlen,
+		 "permission denied: sockwatch needs root, or CAP_BPF and CAP_PERFMON; missing: "
+		 "%s (run with sudo)",
+		 missing);
+	return -EPERM;
+}
+
 int sw_check_privileges(char *err, size_t errlen)
 {
-	bool admin = sw_has_cap(CAP_SYS_ADMIN);
-
-	if (!admin && !(sw_has_cap(CAP_BPF) && sw_has_cap(CAP_PERFMON))) {
-		snprintf(err, errlen,
-			 "permission denied: tracing needs root, or CAP_BPF and CAP_PERFMON "
-			 "(run with sudo)");
-		return -EPERM;
-	}
-	return 0;
+	return sw_caps_verdict(sw_has_cap(CAP_SYS_ADMIN), sw_has_cap(CAP_BPF),
+			       sw_has_cap(CAP_PERFMON), err, errlen);
 }
 
 int sw_preflight(char *err, size_t errlen)

@@ -20,7 +20,12 @@
 
 /* Capabilities held in the effective set. */
 bool sw_has_cap(int cap);
-/* -EPERM without root or CAP_BPF + CAP_PERFMON (CAP_SYS_ADMIN will do), err says so. */
+/*
+ * Whether these effective capabilities can trace: 0, or -EPERM with err
+ * naming the ones missing (CAP_BPF, CAP_PERFMON; CAP_SYS_ADMIN alone will do).
+ */
+int sw_caps_verdict(bool admin, bool bpf, bool perfmon, char *err, size_t errlen);
+/* sw_caps_verdict() for this process. */
 int sw_check_privileges(char *err, size_t errlen);
 /* sw_check_privileges(), then -ENOENT without kernel BTF; err says which. */
 int sw_preflight(char *err, size_t errlen);

@@ -42,6 +42,9 @@ check "help exits 0" bash -c "$SW events --help >/dev/null"
 check "not root exits 3 naming the capabilities" \
 	bash -c "setpriv --reuid=65534 --regid=65534 --clear-groups $SW events 2>$TMP/err; \
 		[[ \$? -eq 3 ]] && grep -q 'CAP_BPF and CAP_PERFMON' $TMP/err && ! grep -qi ulimit $TMP/err"
+check "CAP_BPF alone exits 3 naming CAP_PERFMON as the one missing" \
+	bash -c "setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=+bpf --ambient-caps=+bpf \
+		$SW events 2>$TMP/err; [[ \$? -eq 3 ]] && grep -q 'missing: CAP_PERFMON (' $TMP/err"
 # Privileges come before the outputs: a run that cannot trace creates no file.
 mkdir -m 1777 "$TMP/w"
 chmod 711 "$TMP"
