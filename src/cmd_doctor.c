@@ -117,6 +117,28 @@ static void sock_diag_check(struct check *c)
 	sw_diag_socks_free(&d);
 }
 
+/*
+ * The ring buffer map type. Creating a map needs the privileges too:
+ * without them the kernel's EPERM says nothing about its version.
+ */
+static void ringbuf_check(struct check *c, bool privileged)
+{
+	int e;
+
+	if (!privileged) {
+		snprintf(c->detail, sizeof(c->detail), "not probed: missing privileges");
+		return;
+	}
+	e = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
+	c->ok = e == 1;
+	if (c->ok)
+		snprintf(c->detail, sizeof(c->detail), "BPF_MAP_TYPE_RINGBUF");
+	else if (!e)
+		snprintf(c->detail, sizeof(c->detail), "unavailable (kernel < 5.8?)");
+	else
+		snprintf(c->detail, sizeof(c->detail), "cannot probe: %s", strerror(-e));
+}
+
 static void run_checks(struct check *c, enum sw_attach_mode *chosen, enum sw_accept_exit *ax,
 		       char *rejected, size_t rn)
 {
@@ -154,14 +176,15 @@ static void run_checks(struct check *c, enum sw_attach_mode *chosen, enum sw_acc
 		snprintf(c[C_COMPAT].detail, sizeof(c[C_COMPAT].detail),
 			 "none: the kernel runs 64-bit syscalls only");
 
-	c[C_RINGBUF].ok = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;
-	snprintf(c[C_RINGBUF].detail, sizeof(c[C_RINGBUF].detail), "%s",
-		 c[C_RINGBUF].ok ? "BPF_MAP_TYPE_RINGBUF" : "unavailable (kernel < 5.8?)");
+	ringbuf_check(&c[C_RINGBUF], c[C_CAPS].ok);
 
 	if (!c[C_CAPS].ok || !c[C_BTF].ok) {
-		for (int i = C_TP_BTF; i <= C_URING; i++)
+		for (int i = C_TP_BTF; i <= C_URING; i++) {
+			if (i == C_COMPAT)
+				continue; /* known without privileges: the answer stands */
 			snprintf(c[i].detail, sizeof(c[i].detail), "not probed: %s",
 				 c[C_CAPS].ok ? "no BTF" : "missing privileges");
+		}
 	} else {
 		/* Each probe loads and attaches the real programs, then detaches. */
 		c[C_TP_BTF].ok = !try_open(SW_ATTACH_TRACEPOINT, SW_STATE_HOOK_TP_BTF,
@@ -294,6 +317,10 @@ int cmd_doctor(int argc, char **argv)
 			       argv[optind - 1]);
 			return SW_EXIT_USAGE;
 		}
+	}
+	if (optind < argc) {
+		sw_err("unexpected argument '%s' (see 'sockwatch doctor --help')", argv[optind]);
+		return SW_EXIT_USAGE;
 	}
 	run_checks(c, &chosen, &ax, rejected, sizeof(rejected));
 

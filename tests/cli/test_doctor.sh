@@ -64,6 +64,10 @@ setpriv --reuid=65534 --regid=65534 --clear-groups "$SW" doctor >"$TMP/np" 2>&1
 nrc=$?
 check "without privileges: exit 3 and says so" \
 	bash -c "[ $nrc -eq 3 ] && grep -q 'capabilities.*CAP_BPF no' $TMP/np && grep -q 'cannot run' $TMP/np"
+check "without privileges: the 32-bit syscalls line keeps its answer (it needs none)" \
+	bash -c "grep -E '^32-bit syscalls +(yes|no) ' $TMP/np | grep -vq 'not probed'"
+check "without privileges: the ring buffer is not probed, the kernel not blamed" \
+	grep -q '^ring buffer  *no   not probed: missing privileges$' "$TMP/np"
 setpriv --reuid=65534 --regid=65534 --clear-groups '--inh-caps=+bpf,+perfmon' \
 	'--ambient-caps=+bpf,+perfmon' "$SW" doctor --json >"$TMP/caps" 2>&1
 crc=$?
@@ -76,4 +80,8 @@ check "CAP_BPF + CAP_PERFMON without root: can run, accept exits via $want_exit,
 	bash -c "[ $crc -eq 0 ] && jq -e '.can_run and .accept_exit == \"$want_exit\" and
 		(.syscall_tracepoints.ok or (.syscall_tracepoints.detail | test(\"not readable by this user.*hooked on sys_exit\")))' $TMP/caps >/dev/null"
 check "unknown option exits 2" bash -c "$SW doctor --nope 2>/dev/null; [ \$? -eq 2 ]"
+"$SW" doctor extra junk >/dev/null 2>"$TMP/extra.err"
+rc=$?
+check "extra arguments exit 2 with a usage hint" bash -c "[ $rc -eq 2 ] &&
+	[ \"\$(cat '$TMP/extra.err')\" = \"sockwatch: unexpected argument 'extra' (see 'sockwatch doctor --help')\" ]"
 tap_done
