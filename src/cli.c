@@ -275,7 +275,67 @@ int sw_bad_value(const char *verb, const char *what, const char *val, const char
 	return SW_EXIT_USAGE;
 }
 
-int sw_common_opt(const char *verb, int opt, const char *arg, char **argv, struct sw_tracer_opts *o)
+/*
+ * The long option that "--name=value" (arg) names, if it takes no value and
+ * is the one getopt_long() reported in optopt; NULL otherwise. name may be
+ * an abbreviation, as getopt_long() allows.
+ */
+static const struct option *valued_flag(const char *arg, int optopt_val,
+					const struct option *longopts)
+{
+	const char *eq = strchr(arg, '=');
+	size_t n;
+
+	if (!longopts || strncmp(arg, "--", 2) || !eq)
+		return NULL;
+	arg += 2;
+	n = eq - arg;
+	for (const struct option *lo = longopts; lo->name; lo++)
+		if (lo->has_arg == no_argument && !lo->flag && lo->val == optopt_val &&
+		    !strncmp(lo->name, arg, n))
+			return lo;
+	return NULL;
+}
+
+void sw_opt_error_msg(int opt, char **argv, const struct option *longopts, char *msg, size_t n)
+{
+	/*
+	 * The element getopt_long() finished last. It is the offending one
+	 * for a long option and for a short one that ended its cluster, but
+	 * not inside a cluster ("-x4"): short options are named by optopt.
+	 */
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	bool is_long = !strncmp(arg, "--", 2);
+	const struct option *lo;
+
+	if (opt == ':') {
+		if (is_long)
+			snprintf(msg, n, "option '%s' needs a value", arg);
+		else
+			snprintf(msg, n, "option '-%c' needs a value", optopt);
+		return;
+	}
+	if (optopt == 0) /* an unknown (or ambiguous) long option */
+		snprintf(msg, n, "unknown option '%.*s'", (int)strcspn(arg, "="), arg);
+	else if ((lo = valued_flag(arg, optopt, longopts)))
+		snprintf(msg, n, "option '--%s' takes no value", lo->name);
+	else if (optopt > ' ' && optopt < 0x7f)
+		snprintf(msg, n, "unknown option '-%c'", optopt);
+	else
+		snprintf(msg, n, "unknown option '-\\x%02x'", (unsigned char)optopt);
+}
+
+int sw_opt_error(const char *verb, int opt, char **argv, const struct option *longopts)
+{
+	char msg[256];
+
+	sw_opt_error_msg(opt, argv, longopts, msg, sizeof(msg));
+	sw_err("%s (see 'sockwatch %s --help')", msg, verb);
+	return SW_EXIT_USAGE;
+}
+
+int sw_common_opt(const char *verb, int opt, const char *arg, char **argv,
+		  const struct option *longopts, struct sw_tracer_opts *o)
 {
 	__u32 v;
 
@@ -328,12 +388,8 @@ int sw_common_opt(const char *verb, int opt, const char *arg, char **argv, struc
 		o->verbose = true;
 		return 0;
 	case ':':
-		sw_err("option '%s' needs a value (see 'sockwatch %s --help')", argv[optind - 1],
-		       verb);
-		return SW_EXIT_USAGE;
 	case '?':
-		sw_err("unknown option '%s' (see 'sockwatch %s --help')", argv[optind - 1], verb);
-		return SW_EXIT_USAGE;
+		return sw_opt_error(verb, opt, argv, longopts);
 	default:
 		return -1;
 	}

@@ -3,6 +3,7 @@
 #ifndef SW_CLI_H
 #define SW_CLI_H
 
+#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <linux/types.h>
@@ -61,12 +62,23 @@ enum {
 	"                       netlink sock_diag + /proc), iter or diag (default auto)\n"
 
 /*
- * Handles one option of the common set for verb. Returns 0 if it was one,
- * SW_EXIT_USAGE (after one error line) if its value is bad or getopt
- * reported a missing value or an unknown option, -1 if it is the verb's own.
+ * Handles one option of the common set for verb (longopts: the verb's
+ * table, for error messages). Returns 0 if it was one, SW_EXIT_USAGE
+ * (after one error line) if its value is bad or getopt reported a missing
+ * value or an unknown option, -1 if it is the verb's own.
  */
 int sw_common_opt(const char *verb, int opt, const char *arg, char **argv,
-		  struct sw_tracer_opts *o);
+		  const struct option *longopts, struct sw_tracer_opts *o);
+/*
+ * What getopt_long() (with opterr = 0) reported as ':' (a value missing) or
+ * '?' (an unknown option, or a value given to an option that takes none),
+ * as one message into msg: "unknown option '-x'", "option '--json' takes
+ * no value", "option '--netns' needs a value". Call it right after
+ * getopt_long() returned opt, with the same argv and longopts.
+ */
+void sw_opt_error_msg(int opt, char **argv, const struct option *longopts, char *msg, size_t n);
+/* sw_opt_error_msg() as an error line with a hint for verb; returns SW_EXIT_USAGE. */
+int sw_opt_error(const char *verb, int opt, char **argv, const struct option *longopts);
 /* "invalid WHAT 'VAL': WHY (see 'sockwatch VERB --help')"; returns SW_EXIT_USAGE. */
 int sw_bad_value(const char *verb, const char *what, const char *val, const char *why);
 

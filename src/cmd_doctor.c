@@ -313,9 +313,7 @@ int cmd_doctor(int argc, char **argv)
 			fputs(doctor_usage, stdout);
 			return SW_EXIT_OK;
 		} else {
-			sw_err("unknown option '%s' (see 'sockwatch doctor --help')",
-			       argv[optind - 1]);
-			return SW_EXIT_USAGE;
+			return sw_opt_error("doctor", opt, argv, opts);
 		}
 	}
 	if (optind < argc) {

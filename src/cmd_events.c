@@ -214,7 +214,7 @@ static int parse_events_opts(int argc, char **argv, struct sw_tracer_opts *o, st
 			fputs(events_usage, stdout);
 			return SW_EXIT_OK;
 		default:
-			ret = sw_common_opt("events", opt, optarg, argv, o);
+			ret = sw_common_opt("events", opt, optarg, argv, events_opts, o);
 			if (ret)
 				return ret < 0 ? SW_EXIT_USAGE : ret;
 			break;

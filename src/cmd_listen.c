@@ -630,7 +630,7 @@ static int parse_listen_opts(int argc, char **argv, struct listen_ctx *c, struct
 			fputs(listen_usage, stdout);
 			return SW_EXIT_OK;
 		default:
-			ret = sw_common_opt("listen", opt, optarg, argv, o);
+			ret = sw_common_opt("listen", opt, optarg, argv, listen_opts, o);
 			if (ret)
 				return ret < 0 ? SW_EXIT_USAGE : ret;
 			break;

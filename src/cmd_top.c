@@ -98,7 +98,7 @@ static int parse_top_opts(int argc, char **argv, struct top_args *a)
 			fputs(top_usage, stdout);
 			return SW_EXIT_OK;
 		default:
-			ret = sw_common_opt("top", opt, optarg, argv, o);
+			ret = sw_common_opt("top", opt, optarg, argv, top_opts, o);
 			if (ret)
 				return ret < 0 ? SW_EXIT_USAGE : ret;
 			break;

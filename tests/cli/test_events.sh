@@ -30,6 +30,11 @@ expect_exit() {
 ids_before=$(sw_prog_ids)
 check "unknown option exits 2 with a hint" \
 	expect_exit 2 "^sockwatch: unknown option '--bogus' \(see 'sockwatch events --help'\)$" events --bogus
+check "unknown option inside a cluster names that option" \
+	expect_exit 2 "^sockwatch: unknown option '-x' \(see 'sockwatch events --help'\)$" events -x4
+check "a value for a flag is not an unknown option" \
+	expect_exit 2 "^sockwatch: option '--json' takes no value \(see 'sockwatch events --help'\)$" \
+	events --json=1
 check "bad port exits 2" expect_exit 2 "invalid port '70000': expected 1..65535" events --port 70000
 check "-4 with -6 exits 2" expect_exit 2 "^sockwatch: -4 and -6 exclude each other" events -4 -6
 check "bad pid exits 2" expect_exit 2 "invalid pid 'abc'" events -p abc

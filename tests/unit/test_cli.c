@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit tests of the command-line helpers: number, size and duration parsing. */
+/* Unit tests of the command-line helpers: number, size and duration parsing, option errors. */
 #include <errno.h>
+#include <getopt.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "cli.h"
@@ -78,12 +80,68 @@ static void sizes_and_seconds(void **state)
 	assert_int_equal(sw_parse_seconds("0", 1, 0xffffffffu, &sec), -ERANGE);
 }
 
+enum { OPT_JSON = 300, OPT_ROTATE_SIZE, OPT_NETNS };
+
+static const struct option opts[] = {
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "rotate-size", required_argument, NULL, OPT_ROTATE_SIZE },
+	{ "netns", required_argument, NULL, OPT_NETNS },
+	{ "verbose", no_argument, NULL, 'v' },
+	{},
+};
+
+/* The message for the first error getopt_long() reports in argv (NULL-terminated). */
+static const char *first_error(char **argv)
+{
+	static char msg[256];
+	int argc = 0, opt;
+
+	while (argv[argc])
+		argc++;
+	optind = 0; /* a full reset of glibc's state, cluster position included */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":46vp:", opts, NULL)) != -1) {
+		if (opt == ':' || opt == '?') {
+			sw_opt_error_msg(opt, argv, opts, msg, sizeof(msg));
+			return msg;
+		}
+	}
+	return "no error";
+}
+
+#define ERR(...) first_error((char *[]){ "sockwatch-test", __VA_ARGS__, NULL })
+
+/* The option named is the one at fault, whatever came before it. */
+static void option_errors(void **state)
+{
+	/* inside a cluster the last finished element is the previous one */
+	assert_string_equal(ERR("-x4"), "unknown option '-x'");
+	assert_string_equal(ERR("-4", "-x4"), "unknown option '-x'");
+	assert_string_equal(ERR("--rotate-size=1M", "-4x6"), "unknown option '-x'");
+	assert_string_equal(ERR("-4x"), "unknown option '-x'");
+	assert_string_equal(ERR("-4\001"), "unknown option '-\\x01'");
+	/* long options: the name, without a value */
+	assert_string_equal(ERR("--bogus"), "unknown option '--bogus'");
+	assert_string_equal(ERR("--bogus=3"), "unknown option '--bogus'");
+	/* a value for an option that takes none is not an unknown option */
+	assert_string_equal(ERR("--json=1"), "option '--json' takes no value");
+	assert_string_equal(ERR("--js=1"), "option '--json' takes no value");
+	assert_string_equal(ERR("--verbose=yes"), "option '--verbose' takes no value");
+	assert_string_equal(ERR("--rotate-size=1M", "--json=1"), "option '--json' takes no value");
+	/* missing values */
+	assert_string_equal(ERR("--netns"), "option '--netns' needs a value");
+	assert_string_equal(ERR("-p"), "option '-p' needs a value");
+	assert_string_equal(ERR("-4vp"), "option '-p' needs a value");
+	assert_string_equal(ERR("--json", "--netns=1", "-4"), "no error");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(u32_plain),
 		cmocka_unit_test(u32_rejects_everything_else),
 		cmocka_unit_test(sizes_and_seconds),
+		cmocka_unit_test(option_errors),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
