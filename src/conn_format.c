@@ -175,18 +175,20 @@ static bool uid_known(const struct sw_conn *c)
 
 static void print_owner(struct printer *p, const struct sw_conn *c)
 {
-	char prog[64], user[64];
+	/* pid, "/", the name escaped and quoted (4 bytes a byte at most), " +N" */
+	char prog[16 + 4 * SW_COMM_LEN + 16], user[64];
 
 	if (c->flags & SW_CONN_OWNER) {
-		char comm[SW_COMM_LEN + 1];
+		struct sw_buf b;
 
-		memcpy(comm, c->comm, SW_COMM_LEN);
-		comm[SW_COMM_LEN] = '\0';
+		/* The name is the process's: quoted where it holds a space, so
+		 * that it stays one column and cannot pass for the next ones. */
+		sw_buf_init(&b, prog, sizeof(prog));
+		sw_buf_printf(&b, "%u/", c->pid);
+		sw_buf_term_value(&b, c->comm, strnlen(c->comm, SW_COMM_LEN));
 		if (c->nowners > 1)
-			snprintf(prog, sizeof(prog), "%u/%s +%u", c->pid, comm, c->nowners - 1);
-		else
-			snprintf(prog, sizeof(prog), "%u/%s", c->pid, comm);
-		column(p, COL_PROG, prog, true);
+			sw_buf_printf(&b, " +%u", c->nowners - 1);
+		column(p, COL_PROG, prog, false);
 		pr_uint(p, "pid", c->pid);
 		pr_bytes(p, "comm", c->comm, strnlen(c->comm, SW_COMM_LEN));
 		pr_uint(p, "owners", c->nowners);

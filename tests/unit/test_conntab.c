@@ -710,10 +710,35 @@ static void test_address_key_not_shown(void **state)
 	assert_non_null(strstr(line, "\"cookie\":77"));
 }
 
+/* A process name cannot pass for more columns: escaped, and quoted if it holds a space. */
+static void test_text_owner_quoted(void **state)
+{
+	struct sw_conntab *t = *state;
+	struct sw_conn_fmt f = { .fmt = SW_FMT_TEXT };
+	struct sw_event e = ev(SW_EV_CONNECT, 91, SW_TCP_SYN_SENT, SW_TCP_ESTABLISHED, 40000, 80);
+	const struct sw_conn *c;
+	char line[1024];
+
+	e.pid = 4242;
+	e.flags = (e.flags & ~SW_F_OWNER_MASK) | SW_OWNER_SOCKET;
+	memcpy(e.comm, "x 0.0.0.0:22\x1b", 14);
+	assert_int_equal(sw_conntab_apply(t, &e, SEC), 1);
+	c = sw_conntab_find(t, 91);
+	assert_non_null(c);
+	assert_true(sw_conn_format(c, &f, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, " 4242/\"x 0.0.0.0:22\\x1b\" "));
+	memcpy(e.comm, "nginx\0", 6);
+	e.cookie = 92;
+	assert_int_equal(sw_conntab_apply(t, &e, SEC), 1);
+	assert_true(sw_conn_format(sw_conntab_find(t, 92), &f, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, " 4242/nginx "));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_address_key_not_shown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_text_owner_quoted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_insert_update_close_expire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_then_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_bytes_without_fin, setup, teardown),
