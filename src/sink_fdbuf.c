@@ -6,26 +6,65 @@
 
 #include "sink_int.h"
 
-int sw_write_all(int fd, const char *buf, size_t len)
+int sw_write_all(int fd, const char *buf, size_t len, size_t *off)
 {
 	int old, err = 0;
 	ssize_t n;
 
 	/* a stalled reader (stdout pipe) must not make sw_sink_close() hang */
 	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
-	while (len) {
-		n = write(fd, buf, len);
+	while (*off < len) {
+		n = write(fd, buf + *off, len - *off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			err = -errno;
 			break;
 		}
-		buf += n;
-		len -= n;
+		*off += n;
 	}
 	pthread_setcancelstate(old, NULL);
 	return err;
+}
+
+/*
+ * Accounts for the b->done bytes a flush wrote: whole lines as written, the
+ * lines after them as lost, except (keep_cut) a line the write cut, whose
+ * rest stays buffered to be written first.
+ */
+static void settle(struct sw_sink *s, struct sw_fdbuf *b, bool keep_cut)
+{
+	unsigned long long records = 0, relost = 0;
+	unsigned int i, whole = 0, first;
+	size_t start;
+	bool cut;
+
+	while (whole < b->lines && b->end[whole] <= b->done)
+		whole++;
+	if (whole)
+		sw_sink_count_written(s, whole);
+	start = whole ? b->end[whole - 1] : 0;
+	cut = keep_cut && whole < b->lines && (b->done > start || (!whole && b->cut));
+	first = cut ? whole + 1 : whole;
+	for (i = first; i < b->lines; i++) {
+		if (b->relost[i])
+			relost += b->relost[i];
+		else
+			records++;
+	}
+	if (records + relost)
+		sw_sink_count_lost(s, records, relost);
+	b->len = 0;
+	b->lines = 0;
+	b->cut = cut;
+	if (cut) {
+		b->len = b->end[whole] - b->done;
+		memmove(b->buf, b->buf + b->done, b->len);
+		b->end[0] = b->len;
+		b->relost[0] = b->relost[whole];
+		b->lines = 1;
+	}
+	b->done = 0;
 }
 
 int sw_fdbuf_flush(struct sw_sink *s, struct sw_fdbuf *b)
@@ -34,18 +73,16 @@ int sw_fdbuf_flush(struct sw_sink *s, struct sw_fdbuf *b)
 
 	if (!b->len)
 		return 0;
-	err = b->fd < 0 ? -EBADF : sw_write_all(b->fd, b->buf, b->len);
-	if (err) {
+	err = b->fd < 0 ? -EBADF : sw_write_all(b->fd, b->buf, b->len, &b->done);
+	if (err)
 		sw_sink_count_error(s);
-		sw_sink_count_lost(s, b->records, b->relost);
-	} else {
-		sw_sink_count_written(s, b->lines);
-	}
-	b->len = 0;
-	b->lines = 0;
-	b->records = 0;
-	b->relost = 0;
+	settle(s, b, true);
 	return err;
+}
+
+void sw_fdbuf_discard(struct sw_sink *s, struct sw_fdbuf *b)
+{
+	settle(s, b, false);
 }
 
 int sw_fdbuf_add(struct sw_sink *s, struct sw_fdbuf *b, const struct sw_record *r, const char *line,
@@ -53,15 +90,14 @@ int sw_fdbuf_add(struct sw_sink *s, struct sw_fdbuf *b, const struct sw_record *
 {
 	int err = 0;
 
-	if (b->len + len + 1 > sizeof(b->buf))
+	/* after a failed flush at most a cut line is left: len < SW_SINK_LINE_MAX fits */
+	if (b->len + len + 1 > sizeof(b->buf) || b->lines == SW_FDBUF_LINES)
 		err = sw_fdbuf_flush(s, b);
-	memcpy(b->buf + b->len, line, len); /* len < SW_SINK_LINE_MAX < sizeof(buf) */
+	memcpy(b->buf + b->len, line, len);
 	b->buf[b->len + len] = '\n';
 	b->len += len + 1;
+	b->end[b->lines] = b->len;
+	b->relost[b->lines] = sw_sink_own_lost(s, r) ? r->lost : 0;
 	b->lines++;
-	if (sw_sink_own_lost(s, r))
-		b->relost += r->lost;
-	else
-		b->records++;
 	return err;
 }

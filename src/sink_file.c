@@ -34,6 +34,8 @@ enum gz_state {
 struct file_sink {
 	struct sw_fdbuf out;
 	unsigned long long size; /* file size plus buffered bytes */
+	dev_t dev; /* the file open now: a cut line is completed in it only */
+	ino_t ino;
 	bool rotating; /* rotation enabled (regular file and a size or interval) */
 	struct timespec opened; /* CLOCK_MONOTONIC, for rotate_interval */
 	struct timespec defer_until;
@@ -110,7 +112,14 @@ static int file_reopen_fd(struct sw_sink *s, struct file_sink *f)
 	if (f->out.fd >= 0)
 		close(f->out.fd);
 	f->out.fd = fd;
-	f->size = fstat(fd, &st) ? 0 : st.st_size;
+	if (fstat(fd, &st))
+		memset(&st, 0, sizeof(st));
+	/* the rest of a cut line belongs to the file that has its head */
+	if (f->out.cut && (st.st_dev != f->dev || st.st_ino != f->ino || !st.st_ino))
+		sw_fdbuf_discard(s, &f->out);
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	f->size = st.st_size + f->out.len;
 	return 0;
 }
 
@@ -178,7 +187,7 @@ static void file_flush(struct sw_sink *s)
 
 	/* after a failed write, believe the file system about the size */
 	if (sw_fdbuf_flush(s, &f->out) && f->out.fd >= 0 && !fstat(f->out.fd, &st))
-		f->size = st.st_size;
+		f->size = st.st_size + f->out.len;
 }
 
 static bool file_deadline(struct sw_sink *s, struct timespec *when)
@@ -269,6 +278,7 @@ static void file_close(struct sw_sink *s)
 	struct file_sink *f = s->priv;
 
 	sw_fdbuf_flush(s, &f->out);
+	sw_fdbuf_discard(s, &f->out); /* a cut line still not completed */
 	if (f->out.fd >= 0)
 		close(f->out.fd);
 	if (f->rotating) {

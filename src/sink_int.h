@@ -116,20 +116,45 @@ void sw_sink_count_unwritten(struct sw_sink *s, const struct sw_record *r);
 /* Whether r is a lost record this sink made (not one from the ring buffer). */
 bool sw_sink_own_lost(const struct sw_sink *s, const struct sw_record *r);
 
-/* Writes all of buf to fd; the writer thread can be cancelled while it waits. */
-int sw_write_all(int fd, const char *buf, size_t len);
+/*
+ * Writes buf[*off, len) to fd, advancing *off as write(2) reports bytes
+ * written. The writer thread can be cancelled while it waits: *off then
+ * says how far it got.
+ */
+int sw_write_all(int fd, const char *buf, size_t len, size_t *off);
 
-/* Line buffer over a file descriptor, flushed when the queue runs empty or the buffer fills. */
+#define SW_FDBUF_SIZE 65536
+#define SW_FDBUF_LINES 1024 /* lines per buffer */
+
+/*
+ * Line buffer over a file descriptor, flushed when the queue runs empty or
+ * the buffer fills. When a write fails in the middle of a line, the lines
+ * before it count as written, the lines after it as lost, and the rest of
+ * the cut line stays buffered: it goes out first, before any other byte, so
+ * that a line is never glued to a cut one. The file sink drops it (counted
+ * as lost) when the output becomes another file.
+ */
 struct sw_fdbuf {
 	int fd;
-	size_t len, lines;
-	unsigned long long records, relost; /* see sw_sink_count_lost() */
-	char buf[65536];
+	bool cut; /* buf starts with the rest of a line whose head is already written */
+	size_t len; /* bytes buffered */
+	size_t done; /* bytes of buf the flush in progress has written */
+	unsigned int lines;
+	__u32 end[SW_FDBUF_LINES]; /* where each line ends in buf, its '\n' included */
+	__u64 relost[SW_FDBUF_LINES]; /* for one of the sink's lost records its count, else 0 */
+	char buf[SW_FDBUF_SIZE];
 };
 
+/* Buffers one line (after a flush if it does not fit). */
 int sw_fdbuf_add(struct sw_sink *s, struct sw_fdbuf *b, const struct sw_record *r, const char *line,
 		 size_t len);
+/* Writes what is buffered; 0 or -errno (the error and the lines not written are counted). */
 int sw_fdbuf_flush(struct sw_sink *s, struct sw_fdbuf *b);
+/*
+ * Empties the buffer without writing: the lines a cancelled flush wrote count
+ * as written, the others (a cut line too) as lost.
+ */
+void sw_fdbuf_discard(struct sw_sink *s, struct sw_fdbuf *b);
 
 void sw_timespec_add_ms(struct timespec *ts, long ms);
 bool sw_timespec_before(const struct timespec *a, const struct timespec *b);

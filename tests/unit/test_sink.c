@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -75,6 +76,89 @@ static void gate_open(struct gate *g)
 	g->open = true;
 	pthread_cond_broadcast(&g->cond);
 	pthread_mutex_unlock(&g->lock);
+}
+
+/*
+ * Lines of a fixed length (FIXED_LEN bytes and '\n'), so that a test knows
+ * at which byte each line starts: JSON padded with spaces.
+ */
+#define FIXED_LEN 99
+
+static int fmt_fixed(const struct sw_record *r, void *ctx, char *buf, size_t size)
+{
+	int n;
+
+	if (r->ev.kind == SW_EV_LOST)
+		n = snprintf(buf, size, "{\"seq\":%llu,\"event\":\"lost\",\"lost\":%llu}",
+			     (unsigned long long)r->seq, (unsigned long long)r->lost);
+	else
+		n = snprintf(buf, size, "{\"seq\":%llu}", (unsigned long long)r->seq);
+	if (n < 0 || n > FIXED_LEN || (size_t)FIXED_LEN >= size)
+		return -ENOSPC;
+	memset(buf + n, ' ', FIXED_LEN - n);
+	return FIXED_LEN;
+}
+
+struct fixed_log {
+	unsigned long long records; /* record lines */
+	unsigned long long lost_lines, lost; /* lost records, and the sum of their counts */
+};
+
+/*
+ * Checks a file of fmt_fixed() lines for records first..end-1: every line is
+ * whole, records come in order and at most once, and each gap is announced
+ * by one lost record right before the record after it (or at the end, with
+ * seq end), whose count is the size of the gap.
+ */
+static void check_fixed(const char *path, unsigned long long first, unsigned long long end,
+			struct fixed_log *log)
+{
+	unsigned long long expect = first, pending = 0, lost_seq = 0, seq, n;
+	char line[FIXED_LEN + 2];
+	FILE *f = fopen(path, "r");
+	size_t len;
+	int used;
+
+	assert_non_null(f);
+	memset(log, 0, sizeof(*log));
+	while (fgets(line, sizeof(line), f)) {
+		len = strlen(line);
+		if (len != FIXED_LEN + 1 || line[FIXED_LEN] != '\n')
+			fail_msg("not a whole line after %llu records: \"%.*s\"", log->records,
+				 (int)strcspn(line, "\n"), line);
+		used = 0;
+		if (sscanf(line, "{\"seq\":%llu,\"event\":\"lost\",\"lost\":%llu}%n", &seq, &n,
+			   &used) == 2 &&
+		    used) {
+			if (pending)
+				fail_msg("two lost records in a row, at seq %llu", seq);
+			pending = n;
+			lost_seq = seq;
+			log->lost_lines++;
+			log->lost += n;
+			continue;
+		}
+		used = 0;
+		if (sscanf(line, "{\"seq\":%llu}%n", &seq, &used) != 1 || !used)
+			fail_msg("bad line \"%.*s\"", FIXED_LEN, line);
+		if (seq < expect)
+			fail_msg("seq %llu after %llu (duplicate or out of order)", seq,
+				 expect - 1);
+		if (pending && lost_seq != seq)
+			fail_msg("lost record with seq %llu before record %llu", lost_seq, seq);
+		if (seq - expect != pending)
+			fail_msg("%llu records missing before %llu, lost record says %llu",
+				 seq - expect, seq, pending);
+		pending = 0;
+		expect = seq + 1;
+		log->records++;
+	}
+	fclose(f);
+	if (pending && lost_seq != end)
+		fail_msg("final lost record has seq %llu, not %llu", lost_seq, end);
+	if (end - expect != pending)
+		fail_msg("%llu records missing at the end, lost record says %llu", end - expect,
+			 pending);
 }
 
 static struct sw_record rec(unsigned long long seq)
@@ -753,6 +837,130 @@ static void test_file_dev_full(void **state)
 	assert_int_equal(st.written, 0);
 }
 
+/* Waits up to 5 s for the counters to reach these values (no failure: the caller checks). */
+static void wait_counts(struct sw_sink *s, unsigned long long written, unsigned long long dropped)
+{
+	struct sw_sink_stats st;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		sw_sink_stats(s, &st);
+		if (st.written == written && st.dropped == dropped)
+			return;
+		usleep(10000);
+	}
+}
+
+static void set_fsize_limit(rlim_t cur)
+{
+	struct rlimit rl;
+
+	getrlimit(RLIMIT_FSIZE, &rl);
+	rl.rlim_cur = cur;
+	setrlimit(RLIMIT_FSIZE, &rl);
+}
+
+static int teardown_fsize(void **state)
+{
+	set_fsize_limit(RLIM_INFINITY);
+	signal(SIGXFSZ, SIG_DFL);
+	return teardown_tmpdir(state);
+}
+
+/*
+ * The file system fills up in the middle of a buffer and of a line (a file
+ * size limit: write(2) writes part of the buffer, then fails with EFBIG),
+ * and later has room again. The lines before the cut are written and
+ * counted, the cut line is completed before anything else is written, the
+ * lines after it are counted as dropped once, and the lost record says so
+ * right before the next record: the file holds whole lines only.
+ */
+static void test_file_partial_write(void **state)
+{
+	struct sw_sink_opts o = { .format = fmt_fixed };
+	char path[PATH_MAX], spec[PATH_MAX + 8];
+	struct sw_sink_stats st;
+	struct fixed_log log;
+	struct sw_record r;
+	struct sw_sink *s;
+	int i;
+
+	tpath(path, sizeof(path), "full.log");
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	/* room for 300 lines and half of the 301st */
+	set_fsize_limit(300 * (FIXED_LEN + 1) + 50);
+	for (i = 1; i <= 1000; i++) {
+		r = rec(i);
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+	}
+	wait_counts(s, 300, 699);
+	set_fsize_limit(RLIM_INFINITY); /* room again */
+	for (i = 1001; i <= 1010; i++) {
+		r = rec(i);
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+	}
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+
+	check_fixed(path, 1, 1011, &log);
+	assert_int_equal(log.records, 311); /* 1..301, 1001..1010 */
+	assert_int_equal(log.lost_lines, 1);
+	assert_int_equal(log.lost, 699);
+	assert_int_equal(st.dropped, 699);
+	assert_int_equal(st.written, 312);
+	assert_true(st.errors >= 1);
+}
+
+/*
+ * The same, but the file is moved away and reopened (SIGHUP) while it is
+ * still full: the rest of the cut line does not go into the new file, where
+ * it would be a broken first line; it is counted as lost.
+ */
+static void test_file_partial_write_reopen(void **state)
+{
+	struct sw_sink_opts o = { .format = fmt_fixed };
+	char path[PATH_MAX], moved[PATH_MAX], spec[PATH_MAX + 8];
+	struct sw_sink_stats st;
+	struct fixed_log log;
+	struct sw_record r;
+	struct sw_sink *s;
+	struct stat sb;
+	int i;
+
+	tpath(path, sizeof(path), "full.log");
+	tpath(moved, sizeof(moved), "full.log.old");
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	set_fsize_limit(300 * (FIXED_LEN + 1) + 50);
+	for (i = 1; i <= 1000; i++) {
+		r = rec(i);
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+	}
+	wait_counts(s, 300, 699);
+	assert_int_equal(rename(path, moved), 0);
+	sw_sink_reopen(s);
+	r = rec(1001); /* the reopen comes before it, while the old file is still full */
+	assert_int_equal(sw_sink_submit(s, &r), 0);
+	wait_counts(s, 302, 700);
+	set_fsize_limit(RLIM_INFINITY);
+	for (i = 1002; i <= 1010; i++) {
+		r = rec(i);
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+	}
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+
+	/* the old file ends with the head of line 301 */
+	assert_int_equal(stat(moved, &sb), 0);
+	assert_int_equal(sb.st_size, 300 * (FIXED_LEN + 1) + 50);
+	check_fixed(path, 301, 1011, &log);
+	assert_int_equal(log.records, 10);
+	assert_int_equal(log.lost, 700);
+	assert_int_equal(st.dropped, 700);
+	assert_int_equal(st.written, 311);
+}
+
 /* ---- stdout ---- */
 
 static void test_stdout_epipe(void **state)
@@ -985,6 +1193,10 @@ int main(void)
 						teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_file_reopen, setup_tmpdir, teardown_tmpdir),
 		cmocka_unit_test(test_file_dev_full),
+		cmocka_unit_test_setup_teardown(test_file_partial_write, setup_tmpdir,
+						teardown_fsize),
+		cmocka_unit_test_setup_teardown(test_file_partial_write_reopen, setup_tmpdir,
+						teardown_fsize),
 		cmocka_unit_test(test_stdout_epipe),
 		cmocka_unit_test(test_syslog_udp),
 		cmocka_unit_test(test_syslog_tcp_reconnect),
