@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The line buffer of the stdout and file sinks: whole lines to a file descriptor, few write(2)s. */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 
 int sw_write_all(int fd, const char *buf, size_t len, size_t *off)
 {
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
 	int old, err = 0;
 	ssize_t n;
 
@@ -15,13 +17,18 @@ int sw_write_all(int fd, const char *buf, size_t len, size_t *off)
 	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
 	while (*off < len) {
 		n = write(fd, buf + *off, len - *off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
+		if (n >= 0) {
+			*off += n;
+			continue;
 		}
-		*off += n;
+		if (errno == EINTR)
+			continue;
+		/* a non-blocking stdout (set by whoever shares it): wait like a blocking write */
+		if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+		    (poll(&p, 1, -1) >= 0 || errno == EINTR))
+			continue;
+		err = -errno;
+		break;
 	}
 	pthread_setcancelstate(old, NULL);
 	return err;
@@ -88,16 +95,19 @@ void sw_fdbuf_discard(struct sw_sink *s, struct sw_fdbuf *b)
 int sw_fdbuf_add(struct sw_sink *s, struct sw_fdbuf *b, const struct sw_record *r, const char *line,
 		 size_t len)
 {
-	int err = 0;
-
-	/* after a failed flush at most a cut line is left: len < SW_SINK_LINE_MAX fits */
+	/*
+	 * A failed flush has counted its error and lost lines; this line is
+	 * taken all the same (after a failed flush at most a cut line is left,
+	 * and len < SW_SINK_LINE_MAX fits): returning the error would make the
+	 * core write it again (-EAGAIN) or count it as lost.
+	 */
 	if (b->len + len + 1 > sizeof(b->buf) || b->lines == SW_FDBUF_LINES)
-		err = sw_fdbuf_flush(s, b);
+		sw_fdbuf_flush(s, b);
 	memcpy(b->buf + b->len, line, len);
 	b->buf[b->len + len] = '\n';
 	b->len += len + 1;
 	b->end[b->lines] = b->len;
 	b->relost[b->lines] = sw_sink_own_lost(s, r) ? r->lost : 0;
 	b->lines++;
-	return err;
+	return 0;
 }

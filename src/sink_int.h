@@ -118,8 +118,9 @@ bool sw_sink_own_lost(const struct sw_sink *s, const struct sw_record *r);
 
 /*
  * Writes buf[*off, len) to fd, advancing *off as write(2) reports bytes
- * written. The writer thread can be cancelled while it waits: *off then
- * says how far it got.
+ * written; on a non-blocking fd it waits (poll) where write(2) would block.
+ * The writer thread can be cancelled while it waits: *off then says how far
+ * it got.
  */
 int sw_write_all(int fd, const char *buf, size_t len, size_t *off);
 
@@ -145,7 +146,7 @@ struct sw_fdbuf {
 	char buf[SW_FDBUF_SIZE];
 };
 
-/* Buffers one line (after a flush if it does not fit). */
+/* Buffers one line (after a flush if it does not fit); 0, the line is always taken. */
 int sw_fdbuf_add(struct sw_sink *s, struct sw_fdbuf *b, const struct sw_record *r, const char *line,
 		 size_t len);
 /* Writes what is buffered; 0 or -errno (the error and the lines not written are counted). */

@@ -990,6 +990,73 @@ static void test_stdout_epipe(void **state)
 	assert_int_equal(st.dropped, 3);
 }
 
+struct pipe_reader {
+	pthread_t thread;
+	int fd; /* read end */
+	FILE *out;
+	useconds_t delay; /* before reading anything */
+};
+
+static void *pipe_reader_run(void *arg)
+{
+	struct pipe_reader *pr = arg;
+	char buf[4096];
+	ssize_t n;
+
+	usleep(pr->delay);
+	while ((n = read(pr->fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, n, pr->out);
+	return NULL;
+}
+
+/*
+ * A non-blocking stdout (a pipe that is full at times): EAGAIN is waited out
+ * as a blocking write would wait, not taken for an error. Every record
+ * arrives once, in order; nothing is dropped.
+ */
+static void test_stdout_nonblocking(void **state)
+{
+	struct sw_sink_opts o = { .format = fmt_fixed };
+	struct pipe_reader pr = { .delay = 200000 };
+	char path[PATH_MAX];
+	struct sw_sink_stats st;
+	struct fixed_log log;
+	struct sw_record r;
+	struct sw_sink *s;
+	int p[2], saved, i;
+
+	tpath(path, sizeof(path), "stdout.log");
+	pr.out = fopen(path, "w");
+	assert_non_null(pr.out);
+	assert_int_equal(pipe(p), 0);
+	fcntl(p[1], F_SETPIPE_SZ, 4096);
+	assert_int_equal(fcntl(p[1], F_SETFL, O_NONBLOCK), 0);
+	pr.fd = p[0];
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	dup2(p[1], STDOUT_FILENO);
+	close(p[1]);
+	assert_int_equal(pthread_create(&pr.thread, NULL, pipe_reader_run, &pr), 0);
+	assert_int_equal(sw_sink_open("stdout", &o, &s), 0);
+	for (i = 1; i <= 2000; i++) {
+		r = rec(i);
+		sw_sink_submit(s, &r);
+	}
+	sw_sink_close_stats(s, &st);
+	dup2(saved, STDOUT_FILENO); /* the last write end: the reader sees the end */
+	close(saved);
+	pthread_join(pr.thread, NULL);
+	close(p[0]);
+	fclose(pr.out);
+
+	check_fixed(path, 1, 2001, &log);
+	assert_int_equal(log.records, 2000);
+	assert_int_equal(log.lost_lines, 0);
+	assert_int_equal(st.written, 2000);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(st.errors, 0);
+}
+
 /* ---- syslog over local sockets ---- */
 
 static int listen_on(int type, unsigned short *port)
@@ -1198,6 +1265,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_partial_write_reopen, setup_tmpdir,
 						teardown_fsize),
 		cmocka_unit_test(test_stdout_epipe),
+		cmocka_unit_test_setup_teardown(test_stdout_nonblocking, setup_tmpdir,
+						teardown_tmpdir),
 		cmocka_unit_test(test_syslog_udp),
 		cmocka_unit_test(test_syslog_tcp_reconnect),
 		cmocka_unit_test(test_close_bounded_when_receiver_down),
