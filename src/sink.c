@@ -155,7 +155,10 @@ static void sink_wait(struct sw_sink *s, bool want_data, const struct timespec *
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* Formats and writes one record: 0, -EAGAIN (retry later) or -errno (lost, counted). */
+/*
+ * Formats and writes one record: 0, -EAGAIN (retry later), -ERESTART (write
+ * the lost record, then this one again) or -errno (lost, counted).
+ */
 static int write_record(struct sw_sink *s, const struct sw_record *r)
 {
 	int len;
@@ -164,14 +167,15 @@ static int write_record(struct sw_sink *s, const struct sw_record *r)
 	if (len < 0 || (size_t)len >= sizeof(s->line)) {
 		sw_sink_count_error(s);
 		sw_sink_count_unwritten(s, r);
-		return len < 0 ? len : -ENOSPC;
+		return -ENOSPC; /* whatever the formatter said: not one of the codes above */
 	}
 	return s->ops->write(s, r, s->line, len);
 }
 
 /*
- * The lost record carries the seq of the record it precedes (the global seq
- * stays gap-free: sinks never renumber) and that record's times.
+ * Writes a lost record for lost and the losses counted since (writer_lost).
+ * It carries the seq of the record it precedes (the global seq stays
+ * gap-free: sinks never renumber) and that record's times.
  */
 static int write_lost(struct sw_sink *s, __u64 lost, __u64 seq, const struct sw_record *next)
 {
@@ -187,10 +191,14 @@ static int write_lost(struct sw_sink *s, __u64 lost, __u64 seq, const struct sw_
 	} else {
 		clock_gettime(CLOCK_REALTIME, &r.wall);
 	}
-	r.lost = lost;
 	r.lost_where = s->name;
-	s->writer_lost = 0;
-	err = write_record(s, &r);
+	do {
+		/* -ERESTART: it was not taken, and more was lost: one lost record says both */
+		r.lost = lost + s->writer_lost;
+		s->writer_lost = 0;
+		err = write_record(s, &r);
+		lost = r.lost;
+	} while (err == -ERESTART);
 	/* on other errors the backend counted it: the count goes into the next lost record */
 	if (err == -EAGAIN)
 		s->writer_lost += lost;
@@ -200,16 +208,21 @@ static int write_lost(struct sw_sink *s, __u64 lost, __u64 seq, const struct sw_
 /* Writes the head slot (and the lost record before it); -EAGAIN keeps it queued. */
 static int write_slot(struct sw_sink *s, struct sw_slot *slot)
 {
-	__u64 lost = slot->lost_before + s->writer_lost;
+	__u64 lost;
 	int err;
 
-	if (lost) {
-		slot->lost_before = 0;
-		err = write_lost(s, lost, slot->rec.seq, &slot->rec);
-		if (err == -EAGAIN)
-			return err;
-	}
-	return write_record(s, &slot->rec);
+	do {
+		if (slot->lost_before + s->writer_lost) {
+			lost = slot->lost_before;
+			slot->lost_before = 0;
+			err = write_lost(s, lost, slot->rec.seq, &slot->rec);
+			if (err == -EAGAIN)
+				return err;
+		}
+		/* -ERESTART: lines before this one were just lost, their lost record goes first */
+		err = write_record(s, &slot->rec);
+	} while (err == -ERESTART);
+	return err;
 }
 
 static void discard_queue(struct sw_sink *s)
@@ -285,9 +298,8 @@ static void *sink_thread(void *arg)
 
 	/* drops nobody has heard of yet: one last lost record, numbered after the last record */
 	if (s->pending_lost + s->writer_lost && !s->timed_out) {
-		s->writer_lost += s->pending_lost;
+		write_lost(s, s->pending_lost, s->next_seq, NULL); /* adds writer_lost */
 		s->pending_lost = 0;
-		write_lost(s, s->writer_lost, s->next_seq, NULL);
 		if (s->ops->flush)
 			s->ops->flush(s);
 	}

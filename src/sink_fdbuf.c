@@ -37,14 +37,14 @@ int sw_write_all(int fd, const char *buf, size_t len, size_t *off)
 /*
  * Accounts for the b->done bytes a flush wrote: whole lines as written, the
  * lines after them as lost, except (keep_cut) a line the write cut, whose
- * rest stays buffered to be written first.
+ * rest stays buffered to be written first. Returns whether lines were lost.
  */
-static void settle(struct sw_sink *s, struct sw_fdbuf *b, bool keep_cut)
+static bool settle(struct sw_sink *s, struct sw_fdbuf *b, bool keep_cut)
 {
 	unsigned long long records = 0, relost = 0;
 	unsigned int i, whole = 0, first;
 	size_t start;
-	bool cut;
+	bool cut, lost;
 
 	while (whole < b->lines && b->end[whole] <= b->done)
 		whole++;
@@ -59,7 +59,8 @@ static void settle(struct sw_sink *s, struct sw_fdbuf *b, bool keep_cut)
 		else
 			records++;
 	}
-	if (records + relost)
+	lost = first < b->lines;
+	if (lost)
 		sw_sink_count_lost(s, records, relost);
 	b->len = 0;
 	b->lines = 0;
@@ -72,18 +73,22 @@ static void settle(struct sw_sink *s, struct sw_fdbuf *b, bool keep_cut)
 		b->lines = 1;
 	}
 	b->done = 0;
+	return lost;
 }
 
-int sw_fdbuf_flush(struct sw_sink *s, struct sw_fdbuf *b)
+int sw_fdbuf_flush(struct sw_sink *s, struct sw_fdbuf *b, bool *lost)
 {
-	int err;
+	bool l = false;
+	int err = 0;
 
-	if (!b->len)
-		return 0;
-	err = b->fd < 0 ? -EBADF : sw_write_all(b->fd, b->buf, b->len, &b->done);
-	if (err)
-		sw_sink_count_error(s);
-	settle(s, b, true);
+	if (b->len) {
+		err = b->fd < 0 ? -EBADF : sw_write_all(b->fd, b->buf, b->len, &b->done);
+		if (err)
+			sw_sink_count_error(s);
+		l = settle(s, b, true);
+	}
+	if (lost)
+		*lost = l;
 	return err;
 }
 
@@ -95,14 +100,21 @@ void sw_fdbuf_discard(struct sw_sink *s, struct sw_fdbuf *b)
 int sw_fdbuf_add(struct sw_sink *s, struct sw_fdbuf *b, const struct sw_record *r, const char *line,
 		 size_t len)
 {
+	bool lost;
+
 	/*
-	 * A failed flush has counted its error and lost lines; this line is
-	 * taken all the same (after a failed flush at most a cut line is left,
-	 * and len < SW_SINK_LINE_MAX fits): returning the error would make the
-	 * core write it again (-EAGAIN) or count it as lost.
+	 * A flush that lost lines has counted them: the lost record that says
+	 * so goes before this line, so the core writes it and then this line
+	 * again. After a failed flush at most a cut line is left, and both fit.
+	 * A flush that fails otherwise has counted its error: this line is
+	 * taken all the same (an error would make the core write it again, or
+	 * count it as lost).
 	 */
-	if (b->len + len + 1 > sizeof(b->buf) || b->lines == SW_FDBUF_LINES)
-		sw_fdbuf_flush(s, b);
+	if (b->len + len + 1 > sizeof(b->buf) || b->lines == SW_FDBUF_LINES) {
+		sw_fdbuf_flush(s, b, &lost);
+		if (lost)
+			return -ERESTART;
+	}
 	memcpy(b->buf + b->len, line, len);
 	b->buf[b->len + len] = '\n';
 	b->len += len + 1;

@@ -15,7 +15,7 @@
 #define FILE_FLAGS (O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC)
 #define FILE_MODE 0640
 #define GZ_NICE 10
-#define DEFER_MS 200 /* retry of a rotation put off while the previous one compresses */
+#define DEFER_MS 200 /* retry of a rotation put off (previous one compressing, write failed) */
 
 /*
  * Rotation: PATH is renamed to PATH.1 and a new PATH is opened at once; the
@@ -39,6 +39,7 @@ struct file_sink {
 	bool rotating; /* rotation enabled (regular file and a size or interval) */
 	struct timespec opened; /* CLOCK_MONOTONIC, for rotate_interval */
 	struct timespec defer_until;
+	bool write_failed; /* the flush before a rotation failed: retried at defer_until */
 
 	pthread_t gz_thread;
 	pthread_mutex_t gz_lock; /* gz_state and the rotated file names */
@@ -123,41 +124,75 @@ static int file_reopen_fd(struct sw_sink *s, struct file_sink *f)
 	return 0;
 }
 
-static void rotate(struct sw_sink *s, struct file_sink *f)
+/* After a failed write, believe the file system about the size. */
+static void resync_size(struct file_sink *f)
+{
+	struct stat st;
+
+	if (f->out.fd >= 0 && !fstat(f->out.fd, &st))
+		f->size = st.st_size + f->out.len;
+}
+
+static void defer_rotation(struct file_sink *f, const struct timespec *now)
+{
+	f->defer_until = *now;
+	sw_timespec_add_ms(&f->defer_until, DEFER_MS);
+}
+
+/*
+ * Put off while the last rotation compresses and after a failed write (the
+ * file grows meanwhile); -ERESTART if the flush before it lost lines.
+ */
+static int rotate(struct sw_sink *s, struct file_sink *f)
 {
 	struct timespec now;
+	bool lost;
 	int err;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (f->write_failed && sw_timespec_before(&now, &f->defer_until))
+		return 0;
 	pthread_mutex_lock(&f->gz_lock);
 	if (f->gz_state != GZ_IDLE) {
 		if (f->gz_state == GZ_FAILED) {
 			f->gz_state = GZ_QUEUED;
 			pthread_cond_signal(&f->gz_cond);
 		}
-		/* for the interval timer: no busy loop while gzip runs */
-		f->defer_until = now;
-		sw_timespec_add_ms(&f->defer_until, DEFER_MS);
-		goto out;
+		/* no busy loop while gzip runs */
+		defer_rotation(f, &now);
+		pthread_mutex_unlock(&f->gz_lock);
+		return 0;
 	}
-	sw_fdbuf_flush(s, &f->out);
+	pthread_mutex_unlock(&f->gz_lock); /* only this thread leaves GZ_IDLE */
+
+	/*
+	 * A file whose last lines could not be written (disk full) is not
+	 * rotated: a line cut there is completed in it once there is room.
+	 */
+	f->write_failed = sw_fdbuf_flush(s, &f->out, &lost);
+	if (f->write_failed) {
+		resync_size(f);
+		defer_rotation(f, &now);
+		return lost ? -ERESTART : 0;
+	}
 	if (rename(s->spec.path, f->rot1)) {
 		sw_sink_count_error(s);
-		goto out;
+		return 0;
 	}
 	err = file_reopen_fd(s, f);
 	if (err) {
 		/* keep writing to the old file under its old name */
 		sw_sink_count_error(s);
 		rename(f->rot1, s->spec.path);
-		goto out;
+		return 0;
 	}
 	f->opened = now;
+	pthread_mutex_lock(&f->gz_lock);
 	f->gz_state = GZ_QUEUED;
 	pthread_cond_signal(&f->gz_cond);
-	atomic_fetch_add(&s->rotations, 1);
-out:
 	pthread_mutex_unlock(&f->gz_lock);
+	atomic_fetch_add(&s->rotations, 1);
+	return 0;
 }
 
 static int file_write(struct sw_sink *s, const struct sw_record *r, const char *line, size_t len)
@@ -174,20 +209,26 @@ static int file_write(struct sw_sink *s, const struct sw_record *r, const char *
 		}
 	}
 	if (f->rotating && s->opts.rotate_size && f->size &&
-	    f->size + len + 1 > s->opts.rotate_size)
-		rotate(s, f); /* put off (the file grows) while the last one compresses */
+	    f->size + len + 1 > s->opts.rotate_size) {
+		err = rotate(s, f);
+		if (err)
+			return err;
+	}
+	err = sw_fdbuf_add(s, &f->out, r, line, len);
+	if (err) {
+		resync_size(f);
+		return err;
+	}
 	f->size += len + 1;
-	return sw_fdbuf_add(s, &f->out, r, line, len);
+	return 0;
 }
 
 static void file_flush(struct sw_sink *s)
 {
 	struct file_sink *f = s->priv;
-	struct stat st;
 
-	/* after a failed write, believe the file system about the size */
-	if (sw_fdbuf_flush(s, &f->out) && f->out.fd >= 0 && !fstat(f->out.fd, &st))
-		f->size = st.st_size + f->out.len;
+	if (sw_fdbuf_flush(s, &f->out, NULL))
+		resync_size(f);
 }
 
 static bool file_deadline(struct sw_sink *s, struct timespec *when)
@@ -223,7 +264,7 @@ static void file_reopen(struct sw_sink *s)
 {
 	struct file_sink *f = s->priv;
 
-	sw_fdbuf_flush(s, &f->out);
+	sw_fdbuf_flush(s, &f->out, NULL);
 	if (f->out.fd >= 0)
 		close(f->out.fd);
 	f->out.fd = -1;
@@ -277,7 +318,7 @@ static void file_close(struct sw_sink *s)
 {
 	struct file_sink *f = s->priv;
 
-	sw_fdbuf_flush(s, &f->out);
+	sw_fdbuf_flush(s, &f->out, NULL);
 	sw_fdbuf_discard(s, &f->out); /* a cut line still not completed */
 	if (f->out.fd >= 0)
 		close(f->out.fd);

@@ -43,8 +43,11 @@ struct sw_slot {
 /*
  * What a backend provides. write() returns 0 when the line was written (or
  * buffered), -EAGAIN when the output is not available yet (the record stays
- * queued and the core waits until deadline()), or another -errno when the
- * record is lost (the backend has counted the error).
+ * queued and the core waits until deadline()), -ERESTART when it did not
+ * take the line because lines buffered before it were just lost (counted:
+ * the core writes the lost record first, then this record again at once),
+ * or another -errno when the record is lost (the backend has counted the
+ * error).
  */
 struct sw_sink_ops {
 	int (*open)(struct sw_sink *s); /* caller's thread, before the writer starts */
@@ -146,11 +149,17 @@ struct sw_fdbuf {
 	char buf[SW_FDBUF_SIZE];
 };
 
-/* Buffers one line (after a flush if it does not fit); 0, the line is always taken. */
+/*
+ * Buffers one line, after a flush if it does not fit: 0, or -ERESTART when
+ * that flush lost lines (the line is not taken; see struct sw_sink_ops).
+ */
 int sw_fdbuf_add(struct sw_sink *s, struct sw_fdbuf *b, const struct sw_record *r, const char *line,
 		 size_t len);
-/* Writes what is buffered; 0 or -errno (the error and the lines not written are counted). */
-int sw_fdbuf_flush(struct sw_sink *s, struct sw_fdbuf *b);
+/*
+ * Writes what is buffered; 0 or -errno (the error and the lines not written
+ * are counted). *lost (if not NULL): whether lines were lost.
+ */
+int sw_fdbuf_flush(struct sw_sink *s, struct sw_fdbuf *b, bool *lost);
 /*
  * Empties the buffer without writing: the lines a cancelled flush wrote count
  * as written, the others (a cut line too) as lost.

@@ -25,7 +25,7 @@ static int stdout_write(struct sw_sink *s, const struct sw_record *r, const char
 /* EPIPE and the like are counted by sw_fdbuf_flush(); SIGPIPE is ignored by the caller. */
 static void stdout_flush(struct sw_sink *s)
 {
-	sw_fdbuf_flush(s, s->priv);
+	sw_fdbuf_flush(s, s->priv, NULL);
 }
 
 static void stdout_close(struct sw_sink *s)

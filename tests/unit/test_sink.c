@@ -99,6 +99,49 @@ static int fmt_fixed(const struct sw_record *r, void *ctx, char *buf, size_t siz
 	return FIXED_LEN;
 }
 
+/* fmt_fixed(), and the writer waits in it at the records at[] until the test releases them. */
+struct holds {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned long long at[2];
+	int reached, released;
+};
+
+static int fmt_fixed_held(const struct sw_record *r, void *ctx, char *buf, size_t size)
+{
+	struct holds *h = ctx;
+	int i;
+
+	pthread_mutex_lock(&h->lock);
+	for (i = 0; i < 2 && r->ev.kind != SW_EV_LOST; i++) {
+		if (r->seq != h->at[i])
+			continue;
+		if (h->reached < i + 1)
+			h->reached = i + 1;
+		pthread_cond_broadcast(&h->cond);
+		while (h->released < i + 1)
+			pthread_cond_wait(&h->cond, &h->lock);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return fmt_fixed(r, NULL, buf, size);
+}
+
+static void hold_wait(struct holds *h, int n)
+{
+	pthread_mutex_lock(&h->lock);
+	while (h->reached < n)
+		pthread_cond_wait(&h->cond, &h->lock);
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void hold_release(struct holds *h, int n)
+{
+	pthread_mutex_lock(&h->lock);
+	h->released = n;
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+}
+
 struct fixed_log {
 	unsigned long long records; /* record lines */
 	unsigned long long lost_lines, lost; /* lost records, and the sum of their counts */
@@ -961,6 +1004,84 @@ static void test_file_partial_write_reopen(void **state)
 	assert_int_equal(st.written, 311);
 }
 
+/*
+ * The buffer is full when record 656 comes, and the flush that makes room
+ * fails: records 1..655 are lost, and the lost record must come right
+ * before 656, the first record after the gap, not after it.
+ */
+static void test_file_lost_before_next(void **state)
+{
+	struct holds h = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { 1, 657 }, 0, 0 };
+	struct sw_sink_opts o = { .format = fmt_fixed_held, .format_ctx = &h };
+	char path[PATH_MAX], spec[PATH_MAX + 8];
+	struct sw_sink_stats st;
+	struct fixed_log log;
+	struct sw_record r;
+	struct sw_sink *s;
+	int i;
+
+	tpath(path, sizeof(path), "lost.log");
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	for (i = 1; i <= 1000; i++) {
+		r = rec(i);
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+	}
+	hold_wait(&h, 1); /* everything is queued: the writer buffers 655 lines, 65500 bytes */
+	set_fsize_limit(0);
+	hold_release(&h, 1);
+	hold_wait(&h, 2); /* the flush for 656 has failed */
+	set_fsize_limit(RLIM_INFINITY);
+	hold_release(&h, 2);
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+
+	check_fixed(path, 1, 1001, &log);
+	assert_int_equal(log.records, 345);
+	assert_int_equal(log.lost, 655);
+	assert_int_equal(st.dropped, 655);
+}
+
+/*
+ * The same when the flush that fails is the one before a size rotation: the
+ * lost record comes before 51, and the file, whose last lines could not be
+ * written, is not rotated.
+ */
+static void test_file_lost_before_next_rotating(void **state)
+{
+	struct holds h = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { 1, 52 }, 0, 0 };
+	struct sw_sink_opts o = { .format = fmt_fixed_held, .format_ctx = &h };
+	char path[PATH_MAX], spec[PATH_MAX + 8];
+	struct sw_sink_stats st;
+	struct fixed_log log;
+	struct sw_record r;
+	struct sw_sink *s;
+	int i;
+
+	o.rotate_size = 50 * (FIXED_LEN + 1); /* record 51 rotates */
+	tpath(path, sizeof(path), "lostrot.log");
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	for (i = 1; i <= 100; i++) {
+		r = rec(i);
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+	}
+	hold_wait(&h, 1);
+	set_fsize_limit(0);
+	hold_release(&h, 1);
+	hold_wait(&h, 2); /* the flush before the rotation for 51 has failed */
+	set_fsize_limit(RLIM_INFINITY);
+	hold_release(&h, 2);
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+
+	check_fixed(path, 1, 101, &log);
+	assert_int_equal(log.records, 50);
+	assert_int_equal(log.lost, 50);
+	assert_int_equal(st.dropped, 50);
+	assert_int_equal(st.rotations, 0);
+}
+
 /* ---- stdout ---- */
 
 static void test_stdout_epipe(void **state)
@@ -1263,6 +1384,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_partial_write, setup_tmpdir,
 						teardown_fsize),
 		cmocka_unit_test_setup_teardown(test_file_partial_write_reopen, setup_tmpdir,
+						teardown_fsize),
+		cmocka_unit_test_setup_teardown(test_file_lost_before_next, setup_tmpdir,
+						teardown_fsize),
+		cmocka_unit_test_setup_teardown(test_file_lost_before_next_rotating, setup_tmpdir,
 						teardown_fsize),
 		cmocka_unit_test(test_stdout_epipe),
 		cmocka_unit_test_setup_teardown(test_stdout_nonblocking, setup_tmpdir,
