@@ -264,10 +264,10 @@ static void *sink_thread(void *arg)
 		}
 		head = atomic_load(&s->head);
 		if (head == atomic_load(&s->tail)) {
-			if (s->ops->flush)
-				s->ops->flush(s);
 			if (atomic_load(&s->stopping))
 				break;
+			if (s->ops->flush)
+				s->ops->flush(s);
 			until = s->ops->deadline && s->ops->deadline(s, &when) ? &when : NULL;
 			sink_wait(s, true, until);
 			continue;
@@ -300,9 +300,13 @@ static void *sink_thread(void *arg)
 	if (s->pending_lost + s->writer_lost && !s->timed_out) {
 		write_lost(s, s->pending_lost, s->next_seq, NULL); /* adds writer_lost */
 		s->pending_lost = 0;
-		if (s->ops->flush)
-			s->ops->flush(s);
 	}
+	/*
+	 * The last write is made here, where sw_sink_close() can cancel it if
+	 * the output is stuck: the backend's close() only counts what is left.
+	 */
+	if (s->ops->flush)
+		s->ops->flush(s);
 	return NULL;
 }
 

@@ -318,8 +318,11 @@ static void file_close(struct sw_sink *s)
 {
 	struct file_sink *f = s->priv;
 
-	sw_fdbuf_flush(s, &f->out, NULL);
-	sw_fdbuf_discard(s, &f->out); /* a cut line still not completed */
+	/*
+	 * The writer has flushed, unless it was cancelled in write(2) on a
+	 * stalled FIFO: never write from here, count what is left as lost.
+	 */
+	sw_fdbuf_discard(s, &f->out);
 	if (f->out.fd >= 0)
 		close(f->out.fd);
 	if (f->rotating) {

@@ -57,7 +57,8 @@ struct sw_sink_ops {
 	void (*tick)(struct sw_sink *s); /* timers (rotation interval) */
 	bool (*deadline)(struct sw_sink *s,
 			 struct timespec *when); /* next wake-up, CLOCK_MONOTONIC */
-	void (*close)(struct sw_sink *s); /* writer thread has stopped */
+	void (*close)(
+		struct sw_sink *s); /* writer thread has stopped (or was cancelled): no writes */
 };
 
 extern const struct sw_sink_ops sw_sink_stdout_ops;

@@ -30,7 +30,7 @@ static void stdout_flush(struct sw_sink *s)
 
 static void stdout_close(struct sw_sink *s)
 {
-	sw_fdbuf_discard(s, s->priv); /* a cut line still not completed */
+	sw_fdbuf_discard(s, s->priv); /* a cut line, or lines a cancelled writer did not write */
 	free(s->priv);
 	s->priv = NULL;
 }

@@ -1082,6 +1082,79 @@ static void test_file_lost_before_next_rotating(void **state)
 	assert_int_equal(st.rotations, 0);
 }
 
+struct closer {
+	pthread_t thread;
+	struct sw_sink *s;
+	struct sw_sink_stats st;
+	int err;
+};
+
+static void *closer_run(void *arg)
+{
+	struct closer *c = arg;
+
+	c->err = sw_sink_close_stats(c->s, &c->st);
+	return NULL;
+}
+
+/*
+ * Closes s on another thread, waiting at most limit_s seconds; if that is not
+ * enough, unblock() is called before the test fails, so that the test binary
+ * can go on. Returns the seconds the close took.
+ */
+static double close_within(struct closer *c, struct sw_sink *s, int limit_s, int unblock_fd)
+{
+	struct timespec t0, t1, limit;
+
+	c->s = s;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(pthread_create(&c->thread, NULL, closer_run, c), 0);
+	clock_gettime(CLOCK_REALTIME, &limit);
+	limit.tv_sec += limit_s;
+	if (pthread_timedjoin_np(c->thread, NULL, &limit)) {
+		close(unblock_fd); /* the writer gets EPIPE */
+		pthread_join(c->thread, NULL);
+		fail_msg("sw_sink_close() still blocked after %d s", limit_s);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+}
+
+/*
+ * file: on a FIFO whose reader stalls: the writer is stuck in write(2), the
+ * close cancels it after a while, and nothing then writes to the FIFO from
+ * the closing thread: the close returns, and counts what it did not write.
+ */
+static void test_file_fifo_stalled_close(void **state)
+{
+	struct sw_sink_opts o = { .format = fmt_fixed };
+	char path[PATH_MAX], spec[PATH_MAX + 8];
+	struct closer c;
+	struct sw_record r;
+	struct sw_sink *s;
+	double took;
+	int rfd, i;
+
+	signal(SIGPIPE, SIG_IGN);
+	tpath(path, sizeof(path), "fifo");
+	assert_int_equal(mkfifo(path, 0600), 0);
+	rfd = open(path, O_RDONLY | O_NONBLOCK); /* a reader that never reads */
+	assert_true(rfd >= 0);
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	for (i = 1; i <= 3000; i++) {
+		r = rec(i);
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+	}
+	usleep(100000);
+	took = close_within(&c, s, 15, rfd);
+	close(rfd);
+	assert_int_equal(c.err, -ETIMEDOUT);
+	assert_true(took < (SW_SINK_DRAIN_MS + 1000) / 1000.0 + 2);
+	assert_true(c.st.written < 3000);
+	assert_true(c.st.written + c.st.dropped <= 3000);
+}
+
 /* ---- stdout ---- */
 
 static void test_stdout_epipe(void **state)
@@ -1389,6 +1462,8 @@ int main(void)
 						teardown_fsize),
 		cmocka_unit_test_setup_teardown(test_file_lost_before_next_rotating, setup_tmpdir,
 						teardown_fsize),
+		cmocka_unit_test_setup_teardown(test_file_fifo_stalled_close, setup_tmpdir,
+						teardown_tmpdir),
 		cmocka_unit_test(test_stdout_epipe),
 		cmocka_unit_test_setup_teardown(test_stdout_nonblocking, setup_tmpdir,
 						teardown_tmpdir),
