@@ -423,6 +423,8 @@ int sw_sink_close_stats(struct sw_sink *s, struct sw_sink_stats *final)
 		pthread_cancel(s->thread);
 		pthread_join(s->thread, NULL);
 		s->timed_out = true;
+		/* what is still queued is dropped; the backend's close() counts what it buffered */
+		discard_queue(s);
 		break;
 	}
 	err = s->timed_out ? -ETIMEDOUT : 0;
