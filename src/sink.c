@@ -138,12 +138,21 @@ void sw_sink_reopen(struct sw_sink *s)
 	atomic_store(&s->reopen, 1);
 }
 
-/* Sleeps until there is data (if want_data), a stop, or the deadline. */
+/*
+ * Sleeps until there is data (if want_data), a stop request, or the deadline.
+ * A wait to retry an output that is not ready (!want_data) that starts while
+ * stopping sleeps until its deadline (no later than stop_by): ending it at
+ * once made the writer spin until stop_by.
+ */
 static void sink_wait(struct sw_sink *s, bool want_data, const struct timespec *until)
 {
+	bool was_stopping;
+
 	pthread_mutex_lock(&s->lock);
+	was_stopping = atomic_load(&s->stopping);
 	atomic_store(&s->waiting, true);
-	while (!atomic_load(&s->stopping) && !(want_data && !queue_empty(s))) {
+	while (!(want_data && !queue_empty(s)) &&
+	       !(atomic_load(&s->stopping) && (want_data || !was_stopping))) {
 		if (!until) {
 			pthread_cond_wait(&s->cond, &s->lock);
 			continue;
