@@ -70,48 +70,48 @@ int sw_syslog_pri(const struct sw_record *r)
 	return SW_SYSLOG_FACILITY * 8 + sev;
 }
 
-int sw_syslog_sd_escape(const char *in, size_t inlen, char *out, size_t size)
+/* Appends in[0, inlen) escaped as an RFC 5424 PARAM-VALUE. */
+static void sd_escape(struct sbuf *b, const char *in, size_t inlen)
 {
 	static const char hex[] = "0123456789abcdef";
-	struct sbuf b = { out, size, 0, false };
 	unsigned char c;
 	char e[4];
 	size_t i;
 
-	if (size)
-		out[0] = '\0';
-	for (i = 0; i < inlen; i++) {
+	for (i = 0; i < inlen && !b->full; i++) {
 		c = in[i];
 		if (c == '"' || c == '\\' || c == ']') {
 			e[0] = '\\';
 			e[1] = c;
-			sb_add(&b, e, 2);
+			sb_add(b, e, 2);
 		} else if (c < 0x20 || c >= 0x7f) {
 			e[0] = '\\';
 			e[1] = 'x';
 			e[2] = hex[c >> 4];
 			e[3] = hex[c & 15];
-			sb_add(&b, e, 4);
+			sb_add(b, e, 4);
 		} else {
-			sb_add(&b, (char *)&c, 1);
+			sb_add(b, (char *)&c, 1);
 		}
 	}
-	if (!size)
-		return -ENOSPC;
+}
+
+int sw_syslog_sd_escape(const char *in, size_t inlen, char *out, size_t size)
+{
+	struct sbuf b = { out, size, 0, size == 0 };
+
+	if (size)
+		out[0] = '\0';
+	sd_escape(&b, in, inlen);
 	return sb_result(&b);
 }
 
+/* Escaped straight into the message: a value has no length limit of its own (a long where=). */
 static void sd_param(struct sbuf *b, const char *name, const char *value, size_t len)
 {
-	char esc[256];
-	int n;
-
-	n = sw_syslog_sd_escape(value, len, esc, sizeof(esc));
-	if (n < 0) {
-		b->full = true;
-		return;
-	}
-	sb_printf(b, " %s=\"%s\"", name, esc);
+	sb_printf(b, " %s=\"", name);
+	sd_escape(b, value, len);
+	sb_add(b, "\"", 1);
 }
 
 static void sd_param_u(struct sbuf *b, const char *name, unsigned long long v)

@@ -429,6 +429,29 @@ static void test_syslog_5424_v6_and_lost(void **state)
 				 "kind=\"lost\" lost=\"3\" where=\"syslog+tcp://[::1\\]:514\"] m");
 }
 
+/* A lost record of a sink whose spec is long: its where= is escaped whole (no 255-byte limit). */
+static void test_syslog_5424_long_where(void **state)
+{
+	char where[400], want[500], buf[2048];
+	struct sw_record r;
+	int n;
+
+	memset(where, 'a', 300);
+	strcpy(where + 300, "]x");
+	memset(&r, 0, sizeof(r));
+	r.ev.kind = SW_EV_LOST;
+	r.seq = 9;
+	r.lost = 3;
+	r.lost_where = where;
+	n = sw_syslog_format_5424(&test_id, &r, "m", 1, buf, sizeof(buf));
+	assert_true(n > 0);
+	snprintf(want, sizeof(want), " where=\"%.300s\\]x\"] m", where);
+	assert_string_equal(buf + n - strlen(want), want);
+	/* a buffer that is too small still gives -ENOSPC, not a cut message */
+	assert_int_equal(sw_syslog_format_5424(&test_id, &r, "m", 1, buf, n), -ENOSPC);
+	assert_int_equal(sw_syslog_format_5424(&test_id, &r, "m", 1, buf, n - 8), -ENOSPC);
+}
+
 static void test_sd_escape(void **state)
 {
 	char out[64];
@@ -1473,6 +1496,7 @@ int main(void)
 		cmocka_unit_test(test_open_bad_spec),
 		cmocka_unit_test(test_syslog_5424),
 		cmocka_unit_test(test_syslog_5424_v6_and_lost),
+		cmocka_unit_test(test_syslog_5424_long_where),
 		cmocka_unit_test(test_sd_escape),
 		cmocka_unit_test(test_syslog_local),
 		cmocka_unit_test(test_octet_prefix),
