@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "sink_int.h"
 #include "strbuf.h"
@@ -123,6 +124,10 @@ int sw_sink_spec_parse(const char *spec, struct sw_sink_spec *o, char *err, size
 	}
 	if (!strncmp(spec, "syslog+unix:", 12)) {
 		o->type = SW_SINK_SYSLOG_UNIX;
+		/* it could never connect: refused now rather than dropping every record */
+		if (strlen(spec + 12) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			return bad(err, n, "socket path too long (at most %zu bytes)",
+				   sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 		return parse_path(spec + 12, o->path, sizeof(o->path), err, n);
 	}
 	for (i = 0; i < sizeof(nets) / sizeof(nets[0]); i++) {

@@ -348,6 +348,23 @@ static void test_spec_bad(void **state)
 	expect_bad("syslog+tcp://[]:514", "missing host");
 }
 
+/* A socket path that does not fit in sun_path could never connect: refused up front. */
+static void test_spec_unix_path_len(void **state)
+{
+	char spec[160], err[256] = "";
+	struct sw_sink_opts o = opts_seq();
+	struct sw_sink_spec sp;
+	struct sw_sink *s;
+
+	strcpy(spec, "syslog+unix:/");
+	memset(spec + 13, 'a', 106);
+	spec[119] = '\0'; /* a path of 107 bytes fits */
+	assert_int_equal(sw_sink_spec_parse(spec, &sp, err, sizeof(err)), 0);
+	strcpy(spec + 119, "b"); /* 108 does not */
+	expect_bad(spec, "socket path too long (at most 107 bytes)");
+	assert_int_equal(sw_sink_open(spec, &o, &s), -EINVAL);
+}
+
 static void test_open_bad_spec(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
@@ -1493,6 +1510,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spec_good),
 		cmocka_unit_test(test_spec_bad),
+		cmocka_unit_test(test_spec_unix_path_len),
 		cmocka_unit_test(test_open_bad_spec),
 		cmocka_unit_test(test_syslog_5424),
 		cmocka_unit_test(test_syslog_5424_v6_and_lost),
