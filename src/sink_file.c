@@ -55,21 +55,61 @@ static void gz_name(const struct sw_sink *s, unsigned int i, char *buf, size_t s
 	snprintf(buf, size, "%s.%u.gz", s->spec.path, i);
 }
 
-/* Under gz_lock: PATH.N.gz -> PATH.N+1.gz, tmp -> PATH.1.gz, drop PATH.1. */
-static void gz_install(struct sw_sink *s, struct file_sink *f)
+/* Makes the renames in PATH's directory durable. */
+static int sync_dir(const struct sw_sink *s)
 {
-	char from[PATH_MAX + 16], to[PATH_MAX + 16];
-	unsigned int i;
+	char dir[PATH_MAX];
+	char *slash;
+	int fd, err = 0;
 
-	for (i = s->opts.rotate_keep; i > 1; i--) {
+	snprintf(dir, sizeof(dir), "%s", s->spec.path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/*
+ * Under gz_lock: PATH.N.gz -> PATH.N+1.gz, tmp -> PATH.1.gz, drop PATH.1.
+ * PATH.1 goes only once its compressed copy is installed and on disk; if the
+ * install fails, PATH.1 stays (to be compressed again) and -errno.
+ */
+static int gz_install(struct sw_sink *s, struct file_sink *f)
+{
+	char from[PATH_MAX + 16], to[PATH_MAX + 16], first[PATH_MAX + 16];
+	struct stat st;
+	unsigned int i;
+	int err;
+
+	gz_name(s, 1, first, sizeof(first));
+	/* no PATH.1.gz (first rotation, or an install that failed): no shift, no gap */
+	i = lstat(first, &st) ? 1 : s->opts.rotate_keep;
+	for (; i > 1; i--) {
 		gz_name(s, i - 1, from, sizeof(from));
 		gz_name(s, i, to, sizeof(to));
 		if (rename(from, to) && errno != ENOENT)
 			sw_sink_count_error(s);
 	}
-	gz_name(s, 1, to, sizeof(to));
-	if (rename(f->tmp, to) || unlink(f->rot1))
+	if (rename(f->tmp, first)) {
+		err = -errno;
+		unlink(f->tmp);
+		return err;
+	}
+	if (sync_dir(s))
+		sw_sink_count_error(s); /* PATH.1 stays: a crash must not lose it */
+	else if (unlink(f->rot1))
 		sw_sink_count_error(s);
+	return 0;
 }
 
 static void *gz_thread(void *arg)
@@ -90,12 +130,14 @@ static void *gz_thread(void *arg)
 		pthread_mutex_unlock(&f->gz_lock);
 		err = sw_gzip_file(f->rot1, f->tmp);
 		pthread_mutex_lock(&f->gz_lock);
+		if (!err)
+			err = gz_install(s, f);
 		if (err) {
+			/* PATH.1 is still there: the next rotation retries, not renames over it */
 			sw_sink_count_error(s);
 			f->gz_state = GZ_FAILED;
 			continue;
 		}
-		gz_install(s, f);
 		f->gz_state = GZ_IDLE;
 	}
 	pthread_mutex_unlock(&f->gz_lock);

@@ -10,7 +10,7 @@
 int sw_gzip_file(const char *src, const char *dst)
 {
 	char buf[65536];
-	int in, out, err = 0;
+	int in, out, keep, err = 0;
 	ssize_t n;
 	gzFile gz;
 
@@ -23,11 +23,13 @@ int sw_gzip_file(const char *src, const char *dst)
 		err = -errno;
 		goto out_in;
 	}
-	gz = gzdopen(out, "wb6");
+	/* gzclose() closes out: keep a descriptor to fsync the result with */
+	keep = fcntl(out, F_DUPFD_CLOEXEC, 0);
+	gz = keep < 0 ? NULL : gzdopen(out, "wb6");
 	if (!gz) {
-		err = -ENOMEM;
+		err = keep < 0 ? -errno : -ENOMEM;
 		close(out);
-		goto out_unlink;
+		goto out_keep;
 	}
 	for (;;) {
 		n = read(in, buf, sizeof(buf));
@@ -46,7 +48,12 @@ int sw_gzip_file(const char *src, const char *dst)
 	}
 	if (gzclose(gz) != Z_OK && !err) /* closes out */
 		err = -EIO;
-out_unlink:
+	/* on disk before the caller removes src */
+	if (!err && fsync(keep))
+		err = -errno;
+out_keep:
+	if (keep >= 0)
+		close(keep);
 	if (err)
 		unlink(dst);
 out_in:

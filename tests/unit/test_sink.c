@@ -803,6 +803,82 @@ static void test_file_rotation_keep(void **state)
 	assert_int_equal(stat(name, &sb), -1);
 }
 
+/* Waits up to 5 s for rotations and errors to reach these counts. */
+static void wait_rotation_errors(struct sw_sink *s, unsigned long long rotations,
+				 unsigned long long errors)
+{
+	struct sw_sink_stats st;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		sw_sink_stats(s, &st);
+		if (st.rotations >= rotations && st.errors >= errors)
+			return;
+		usleep(10000);
+	}
+	fail_msg("%llu rotations, %llu errors: expected %llu, %llu", st.rotations, st.errors,
+		 rotations, errors);
+}
+
+/*
+ * The compressed file cannot be installed (PATH.1.gz is a directory): PATH.1
+ * stays, and the next rotation must not rename PATH over it. Every line is
+ * in PATH.1 or PATH, once.
+ */
+static void test_file_rotation_install_fails(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	char path[PATH_MAX], spec[PATH_MAX + 8], gz[PATH_MAX + 16], name[PATH_MAX + 16];
+	static char lines[200][128];
+	bool seen[60] = { false };
+	struct sw_sink_stats st;
+	unsigned long long v;
+	struct sw_record r;
+	struct sw_sink *s;
+	struct stat sb;
+	int i, k, n;
+
+	o.rotate_size = 200;
+	o.rotate_keep = 1;
+	tpath(path, sizeof(path), "inst.log");
+	snprintf(gz, sizeof(gz), "%s.1.gz", path);
+	assert_int_equal(mkdir(gz, 0700), 0);
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	for (i = 0; i < 30; i++) {
+		r = rec(i);
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+	}
+	wait_written(s, 30);
+	wait_rotation_errors(s, 1, 1); /* rotated once, and compressing it failed */
+	for (i = 30; i < 60; i++) {
+		r = rec(i);
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+	}
+	wait_written(s, 60);
+	usleep(100000);
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+	rmdir(gz);
+
+	for (k = 0; k < 2; k++) {
+		snprintf(name, sizeof(name), k ? "%s" : "%s.1", path);
+		n = read_lines(name, lines, 200);
+		assert_true(n > 0);
+		for (i = 0; i < n; i++) {
+			assert_int_equal(sscanf(lines[i], "{\"seq\":%llu}", &v), 1);
+			assert_true(v < 60);
+			assert_false(seen[v]);
+			seen[v] = true;
+		}
+	}
+	for (i = 0; i < 60; i++)
+		if (!seen[i])
+			fail_msg("record %d is lost", i);
+	assert_int_equal(st.dropped, 0);
+	snprintf(name, sizeof(name), "%s.1.gz.tmp", path);
+	assert_int_equal(stat(name, &sb), -1);
+}
+
 static void test_file_rotation_interval(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
@@ -1528,6 +1604,8 @@ int main(void)
 						teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_file_rotation, setup_tmpdir, teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_file_rotation_keep, setup_tmpdir,
+						teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_rotation_install_fails, setup_tmpdir,
 						teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_file_rotation_interval, setup_tmpdir,
 						teardown_tmpdir),
