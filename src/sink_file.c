@@ -144,6 +144,27 @@ static void *gz_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * A file an earlier run left ending mid-line (a disk full at its exit, a
+ * crash): one newline, so that our first line is not glued to that tail
+ * (which stays one broken line). Best effort: a file we cannot read back
+ * is left as it is.
+ */
+static void end_foreign_line(const char *path, int fd, const struct stat *st)
+{
+	char last;
+	int rfd;
+
+	if (!S_ISREG(st->st_mode) || st->st_size <= 0)
+		return;
+	rfd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (rfd < 0)
+		return;
+	if (pread(rfd, &last, 1, st->st_size - 1) == 1 && last != '\n' && write(fd, "\n", 1) != 1)
+		last = '\n'; /* nothing more to do about it */
+	close(rfd);
+}
+
 static int file_reopen_fd(struct sw_sink *s, struct file_sink *f)
 {
 	struct stat st;
@@ -160,6 +181,11 @@ static int file_reopen_fd(struct sw_sink *s, struct file_sink *f)
 	/* the rest of a cut line belongs to the file that has its head */
 	if (f->out.cut && (st.st_dev != f->dev || st.st_ino != f->ino || !st.st_ino))
 		sw_fdbuf_discard(s, &f->out);
+	if (!f->out.cut) {
+		end_foreign_line(s->spec.path, fd, &st);
+		if (fstat(fd, &st))
+			memset(&st, 0, sizeof(st));
+	}
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
 	f->size = st.st_size + f->out.len;

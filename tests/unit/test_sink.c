@@ -956,6 +956,36 @@ static void test_file_mode_append(void **state)
 	umask(old);
 }
 
+/* A file an earlier run left ending mid-line: our first line starts a line of its own. */
+static void test_file_foreign_cut_line(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	char path[PATH_MAX], spec[PATH_MAX + 8], lines[8][128];
+	struct sw_record r = rec(1);
+	struct sw_sink *s;
+	FILE *f;
+
+	tpath(path, sizeof(path), "cut.log");
+	f = fopen(path, "w");
+	fputs("{\"seq\":7}\n{\"seq\":8,\"ev", f);
+	fclose(f);
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	sw_sink_submit(s, &r);
+	assert_int_equal(sw_sink_close(s), 0);
+	assert_int_equal(read_lines(path, lines, 8), 3);
+	assert_string_equal(lines[1], "{\"seq\":8,\"ev");
+	assert_string_equal(lines[2], "{\"seq\":1}");
+	/* a file that ends its lines gets nothing extra */
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	r = rec(2);
+	sw_sink_submit(s, &r);
+	assert_int_equal(sw_sink_close(s), 0);
+	assert_int_equal(read_lines(path, lines, 8), 4);
+	assert_string_equal(lines[3], "{\"seq\":2}");
+	unlink(path);
+}
+
 static void test_file_reopen(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
@@ -1615,6 +1645,8 @@ int main(void)
 						teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_file_nofollow, setup_tmpdir, teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_file_mode_append, setup_tmpdir,
+						teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_foreign_cut_line, setup_tmpdir,
 						teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_file_reopen, setup_tmpdir, teardown_tmpdir),
 		cmocka_unit_test(test_file_dev_full),
