@@ -147,8 +147,11 @@ static void sd_element(struct sbuf *b, const struct sw_record *r)
 	if (e->family == SW_AF_INET || e->family == SW_AF_INET6) {
 		sd_addr(b, "laddr", r, e->laddr);
 		sd_param_u(b, "lport", e->lport);
-		sd_addr(b, "raddr", r, e->raddr);
-		sd_param_u(b, "rport", e->rport);
+		/* a listener has no remote end (port 0 is no peer's) */
+		if (e->rport) {
+			sd_addr(b, "raddr", r, e->raddr);
+			sd_param_u(b, "rport", e->rport);
+		}
 	}
 	if (e->pid)
 		sd_param_u(b, "pid", e->pid);

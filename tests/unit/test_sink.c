@@ -436,6 +436,13 @@ static void test_syslog_5424_v6_and_lost(void **state)
 				 "kind=\"connect\" proto=\"tcp\" laddr=\"::1\" lport=\"51234\" "
 				 "raddr=\"::\" rport=\"443\"] m");
 
+	/* a listener: no remote end */
+	r.ev.kind = SW_EV_LISTEN;
+	r.ev.rport = 0;
+	sw_syslog_format_5424(&test_id, &r, "m", 1, buf, sizeof(buf));
+	assert_string_equal(buf, "<29>1 - host1 sockwatch 77 listen [sockwatch@32473 seq=\"812\" "
+				 "kind=\"listen\" proto=\"tcp\" laddr=\"::1\" lport=\"51234\"] m");
+
 	memset(&r, 0, sizeof(r));
 	r.ev.kind = SW_EV_LOST;
 	r.seq = 9;
