@@ -260,6 +260,12 @@ static int open_outputs(struct events_ctx *c)
 }
 
 /* `sockwatch events | head`: when stdout is the only output and it broke, the run is over. */
+/*
+ * Whether the run should end because its only output, stdout, has no reader
+ * any more (EPIPE: `sockwatch events | head`). Other errors (a disk that is
+ * full) are counted, and the run goes on: its lost records say what was lost
+ * once the output takes lines again.
+ */
 static bool output_gone(const struct events_ctx *c)
 {
 	struct sw_sink_stats st;
@@ -267,7 +273,7 @@ static bool output_gone(const struct events_ctx *c)
 	if (c->stdout_sink < 0)
 		return false;
 	sw_sink_stats(c->sinks.sinks[c->stdout_sink], &st);
-	return st.errors > 0;
+	return st.gone > 0;
 }
 
 struct closing {

@@ -31,6 +31,13 @@ void sw_sink_count_error(struct sw_sink *s)
 	atomic_fetch_add_explicit(&s->errors, 1, memory_order_relaxed);
 }
 
+void sw_sink_count_write_error(struct sw_sink *s, int err)
+{
+	sw_sink_count_error(s);
+	if (err == -EPIPE)
+		atomic_fetch_add_explicit(&s->gone, 1, memory_order_relaxed);
+}
+
 void sw_sink_count_lost(struct sw_sink *s, unsigned long long records, unsigned long long relost)
 {
 	atomic_fetch_add_explicit(&s->dropped, records, memory_order_relaxed);
@@ -453,6 +460,7 @@ void sw_sink_stats(const struct sw_sink *s, struct sw_sink_stats *st)
 	st->errors = atomic_load(&m->errors);
 	st->reconnects = atomic_load(&m->reconnects);
 	st->rotations = atomic_load(&m->rotations);
+	st->gone = atomic_load(&m->gone);
 }
 
 const char *sw_sink_name(const struct sw_sink *s)

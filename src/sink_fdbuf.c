@@ -84,7 +84,7 @@ int sw_fdbuf_flush(struct sw_sink *s, struct sw_fdbuf *b, bool *lost)
 	if (b->len) {
 		err = b->fd < 0 ? -EBADF : sw_write_all(b->fd, b->buf, b->len, &b->done);
 		if (err)
-			sw_sink_count_error(s);
+			sw_sink_count_write_error(s, err);
 		l = settle(s, b, true);
 	}
 	if (lost)

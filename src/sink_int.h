@@ -102,13 +102,15 @@ struct sw_sink {
 	bool timed_out;
 	__u64 writer_lost; /* writer: records lost after dequeue (write failures) */
 
-	_Atomic unsigned long long written, dropped, errors, reconnects, rotations;
+	_Atomic unsigned long long written, dropped, errors, reconnects, rotations, gone;
 	char line[SW_SINK_LINE_MAX];
 };
 
 /* Counters for backends; all of them are safe from any thread. */
 void sw_sink_count_written(struct sw_sink *s, unsigned long long n);
 void sw_sink_count_error(struct sw_sink *s);
+/* A failed write: an error, and if err is -EPIPE the reader has gone. */
+void sw_sink_count_write_error(struct sw_sink *s, int err);
 /*
  * Dequeued lines that could not be written: records real records (counted as
  * dropped) and lost records carrying relost earlier losses. Both are reported

@@ -254,6 +254,31 @@ checke "/dev/full: errors counted for the file sink ($e errors, $dr dropped, $w 
 check "/dev/full: stdout reported clean" \
 	[ "$(output_stats d stdout)" = "$((n)) 0 0 0 0" ]
 
+# --- (d2) stdout alone: a full disk is survived, a reader that went away ends the run --
+mkns d2
+"$SW" events --netns "$NSINO" --json >/dev/full 2>"$TMP/d2.err" &
+SW_PID=$!
+PIDS+=("$SW_PID")
+for _ in $(seq 300); do grep -q '^sockwatch: tracing' "$TMP/d2.err" && break; sleep 0.05; done
+traffic 30 7006
+sleep 0.5
+checke "stdout on a full disk: the run goes on" 'kill -0 "$SW_PID" 2>/dev/null'
+stop_sw
+read -r w dr e _ _ <<<"$(output_stats d2 stdout)"
+checke "stdout on a full disk: exit 0, the errors counted ($e errors, $dr dropped)" \
+	'[ "$SW_RC" = 0 ] && [ "${e:-0}" -gt 0 ] && [ "${dr:-0}" -gt 0 ]'
+bash -c 'set -o pipefail; "$1" events --netns "$2" --json 2>"$3" | head -c 1 >/dev/null
+	echo "${PIPESTATUS[0]}" >"$4"' _ "$SW" "$NSINO" "$TMP/d3.err" "$TMP/d3.rc" &
+pipeline=$!
+PIDS+=("$pipeline")
+for _ in $(seq 300); do grep -q '^sockwatch: tracing' "$TMP/d3.err" && break; sleep 0.05; done
+traffic 30 7007 0.02 &
+traffic_pid=$!
+for _ in $(seq 100); do kill -0 "$pipeline" 2>/dev/null || break; sleep 0.1; done
+checke "stdout whose reader went away (| head): the run ends by itself, exit 0" \
+	'! kill -0 "$pipeline" 2>/dev/null && [ "$(cat "$TMP/d3.rc" 2>/dev/null)" = 0 ]'
+wait "$traffic_pid"
+
 # --- (e) syslog+tcp receiver killed and restarted --------------------------------
 if [ -z "$RSYSLOG_PID" ] && ! start_rsyslog; then
 	not_ok "reconnect: rsyslogd started"
@@ -295,10 +320,11 @@ stop_rsyslog
 # --- (f) valid JSON for hostile process names; no raw ESC in text -----------------
 mkns f
 hostile=$(printf '\x1b[2J"\\\xff\xfe\n' | od -An -tx1 | tr -d ' \n')
+declare -A F
 for fmt in json ecs text; do
 	"$SW" events --netns "$NSINO" --format "$fmt" -o "file:$TMP/f.$fmt" 2>"$TMP/f.$fmt.err" &
 	PIDS+=($!)
-	eval "F_$fmt=$!"
+	F[$fmt]=$!
 done
 for fmt in json ecs text; do
 	for _ in $(seq 300); do
@@ -308,8 +334,8 @@ for fmt in json ecs text; do
 done
 traffic 5 7009 0 "$hostile"
 sleep 0.3
-kill -TERM "$F_json" "$F_ecs" "$F_text"
-wait "$F_json" "$F_ecs" "$F_text"
+kill -TERM "${F[json]}" "${F[ecs]}" "${F[text]}"
+wait "${F[json]}" "${F[ecs]}" "${F[text]}"
 for fmt in json ecs; do
 	lines=$(wc -l <"$TMP/f.$fmt")
 	objs=$(jq -e -c . "$TMP/f.$fmt" 2>/dev/null | wc -l)
