@@ -157,7 +157,8 @@ static void end_foreign_line(const char *path, int fd, const struct stat *st)
 
 	if (!S_ISREG(st->st_mode) || st->st_size <= 0)
 		return;
-	rfd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: PATH may have become a FIFO since fd was opened */
+	rfd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (rfd < 0)
 		return;
 	if (pread(rfd, &last, 1, st->st_size - 1) == 1 && last != '\n' && write(fd, "\n", 1) != 1)
@@ -165,14 +166,37 @@ static void end_foreign_line(const char *path, int fd, const struct stat *st)
 	close(rfd);
 }
 
+/*
+ * Opens PATH for writing without ever blocking: a FIFO with no reader would
+ * block open(2) until one comes, and the writer cannot be cancelled there
+ * (sw_sink_close() would wait forever). O_NONBLOCK makes that ENXIO, an
+ * ordinary open failure; the flag is cleared once the file is open, so that
+ * writes block (and can be cancelled) as before.
+ */
+static int open_path(const char *path)
+{
+	int fd, fl, err;
+
+	fd = open(path, FILE_FLAGS | O_NONBLOCK, FILE_MODE);
+	if (fd < 0)
+		return -errno;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 static int file_reopen_fd(struct sw_sink *s, struct file_sink *f)
 {
 	struct stat st;
 	int fd;
 
-	fd = open(s->spec.path, FILE_FLAGS, FILE_MODE);
+	fd = open_path(s->spec.path);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (f->out.fd >= 0)
 		close(f->out.fd);
 	f->out.fd = fd;

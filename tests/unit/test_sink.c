@@ -1254,12 +1254,24 @@ static void *closer_run(void *arg)
 	return NULL;
 }
 
+/* Unblockers for close_within(): the writer gets EPIPE, or its open(2) finds a reader. */
+static void unblock_close(void *arg)
+{
+	close(*(int *)arg);
+}
+
+static void unblock_fifo_open(void *arg)
+{
+	open(arg, O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* left open: the test is failing */
+}
+
 /*
  * Closes s on another thread, waiting at most limit_s seconds; if that is not
- * enough, unblock() is called before the test fails, so that the test binary
- * can go on. Returns the seconds the close took.
+ * enough, unblock(arg) is called before the test fails, so that the test
+ * binary can go on. Returns the seconds the close took.
  */
-static double close_within(struct closer *c, struct sw_sink *s, int limit_s, int unblock_fd)
+static double close_within(struct closer *c, struct sw_sink *s, int limit_s,
+			   void (*unblock)(void *), void *arg)
 {
 	struct timespec t0, t1, limit;
 
@@ -1269,7 +1281,7 @@ static double close_within(struct closer *c, struct sw_sink *s, int limit_s, int
 	clock_gettime(CLOCK_REALTIME, &limit);
 	limit.tv_sec += limit_s;
 	if (pthread_timedjoin_np(c->thread, NULL, &limit)) {
-		close(unblock_fd); /* the writer gets EPIPE */
+		unblock(arg);
 		pthread_join(c->thread, NULL);
 		fail_msg("sw_sink_close() still blocked after %d s", limit_s);
 	}
@@ -1304,12 +1316,109 @@ static void test_file_fifo_stalled_close(void **state)
 		assert_int_equal(sw_sink_submit(s, &r), 0);
 	}
 	usleep(100000);
-	took = close_within(&c, s, 15, rfd);
+	took = close_within(&c, s, 15, unblock_close, &rfd);
 	close(rfd);
 	assert_int_equal(c.err, -ETIMEDOUT);
 	assert_true(took < (SW_SINK_DRAIN_MS + 1000) / 1000.0 + 2);
 	assert_true(c.st.written < 3000);
 	assert_int_equal(c.st.written + c.st.dropped, 3000);
+}
+
+struct opener {
+	pthread_t thread;
+	const char *spec;
+	const struct sw_sink_opts *o;
+	struct sw_sink *s;
+	int err;
+};
+
+static void *opener_run(void *arg)
+{
+	struct opener *op = arg;
+
+	op->err = sw_sink_open(op->spec, op->o, &op->s);
+	return NULL;
+}
+
+/*
+ * file: on a FIFO whose reader goes away, then SIGHUP (logrotate): the
+ * reopen must not wait in open(2) for a reader to come, where the writer
+ * cannot be cancelled and closing would hang. It fails (counted), records
+ * are dropped until there is a reader again, and the first write after that
+ * opens the FIFO. A FIFO without a reader when the sink is opened is refused.
+ */
+static void test_file_fifo_reader_gone(void **state)
+{
+	struct sw_sink_opts o = { .format = fmt_fixed };
+	char path[PATH_MAX], spec[PATH_MAX + 8], buf[4 * (FIXED_LEN + 1)], want[FIXED_LEN + 1];
+	struct opener op = { .o = &o };
+	struct timespec limit;
+	struct sw_sink_stats st;
+	struct closer c;
+	struct sw_record r;
+	struct sw_sink *s;
+	ssize_t n;
+	int rfd;
+
+	signal(SIGPIPE, SIG_IGN);
+	tpath(path, sizeof(path), "fifo");
+	assert_int_equal(mkfifo(path, 0600), 0);
+	snprintf(spec, sizeof(spec), "file:%s", path);
+
+	/* nobody reads: refused at once */
+	op.spec = spec;
+	assert_int_equal(pthread_create(&op.thread, NULL, opener_run, &op), 0);
+	clock_gettime(CLOCK_REALTIME, &limit);
+	limit.tv_sec += 5;
+	if (pthread_timedjoin_np(op.thread, NULL, &limit)) {
+		unblock_fifo_open(path);
+		pthread_join(op.thread, NULL);
+		sw_sink_close(op.s);
+		fail_msg("sw_sink_open() waited for a reader");
+	}
+	assert_int_equal(op.err, -ENXIO);
+
+	rfd = open(path, O_RDONLY | O_NONBLOCK);
+	assert_true(rfd >= 0);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	r = rec(1);
+	assert_int_equal(sw_sink_submit(s, &r), 0);
+	wait_written(s, 1);
+	close(rfd); /* the reader goes away */
+	sw_sink_reopen(s);
+	r = rec(2);
+	assert_int_equal(sw_sink_submit(s, &r), 0);
+	wait_counts(s, 1, 1); /* the reopen failed, and so did the write of 2 */
+	sw_sink_stats(s, &st);
+	if (st.dropped != 1) {
+		unblock_fifo_open(path);
+		sw_sink_close(s);
+		fail_msg("the reopen waited for a reader (%llu dropped)", st.dropped);
+	}
+
+	rfd = open(path, O_RDONLY | O_NONBLOCK); /* a reader again */
+	assert_true(rfd >= 0);
+	r = rec(3);
+	assert_int_equal(sw_sink_submit(s, &r), 0);
+	wait_written(s, 3); /* the lost record for 2, then 3 */
+	n = read(rfd, buf, sizeof(buf));
+	assert_int_equal(n, 2 * (FIXED_LEN + 1));
+	fmt_fixed(&(struct sw_record){ .ev.kind = SW_EV_LOST, .seq = 3, .lost = 1 }, NULL, want,
+		  sizeof(want));
+	assert_memory_equal(buf, want, FIXED_LEN);
+	r = rec(3);
+	fmt_fixed(&r, NULL, want, sizeof(want));
+	assert_memory_equal(buf + FIXED_LEN + 1, want, FIXED_LEN);
+
+	close(rfd); /* gone again, and the run ends */
+	sw_sink_reopen(s);
+	r = rec(4);
+	assert_int_equal(sw_sink_submit(s, &r), 0);
+	close_within(&c, s, 10, unblock_fifo_open, path);
+	assert_int_equal(c.err, 0);
+	assert_int_equal(c.st.written, 3);
+	assert_int_equal(c.st.dropped, 2);
+	assert_true(c.st.errors >= 4);
 }
 
 /* ---- stdout ---- */
@@ -1432,7 +1541,7 @@ static void test_stdout_stalled_counts(void **state)
 		sw_sink_submit(s, &r);
 	}
 	usleep(100000);
-	close_within(&c, s, 15, p[0]);
+	close_within(&c, s, 15, unblock_close, &p[0]);
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
 	close(p[0]);
@@ -1666,6 +1775,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_lost_before_next_rotating, setup_tmpdir,
 						teardown_fsize),
 		cmocka_unit_test_setup_teardown(test_file_fifo_stalled_close, setup_tmpdir,
+						teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_fifo_reader_gone, setup_tmpdir,
 						teardown_tmpdir),
 		cmocka_unit_test(test_stdout_epipe),
 		cmocka_unit_test_setup_teardown(test_stdout_nonblocking, setup_tmpdir,
