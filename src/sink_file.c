@@ -15,7 +15,7 @@
 #define FILE_FLAGS (O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC)
 #define FILE_MODE 0640
 #define GZ_NICE 10
-#define DEFER_MS 200 /* retry of a rotation put off (previous one compressing, write failed) */
+#define DEFER_MS 200 /* a rotation put off (gzip busy, or it failed) is retried after */
 
 /*
  * Rotation: PATH is renamed to PATH.1 and a new PATH is opened at once; the
@@ -39,7 +39,7 @@ struct file_sink {
 	bool rotating; /* rotation enabled (regular file and a size or interval) */
 	struct timespec opened; /* CLOCK_MONOTONIC, for rotate_interval */
 	struct timespec defer_until;
-	bool write_failed; /* the flush before a rotation failed: retried at defer_until */
+	bool rotate_failed; /* the last rotation failed (flush, rename, reopen): retried at defer_until */
 
 	pthread_t gz_thread;
 	pthread_mutex_t gz_lock; /* gz_state and the rotated file names */
@@ -232,8 +232,11 @@ static void defer_rotation(struct file_sink *f, const struct timespec *now)
 }
 
 /*
- * Put off while the last rotation compresses and after a failed write (the
- * file grows meanwhile); -ERESTART if the flush before it lost lines.
+ * Put off while the last rotation compresses, and after a rotation that
+ * failed (a write, the rename or the reopen): not tried again before
+ * defer_until, or every record (size) or every wake-up (interval) would pay
+ * for another attempt. The file grows meanwhile. -ERESTART if the flush
+ * before it lost lines.
  */
 static int rotate(struct sw_sink *s, struct file_sink *f)
 {
@@ -242,7 +245,7 @@ static int rotate(struct sw_sink *s, struct file_sink *f)
 	int err;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (f->write_failed && sw_timespec_before(&now, &f->defer_until))
+	if (f->rotate_failed && sw_timespec_before(&now, &f->defer_until))
 		return 0;
 	pthread_mutex_lock(&f->gz_lock);
 	if (f->gz_state != GZ_IDLE) {
@@ -261,23 +264,23 @@ static int rotate(struct sw_sink *s, struct file_sink *f)
 	 * A file whose last lines could not be written (disk full) is not
 	 * rotated: a line cut there is completed in it once there is room.
 	 */
-	f->write_failed = sw_fdbuf_flush(s, &f->out, &lost);
-	if (f->write_failed) {
+	if (sw_fdbuf_flush(s, &f->out, &lost)) {
 		resync_size(f);
-		defer_rotation(f, &now);
-		return lost ? -ERESTART : 0;
+		err = lost ? -ERESTART : 0;
+		goto failed;
 	}
+	err = 0;
 	if (rename(s->spec.path, f->rot1)) {
-		sw_sink_count_error(s);
-		return 0;
+		sw_sink_count_error(s); /* PATH.1 is in the way (a directory, say) */
+		goto failed;
 	}
-	err = file_reopen_fd(s, f);
-	if (err) {
+	if (file_reopen_fd(s, f)) {
 		/* keep writing to the old file under its old name */
 		sw_sink_count_error(s);
 		rename(f->rot1, s->spec.path);
-		return 0;
+		goto failed;
 	}
+	f->rotate_failed = false;
 	f->opened = now;
 	pthread_mutex_lock(&f->gz_lock);
 	f->gz_state = GZ_QUEUED;
@@ -285,6 +288,11 @@ static int rotate(struct sw_sink *s, struct file_sink *f)
 	pthread_mutex_unlock(&f->gz_lock);
 	atomic_fetch_add(&s->rotations, 1);
 	return 0;
+
+failed:
+	f->rotate_failed = true;
+	defer_rotation(f, &now);
+	return err;
 }
 
 static int file_write(struct sw_sink *s, const struct sw_record *r, const char *line, size_t len)

@@ -913,6 +913,134 @@ static void test_file_rotation_interval(void **state)
 	assert_string_equal(lines[0], "{\"seq\":1}");
 }
 
+static double cpu_seconds(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* Submits batches of 50 fmt_fixed() records 50 ms apart, from *next on, and waits for them. */
+static void trickle(struct sw_sink *s, unsigned long long *next, int batches)
+{
+	struct sw_record r;
+	int b, i;
+
+	for (b = 0; b < batches; b++) {
+		for (i = 0; i < 50; i++) {
+			r = rec((*next)++);
+			assert_int_equal(sw_sink_submit(s, &r), 0);
+		}
+		usleep(50000);
+	}
+	wait_written(s, *next - 1);
+}
+
+/*
+ * A rotation whose rename(PATH, PATH.1) fails (PATH.1 is a non-empty
+ * directory) is retried 200 ms later, not at once: neither the interval
+ * timer (its deadline stays in the past) nor every record past the size
+ * makes the writer try again and again. Every record stays in PATH.
+ */
+static void test_file_rotation_rename_fails(void **state)
+{
+	struct sw_sink_opts o = { .format = fmt_fixed, .rotate_interval = 1 };
+	char path[PATH_MAX], spec[PATH_MAX + 8], dir[PATH_MAX + 8], x[PATH_MAX + 16];
+	unsigned long long next = 1;
+	struct sw_sink_stats st;
+	struct fixed_log log;
+	struct sw_sink *s;
+	double cpu;
+
+	tpath(path, sizeof(path), "ren.log");
+	snprintf(dir, sizeof(dir), "%s.1", path);
+	snprintf(x, sizeof(x), "%s/x", dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	close(open(x, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+	snprintf(spec, sizeof(spec), "file:%s", path);
+
+	/* interval: due after 1 s, then failing for 1 s */
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	cpu = cpu_seconds();
+	trickle(s, &next, 1);
+	usleep(2000000);
+	cpu = cpu_seconds() - cpu;
+	sw_sink_stats(s, &st);
+	if (st.errors >= 100 || cpu > 0.75)
+		fail_msg("interval: %llu failed rotations, %.2f s of CPU in 2 s", st.errors, cpu);
+	assert_true(st.errors >= 1);
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+	assert_int_equal(st.rotations, 0);
+
+	/* size: every record from the 11th on is past it */
+	unlink(path);
+	next = 1;
+	o.rotate_interval = 0;
+	o.rotate_size = 10 * (FIXED_LEN + 1);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	trickle(s, &next, 20);
+	sw_sink_stats(s, &st);
+	if (st.errors >= 100)
+		fail_msg("size: %llu failed rotations for %llu records", st.errors, next - 1);
+	assert_true(st.errors >= 1);
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+	check_fixed(path, 1, next, &log);
+	assert_int_equal(log.records, next - 1);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(st.rotations, 0);
+
+	unlink(x);
+	rmdir(dir);
+}
+
+/*
+ * The same when the rename works but opening the new PATH fails (no file
+ * descriptor left): PATH.1 is renamed back, and the next try is 200 ms
+ * later. Once files can be opened again, rotation works.
+ */
+static void test_file_rotation_reopen_fails(void **state)
+{
+	struct sw_sink_opts o = { .format = fmt_fixed, .rotate_size = 10 * (FIXED_LEN + 1) };
+	char path[PATH_MAX], spec[PATH_MAX + 8], name[PATH_MAX + 16];
+	unsigned long long next = 1;
+	struct sw_sink_stats st;
+	struct fixed_log log;
+	struct rlimit old, rl;
+	struct sw_sink *s;
+	struct stat sb;
+	int fd;
+
+	tpath(path, sizeof(path), "reo.log");
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC); /* the lowest free descriptor */
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	rl = old;
+	rl.rlim_cur = fd; /* every open(2) fails with EMFILE */
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	trickle(s, &next, 20);
+	setrlimit(RLIMIT_NOFILE, &old);
+	sw_sink_stats(s, &st);
+	if (st.errors >= 100) {
+		sw_sink_close(s);
+		fail_msg("%llu failed rotations for %llu records", st.errors, next - 1);
+	}
+	assert_true(st.errors >= 1);
+	assert_int_equal(st.rotations, 0);
+	snprintf(name, sizeof(name), "%s.1", path);
+	assert_int_equal(stat(name, &sb), -1); /* renamed back */
+	check_fixed(path, 1, next, &log);
+	assert_int_equal(log.records, next - 1);
+
+	trickle(s, &next, 6); /* 300 ms: the next try works */
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+	assert_true(st.rotations >= 1);
+	assert_int_equal(st.dropped, 0);
+}
+
 static void test_file_nofollow(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
@@ -1758,6 +1886,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_rotation_install_fails, setup_tmpdir,
 						teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_file_rotation_interval, setup_tmpdir,
+						teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_rotation_rename_fails, setup_tmpdir,
+						teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_rotation_reopen_fails, setup_tmpdir,
 						teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_file_nofollow, setup_tmpdir, teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_file_mode_append, setup_tmpdir,
