@@ -92,9 +92,9 @@ int sw_fdbuf_flush(struct sw_sink *s, struct sw_fdbuf *b, bool *lost)
 	return err;
 }
 
-void sw_fdbuf_discard(struct sw_sink *s, struct sw_fdbuf *b)
+bool sw_fdbuf_discard(struct sw_sink *s, struct sw_fdbuf *b)
 {
-	settle(s, b, false);
+	return settle(s, b, false);
 }
 
 int sw_fdbuf_add(struct sw_sink *s, struct sw_fdbuf *b, const struct sw_record *r, const char *line,

@@ -189,9 +189,14 @@ static int open_path(const char *path)
 	return fd;
 }
 
-static int file_reopen_fd(struct sw_sink *s, struct file_sink *f)
+/*
+ * (Re)opens PATH. *lost (if not NULL): whether the rest of a cut line was
+ * dropped because PATH is now another file (counted as lost).
+ */
+static int file_reopen_fd(struct sw_sink *s, struct file_sink *f, bool *lost)
 {
 	struct stat st;
+	bool dropped = false;
 	int fd;
 
 	fd = open_path(s->spec.path);
@@ -204,7 +209,9 @@ static int file_reopen_fd(struct sw_sink *s, struct file_sink *f)
 		memset(&st, 0, sizeof(st));
 	/* the rest of a cut line belongs to the file that has its head */
 	if (f->out.cut && (st.st_dev != f->dev || st.st_ino != f->ino || !st.st_ino))
-		sw_fdbuf_discard(s, &f->out);
+		dropped = sw_fdbuf_discard(s, &f->out);
+	if (lost)
+		*lost = dropped;
 	if (!f->out.cut) {
 		end_foreign_line(s->spec.path, fd, &st);
 		if (fstat(fd, &st))
@@ -274,7 +281,7 @@ static int rotate(struct sw_sink *s, struct file_sink *f)
 		sw_sink_count_error(s); /* PATH.1 is in the way (a directory, say) */
 		goto failed;
 	}
-	if (file_reopen_fd(s, f)) {
+	if (file_reopen_fd(s, f, NULL)) {
 		/* keep writing to the old file under its old name */
 		sw_sink_count_error(s);
 		rename(f->rot1, s->spec.path);
@@ -298,15 +305,19 @@ failed:
 static int file_write(struct sw_sink *s, const struct sw_record *r, const char *line, size_t len)
 {
 	struct file_sink *f = s->priv;
+	bool lost;
 	int err;
 
 	if (f->out.fd < 0) {
-		err = file_reopen_fd(s, f);
+		err = file_reopen_fd(s, f, &lost);
 		if (err) {
 			sw_sink_count_error(s);
 			sw_sink_count_unwritten(s, r);
 			return err;
 		}
+		/* the rest of a cut line was dropped: its lost record goes before r */
+		if (lost)
+			return -ERESTART;
 	}
 	if (f->rotating && s->opts.rotate_size && f->size &&
 	    f->size + len + 1 > s->opts.rotate_size) {
@@ -368,7 +379,7 @@ static void file_reopen(struct sw_sink *s)
 	if (f->out.fd >= 0)
 		close(f->out.fd);
 	f->out.fd = -1;
-	if (file_reopen_fd(s, f))
+	if (file_reopen_fd(s, f, NULL))
 		sw_sink_count_error(s); /* retried at the next write */
 }
 
@@ -383,7 +394,7 @@ static int file_open(struct sw_sink *s)
 		return -ENOMEM;
 	f->out.fd = -1;
 	s->priv = f;
-	err = file_reopen_fd(s, f);
+	err = file_reopen_fd(s, f, NULL);
 	if (err)
 		goto out_free;
 	clock_gettime(CLOCK_MONOTONIC, &f->opened);

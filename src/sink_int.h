@@ -165,9 +165,10 @@ int sw_fdbuf_add(struct sw_sink *s, struct sw_fdbuf *b, const struct sw_record *
 int sw_fdbuf_flush(struct sw_sink *s, struct sw_fdbuf *b, bool *lost);
 /*
  * Empties the buffer without writing: the lines a cancelled flush wrote count
- * as written, the others (a cut line too) as lost.
+ * as written, the others (a cut line too) as lost. Returns whether lines were
+ * lost.
  */
-void sw_fdbuf_discard(struct sw_sink *s, struct sw_fdbuf *b);
+bool sw_fdbuf_discard(struct sw_sink *s, struct sw_fdbuf *b);
 
 void sw_timespec_add_ms(struct timespec *ts, long ms);
 bool sw_timespec_before(const struct timespec *a, const struct timespec *b);

@@ -1290,6 +1290,55 @@ static void test_file_partial_write_reopen(void **state)
 }
 
 /*
+ * The same, but the reopen at SIGHUP fails (a symlink at PATH) and a later
+ * write opens the new file: the rest of the cut line is dropped then, in the
+ * middle of that write, and its loss must still be announced before the
+ * record being written (one lost record for 1001's loss and it), not after.
+ */
+static void test_file_partial_write_reopen_later(void **state)
+{
+	struct sw_sink_opts o = { .format = fmt_fixed };
+	char path[PATH_MAX], moved[PATH_MAX], spec[PATH_MAX + 8];
+	struct sw_sink_stats st;
+	struct fixed_log log;
+	struct sw_record r;
+	struct sw_sink *s;
+	int i;
+
+	tpath(path, sizeof(path), "full.log");
+	tpath(moved, sizeof(moved), "full.log.old");
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	set_fsize_limit(300 * (FIXED_LEN + 1) + 50);
+	for (i = 1; i <= 1000; i++) {
+		r = rec(i);
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+	}
+	wait_counts(s, 300, 699);
+	assert_int_equal(rename(path, moved), 0);
+	assert_int_equal(symlink("/nonexistent", path), 0); /* O_NOFOLLOW: the reopen fails */
+	sw_sink_reopen(s);
+	r = rec(1001); /* no file to write it to */
+	assert_int_equal(sw_sink_submit(s, &r), 0);
+	wait_counts(s, 300, 700);
+	assert_int_equal(unlink(path), 0);
+	set_fsize_limit(RLIM_INFINITY);
+	for (i = 1002; i <= 1005; i++) {
+		r = rec(i);
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+	}
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+
+	check_fixed(path, 301, 1006, &log);
+	assert_int_equal(log.records, 4);
+	assert_int_equal(log.lost_lines, 1);
+	assert_int_equal(log.lost, 701);
+	assert_int_equal(st.dropped, 701);
+	assert_int_equal(st.written, 305);
+}
+
+/*
  * The buffer is full when record 656 comes, and the flush that makes room
  * fails: records 1..655 are lost, and the lost record must come right
  * before 656, the first record after the gap, not after it.
@@ -1901,6 +1950,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_partial_write, setup_tmpdir,
 						teardown_fsize),
 		cmocka_unit_test_setup_teardown(test_file_partial_write_reopen, setup_tmpdir,
+						teardown_fsize),
+		cmocka_unit_test_setup_teardown(test_file_partial_write_reopen_later, setup_tmpdir,
 						teardown_fsize),
 		cmocka_unit_test_setup_teardown(test_file_lost_before_next, setup_tmpdir,
 						teardown_fsize),
