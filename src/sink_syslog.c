@@ -226,11 +226,17 @@ static int syslog_write(struct sw_sink *s, const struct sw_record *r, const char
 	return 0;
 }
 
+/*
+ * When to try connecting again after a failure. With nothing failed
+ * (retry_at zero: never connected yet, or reset by SIGHUP) there is no
+ * deadline: the next record connects. Returning that zero time, in the
+ * past, made an idle writer that had never connected spin.
+ */
 static bool syslog_deadline(struct sw_sink *s, struct timespec *when)
 {
 	struct syslog_sink *y = s->priv;
 
-	if (y->fd >= 0)
+	if (y->fd >= 0 || (!y->retry_at.tv_sec && !y->retry_at.tv_nsec))
 		return false;
 	*when = y->retry_at;
 	return true;

@@ -1878,6 +1878,28 @@ static void test_close_bounded_when_receiver_down(void **state)
 	assert_true(st.errors >= 2);
 }
 
+/* A syslog sink that has not connected yet sleeps until a record comes (it spun). */
+static void test_syslog_idle_no_spin(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	unsigned short port;
+	struct sw_sink *s;
+	char spec[64];
+	double cpu;
+	int fd;
+
+	fd = listen_on(SOCK_STREAM, &port);
+	close(fd); /* nobody there: nothing must try to connect while idle either */
+	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%u", port);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	cpu = cpu_seconds();
+	usleep(1000000);
+	cpu = cpu_seconds() - cpu;
+	if (cpu > 0.3)
+		fail_msg("an idle syslog sink used %.2f s of CPU in 1 s", cpu);
+	assert_int_equal(sw_sink_close(s), 0);
+}
+
 static void test_syslog_unix(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
@@ -1968,6 +1990,7 @@ int main(void)
 		cmocka_unit_test(test_syslog_udp),
 		cmocka_unit_test(test_syslog_tcp_reconnect),
 		cmocka_unit_test(test_close_bounded_when_receiver_down),
+		cmocka_unit_test(test_syslog_idle_no_spin),
 		cmocka_unit_test_setup_teardown(test_syslog_unix, setup_tmpdir, teardown_tmpdir),
 	};
 
