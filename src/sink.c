@@ -148,15 +148,23 @@ void sw_sink_reopen(struct sw_sink *s)
 /*
  * Sleeps until there is data (if want_data), a stop request, or the deadline.
  * A wait to retry an output that is not ready (!want_data) that starts while
- * stopping sleeps until its deadline (no later than stop_by): ending it at
- * once made the writer spin until stop_by.
+ * stopping sleeps until its deadline, but no later than stop_by: ending it
+ * at once made the writer spin until stop_by. That cap is decided here,
+ * under the lock, where stopping is read: decided by the caller, a stop
+ * requested just after it looked left the writer asleep until the backend's
+ * deadline (a syslog retry, up to 5 s) instead of stop_by.
  */
 static void sink_wait(struct sw_sink *s, bool want_data, const struct timespec *until)
 {
+	struct timespec stop_by;
 	bool was_stopping;
 
 	pthread_mutex_lock(&s->lock);
 	was_stopping = atomic_load(&s->stopping);
+	if (was_stopping && !want_data && (!until || sw_timespec_before(&s->stop_by, until))) {
+		stop_by = s->stop_by; /* a copy: sw_sink_close() may change it while we wait */
+		until = &stop_by;
+	}
 	atomic_store(&s->waiting, true);
 	while (!(want_data && !queue_empty(s)) &&
 	       !(atomic_load(&s->stopping) && (want_data || !was_stopping))) {
@@ -294,10 +302,7 @@ static void *sink_thread(void *arg)
 			if (s->ops->flush)
 				s->ops->flush(s);
 			until = s->ops->deadline && s->ops->deadline(s, &when) ? &when : NULL;
-			if (atomic_load(&s->stopping) &&
-			    (!until || sw_timespec_before(&s->stop_by, until)))
-				until = &s->stop_by;
-			sink_wait(s, false, until);
+			sink_wait(s, false, until); /* no later than stop_by when stopping */
 			continue;
 		}
 		if ((head + 1) % SW_SLOT_CHUNK == 0)

@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -1878,6 +1879,124 @@ static void test_close_bounded_when_receiver_down(void **state)
 	assert_true(st.errors >= 2);
 }
 
+/* The syslog sink's deadline() for the test below: the writer is held in it once. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct sw_sink_ops ops;
+	pid_t tid;
+	int stage; /* 0: armed, 1: the writer is held, 2: released */
+} hook = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+
+/*
+ * Holds the writer the first time it asks for its retry deadline (after the
+ * connect failed), and makes every retry wait 20 s long: far longer than
+ * the 2 s a stop request gives a sink that cannot write.
+ */
+static bool deadline_held(struct sw_sink *s, struct timespec *when)
+{
+	pthread_mutex_lock(&hook.lock);
+	if (hook.stage == 0 && atomic_load(&s->errors)) {
+		hook.tid = syscall(SYS_gettid);
+		hook.stage = 1;
+		pthread_cond_broadcast(&hook.cond);
+		while (hook.stage < 2)
+			pthread_cond_wait(&hook.cond, &hook.lock);
+	}
+	pthread_mutex_unlock(&hook.lock);
+	clock_gettime(CLOCK_MONOTONIC, when);
+	when->tv_sec += 20;
+	return true;
+}
+
+/* 1 if thread tid sleeps in a futex call on addr, 0 if not, -1 if Linux does not say. */
+static int asleep_on(pid_t tid, const void *addr)
+{
+	char path[64], line[512];
+	unsigned long nr, arg;
+	FILE *f;
+	int on;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	on = fgets(line, sizeof(line), f) && sscanf(line, "%lu %lx", &nr, &arg) == 2 &&
+	     arg == (unsigned long)addr;
+	fclose(f);
+	return on;
+}
+
+static void unblock_none(void *arg)
+{
+}
+
+/*
+ * A stop request that comes after the writer has decided how long its retry
+ * wait is, and before it sleeps: the wait must still end by stop_by, not at
+ * the backend's retry deadline. The writer is held in deadline() and then
+ * by s->lock, which the test holds: it is asleep on the lock in sink_wait()
+ * (Linux tells which futex a thread sleeps on), past the place where it
+ * looked at stopping, when the request is made.
+ */
+static void test_stop_before_retry_wait(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	bool swapped = false;
+	unsigned short port;
+	struct sw_record r;
+	struct sw_sink *s;
+	struct closer c;
+	char spec[64];
+	double took;
+	int fd, i;
+
+	fd = listen_on(SOCK_STREAM, &port);
+	close(fd); /* every connect is refused */
+	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%u", port);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	/* the idle writer sleeps under s->lock's condition: it reads ops again after waking */
+	while (!swapped) {
+		pthread_mutex_lock(&s->lock);
+		if (atomic_load(&s->waiting)) {
+			hook.ops = *s->ops;
+			hook.ops.deadline = deadline_held;
+			s->ops = &hook.ops;
+			swapped = true;
+		}
+		pthread_mutex_unlock(&s->lock);
+		usleep(1000);
+	}
+	r = rec(1);
+	assert_int_equal(sw_sink_submit(s, &r), 0);
+	pthread_mutex_lock(&hook.lock);
+	while (hook.stage < 1)
+		pthread_cond_wait(&hook.cond, &hook.lock);
+	pthread_mutex_unlock(&hook.lock);
+
+	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&hook.lock);
+	hook.stage = 2;
+	pthread_cond_broadcast(&hook.cond);
+	pthread_mutex_unlock(&hook.lock);
+	for (i = 0; i < 2000 && asleep_on(hook.tid, &s->lock) == 0; i++)
+		usleep(1000);
+	if (asleep_on(hook.tid, &s->lock) != 1)
+		usleep(200000); /* cannot tell: most likely there by now */
+	/* the request sw_sink_close() makes, at that moment */
+	clock_gettime(CLOCK_MONOTONIC, &s->stop_by);
+	sw_timespec_add_ms(&s->stop_by, SW_SINK_DRAIN_MS);
+	atomic_store(&s->stopping, true);
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+
+	took = close_within(&c, s, 8, unblock_none, NULL);
+	assert_true(took < SW_SINK_DRAIN_MS / 1000.0 + 3);
+	assert_int_equal(c.err, -ETIMEDOUT);
+	assert_int_equal(c.st.dropped, 1);
+	assert_int_equal(c.st.written, 0);
+}
+
 /* A syslog sink that has not connected yet sleeps until a record comes (it spun). */
 static void test_syslog_idle_no_spin(void **state)
 {
@@ -1991,6 +2110,7 @@ int main(void)
 		cmocka_unit_test(test_syslog_tcp_reconnect),
 		cmocka_unit_test(test_close_bounded_when_receiver_down),
 		cmocka_unit_test(test_syslog_idle_no_spin),
+		cmocka_unit_test(test_stop_before_retry_wait),
 		cmocka_unit_test_setup_teardown(test_syslog_unix, setup_tmpdir, teardown_tmpdir),
 	};
 
