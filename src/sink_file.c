@@ -16,19 +16,24 @@
 #define FILE_MODE 0640
 #define GZ_NICE 10
 #define DEFER_MS 200 /* a rotation put off (gzip busy, or it failed) is retried after */
+#define GZ_RETRY_MIN_MS 1000 /* compressing PATH.1 again after a failure: 1 s, doubling */
+#define GZ_RETRY_MAX_MS (5 * 60 * 1000)
 
 /*
  * Rotation: PATH is renamed to PATH.1 and a new PATH is opened at once; the
  * compressor thread then writes PATH.1.gz.tmp, shifts PATH.N.gz to
  * PATH.N+1.gz (keeping rotate_keep of them) and renames the result to
  * PATH.1.gz. While PATH.1 is still being compressed the next rotation waits
- * (PATH grows past rotate_size meanwhile): writing never waits for gzip.
+ * (PATH grows past rotate_size meanwhile): writing never waits for gzip. If
+ * compressing or installing fails, PATH.1 is compressed again at a rotation
+ * due after a delay that doubles up to GZ_RETRY_MAX_MS: a failure that lasts
+ * must not have the whole file compressed again and again.
  */
 enum gz_state {
 	GZ_IDLE,
 	GZ_QUEUED, /* PATH.1 exists and waits for the compressor */
 	GZ_RUNNING,
-	GZ_FAILED, /* PATH.1 exists; retried at the next rotation */
+	GZ_FAILED, /* PATH.1 exists; retried at the first rotation after gz_retry_at */
 };
 
 struct file_sink {
@@ -46,6 +51,8 @@ struct file_sink {
 	pthread_cond_t gz_cond;
 	enum gz_state gz_state;
 	bool gz_stop;
+	long gz_backoff_ms; /* delay after the last failure, 0 after a success */
+	struct timespec gz_retry_at; /* GZ_FAILED: CLOCK_MONOTONIC */
 	char rot1[PATH_MAX + 8]; /* PATH.1 */
 	char tmp[PATH_MAX + 16]; /* PATH.1.gz.tmp */
 };
@@ -133,11 +140,18 @@ static void *gz_thread(void *arg)
 		if (!err)
 			err = gz_install(s, f);
 		if (err) {
-			/* PATH.1 is still there: the next rotation retries, not renames over it */
+			/* PATH.1 is still there: a later rotation retries, not renames over it */
 			sw_sink_count_error(s);
+			f->gz_backoff_ms = f->gz_backoff_ms ? f->gz_backoff_ms * 2 :
+							      GZ_RETRY_MIN_MS;
+			if (f->gz_backoff_ms > GZ_RETRY_MAX_MS)
+				f->gz_backoff_ms = GZ_RETRY_MAX_MS;
+			clock_gettime(CLOCK_MONOTONIC, &f->gz_retry_at);
+			sw_timespec_add_ms(&f->gz_retry_at, f->gz_backoff_ms);
 			f->gz_state = GZ_FAILED;
 			continue;
 		}
+		f->gz_backoff_ms = 0;
 		f->gz_state = GZ_IDLE;
 	}
 	pthread_mutex_unlock(&f->gz_lock);
@@ -256,7 +270,7 @@ static int rotate(struct sw_sink *s, struct file_sink *f)
 		return 0;
 	pthread_mutex_lock(&f->gz_lock);
 	if (f->gz_state != GZ_IDLE) {
-		if (f->gz_state == GZ_FAILED) {
+		if (f->gz_state == GZ_FAILED && !sw_timespec_before(&now, &f->gz_retry_at)) {
 			f->gz_state = GZ_QUEUED;
 			pthread_cond_signal(&f->gz_cond);
 		}

@@ -1042,6 +1042,78 @@ static void test_file_rotation_reopen_fails(void **state)
 	assert_int_equal(st.dropped, 0);
 }
 
+/* Appends the file at path to f. */
+static void append_file(FILE *f, const char *path)
+{
+	char buf[4096];
+	FILE *in = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(in);
+	while ((n = fread(buf, 1, sizeof(buf), in)))
+		assert_int_equal(fwrite(buf, 1, n, f), n);
+	fclose(in);
+}
+
+/*
+ * When the compressed file cannot be installed for good (PATH.1.gz is a
+ * directory), PATH.1 is not compressed again at every rotation that comes
+ * due (the whole file, over and over): the retries back off from 1 s. PATH
+ * grows past the rotation size meanwhile and nothing is lost; once the
+ * install can work, the next retry does it.
+ */
+static void test_file_rotation_install_backoff(void **state)
+{
+	struct sw_sink_opts o = { .format = fmt_fixed, .rotate_keep = 1 };
+	char path[PATH_MAX], spec[PATH_MAX + 8], gz[PATH_MAX + 16], p1[PATH_MAX + 16];
+	char both[PATH_MAX];
+	unsigned long long next = 1;
+	struct sw_sink_stats st;
+	struct fixed_log log;
+	struct sw_sink *s;
+	struct stat sb;
+	FILE *f;
+	int i;
+
+	o.rotate_size = 10 * (FIXED_LEN + 1);
+	tpath(path, sizeof(path), "back.log");
+	tpath(both, sizeof(both), "both.log");
+	snprintf(gz, sizeof(gz), "%s.1.gz", path);
+	snprintf(p1, sizeof(p1), "%s.1", path);
+	assert_int_equal(mkdir(gz, 0700), 0);
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	trickle(s, &next, 40); /* 2 s: a rotation is due at every record after the first 10 */
+	sw_sink_stats(s, &st);
+	if (st.errors > 4)
+		fail_msg("%llu failed installs in 2 s", st.errors);
+	assert_true(st.errors >= 1);
+	assert_int_equal(st.rotations, 1);
+
+	/* every record so far is in PATH.1 or PATH, once and in order */
+	f = fopen(both, "w");
+	assert_non_null(f);
+	append_file(f, p1);
+	append_file(f, path);
+	fclose(f);
+	check_fixed(both, 1, next, &log);
+	assert_int_equal(log.records, next - 1);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_true(sb.st_size > (off_t)o.rotate_size);
+
+	/* the way is clear: a later retry installs PATH.1.gz, and rotation goes on */
+	assert_int_equal(rmdir(gz), 0);
+	for (i = 0; i < 200 && st.rotations < 2; i++) {
+		trickle(s, &next, 1);
+		sw_sink_stats(s, &st);
+	}
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+	assert_true(st.rotations >= 2);
+	assert_true(is_gzip(gz));
+	assert_int_equal(stat(p1, &sb), -1);
+	assert_int_equal(st.dropped, 0);
+}
+
 static void test_file_nofollow(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
@@ -2074,6 +2146,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_rotation_keep, setup_tmpdir,
 						teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_file_rotation_install_fails, setup_tmpdir,
+						teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_rotation_install_backoff, setup_tmpdir,
 						teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_file_rotation_interval, setup_tmpdir,
 						teardown_tmpdir),
