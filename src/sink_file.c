@@ -181,17 +181,20 @@ static void end_foreign_line(const char *path, int fd, const struct stat *st)
 }
 
 /*
- * Opens PATH for writing without ever blocking: a FIFO with no reader would
- * block open(2) until one comes, and the writer cannot be cancelled there
- * (sw_sink_close() would wait forever). O_NONBLOCK makes that ENXIO, an
- * ordinary open failure; the flag is cleared once the file is open, so that
- * writes block (and can be cancelled) as before.
+ * Opens PATH for writing. A FIFO with no reader blocks open(2) until one
+ * comes. The first open (wait) may: it runs in the caller's thread before
+ * anything is attached, like `cat > fifo`, and a signal interrupts it
+ * (EINTR). A reopen on the writer thread must not: it cannot be cancelled
+ * there (sw_sink_close() would wait forever), so O_NONBLOCK makes that
+ * ENXIO, an ordinary open failure, retried at the next write. The flag is
+ * cleared once the file is open, so that writes block (and can be
+ * cancelled) as before.
  */
-static int open_path(const char *path)
+static int open_path(const char *path, bool wait)
 {
 	int fd, fl, err;
 
-	fd = open(path, FILE_FLAGS | O_NONBLOCK, FILE_MODE);
+	fd = open(path, FILE_FLAGS | (wait ? 0 : O_NONBLOCK), FILE_MODE);
 	if (fd < 0)
 		return -errno;
 	fl = fcntl(fd, F_GETFL);
@@ -207,13 +210,13 @@ static int open_path(const char *path)
  * (Re)opens PATH. *lost (if not NULL): whether the rest of a cut line was
  * dropped because PATH is now another file (counted as lost).
  */
-static int file_reopen_fd(struct sw_sink *s, struct file_sink *f, bool *lost)
+static int file_reopen_fd(struct sw_sink *s, struct file_sink *f, bool wait, bool *lost)
 {
 	struct stat st;
 	bool dropped = false;
 	int fd;
 
-	fd = open_path(s->spec.path);
+	fd = open_path(s->spec.path, wait);
 	if (fd < 0)
 		return fd;
 	if (f->out.fd >= 0)
@@ -295,7 +298,7 @@ static int rotate(struct sw_sink *s, struct file_sink *f)
 		sw_sink_count_error(s); /* PATH.1 is in the way (a directory, say) */
 		goto failed;
 	}
-	if (file_reopen_fd(s, f, NULL)) {
+	if (file_reopen_fd(s, f, false, NULL)) {
 		/* keep writing to the old file under its old name */
 		sw_sink_count_error(s);
 		rename(f->rot1, s->spec.path);
@@ -323,7 +326,7 @@ static int file_write(struct sw_sink *s, const struct sw_record *r, const char *
 	int err;
 
 	if (f->out.fd < 0) {
-		err = file_reopen_fd(s, f, &lost);
+		err = file_reopen_fd(s, f, false, &lost);
 		if (err) {
 			sw_sink_count_error(s);
 			sw_sink_count_unwritten(s, r);
@@ -393,7 +396,7 @@ static void file_reopen(struct sw_sink *s)
 	if (f->out.fd >= 0)
 		close(f->out.fd);
 	f->out.fd = -1;
-	if (file_reopen_fd(s, f, NULL))
+	if (file_reopen_fd(s, f, false, NULL))
 		sw_sink_count_error(s); /* retried at the next write */
 }
 
@@ -408,7 +411,7 @@ static int file_open(struct sw_sink *s)
 		return -ENOMEM;
 	f->out.fd = -1;
 	s->priv = f;
-	err = file_reopen_fd(s, f, NULL);
+	err = file_reopen_fd(s, f, true, NULL);
 	if (err)
 		goto out_free;
 	clock_gettime(CLOCK_MONOTONIC, &f->opened);
