@@ -495,33 +495,49 @@ int t_churn_exact_batched(void)
 	return churn_exact(10);
 }
 
+/*
+ * A tracer with opts o (in a new namespace, into l, as *t) that nobody reads
+ * while 200 connections churn there, until the suite tracer, with its large
+ * buffer, has seen them all close. Returns the namespace, or 0.
+ */
+static __u32 churn_unread(struct sw_tracer_opts *o, struct evlist *l, struct sw_tracer **t)
+{
+	struct churn c = { .n = 200 };
+	struct want_list w = { .l = &H.all, .kind = SW_EV_CLOSE, .n = 400 };
+	pid_t ps, pc;
+
+	w.netns = ns_new();
+	if (!w.netns)
+		return 0;
+	suite_reset();
+	o->netns = w.netns;
+	if (tracer_open_into(o, l, t))
+		return 0;
+	c.lfd = listen_on(AF_INET, "127.0.0.1", &c.port);
+	ps = spawn("sw_srvunread", churn_server, &c);
+	pc = spawn("sw_cliunread", churn_client, &c);
+	reap(pc);
+	reap(ps);
+	close(c.lfd);
+	poll_until(H.tracer, &H.all, list_has, &w, 10000);
+	return w.netns;
+}
+
 /* A tiny ring buffer that nobody reads: drops are counted and reported in-band. */
 int t_loss_is_reported(void)
 {
 	struct sw_tracer_opts o = { .ringbuf_bytes = 4096 };
-	struct churn c = { .n = 200 };
 	struct evlist l = {};
 	struct sw_tracer *t = NULL;
-	struct want_list w = { .l = &H.all, .kind = SW_EV_CLOSE, .n = 400 };
+	__u32 netns;
 	size_t real, truth;
 	__u64 lost = 0, skipped = 0;
-	pid_t ps, pc;
 
-	w.netns = ns_new();
-	CHECK(w.netns, "cannot make a network namespace");
-	suite_reset();
-	o.netns = w.netns;
-	CHECK(tracer_open_into(&o, &l, &t) == 0, "small tracer did not open");
-	c.lfd = listen_on(AF_INET, "127.0.0.1", &c.port);
-	ps = spawn("sw_srvloss", churn_server, &c);
-	pc = spawn("sw_cliloss", churn_client, &c);
-	reap(pc);
-	reap(ps);
-	close(c.lfd);
+	netns = churn_unread(&o, &l, &t);
+	CHECK(netns && t, "small tracer did not open");
 	/* The suite tracer, with its large buffer, knows the truth. */
-	poll_until(H.tracer, &H.all, list_has, &w, 10000);
 	poll_for(H.tracer, 200);
-	truth = count_kind(&H.all, w.netns, 0);
+	truth = count_kind(&H.all, netns, 0);
 	sw_tracer_drain(t);
 	real = 0;
 	for (size_t i = 0; i < l.n; i++) {
@@ -529,7 +545,7 @@ int t_loss_is_reported(void)
 			lost += l.v[i].lost;
 		else if (l.v[i].ev.kind == SW_EV_LOST)
 			skipped += l.v[i].lost;
-		else if (l.v[i].ev.netns == w.netns)
+		else if (l.v[i].ev.netns == netns)
 			real++;
 	}
 	sw_tracer_close(t);
@@ -551,38 +567,25 @@ int t_loss_is_reported(void)
 int t_filter_takes_no_ring_space(void)
 {
 	struct sw_tracer_opts o = { .ringbuf_bytes = 4096, .port = 9 };
-	struct churn c = { .n = 200 };
 	struct evlist l = {};
 	struct sw_tracer *t = NULL;
-	struct want_list w = { .l = &H.all, .kind = SW_EV_CLOSE, .n = 400 };
+	__u32 netns;
 	struct sw_counters cnt;
 	size_t lost = 0, other = 0;
-	pid_t ps, pc;
 
-	w.netns = ns_new();
-	CHECK(w.netns, "cannot make a network namespace");
-	suite_reset();
-	o.netns = w.netns;
-	CHECK(tracer_open_into(&o, &l, &t) == 0, "small tracer did not open");
-	c.lfd = listen_on(AF_INET, "127.0.0.1", &c.port);
-	ps = spawn("sw_srvflt", churn_server, &c);
-	pc = spawn("sw_cliflt", churn_client, &c);
-	reap(pc);
-	reap(ps);
-	close(c.lfd);
-	/* every connection made and closed (the suite tracer saw them) */
-	poll_until(H.tracer, &H.all, list_has, &w, 10000);
+	netns = churn_unread(&o, &l, &t);
+	CHECK(netns && t, "small tracer did not open");
 	sw_tracer_drain(t);
 	sw_tracer_counters(t, &cnt);
 	for (size_t i = 0; i < l.n; i++) {
 		if (l.v[i].ev.kind == SW_EV_LOST)
 			lost += l.v[i].lost;
-		else if (l.v[i].ev.netns == w.netns)
+		else if (l.v[i].ev.netns == netns)
 			other++;
 	}
 	sw_tracer_close(t);
 	evlist_free(&l);
-	CHECK(count_kind(&H.all, w.netns, SW_EV_CLOSE) >= 400, "the churn did not run");
+	CHECK(count_kind(&H.all, netns, SW_EV_CLOSE) >= 400, "the churn did not run");
 	CHECK(!lost && !cnt.rb_drops, "%zu lost (%llu ring-buffer drops) to records filtered out",
 	      lost, (unsigned long long)cnt.rb_drops);
 	CHECK(!other, "%zu records for ports other than 9", other);
