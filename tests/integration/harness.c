@@ -209,11 +209,32 @@ pid_t spawn(const char *name, int (*fn)(void *), void *arg)
 
 int reap(pid_t pid)
 {
-	int st;
+	char path[64], what[128] = "?";
+	int st, fd;
+	ssize_t n;
 
-	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
+	/* A child stuck for good fails its test, with where it is stuck, not the suite. */
+	for (int i = 0; i < REAP_TIMEOUT_S * 20; i++) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		if (r < 0)
+			return -1;
+		usleep(50000);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
+	fd = open(path, O_RDONLY);
+	n = fd >= 0 ? read(fd, what, sizeof(what) - 1) : -1;
+	if (n > 0)
+		what[n] = '\0';
+	if (fd >= 0)
+		close(fd);
+	printf("#   child %d still running after %d s (waiting in %s): killed\n", (int)pid,
+	       REAP_TIMEOUT_S, what);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
 }
 
 struct peer_start {

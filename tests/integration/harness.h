@@ -91,6 +91,9 @@ int seccomp_filter(struct sock_filter *f, unsigned short n);
 /* Forks a child that sets its comm to name, runs fn(arg) and exits with its return. */
 pid_t spawn(const char *name, int (*fn)(void *), void *arg);
 /* Waits for a child; returns its exit status, or -1 if it did not exit normally. */
+/* Longest a child may run before reap() kills it (the qemu runs allow 600 s in all). */
+#define REAP_TIMEOUT_S 180
+/* The child's exit status; -1 if it did not exit normally, or ran past REAP_TIMEOUT_S. */
 int reap(pid_t pid);
 
 /*
