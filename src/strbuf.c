@@ -269,8 +269,12 @@ static bool term_unsafe(unsigned int cp)
 	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029 || cp == 0xfeff;
 }
 
-/* sw_buf_term_str(), and with dquote a double quote as \" (inside a quoted value). */
-static void term_escape(struct sw_buf *b, const char *s, size_t n, bool dquote)
+/*
+ * sw_buf_term_str(); with dquote a double quote as \" too (inside a quoted
+ * value); with keep_bs a backslash as it is (a message whose own text has
+ * backslashes: sw_term_line()).
+ */
+static void term_escape(struct sw_buf *b, const char *s, size_t n, bool dquote, bool keep_bs)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, len;
@@ -283,7 +287,7 @@ static void term_escape(struct sw_buf *b, const char *s, size_t n, bool dquote)
 			i++;
 			continue;
 		}
-		if (cp == '\\')
+		if (cp == '\\' && !keep_bs)
 			sw_buf_puts(b, "\\\\");
 		else if (cp == '"' && dquote)
 			sw_buf_puts(b, "\\\"");
@@ -299,7 +303,7 @@ static void term_escape(struct sw_buf *b, const char *s, size_t n, bool dquote)
 
 void sw_buf_term_str(struct sw_buf *b, const char *s, size_t n)
 {
-	term_escape(b, s, n, false);
+	term_escape(b, s, n, false, false);
 }
 
 /* Space characters (Unicode Zs) beyond ASCII: a reader sees a gap there too. */
@@ -331,11 +335,11 @@ bool sw_text_needs_quotes(const char *s, size_t n)
 void sw_buf_term_value(struct sw_buf *b, const char *s, size_t n)
 {
 	if (!sw_text_needs_quotes(s, n)) {
-		term_escape(b, s, n, false);
+		term_escape(b, s, n, false, false);
 		return;
 	}
 	sw_buf_putc(b, '"');
-	term_escape(b, s, n, true);
+	term_escape(b, s, n, true, false);
 	sw_buf_putc(b, '"');
 }
 
@@ -359,26 +363,10 @@ void sw_buf_trim_utf8(struct sw_buf *b)
 
 void sw_term_line(char *dst, size_t size, const char *msg, size_t len)
 {
-	const unsigned char *u = (const unsigned char *)msg;
-	size_t i = 0, n;
-	unsigned int cp;
 	struct sw_buf b;
 
 	sw_buf_init(&b, dst, size);
-	while (i < len && !b.overflow) {
-		n = sw_utf8_decode(u + i, len - i, &cp);
-		if (!n) {
-			sw_buf_printf(&b, "\\x%02x", u[i++]);
-			continue;
-		}
-		if (cp < 0x80 && term_unsafe(cp))
-			sw_buf_printf(&b, "\\x%02x", cp);
-		else if (term_unsafe(cp))
-			sw_buf_printf(&b, "\\u{%x}", cp);
-		else
-			sw_buf_write(&b, msg + i, n);
-		i += n;
-	}
+	term_escape(&b, msg, len, false, true);
 	if (b.overflow)
 		sw_buf_trim_utf8(&b);
 }
