@@ -15,10 +15,17 @@ static __always_inline bool sw_is_zero6(const __u8 *a)
 	       ((const __u32 *)a)[2] == 0 && ((const __u32 *)a)[3] == 0;
 }
 
-/* A dual-stack socket with an IPv4 peer is an IPv4 connection. */
+/*
+ * A dual-stack socket with an IPv4 peer is an IPv4 connection, and one bound
+ * to a v4-mapped address without a peer (a listener) serves IPv4 only: an
+ * IPv4 socket (::ffff:0.0.0.0 is 0.0.0.0, every IPv4 interface). As
+ * sw_addr_v4_in_v6() in src/addr.c.
+ */
 static __always_inline bool sw_is_v4_in_v6(const __u8 *laddr, const __u8 *raddr)
 {
-	return sw_is_mapped_v4(raddr) && (sw_is_mapped_v4(laddr) || sw_is_zero6(laddr));
+	if (sw_is_mapped_v4(raddr))
+		return sw_is_mapped_v4(laddr) || sw_is_zero6(laddr);
+	return sw_is_mapped_v4(laddr) && sw_is_zero6(raddr);
 }
 
 /*

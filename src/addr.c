@@ -117,6 +117,15 @@ bool sw_addr_unmap(__u8 addr[16])
 	return true;
 }
 
+bool sw_addr_v4_in_v6(const __u8 laddr[16], const __u8 raddr[16])
+{
+	static const __u8 zero[16];
+
+	if (sw_addr_is_mapped(raddr))
+		return sw_addr_is_mapped(laddr) || !memcmp(laddr, zero, sizeof(zero));
+	return sw_addr_is_mapped(laddr) && !memcmp(raddr, zero, sizeof(zero));
+}
+
 bool sw_addr_is_any(unsigned int family, const __u8 *addr)
 {
 	size_t n = family == SW_AF_INET6 ? 16 : 4;

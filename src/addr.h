@@ -26,6 +26,13 @@ int sw_addrport_format(unsigned int family, const __u8 *addr, __u16 port, char *
 /* Rewrites ::ffff:a.b.c.d (in place) to a.b.c.d; returns true if it did. */
 bool sw_addr_unmap(__u8 addr[16]);
 bool sw_addr_is_mapped(const __u8 addr[16]);
+/*
+ * Whether an AF_INET6 socket with these endpoints is IPv4 (reported as such):
+ * a v4-mapped peer with a mapped or wildcard local address, or a mapped local
+ * address and no peer (a listener on ::ffff:a.b.c.d serves IPv4 only).
+ * As sw_is_v4_in_v6() in bpf/tuple.bpf.h.
+ */
+bool sw_addr_v4_in_v6(const __u8 laddr[16], const __u8 raddr[16]);
 bool sw_addr_is_any(unsigned int family, const __u8 *addr);
 bool sw_addr_is_loopback(unsigned int family, const __u8 *addr);
 enum sw_exposure sw_addr_exposure(unsigned int family, const __u8 *addr);

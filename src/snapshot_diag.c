@@ -25,15 +25,6 @@
 /* A dump datagram is at most 32 KiB (netlink_dump); twice that never truncates. */
 #define RECV_BUF (64 * 1024)
 
-/* v4-mapped peer and a mapped or wildcard local address: an IPv4 connection (as tuple.bpf.h). */
-static bool is_v4_in_v6(const __u8 *laddr, const __u8 *raddr)
-{
-	static const __u8 zero[16];
-
-	return sw_addr_is_mapped(raddr) &&
-	       (sw_addr_is_mapped(laddr) || !memcmp(laddr, zero, sizeof(zero)));
-}
-
 static int socks_grow(struct sw_diag_socks *s)
 {
 	size_t ncap = s->cap ? s->cap * 2 : 1024;
@@ -121,7 +112,7 @@ static int add_msg(const struct nlmsghdr *nlh, __u32 netns, struct sw_diag_socks
 	r->rport = ntohs(m->id.idiag_dport);
 	memcpy(r->laddr, m->id.idiag_src, r->family == SW_AF_INET ? 4 : 16);
 	memcpy(r->raddr, m->id.idiag_dst, r->family == SW_AF_INET ? 4 : 16);
-	if (r->family == SW_AF_INET6 && is_v4_in_v6(r->laddr, r->raddr)) {
+	if (r->family == SW_AF_INET6 && sw_addr_v4_in_v6(r->laddr, r->raddr)) {
 		r->family = SW_AF_INET;
 		sw_addr_unmap(r->laddr);
 		sw_addr_unmap(r->raddr);

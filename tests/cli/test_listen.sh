@@ -77,7 +77,7 @@ for spec in sys.argv[1:-1]:
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
     s = socket.socket(fam)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if fam == socket.AF_INET6:
+    if fam == socket.AF_INET6 and "." not in host:  # a v4-mapped address needs dual-stack
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
     s.bind((host.strip("[]"), int(port)))
     s.listen()
@@ -107,15 +107,29 @@ hold_in() {
 
 # --- exposure classes -----------------------------------------------------------
 start exp --json --quiet-baseline --netns "$INO" || not_ok "sockwatch started" "$(cat "$TMP/exp.err")"
-listen_in "$NS" 0.3 127.0.0.1:7101 10.77.0.1:7102 0.0.0.0:7103 '[::]:7104'
-for pe in 7101:loopback 7102:address 7103:wildcard 7104:wildcard; do
-	p=${pe%%:*} e=${pe#*:}
-	if wait_json exp ".event==\"listen\" and .lport==$p and .exposure==\"$e\" and .netns==$INO and .host_netns==false"; then
-		ok "port $p is exposure $e"
+listen_in "$NS" 0.3 127.0.0.1:7101 10.77.0.1:7102 0.0.0.0:7103 '[::]:7104' '[::ffff:0.0.0.0]:7105' \
+	'[::ffff:127.0.0.1]:7106'
+# a v6 socket on a v4-mapped address serves IPv4 only: it is an IPv4 listener
+for pe in 7101:loopback:4 7102:address:4 7103:wildcard:4 7104:wildcard:6 7105:wildcard:4 7106:loopback:4; do
+	IFS=: read -r p e f <<<"$pe"
+	if wait_json exp ".event==\"listen\" and .lport==$p and .exposure==\"$e\" and .family==$f and .netns==$INO and .host_netns==false"; then
+		ok "port $p is exposure $e, family $f"
 	else
-		not_ok "port $p is exposure $e" "$(cat "$TMP/exp.out")"
+		not_ok "port $p is exposure $e, family $f" "$(cat "$TMP/exp.out")"
 	fi
 done
+stop
+hold_in "$NS" '[::ffff:0.0.0.0]:7107' '[::]:7108'
+start exp4 --json -4 --netns "$INO" || not_ok "sockwatch started" "$(cat "$TMP/exp4.err")"
+listen_in "$NS" 0.3 '[::ffff:0.0.0.0]:7109' '[::]:7110'
+if wait_json exp4 '.event=="listen" and .lport==7109 and .laddr=="0.0.0.0" and .family==4' &&
+	[ "$(count_json exp4 '.event=="baseline" and .lport==7107 and .laddr=="0.0.0.0" and .exposure=="wildcard"')" = 1 ] &&
+	[ "$(count_json exp4 '.lport==7108 or .lport==7110')" = 0 ]; then
+	ok "-4 reports listeners on ::ffff:0.0.0.0 (in the baseline too) as 0.0.0.0, not those on ::"
+else
+	not_ok "-4 reports listeners on ::ffff:0.0.0.0 (in the baseline too) as 0.0.0.0, not those on ::" \
+		"$(cat "$TMP/exp4.out")"
+fi
 stop
 check "--json lines are valid JSON (jq -e)" bash -c "[ -s '$TMP/exp.out' ] && jq -e . '$TMP/exp.out' >/dev/null"
 

@@ -277,41 +277,48 @@ int t_connect_refused(void)
 
 int t_listen_unlisten(void)
 {
+	/* A v6 socket bound to a v4-mapped address listens on IPv4 only: reported as v4. */
 	static const struct {
 		int family;
 		const char *addr;
-	} binds[] = { { AF_INET, "127.0.0.1" },
-		      { AF_INET, "0.0.0.0" },
-		      { AF_INET6, "::" },
-		      { AF_INET6, "::1" } };
-	struct want_kind w = { .kind = SW_EV_UNLISTEN, .n = 4 };
-	__u16 ports[4] = {};
-	int fds[4];
+		unsigned int want_family;
+		const char *want_addr;
+	} binds[] = { { AF_INET, "127.0.0.1", SW_AF_INET, "127.0.0.1" },
+		      { AF_INET, "0.0.0.0", SW_AF_INET, "0.0.0.0" },
+		      { AF_INET6, "::", SW_AF_INET6, "::" },
+		      { AF_INET6, "::1", SW_AF_INET6, "::1" },
+		      { AF_INET6, "::ffff:0.0.0.0", SW_AF_INET, "0.0.0.0" },
+		      { AF_INET6, "::ffff:127.0.0.1", SW_AF_INET, "127.0.0.1" } };
+	enum { N = sizeof(binds) / sizeof(binds[0]) };
+	struct want_kind w = { .kind = SW_EV_UNLISTEN, .n = N };
+	__u16 ports[N] = {};
+	int fds[N];
 
 	w.netns = ns_new();
 	CHECK(w.netns, "cannot make a network namespace");
 	suite_reset();
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < N; i++) {
 		fds[i] = listen_on(binds[i].family, binds[i].addr, &ports[i]);
 		CHECK(fds[i] >= 0, "listen %s: %s", binds[i].addr, strerror(-fds[i]));
 	}
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < N; i++)
 		close(fds[i]);
 	CHECK(poll_until(H.tracer, &H.all, kind_seen, &w, 5000) == 0, "unlisten events missing");
 	poll_for(H.tracer, 100);
-	CHECK(count_kind(&H.all, w.netns, SW_EV_LISTEN) == 4, "listen events: %zu",
+	CHECK(count_kind(&H.all, w.netns, SW_EV_LISTEN) == N, "listen events: %zu",
 	      count_kind(&H.all, w.netns, SW_EV_LISTEN));
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < N; i++) {
 		const struct sw_record *l = find_kind(&H.all, w.netns, SW_EV_LISTEN, i);
 		const struct sw_record *u = find_kind(&H.all, w.netns, SW_EV_UNLISTEN, i);
-		unsigned int fam = binds[i].family == AF_INET ? SW_AF_INET : SW_AF_INET6;
 
-		CHECK(l->ev.lport == ports[i] && addr_is(l->ev.laddr, binds[i].addr) &&
-			      l->ev.family == fam,
-		      "listen %d: %u family %u", i, l->ev.lport, l->ev.family);
+		CHECK(l->ev.lport == ports[i] && addr_is(l->ev.laddr, binds[i].want_addr) &&
+			      l->ev.family == binds[i].want_family,
+		      "listen on %s: port %u family %u", binds[i].addr, l->ev.lport, l->ev.family);
 		CHECK(u->ev.lport == ports[i] && u->ev.cookie == l->ev.cookie &&
-			      addr_is(u->ev.laddr, binds[i].addr),
-		      "unlisten %d: port %u", i, u->ev.lport);
+			      addr_is(u->ev.laddr, binds[i].want_addr) &&
+			      u->ev.family == binds[i].want_family,
+		      "unlisten of %s: port %u family %u", binds[i].addr, u->ev.lport,
+		      u->ev.family);
 		CHECK(l->ev.pid == (__u32)getpid() && u->ev.pid == (__u32)getpid(), "owner");
 	}
 	return 0;

@@ -92,6 +92,33 @@ static void mapped(void **state)
 	assert_int_equal(sw_addr_parse("nonsense", &family, a), -EINVAL);
 }
 
+/* Which AF_INET6 endpoints are an IPv4 socket: the rule the kernel side applies too. */
+static void v4_in_v6(void **state)
+{
+	static const struct {
+		const char *laddr, *raddr;
+		bool v4;
+	} cases[] = {
+		{ "::ffff:10.0.0.1", "::ffff:10.0.0.2", true }, /* a connection */
+		{ "::", "::ffff:10.0.0.2", true }, /* not bound yet */
+		{ "::ffff:0.0.0.0", "::", true }, /* a listener on every IPv4 interface */
+		{ "::ffff:127.0.0.1", "::", true },
+		{ "::", "::", false }, /* dual-stack listener */
+		{ "::1", "::", false },
+		{ "fe80::1", "::ffff:10.0.0.2", false },
+		{ "::ffff:10.0.0.1", "fe80::2", false },
+	};
+	unsigned int family;
+	__u8 l[16], r[16];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(sw_addr_parse(cases[i].laddr, &family, l), 0);
+		assert_int_equal(sw_addr_parse(cases[i].raddr, &family, r), 0);
+		if (sw_addr_v4_in_v6(l, r) != cases[i].v4)
+			fail_msg("%s -> %s: %d", cases[i].laddr, cases[i].raddr, !cases[i].v4);
+	}
+}
+
 static void exposure(void **state)
 {
 	static const struct {
@@ -151,9 +178,10 @@ static void decode(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(formats),   cmocka_unit_test(mapped), cmocka_unit_test(exposure),
-		cmocka_unit_test(too_small), cmocka_unit_test(names),  cmocka_unit_test(ipv4_text),
-		cmocka_unit_test(decode),
+		cmocka_unit_test(formats),   cmocka_unit_test(mapped),
+		cmocka_unit_test(v4_in_v6),  cmocka_unit_test(exposure),
+		cmocka_unit_test(too_small), cmocka_unit_test(names),
+		cmocka_unit_test(ipv4_text), cmocka_unit_test(decode),
 	};
 
 	return cmocka_run_group_tests_name("addr and event", tests, NULL, NULL);
