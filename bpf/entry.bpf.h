@@ -46,6 +46,10 @@ static __always_inline void sw_entry_fill(struct sw_event *e, const struct sw_so
 	sw_entry_owner(e, o);
 	e->birth_ns = o->birth_ns;
 	e->closer = o->closer;
+	if (e->kind == SW_EV_LISTEN) {
+		e->exe_ino = o->exe_ino;
+		e->exe_mnt_id = o->exe_mnt_id;
+	}
 }
 
 /* Family, ports, netns and addresses from o (any struct with those fields) into event e. */

@@ -216,6 +216,28 @@ static __always_inline void owner_from_current(struct sw_sock *o)
 }
 
 /*
+ * The executable of the task making a listener, as an inode on a mount (what
+ * statx() of /proc/PID/exe gives): user space checks that the path it reads
+ * later still names that file, not a program exec'd since or one that only
+ * looks like it (a bind mount in another mount namespace). A kernel thread
+ * has none: 0.
+ */
+static __always_inline void exe_from_current(struct sw_sock *o)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
+	unsigned long mnt;
+
+	if (!exe)
+		return;
+	o->exe_ino = BPF_CORE_READ(exe, f_inode, i_ino);
+	mnt = (unsigned long)BPF_CORE_READ(exe, f_path.mnt);
+	if (mnt)
+		o->exe_mnt_id = BPF_CORE_READ(
+			(struct mount *)(mnt - bpf_core_field_offset(struct mount, mnt)), mnt_id);
+}
+
+/*
  * What an event takes from the socket itself, read by emit()'s caller: with
  * plain loads in the tp_btf programs, with probe reads elsewhere (btf in
  * the functions below, see SW_READ). Endpoints only when the socket's entry
@@ -592,6 +614,7 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 		cur.birth_ns = bpf_ktime_get_ns();
 		cur.skptr = (__u64)(unsigned long)sk;
 		owner_from_current(&cur);
+		exe_from_current(&cur);
 		cur.sweep = SW_SWEEP_LISTENER;
 		cur.flags = SW_SOCK_F_NO_ACCEPT_MAPS;
 		remember_endpoints(btf, sk, &cur);

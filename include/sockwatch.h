@@ -100,7 +100,10 @@ struct sw_event {
 	__u64 cookie; /* socket cookie: stable id of the socket */
 	__u64 cgroup_id; /* cgroup v2 id of the owner (0 if unknown) */
 	__u64 birth_ns; /* when the socket was first seen (0 if unknown) */
-	__u64 latency_ns; /* connect: SYN_SENT to ESTABLISHED; accept: SYN_RECV to accept */
+	union {
+		__u64 latency_ns; /* connect: SYN_SENT to ESTABLISHED; accept: SYN_RECV to accept */
+		__u64 exe_ino; /* listen: inode of the owner's executable then (0 if unknown) */
+	};
 	__u64 bytes_sent; /* close: payload bytes sent (each byte once) */
 	__u64 bytes_received; /* close: payload bytes received in order */
 	__u64 bytes_retrans; /* close: payload bytes retransmitted */
@@ -108,7 +111,10 @@ struct sw_event {
 	__u32 tid; /* owner thread id */
 	__u32 uid; /* owner uid */
 	__u32 netns; /* network namespace inode */
-	__u32 srtt_us; /* smoothed RTT in microseconds (close, connect) */
+	union {
+		__u32 srtt_us; /* smoothed RTT in microseconds (close, connect) */
+		__u32 exe_mnt_id; /* listen: mount id of that executable (statx STATX_MNT_ID) */
+	};
 	__u16 lport; /* local port, host order */
 	__u16 rport; /* remote port, host order */
 	__u16 error; /* connect_failed: errno (ECONNREFUSED, ETIMEDOUT, ...) */
@@ -174,9 +180,11 @@ struct sw_sock {
 	__u16 rport;
 	__u8 family; /* SW_AF_*, 0 until the endpoints are known */
 	__u8 flags; /* SW_SOCK_F_* */
-	__u8 pad[6];
+	__u8 pad[2];
+	__u32 exe_mnt_id; /* a listener: sw_event.exe_mnt_id */
 	__u8 laddr[SW_ADDR_LEN];
 	__u8 raddr[SW_ADDR_LEN];
+	__u64 exe_ino; /* a listener: sw_event.exe_ino */
 };
 
 /* Marks the sweep keeps in sw_sock.sweep. */

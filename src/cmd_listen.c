@@ -11,6 +11,7 @@
 
 #include "addr.h"
 #include "cli.h"
+#include "exe_check.h"
 #include "listen_fmt.h"
 #include "preflight.h"
 #include "procinfo.h"
@@ -21,6 +22,7 @@
 /* Who owns a listener, as far as we know, with storage for the alert's strings. */
 struct owner {
 	struct sw_procinfo pi;
+	enum sw_exe_check exe_check; /* how far pi.exe can be trusted */
 	__u32 uid;
 	char user[64];
 	char comm[SW_COMM_LEN];
@@ -130,12 +132,16 @@ static void remove_listener(struct listen_ctx *c, struct listener *l)
 	*l = c->ls[--c->nls];
 }
 
-/* Fills an owner from /proc (now) and what the kernel or the snapshot said. */
+/*
+ * Fills an owner from /proc (now) and what the kernel or the snapshot said;
+ * exe_ino/exe_mnt_id: the executable the kernel saw (a listen event), or 0.
+ */
 static void owner_fill(struct listen_ctx *c, struct owner *o, __u32 pid, __u32 uid,
-		       const char *comm)
+		       const char *comm, __u64 exe_ino, __u32 exe_mnt_id)
 {
 	memset(o, 0, sizeof(*o));
 	o->pi = *sw_proc_cache_get(c->procs, pid);
+	o->exe_check = sw_exe_check(&o->pi, exe_ino, exe_mnt_id);
 	o->uid = uid;
 	if (pid)
 		sw_user_name(uid, o->user, sizeof(o->user));
@@ -151,20 +157,28 @@ static const char *known(const char *s)
 	return s && s[0] && strcmp(s, "-") ? s : NULL;
 }
 
-static void classify(struct listen_ctx *c, struct listener *l)
+/* What rules see of a listener: an exe path is known only if it checked out. */
+static void listener_info(const struct listen_ctx *c, const struct listener *l,
+			  struct sw_listener_info *li)
 {
-	struct sw_listener_info li = {
+	*li = (struct sw_listener_info){
 		.family = l->family,
 		.port = l->port,
 		.comm = l->o.pi.pid ? known(l->o.comm) : NULL,
-		.exe = known(l->o.pi.exe),
+		.exe = l->o.exe_check == SW_EXE_OK ? known(l->o.pi.exe) : NULL,
 		.uid = l->o.uid,
 		.user = l->o.pi.pid ? known(l->o.user) : NULL,
 		.netns = l->netns,
 		.host_netns = l->netns == c->host_netns,
 	};
+	memcpy(li->addr, l->addr, sizeof(li->addr));
+}
 
-	memcpy(li.addr, l->addr, sizeof(li.addr));
+static void classify(struct listen_ctx *c, struct listener *l)
+{
+	struct sw_listener_info li;
+
+	listener_info(c, l, &li);
 	l->rule_line = 0;
 	l->level = sw_rules_allow_listener(c->rules, &li, &l->rule_line) ? SW_LEVEL_INFO :
 									   SW_LEVEL_ALERT;
@@ -178,6 +192,7 @@ static void alert_owner(struct sw_alert *a, const struct owner *o)
 	a->user = o->user;
 	a->comm = o->comm;
 	a->exe = o->pi.exe;
+	a->exe_check = sw_exe_check_name(o->exe_check);
 	a->cgroup = o->pi.cgroup;
 	a->container = o->pi.container;
 	a->cmdline = o->pi.cmdline;
@@ -235,7 +250,8 @@ static void listener_from_event(struct listen_ctx *c, const struct sw_event *e, 
 	memcpy(l->addr, e->laddr, sizeof(l->addr));
 	l->port = e->lport;
 	l->netns = e->netns;
-	owner_fill(c, &l->o, owned ? e->pid : 0, e->uid, owned ? e->comm : NULL);
+	owner_fill(c, &l->o, owned ? e->pid : 0, e->uid, owned ? e->comm : NULL,
+		   owned && e->kind == SW_EV_LISTEN ? e->exe_ino : 0, e->exe_mnt_id);
 	classify(c, l);
 }
 
@@ -323,7 +339,7 @@ static int on_remote(struct listen_ctx *c, const struct sw_event *e, const struc
 	memcpy(a.laddr, e->laddr, sizeof(a.laddr));
 	memcpy(a.raddr, e->raddr, sizeof(a.raddr));
 	a.rule_line = line;
-	owner_fill(c, &o, owned ? e->pid : 0, e->uid, owned ? e->comm : NULL);
+	owner_fill(c, &o, owned ? e->pid : 0, e->uid, owned ? e->comm : NULL, 0, 0);
 	alert_owner(&a, &o);
 	ret = emit(c, &a);
 	if (!ret && c->exit_on_alert)
@@ -449,7 +465,7 @@ static void listener_from_snap(struct listen_ctx *c, const struct sw_snapshot *s
 	l->port = k->lport;
 	l->netns = k->netns;
 	o = snap_owner(c, s, l->key);
-	owner_fill(c, &l->o, o ? o->pid : 0, o ? o->uid : k->uid, o ? o->comm : NULL);
+	owner_fill(c, &l->o, o ? o->pid : 0, o ? o->uid : k->uid, o ? o->comm : NULL, 0, 0);
 	classify(c, l);
 }
 
@@ -691,17 +707,7 @@ static int learn(struct listen_ctx *c, const char *path)
 		if (s.socks[i].state != SW_TCP_LISTEN || !snap_match(c, &s, &s.socks[i]))
 			continue;
 		listener_from_snap(c, &s, &s.socks[i], l);
-		li[n] = (struct sw_listener_info){
-			.family = l->family,
-			.port = l->port,
-			.comm = l->o.pi.pid ? known(l->o.comm) : NULL,
-			.exe = known(l->o.pi.exe),
-			.uid = l->o.uid,
-			.user = l->o.pi.pid ? known(l->o.user) : NULL,
-			.netns = l->netns,
-			.host_netns = l->netns == c->host_netns,
-		};
-		memcpy(li[n].addr, l->addr, sizeof(li[n].addr));
+		listener_info(c, l, &li[n]);
 		n++;
 	}
 	f = strcmp(path, "-") ? fopen(path, "w") : stdout;

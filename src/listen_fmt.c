@@ -147,6 +147,7 @@ static void print_owner(struct printer *p, const struct sw_alert *a)
 	pr_str(p, "user", known ? a->user : NULL);
 	pr_str(p, "comm", a->comm);
 	pr_str(p, "exe", a->exe);
+	pr_str(p, "exe_check", a->exe_check);
 	pr_str(p, "cgroup", a->cgroup);
 	pr_str(p, "container", a->container);
 }

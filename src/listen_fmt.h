@@ -41,6 +41,7 @@ struct sw_alert {
 	const char *user;
 	const char *comm;
 	const char *exe;
+	const char *exe_check; /* "ok", "changed", "mismatch", NULL: see exe_check.h */
 	const char *cgroup;
 	const char *container;
 	const char *cmdline;

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "procinfo.h"
@@ -146,6 +148,22 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 	return total;
 }
 
+int sw_file_id_of(const char *path, struct sw_file_id *id)
+{
+	struct statx stx;
+
+	memset(id, 0, sizeof(*id));
+	if (statx(AT_FDCWD, path, 0, STATX_INO | STATX_MNT_ID, &stx))
+		return -errno;
+	if (!(stx.stx_mask & STATX_INO))
+		return -ENODATA;
+	id->ino = stx.stx_ino;
+	id->dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+	/* before 5.8 no mount id: 0 on both sides of a comparison */
+	id->mnt_id = stx.stx_mask & STATX_MNT_ID ? stx.stx_mnt_id : 0;
+	return 0;
+}
+
 static void set_unknown(struct sw_procinfo *pi, __u32 pid)
 {
 	memset(pi, 0, sizeof(*pi));
@@ -184,8 +202,10 @@ void sw_procinfo_read(__u32 pid, struct sw_procinfo *pi)
 		copy_path(pi->comm, sizeof(pi->comm), buf, strcspn(buf, "\n"));
 	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
 	n = readlink(path, buf, sizeof(buf) - 1);
-	if (n > 0)
+	if (n > 0) {
 		copy_path(pi->exe, sizeof(pi->exe), buf, n);
+		sw_file_id_of(path, &pi->exe_id);
+	}
 	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
 	n = read_small(path, buf, sizeof(buf));
 	if (n > 0)
@@ -206,6 +226,18 @@ void sw_proc_cache_free(struct sw_proc_cache *c)
 	free(c);
 }
 
+/* Whether the process still runs the program its cached entry was read from. */
+static bool same_exe(const struct sw_procinfo *pi)
+{
+	struct sw_file_id now;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%u/exe", pi->pid);
+	sw_file_id_of(path, &now);
+	return now.ino == pi->exe_id.ino && now.dev == pi->exe_id.dev &&
+	       now.mnt_id == pi->exe_id.mnt_id;
+}
+
 const struct sw_procinfo *sw_proc_cache_get(struct sw_proc_cache *c, __u32 pid)
 {
 	unsigned int i = pid % CACHE_SLOTS;
@@ -216,7 +248,8 @@ const struct sw_procinfo *sw_proc_cache_get(struct sw_proc_cache *c, __u32 pid)
 		set_unknown(&c->tmp, pid);
 		return &c->tmp;
 	}
-	if (c->slot[i].used && c->slot[i].pi.pid == pid && c->slot[i].pi.start_time == start) {
+	if (c->slot[i].used && c->slot[i].pi.pid == pid && c->slot[i].pi.start_time == start &&
+	    same_exe(&c->slot[i].pi)) {
 		/* The parent may have exited since: ppid is read fresh. */
 		c->slot[i].pi.ppid = ppid;
 		return &c->slot[i].pi;

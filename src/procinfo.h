@@ -12,6 +12,16 @@
 #define SW_CGROUP_MAX 512
 #define SW_CONTAINER_MAX 72
 
+/* A file as statx() names it: inode and device, and the mount it was reached through. */
+struct sw_file_id {
+	__u64 ino; /* 0: unknown */
+	__u64 dev; /* st_dev form (makedev) */
+	__u32 mnt_id; /* STATX_MNT_ID */
+};
+
+/* statx() of path (following links) into id; -errno. */
+int sw_file_id_of(const char *path, struct sw_file_id *id);
+
 /*
  * What /proc said about one process. Strings the process no longer has (it
  * exited, or the field is unreadable) are "-"; found is false when the
@@ -24,6 +34,7 @@ struct sw_procinfo {
 	bool found;
 	char comm[16]; /* from /proc/PID/comm, "-" if gone */
 	char exe[SW_EXE_MAX]; /* readlink of /proc/PID/exe */
+	struct sw_file_id exe_id; /* the file /proc/PID/exe is (statx), right after the readlink */
 	char cmdline[SW_CMDLINE_MAX]; /* argv joined by spaces, raw bytes (escape when printing) */
 	char cgroup[SW_CGROUP_MAX]; /* cgroup v2 path ("0::" line), else the first line's path */
 	char container[SW_CONTAINER_MAX]; /* container id from the cgroup path, "-" if none */
@@ -39,7 +50,9 @@ struct sw_proc_cache *sw_proc_cache_new(void);
 void sw_proc_cache_free(struct sw_proc_cache *c);
 /*
  * Info for pid, read now unless an entry with the same pid and start time
- * exists. The pointer stays valid until the next call. pid 0 gives "-" values.
+ * exists whose executable is still the one /proc/PID/exe is (a process that
+ * exec()s keeps its pid and start time: it is read again). The pointer stays
+ * valid until the next call. pid 0 gives "-" values.
  */
 const struct sw_procinfo *sw_proc_cache_get(struct sw_proc_cache *c, __u32 pid);
 

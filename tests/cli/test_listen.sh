@@ -280,15 +280,56 @@ for _ in $(seq 100); do grep -q ':7901 ' "$TMP/owner.out" 2>/dev/null && break; 
 stop
 read -r opid oppid oexe <"$TMP/owner.pid"
 line=$(grep ' listen   127.0.0.1:7901 ' "$TMP/owner.out")
-want="pid=$opid ppid=$oppid uid=65534 user=nobody comm=python3 exe=$oexe "
+want="pid=$opid ppid=$oppid uid=65534 user=nobody comm=python3 exe=$oexe exe_check=ok "
 case "$line" in
-*"$want"*) ok "pid, ppid, uid, user, comm and exe are exact" ;;
-*) not_ok "pid, ppid, uid, user, comm and exe are exact" "want: $want"$'\n'"got:  $line" ;;
+*"$want"*) ok "pid, ppid, uid, user, comm, exe and exe_check are exact" ;;
+*) not_ok "pid, ppid, uid, user, comm, exe and exe_check are exact" "want: $want"$'\n'"got:  $line" ;;
 esac
 case "$line" in
 *' cmdline="'*' tag\x1b[31mred"') ok "the command line's escape sequence is escaped (and the line quoted)" ;;
 *) not_ok "the command line's escape sequence is escaped (and the line quoted)" "$line" ;;
 esac
+
+# --- exe rules trust only a path that names the program that listened ----------------------
+# (python3 stands for an allowed program, /usr/bin/sleep for another one; -INT makes
+# the rule's python3 path: the real file, not a symlink)
+PY3=$(readlink -f /usr/bin/python3)
+printf 'allow listen port 7951-7953 exe %s\nallow listen port 7954 exe /usr/bin/sleep\n' "$PY3" \
+	>"$TMP/rules_exe"
+start exe --json --quiet-baseline --rules "$TMP/rules_exe" --netns "$INO" || not_ok "sockwatch started"
+ip netns exec "$NS" "$PY3" -c '
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 7951)); s.listen(); time.sleep(0.5)' &
+PIDS+=($!)
+# listens as python3, then exec()s sleep: sockwatch is stopped meanwhile, so /proc
+# shows sleep when the event is handled; an exe rule for sleep must not allow it
+kill -STOP "$SWPID"
+ip netns exec "$NS" "$PY3" -c '
+import os, socket
+s = socket.socket(); s.bind(("127.0.0.1", 7954)); s.listen(); s.set_inheritable(True)
+os.execv("/usr/bin/sleep", ["sleep", "1"])' &
+PIDS+=($!)
+sleep 0.5
+kill -CONT "$SWPID"
+# its own program bind-mounted over an allowed path in a mount namespace of its own
+cp "$PY3" "$TMP/other-program"
+ip netns exec "$NS" unshare -m sh -c 'mount --bind "$1" "$2" && exec "$2" -c "
+import socket, time
+s = socket.socket(); s.bind((\"127.0.0.1\", 7952)); s.listen(); time.sleep(0.5)"' sh \
+	"$TMP/other-program" "$PY3" &
+PIDS+=($!)
+for p in 7951 7954 7952; do wait_json exe ".event==\"listen\" and .lport==$p"; done
+stop
+for t in "7951 info ok $PY3 an allowed exe that is what it says is allowed" \
+	"7954 alert changed /usr/bin/sleep a process that exec()s an allowed program after listen() is an alert" \
+	"7952 alert mismatch $PY3 a program bind-mounted over an allowed path is an alert"; do
+	read -r p level chk exe name <<<"$t"
+	if [ "$(count_json exe ".event==\"listen\" and .lport==$p and .level==\"$level\" and .exe==\"$exe\" and .exe_check==\"$chk\"")" = 1 ]; then
+		ok "$name (exe_check $chk)"
+	else
+		not_ok "$name (exe_check $chk)" "$(grep ":$p," "$TMP/exe.out")"
+	fi
+done
 
 # --- start-up race: every listener reported exactly once --------------------------------
 pyns "$NS" '

@@ -12,6 +12,7 @@
 
 #include "addr.h"
 #include "harness.h"
+#include "procinfo.h"
 #include "sockid.h"
 #include "tests.h"
 
@@ -291,9 +292,11 @@ int t_listen_unlisten(void)
 		      { AF_INET6, "::ffff:127.0.0.1", SW_AF_INET, "127.0.0.1" } };
 	enum { N = sizeof(binds) / sizeof(binds[0]) };
 	struct want_kind w = { .kind = SW_EV_UNLISTEN, .n = N };
+	struct sw_file_id exe;
 	__u16 ports[N] = {};
 	int fds[N];
 
+	CHECK(!sw_file_id_of("/proc/self/exe", &exe), "statx /proc/self/exe: %s", strerror(errno));
 	w.netns = ns_new();
 	CHECK(w.netns, "cannot make a network namespace");
 	suite_reset();
@@ -320,6 +323,11 @@ int t_listen_unlisten(void)
 		      "unlisten of %s: port %u family %u", binds[i].addr, u->ev.lport,
 		      u->ev.family);
 		CHECK(l->ev.pid == (__u32)getpid() && u->ev.pid == (__u32)getpid(), "owner");
+		/* what /proc/PID/exe is checked against (exe_check.h) */
+		CHECK(l->ev.exe_ino == exe.ino && l->ev.exe_mnt_id == exe.mnt_id,
+		      "listen's executable: inode %llu mount %u, want %llu and %u",
+		      (unsigned long long)l->ev.exe_ino, l->ev.exe_mnt_id,
+		      (unsigned long long)exe.ino, exe.mnt_id);
 	}
 	return 0;
 }

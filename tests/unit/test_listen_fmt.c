@@ -31,6 +31,7 @@ static struct sw_alert sample(void)
 		.user = "alice",
 		.comm = "nc",
 		.exe = "/usr/bin/nc.openbsd",
+		.exe_check = "ok",
 		.cgroup = "/user.slice/user-1000.slice/session-3.scope",
 		.container = "-",
 		.cmdline = "nc -lkp 4444",
@@ -48,7 +49,7 @@ static void test_text_exact(void **state)
 	assert_string_equal(buf, "2025-11-26T09:40:00.123456Z alert listen   0.0.0.0:4444 "
 				 "exposure=wildcard family=4 netns=4026531840 host_netns=yes "
 				 "pid=4242 ppid=1 uid=1000 user=alice comm=nc "
-				 "exe=/usr/bin/nc.openbsd "
+				 "exe=/usr/bin/nc.openbsd exe_check=ok "
 				 "cgroup=/user.slice/user-1000.slice/session-3.scope container=- "
 				 "rule_line=- cmdline=\"nc -lkp 4444\"");
 	assert_int_equal(n, (int)strlen(buf));
@@ -87,7 +88,7 @@ static void test_json_exact(void **state)
 		"\"event\":\"baseline\",\"family\":6,\"laddr\":\"::1\",\"lport\":4444,"
 		"\"exposure\":\"loopback\",\"netns\":4026531840,\"host_netns\":true,\"pid\":4242,"
 		"\"ppid\":1,\"uid\":1000,\"user\":\"alice\",\"comm\":\"nc\","
-		"\"exe\":\"/usr/bin/nc.openbsd\","
+		"\"exe\":\"/usr/bin/nc.openbsd\",\"exe_check\":\"ok\","
 		"\"cgroup\":\"/user.slice/user-1000.slice/session-3.scope\",\"container\":null,"
 		"\"rule_line\":7,\"cmdline\":\"nc -lkp 4444\"}");
 }
@@ -113,14 +114,15 @@ static void test_remote_and_unknown_owner(void **state)
 	assert_string_equal(buf, "2025-11-26T09:40:00.000000Z alert remote   "
 				 "10.0.0.5:51234 -> 203.0.113.7:443 direction=connect family=4 "
 				 "netns=5 host_netns=no pid=- ppid=- uid=- user=- comm=- exe=- "
-				 "cgroup=- container=- rule_line=3 cmdline=-");
+				 "exe_check=- cgroup=- container=- rule_line=3 cmdline=-");
 	sw_listen_format(&a, SW_FMT_JSON, buf, sizeof(buf));
 	assert_string_equal(buf, "{\"v\":1,\"ts\":\"2025-11-26T09:40:00.000000000Z\","
 				 "\"level\":\"alert\",\"event\":\"remote\",\"family\":4,"
 				 "\"laddr\":\"10.0.0.5\",\"lport\":51234,\"raddr\":\"203.0.113.7\","
 				 "\"rport\":443,\"direction\":\"connect\",\"netns\":5,"
 				 "\"host_netns\":false,\"pid\":null,\"ppid\":null,\"uid\":null,"
-				 "\"user\":null,\"comm\":null,\"exe\":null,\"cgroup\":null,"
+				 "\"user\":null,\"comm\":null,\"exe\":null,\"exe_check\":null,"
+				 "\"cgroup\":null,"
 				 "\"container\":null,\"rule_line\":3,\"cmdline\":null}");
 }
 
@@ -189,8 +191,9 @@ static int text_fields(const char *line, char keys[][32], char values[][256], in
 static void test_text_fields_cannot_be_forged(void **state)
 {
 	static const char *const want_keys[] = {
-		"exposure", "family", "netns", "host_netns", "pid",	  "ppid",      "uid",
-		"user",	    "comm",   "exe",   "cgroup",     "container", "rule_line", "cmdline",
+		"exposure",  "family", "netns",	    "host_netns", "pid",
+		"ppid",	     "uid",    "user",	    "comm",	  "exe",
+		"exe_check", "cgroup", "container", "rule_line",  "cmdline",
 	};
 	struct sw_alert a = sample();
 	char buf[SW_ALERT_LINE_MAX], keys[32][32], values[32][256];
@@ -211,9 +214,10 @@ static void test_text_fields_cannot_be_forged(void **state)
 	assert_string_equal(values[7], a.user);
 	assert_string_equal(values[8], a.comm);
 	assert_string_equal(values[9], a.exe);
-	assert_string_equal(values[10], a.cgroup);
-	assert_string_equal(values[11], a.container);
-	assert_string_equal(values[13], a.cmdline);
+	assert_string_equal(values[10], a.exe_check);
+	assert_string_equal(values[11], a.cgroup);
+	assert_string_equal(values[12], a.container);
+	assert_string_equal(values[14], a.cmdline);
 }
 
 /* A minimal validator for one flat JSON object of strings, numbers, booleans and null. */

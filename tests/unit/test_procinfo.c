@@ -1,14 +1,22 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit tests of the /proc parsing helpers: stat fields, command lines, cgroup lines, container ids. */
+/*
+ * Unit tests of the /proc helpers: stat fields, command lines, cgroup lines,
+ * container ids, the cache across exec(), and the executable path check.
+ */
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
+#include "exe_check.h"
 #include "procinfo.h"
 
 #define ID64 "3f4e5d6c7b8a99887766554433221100ffeeddccbbaa00112233445566778899"
@@ -146,12 +154,82 @@ static void test_read_self_and_gone(void **state)
 	sw_proc_cache_free(c);
 }
 
+/* A process that exec()s keeps its pid and start time: the cache reads it again. */
+static void test_cache_after_exec(void **state)
+{
+	struct sw_proc_cache *c = sw_proc_cache_new();
+	char path[64], now[PATH_MAX];
+	const struct sw_procinfo *pi;
+	int go[2], i;
+	pid_t child;
+
+	assert_non_null(c);
+	assert_int_equal(pipe(go), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (!child) {
+		char b;
+
+		close(go[1]);
+		if (read(go[0], &b, 1) == 1)
+			execl("/bin/sleep", "sleep", "30", (char *)NULL);
+		_exit(127);
+	}
+	close(go[0]);
+	pi = sw_proc_cache_get(c, child);
+	assert_true(pi->found);
+	assert_null(strstr(pi->exe, "sleep"));
+	assert_int_equal(write(go[1], "x", 1), 1);
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)child);
+	for (i = 0; i < 500; i++) {
+		ssize_t n = readlink(path, now, sizeof(now) - 1);
+
+		if (n > 0 && (now[n] = '\0', strstr(now, "sleep")))
+			break;
+		usleep(10000);
+	}
+	assert_true(i < 500);
+	pi = sw_proc_cache_get(c, child);
+	assert_non_null(strstr(pi->exe, "sleep"));
+	assert_non_null(strstr(pi->cmdline, "sleep 30"));
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	close(go[1]);
+	sw_proc_cache_free(c);
+}
+
+static void test_exe_check(void **state)
+{
+	struct sw_procinfo pi, other;
+
+	sw_procinfo_read(getpid(), &pi);
+	assert_int_equal(sw_exe_check(&pi, 0, 0), SW_EXE_OK);
+	assert_string_equal(sw_exe_check_name(SW_EXE_OK), "ok");
+	/* what the kernel saw: this very file, or another */
+	assert_int_equal(sw_exe_check(&pi, pi.exe_id.ino, pi.exe_id.mnt_id), SW_EXE_OK);
+	assert_int_equal(sw_exe_check(&pi, pi.exe_id.ino + 1, pi.exe_id.mnt_id), SW_EXE_CHANGED);
+	assert_int_equal(sw_exe_check(&pi, pi.exe_id.ino, pi.exe_id.mnt_id + 1), SW_EXE_CHANGED);
+	/* a path that names another file here, or none */
+	other = pi;
+	snprintf(other.exe, sizeof(other.exe), "/bin/sh");
+	assert_int_equal(sw_exe_check(&other, 0, 0), SW_EXE_MISMATCH);
+	other = pi;
+	assert_true(strlen(pi.exe) + 11 <= sizeof(other.exe));
+	strcat(other.exe, " (deleted)");
+	assert_int_equal(sw_exe_check(&other, 0, 0), SW_EXE_MISMATCH);
+	/* nothing to check */
+	sw_procinfo_read(0, &other);
+	assert_int_equal(sw_exe_check(&other, 5, 5), SW_EXE_UNKNOWN);
+	assert_null(sw_exe_check_name(SW_EXE_UNKNOWN));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_stat_plain),    cmocka_unit_test(test_stat_hostile_comm),
-		cmocka_unit_test(test_cmdline_nuls),  cmocka_unit_test(test_cgroup_pick),
-		cmocka_unit_test(test_container_ids), cmocka_unit_test(test_read_self_and_gone),
+		cmocka_unit_test(test_stat_plain),	 cmocka_unit_test(test_stat_hostile_comm),
+		cmocka_unit_test(test_cmdline_nuls),	 cmocka_unit_test(test_cgroup_pick),
+		cmocka_unit_test(test_container_ids),	 cmocka_unit_test(test_read_self_and_gone),
+		cmocka_unit_test(test_cache_after_exec), cmocka_unit_test(test_exe_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
