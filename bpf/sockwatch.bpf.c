@@ -24,6 +24,9 @@ const volatile __u16 filter_port = 0; /* local or remote port, 0 = any */
 const volatile __u32 filter_netns = 0; /* netns inode, 0 = any */
 const volatile __u32 filter_pid = 0; /* owner tgid, 0 = any */
 const volatile bool emit_states = false; /* one SW_EV_STATE per transition */
+/* One SW_EV_STATE at CLOSE->SYN_SENT, with its owner: a connect() the moment it starts
+ * (listen's deny remote rules; emit_states gives it without the owner). */
+const volatile bool emit_connect_start = false;
 const volatile bool owner_from_hooks = false; /* fentry/kprobe modes own connect ownership */
 const volatile bool key_by_ptr = false; /* raw_tp fallback: no socket cookie helper */
 const volatile bool accept_fn_hook = false; /* fexit/kretprobe inet_csk_accept attached */
@@ -642,6 +645,13 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 			owner_from_current(&cur);
 		cur.flags = SW_SOCK_F_NO_ACCEPT_MAPS;
 		sock_create(key, &cur);
+		if (emit_connect_start && !emit_states) {
+			/* the peer is set; the local port is chosen after this transition */
+			if (owner_from_hooks)
+				owner_from_current(&cur);
+			read_tuple(btf, sk, &now);
+			emit(key, EMIT(SW_EV_STATE, oldstate, newstate, 0), &cur, &now);
+		}
 		return;
 	case SW_TCP_ESTABLISHED:
 		/* a listener's child: see child_enter() */

@@ -311,6 +311,8 @@ static const char *direction(unsigned int kind)
 		return "connect_failed";
 	case SW_EV_ACCEPT:
 		return "accept";
+	case SW_EV_STATE:
+		return "attempt";
 	default:
 		return "established";
 	}
@@ -358,6 +360,8 @@ static int handle_event(struct listen_ctx *c, const struct sw_event *e, const st
 	case SW_EV_CONNECT_FAILED:
 	case SW_EV_ACCEPT:
 		return on_remote(c, e, wall);
+	case SW_EV_STATE: /* a connect() starting: see run() */
+		return e->newstate == SW_TCP_SYN_SENT ? on_remote(c, e, wall) : 0;
 	default:
 		return 0;
 	}
@@ -744,6 +748,10 @@ static int run(struct listen_ctx *c)
 
 	sw_install_signals();
 	sw_startup_memory(true);
+	/* Flagged peers are alerted when connect() starts, not only when it ends
+	 * (a peer that drops SYNs answers nothing for minutes). */
+	sw_rules_counts(c->rules, &nallow, &ndeny);
+	c->filter.connect_starts = ndeny > 0;
 	e = sw_tracer_open(&c->filter, on_record, c, &c->t, err, sizeof(err));
 	if (e) {
 		sw_err("%s", err);
@@ -771,7 +779,6 @@ static int run(struct listen_ctx *c)
 		goto out;
 	}
 	sw_startup_memory(false);
-	sw_rules_counts(c->rules, &nallow, &ndeny);
 	fprintf(stderr,
 		"sockwatch: watching listeners (%zu in baseline, %zu allow and %zu deny rules)\n",
 		c->nls, nallow, ndeny);

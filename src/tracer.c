@@ -628,6 +628,7 @@ static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state
 	s->rodata->filter_netns = o->netns;
 	s->rodata->filter_pid = o->pid;
 	s->rodata->emit_states = o->states;
+	s->rodata->emit_connect_start = o->connect_starts;
 	s->rodata->owner_from_hooks = mode != SW_ATTACH_TRACEPOINT;
 	s->rodata->accept_fn_hook = mode != SW_ATTACH_TRACEPOINT;
 	s->rodata->listen_exit = listen_exit_for(ax);

@@ -37,6 +37,7 @@ struct sw_tracer_opts {
 	__u32 pid; /* owner tgid (kernel filter) */
 	const char *comm; /* exact process name (user-space filter) */
 	bool states; /* emit every transition as SW_EV_STATE */
+	bool connect_starts; /* emit CLOSE->SYN_SENT as SW_EV_STATE, with its owner */
 	bool verbose; /* libbpf and attach details on stderr */
 	__u32 ringbuf_bytes; /* ring buffer size (power of 2 pages); 0 = SW_RINGBUF_BYTES */
 	/*

@@ -197,6 +197,37 @@ check "connect to a deny-listed CIDR alerts with event remote" \
 	[ "$(count_json deny '.event=="remote" and .direction=="connect" and .raddr=="203.0.113.7" and .rport==7601 and .level=="alert" and .rule_line==2')" = 1 ]
 check "the allowed listener itself is info" \
 	[ "$(count_json deny '.event=="listen" and .lport==7601 and .level=="info"')" = 1 ]
+check "the connect's attempt alerted too, owned, with its peer" \
+	[ "$(count_json deny '.event=="remote" and .direction=="attempt" and .raddr=="203.0.113.7" and .rport==7601 and .comm=="python3" and .pid!=null')" = 1 ]
+
+# A peer that drops SYNs (the other end of a veth, in NS2, has no address): the
+# alert comes when connect() starts, not when it gives up (3 s here, minutes by default).
+ip link add swv0 netns "$NS" type veth peer name swv1 netns "$NS2"
+ip -n "$NS" addr add 203.0.113.9/24 dev swv0
+ip -n "$NS" link set swv0 up
+ip -n "$NS2" link set swv1 up
+ip -n "$NS" neigh add 203.0.113.10 lladdr 02:00:00:00:00:01 dev swv0 nud permanent
+start deny2 --json --quiet-baseline --rules "$TMP/rules2" --netns "$INO" || not_ok "sockwatch started"
+pyns "$NS" '
+import socket
+c = socket.socket(); c.settimeout(3)
+try:
+    c.connect(("203.0.113.10", 7602))
+except OSError:
+    pass' &
+CPID=$!
+PIDS+=("$CPID")
+if wait_json deny2 '.event=="remote" and .direction=="attempt" and .raddr=="203.0.113.10" and .rport==7602' &&
+	kill -0 "$CPID" 2>/dev/null; then
+	ok "a connect to a flagged peer that drops SYNs alerts while it is still trying"
+else
+	not_ok "a connect to a flagged peer that drops SYNs alerts while it is still trying" "$(cat "$TMP/deny2.out")"
+fi
+wait "$CPID"
+wait_json deny2 '.event=="remote" and .direction=="connect_failed" and .rport==7602'
+stop
+check "and its failure after the timeout" \
+	[ "$(count_json deny2 '.event=="remote" and .direction=="connect_failed" and .raddr=="203.0.113.10" and .rport==7602')" = 1 ]
 
 # --- --exit-on-alert -------------------------------------------------------------------
 ids_before=$(sw_prog_ids)

@@ -974,6 +974,62 @@ fail:
 }
 
 /*
+ * connect_starts (listen's deny remote rules): one record at CLOSE->SYN_SENT,
+ * owned by the connecting process, with its peer; no other transition.
+ */
+int t_connect_starts(void)
+{
+	struct sw_tracer_opts o = { .connect_starts = true };
+	struct two_flows f = {};
+	struct evlist l = {};
+	struct sw_tracer *t = NULL;
+	const struct sw_record *c, *s = NULL;
+	__u32 ns = ns_new();
+	struct want_list w = { .l = &l, .netns = ns, .kind = SW_EV_CLOSE, .n = 2 };
+	size_t nstate = 0;
+	pid_t pa, pc;
+	int ret = -1;
+
+	CHECK(ns, "cannot make a network namespace");
+	o.netns = ns;
+	CHECK(tracer_open_into(&o, &l, &t) == 0, "tracer with connect starts");
+	f.lfd = listen_on(AF_INET, "127.0.0.1", &f.port);
+	pa = spawn("sw_csacc", accept_and_close, &f);
+	pc = spawn("sw_cstart", connect_once, &f.port);
+	reap(pc);
+	reap(pa);
+	poll_until(t, &l, list_has, &w, 5000);
+	poll_for(t, 100);
+	c = find_kind(&l, ns, SW_EV_CONNECT, 0);
+	for (size_t i = 0; i < l.n; i++)
+		if (l.v[i].ev.kind == SW_EV_STATE && l.v[i].ev.netns == ns) {
+			s = &l.v[i];
+			nstate++;
+		}
+	if (!c || nstate != 1) {
+		test_fail(__FILE__, __LINE__, "records", "connect %s, %zu state records (want 1)",
+			  c ? "seen" : "missing", nstate);
+		goto out;
+	}
+	if (s->ev.oldstate != SW_TCP_CLOSE || s->ev.newstate != SW_TCP_SYN_SENT ||
+	    s->ev.pid != (__u32)pc || strcmp(s->ev.comm, "sw_cstart") ||
+	    s->ev.cookie != c->ev.cookie || s->ev.family != SW_AF_INET || s->ev.rport != f.port ||
+	    memcmp(s->ev.raddr, "\x7f\0\0\x01", 4) || s->ev.ts_ns > c->ev.ts_ns) {
+		test_fail(__FILE__, __LINE__, "attempt",
+			  "%s -> %s pid %u (want %d) comm %s rport %u",
+			  sw_state_name(s->ev.oldstate), sw_state_name(s->ev.newstate), s->ev.pid,
+			  (int)pc, s->ev.comm, s->ev.rport);
+		goto out;
+	}
+	ret = 0;
+out:
+	close(f.lfd);
+	sw_tracer_close(t);
+	evlist_free(&l);
+	return ret;
+}
+
+/*
  * What a socket whose CLOSE transition never reached our hooks leaves
  * behind: its entry, pointing at an address that holds no socket (reads fail
  * there, as for memory reused by another socket).

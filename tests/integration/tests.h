@@ -38,6 +38,7 @@ int t_filters(void);
 int t_nothing_left_attached(void);
 int t_raw_tp_fallback(void);
 int t_state_transitions(void);
+int t_connect_starts(void);
 int t_sweep_infers_close(void);
 int t_sweep_at_exit(void);
 int t_sweep_filtered(void);
