@@ -153,7 +153,7 @@ drv wait-written 150 >/dev/null # reconnected (backoff) and drained the 50 queue
 drv send 1400 1410 0 >/dev/null
 stats=$(driver_close)
 echo "tcp restart: $stats"
-read -r _ written _ dropped _ errors _ reconnects <<<"$stats"
+read -r _ written _ dropped _ _ _ reconnects <<<"$stats"
 wait_lines "$DIR/tcp.raw" $((written - 100)) # lines of the second rsyslogd
 got=$(cat "$DIR/tcp.raw")
 lost_line=$(grep 'kind="lost"' <<<"$got")
