@@ -601,6 +601,7 @@ static const struct option listen_opts[] = {
 struct listen_args {
 	const char *rules;
 	const char *learn;
+	const char *output_opt; /* an option about alert lines, which --learn does not print */
 };
 
 static int bad_value(const char *opt, const char *val, const char *why)
@@ -626,20 +627,24 @@ static int parse_listen_opts(int argc, char **argv, struct listen_ctx *c, struct
 			break;
 		case OPT_QUIET_BASELINE:
 			c->quiet_baseline = true;
+			a->output_opt = "--quiet-baseline";
 			break;
 		case OPT_ALERTS_ONLY:
 			c->alerts_only = true;
+			a->output_opt = "--alerts-only";
 			break;
 		case OPT_EXIT_ON_ALERT:
 			c->exit_on_alert = true;
 			break;
 		case OPT_JSON:
 			c->fmt = SW_FMT_JSON;
+			a->output_opt = "--json";
 			break;
 		case OPT_FORMAT:
 			/* ECS names are for events: listen's alerts have no mapping */
 			if (sw_format_parse(optarg, &c->fmt) || c->fmt == SW_FMT_ECS)
 				return bad_value("format", optarg, "expected text or json");
+			a->output_opt = "--format";
 			break;
 		case OPT_SNAPSHOT:
 			if (sw_snap_source_parse(optarg, &c->snapshot))
@@ -662,6 +667,11 @@ static int parse_listen_opts(int argc, char **argv, struct listen_ctx *c, struct
 	}
 	if (a->learn && (a->rules || c->exit_on_alert)) {
 		sw_err("--learn cannot be combined with --rules or --exit-on-alert");
+		return SW_EXIT_USAGE;
+	}
+	if (a->learn && a->output_opt) {
+		sw_err("--learn writes rules, not alert lines: %s does not apply to it",
+		       a->output_opt);
 		return SW_EXIT_USAGE;
 	}
 	return -1;

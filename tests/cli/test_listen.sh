@@ -264,6 +264,11 @@ check "bad rules file exits 2 with file:line: message" \
 	bash -c "[ $rc = 2 ] && [ \"\$(cat '$TMP/bad.err')\" = \"sockwatch: $TMP/bad.rules:3: port '99999' out of range (1-65535)\" ]"
 check "and never touched BPF" bash -c "! grep -q 'bpf(' '$TMP/bad.strace'"
 
+"$SW" listen --learn - --json >"$TMP/lj.out" 2>"$TMP/lj.err"
+rc=$?
+check "--learn with --json exits 2: it writes rules, whatever the format asked" \
+	bash -c "[ $rc = 2 ] && [ ! -s '$TMP/lj.out' ] && [ \"\$(cat '$TMP/lj.err')\" = \"sockwatch: --learn writes rules, not alert lines: --json does not apply to it\" ]"
+
 # --- --format ecs: events only ---------------------------------------------------------------
 "$SW" listen --format ecs >"$TMP/ecs.out" 2>"$TMP/ecs.err"
 rc=$?
