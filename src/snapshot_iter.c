@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "netns.h"
+#include "preflight.h"
 #include "snapshot_iter.h"
 #include "snapshot.skel.h"
 
@@ -20,15 +21,23 @@ struct sw_snap_iter {
 
 int sw_snap_iter_open(struct sw_snap_iter **out, char *why, size_t whylen)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct sw_snap_iter *it;
 	int e;
 
 	it = calloc(1, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
-	it->skel = snapshot__open_and_load();
-	if (!it->skel) {
-		e = -errno;
+	/*
+	 * mptcp_sock, which a kernel without MPTCP lacks, would make libbpf list
+	 * the modules' BTF, which needs CAP_SYS_ADMIN: without it, CO-RE stays
+	 * on vmlinux's BTF (as the tracer's, src/tracer.c).
+	 */
+	if (!sw_has_cap(CAP_SYS_ADMIN))
+		oo.btf_custom_path = SW_VMLINUX_BTF;
+	it->skel = snapshot__open_opts(&oo);
+	e = it->skel ? snapshot__load(it->skel) : -errno;
+	if (e) {
 		snprintf(why, whylen, "kernel refused the tcp/task_file iterator programs: %s",
 			 strerror(-e));
 		goto fail;

@@ -159,12 +159,20 @@ static int owners_push(struct sw_proc_owners *o, const struct proc_ctx *p, __u32
 	return 0;
 }
 
+/*
+ * The first of the entries for inode, or NULL. Several sockets may share one
+ * inode: an MPTCP socket's TCP subflows all carry the MPTCP socket's.
+ */
 static const struct sw_inode_cookie *map_find(const struct sw_inode_cookie *map, size_t n,
 					      __u64 inode)
 {
 	struct sw_inode_cookie k = { .inode = inode };
+	const struct sw_inode_cookie *hit;
 
-	return bsearch(&k, map, n, sizeof(*map), cmp_inode);
+	hit = bsearch(&k, map, n, sizeof(*map), cmp_inode);
+	while (hit && hit > map && hit[-1].inode == inode)
+		hit--;
+	return hit;
 }
 
 /* The descriptors of one process. */
@@ -201,7 +209,8 @@ static int walk_fds(struct proc_ctx *p, const struct sw_inode_cookie *map, size_
 		if (!hit)
 			continue;
 		proc_read(p);
-		e = owners_push(out, p, (__u32)strtoul(d->d_name, NULL, 10), hit->cookie);
+		for (; !e && hit < map + n && hit->inode == inode; hit++)
+			e = owners_push(out, p, (__u32)strtoul(d->d_name, NULL, 10), hit->cookie);
 	}
 	closedir(dir);
 	return e;

@@ -252,6 +252,65 @@ check "listen --learn writes a rule for it" grep -q '^allow listen port 7333 ' "
 kill_helpers
 ip netns del "$LONGNS"
 
+# --- 7. MPTCP: the subflows of a socket opened before the snapshot have its owner ---------
+# The descriptor holds the MPTCP socket; iter/tcp and sock_diag list its TCP subflows.
+# Two extra subflows (endpoints 127.0.0.2 and .3) make three per side: every one is owned.
+if [ "$(sysctl -n net.mptcp.enabled 2>/dev/null)" != 1 ] ||
+	! ip netns exec "$NS" python3 -c 'import socket; socket.socket(2, 1, 262)' 2>/dev/null; then
+	ok "MPTCP subflows are owned in the snapshot # SKIP no MPTCP here"
+else
+	ip -n "$NS" mptcp limits set subflows 2 add_addr_accepted 2 &&
+		ip -n "$NS" mptcp endpoint add 127.0.0.2 dev lo subflow &&
+		ip -n "$NS" mptcp endpoint add 127.0.0.3 dev lo subflow ||
+		not_ok "MPTCP endpoints configured"
+	ip netns exec "$NS" python3 -c '
+import socket, sys, time
+l = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)
+l.bind(("127.0.0.1", 7300)); l.listen()
+c = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)
+c.connect(("127.0.0.1", 7300)); a, _ = l.accept()
+a.sendall(b"x"); c.recv(1)
+open(sys.argv[1], "w").close(); time.sleep(3600)' "$TMP/ready.mptcp" </dev/null >/dev/null 2>&1 &
+	MPID=$!
+	PIDS+=("$MPID")
+	for _ in $(seq 200); do [ -e "$TMP/ready.mptcp" ] && break; sleep 0.05; done
+	# The path manager adds the subflows shortly after the handshake.
+	for _ in $(seq 100); do
+		[ "$(ip netns exec "$NS" ss -tanH state established | grep -c ':7300 ')" = 6 ] && break
+		sleep 0.05
+	done
+	MROWS='select(.lport == 7300 or .rport == 7300)'
+	for src in iter diag; do
+		once "mptcp_$src" --snapshot "$src"
+		jq -c "$MROWS" "$TMP/mptcp_$src.json" >"$TMP/mptcp_$src.rows"
+		n=$(jq -c "select(.pid == $MPID and .comm == \"python3\")" "$TMP/mptcp_$src.rows" | wc -l)
+		l=$(jq -c "select(.state == \"LISTEN\" and .laddr == \"127.0.0.1\" and .pid == $MPID)" \
+			"$TMP/mptcp_$src.rows" | wc -l)
+		if [ "$n" = 7 ] && [ "$l" = 1 ] && [ "$(wc -l <"$TMP/mptcp_$src.rows")" = 7 ]; then
+			ok "--snapshot $src: the MPTCP listener and all six subflows are owned by pid $MPID"
+		else
+			not_ok "--snapshot $src: the MPTCP listener and all six subflows are owned" \
+				"$(cat "$TMP/mptcp_$src.rows")"
+		fi
+	done
+	check "MPTCP rows are identical from either source" \
+		diff -u <(rows "$TMP/mptcp_iter.json") <(rows "$TMP/mptcp_diag.json")
+	once mptcp_pid --snapshot iter -p "$MPID"
+	n=$(jq -c "$MROWS | select(.pid == $MPID)" "$TMP/mptcp_pid.json" | wc -l)
+	check "-p PID keeps its MPTCP rows" [ "$n" = 7 ]
+	once mptcp_raw --snapshot iter --state-hook raw_tp
+	n=$(jq -c "$MROWS | select(.pid == $MPID)" "$TMP/mptcp_raw.json" | wc -l)
+	check "raw_tp (keyed by socket address): the seven MPTCP rows are owned too" [ "$n" = 7 ]
+	"$SW" listen --learn - --snapshot iter --netns "$NSINO" >"$TMP/mptcp.rules" 2>/dev/null
+	check "listen --learn: the MPTCP listener's rule names its program" \
+		grep -q '^allow listen port 7300 addr 127.0.0.1 comm python3 exe /' "$TMP/mptcp.rules"
+	timeout 3 "$SW" listen --json --snapshot iter --netns "$NSINO" >"$TMP/mptcp.base" 2>/dev/null
+	n=$(jq -c "select(.event == \"baseline\" and .lport == 7300 and .laddr == \"127.0.0.1\" and
+		.pid == $MPID and .comm == \"python3\")" "$TMP/mptcp.base" | wc -l)
+	check "listen: the MPTCP listener's baseline line has its pid" [ "$n" = 1 ]
+	kill_helpers
+fi
+
 screen() { tmux capture-pane -p -t "$TMUX_S"; }
 now_ms() { date +%s%3N; }
 wait_screen() { # wait_screen ERE TIMEOUT_MS

@@ -67,6 +67,8 @@ static const struct itest tests[] = {
 	{ "connect starts: the attempt, owned, with its peer", t_connect_starts },
 	{ "auto picks the first mode the kernel accepts (probes agree)", t_auto_mode },
 	{ "auto without fentry picks kprobe where kprobes load", t_auto_without_fentry },
+	{ "snapshot, both sources: an MPTCP listener and connection, every subflow owned",
+	  t_snapshot_owners },
 };
 
 /* The failed test's events, as diagnosis. */

@@ -44,5 +44,6 @@ int t_sweep_at_exit(void);
 int t_sweep_filtered(void);
 int t_auto_mode(void);
 int t_auto_without_fentry(void);
+int t_snapshot_owners(void);
 
 #endif /* SW_TESTS_H */

@@ -181,12 +181,42 @@ static void test_walk(void **state)
 	assert_int_equal(sw_proc_owners(root, map, 3, &o), -ENOENT);
 }
 
+/* An MPTCP socket's subflows share its inode: its one descriptor owns each of them. */
+static void test_shared_inode(void **state)
+{
+	struct sw_inode_cookie map[] = {
+		{ 700, 0x11 }, { 600, 0x01 }, { 700, 0x12 }, { 800, 0x21 }, { 700, 0x13 },
+	};
+	struct sw_proc_owners o = {};
+	__u64 seen = 0;
+	char cmd[128];
+
+	snprintf(root, sizeof(root), "/tmp/sw_fakeproc.XXXXXX");
+	assert_non_null(mkdtemp(root));
+	put_proc("100", "mptcp\n", 6, 0);
+	put_link("100/fd/4", "socket:[700]");
+	sw_inode_map_sort(map, 5);
+	assert_int_equal(sw_proc_owners(root, map, 5, &o), 0);
+	assert_int_equal(o.n, 3);
+	for (size_t i = 0; i < o.n; i++) {
+		assert_int_equal(o.v[i].pid, 100);
+		assert_int_equal(o.v[i].fd, 4);
+		assert_true(o.v[i].cookie >= 0x11 && o.v[i].cookie <= 0x13);
+		seen |= 1ULL << (o.v[i].cookie - 0x11);
+	}
+	assert_int_equal(seen, 7);
+	sw_proc_owners_free(&o);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_socket_links),
 		cmocka_unit_test(test_status_euid),
 		cmocka_unit_test(test_walk),
+		cmocka_unit_test(test_shared_inode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
