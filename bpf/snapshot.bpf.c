@@ -146,6 +146,7 @@ int sw_snap_owner(struct bpf_iter__task_file *ctx)
 	o.pid = BPF_CORE_READ(task, tgid);
 	o.uid = BPF_CORE_READ(task, cred, euid.val);
 	o.fd = ctx->fd;
+	o.netns = sw_read_netns(false, &sk->__sk_common);
 	BPF_CORE_READ_STR_INTO(&o.comm, task, comm);
 	if (proto == IPPROTO_MPTCP_NUM)
 		emit_mptcp(ctx, &o, sk);

@@ -252,7 +252,7 @@ struct sw_snap_owner {
 	__u32 pid; /* tgid of the process holding the descriptor */
 	__u32 uid; /* its effective uid */
 	__u32 fd;
-	__u32 pad;
+	__u32 netns; /* inode of the socket's network namespace (iterators only) */
 	char comm[SW_COMM_LEN];
 };
 

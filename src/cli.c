@@ -247,6 +247,17 @@ void sw_print_snapshot_source(enum sw_snap_source src, const char *fallback)
 		fprintf(stderr, "sockwatch: snapshot through netlink sock_diag + /proc (forced)\n");
 }
 
+void sw_warn_snapshot_netns(unsigned int failed, __u64 ino, int err, const char *where)
+{
+	if (!failed)
+		return;
+	fprintf(stderr,
+		"sockwatch: warning: %u network namespace%s could not be entered, %s sockets are "
+		"missing from the snapshot (%snetns %llu from %s: %s)\n",
+		failed, failed == 1 ? "" : "s", failed == 1 ? "its" : "their",
+		failed == 1 ? "" : "first: ", (unsigned long long)ino, where, strerror(err));
+}
+
 void sw_print_summary(struct sw_tracer *t)
 {
 	struct sw_counters c;

@@ -112,6 +112,11 @@ void sw_print_attached(const struct sw_tracer *t);
 void sw_startup_memory(bool starting);
 /* -v: which source took the snapshot, and why auto fell back to sock_diag. */
 void sw_print_snapshot_source(enum sw_snap_source src, const char *fallback);
+/*
+ * A warning line when the snapshot could not enter some network namespaces
+ * (their sockets are missing from it); nothing when it entered all.
+ */
+void sw_warn_snapshot_netns(unsigned int failed, __u64 ino, int err, const char *where);
 /* Prints the exit summary: events by kind, drops, evictions. */
 void sw_print_summary(struct sw_tracer *t);
 

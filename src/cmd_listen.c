@@ -709,6 +709,7 @@ static int learn(struct listen_ctx *c, const char *path)
 	}
 	if (c->filter.verbose)
 		sw_print_snapshot_source(s.source, s.fallback);
+	sw_warn_snapshot_netns(s.netns_failed, s.failed_netns, s.failed_err, s.failed_path);
 	ls = calloc(s.nsocks ? s.nsocks : 1, sizeof(*ls));
 	li = calloc(s.nsocks ? s.nsocks : 1, sizeof(*li));
 	if (!ls || !li) {
@@ -778,6 +779,7 @@ static int run(struct listen_ctx *c)
 	}
 	if (c->filter.verbose)
 		sw_print_snapshot_source(s.source, s.fallback);
+	sw_warn_snapshot_netns(s.netns_failed, s.failed_netns, s.failed_err, s.failed_path);
 	c->snap_has_ptr = sw_snapshot_has_skptr(&s);
 	c->match_endpoints = c->key_by_ptr && !c->snap_has_ptr;
 	e = reconcile(c, &s);

@@ -185,6 +185,10 @@ int sw_live_start(struct sw_live *l, const struct sw_live_opts *o, char *err, si
 	l->snap_ns = sw_now_ns() - t0;
 	l->snap_socks = s.nsocks;
 	l->snap_netns = s.nnetns;
+	l->snap_netns_failed = s.netns_failed;
+	l->snap_failed_netns = s.failed_netns;
+	l->snap_failed_err = s.failed_err;
+	snprintf(l->snap_failed_path, sizeof(l->snap_failed_path), "%s", s.failed_path);
 	t0 = sw_now_ns();
 	e = reconcile(l, &s, o->seed);
 	l->reconcile_ns = sw_now_ns() - t0;

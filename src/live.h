@@ -39,6 +39,10 @@ struct sw_live {
 	__u64 reconcile_ns; /* how long applying it and the queued events took */
 	__u64 queued_max; /* events that arrived during the snapshot */
 	unsigned int snap_netns; /* namespaces the snapshot visited */
+	unsigned int snap_netns_failed; /* and could not enter; the first: */
+	__u64 snap_failed_netns;
+	int snap_failed_err;
+	char snap_failed_path[SW_NETNS_PATH_MAX];
 	enum sw_snap_source snap_source; /* what took the snapshot: iter or diag */
 	char snap_fallback[256]; /* why auto did not use the iterators ("" if it did) */
 	__u32 host_netns;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Finding every network namespace (process namespaces and `ip netns` mounts) and running code inside one. */
+/* Finding every network namespace (threads', sockets', `ip netns` mounts) and running code inside one. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -8,9 +8,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <netinet/in.h>
 
 #include "netns.h"
+
+/* Not in every libc's headers; the numbers are the same on every architecture. */
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#define SW_IPPROTO_MPTCP 262
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
 
 __u32 sw_self_netns(void)
 {
@@ -21,31 +35,54 @@ __u32 sw_self_netns(void)
 	return (__u32)st.st_ino;
 }
 
-static int netns_add(struct sw_netns_set *s, const char *path)
+bool sw_netns_known(const struct sw_netns_set *s, __u64 ino)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].ino == ino)
+			return true;
+	return false;
+}
+
+/* Appends (ino, fd, path); the set owns fd from then on, even on failure. */
+static int netns_push(struct sw_netns_set *s, __u64 ino, int fd, const char *path)
 {
 	struct sw_netns_ref *nv;
+
+	if (s->n == s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 16;
+
+		nv = realloc(s->v, ncap * sizeof(*nv));
+		if (!nv) {
+			if (fd >= 0)
+				close(fd);
+			return -ENOMEM;
+		}
+		s->v = nv;
+		s->cap = ncap;
+	}
+	s->v[s->n].ino = ino;
+	s->v[s->n].fd = fd;
+	snprintf(s->v[s->n].path, sizeof(s->v[s->n].path), "%s", path);
+	s->n++;
+	return 0;
+}
+
+static int netns_add(struct sw_netns_set *s, const char *path)
+{
 	struct stat st;
 
 	if (strlen(path) >= sizeof(s->v[0].path))
 		return -ENAMETOOLONG; /* cannot happen: never left out silently */
 	if (stat(path, &st))
 		return 0; /* the process exited or the mount went away */
-	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i].ino == st.st_ino)
-			return 0;
-	if (s->n == s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 16;
-
-		nv = realloc(s->v, ncap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		s->v = nv;
-		s->cap = ncap;
-	}
-	s->v[s->n].ino = st.st_ino;
-	snprintf(s->v[s->n].path, sizeof(s->v[s->n].path), "%s", path);
-	s->n++;
-	return 0;
+	/* Not a namespace: a file left under /run/netns whose mount is gone. */
+	if (s->n && (__u64)st.st_dev != s->nsfs_dev)
+		return 0;
+	if (sw_netns_known(s, st.st_ino))
+		return 0;
+	if (!s->n)
+		s->nsfs_dev = st.st_dev;
+	return netns_push(s, st.st_ino, -1, path);
 }
 
 /* The mounts under one of the directories `ip netns` uses. */
@@ -69,9 +106,37 @@ static int netns_add_dir(struct sw_netns_set *s, const char *dirpath)
 	return e;
 }
 
-int sw_netns_collect(struct sw_netns_set *s)
+/*
+ * The namespaces of a process's threads: a thread may have entered another
+ * one (setns), which /proc/<pid>/ns/net, the leader's, does not show.
+ */
+static int netns_add_tasks(struct sw_netns_set *s, const char *pid)
 {
 	char path[SW_NETNS_PATH_MAX];
+	struct dirent *d;
+	DIR *dir;
+	int e;
+
+	snprintf(path, sizeof(path), "/proc/%.20s/ns/net", pid);
+	e = netns_add(s, path);
+	if (e)
+		return e;
+	snprintf(path, sizeof(path), "/proc/%.20s/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return 0; /* exited */
+	while (!e && (d = readdir(dir))) {
+		if (d->d_name[0] < '1' || d->d_name[0] > '9' || !strcmp(d->d_name, pid))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.20s/task/%.20s/ns/net", pid, d->d_name);
+		e = netns_add(s, path);
+	}
+	closedir(dir);
+	return e;
+}
+
+int sw_netns_collect(struct sw_netns_set *s)
+{
 	struct dirent *d;
 	DIR *dir;
 	int e;
@@ -88,8 +153,7 @@ int sw_netns_collect(struct sw_netns_set *s)
 	while ((d = readdir(dir))) {
 		if (d->d_name[0] < '1' || d->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/ns/net", d->d_name);
-		e = netns_add(s, path);
+		e = netns_add_tasks(s, d->d_name);
 		if (e)
 			break;
 	}
@@ -101,25 +165,66 @@ int sw_netns_collect(struct sw_netns_set *s)
 	return e;
 }
 
+int sw_netns_add_socket(struct sw_netns_set *s, __u32 pid, __u32 fd)
+{
+	char where[SW_NETNS_PATH_MAX];
+	int pidfd, sfd, nsfd, dom = 0, proto = 0;
+	socklen_t len = sizeof(int);
+	struct stat st;
+
+	pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (pidfd < 0)
+		return 0;
+	sfd = (int)syscall(SYS_pidfd_getfd, pidfd, (int)fd, 0);
+	close(pidfd);
+	if (sfd < 0)
+		return 0;
+	/* Only TCP (and MPTCP) sockets: a namespace only others hold lists no TCP socket. */
+	if (getsockopt(sfd, SOL_SOCKET, SO_DOMAIN, &dom, &len) ||
+	    (dom != AF_INET && dom != AF_INET6) ||
+	    getsockopt(sfd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) ||
+	    (proto != IPPROTO_TCP && proto != SW_IPPROTO_MPTCP)) {
+		close(sfd);
+		return 0;
+	}
+	nsfd = ioctl(sfd, SIOCGSKNS);
+	close(sfd);
+	if (nsfd < 0)
+		return 0;
+	if (fcntl(nsfd, F_SETFD, FD_CLOEXEC) || fstat(nsfd, &st) || sw_netns_known(s, st.st_ino)) {
+		close(nsfd);
+		return 0;
+	}
+	snprintf(where, sizeof(where), "socket of pid %u fd %u", pid, fd);
+	return netns_push(s, st.st_ino, nsfd, where) ? -ENOMEM : 1;
+}
+
 void sw_netns_set_free(struct sw_netns_set *s)
 {
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].fd >= 0)
+			close(s->v[i].fd);
 	free(s->v);
 	memset(s, 0, sizeof(*s));
 }
 
-int sw_netns_run(const char *path, int home, int (*fn)(void *ctx), void *ctx)
+int sw_netns_run(const struct sw_netns_ref *ns, int home, int (*fn)(void *ctx), void *ctx)
 {
-	int nsfd, e;
+	int nsfd = ns->fd, e;
 
-	nsfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (nsfd < 0)
-		return -errno;
+	if (nsfd < 0) {
+		nsfd = open(ns->path, O_RDONLY | O_CLOEXEC);
+		if (nsfd < 0)
+			return -errno;
+	}
 	if (setns(nsfd, CLONE_NEWNET)) {
 		e = -errno;
-		close(nsfd);
+		if (nsfd != ns->fd)
+			close(nsfd);
 		return e;
 	}
-	close(nsfd);
+	if (nsfd != ns->fd)
+		close(nsfd);
 	e = fn(ctx);
 	if (setns(home, CLONE_NEWNET))
 		return -errno; /* cannot happen with our own namespace's fd */

@@ -38,6 +38,30 @@ static void step(const struct take_ctx *t)
 		t->step(t->step_ctx);
 }
 
+/* One namespace visited, or not (e: why): counted, the first failure kept. */
+static void netns_done(struct take_ctx *t, size_t i, int e)
+{
+	struct sw_snapshot *s = t->s;
+
+	if (!e) {
+		s->nnetns++;
+		return;
+	}
+	if (!s->netns_failed++) {
+		s->failed_netns = t->ns.v[i].ino;
+		s->failed_err = -e;
+		snprintf(s->failed_path, sizeof(s->failed_path), "%s", t->ns.v[i].path);
+	}
+}
+
+/*
+ * How often the owners are read again after they showed sockets of
+ * namespaces found no other way (only a socket holds them): the second
+ * reading finds the owners of those namespaces' sockets; more would only
+ * chase namespaces made during the snapshot.
+ */
+#define OWNER_ROUNDS 2
+
 const char *sw_snap_source_name(enum sw_snap_source src)
 {
 	switch (src) {
@@ -76,11 +100,40 @@ __u64 sw_snapshot_key(const struct sw_snapshot *s, bool key_by_ptr, __u64 cookie
  * (refused at load or attach, or no iterator could be created in our own
  * namespace): auto mode then falls back to sock_diag.
  */
+/*
+ * Adds the namespaces of owned sockets that no process, thread or mount
+ * showed; n owners. Returns how many were added, or -ENOMEM.
+ */
+static int add_socket_netns(struct take_ctx *t, const struct sw_snap_owner *o, size_t n,
+			    bool by_netns)
+{
+	__u64 last = 0;
+	int added = 0, e;
+
+	for (size_t i = 0; i < n; i++) {
+		/* Iterator records carry the netns: most are known, and in runs. */
+		if (by_netns && (o[i].netns == last || sw_netns_known(&t->ns, o[i].netns)))
+			continue;
+		last = o[i].netns;
+		e = sw_netns_add_socket(&t->ns, o[i].pid, o[i].fd);
+		if (e < 0)
+			return e;
+		added += e;
+	}
+	return added;
+}
+
+/*
+ * The iterators. *unavailable is set when they cannot be used at all here
+ * (refused at load or attach, or no iterator could be created in our own
+ * namespace): auto mode then falls back to sock_diag.
+ */
 static int take_iter(struct take_ctx *t, bool *unavailable)
 {
 	struct sw_iter_buf socks = {}, owners = {};
 	struct sw_snapshot *s = t->s;
 	struct sw_snap_iter *it;
+	size_t i = 0;
 	int e;
 
 	e = sw_snap_iter_open(&it, t->err, t->errlen);
@@ -89,34 +142,43 @@ static int take_iter(struct take_ctx *t, bool *unavailable)
 		/* Privileges were checked before: EPERM is the kernel's refusal. */
 		return e == -EPERM ? -ENOTSUP : e;
 	}
-	for (size_t i = 0; i < t->ns.n; i++) {
-		e = sw_snap_iter_socks(it, i ? t->ns.v[i].path : NULL, t->home, &socks);
+	for (int round = 0;; round++) {
+		for (; i < t->ns.n; i++) {
+			e = sw_snap_iter_socks(it, i ? &t->ns.v[i] : NULL, t->home, &socks);
+			if (e == -ENOMEM)
+				goto out_nomem;
+			if (e && !i) {
+				*unavailable = true;
+				snprintf(t->err, t->errlen, "cannot run the tcp iterator: %s",
+					 strerror(-e));
+				e = e == -EPERM ? -ENOTSUP : e;
+				goto out;
+			}
+			netns_done(t, i, e); /* a failure: gone meanwhile, or not ours to enter */
+			step(t);
+		}
+		/* Owners after sockets: a socket seen above is owned by a fd seen here
+		 * unless it was closed or passed in between. */
+		owners.len = 0;
+		e = sw_snap_iter_owners(it, &owners);
 		if (e == -ENOMEM)
 			goto out_nomem;
-		if (e && !i) {
-			*unavailable = true;
-			snprintf(t->err, t->errlen, "cannot run the tcp iterator: %s",
+		if (e) {
+			snprintf(t->err, t->errlen, "reading the task_file iterator failed: %s",
 				 strerror(-e));
-			e = e == -EPERM ? -ENOTSUP : e;
 			goto out;
 		}
-		if (e)
-			s->netns_failed++; /* gone meanwhile, or not ours to enter */
-		else
-			s->nnetns++;
 		step(t);
+		if (round + 1 == OWNER_ROUNDS)
+			break;
+		e = add_socket_netns(t, (const struct sw_snap_owner *)owners.p,
+				     owners.len / sizeof(struct sw_snap_owner), true);
+		if (e < 0)
+			goto out_nomem;
+		if (!e)
+			break;
 	}
-	/* Owners after sockets: a socket seen above is owned by a fd seen here
-	 * unless it was closed or passed in between. */
-	e = sw_snap_iter_owners(it, &owners);
-	if (e == -ENOMEM)
-		goto out_nomem;
-	if (e) {
-		snprintf(t->err, t->errlen, "reading the task_file iterator failed: %s",
-			 strerror(-e));
-		goto out;
-	}
-	step(t);
+	e = 0;
 	s->socks = (struct sw_snap_sock *)socks.p;
 	s->nsocks = socks.len / sizeof(struct sw_snap_sock);
 	s->owners = (struct sw_snap_owner *)owners.p;
@@ -124,6 +186,7 @@ static int take_iter(struct take_ctx *t, bool *unavailable)
 	socks.p = owners.p = NULL;
 	goto out;
 out_nomem:
+	e = -ENOMEM;
 	snprintf(t->err, t->errlen, "out of memory reading the snapshot");
 out:
 	free(socks.p);
@@ -143,7 +206,7 @@ static int diag_netns(struct take_ctx *t, size_t i, struct sw_diag_socks *d)
 	size_t before = d->n;
 	int fd, e;
 
-	fd = i ? sw_netns_run(t->ns.v[i].path, t->home, open_diag, NULL) : sw_diag_open();
+	fd = i ? sw_netns_run(&t->ns.v[i], t->home, open_diag, NULL) : sw_diag_open();
 	if (fd < 0)
 		return fd;
 	e = sw_diag_dump(fd, (__u32)t->ns.v[i].ino, d);
@@ -153,14 +216,18 @@ static int diag_netns(struct take_ctx *t, size_t i, struct sw_diag_socks *d)
 	return e;
 }
 
-/* Owners: /proc/<pid>/fd links to the inodes the dumps reported. */
-static int diag_owners(struct take_ctx *t, const struct sw_diag_socks *d)
+/*
+ * Owners: /proc/<pid>/fd links to the inodes the dumps reported. With
+ * unknown, also the descriptors of other sockets, in o->unknown.
+ */
+static int diag_owners(const struct sw_diag_socks *d, bool unknown, struct sw_proc_owners *o)
 {
-	struct sw_proc_owners o = {};
 	struct sw_inode_cookie *map;
 	size_t n = 0;
 	int e;
 
+	memset(o, 0, sizeof(*o));
+	o->want_unknown = unknown;
 	map = malloc((d->n ? d->n : 1) * sizeof(*map));
 	if (!map)
 		return -ENOMEM;
@@ -168,54 +235,67 @@ static int diag_owners(struct take_ctx *t, const struct sw_diag_socks *d)
 		if (d->inode[i])
 			map[n++] = (struct sw_inode_cookie){ d->inode[i], d->v[i].cookie };
 	sw_inode_map_sort(map, n);
-	e = sw_proc_owners("/proc", map, n, &o);
+	e = sw_proc_owners("/proc", map, n, o);
 	free(map);
-	if (e) {
-		sw_proc_owners_free(&o);
-		return e;
-	}
-	t->s->owners = o.v;
-	t->s->nowners = o.n;
-	return 0;
+	if (e)
+		sw_proc_owners_free(o);
+	return e;
 }
 
 static int take_diag(struct take_ctx *t)
 {
 	struct sw_diag_socks d = {};
+	struct sw_proc_owners o = {};
 	struct sw_snapshot *s = t->s;
+	size_t i = 0;
 	int e = 0;
 
-	for (size_t i = 0; i < t->ns.n; i++) {
-		e = diag_netns(t, i, &d);
+	for (int round = 0;; round++) {
+		for (; i < t->ns.n; i++) {
+			e = diag_netns(t, i, &d);
+			if (e == -ENOMEM)
+				goto out_nomem;
+			if (e && !i) {
+				snprintf(t->err, t->errlen, "netlink sock_diag dump failed: %s",
+					 strerror(-e));
+				goto out;
+			}
+			netns_done(t, i, e);
+			step(t);
+		}
+		sw_proc_owners_free(&o);
+		/* Sockets no dump listed: other kinds, or TCP sockets of a namespace
+		 * only a socket holds. */
+		e = diag_owners(&d, round + 1 < OWNER_ROUNDS, &o);
 		if (e == -ENOMEM)
 			goto out_nomem;
-		if (e && !i) {
-			snprintf(t->err, t->errlen, "netlink sock_diag dump failed: %s",
+		if (e) {
+			snprintf(t->err, t->errlen, "cannot read /proc for socket owners: %s",
 				 strerror(-e));
 			goto out;
 		}
-		if (e)
-			s->netns_failed++;
-		else
-			s->nnetns++;
 		step(t);
+		if (round + 1 == OWNER_ROUNDS)
+			break;
+		e = add_socket_netns(t, o.unknown, o.nunknown, false);
+		if (e < 0)
+			goto out_nomem;
+		if (!e)
+			break;
 	}
-	e = diag_owners(t, &d);
-	if (e == -ENOMEM)
-		goto out_nomem;
-	if (e) {
-		snprintf(t->err, t->errlen, "cannot read /proc for socket owners: %s",
-			 strerror(-e));
-		goto out;
-	}
-	step(t);
+	e = 0;
 	s->socks = d.v;
 	s->nsocks = d.n;
+	s->owners = o.v;
+	s->nowners = o.n;
 	d.v = NULL;
+	o.v = NULL;
 	goto out;
 out_nomem:
+	e = -ENOMEM;
 	snprintf(t->err, t->errlen, "out of memory reading the snapshot");
 out:
+	sw_proc_owners_free(&o);
 	sw_diag_socks_free(&d);
 	return e;
 }
@@ -254,6 +334,7 @@ int sw_snapshot_take(struct sw_snapshot *s, enum sw_snap_source src, sw_snapshot
 			snprintf(s->fallback, sizeof(s->fallback), "%s", err);
 			s->source = SW_SNAP_DIAG;
 			s->nnetns = s->netns_failed = 0;
+			/* The namespaces stay (those found through sockets too). */
 		}
 	}
 	if (s->source == SW_SNAP_DIAG)

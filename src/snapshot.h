@@ -24,6 +24,9 @@ struct sw_snapshot {
 	size_t nowners;
 	unsigned int nnetns; /* network namespaces iterated */
 	unsigned int netns_failed; /* namespaces that could not be entered */
+	__u64 failed_netns; /* the first of them: inode, */
+	int failed_err; /* errno, */
+	char failed_path[SW_NETNS_PATH_MAX]; /* and where it was found */
 	__u64 host_netns; /* inode of this process's network namespace */
 	__u64 taken_ns; /* CLOCK_MONOTONIC when the snapshot finished */
 	enum sw_snap_source source; /* what took it: SW_SNAP_ITER or SW_SNAP_DIAG */
@@ -35,7 +38,8 @@ typedef void (*sw_snapshot_step_fn)(void *ctx);
 
 /*
  * Lists every TCP socket in every network namespace found through
- * /proc/<pid>/ns/net and /run/netns, and the processes holding them. With
+ * /proc/<pid>/task/<tid>/ns/net, /run/netns and the TCP sockets that
+ * processes hold, and the processes holding them. With
  * SW_SNAP_AUTO the iterators are used unless the kernel refuses to load,
  * attach or run them (then s->fallback says why and sock_diag + /proc take
  * the snapshot); a forced source that fails is an error. Returns 0 or -errno

@@ -113,12 +113,12 @@ static int create_iter(void *ctx)
  * created in (it is the /proc/net/tcp machinery), so the file is created
  * after entering the namespace; reading it needs no namespace.
  */
-int sw_snap_iter_socks(struct sw_snap_iter *it, const char *nspath, int home,
+int sw_snap_iter_socks(struct sw_snap_iter *it, const struct sw_netns_ref *ns, int home,
 		       struct sw_iter_buf *out)
 {
 	int fd, e;
 
-	fd = nspath ? sw_netns_run(nspath, home, create_iter, it->tcp) : create_iter(it->tcp);
+	fd = ns ? sw_netns_run(ns, home, create_iter, it->tcp) : create_iter(it->tcp);
 	if (fd < 0)
 		return fd;
 	e = read_iter(fd, out);

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "netns.h"
+
 /* Bytes read from an iterator: an array of fixed-size records. */
 struct sw_iter_buf {
 	char *p;
@@ -19,13 +21,16 @@ struct sw_snap_iter;
  */
 int sw_snap_iter_open(struct sw_snap_iter **out, char *why, size_t whylen);
 /*
- * Appends one struct sw_snap_sock per TCP socket of the network namespace at
- * nspath (NULL: the caller's own) to out; home is an fd of the caller's
- * namespace. Returns 0 or -errno.
+ * Appends one struct sw_snap_sock per TCP socket of the network namespace ns
+ * (NULL: the caller's own) to out; home is an fd of the caller's namespace.
+ * Returns 0 or -errno.
  */
-int sw_snap_iter_socks(struct sw_snap_iter *it, const char *nspath, int home,
+int sw_snap_iter_socks(struct sw_snap_iter *it, const struct sw_netns_ref *ns, int home,
 		       struct sw_iter_buf *out);
-/* Appends one struct sw_snap_owner per file descriptor of a TCP socket, in every process. */
+/*
+ * Appends one struct sw_snap_owner per file descriptor of a TCP socket (per
+ * subflow for an MPTCP socket), in every process, with the socket's netns.
+ */
 int sw_snap_iter_owners(struct sw_snap_iter *it, struct sw_iter_buf *out);
 void sw_snap_iter_close(struct sw_snap_iter *it);
 

@@ -94,6 +94,7 @@ void sw_inode_map_sort(struct sw_inode_cookie *map, size_t n)
 void sw_proc_owners_free(struct sw_proc_owners *o)
 {
 	free(o->v);
+	free(o->unknown);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -136,20 +137,22 @@ static void proc_read(struct proc_ctx *p)
 		sw_proc_status_euid(buf, &p->euid);
 }
 
-static int owners_push(struct sw_proc_owners *o, const struct proc_ctx *p, __u32 fd, __u64 cookie)
+/* Appends a record for (p, fd) to the vector *v of *n (room for *cap). */
+static int owners_push(struct sw_snap_owner **v, size_t *n, size_t *cap, const struct proc_ctx *p,
+		       __u32 fd, __u64 cookie)
 {
 	struct sw_snap_owner *r;
 
-	if (o->n == o->cap) {
-		size_t ncap = o->cap ? o->cap * 2 : 1024;
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 1024;
 
-		r = realloc(o->v, ncap * sizeof(*r));
+		r = realloc(*v, ncap * sizeof(*r));
 		if (!r)
 			return -ENOMEM;
-		o->v = r;
-		o->cap = ncap;
+		*v = r;
+		*cap = ncap;
 	}
-	r = &o->v[o->n++];
+	r = &(*v)[(*n)++];
 	memset(r, 0, sizeof(*r));
 	r->cookie = cookie;
 	r->pid = p->pid;
@@ -184,6 +187,7 @@ static int walk_fds(struct proc_ctx *p, const struct sw_inode_cookie *map, size_
 	struct dirent *d;
 	__u64 inode;
 	ssize_t len;
+	__u32 fdnum;
 	DIR *dir;
 	int fd, e = 0;
 
@@ -206,11 +210,16 @@ static int walk_fds(struct proc_ctx *p, const struct sw_inode_cookie *map, size_
 		if (sw_proc_socket_inode(link, &inode))
 			continue;
 		hit = map_find(map, n, inode);
-		if (!hit)
+		fdnum = (__u32)strtoul(d->d_name, NULL, 10);
+		if (!hit) {
+			if (out->want_unknown)
+				e = owners_push(&out->unknown, &out->nunknown, &out->ucap, p, fdnum,
+						0);
 			continue;
+		}
 		proc_read(p);
 		for (; !e && hit < map + n && hit->inode == inode; hit++)
-			e = owners_push(out, p, (__u32)strtoul(d->d_name, NULL, 10), hit->cookie);
+			e = owners_push(&out->v, &out->n, &out->cap, p, fdnum, hit->cookie);
 	}
 	closedir(dir);
 	return e;

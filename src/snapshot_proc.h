@@ -3,6 +3,7 @@
 #ifndef SW_SNAPSHOT_PROC_H
 #define SW_SNAPSHOT_PROC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -17,6 +18,14 @@ struct sw_inode_cookie {
 struct sw_proc_owners {
 	struct sw_snap_owner *v;
 	size_t n, cap;
+	/*
+	 * Set by the caller to have the descriptors of the sockets not in map
+	 * listed too (pid and fd only): some may be TCP sockets of a namespace
+	 * not dumped yet.
+	 */
+	bool want_unknown;
+	struct sw_snap_owner *unknown;
+	size_t nunknown, ucap;
 };
 
 /*

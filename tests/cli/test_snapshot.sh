@@ -32,6 +32,8 @@ cleanup() {
 	wait 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	[ -n "${LONGNS:-}" ] && ip netns del "$LONGNS" 2>/dev/null
+	[ -n "${THNS:-}" ] && ip netns del "$THNS" 2>/dev/null
+	[ -n "${STALE:-}" ] && rm -f "$STALE"
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -310,6 +312,78 @@ open(sys.argv[1], "w").close(); time.sleep(3600)' "$TMP/ready.mptcp" </dev/null 
 	check "listen: the MPTCP listener's baseline line has its pid" [ "$n" = 1 ]
 	kill_helpers
 fi
+
+# --- 8. namespaces only a thread lives in, or only a socket holds ------------------------
+# A: a thread (not the leader) enters a namespace and listens on 7400; the namespace's
+# mount is removed, so only /proc/PID/task/TID/ns/net shows it. B: a process unshares a
+# namespace, listens on 6001 and returns to its own: only the listener holds it.
+THNS=swsnap_th_$$
+ip netns add "$THNS" || not_ok "a netns for the thread"
+THINO=$(stat -Lc %i "/run/netns/$THNS")
+python3 -c '
+import ctypes, os, socket, sys, threading, time
+libc = ctypes.CDLL(None, use_errno=True)
+def run():
+    ns = os.open(sys.argv[1], os.O_RDONLY)
+    assert libc.setns(ns, 0x40000000) == 0
+    s = socket.socket(); s.bind(("127.0.0.1", 7400)); s.listen()
+    open(sys.argv[2], "w").close(); time.sleep(3600)
+threading.Thread(target=run, daemon=True).start(); time.sleep(3600)' "/run/netns/$THNS" \
+	"$TMP/ready.thread" </dev/null >/dev/null 2>&1 &
+THPID=$!
+PIDS+=("$THPID")
+python3 -c '
+import ctypes, os, socket, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+home = os.open("/proc/self/ns/net", os.O_RDONLY)
+assert libc.unshare(0x40000000) == 0
+ino = os.stat("/proc/self/ns/net").st_ino
+s = socket.socket(); s.bind(("127.0.0.1", 6001)); s.listen()
+assert libc.setns(home, 0x40000000) == 0
+open(sys.argv[1], "w").write(str(ino)); time.sleep(3600)' "$TMP/ready.sock" \
+	</dev/null >/dev/null 2>&1 &
+SKPID=$!
+PIDS+=("$SKPID")
+for _ in $(seq 200); do [ -s "$TMP/ready.sock" ] && [ -e "$TMP/ready.thread" ] && break; sleep 0.05; done
+ip netns del "$THNS"
+SKINO=$(cat "$TMP/ready.sock")
+# has_listener FILE PORT PID NETNS: FILE (top --once --json) has exactly that listener.
+has_listener() {
+	[ "$(jq -c "select(.state == \"LISTEN\" and .lport == $2 and .laddr == \"127.0.0.1\" and
+		.pid == $3 and .netns == $4)" "$1" | wc -l)" = 1 ]
+}
+# A file left under /run/netns whose mount is gone is no namespace: not a failure.
+STALE=/run/netns/swsnap_stale_$$
+: >"$STALE"
+for src in iter diag; do
+	"$SW" top --once --json --snapshot "$src" >"$TMP/hidden_$src.json" 2>"$TMP/hidden_$src.err"
+	check "--snapshot $src: a thread's namespace (no leader, no mount): 127.0.0.1:7400, pid $THPID" \
+		has_listener "$TMP/hidden_$src.json" 7400 "$THPID" "$THINO"
+	check "--snapshot $src: a namespace only a socket holds: 127.0.0.1:6001, pid $SKPID" \
+		has_listener "$TMP/hidden_$src.json" 6001 "$SKPID" "$SKINO"
+	check "--snapshot $src: no namespace failed, a stale /run/netns file included (no warning)" bash -c "! grep -q warning '$TMP/hidden_$src.err'"
+	timeout 3 "$SW" listen --json --snapshot "$src" >"$TMP/hidden_$src.base" 2>/dev/null
+	n=$(jq -c "select(.event == \"baseline\" and .laddr == \"127.0.0.1\" and
+		((.lport == 7400 and .pid == $THPID and .netns == $THINO) or
+		 (.lport == 6001 and .pid == $SKPID and .netns == $SKINO)))" "$TMP/hidden_$src.base" | wc -l)
+	check "listen --snapshot $src: both listeners are in the baseline with their pids" [ "$n" = 2 ]
+done
+rm -f "$STALE"
+kill_helpers
+
+# A namespace that cannot be entered (setns refused) is said on stderr, by top and listen.
+cc -O2 -o "$TMP/deny_setns" "$HERE/deny_setns.c" || exit 1
+WARN="^sockwatch: warning: [0-9]+ network namespaces? could not be entered, (its|their) sockets are missing from the snapshot \((first: )?netns [0-9]+ from [^ ]+: Operation not permitted\)$"
+for src in iter diag; do
+	"$TMP/deny_setns" "$SW" top --once --snapshot "$src" --netns "$NSINO" >/dev/null 2>"$TMP/deny_$src.err"
+	check "top --snapshot $src: namespaces it cannot enter give a warning" \
+		grep -Eq "$WARN" "$TMP/deny_$src.err"
+	"$TMP/deny_setns" "$SW" listen --learn - --snapshot "$src" --netns "$NSINO" >/dev/null \
+		2>"$TMP/ldeny_$src.err"
+	check "listen --learn --snapshot $src: the same warning" grep -Eq "$WARN" "$TMP/ldeny_$src.err"
+done
+timeout 3 "$TMP/deny_setns" "$SW" listen --netns "$NSINO" >/dev/null 2>"$TMP/ldeny.err"
+check "listen (watching): the same warning" grep -Eq "$WARN" "$TMP/ldeny.err"
 
 screen() { tmux capture-pane -p -t "$TMUX_S"; }
 now_ms() { date +%s%3N; }
