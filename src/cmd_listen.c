@@ -26,6 +26,7 @@ struct owner {
 	__u32 uid;
 	char user[64];
 	char comm[SW_COMM_LEN];
+	bool comm_known; /* a process may call itself "-" or "": that is a name */
 };
 
 /* A listener that was reported (baseline or new), kept for its unlisten line. */
@@ -150,11 +151,7 @@ static void owner_fill(struct listen_ctx *c, struct owner *o, __u32 pid, __u32 u
 		snprintf(o->comm, sizeof(o->comm), "%.*s", SW_COMM_LEN - 1, comm);
 	else
 		snprintf(o->comm, sizeof(o->comm), "%s", o->pi.comm);
-}
-
-static const char *known(const char *s)
-{
-	return s && s[0] && strcmp(s, "-") ? s : NULL;
+	o->comm_known = (comm && comm[0]) || (o->pi.have & SW_PI_COMM);
 }
 
 /* What rules see of a listener: an exe path is known only if it checked out. */
@@ -164,10 +161,10 @@ static void listener_info(const struct listen_ctx *c, const struct listener *l,
 	*li = (struct sw_listener_info){
 		.family = l->family,
 		.port = l->port,
-		.comm = l->o.pi.pid ? known(l->o.comm) : NULL,
-		.exe = l->o.exe_check == SW_EXE_OK ? known(l->o.pi.exe) : NULL,
+		.comm = l->o.pi.pid && l->o.comm_known ? l->o.comm : NULL,
+		.exe = l->o.exe_check == SW_EXE_OK ? l->o.pi.exe : NULL,
 		.uid = l->o.uid,
-		.user = l->o.pi.pid ? known(l->o.user) : NULL,
+		.user = l->o.pi.pid && l->o.user[0] ? l->o.user : NULL,
 		.netns = l->netns,
 		.host_netns = l->netns == c->host_netns,
 	};
@@ -190,12 +187,12 @@ static void alert_owner(struct sw_alert *a, const struct owner *o)
 	a->ppid = o->pi.ppid;
 	a->uid = o->uid;
 	a->user = o->user;
-	a->comm = o->comm;
-	a->exe = o->pi.exe;
+	a->comm = o->comm_known ? o->comm : NULL;
+	a->exe = sw_pi_str(&o->pi, SW_PI_EXE, o->pi.exe);
 	a->exe_check = sw_exe_check_name(o->exe_check);
-	a->cgroup = o->pi.cgroup;
-	a->container = o->pi.container;
-	a->cmdline = o->pi.cmdline;
+	a->cgroup = sw_pi_str(&o->pi, SW_PI_CGROUP, o->pi.cgroup);
+	a->container = sw_pi_str(&o->pi, SW_PI_CONTAINER, o->pi.container);
+	a->cmdline = sw_pi_str(&o->pi, SW_PI_CMDLINE, o->pi.cmdline);
 }
 
 /* Prints one alert line and flushes it: the reader sees it now, not at the next buffer fill. */

@@ -8,7 +8,7 @@ enum sw_exe_check sw_exe_check(const struct sw_procinfo *pi, __u64 ino, __u32 mn
 {
 	struct sw_file_id here;
 
-	if (!pi->found || !pi->exe_id.ino || pi->exe[0] != '/')
+	if (!(pi->have & SW_PI_EXE) || !pi->exe_id.ino || pi->exe[0] != '/')
 		return SW_EXE_UNKNOWN;
 	if (ino && (ino != pi->exe_id.ino || mnt_id != pi->exe_id.mnt_id))
 		return SW_EXE_CHANGED;

@@ -55,12 +55,13 @@ static void pr_unknown(struct printer *p, const char *key)
 }
 
 /*
- * Untrusted text that may be missing. In text, quoted where it holds a
- * space, '=' or '"' (or is empty): a process cannot forge another field.
+ * Untrusted text that may be missing (NULL). In text, quoted where it holds
+ * a space, '=' or '"' (or is empty, or "-"): a process cannot forge another
+ * field, nor pass for an unknown value.
  */
 static void pr_str(struct printer *p, const char *key, const char *s)
 {
-	if (!s || !strcmp(s, "-")) {
+	if (!s) {
 		pr_unknown(p, key);
 	} else if (p->fmt == SW_FMT_JSON) {
 		pr_bytes(p, key, key, s, strlen(s));

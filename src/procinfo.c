@@ -168,11 +168,6 @@ static void set_unknown(struct sw_procinfo *pi, __u32 pid)
 {
 	memset(pi, 0, sizeof(*pi));
 	pi->pid = pid;
-	strcpy(pi->comm, "-");
-	strcpy(pi->exe, "-");
-	strcpy(pi->cmdline, "-");
-	strcpy(pi->cgroup, "-");
-	strcpy(pi->container, "-");
 }
 
 /* Start time only: the cache key's second half. -errno if the process is gone. */
@@ -198,22 +193,30 @@ void sw_procinfo_read(__u32 pid, struct sw_procinfo *pi)
 
 	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
 	n = read_small(path, buf, sizeof(pi->comm));
-	if (n > 0)
+	if (n > 0) {
 		copy_path(pi->comm, sizeof(pi->comm), buf, strcspn(buf, "\n"));
+		pi->have |= SW_PI_COMM;
+	}
 	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
 	n = readlink(path, buf, sizeof(buf) - 1);
 	if (n > 0) {
 		copy_path(pi->exe, sizeof(pi->exe), buf, n);
 		sw_file_id_of(path, &pi->exe_id);
+		pi->have |= SW_PI_EXE;
 	}
 	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
 	n = read_small(path, buf, sizeof(buf));
-	if (n > 0)
+	if (n > 0) {
 		sw_cmdline_join(buf, n, pi->cmdline, sizeof(pi->cmdline));
+		pi->have |= SW_PI_CMDLINE;
+	}
 	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
 	if (read_small(path, buf, sizeof(buf)) > 0 &&
-	    !sw_cgroup_pick(buf, pi->cgroup, sizeof(pi->cgroup)))
-		sw_container_id(pi->cgroup, pi->container, sizeof(pi->container));
+	    !sw_cgroup_pick(buf, pi->cgroup, sizeof(pi->cgroup))) {
+		pi->have |= SW_PI_CGROUP;
+		if (!sw_container_id(pi->cgroup, pi->container, sizeof(pi->container)))
+			pi->have |= SW_PI_CONTAINER;
+	}
 }
 
 struct sw_proc_cache *sw_proc_cache_new(void)

@@ -22,25 +22,40 @@ struct sw_file_id {
 /* statx() of path (following links) into id; -errno. */
 int sw_file_id_of(const char *path, struct sw_file_id *id);
 
+/* sw_procinfo.have: which strings were read (a process may call itself "-" or ""). */
+#define SW_PI_COMM 0x01
+#define SW_PI_EXE 0x02
+#define SW_PI_CMDLINE 0x04
+#define SW_PI_CGROUP 0x08
+#define SW_PI_CONTAINER 0x10
+
 /*
  * What /proc said about one process. Strings the process no longer has (it
- * exited, or the field is unreadable) are "-"; found is false when the
- * process was gone before anything could be read.
+ * exited, or the field is unreadable) are empty and their SW_PI_* bit is
+ * clear in have; found is false when the process was gone before anything
+ * could be read.
  */
 struct sw_procinfo {
 	__u32 pid;
 	__u32 ppid; /* 0 if unknown */
 	__u64 start_time; /* field 22 of /proc/PID/stat, clock ticks since boot */
 	bool found;
-	char comm[16]; /* from /proc/PID/comm, "-" if gone */
+	unsigned int have; /* SW_PI_* */
+	char comm[16]; /* from /proc/PID/comm */
 	char exe[SW_EXE_MAX]; /* readlink of /proc/PID/exe */
 	struct sw_file_id exe_id; /* the file /proc/PID/exe is (statx), right after the readlink */
 	char cmdline[SW_CMDLINE_MAX]; /* argv joined by spaces, raw bytes (escape when printing) */
 	char cgroup[SW_CGROUP_MAX]; /* cgroup v2 path ("0::" line), else the first line's path */
-	char container[SW_CONTAINER_MAX]; /* container id from the cgroup path, "-" if none */
+	char container[SW_CONTAINER_MAX]; /* container id from the cgroup path */
 };
 
-/* Reads /proc/PID now. Never fails: a process that is gone gives "-" values and found = false. */
+/* The string s of pi (one of its fields) if bit says it was read, else NULL. */
+static inline const char *sw_pi_str(const struct sw_procinfo *pi, unsigned int bit, const char *s)
+{
+	return pi->have & bit ? s : NULL;
+}
+
+/* Reads /proc/PID now. Never fails: a process that is gone gives found = false and have = 0. */
 void sw_procinfo_read(__u32 pid, struct sw_procinfo *out);
 
 /* A small cache of sw_procinfo keyed by pid and start time, so a reused pid is read again. */
@@ -52,7 +67,7 @@ void sw_proc_cache_free(struct sw_proc_cache *c);
  * Info for pid, read now unless an entry with the same pid and start time
  * exists whose executable is still the one /proc/PID/exe is (a process that
  * exec()s keeps its pid and start time: it is read again). The pointer stays
- * valid until the next call. pid 0 gives "-" values.
+ * valid until the next call. pid 0 gives found = false and have = 0.
  */
 const struct sw_procinfo *sw_proc_cache_get(struct sw_proc_cache *c, __u32 pid);
 

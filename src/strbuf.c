@@ -319,7 +319,8 @@ bool sw_text_needs_quotes(const char *s, size_t n)
 	unsigned int cp;
 	size_t len;
 
-	if (!n)
+	/* "-" is how text lines say "unknown": a value that is "-" is quoted */
+	if (!n || (n == 1 && s[0] == '-'))
 		return true;
 	for (size_t i = 0; i < n; i++) {
 		if (u[i] == ' ' || u[i] == '=' || u[i] == '"')

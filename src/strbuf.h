@@ -170,8 +170,9 @@ void sw_buf_json_str(struct sw_buf *b, const char *s, size_t n);
 void sw_buf_term_str(struct sw_buf *b, const char *s, size_t n);
 /*
  * Whether untrusted text must be quoted to stay one value of a text line
- * (" key=value" fields, whitespace-separated columns): it is empty, or holds
- * a space (ASCII or Unicode), an '=' or a double quote.
+ * (" key=value" fields, whitespace-separated columns): it is empty, is "-"
+ * (which stands for an unknown value there), or holds a space (ASCII or
+ * Unicode), an '=' or a double quote.
  */
 bool sw_text_needs_quotes(const char *s, size_t n);
 /*

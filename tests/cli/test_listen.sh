@@ -367,6 +367,17 @@ for t in "7951 info ok $PY3 an allowed exe that is what it says is allowed" \
 	fi
 done
 
+# --- a process called "-" is not an unknown one -------------------------------------------
+start dash --json --quiet-baseline --netns "$INO" || not_ok "sockwatch started"
+ip netns exec "$NS" "$PY3" -c '
+import ctypes, socket, time
+ctypes.CDLL(None).prctl(15, b"-", 0, 0, 0)  # PR_SET_NAME
+s = socket.socket(); s.bind(("127.0.0.1", 7961)); s.listen(); time.sleep(0.3)'
+wait_json dash '.event=="unlisten" and .lport==7961'
+stop
+check "a process named '-' shows as \"-\", not null" \
+	[ "$(count_json dash '.event=="listen" and .lport==7961 and .comm=="-" and .pid!=null')" = 1 ]
+
 # --- start-up race: every listener reported exactly once --------------------------------
 pyns "$NS" '
 import socket, time

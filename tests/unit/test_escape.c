@@ -140,6 +140,9 @@ static void term_values(void **state)
 	assert_string_equal(V("\xa0\xff"), "\\xa0\\xff");
 	assert_true(sw_text_needs_quotes("a b", 3));
 	assert_false(sw_text_needs_quotes("a b", 1));
+	/* "-" is what an unknown value looks like: the name "-" is quoted */
+	assert_string_equal(V("-"), "\"-\"");
+	assert_string_equal(V("--"), "--");
 }
 
 /* Error messages that quote untrusted text: escaped, backslashes kept, never a cut character. */

@@ -33,7 +33,7 @@ static struct sw_alert sample(void)
 		.exe = "/usr/bin/nc.openbsd",
 		.exe_check = "ok",
 		.cgroup = "/user.slice/user-1000.slice/session-3.scope",
-		.container = "-",
+		.container = NULL, /* unknown: "-" in text, null in JSON */
 		.cmdline = "nc -lkp 4444",
 	};
 	return a;
@@ -188,6 +188,25 @@ static int text_fields(const char *line, char keys[][32], char values[][256], in
 }
 
 /* Text a process controls can hold spaces, '=' and quotes, but never pass for other fields. */
+/* A process may call itself "-": that is its name, not an unknown one. */
+static void test_dash_is_a_name(void **state)
+{
+	struct sw_alert a = sample();
+	char buf[SW_ALERT_LINE_MAX];
+
+	a.comm = "-";
+	a.cmdline = "-";
+	a.cgroup = NULL;
+	assert_true(sw_listen_format(&a, SW_FMT_TEXT, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, " comm=\"-\" "));
+	assert_non_null(strstr(buf, " cgroup=- "));
+	assert_non_null(strstr(buf, " cmdline=\"-\""));
+	assert_true(sw_listen_format(&a, SW_FMT_JSON, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\"comm\":\"-\","));
+	assert_non_null(strstr(buf, "\"cgroup\":null,"));
+	assert_non_null(strstr(buf, "\"cmdline\":\"-\"}"));
+}
+
 static void test_text_fields_cannot_be_forged(void **state)
 {
 	static const char *const want_keys[] = {
@@ -329,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_remote_and_unknown_owner),
 		cmocka_unit_test(test_text_escapes_hostile),
 		cmocka_unit_test(test_text_fields_cannot_be_forged),
+		cmocka_unit_test(test_dash_is_a_name),
 		cmocka_unit_test(test_json_valid_for_every_byte),
 		cmocka_unit_test(test_overflow),
 		cmocka_unit_test(test_ecs_refused),

@@ -141,15 +141,18 @@ static void test_read_self_and_gone(void **state)
 	assert_non_null(strstr(pi->cmdline, "test_procinfo"));
 	/* Cached: same entry, same start time. */
 	assert_ptr_equal(sw_proc_cache_get(c, getpid()), pi);
-	/* pid 0 and a pid that cannot exist give "-" values, not a crash. */
+	assert_int_equal(pi->have & (SW_PI_COMM | SW_PI_EXE | SW_PI_CMDLINE | SW_PI_CGROUP),
+			 SW_PI_COMM | SW_PI_EXE | SW_PI_CMDLINE | SW_PI_CGROUP);
+	assert_ptr_equal(sw_pi_str(pi, SW_PI_EXE, pi->exe), pi->exe);
+	/* pid 0 and a pid that cannot exist give no values, not a crash. */
 	pi = sw_proc_cache_get(c, 0);
 	assert_false(pi->found);
-	assert_string_equal(pi->exe, "-");
+	assert_int_equal(pi->have, 0);
+	assert_null(sw_pi_str(pi, SW_PI_EXE, pi->exe));
 	sw_procinfo_read(0x3fffffff, &gone);
 	assert_false(gone.found);
-	assert_string_equal(gone.cmdline, "-");
-	assert_string_equal(gone.cgroup, "-");
-	assert_string_equal(gone.container, "-");
+	assert_int_equal(gone.have, 0);
+	assert_string_equal(gone.cmdline, "");
 	assert_int_equal(gone.ppid, 0);
 	sw_proc_cache_free(c);
 }
