@@ -220,6 +220,11 @@ int sw_live_poll(struct sw_live *l, int timeout_ms)
 	return l->tab.gen != gen;
 }
 
+int sw_live_tick_ms(const struct sw_live *l)
+{
+	return sw_tracer_tick_ms(l->t);
+}
+
 bool sw_live_match(const struct sw_live *l, const struct sw_conn *c)
 {
 	const struct sw_tracer_opts *f = &l->filter;

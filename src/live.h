@@ -57,6 +57,11 @@ struct sw_live {
 int sw_live_start(struct sw_live *l, const struct sw_live_opts *o, char *err, size_t errlen);
 /* Waits up to timeout_ms for events and applies them; returns the rows changed or -errno. */
 int sw_live_poll(struct sw_live *l, int timeout_ms);
+/*
+ * Milliseconds until sw_live_poll() must run even if no event came (the
+ * tracer's sweep), 0 if now, -1 for "only when events come".
+ */
+int sw_live_tick_ms(const struct sw_live *l);
 /* Whether a row passes the user's filters (pid, port, family, comm, netns). */
 bool sw_live_match(const struct sw_live *l, const struct sw_conn *c);
 void sw_live_stop(struct sw_live *l);

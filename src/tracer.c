@@ -924,6 +924,22 @@ int sw_tracer_poll(struct sw_tracer *t, int timeout_ms)
 	return (int)(t->delivered - before);
 }
 
+int sw_tracer_tick_ms(const struct sw_tracer *t)
+{
+	__u64 now = now_mono(), due;
+
+	if (!t->sweep)
+		return -1;
+	/* check_loss() sweeps once both its own and the sweep's interval passed */
+	due = t->last_sweep + SW_SWEEP_INTERVAL_NS;
+	if (due < t->last_loss_check + LOSS_CHECK_NS)
+		due = t->last_loss_check + LOSS_CHECK_NS;
+	if (due <= now)
+		return 0;
+	/* rounded up: a wait that ends before the sweep is due would spin */
+	return (int)((due - now + 999999) / 1000000);
+}
+
 int sw_tracer_drain(struct sw_tracer *t)
 {
 	__u64 before = t->delivered;

@@ -87,6 +87,13 @@ int sw_tracer_open(const struct sw_tracer_opts *o, sw_record_fn fn, void *ctx,
  * flow: call it again at once.
  */
 int sw_tracer_poll(struct sw_tracer *t, int timeout_ms);
+/*
+ * Milliseconds until sw_tracer_poll() has work to do with no record waiting
+ * (the socket-map sweep: closes the kernel never delivered), 0 if it is due,
+ * -1 if there is none. A caller that waits on sw_tracer_epoll_fd() itself
+ * waits no longer than this, then calls sw_tracer_poll() anyway.
+ */
+int sw_tracer_tick_ms(const struct sw_tracer *t);
 /* Delivers everything already in the ring buffer without waiting. */
 int sw_tracer_drain(struct sw_tracer *t);
 /*

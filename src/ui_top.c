@@ -464,6 +464,19 @@ fail:
 	return -(int)ev.events;
 }
 
+/* Applies what the tracer has, and lets it sweep when that is due. */
+static void live_poll(struct ui *u, int *ret)
+{
+	int e = sw_live_poll(u->l, 0);
+
+	if (e < 0) {
+		*ret = SW_EXIT_FAILURE;
+		u->quit = true;
+	} else if (e) {
+		u->clk.dirty = true;
+	}
+}
+
 int sw_ui_top_run(struct sw_live *l, const struct sw_ui_opts *o)
 {
 	struct ui u = {
@@ -475,9 +488,9 @@ int sw_ui_top_run(struct sw_live *l, const struct sw_ui_opts *o)
 		.view_stale = true,
 	};
 	struct epoll_event evs[4];
-	int ep[2], n, ch, ret = SW_EXIT_OK, e, timeout;
+	int ep[2], n, ch, ret = SW_EXIT_OK, e, timeout, tick;
 	__u64 now, last_read = 0;
-	bool batching;
+	bool batching, polled;
 
 	e = ui_setup(ep, l);
 	if (e) {
@@ -498,23 +511,26 @@ int sw_ui_top_run(struct sw_live *l, const struct sw_ui_opts *o)
 			if (timeout < 0 || rest < timeout)
 				timeout = rest;
 		}
+		/* The sweep runs from the poll: on a quiet host (or one the
+		 * filters make quiet) no event would ever wake us for it. */
+		tick = sw_live_tick_ms(l);
+		if (tick >= 0 && (timeout < 0 || tick < timeout))
+			timeout = tick;
 		n = epoll_wait(ep[batching], evs, 4, timeout);
 		if (n < 0 && errno != EINTR) {
 			ret = SW_EXIT_FAILURE;
 			break;
 		}
+		polled = false;
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.fd == STDIN_FILENO)
 				continue;
 			last_read = sw_now_ns();
-			e = sw_live_poll(l, 0);
-			if (e < 0) {
-				ret = SW_EXIT_FAILURE;
-				u.quit = true;
-			} else if (e) {
-				u.clk.dirty = true;
-			}
+			polled = true;
+			live_poll(&u, &ret);
 		}
+		if (!polled && sw_live_tick_ms(l) == 0)
+			live_poll(&u, &ret);
 		/* Keys, and KEY_RESIZE after a SIGWINCH interrupted the wait. */
 		while ((ch = getch()) != ERR)
 			key(&u, ch);

@@ -158,6 +158,43 @@ else
 	not_ok "live view starts" "$(screen "$S2")"
 fi
 
+# --- 2b. a close the kernel never delivered is inferred on a quiet view --------
+# The view's filters let nothing through (one idle process), so no event ever wakes
+# it: the sweep must still run. socks_map lose points the tracer's entries of that
+# process's sockets at no socket, as a CLOSE transition the kernel skipped leaves
+# them; only the sweep (2-4 s) can then close the rows.
+cc -O2 -I "$HERE/../../include" -o "$TMP/socks_map" "$HERE/socks_map.c" || not_ok "build socks_map"
+hold quiet --listeners 1 --conns 1 --port-base 32300 || not_ok "helper opened its sockets"
+QPID=${PIDS[-1]}
+if start_view "$S2" --ghost 60 -p "$QPID" &&
+	wait_screen "$S2" 'ESTABLISHED +127\.0\.0\.1:[0-9]+ +127\.0\.0\.1:32299 ' 2000; then
+	TOP_PID=$(pgrep -P "$(tmux display -p -t "$S2" '#{pane_pid}')" -x sockwatch)
+	# Paused, with no ghost to expire, nothing else has the view wake at all.
+	tmux send-keys -t "$S2" ' '
+	wait_screen "$S2" '\[PAUSED\]' 1000
+	lost=$("$TMP/socks_map" lose "${TOP_PID:-0}" "$QPID")
+	# four sockets: two listeners (one the connection's server), the connection's two ends
+	if [ "$lost" = 4 ] &&
+		wait_screen "$S2" ' closed 4( |$)' 7000 &&
+		tmux send-keys -t "$S2" ' ' && wait_screen "$S2" '^- tcp ' 1000 &&
+		! rows "$S2" | grep -Eq ' (ESTABLISHED|LISTEN) '; then
+		ok "with no event to wake it, the live view infers lost closes (sweep ran)"
+	else
+		not_ok "with no event to wake it, the live view infers lost closes" \
+			"$(echo "socks_map lose: $lost"; screen "$S2" | head -8)"
+	fi
+	tmux kill-session -t "$S2"
+else
+	not_ok "live view starts with -p" "$(screen "$S2")"
+fi
+eval "exec {HOLD_FD_quiet}>&-"
+
+# --- 2c. -p: sockets older than the view that close while it starts ----------
+# gdb stops the view at its first seed of an owner into the tracer's map; meanwhile a
+# process closes its listener and ten connections (and lives on). Until then those
+# sockets had no entry, so their closes carry no owner: the pid filter must not drop
+# them, and the entries seeded for sockets already closed must not stay behind. With
+# a sock_diag snapshot the map has no socket addresses, so no sweep can make up for it.
 # --- 3. UI: new listener and connection within a second, keys ----------------
 hold sorted --listeners 10 --port-base 32010
 if ! start_view "$TMUX_S"; then
