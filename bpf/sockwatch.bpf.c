@@ -332,12 +332,21 @@ static __always_inline bool sock_wanted(bool btf, struct sock *sk)
 	return true;
 }
 
+/*
+ * Set by the live view from before attach until it has seeded the owners of
+ * the sockets older than the tracer (src/live.c): until then their events
+ * carry no owner (pid 0), and the pid filter lets those through for user
+ * space to judge by the row's owner. Read only on the way to dropping a
+ * record for its pid.
+ */
+__u32 owners_pending;
+
 /* The port and pid filters, on what a record would carry. */
 static __always_inline bool event_wanted(__u16 lport, __u16 rport, __u32 pid)
 {
 	if (filter_port && lport != filter_port && rport != filter_port)
 		return false;
-	if (filter_pid && pid != filter_pid)
+	if (filter_pid && pid != filter_pid && (pid || !*(volatile __u32 *)&owners_pending))
 		return false;
 	return true;
 }

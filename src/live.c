@@ -67,9 +67,24 @@ static void drain_step(void *ctx)
 	sw_tracer_poll(l->t, 0);
 }
 
-/* Owners of the sockets that are still open, for their later events. */
-static void seed_owners(struct sw_live *l, const struct sw_snapshot *s)
+/* Whether a row's open socket gets an entry for its owner o: shown and still open. */
+static bool seed_wanted(const struct sw_live *l, const struct sw_snap_owner *o,
+			const struct sw_conn *c)
 {
+	/* A socket the filters drop needs none (its events would be dropped
+	 * anyway), and would take LRU room from those shown. */
+	return c && !(c->flags & (SW_CONN_GHOST | SW_CONN_MINI)) && c->pid == o->pid &&
+	       sw_live_match(l, c);
+}
+
+/*
+ * Owners of the sockets that are still open, for their later events. The
+ * indexes in s->owners of those seeded go into seeded; returns how many.
+ */
+static size_t seed_owners(struct sw_live *l, const struct sw_snapshot *s, size_t *seeded)
+{
+	size_t n = 0;
+
 	for (size_t i = 0; i < s->nowners; i++) {
 		const struct sw_snap_owner *o = &s->owners[i];
 		__u64 key = sw_snapshot_key(s, l->key_by_ptr, o->cookie, o->skptr);
@@ -81,7 +96,7 @@ static void seed_owners(struct sw_live *l, const struct sw_snapshot *s)
 			.owner_src = SW_OWNER_SOCKET,
 		};
 
-		if (!c || (c->flags & (SW_CONN_GHOST | SW_CONN_MINI)) || c->pid != o->pid)
+		if (!seed_wanted(l, o, c))
 			continue;
 		memcpy(sk.comm, o->comm, sizeof(sk.comm));
 		/* What the socket-map sweep needs to infer a close we never see. */
@@ -93,8 +108,33 @@ static void seed_owners(struct sw_live *l, const struct sw_snapshot *s)
 		sk.rport = c->rport;
 		memcpy(sk.laddr, c->laddr, sizeof(sk.laddr));
 		memcpy(sk.raddr, c->raddr, sizeof(sk.raddr));
-		if (!sw_tracer_seed_sock(l->t, key, &sk))
+		if (!sw_tracer_seed_sock(l->t, key, &sk)) {
 			l->seeded++;
+			seeded[n++] = i;
+		}
+	}
+	return n;
+}
+
+/*
+ * A socket that closed before its entry was made: its close (owner-less, let
+ * through by opts.owners_pending) closed the row but found no entry to
+ * delete, so the entry would stay for the sweep to infer the close again,
+ * refreshing or remaking the ghost. Deleted once the row is closed.
+ */
+static void unseed_closed(struct sw_live *l, const struct sw_snapshot *s, const size_t *seeded,
+			  size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct sw_snap_owner *o = &s->owners[seeded[i]];
+		__u64 key = sw_snapshot_key(s, l->key_by_ptr, o->cookie, o->skptr);
+		const struct sw_conn *c = sw_conntab_find(&l->tab, key);
+		struct sw_sock sk = { .pid = o->pid, .skptr = o->skptr };
+
+		if (c && !(c->flags & SW_CONN_GHOST))
+			continue;
+		if (!sw_tracer_unseed_sock(l->t, key, &sk))
+			l->unseeded++;
 	}
 }
 
@@ -103,6 +143,7 @@ static int reconcile(struct sw_live *l, const struct sw_snapshot *s, bool seed)
 	/* keyed by socket address, which is never shown as it is (src/sockid.h) */
 	bool by_addr = l->key_by_ptr && sw_snapshot_has_skptr(s);
 	__u64 now = sw_now_ns();
+	size_t *seeded = NULL, nseeded = 0;
 	int e;
 
 	/* 1. Everything the snapshot saw, then who holds it. */
@@ -150,8 +191,25 @@ static int reconcile(struct sw_live *l, const struct sw_snapshot *s, bool seed)
 	l->queue = NULL;
 	l->nqueue = l->qcap = 0;
 	l->started = true;
-	if (seed)
-		seed_owners(l, s);
+	/*
+	 * 3. Seed the owners (none at all without an owners_pending tracer).
+	 *    Until this is done, a socket older than the tracer has no entry
+	 *    and its events no owner: the tracer let those through, or a
+	 *    close in the snapshot window would be lost to a pid or comm
+	 *    filter. Then filter them again, and read what came meanwhile:
+	 *    a close that beat its socket's seed left that entry stale.
+	 */
+	if (seed && s->nowners) {
+		seeded = malloc(s->nowners * sizeof(*seeded));
+		if (!seeded)
+			return -ENOMEM;
+		nseeded = seed_owners(l, s, seeded);
+	}
+	sw_tracer_owners_seeded(l->t);
+	sw_tracer_poll(l->t, 0);
+	if (seeded)
+		unseed_closed(l, s, seeded, nseeded);
+	free(seeded);
 	return 0;
 }
 
@@ -169,6 +227,7 @@ int sw_live_start(struct sw_live *l, const struct sw_live_opts *o, char *err, si
 		return e;
 	/* Every transition, so that rows show the state the socket is in now. */
 	to.states = true;
+	to.owners_pending = o->seed;
 	t0 = sw_now_ns();
 	e = sw_tracer_open(&to, on_record, l, &l->t, err, errlen);
 	if (e)

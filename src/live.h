@@ -46,7 +46,8 @@ struct sw_live {
 	enum sw_snap_source snap_source; /* what took the snapshot: iter or diag */
 	char snap_fallback[256]; /* why auto did not use the iterators ("" if it did) */
 	__u32 host_netns;
-	__u64 seeded;
+	__u64 seeded; /* owners put into the tracer's socket map */
+	__u64 unseeded; /* of those, entries of sockets found closed afterwards */
 };
 
 /*

@@ -2,6 +2,7 @@
 /* The tracer: loads and attaches the BPF programs, consumes the ring buffer, reports loss. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "tracer.h"
 
 #define LOSS_CHECK_NS (100 * 1000 * 1000ULL)
+#define OWNERS_SLACK_NS (1000 * 1000 * 1000ULL)
 #define LOG_CAP 16384
 #define MAX_PROGS 12
 
@@ -67,6 +69,9 @@ struct sw_tracer {
 	struct sweep *sweep; /* socket-map sweep (NULL: the kernel refused it) */
 	struct bpf_link *sweep_link; /* its iterator, where it runs as one */
 	__u64 last_sweep;
+	/* opts.owners_pending: owner-less records stamped before this pass
+	 * the comm filter (UINT64_MAX until sw_tracer_owners_seeded()) */
+	__u64 owners_until;
 	enum batch_state batch; /* with opts.batch_ms: how records are being read */
 	/* wall_offset() read once per poll rather than twice per record: it moves
 	 * only when the clock is set, and a batch spans 50 ms at most */
@@ -438,7 +443,9 @@ static int on_sample(void *ctx, void *data, size_t size)
 		    (t->opts.pid && r.ev.pid != t->opts.pid))
 			return 0;
 	}
-	if (t->opts.comm && strncmp(r.ev.comm, t->opts.comm, SW_COMM_LEN - 1))
+	/* owner-less until seeded: the caller judges by its row's owner */
+	if (t->opts.comm && !(!r.ev.pid && r.ev.ts_ns < t->owners_until) &&
+	    strncmp(r.ev.comm, t->opts.comm, SW_COMM_LEN - 1))
 		return 0;
 	mono_to_wall_off(r.ev.ts_ns, t->wall_off, &r.wall);
 	emit_record(t, &r);
@@ -657,6 +664,8 @@ static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state
 		return e == -EPERM ? -ENOTSUP : e;
 	}
 	t->skel = s;
+	/* before the first attach: no owner-less event may be filtered out */
+	s->bss->owners_pending = o->owners_pending;
 	e = reader_open(t, err, errlen);
 	if (e)
 		goto fail;
@@ -832,6 +841,7 @@ int sw_tracer_open(const struct sw_tracer_opts *o, sw_record_fn fn, void *ctx,
 	if (!t)
 		return -ENOMEM;
 	t->opts = *o;
+	t->owners_until = o->owners_pending ? UINT64_MAX : 0;
 	t->fn = fn;
 	t->ctx = ctx;
 	t->ncpus = libbpf_num_possible_cpus();
@@ -922,6 +932,31 @@ int sw_tracer_poll(struct sw_tracer *t, int timeout_ms)
 	if (e < 0 && e != -EINTR)
 		return e;
 	return (int)(t->delivered - before);
+}
+
+int sw_tracer_unseed_sock(struct sw_tracer *t, __u64 key, const struct sw_sock *s)
+{
+	int fd = bpf_map__fd(t->skel->maps.socks);
+	struct sw_sock cur;
+
+	if (bpf_map_lookup_elem(fd, &key, &cur))
+		return -errno;
+	/* the kernel's entry of a later life of the key has a birth and its owner */
+	if (cur.birth_ns != s->birth_ns || cur.pid != s->pid || cur.skptr != s->skptr)
+		return -EEXIST;
+	if (bpf_map_delete_elem(fd, &key))
+		return -errno;
+	t->user_deletes++;
+	return 0;
+}
+
+void sw_tracer_owners_seeded(struct sw_tracer *t)
+{
+	if (!t->opts.owners_pending)
+		return;
+	__atomic_store_n(&t->skel->bss->owners_pending, 0, __ATOMIC_SEQ_CST);
+	/* a record stamped just after the store may have read the flag before it */
+	t->owners_until = now_mono() + OWNERS_SLACK_NS;
 }
 
 int sw_tracer_tick_ms(const struct sw_tracer *t)

@@ -46,6 +46,14 @@ struct sw_tracer_opts {
 	 * apart (listen and unlisten, and a large backlog, still wake at once).
 	 */
 	unsigned int batch_ms;
+	/*
+	 * The caller seeds the owners of sockets older than the tracer
+	 * (sw_tracer_seed_sock) and says when it is done
+	 * (sw_tracer_owners_seeded). Until then their events carry no owner:
+	 * the pid and comm filters let owner-less events through, for the
+	 * caller to judge by what it knows of the socket.
+	 */
+	bool owners_pending;
 };
 
 /* Called for every record in delivery order; a non-zero return stops the poll. */
@@ -149,6 +157,18 @@ const char *sw_accept_exit_name(enum sw_accept_exit a);
 /* Realtime clock for a CLOCK_MONOTONIC nanosecond timestamp. */
 void sw_mono_to_wall(__u64 mono_ns, struct timespec *wall);
 
+/*
+ * With opts.owners_pending: the seeding is done, owner-less events are
+ * filtered again (those already recorded still pass the comm filter).
+ */
+void sw_tracer_owners_seeded(struct sw_tracer *t);
+/*
+ * Deletes the entry sw_tracer_seed_sock(t, key, s) made, if it is still that
+ * one (not the kernel's, of a later life of the key): for a socket found
+ * closed after it was seeded, whose close could not delete it. -EEXIST if
+ * the entry is another one, -ENOENT if there is none.
+ */
+int sw_tracer_unseed_sock(struct sw_tracer *t, __u64 key, const struct sw_sock *s);
 /* An fd that polls readable when records are waiting (for the caller's own epoll loop). */
 int sw_tracer_epoll_fd(const struct sw_tracer *t);
 /*

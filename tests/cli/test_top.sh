@@ -195,6 +195,55 @@ eval "exec {HOLD_FD_quiet}>&-"
 # sockets had no entry, so their closes carry no owner: the pid filter must not drop
 # them, and the entries seeded for sockets already closed must not stay behind. With
 # a sock_diag snapshot the map has no socket addresses, so no sweep can make up for it.
+hold bystander --listeners 1 --port-base 32500 || not_ok "helper opened its sockets"
+BPID=${PIDS[-1]}
+mkfifo "$TMP/in.early"
+ip netns exec "$NS" python3 -c '
+import signal, socket, sys
+l = socket.socket(); l.bind(("127.0.0.1", 32400)); l.listen()
+held = [l]
+for _ in range(10):
+    c = socket.create_connection(("127.0.0.1", 32400)); s, _ = l.accept(); held += [c, s]
+def shut(*_):
+    for x in held: x.close()
+    open(sys.argv[1] + ".closed", "w").close()
+signal.signal(signal.SIGUSR1, shut)
+open(sys.argv[1], "w").close()
+sys.stdin.read()
+' "$TMP/early" <"$TMP/in.early" &
+EPID=$!
+PIDS+=("$EPID")
+exec {EARLY_FD}>"$TMP/in.early"
+for _ in $(seq 200); do [ -e "$TMP/early" ] && break; sleep 0.05; done
+if ! command -v gdb >/dev/null; then
+	ok "pre-existing sockets closing during start-up (-p) # SKIP gdb missing"
+else
+	tmux new-session -d -s "$S2" -x 220 -y 50 \
+		"gdb -q -batch -ex 'set confirm off' -ex 'break sw_tracer_seed_sock' \
+			-ex 'run top --netns $NSINO -p $EPID --snapshot diag --ghost 60' -ex delete \
+			-ex 'shell kill -USR1 $EPID; while [ ! -e $TMP/early.closed ]; do sleep 0.05; done; sleep 0.5' \
+			-ex continue --args $SW; echo EXITED \$?; sleep 120" {EARLY_FD}>&-
+	# 21 sockets: the listener, the ten connections' two ends
+	if wait_screen "$S2" '^sockwatch .* closed 21( |$)' 15000 &&
+		! rows "$S2" | grep -Eq ' (ESTABLISHED|LISTEN|CLOSE_WAIT|LAST_ACK) '; then
+		ok "-p: sockets that close before their owners are seeded close their rows"
+	else
+		not_ok "-p: sockets that close before their owners are seeded close their rows" \
+			"$(screen "$S2" | head -8)"
+	fi
+	GDB_PID=$(pgrep -P "$(tmux display -p -t "$S2" '#{pane_pid}')" -x gdb)
+	TOP_PID=$(pgrep -P "${GDB_PID:-0}" -x sockwatch)
+	left=$("$TMP/socks_map" count "${TOP_PID:-0}" "$EPID")
+	check "-p: no entry seeded for a socket already closed stays in the map (${left:-?} left)" \
+		test "${left:-x}" = 0
+	# a process -p excludes gets no entries: they would only take LRU room
+	left=$("$TMP/socks_map" count "${TOP_PID:-0}" "$BPID")
+	check "-p: no entry seeded for another process's socket (${left:-?})" test "${left:-x}" = 0
+	tmux kill-session -t "$S2"
+fi
+exec {EARLY_FD}>&-
+eval "exec {HOLD_FD_bystander}>&-"
+
 # --- 3. UI: new listener and connection within a second, keys ----------------
 hold sorted --listeners 10 --port-base 32010
 if ! start_view "$TMUX_S"; then
