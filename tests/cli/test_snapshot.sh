@@ -48,7 +48,7 @@ done
 
 ip netns add "$NS" && ip netns exec "$NS" ip link set lo up || exit 1
 NSINO=$(stat -Lc %i "/run/netns/$NS")
-cc -O2 -o "$TMP/deny_bpf_cmd" "$HERE/deny_bpf_cmd.c" || exit 1
+cc -O2 -Wall -o "$TMP/deny_syscall" "$HERE/deny_syscall.c" || exit 1
 
 # hold TAG ARGS...: runs hold_conns.py in the test netns until its fd is closed.
 hold() {
@@ -150,7 +150,7 @@ n=$(jq -c 'select(.pid != null)' "$TMP/diag.json" | jq -s 'map(.pid) | unique | 
 check "rows name all five processes that hold sockets" [ "$n" = 5 ]
 
 # --- 2. the automatic fallback ---------------------------------------------------------
-"$TMP/deny_bpf_cmd" $BPF_ITER_CREATE "$SW" top --once --json --netns "$NSINO" -v \
+"$TMP/deny_syscall" bpf:$BPF_ITER_CREATE "$SW" top --once --json --netns "$NSINO" -v \
 	>"$TMP/auto.json" 2>"$TMP/auto.err"
 rc=$?
 rows "$TMP/auto.json" >"$TMP/auto.rows"
@@ -160,7 +160,7 @@ else
 	not_ok "auto falls back to sock_diag when iterators are refused" "rc=$rc $(grep -v libbpf "$TMP/auto.err")"
 fi
 check "the fallback lists the same rows" diff -q "$TMP/iter.rows" "$TMP/auto.rows"
-"$TMP/deny_bpf_cmd" $BPF_ITER_CREATE "$SW" top --once --snapshot iter --netns "$NSINO" \
+"$TMP/deny_syscall" bpf:$BPF_ITER_CREATE "$SW" top --once --snapshot iter --netns "$NSINO" \
 	>/dev/null 2>"$TMP/forced.err"
 rc=$?
 if [ $rc = 4 ] && grep -q '^sockwatch: cannot run the tcp iterator: Operation not permitted$' "$TMP/forced.err"; then
@@ -173,7 +173,7 @@ fi
 for mode in watch learn; do
 	args=()
 	[ $mode = learn ] && args=(--learn -)
-	timeout 20 "$TMP/deny_bpf_cmd" $BPF_ITER_CREATE "$SW" listen "${args[@]}" --snapshot iter \
+	timeout 20 "$TMP/deny_syscall" bpf:$BPF_ITER_CREATE "$SW" listen "${args[@]}" --snapshot iter \
 		--netns "$NSINO" >/dev/null 2>"$TMP/lforced.err"
 	rc=$?
 	check "listen ($mode): a refused forced --snapshot iter exits 4 too" \
@@ -202,7 +202,7 @@ fi
 
 # Without a tracer, libbpf's complaints about refused iterator programs are not printed:
 # one error line, exit 4 (as a refused tracer gives).
-"$TMP/deny_bpf_cmd" $BPF_PROG_LOAD "$SW" listen --learn - --snapshot iter --netns "$NSINO" \
+"$TMP/deny_syscall" bpf:$BPF_PROG_LOAD "$SW" listen --learn - --snapshot iter --netns "$NSINO" \
 	>/dev/null 2>"$TMP/learnref.err"
 rc=$?
 check "listen --learn with the iterators refused: exit 4, one line, no libbpf chatter" \
@@ -372,17 +372,16 @@ rm -f "$STALE"
 kill_helpers
 
 # A namespace that cannot be entered (setns refused) is said on stderr, by top and listen.
-cc -O2 -o "$TMP/deny_setns" "$HERE/deny_setns.c" || exit 1
 WARN="^sockwatch: warning: [0-9]+ network namespaces? could not be entered, (its|their) sockets are missing from the snapshot \((first: )?netns [0-9]+ from [^ ]+: Operation not permitted\)$"
 for src in iter diag; do
-	"$TMP/deny_setns" "$SW" top --once --snapshot "$src" --netns "$NSINO" >/dev/null 2>"$TMP/deny_$src.err"
+	"$TMP/deny_syscall" setns "$SW" top --once --snapshot "$src" --netns "$NSINO" >/dev/null 2>"$TMP/deny_$src.err"
 	check "top --snapshot $src: namespaces it cannot enter give a warning" \
 		grep -Eq "$WARN" "$TMP/deny_$src.err"
-	"$TMP/deny_setns" "$SW" listen --learn - --snapshot "$src" --netns "$NSINO" >/dev/null \
+	"$TMP/deny_syscall" setns "$SW" listen --learn - --snapshot "$src" --netns "$NSINO" >/dev/null \
 		2>"$TMP/ldeny_$src.err"
 	check "listen --learn --snapshot $src: the same warning" grep -Eq "$WARN" "$TMP/ldeny_$src.err"
 done
-timeout 3 "$TMP/deny_setns" "$SW" listen --netns "$NSINO" >/dev/null 2>"$TMP/ldeny.err"
+timeout 3 "$TMP/deny_syscall" setns "$SW" listen --netns "$NSINO" >/dev/null 2>"$TMP/ldeny.err"
 check "listen (watching): the same warning" grep -Eq "$WARN" "$TMP/ldeny.err"
 
 screen() { tmux capture-pane -p -t "$TMUX_S"; }
