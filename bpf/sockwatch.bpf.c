@@ -485,7 +485,10 @@ static __always_inline __u8 closer_at_close(bool btf, struct sock *sk, int oldst
  */
 static __always_inline bool connect_attempt(int oldstate, const struct sw_sock *s)
 {
-	return oldstate == SW_TCP_SYN_SENT || (oldstate == SW_TCP_SYN_RECV && s && s->start_ns);
+	/* a listener's entry holds exe_ino where start_ns is (a stale one, in raw_tp
+	 * mode, at an address a listener's child now has) */
+	return oldstate == SW_TCP_SYN_SENT ||
+	       (oldstate == SW_TCP_SYN_RECV && s && s->start_ns && !(s->sweep & SW_SWEEP_LISTENER));
 }
 
 /*

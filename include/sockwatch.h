@@ -162,7 +162,10 @@ struct sw_cpu_state {
  */
 struct sw_sock {
 	__u64 birth_ns; /* first seen (SYN_SENT, SYN_RECV or LISTEN) */
-	__u64 start_ns; /* SYN_SENT: connect latency starts here */
+	union {
+		__u64 start_ns; /* SYN_SENT: connect latency starts here */
+		__u64 exe_ino; /* a listener (SW_SWEEP_LISTENER): sw_event.exe_ino */
+	};
 	__u64 cgroup_id;
 	__u32 pid;
 	__u32 tid;
@@ -184,7 +187,6 @@ struct sw_sock {
 	__u32 exe_mnt_id; /* a listener: sw_event.exe_mnt_id */
 	__u8 laddr[SW_ADDR_LEN];
 	__u8 raddr[SW_ADDR_LEN];
-	__u64 exe_ino; /* a listener: sw_event.exe_ino */
 };
 
 /* Marks the sweep keeps in sw_sock.sweep. */

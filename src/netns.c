@@ -11,9 +11,8 @@
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/socket.h>
+#include <sys/xattr.h>
 #include <sys/syscall.h>
-#include <netinet/in.h>
 
 #include "netns.h"
 
@@ -21,7 +20,6 @@
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
-#define SW_IPPROTO_MPTCP 262
 #ifndef SYS_pidfd_getfd
 #define SYS_pidfd_getfd 438
 #endif
@@ -165,13 +163,35 @@ int sw_netns_collect(struct sw_netns_set *s)
 	return e;
 }
 
+/*
+ * Whether pid's fd is a TCP or MPTCP socket, asked without taking a copy of
+ * it: sockfs names a socket's protocol in an extended attribute. A copy
+ * (pidfd_getfd) would cost three syscalls for each of the host's other
+ * sockets, and moves the socket's cgroup v1 net_cls/net_prio marks to ours.
+ */
+static bool tcp_socket_fd(__u32 pid, __u32 fd)
+{
+	char path[64], name[32];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/fd/%u", pid, fd);
+	n = getxattr(path, "system.sockprotoname", name, sizeof(name) - 1);
+	if (n <= 0)
+		return false;
+	name[n] = '\0';
+	return !strcmp(name, "TCP") || !strcmp(name, "TCPv6") || !strcmp(name, "MPTCP") ||
+	       !strcmp(name, "MPTCPv6");
+}
+
 int sw_netns_add_socket(struct sw_netns_set *s, __u32 pid, __u32 fd)
 {
 	char where[SW_NETNS_PATH_MAX];
-	int pidfd, sfd, nsfd, dom = 0, proto = 0;
-	socklen_t len = sizeof(int);
+	int pidfd, sfd, nsfd;
 	struct stat st;
 
+	/* A namespace that only others hold lists no TCP socket. */
+	if (!tcp_socket_fd(pid, fd))
+		return 0;
 	pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
 	if (pidfd < 0)
 		return 0;
@@ -179,14 +199,6 @@ int sw_netns_add_socket(struct sw_netns_set *s, __u32 pid, __u32 fd)
 	close(pidfd);
 	if (sfd < 0)
 		return 0;
-	/* Only TCP (and MPTCP) sockets: a namespace only others hold lists no TCP socket. */
-	if (getsockopt(sfd, SOL_SOCKET, SO_DOMAIN, &dom, &len) ||
-	    (dom != AF_INET && dom != AF_INET6) ||
-	    getsockopt(sfd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) ||
-	    (proto != IPPROTO_TCP && proto != SW_IPPROTO_MPTCP)) {
-		close(sfd);
-		return 0;
-	}
 	nsfd = ioctl(sfd, SIOCGSKNS);
 	close(sfd);
 	if (nsfd < 0)

@@ -27,7 +27,7 @@ static const struct itest tests[] = {
 	{ "a connection destroyed by this host (ss -K): local closer", t_destroyed_close },
 	{ "a connection reset before accept: one accept, nothing left behind",
 	  t_accept_after_reset },
-	{ "listen and unlisten on four bind addresses", t_listen_unlisten },
+	{ "listen and unlisten on six bind addresses", t_listen_unlisten },
 	{ "listen() without bind(): the listen event has the port the kernel picked",
 	  t_listen_autobind },
 	{ "a listen() that fails (its bound port taken) gives no event", t_listen_conflict },
