@@ -19,6 +19,15 @@ struct {
 	__type(value, struct sw_sock);
 } socks SEC(".maps");
 
+/* The networks whose connect attempts are reported (emit_connect_start); sized at load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sw_net_key);
+	__type(value, __u8);
+} connect_nets SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SW_CNT_MAX);

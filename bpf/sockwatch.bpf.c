@@ -24,8 +24,9 @@ const volatile __u16 filter_port = 0; /* local or remote port, 0 = any */
 const volatile __u32 filter_netns = 0; /* netns inode, 0 = any */
 const volatile __u32 filter_pid = 0; /* owner tgid, 0 = any */
 const volatile bool emit_states = false; /* one SW_EV_STATE per transition */
-/* One SW_EV_STATE at CLOSE->SYN_SENT, with its owner: a connect() the moment it starts
- * (listen's deny remote rules; emit_states gives it without the owner). */
+/* One SW_EV_STATE at CLOSE->SYN_SENT, with its owner, for a peer in connect_nets: a
+ * connect() the moment it starts (listen's deny remote rules; emit_states gives every
+ * one without the owner). */
 const volatile bool emit_connect_start = false;
 const volatile bool owner_from_hooks = false; /* fentry/kprobe modes own connect ownership */
 const volatile bool key_by_ptr = false; /* raw_tp fallback: no socket cookie helper */
@@ -594,6 +595,21 @@ static __always_inline bool child_enter(bool btf, struct sock *sk, __u64 key, in
 	return true;
 }
 
+/* Whether the peer now holds is in one of the networks of connect_nets. */
+static __always_inline bool connect_net_listed(const struct sk_now *now)
+{
+	struct sw_net_key k = { .prefixlen = 8 * SW_ADDR_LEN };
+
+	if (now->family == SW_AF_INET) {
+		k.addr[10] = 0xff;
+		k.addr[11] = 0xff;
+		__builtin_memcpy(k.addr + 12, now->raddr, 4);
+	} else {
+		__builtin_memcpy(k.addr, now->raddr, SW_ADDR_LEN);
+	}
+	return bpf_map_lookup_elem(&connect_nets, &k) != 0;
+}
+
 /* btf: whether sk is a typed pointer (tp_btf), see SW_READ. */
 static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, int oldstate,
 					 int newstate)
@@ -659,9 +675,11 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 		sock_create(key, &cur);
 		if (emit_connect_start && !emit_states) {
 			/* the peer is set; the local port is chosen after this transition */
+			read_tuple(btf, sk, &now);
+			if (!connect_net_listed(&now))
+				return;
 			if (owner_from_hooks)
 				owner_from_current(&cur);
-			read_tuple(btf, sk, &now);
 			emit(key, EMIT(SW_EV_STATE, oldstate, newstate, 0), &cur, &now);
 		}
 		return;

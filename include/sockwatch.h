@@ -139,6 +139,16 @@ struct sw_cpu_state {
 	__u8 pad[32];
 };
 
+/*
+ * A key of the connect_nets LPM trie (the networks whose connect attempts are
+ * reported, see sw_tracer_opts.connect_nets): IPv4 as ::ffff:a.b.c.d, its
+ * prefix length counted from the start of the 16 bytes.
+ */
+struct sw_net_key {
+	__u32 prefixlen;
+	__u8 addr[SW_ADDR_LEN];
+};
+
 /* Sizes of the BPF maps. */
 #define SW_RINGBUF_BYTES (8u << 20)
 #define SW_MAX_SOCKETS 65536

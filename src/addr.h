@@ -16,6 +16,13 @@ enum sw_exposure {
 	SW_EXPOSE_WILDCARD, /* 0.0.0.0 or ::: every interface */
 };
 
+/* A network: family SW_AF_INET or SW_AF_INET6, the first plen bits of addr (v4 in 4 bytes). */
+struct sw_net {
+	unsigned int family;
+	unsigned int plen;
+	__u8 addr[16];
+};
+
 /*
  * family is SW_AF_INET or SW_AF_INET6; addr holds 4 or 16 bytes, network order.
  * Returns the text's length, or -errno with buf empty (an unknown family, say).

@@ -749,6 +749,7 @@ out:
 
 static int run(struct listen_ctx *c)
 {
+	struct sw_net *nets = NULL;
 	struct sw_snapshot s;
 	char err[768];
 	size_t nallow = 0, ndeny = 0;
@@ -757,12 +758,22 @@ static int run(struct listen_ctx *c)
 	sw_install_signals();
 	sw_startup_memory(true);
 	/* Flagged peers are alerted when connect() starts, not only when it ends
-	 * (a peer that drops SYNs answers nothing for minutes). */
+	 * (a peer that drops SYNs answers nothing for minutes); the kernel side
+	 * sends only the attempts to their networks. */
 	sw_rules_counts(c->rules, &nallow, &ndeny);
-	c->filter.connect_starts = ndeny > 0;
+	if (ndeny) {
+		nets = calloc(ndeny, sizeof(*nets));
+		if (!nets) {
+			sw_err("out of memory");
+			return SW_EXIT_FAILURE;
+		}
+		c->filter.nconnect_nets = sw_rules_deny_nets(c->rules, nets, ndeny);
+		c->filter.connect_nets = nets;
+	}
 	e = sw_tracer_open(&c->filter, on_record, c, &c->t, err, sizeof(err));
 	if (e) {
 		sw_err("%s", err);
+		free(nets);
 		return sw_exit_for_open_error(e);
 	}
 	c->key_by_ptr = sw_tracer_state_hook(c->t) == SW_STATE_HOOK_RAW_TP;
@@ -814,6 +825,7 @@ out:
 	if (c->filter.verbose)
 		sw_print_summary(c->t);
 	sw_tracer_close(c->t);
+	free(nets);
 	return ret;
 }
 

@@ -777,6 +777,18 @@ bool sw_rules_allow_listener(const struct sw_rules *r, const struct sw_listener_
 	return false;
 }
 
+size_t sw_rules_deny_nets(const struct sw_rules *r, struct sw_net *out, size_t max)
+{
+	size_t n = r ? r->ndeny : 0;
+
+	for (size_t i = 0; i < n && i < max; i++) {
+		out[i].family = r->deny[i].net.family;
+		out[i].plen = r->deny[i].net.plen;
+		memcpy(out[i].addr, r->deny[i].net.addr, sizeof(out[i].addr));
+	}
+	return n;
+}
+
 bool sw_rules_deny_remote(const struct sw_rules *r, unsigned int family, const __u8 *addr,
 			  __u16 port, int *line)
 {

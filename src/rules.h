@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <linux/types.h>
 
+#include "addr.h"
+
 /* Longest accepted line, not counting the newline (docs/rules.md). */
 #define SW_RULES_LINE_MAX 4096
 /* Largest accepted rules file. */
@@ -53,6 +55,12 @@ bool sw_rules_allow_listener(const struct sw_rules *r, const struct sw_listener_
  */
 bool sw_rules_deny_remote(const struct sw_rules *r, unsigned int family, const __u8 *addr,
 			  __u16 port, int *line);
+/*
+ * The networks of the deny remote rules, into out (up to max); returns how
+ * many there are. They pre-filter connect attempts in the kernel
+ * (sw_tracer_opts.connect_nets): ports are left to sw_rules_deny_remote().
+ */
+size_t sw_rules_deny_nets(const struct sw_rules *r, struct sw_net *out, size_t max);
 /* Writes one allow rule per listener, deduplicated, with a header comment; -errno on I/O error. */
 int sw_rules_learn(FILE *out, const struct sw_listener_info *ls, size_t n);
 

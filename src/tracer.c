@@ -603,6 +603,35 @@ static __u8 listen_exit_for(enum sw_accept_exit ax)
 	}
 }
 
+/* The networks whose connect attempts are reported, into the LPM trie (v4 as ::ffff:0:0/96). */
+static int fill_connect_nets(struct sockwatch *s, const struct sw_tracer_opts *o, char *err,
+			     size_t errlen)
+{
+	__u8 one = 1;
+
+	for (size_t i = 0; i < o->nconnect_nets; i++) {
+		const struct sw_net *n = &o->connect_nets[i];
+		struct sw_net_key k = { .prefixlen = n->plen };
+
+		if (n->family == SW_AF_INET) {
+			k.prefixlen += 96;
+			k.addr[10] = 0xff;
+			k.addr[11] = 0xff;
+			memcpy(k.addr + 12, n->addr, 4);
+		} else {
+			memcpy(k.addr, n->addr, sizeof(k.addr));
+		}
+		if (bpf_map__update_elem(s->maps.connect_nets, &k, sizeof(k), &one, sizeof(one),
+					 BPF_ANY)) {
+			int e = -errno;
+
+			snprintf(err, errlen, "cannot fill the connect_nets map: %s", strerror(-e));
+			return e;
+		}
+	}
+	return 0;
+}
+
 /* One attempt at a mode: open, configure, load, set up the reader, attach. */
 static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state_hook hook,
 		    enum sw_accept_exit ax, enum uring_progs uring, char *err, size_t errlen)
@@ -635,7 +664,7 @@ static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state
 	s->rodata->filter_netns = o->netns;
 	s->rodata->filter_pid = o->pid;
 	s->rodata->emit_states = o->states;
-	s->rodata->emit_connect_start = o->connect_starts;
+	s->rodata->emit_connect_start = o->nconnect_nets > 0;
 	s->rodata->owner_from_hooks = mode != SW_ATTACH_TRACEPOINT;
 	s->rodata->accept_fn_hook = mode != SW_ATTACH_TRACEPOINT;
 	s->rodata->listen_exit = listen_exit_for(ax);
@@ -646,6 +675,8 @@ static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state
 		bpf_program__set_autoload(progs[i], true);
 	if (o->ringbuf_bytes)
 		bpf_map__set_max_entries(s->maps.events, o->ringbuf_bytes);
+	if (o->nconnect_nets)
+		bpf_map__set_max_entries(s->maps.connect_nets, o->nconnect_nets);
 
 	e = sockwatch__load(s);
 	if (e) {
@@ -666,6 +697,9 @@ static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state
 	t->skel = s;
 	/* before the first attach: no owner-less event may be filtered out */
 	s->bss->owners_pending = o->owners_pending;
+	e = fill_connect_nets(s, o, err, errlen);
+	if (e)
+		goto fail;
 	e = reader_open(t, err, errlen);
 	if (e)
 		goto fail;

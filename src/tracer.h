@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "addr.h"
 #include "event.h"
 
 enum sw_state_hook {
@@ -37,7 +38,9 @@ struct sw_tracer_opts {
 	__u32 pid; /* owner tgid (kernel filter) */
 	const char *comm; /* exact process name (user-space filter) */
 	bool states; /* emit every transition as SW_EV_STATE */
-	bool connect_starts; /* emit CLOSE->SYN_SENT as SW_EV_STATE, with its owner */
+	/* Emit CLOSE->SYN_SENT as SW_EV_STATE, with its owner, for peers in these networks. */
+	const struct sw_net *connect_nets;
+	size_t nconnect_nets;
 	bool verbose; /* libbpf and attach details on stderr */
 	__u32 ringbuf_bytes; /* ring buffer size (power of 2 pages); 0 = SW_RINGBUF_BYTES */
 	/*

@@ -64,7 +64,7 @@ static const struct itest tests[] = {
 	{ "closing the tracer leaves nothing attached", t_nothing_left_attached },
 	{ "raw_tp state hook fallback", t_raw_tp_fallback },
 	{ "--states gives every transition in order", t_state_transitions },
-	{ "connect starts: the attempt, owned, with its peer", t_connect_starts },
+	{ "connect attempts to listed networks: owned, with their peer", t_connect_starts },
 	{ "auto picks the first mode the kernel accepts (probes agree)", t_auto_mode },
 	{ "auto without fentry picks kprobe where kprobes load", t_auto_without_fentry },
 	{ "snapshot, both sources: an MPTCP listener and connection, every subflow owned",

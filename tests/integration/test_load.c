@@ -973,30 +973,50 @@ fail:
 	return ret;
 }
 
+/* Connects to 127.0.0.2 (arg: the port), outside the networks of t_connect_starts. */
+static int connect_other(void *arg)
+{
+	int fd = connect_to(AF_INET, "127.0.0.2", *(__u16 *)arg);
+
+	if (fd < 0)
+		return 61;
+	close(fd);
+	return 0;
+}
+
 /*
- * connect_starts (listen's deny remote rules): one record at CLOSE->SYN_SENT,
- * owned by the connecting process, with its peer; no other transition.
+ * connect_nets (listen's deny remote rules): one record at CLOSE->SYN_SENT
+ * for a connect to one of the networks, owned by the connecting process,
+ * with its peer; none for a connect elsewhere, nor for other transitions.
  */
 int t_connect_starts(void)
 {
-	struct sw_tracer_opts o = { .connect_starts = true };
+	static const struct sw_net nets[] = {
+		{ .family = SW_AF_INET, .plen = 32, .addr = { 127, 0, 0, 1 } },
+		{ .family = SW_AF_INET6, .plen = 64, .addr = { 0x20, 0x01, 0x0d, 0xb8 } },
+	};
+	struct sw_tracer_opts o = { .connect_nets = nets, .nconnect_nets = 2 };
 	struct two_flows f = {};
 	struct evlist l = {};
 	struct sw_tracer *t = NULL;
 	const struct sw_record *c, *s = NULL;
 	__u32 ns = ns_new();
-	struct want_list w = { .l = &l, .netns = ns, .kind = SW_EV_CLOSE, .n = 2 };
+	struct want_list w = { .l = &l, .netns = ns, .kind = SW_EV_CLOSE, .n = 4 };
 	size_t nstate = 0;
-	pid_t pa, pc;
+	pid_t pa, pc, po;
 	int ret = -1;
 
 	CHECK(ns, "cannot make a network namespace");
 	o.netns = ns;
-	CHECK(tracer_open_into(&o, &l, &t) == 0, "tracer with connect starts");
-	f.lfd = listen_on(AF_INET, "127.0.0.1", &f.port);
+	CHECK(tracer_open_into(&o, &l, &t) == 0, "tracer with connect nets");
+	f.lfd = listen_on(AF_INET, "0.0.0.0", &f.port);
 	pa = spawn("sw_csacc", accept_and_close, &f);
 	pc = spawn("sw_cstart", connect_once, &f.port);
 	reap(pc);
+	reap(pa);
+	pa = spawn("sw_csacc", accept_and_close, &f);
+	po = spawn("sw_cother", connect_other, &f.port);
+	reap(po);
 	reap(pa);
 	poll_until(t, &l, list_has, &w, 5000);
 	poll_for(t, 100);
@@ -1006,9 +1026,10 @@ int t_connect_starts(void)
 			s = &l.v[i];
 			nstate++;
 		}
-	if (!c || nstate != 1) {
-		test_fail(__FILE__, __LINE__, "records", "connect %s, %zu state records (want 1)",
-			  c ? "seen" : "missing", nstate);
+	if (!c || count_kind(&l, ns, SW_EV_CONNECT) != 2 || nstate != 1) {
+		test_fail(__FILE__, __LINE__, "records",
+			  "%zu connects (want 2), %zu state records (want 1)",
+			  count_kind(&l, ns, SW_EV_CONNECT), nstate);
 		goto out;
 	}
 	if (s->ev.oldstate != SW_TCP_CLOSE || s->ev.newstate != SW_TCP_SYN_SENT ||

@@ -394,6 +394,35 @@ static void test_deny_v4(void **state __attribute__((unused)))
 	sw_rules_free(r);
 }
 
+/* The deny rules' networks, for the kernel's connect-attempt filter: ports left out. */
+static void test_deny_nets(void **state __attribute__((unused)))
+{
+	struct sw_rules *r = parse_ok("deny remote 203.0.113.0/24\n"
+				      "allow listen port 22\n"
+				      "deny remote 2001:db8::/32 port 443\n"
+				      "deny remote ::ffff:192.0.2.0/120\n");
+	struct sw_net n[3];
+
+	assert_int_equal(sw_rules_deny_nets(r, n, 3), 3);
+	assert_int_equal(n[0].family, SW_AF_INET);
+	assert_int_equal(n[0].plen, 24);
+	assert_memory_equal(n[0].addr, ((const __u8[4]){ 203, 0, 113, 0 }), 4);
+	assert_int_equal(n[1].family, SW_AF_INET6);
+	assert_int_equal(n[1].plen, 32);
+	assert_memory_equal(n[1].addr, ((const __u8[4]){ 0x20, 0x01, 0x0d, 0xb8 }), 4);
+	/* a v4-mapped network is IPv4, as events' addresses are */
+	assert_int_equal(n[2].family, SW_AF_INET);
+	assert_int_equal(n[2].plen, 24);
+	assert_memory_equal(n[2].addr, ((const __u8[4]){ 192, 0, 2, 0 }), 4);
+	/* fewer slots: as many as fit, and the count of all */
+	memset(n, 0, sizeof(n));
+	assert_int_equal(sw_rules_deny_nets(r, n, 1), 3);
+	assert_int_equal(n[0].plen, 24);
+	assert_int_equal(n[1].plen, 0);
+	assert_int_equal(sw_rules_deny_nets(NULL, n, 3), 0);
+	sw_rules_free(r);
+}
+
 static void test_deny_v6(void **state __attribute__((unused)))
 {
 	struct sw_rules *r = parse_ok("deny remote 2001:db8::/32\n"
@@ -750,6 +779,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_file),
+		cmocka_unit_test(test_deny_nets),
 		cmocka_unit_test(test_no_rules),
 		cmocka_unit_test(test_port_range),
 		cmocka_unit_test(test_comm_glob),
