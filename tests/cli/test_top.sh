@@ -107,10 +107,12 @@ for src in diag iter; do
 	"$SW" top --once --json --snapshot "$src" --netns "$NSINO" >"$TMP/fin.$src.json" 2>"$TMP/fin.$src.err"
 	check "--snapshot $src: CLOSE_WAIT side received 1234 payload bytes (its peer's FIN not counted), sent 567" \
 		jq -s -e --argjson p "${FIN_PORT:-0}" 'map(select(.state == "CLOSE_WAIT" and .lport == $p)) |
-			length == 1 and .[0].bytes_received == 1234 and .[0].bytes_sent == 567' "$TMP/fin.$src.json"
+			length == 1 and .[0].bytes_received == 1234 and .[0].bytes_sent == 567' \
+		"$TMP/fin.$src.json" >/dev/null
 	check "--snapshot $src: FIN_WAIT2 side sent 1234, received 567" \
 		jq -s -e --argjson p "${FIN_PORT:-0}" 'map(select(.state == "FIN_WAIT2" and .rport == $p)) |
-			length == 1 and .[0].bytes_sent == 1234 and .[0].bytes_received == 567' "$TMP/fin.$src.json"
+			length == 1 and .[0].bytes_sent == 1234 and .[0].bytes_received == 567' \
+		"$TMP/fin.$src.json" >/dev/null
 done
 exec {FIN_FD}>&-
 
@@ -189,17 +191,24 @@ else
 fi
 eval "exec {HOLD_FD_quiet}>&-"
 
-# --- 2c. -p: sockets older than the view that close while it starts ----------
+# --- 2c. -p, --comm: sockets older than the view that close while it starts --
 # gdb stops the view at its first seed of an owner into the tracer's map; meanwhile a
 # process closes its listener and ten connections (and lives on). Until then those
-# sockets had no entry, so their closes carry no owner: the pid filter must not drop
-# them, and the entries seeded for sockets already closed must not stay behind. With
-# a sock_diag snapshot the map has no socket addresses, so no sweep can make up for it.
+# sockets had no entry, so their closes carry no owner: the pid filter (in the kernel)
+# and the comm filter (in user space) must not drop them, and the entries seeded for
+# sockets already closed must not stay behind. With a sock_diag snapshot the map has
+# no socket addresses, so no sweep can make up for it.
 hold bystander --listeners 1 --port-base 32500 || not_ok "helper opened its sockets"
 BPID=${PIDS[-1]}
-mkfifo "$TMP/in.early"
-ip netns exec "$NS" python3 -c '
-import signal, socket, sys
+# early_closes TAG FILTER...: the scenario above, the view filtered by FILTER (where
+# the word EPID stands for the closing process's pid)
+early_closes() {
+	local tag=$1 args=() a; shift
+	rm -f "$TMP/early" "$TMP/early.closed" "$TMP/in.early"
+	mkfifo "$TMP/in.early"
+	ip netns exec "$NS" python3 -c '
+import ctypes, signal, socket, sys
+ctypes.CDLL(None).prctl(15, b"sw_early", 0, 0, 0)  # PR_SET_NAME: what --comm selects
 l = socket.socket(); l.bind(("127.0.0.1", 32400)); l.listen()
 held = [l]
 for _ in range(10):
@@ -211,37 +220,41 @@ signal.signal(signal.SIGUSR1, shut)
 open(sys.argv[1], "w").close()
 sys.stdin.read()
 ' "$TMP/early" <"$TMP/in.early" &
-EPID=$!
-PIDS+=("$EPID")
-exec {EARLY_FD}>"$TMP/in.early"
-for _ in $(seq 200); do [ -e "$TMP/early" ] && break; sleep 0.05; done
-if ! command -v gdb >/dev/null; then
-	ok "pre-existing sockets closing during start-up (-p) # SKIP gdb missing"
-else
+	EPID=$!
+	PIDS+=("$EPID")
+	exec {EARLY_FD}>"$TMP/in.early"
+	for _ in $(seq 200); do [ -e "$TMP/early" ] && break; sleep 0.05; done
+	for a in "$@"; do args+=("${a/EPID/$EPID}"); done
 	tmux new-session -d -s "$S2" -x 220 -y 50 \
 		"gdb -q -batch -ex 'set confirm off' -ex 'break sw_tracer_seed_sock' \
-			-ex 'run top --netns $NSINO -p $EPID --snapshot diag --ghost 60' -ex delete \
+			-ex 'run top --netns $NSINO ${args[*]} --snapshot diag --ghost 60' -ex delete \
 			-ex 'shell kill -USR1 $EPID; while [ ! -e $TMP/early.closed ]; do sleep 0.05; done; sleep 0.5' \
 			-ex continue --args $SW; echo EXITED \$?; sleep 120" {EARLY_FD}>&-
 	# 21 sockets: the listener, the ten connections' two ends
 	if wait_screen "$S2" '^sockwatch .* closed 21( |$)' 15000 &&
 		! rows "$S2" | grep -Eq ' (ESTABLISHED|LISTEN|CLOSE_WAIT|LAST_ACK) '; then
-		ok "-p: sockets that close before their owners are seeded close their rows"
+		ok "$tag: sockets that close before their owners are seeded close their rows"
 	else
-		not_ok "-p: sockets that close before their owners are seeded close their rows" \
+		not_ok "$tag: sockets that close before their owners are seeded close their rows" \
 			"$(screen "$S2" | head -8)"
 	fi
 	GDB_PID=$(pgrep -P "$(tmux display -p -t "$S2" '#{pane_pid}')" -x gdb)
 	TOP_PID=$(pgrep -P "${GDB_PID:-0}" -x sockwatch)
 	left=$("$TMP/socks_map" count "${TOP_PID:-0}" "$EPID")
-	check "-p: no entry seeded for a socket already closed stays in the map (${left:-?} left)" \
+	check "$tag: no entry seeded for a socket already closed stays in the map (${left:-?} left)" \
 		test "${left:-x}" = 0
-	# a process -p excludes gets no entries: they would only take LRU room
+	# a process the filter excludes gets no entries: they would only take LRU room
 	left=$("$TMP/socks_map" count "${TOP_PID:-0}" "$BPID")
-	check "-p: no entry seeded for another process's socket (${left:-?})" test "${left:-x}" = 0
+	check "$tag: no entry seeded for another process's socket (${left:-?})" test "${left:-x}" = 0
 	tmux kill-session -t "$S2"
+	exec {EARLY_FD}>&-
+}
+if ! command -v gdb >/dev/null; then
+	ok "pre-existing sockets closing during start-up (-p, --comm) # SKIP gdb missing"
+else
+	early_closes "-p" -p EPID
+	early_closes "--comm" --comm sw_early
 fi
-exec {EARLY_FD}>&-
 eval "exec {HOLD_FD_bystander}>&-"
 
 # --- 3. UI: new listener and connection within a second, keys ----------------
