@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Helpers shared by the command-line verbs: signals, errors, number parsing, summaries. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "strbuf.h"
 
 volatile sig_atomic_t sw_stop;
 volatile sig_atomic_t sw_hup;
@@ -42,15 +44,32 @@ void sw_install_hup(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+/*
+ * One line on stderr. Whatever it quotes (an option's value, a path, a
+ * kernel's message) is made safe for a terminal: control bytes, invalid
+ * UTF-8 and bidi controls escaped as in all untrusted text.
+ */
 void sw_err(const char *fmt, ...)
 {
+	char msg[4096], line[4 * sizeof(msg)];
 	va_list ap;
+	int n;
 
-	fputs("sockwatch: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n < 0)
+		return;
+	sw_term_line(line, sizeof(line), msg, strnlen(msg, sizeof(msg)));
+	fprintf(stderr, "sockwatch: %s\n", line);
+}
+
+void sw_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", fd ? O_WRONLY : O_RDONLY) < 0)
+			return; /* nowhere to say so either */
 }
 
 int sw_parse_u32(const char *s, __u32 min, __u32 max, __u32 *out)

@@ -89,8 +89,14 @@ void sw_install_signals(void);
 extern volatile sig_atomic_t sw_hup;
 void sw_install_hup(void);
 
-/* Prints "sockwatch: <msg>" to stderr. */
+/* Prints "sockwatch: <msg>" to stderr, escaped for a terminal (sw_term_line()). */
 __attribute__((format(printf, 1, 2))) void sw_err(const char *fmt, ...);
+/*
+ * Opens /dev/null on whichever of stdin, stdout and stderr is closed, before
+ * anything else is opened: otherwise an output file or an epoll descriptor
+ * would become fd 1 or 2, and get the records twice or the diagnostics.
+ */
+void sw_std_fds(void);
 /* Range-checked decimal digits (nothing before or after them); -EINVAL / -ERANGE. */
 int sw_parse_u32(const char *s, __u32 min, __u32 max, __u32 *out);
 /* A byte count with an optional k, M or G suffix (powers of 1024); -EINVAL / -ERANGE. */

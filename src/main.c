@@ -31,6 +31,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	sw_std_fds();
 	/* `sockwatch` alone, or with options only, is the live view. */
 	if (argc < 2 || (argv[1][0] == '-' && strcmp(argv[1], "-h") && strcmp(argv[1], "--help")))
 		return cmd_top(argc, argv);

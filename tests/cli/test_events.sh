@@ -43,6 +43,8 @@ check "a number after white space and a sign exits 2 (never wraps)" \
 check "missing value exits 2" expect_exit 2 "option '--netns' needs a value" events --netns
 check "bad attach mode exits 2" expect_exit 2 "invalid attach mode 'magic'" events --attach magic
 check "unknown verb exits 2" expect_exit 2 "unknown verb 'frobnicate'" frobnicate
+check "a value quoted in an error is escaped (no raw ESC or BEL to the terminal)" \
+	expect_exit 2 "^sockwatch: invalid pid '\\\\x1b\\]0;x\\\\x07': " events -p $'\e]0;x\a'
 check "help exits 0" bash -c "$SW events --help >/dev/null"
 check "not root exits 3 naming the capabilities" \
 	bash -c "setpriv --reuid=65534 --regid=65534 --clear-groups $SW events 2>$TMP/err; \
@@ -106,6 +108,23 @@ check "close carries the exact byte count" \
 	bash -c "jq -s -e 'any(.[]; .event==\"close\" and .bytes_sent==300 and .bytes_received==0)' $TMP/json.out >/dev/null"
 check "text output contains no raw escape byte" \
 	bash -c "! grep -q \$'\x1b' $TMP/text.out && grep -q 'x1b\[2J' $TMP/text.out"
+# Closed stdout or stderr: an output file must not become fd 1 or 2 (it got every
+# record twice, or the diagnostics in the middle of its JSON).
+for closed in '>&- 2>/dev/null' '2>&- >/dev/null'; do
+	rm -f "$TMP/closed.json"
+	eval "\"\$SW\" events --json --netns \"\$INODE\" -o \"file:\$TMP/closed.json\" -o stdout $closed &"
+	cpid=$!
+	PIDS+=("$cpid")
+	for _ in $(seq 100); do [ -e "$TMP/closed.json" ] && break; sleep 0.1; done
+	sleep 1
+	ip netns exec "$NS" python3 "$TMP/hostile.py"
+	sleep 0.5
+	kill -TERM "$cpid"
+	wait "$cpid"
+	check "${closed%% *}: the file output has each record once, and only records" \
+		bash -c "[[ \$(wc -l <$TMP/closed.json) -eq 6 ]] && jq -e . $TMP/closed.json >/dev/null &&
+			[[ \$(jq -s 'map(.seq) == [range(1; 7)]' $TMP/closed.json) == true ]]"
+done
 check "reader and writer threads run as SCHED_BATCH" \
 	bash -c "[[ \$(grep -c 'policy: SCHED_BATCH' $TMP/json.sched) -ge 2 ]] && ! grep 'policy' $TMP/json.sched | grep -qv SCHED_BATCH"
 
@@ -173,7 +192,7 @@ PIDS+=("$reader")
 "$SW" events --json --netns "$INODE" >"$TMP/burst.fifo" 2>&1 &
 sw_pid=$!
 PIDS+=("$sw_pid")
-for _ in $(seq 100); do grep -q '^sockwatch: tracing' "$TMP/burst.out" && break; sleep 0.1; done
+for _ in $(seq 100); do grep -qs '^sockwatch: tracing' "$TMP/burst.out" && break; sleep 0.1; done
 ip netns exec "$NS" python3 "$TMP/burst.py" &
 burst=$!
 PIDS+=("$burst")
