@@ -64,6 +64,16 @@ void sw_err(const char *fmt, ...)
 	fprintf(stderr, "sockwatch: %s\n", line);
 }
 
+int sw_stdout_end(const char *what, int ret)
+{
+	if (!fflush(stdout) && !ferror(stdout))
+		return ret;
+	if (errno == EPIPE)
+		return ret; /* the reader went away (`| head`): a normal end */
+	sw_err("writing %s failed: %s", what, strerror(errno));
+	return SW_EXIT_FAILURE;
+}
+
 void sw_std_fds(void)
 {
 	for (int fd = 0; fd <= 2; fd++)

@@ -97,6 +97,12 @@ __attribute__((format(printf, 1, 2))) void sw_err(const char *fmt, ...);
  * would become fd 1 or 2, and get the records twice or the diagnostics.
  */
 void sw_std_fds(void);
+/*
+ * After a command's last write to stdout: ret, or SW_EXIT_FAILURE with a
+ * message naming what could not be written. A reader that went away (EPIPE)
+ * is a normal end, as for `sockwatch events | head`.
+ */
+int sw_stdout_end(const char *what, int ret);
 /* Range-checked decimal digits (nothing before or after them); -EINVAL / -ERANGE. */
 int sw_parse_u32(const char *s, __u32 min, __u32 max, __u32 *out);
 /* A byte count with an optional k, M or G suffix (powers of 1024); -EINVAL / -ERANGE. */

@@ -275,59 +275,11 @@ static const char doctor_usage[] =
 	"Exits 0 if sockwatch can run here, 3 without privileges, 4 if the kernel\n"
 	"cannot run it.\n";
 
-int cmd_doctor(int argc, char **argv)
+/* The report on stdout, text or JSON; returns ret, the verdict's exit code. */
+static int print_report(const struct check *c, enum sw_attach_mode chosen, enum sw_accept_exit ax,
+			const char *rejected, bool json, int ret)
 {
-	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
-					      { "help", no_argument, NULL, 'h' },
-					      {} };
-	struct check c[C_MAX] = {
-		[C_KERNEL] = { .key = "kernel", .title = "kernel" },
-		[C_BTF] = { .key = "btf", .title = "BTF" },
-		[C_CAPS] = { .key = "capabilities", .title = "capabilities" },
-		[C_RINGBUF] = { .key = "ringbuf", .title = "ring buffer" },
-		[C_TP_BTF] = { .key = "tp_btf", .title = "tp_btf" },
-		[C_RAW_TP] = { .key = "raw_tp", .title = "raw_tp" },
-		[C_SYSCALL_TP] = { .key = "syscall_tracepoints", .title = "syscall tracepoints" },
-		[C_COMPAT] = { .key = "compat_syscalls", .title = "32-bit syscalls" },
-		[C_FENTRY] = { .key = "fentry", .title = "fentry/fexit" },
-		[C_KPROBE] = { .key = "kprobe", .title = "kprobe/kretprobe" },
-		[C_SWEEP] = { .key = "sweep", .title = "socket-map sweep" },
-		[C_URING] = { .key = "io_uring_accepts", .title = "io_uring accepts" },
-		[C_ITER] = { .key = "bpf_iter", .title = "bpf_iter" },
-		[C_SOCK_DIAG] = { .key = "sock_diag", .title = "sock_diag" },
-		[C_CGROUP2] = { .key = "cgroup2", .title = "cgroup v2" },
-	};
-	enum sw_attach_mode chosen = SW_ATTACH_AUTO;
-	enum sw_accept_exit ax = SW_ACCEPT_EXIT_NONE;
 	const char *blocked;
-	char rejected[1024] = "";
-	bool json = false;
-	int opt, ret;
-
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (opt == 'j') {
-			json = true;
-		} else if (opt == 'h') {
-			fputs(doctor_usage, stdout);
-			return SW_EXIT_OK;
-		} else {
-			return sw_opt_error("doctor", opt, argv, opts);
-		}
-	}
-	if (optind < argc) {
-		sw_err("unexpected argument '%s' (see 'sockwatch doctor --help')", argv[optind]);
-		return SW_EXIT_USAGE;
-	}
-	run_checks(c, &chosen, &ax, rejected, sizeof(rejected));
-
-	if (!c[C_CAPS].ok)
-		ret = SW_EXIT_PERM;
-	else if (chosen == SW_ATTACH_AUTO)
-		ret = SW_EXIT_KERNEL;
-	else
-		ret = SW_EXIT_OK;
 
 	if (json) {
 		printf("{\"can_run\":%s,\"mode\":\"%s\",\"accept_exit\":\"%s\",\"snapshot\":\"%s\"",
@@ -398,4 +350,61 @@ int cmd_doctor(int argc, char **argv)
 		printf("  %-16s %s\n", "rejected", rejected);
 	printf("\nverdict: sockwatch can run here (mode %s)\n", sw_attach_mode_name(chosen));
 	return ret;
+}
+
+int cmd_doctor(int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      { "help", no_argument, NULL, 'h' },
+					      {} };
+	struct check c[C_MAX] = {
+		[C_KERNEL] = { .key = "kernel", .title = "kernel" },
+		[C_BTF] = { .key = "btf", .title = "BTF" },
+		[C_CAPS] = { .key = "capabilities", .title = "capabilities" },
+		[C_RINGBUF] = { .key = "ringbuf", .title = "ring buffer" },
+		[C_TP_BTF] = { .key = "tp_btf", .title = "tp_btf" },
+		[C_RAW_TP] = { .key = "raw_tp", .title = "raw_tp" },
+		[C_SYSCALL_TP] = { .key = "syscall_tracepoints", .title = "syscall tracepoints" },
+		[C_COMPAT] = { .key = "compat_syscalls", .title = "32-bit syscalls" },
+		[C_FENTRY] = { .key = "fentry", .title = "fentry/fexit" },
+		[C_KPROBE] = { .key = "kprobe", .title = "kprobe/kretprobe" },
+		[C_SWEEP] = { .key = "sweep", .title = "socket-map sweep" },
+		[C_URING] = { .key = "io_uring_accepts", .title = "io_uring accepts" },
+		[C_ITER] = { .key = "bpf_iter", .title = "bpf_iter" },
+		[C_SOCK_DIAG] = { .key = "sock_diag", .title = "sock_diag" },
+		[C_CGROUP2] = { .key = "cgroup2", .title = "cgroup v2" },
+	};
+	enum sw_attach_mode chosen = SW_ATTACH_AUTO;
+	enum sw_accept_exit ax = SW_ACCEPT_EXIT_NONE;
+	char rejected[1024] = "";
+	bool json = false;
+	int opt, ret;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (opt == 'j') {
+			json = true;
+		} else if (opt == 'h') {
+			fputs(doctor_usage, stdout);
+			return SW_EXIT_OK;
+		} else {
+			return sw_opt_error("doctor", opt, argv, opts);
+		}
+	}
+	if (optind < argc) {
+		sw_err("unexpected argument '%s' (see 'sockwatch doctor --help')", argv[optind]);
+		return SW_EXIT_USAGE;
+	}
+	run_checks(c, &chosen, &ax, rejected, sizeof(rejected));
+
+	if (!c[C_CAPS].ok)
+		ret = SW_EXIT_PERM;
+	else if (chosen == SW_ATTACH_AUTO)
+		ret = SW_EXIT_KERNEL;
+	else
+		ret = SW_EXIT_OK;
+
+	ret = print_report(c, chosen, ax, rejected, json, ret);
+	return sw_stdout_end("the report", ret);
 }

@@ -261,10 +261,11 @@ static int on_listen(struct listen_ctx *c, const struct sw_event *e, const struc
 		return 0; /* already reported (baseline) */
 	listener_from_event(c, e, &l);
 	ret = emit_listener(c, &l, SW_ALERT_LISTEN, wall);
-	if (ret)
-		return ret;
+	/* written or not (a full disk, a closed stdout), the exit code says it */
 	if (l.level == SW_LEVEL_ALERT && c->exit_on_alert)
 		c->alerted = true;
+	if (ret)
+		return ret;
 	return add_listener(c, &l);
 }
 
@@ -341,7 +342,7 @@ static int on_remote(struct listen_ctx *c, const struct sw_event *e, const struc
 	owner_fill(c, &o, owned ? e->pid : 0, e->uid, owned ? e->comm : NULL, 0, 0);
 	alert_owner(&a, &o);
 	ret = emit(c, &a);
-	if (!ret && c->exit_on_alert)
+	if (c->exit_on_alert)
 		c->alerted = true;
 	return ret;
 }
@@ -793,9 +794,10 @@ static int run(struct listen_ctx *c)
 	e = reconcile(c, &s);
 	sw_snapshot_free(&s);
 	if (e) {
+		/* -EPIPE: a line could not be written (c->write_err, said below) */
 		if (e != -EPIPE)
 			sw_err("cannot build the baseline: %s", strerror(-e));
-		ret = SW_EXIT_FAILURE;
+		ret = e == -EPIPE && c->write_err == EPIPE ? SW_EXIT_OK : SW_EXIT_FAILURE;
 		goto out;
 	}
 	sw_startup_memory(false);
@@ -817,11 +819,15 @@ static int run(struct listen_ctx *c)
 	sw_tracer_detach(c->t);
 	if (ret == SW_EXIT_OK && !c->alerted && !c->write_err)
 		sw_tracer_final_drain(c->t);
+out:
+	/* A reader that went away (`| head`) ends the run as for events; another
+	 * write error is said (after an alert too: it may not have been printed). */
+	if (c->write_err && c->write_err != EPIPE) {
+		sw_err("writing alerts failed: %s", strerror(c->write_err));
+		ret = SW_EXIT_FAILURE;
+	}
 	if (c->alerted)
 		ret = SW_EXIT_ALERT;
-	else if (c->write_err)
-		ret = SW_EXIT_FAILURE;
-out:
 	if (c->filter.verbose)
 		sw_print_summary(c->t);
 	sw_tracer_close(c->t);

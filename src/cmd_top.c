@@ -149,11 +149,7 @@ static int print_once(struct sw_live *l, const struct top_args *a)
 		if (len >= 0)
 			puts(line);
 	}
-	if (fflush(stdout) || ferror(stdout)) {
-		sw_err("writing the table failed: %s", strerror(errno));
-		return SW_EXIT_FAILURE;
-	}
-	return SW_EXIT_OK;
+	return sw_stdout_end("the table", SW_EXIT_OK);
 }
 
 int cmd_top(int argc, char **argv)

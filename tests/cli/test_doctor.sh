@@ -60,6 +60,12 @@ fi
 check "the snapshot source follows the iterator probe, and sock_diag works" \
 	bash -c "jq -e '.snapshot == (if .bpf_iter.ok then \"iter\" else \"diag\" end) and .sock_diag.ok' $TMP/json >/dev/null"
 check "nothing stays loaded after doctor" [ "$leak" = 0 ]
+for fmt in '' --json; do
+	"$SW" doctor $fmt >/dev/full 2>"$TMP/full.err"
+	frc=$?
+	check "doctor $fmt into a full disk: exit 1, and says so" \
+		bash -c "[ $frc -eq 1 ] && [ \"\$(cat $TMP/full.err)\" = 'sockwatch: writing the report failed: No space left on device' ]"
+done
 setpriv --reuid=65534 --regid=65534 --clear-groups "$SW" doctor >"$TMP/np" 2>&1
 nrc=$?
 check "without privileges: exit 3 and says so" \

@@ -255,6 +255,19 @@ else
 	not_ok "and left nothing attached" "ours: $(echo $ids), still loaded: $left"
 fi
 
+# An alert that cannot be written (a full disk) still ends the run with 5: a CI gate
+# that tests for 5 must not pass. The failed write is said on stderr.
+"$SW" listen --quiet-baseline --exit-on-alert --netns "$INO" >/dev/full 2>"$TMP/full.err" &
+FPID=$!
+PIDS+=("$FPID")
+for _ in $(seq 200); do grep -q "watching listeners" "$TMP/full.err" && break; sleep 0.05; done
+listen_in "$NS" 0.2 127.0.0.1:7703
+for _ in $(seq 100); do kill -0 "$FPID" 2>/dev/null || break; sleep 0.05; done
+wait "$FPID"
+rc=$?
+check "--exit-on-alert into a full disk: exit 5 all the same, and the write error said" \
+	bash -c "[ $rc = 5 ] && grep -qx 'sockwatch: writing alerts failed: No space left on device' '$TMP/full.err'"
+
 # --- bad rules file -----------------------------------------------------------------------
 printf 'allow listen port 22\n\nallow listen port 99999\n' >"$TMP/bad.rules"
 strace -f -qq -e trace=bpf -o "$TMP/bad.strace" "$SW" listen --rules "$TMP/bad.rules" \
