@@ -5,7 +5,8 @@ OUTPUT ?= build
 ARCH ?= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 CLANG ?= clang
-BPFTOOL ?= bpftool
+# Debian's bpftool is in /usr/sbin, which a user's PATH may not have
+BPFTOOL ?= $(or $(shell command -v bpftool 2>/dev/null),/usr/sbin/bpftool)
 CC ?= cc
 PREFIX ?= /usr/local
 
@@ -39,6 +40,7 @@ LIB := $(OUTPUT)/libsockwatch.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 ITEST_SRCS := $(wildcard tests/integration/*.c) tests/tools/tpcount_lib.c tests/tools/canary.c
+TEST_HDRS := $(wildcard tests/integration/*.h tests/tools/*.h src/*.h include/*.h)
 # The tpcount oracle: a minimal BPF counter on the state tracepoint (tests/tools).
 TPCOUNT_SKEL := $(OUTPUT)/tests/tpcount.skel.h
 TPCOUNT := $(OUTPUT)/tests/tpcount
@@ -72,7 +74,8 @@ $(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/san/obj $(OUTPUT)/san/tests $(
 vmlinux:
 	$(call msg,GEN,$(VMLINUX))
 	$(Q)mkdir -p $(dir $(VMLINUX))
-	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX).tmp && \
+		mv $(VMLINUX).tmp $(VMLINUX) || { rm -f $(VMLINUX).tmp; exit 1; }
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/*.h) $(VMLINUX) | $(OUTPUT)
 	$(call msg,BPF,$@)
@@ -129,18 +132,19 @@ $(TPCOUNT_SKEL): $(OUTPUT)/tests/tpcount.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name tpcount_bpf > $@
 
 $(TPCOUNT): tests/tools/tpcount.c tests/tools/tpcount_lib.c tests/tools/canary.c $(TPCOUNT_SKEL) $(LIB) \
-		| $(OUTPUT)/tests
+		$(TEST_HDRS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) -Itests/tools -I$(OUTPUT)/tests $(CFLAGS) tests/tools/tpcount.c \
 		tests/tools/tpcount_lib.c tests/tools/canary.c $(LIB) $(LIBS) -o $@
 
-$(ITEST): $(ITEST_SRCS) $(TPCOUNT_SKEL) $(LIB) | $(OUTPUT)/tests
+# One compiler run for many sources writes one dependency file: the headers are listed.
+$(ITEST): $(ITEST_SRCS) $(TPCOUNT_SKEL) $(LIB) $(TEST_HDRS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) -Itests/integration -Itests/tools -I$(OUTPUT)/tests $(CFLAGS) -MMD -MP $(ITEST_SRCS) $(LIB) \
+	$(Q)$(CC) $(CPPFLAGS) -Itests/integration -Itests/tools -I$(OUTPUT)/tests $(CFLAGS) $(ITEST_SRCS) $(LIB) \
 		$(LIBS) $(CURSES_LIBS) $(THREAD_LIBS) -o $@
 
 # Statically linked integration tests for the qemu kernel matrix.
-$(OUTPUT)/tests/itest-static: $(ITEST_SRCS) $(TPCOUNT_SKEL) $(LIB) | $(OUTPUT)/tests
+$(OUTPUT)/tests/itest-static: $(ITEST_SRCS) $(TPCOUNT_SKEL) $(LIB) $(TEST_HDRS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) -Itests/integration -Itests/tools -I$(OUTPUT)/tests $(CFLAGS) -static $(ITEST_SRCS) $(LIB) \
 		-lbpf -lelf -lz -lzstd $(THREAD_LIBS) -o $@

@@ -6,12 +6,13 @@ set -euo pipefail
 # build: compiler, BPF toolchain, libraries (static ones too, for the VM test binary)
 pkgs=(make gcc pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libzstd-dev
 	libncurses-dev)
-# tests: unit-test framework, sanitizer and libFuzzer runtimes, namespaces and ss, JSON checks, the UI driver, a syslog
-# receiver, the qemu kernel matrix
-pkgs+=(libcmocka-dev libclang-rt-dev iproute2 jq tmux python3 rsyslog qemu-system-x86
-	busybox-static cpio procps)
-# benchmarks: the comparison tracer
-pkgs+=(libbpf-tools)
+# tests: unit-test framework, sanitizer and libFuzzer runtimes, the style check, namespaces and
+# ss, JSON checks, the UI driver, a syslog receiver, syscall and debugger tools the command-line
+# tests drive sockwatch with, the qemu kernel matrix (kernel packages are xz/zstd-compressed)
+pkgs+=(libcmocka-dev libclang-rt-dev clang-format iproute2 jq tmux python3 rsyslog strace gdb
+	procps util-linux qemu-system-x86 busybox-static cpio file xz-utils zstd)
+# benchmarks: the comparison tracer, and the scripts' arithmetic and CPU accounting
+pkgs+=(libbpf-tools bc time)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -3,8 +3,14 @@
 # TAP helpers shared by the command-line test scripts (sourced, not run).
 N=0
 FAILED=0
+SKIPPED=0
 
-ok() { N=$((N + 1)); echo "ok $N - $1"; }
+# ok NAME: a pass; a NAME with " # SKIP reason" is a test that did not run (not a pass)
+ok() {
+	N=$((N + 1))
+	case $1 in *" # SKIP"*) SKIPPED=$((SKIPPED + 1)) ;; esac
+	echo "ok $N - $1"
+}
 not_ok() {
 	N=$((N + 1))
 	FAILED=$((FAILED + 1))
@@ -17,10 +23,14 @@ check() { # check NAME CMD...: ok when CMD succeeds
 	shift
 	if "$@"; then ok "$name"; else not_ok "$name"; fi
 }
-# tap_done: the plan, the summary line, and the exit status
+# tap_done: the plan, the summary line (skipped tests counted apart), and the exit status
 tap_done() {
 	echo "1..$N"
-	echo "$((N - FAILED)) passed, $FAILED failed"
+	if [ "$SKIPPED" -gt 0 ]; then
+		echo "$((N - FAILED - SKIPPED)) passed, $FAILED failed ($SKIPPED skipped)"
+	else
+		echo "$((N - FAILED)) passed, $FAILED failed"
+	fi
 	[ "$FAILED" -eq 0 ]
 }
 

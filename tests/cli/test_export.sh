@@ -33,7 +33,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "1..0 # SKIP needs root"
 	exit 0
 fi
-for t in jq python3 ip bpftool zcat ss "$RSYSLOGD"; do
+for t in jq python3 ip bpftool zcat ss strace "$RSYSLOGD"; do
 	command -v "$t" >/dev/null || { echo "1..0 # SKIP $t missing"; exit 0; }
 done
 
