@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "strbuf.h"
@@ -285,6 +286,20 @@ void sw_warn_snapshot_netns(unsigned int failed, __u64 ino, int err, const char 
 		"missing from the snapshot (%snetns %llu from %s: %s)\n",
 		failed, failed == 1 ? "" : "s", failed == 1 ? "its" : "their",
 		failed == 1 ? "" : "first: ", (unsigned long long)ino, where, strerror(err));
+}
+
+/* The initial PID namespace's inode number (PROC_PID_INIT_INO, fixed since 3.8). */
+#define PID_INIT_INO 0xeffffffcU
+
+void sw_warn_pid_namespace(void)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/pid", &st) || st.st_ino == PID_INIT_INO)
+		return;
+	sw_err("warning: running in a PID namespace other than the host's: "
+	       "the kernel names processes by their host pids, which /proc here may not "
+	       "show (their ppid, exe and command line are then unknown)");
 }
 
 void sw_print_summary(struct sw_tracer *t)

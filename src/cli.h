@@ -98,6 +98,11 @@ __attribute__((format(printf, 1, 2))) void sw_err(const char *fmt, ...);
  */
 void sw_std_fds(void);
 /*
+ * A warning on stderr if sockwatch runs in a PID namespace other than the
+ * initial one: the kernel side reports host pids, /proc here may show others.
+ */
+void sw_warn_pid_namespace(void);
+/*
  * After a command's last write to stdout: ret, or SW_EXIT_FAILURE with a
  * message naming what could not be written. A reader that went away (EPIPE)
  * is a normal end, as for `sockwatch events | head`.

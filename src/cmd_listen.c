@@ -57,6 +57,7 @@ struct listen_ctx {
 	bool alerted; /* --exit-on-alert: an alert was printed */
 	int write_err;
 	__u32 host_netns;
+	int host_netns_err; /* /proc/1/ns/net could not be read: host_netns is our own */
 	struct sw_proc_cache *procs;
 	struct sw_tracer *t;
 	struct sw_event *queue; /* events delivered while the snapshot ran */
@@ -89,13 +90,26 @@ static const char listen_usage[] =
 	"exit codes: 0 ok, 1 runtime failure, 2 usage error or bad rules file,\n"
 	"            3 missing privileges, 4 kernel unsupported, 5 alert (--exit-on-alert)\n";
 
-static __u32 host_netns_inode(void)
+static __u32 host_netns_inode(int *err)
 {
 	struct stat st;
 
-	if (stat("/proc/1/ns/net", &st))
+	*err = 0;
+	if (stat("/proc/1/ns/net", &st)) {
+		*err = errno;
 		return sw_self_netns();
+	}
 	return (__u32)st.st_ino;
+}
+
+/* Said once sockwatch runs (a run that cannot start says why, and nothing else). */
+static void warn_host_netns(const struct listen_ctx *c)
+{
+	if (c->host_netns_err)
+		sw_err("warning: cannot read /proc/1/ns/net (%s): host_netns and 'netns host' "
+		       "name sockwatch's own network namespace (%u) instead",
+		       strerror(c->host_netns_err), c->host_netns);
+	sw_warn_pid_namespace();
 }
 
 static void wall_now(struct timespec *ts)
@@ -708,6 +722,7 @@ static int learn(struct listen_ctx *c, const char *path)
 	if (c->filter.verbose)
 		sw_print_snapshot_source(s.source, s.fallback);
 	sw_warn_snapshot_netns(s.netns_failed, s.failed_netns, s.failed_err, s.failed_path);
+	warn_host_netns(c);
 	ls = calloc(s.nsocks ? s.nsocks : 1, sizeof(*ls));
 	li = calloc(s.nsocks ? s.nsocks : 1, sizeof(*li));
 	if (!ls || !li) {
@@ -789,6 +804,7 @@ static int run(struct listen_ctx *c)
 	if (c->filter.verbose)
 		sw_print_snapshot_source(s.source, s.fallback);
 	sw_warn_snapshot_netns(s.netns_failed, s.failed_netns, s.failed_err, s.failed_path);
+	warn_host_netns(c);
 	c->snap_has_ptr = sw_snapshot_has_skptr(&s);
 	c->match_endpoints = c->key_by_ptr && !c->snap_has_ptr;
 	e = reconcile(c, &s);
@@ -850,7 +866,7 @@ int cmd_listen(int argc, char **argv)
 		sw_err("%s", err);
 		return SW_EXIT_USAGE;
 	}
-	c.host_netns = host_netns_inode();
+	c.host_netns = host_netns_inode(&c.host_netns_err);
 	c.procs = sw_proc_cache_new();
 	if (!c.procs) {
 		sw_err("out of memory");

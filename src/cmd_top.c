@@ -182,6 +182,7 @@ int cmd_top(int argc, char **argv)
 		sw_startup_memory(false); /* --once exits soon anyway */
 	sw_warn_snapshot_netns(l.snap_netns_failed, l.snap_failed_netns, l.snap_failed_err,
 			       l.snap_failed_path);
+	sw_warn_pid_namespace();
 	if (a.live.tracer.verbose) {
 		sw_print_snapshot_source(l.snap_source, l.snap_fallback);
 		fprintf(stderr,

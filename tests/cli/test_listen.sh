@@ -268,6 +268,13 @@ rc=$?
 check "--exit-on-alert into a full disk: exit 5 all the same, and the write error said" \
 	bash -c "[ $rc = 5 ] && grep -qx 'sockwatch: writing alerts failed: No space left on device' '$TMP/full.err'"
 
+# In a PID namespace of its own, /proc shows other pids than the kernel reports: said.
+unshare -p -f --mount-proc "$SW" listen --learn - --netns "$INO" >/dev/null 2>"$TMP/pidns.err"
+"$SW" listen --learn - --netns "$INO" >/dev/null 2>"$TMP/hostpid.err"
+check "in a child PID namespace a warning says pids and /proc may not agree (not outside it)" \
+	bash -c "grep -q '^sockwatch: warning: running in a PID namespace other than the host' '$TMP/pidns.err' &&
+		! grep -q 'PID namespace' '$TMP/hostpid.err'"
+
 # --- bad rules file -----------------------------------------------------------------------
 printf 'allow listen port 22\n\nallow listen port 99999\n' >"$TMP/bad.rules"
 strace -f -qq -e trace=bpf -o "$TMP/bad.strace" "$SW" listen --rules "$TMP/bad.rules" \
