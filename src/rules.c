@@ -808,25 +808,49 @@ bool sw_rules_deny_remote(const struct sw_rules *r, unsigned int family, const _
 	return false;
 }
 
-/* Writes s as one word of the language, quoting and escaping it if it needs to be. */
+/*
+ * The character at s (n bytes left) of a learned word: its length, whether
+ * it is written as \xHH bytes (*esc: a byte that is not UTF-8, or a code
+ * point that acts on a terminal or reorders the line a reviewer reads, see
+ * sw_term_unsafe()), and whether the word needs quotes (*quote: those, and
+ * a space, ASCII or wide, or a '"').
+ */
+static size_t word_char(const char *s, size_t n, bool *esc, bool *quote)
+{
+	unsigned int cp = 0;
+	size_t len = sw_utf8_decode((const unsigned char *)s, n, &cp);
+
+	*esc = !len || sw_term_unsafe(cp);
+	*quote = *esc || cp == ' ' || cp == '"' || sw_wide_space(cp);
+	return len ? len : 1;
+}
+
+/*
+ * Writes s as one word of the language, quoting and escaping it if it needs
+ * to be: the file is plain UTF-8 that a person reviews, and parses back to
+ * the same bytes.
+ */
 static void write_word(FILE *f, const char *s)
 {
-	bool quote = !*s || *s == '#' || *s == '"';
+	size_t n = strlen(s), i, len;
+	bool quote = !n || *s == '#' || *s == '"', esc;
 
-	for (const char *c = s; *c && !quote; c++)
-		quote = *c == ' ' || *c == '"' || is_ctrl((unsigned char)*c);
+	for (i = 0; i < n && !quote; i += len)
+		len = word_char(s + i, n - i, &esc, &quote);
 	if (!quote) {
 		fputs(s, f);
 		return;
 	}
 	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if (is_ctrl((unsigned char)*s))
-			fprintf(f, "\\x%02x", (unsigned char)*s);
+	for (i = 0; i < n; i += len) {
+		len = word_char(s + i, n - i, &esc, &quote);
+		if (esc)
+			for (size_t k = 0; k < len; k++)
+				fprintf(f, "\\x%02x", (unsigned char)s[i + k]);
+		else if (s[i] == '"' || s[i] == '\\')
+			fprintf(f, "\\%c", s[i]);
 		else
-			fputc(*s, f);
+			fwrite(s + i, 1, len, f);
 	}
 	fputc('"', f);
 }

@@ -262,7 +262,7 @@ void sw_buf_json_str(struct sw_buf *b, const char *s, size_t n)
 		json_str_escaped(b, s, n);
 }
 
-static bool term_unsafe(unsigned int cp)
+bool sw_term_unsafe(unsigned int cp)
 {
 	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) ||
 	       (cp >= 0x200e && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
@@ -291,9 +291,9 @@ static void term_escape(struct sw_buf *b, const char *s, size_t n, bool dquote, 
 			sw_buf_puts(b, "\\\\");
 		else if (cp == '"' && dquote)
 			sw_buf_puts(b, "\\\"");
-		else if (cp < 0x80 && term_unsafe(cp))
+		else if (cp < 0x80 && sw_term_unsafe(cp))
 			sw_buf_printf(b, "\\x%02x", cp);
-		else if (term_unsafe(cp))
+		else if (sw_term_unsafe(cp))
 			sw_buf_printf(b, "\\u{%x}", cp);
 		else
 			sw_buf_write(b, s + i, len);
@@ -306,8 +306,7 @@ void sw_buf_term_str(struct sw_buf *b, const char *s, size_t n)
 	term_escape(b, s, n, false, false);
 }
 
-/* Space characters (Unicode Zs) beyond ASCII: a reader sees a gap there too. */
-static bool wide_space(unsigned int cp)
+bool sw_wide_space(unsigned int cp)
 {
 	return cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x202f ||
 	       cp == 0x205f || cp == 0x3000;
@@ -327,7 +326,7 @@ bool sw_text_needs_quotes(const char *s, size_t n)
 			return true;
 		/* a continuation byte does not decode: only lead bytes are looked at */
 		len = u[i] >= 0x80 ? sw_utf8_decode(u + i, n - i, &cp) : 0;
-		if (len && wide_space(cp))
+		if (len && sw_wide_space(cp))
 			return true;
 	}
 	return false;

@@ -161,6 +161,15 @@ void sw_buf_pad(struct sw_buf *b, size_t from, size_t width);
  * surrogate, beyond U+10FFFF, truncated).
  */
 size_t sw_utf8_decode(const unsigned char *s, size_t n, unsigned int *cp);
+/*
+ * Whether a code point can act on a terminal or reorder what it shows:
+ * control characters (C0, DEL, C1), bidi controls and overrides, the line and
+ * paragraph separators and the BOM. What sw_buf_term_str() escapes, with
+ * invalid UTF-8.
+ */
+bool sw_term_unsafe(unsigned int cp);
+/* Space characters (Unicode Zs) beyond ASCII: a reader sees a gap there too. */
+bool sw_wide_space(unsigned int cp);
 /* A JSON string literal (with quotes) for any bytes; invalid UTF-8 becomes U+FFFD. */
 void sw_buf_json_str(struct sw_buf *b, const char *s, size_t n);
 /*

@@ -4,8 +4,10 @@
  * a message naming its line; a success is matched against a listener and a
  * remote address made from the input); an error is one line, safe for a
  * terminal, naming the file. Mode 1: --learn writes the rules of a
- * listener whose comm, exe and user hold any bytes; they must parse back and
- * allow that very listener.
+ * listener whose comm, exe and user hold any bytes; they must be text a
+ * person can review (every line valid UTF-8 without controls, bidi
+ * controls or BOM: what cannot be shown is escaped), parse back and allow
+ * that very listener.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -74,6 +76,21 @@ static void parse_any(struct fz_in *in)
 	free(text);
 }
 
+/* Each line of text (without its '\n') is safe to show (check.h). */
+static void terminal_safe_lines(const char *text, size_t len)
+{
+	const char *why = NULL, *nl;
+	size_t at = 0, off = 0, n;
+
+	while (off < len) {
+		nl = memchr(text + off, '\n', len - off);
+		n = nl ? (size_t)(nl - text) - off : len - off;
+		if (!fz_term_safe(text + off, n, &why, &at))
+			fz_fail("rules learn", why, text, len, off + at);
+		off += n + 1;
+	}
+}
+
 static void learn_round_trip(struct fz_in *in)
 {
 	struct sw_listener_info l = { 0 };
@@ -91,6 +108,7 @@ static void learn_round_trip(struct fz_in *in)
 	fclose(f);
 	if (rc < 0)
 		fz_fail("rules learn", "learn failed", text, len, 0);
+	terminal_safe_lines(text, len);
 	err[0] = '\0';
 	if (sw_rules_parse_string(text, "learned", &r, err, sizeof(err)) < 0)
 		fz_fail("rules learn", err, text, len, 0);

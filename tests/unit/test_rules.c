@@ -688,6 +688,56 @@ static void test_learn_roundtrip(void **state __attribute__((unused)))
 	free(out);
 }
 
+/*
+ * A learned file is read by a person: bytes that are not UTF-8 and code points
+ * that act on a terminal or reorder the line (C1, bidi overrides and isolates,
+ * BOM) go as \xHH, every byte of them, in quotes; a word with a wide space is
+ * quoted. Other UTF-8 stays as it is. Each rule still allows its listener.
+ */
+static void test_learn_unsafe_text(void **state __attribute__((unused)))
+{
+	struct sw_listener_info ls[4], other;
+	struct sw_rules *r;
+	char *out;
+
+	ls[0] = lis("127.0.0.1", 7001);
+	ls[0].comm = "\x1b[2J\n\xff\xe2\x80\xae"
+		     "evil"; /* ESC [2J, LF, 0xff, U+202E */
+	ls[0].exe = "/usr/bin/\xff\xfe";
+	ls[1] = lis("127.0.0.1", 7002);
+	ls[1].comm = "caf\xc3\xa9"; /* é: valid and harmless */
+	ls[1].exe = "/opt/\xc2\x85x\xef\xbb\xbf\xe2\x81\xa6y"; /* U+0085, U+FEFF, U+2066 */
+	ls[2] = lis("127.0.0.1", 7003);
+	ls[2].comm = "x\xc2\xa0"
+		     "exe\xc2\xa0/bin"; /* no-break spaces: looks like words */
+	ls[2].exe = "/usr/bin/\xe2\x80\x8fz\xed\xa0\x80"; /* U+200F, a surrogate (not UTF-8) */
+	ls[3] = lis("127.0.0.1", 7004);
+	ls[3].comm = "\xe2\x80"; /* a sequence cut short */
+	ls[3].exe = NULL;
+	out = learn_to_string(ls, 4);
+	assert_string_equal(
+		out,
+		"# sockwatch rules learned from 4 listeners (see docs/rules.md).\n"
+		"# Each rule allows one listener exactly as it was seen: review and loosen.\n"
+		"allow listen port 7001 addr 127.0.0.1 comm \"\\x1b\\\\[2J\\x0a\\xff\\xe2\\x80\\xaeevil\" "
+		"exe \"/usr/bin/\\xff\\xfe\" user root netns host\n"
+		"allow listen port 7002 addr 127.0.0.1 comm caf\xc3\xa9 "
+		"exe \"/opt/\\xc2\\x85x\\xef\\xbb\\xbf\\xe2\\x81\\xa6y\" user root netns host\n"
+		"allow listen port 7003 addr 127.0.0.1 comm \"x\xc2\xa0"
+		"exe\xc2\xa0/bin\" "
+		"exe \"/usr/bin/\\xe2\\x80\\x8fz\\xed\\xa0\\x80\" user root netns host\n"
+		"allow listen port 7004 addr 127.0.0.1 comm \"\\xe2\\x80\" user root netns host\n");
+	r = parse_ok(out);
+	for (int i = 0; i < 4; i++)
+		assert_true(allowed(r, &ls[i]));
+	/* the escapes stand for those very bytes: one changed byte is not allowed */
+	other = ls[0];
+	other.exe = "/usr/bin/\xff\xfd";
+	assert_false(allowed(r, &other));
+	sw_rules_free(r);
+	free(out);
+}
+
 /* Every learned line loads back: the longest executable path procinfo reads, all escaped. */
 static void test_learn_long_exe(void **state __attribute__((unused)))
 {
@@ -801,6 +851,7 @@ int main(void)
 		cmocka_unit_test(test_load_too_large),
 		cmocka_unit_test(test_learn_output),
 		cmocka_unit_test(test_learn_roundtrip),
+		cmocka_unit_test(test_learn_unsafe_text),
 		cmocka_unit_test(test_learn_mapped_listener),
 		cmocka_unit_test(test_learn_long_exe),
 		cmocka_unit_test(test_learn_io_error),
