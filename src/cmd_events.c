@@ -49,7 +49,7 @@ static const char events_usage[] =
 	"      --states         also emit every state transition as a 'state' event\n"
 	"      --json           JSON lines (same as --format json)\n"
 	"      --format FMT     text, json or ecs (Elastic Common Schema names)\n"
-	"  -o, --output SPEC    where events go; repeatable (default stdout):\n"
+	"  -o, --output SPEC    where events go, each once; repeatable (default stdout):\n"
 	"                       stdout, file:PATH, syslog, syslog+unix:PATH,\n"
 	"                       syslog+udp://HOST:PORT, syslog+tcp://HOST:PORT\n"
 	"      --rotate-size SIZE      file: rotate before PATH exceeds SIZE bytes (k, M, G)\n"
@@ -158,6 +158,23 @@ static int parse_output_opt(int opt, struct events_ctx *c)
 	}
 }
 
+/*
+ * Two outputs that are one file would write it twice over, and rotation
+ * renames it under the other writer: records go missing, uncounted. Refused
+ * by name while parsing (by_file false) and again, by device and inode,
+ * once the outputs are open. Returns -1 to go on, else an exit code.
+ */
+static int check_same_output(const struct events_ctx *c, bool by_file)
+{
+	unsigned int a, b;
+
+	if (!sw_sink_specs_clash(c->specs, c->nspecs, by_file, &a, &b))
+		return -1;
+	sw_err("bad output \"%s\": the same output as \"%s\" (each output goes once)", c->specs[b],
+	       c->specs[a]);
+	return SW_EXIT_USAGE;
+}
+
 /* Rotation options without a file output would silently do nothing: refuse them. */
 static int check_rotation(const struct events_ctx *c)
 {
@@ -226,6 +243,9 @@ static int parse_events_opts(int argc, char **argv, struct sw_tracer_opts *o, st
 	}
 	if (!c->nspecs)
 		c->specs[c->nspecs++] = "stdout";
+	ret = check_same_output(c, false);
+	if (ret >= 0)
+		return ret;
 	return check_rotation(c);
 }
 
@@ -253,6 +273,11 @@ static int open_outputs(struct events_ctx *c)
 			sw_sink_set_close(&c->sinks);
 			return SW_EXIT_USAGE;
 		}
+	}
+	err = check_same_output(c, true);
+	if (err >= 0) {
+		sw_sink_set_close(&c->sinks);
+		return err;
 	}
 	if (c->nspecs == 1 && is_stdout(c->specs[0]))
 		c->stdout_sink = 0;

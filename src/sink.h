@@ -82,6 +82,19 @@ void sw_sink_stats(const struct sw_sink *s, struct sw_sink_stats *st);
 /* The spec the sink was opened with; also the lost_where of its lost records. */
 const char *sw_sink_name(const struct sw_sink *s);
 
+/*
+ * Whether two of the n specs of a run are one output: the same spec ("stdout"
+ * and "-" are one), or file: outputs whose paths are the same once made
+ * absolute and rid of "." components and repeated or trailing '/' (".." is
+ * kept: after a symlink it is not the lexical parent). With by_file (once the
+ * outputs are open) also two that are the same file now, by device and inode:
+ * file: outputs, and stdout redirected to one of them. Two writers of one file
+ * lose records uncounted (rotation renames it under the other). If so, returns
+ * true with the indexes of the first such pair in *earlier and *later.
+ */
+bool sw_sink_specs_clash(const char *const *specs, unsigned int n, bool by_file,
+			 unsigned int *earlier, unsigned int *later);
+
 /* A fixed set of sinks fed together (the -o options of one run). */
 #define SW_SINK_SET_MAX 16
 

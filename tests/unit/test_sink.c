@@ -1133,6 +1133,89 @@ static void test_file_nofollow(void **state)
 		assert_int_equal(sw_sink_open("file:/dev/stdout", &o, &s), -ELOOP);
 }
 
+static bool clash(const char *const *specs, unsigned int n, bool by_file, unsigned int want_a,
+		  unsigned int want_b)
+{
+	unsigned int a = 99, b = 99;
+
+	if (!sw_sink_specs_clash(specs, n, by_file, &a, &b))
+		return false;
+	assert_int_equal(a, want_a);
+	assert_int_equal(b, want_b);
+	return true;
+}
+
+/* docs/sinks.md, "One output, once": the same output twice, by name and then by file. */
+static void test_specs_clash(void **state)
+{
+	char cwd[PATH_MAX], abs_spec[PATH_MAX + 16], f1[PATH_MAX + 8], f2[PATH_MAX + 8],
+		viadir[PATH_MAX + 16], other[PATH_MAX + 8], p1[PATH_MAX], p2[PATH_MAX],
+		dl[PATH_MAX];
+	const char *std2[] = { "stdout", "-" };
+	const char *dot[] = { "file:a.json", "file:./a.json" };
+	const char *slashes[] = { "syslog", "file:/var/log//x.json", "file:/var/log/./x.json/" };
+	const char *sys2[] = { "syslog+udp://h:514", "syslog+udp://h:514" };
+	const char *dotdot[] = { "file:/var/log/a/../x.json", "file:/var/log/x.json" };
+	const char *rotated[] = { "file:/var/log/x.json", "file:/var/log/x.json.1" };
+	const char *distinct[] = { "stdout", "syslog", "file:x.json", "file:y.json" };
+	const char *pair[2];
+	int fd, saved;
+
+	assert_true(clash(std2, 2, false, 0, 1));
+	assert_true(clash(dot, 2, false, 0, 1));
+	assert_true(clash(slashes, 3, false, 1, 2));
+	assert_true(clash(sys2, 2, false, 0, 1));
+	assert_false(clash(dotdot, 2, false, 0, 0)); /* after a symlink, ".." is not the parent */
+	assert_false(clash(rotated, 2, false, 0, 0));
+	assert_false(clash(distinct, 4, false, 0, 0));
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(abs_spec, sizeof(abs_spec), "file:%s/a.json", cwd);
+	pair[0] = dot[0];
+	pair[1] = abs_spec;
+	assert_true(clash(pair, 2, false, 0, 1));
+
+	/* by file: a hard link, a directory reached through a symlink */
+	tpath(p1, sizeof(p1), "one.json");
+	tpath(p2, sizeof(p2), "two.json");
+	tpath(dl, sizeof(dl), "dirlink");
+	fd = open(p1, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(link(p1, p2), 0);
+	assert_int_equal(symlink(tmpdir, dl), 0);
+	snprintf(f1, sizeof(f1), "file:%s", p1);
+	snprintf(f2, sizeof(f2), "file:%s", p2);
+	snprintf(viadir, sizeof(viadir), "file:%s/one.json", dl);
+	pair[0] = f1;
+	pair[1] = f2;
+	assert_false(clash(pair, 2, false, 0, 0));
+	assert_true(clash(pair, 2, true, 0, 1));
+	pair[1] = viadir;
+	assert_false(clash(pair, 2, false, 0, 0));
+	assert_true(clash(pair, 2, true, 0, 1));
+	/* a file that does not exist yet is no match */
+	tpath(p2, sizeof(p2), "three.json");
+	snprintf(other, sizeof(other), "file:%s", p2);
+	pair[1] = other;
+	assert_false(clash(pair, 2, true, 0, 0));
+
+	/* stdout redirected to the file */
+	pair[0] = "stdout";
+	pair[1] = f1;
+	assert_false(clash(pair, 2, true, 0, 0)); /* the test's stdout is not one.json */
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	fd = open(p1, O_WRONLY);
+	assert_true(saved >= 0 && fd >= 0);
+	assert_int_equal(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
+	close(fd);
+	assert_true(sw_sink_specs_clash(pair, 2, true, &(unsigned int){ 0 }, &(unsigned int){ 0 }));
+	assert_false(
+		sw_sink_specs_clash(pair, 2, false, &(unsigned int){ 0 }, &(unsigned int){ 0 }));
+	assert_int_equal(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
+	close(saved);
+}
+
 static void test_file_mode_append(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
@@ -2134,6 +2217,7 @@ int main(void)
 		cmocka_unit_test(test_spec_bad),
 		cmocka_unit_test(test_spec_unix_path_len),
 		cmocka_unit_test(test_open_bad_spec),
+		cmocka_unit_test_setup_teardown(test_specs_clash, setup_tmpdir, teardown_tmpdir),
 		cmocka_unit_test(test_syslog_5424),
 		cmocka_unit_test(test_syslog_5424_v6_and_lost),
 		cmocka_unit_test(test_syslog_5424_long_where),
