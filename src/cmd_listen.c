@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* `sockwatch listen`: baseline of listeners, then an alert the moment an unexpected one appears. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -677,6 +678,10 @@ static int parse_listen_opts(int argc, char **argv, struct listen_ctx *c, struct
 		sw_err("unexpected argument '%s' (see 'sockwatch listen --help')", argv[optind]);
 		return SW_EXIT_USAGE;
 	}
+	if (a->learn && !*a->learn) {
+		sw_err("--learn needs a file name ('-' for standard output)");
+		return SW_EXIT_USAGE;
+	}
 	if (a->learn && (a->rules || c->exit_on_alert)) {
 		sw_err("--learn cannot be combined with --rules or --exit-on-alert");
 		return SW_EXIT_USAGE;
@@ -687,6 +692,31 @@ static int parse_listen_opts(int argc, char **argv, struct listen_ctx *c, struct
 		return SW_EXIT_USAGE;
 	}
 	return -1;
+}
+
+/*
+ * The --learn file ("-" is stdout), opened as file: outputs are
+ * (docs/sinks.md): a symlink at path is refused, not followed (O_NOFOLLOW).
+ * Returns 0 or -errno.
+ */
+static int open_learn_file(const char *path, FILE **out)
+{
+	int fd, e;
+
+	if (!strcmp(path, "-")) {
+		*out = stdout;
+		return 0;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return -errno;
+	*out = fdopen(fd, "w");
+	if (!*out) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	return 0;
 }
 
 /* --learn: the snapshot's listeners as rules, no tracer. */
@@ -738,9 +768,13 @@ static int learn(struct listen_ctx *c, const char *path)
 		listener_info(c, l, &li[n]);
 		n++;
 	}
-	f = strcmp(path, "-") ? fopen(path, "w") : stdout;
-	if (!f) {
-		sw_err("%s: %s", path, strerror(errno));
+	/* a path that cannot be opened is a bad argument (exit 2), as for -o file:PATH */
+	e = open_learn_file(path, &f);
+	if (e) {
+		sw_err("%s: %s", path,
+		       e == -ELOOP ? "the path is a symlink (refusing to follow it)" :
+				     strerror(-e));
+		ret = SW_EXIT_USAGE;
 		goto out;
 	}
 	e = sw_rules_learn(f, li, n);

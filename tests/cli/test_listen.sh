@@ -289,6 +289,29 @@ rc=$?
 check "--learn with --json exits 2: it writes rules, whatever the format asked" \
 	bash -c "[ $rc = 2 ] && [ ! -s '$TMP/lj.out' ] && [ \"\$(cat '$TMP/lj.err')\" = \"sockwatch: --learn writes rules, not alert lines: --json does not apply to it\" ]"
 
+# --- --learn FILE: a bad path is a usage error (exit 2); a symlink is refused, not followed ----
+# learn_bad EXPECTED_STDERR FILE
+learn_bad() {
+	local out rc
+	out=$(timeout 30 "$SW" listen --learn "$2" --netns "$INO" 2>&1 >/dev/null)
+	rc=$?
+	[ "$rc" = 2 ] && [ "$out" = "$1" ] || { echo "# rc=$rc: $out"; return 1; }
+}
+echo keep >"$TMP/learn-target"
+ln -s "$TMP/learn-target" "$TMP/learn-link"
+ln -s "$TMP/learn-absent" "$TMP/learn-dangling"
+check "--learn refuses a symlink at FILE, as file: outputs do (exit 2)" learn_bad \
+	"sockwatch: $TMP/learn-link: the path is a symlink (refusing to follow it)" "$TMP/learn-link"
+check "--learn left the symlink's target as it was" [ "$(cat "$TMP/learn-target")" = keep ]
+check "--learn refuses a dangling symlink and creates nothing through it" learn_bad \
+	"sockwatch: $TMP/learn-dangling: the path is a symlink (refusing to follow it)" \
+	"$TMP/learn-dangling"
+check "--learn creates nothing through a dangling symlink" [ ! -e "$TMP/learn-absent" ]
+check "--learn '' exits 2" learn_bad "sockwatch: --learn needs a file name ('-' for standard output)" ""
+check "--learn DIR exits 2" learn_bad "sockwatch: $TMP: Is a directory" "$TMP"
+check "--learn in a missing directory exits 2" learn_bad \
+	"sockwatch: $TMP/nodir/x.rules: No such file or directory" "$TMP/nodir/x.rules"
+
 # --- --format ecs: events only ---------------------------------------------------------------
 "$SW" listen --format ecs >"$TMP/ecs.out" 2>"$TMP/ecs.err"
 rc=$?
