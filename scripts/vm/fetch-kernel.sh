@@ -16,8 +16,15 @@
 #                        a glob lists them in load order (empty when all is built in)
 #   PKG/.ready           written last; its presence means "complete, reuse without download"
 #   kernel-SERIES        symlink to the PKG folder last resolved for SERIES
-# Only the vmlinuz path goes to stdout; progress and the config report go to stderr.
-# Exit: 0 ok, 1 fetch/extract failed or the kernel lacks something built-in, 2 usage error.
+# When the newest package cannot be had (offline: apt-get update or download fails), the
+# newest complete cached kernel of the series is used, with a one-line warning on stderr
+# ("fetch-kernel: warning: ..."). Once a newer kernel is complete, older ones of the series
+# are removed, unless a run.sh holds CACHE_DIR/.use-SERIES (it holds it shared while it uses
+# a kernel; pruning needs it exclusively and is otherwise left for a later call).
+# Only the vmlinuz path goes to stdout; progress and the config report go to stderr, and on
+# failure the last stderr line (fetch-kernel: ...) says why.
+# Exit: 0 ok, 1 fetch/extract failed, a tool is missing, or the kernel lacks something
+# built-in; 2 usage error.
 set -euo pipefail
 
 die() {
@@ -27,6 +34,11 @@ die() {
 
 log() {
 	printf 'fetch-kernel: %s\n' "$*" >&2
+}
+
+# need TOOL PACKAGE dies unless TOOL is installed, naming the Debian package that has it.
+need() {
+	command -v "$1" >/dev/null || die "$1 not found (apt-get install $2)"
 }
 
 usage() {
@@ -84,6 +96,85 @@ resolve_pkg() {
 		sort -V | tail -n 1
 }
 
+# newest_ready prints the newest cached package of this series that is complete (.ready).
+newest_ready() {
+	local d
+
+	for d in "$cache/linux-image-$series".*-cloud-amd64-unsigned; do
+		if [[ -f $d/.ready ]]; then printf '%s\n' "${d##*/}"; fi
+	done | sort -V | tail -n 1
+}
+
+# apt_cause FILE prints the gist of apt's complaint in FILE (apt-get output): the reason of
+# the first "Failed to fetch URL  REASON", else the first E: line, else the first W: line.
+apt_cause() {
+	local c
+
+	c=$(sed -n 's/^[EW]: Failed to fetch [^ ]*  *//p' "$1" | head -n 1)
+	[[ -n $c ]] || c=$(sed -n 's/^E: //p' "$1" | head -n 1)
+	[[ -n $c ]] || c=$(sed -n 's/^W: //p' "$1" | head -n 1)
+	printf '%s\n' "$c"
+}
+
+# fall_back WHY: the newest package cannot be had, for reason WHY. Use the newest complete
+# cached kernel of the series (sets pkg), saying so in one line, or die with WHY.
+fall_back() {
+	local cached
+
+	cached=$(newest_ready)
+	if [[ -z $cached ]]; then
+		cat "$apt_out" >&2
+		die "$1"
+	fi
+	log "warning: using cached $cached: $1"
+	pkg=$cached
+	fell_back=1
+}
+
+# fetch_deb downloads and extracts $pkg into $kdir; on failure it sets why and returns 1.
+fetch_deb() {
+	local deb cause
+
+	# Before a 20-35 MB download rather than after it (6.12's modules are .ko.xz).
+	if ! command -v xz >/dev/null; then
+		why="xz not found (apt-get install xz-utils), needed for $pkg's modules"
+		return 1
+	fi
+	log "fetching $pkg"
+	rm -rf "$kdir"
+	mkdir -p "$kdir/modules"
+	# apt's output is shown unless the cache then stands in (fall_back shows it otherwise)
+	if ! (cd "$kdir" && apt-get "${apt_opts[@]}" download -o APT::Sandbox::User=root "$pkg" \
+		>"$apt_out" 2>&1); then
+		cause=$(apt_cause "$apt_out")
+		why="apt-get download $pkg failed${cause:+: $cause}"
+		return 1
+	fi
+	deb=$(find "$kdir" -maxdepth 1 -name "${pkg}_*.deb" -print -quit)
+	[[ -n $deb ]] || { why="apt-get download left no .deb for $pkg"; return 1; }
+	cat "$apt_out" >&2
+	dpkg-deb -x "$deb" "$kdir/root" || { why="dpkg-deb -x $deb failed"; return 1; }
+}
+
+# prune_older removes the cached packages of this series older than $pkg, if no run.sh
+# is using a kernel of the series (see the header); their .debs and trees are ~100 MB each.
+prune_older() {
+	local d old
+
+	exec 7>"$cache/.use-$series"
+	if flock -x -n 7; then
+		for d in "$cache/linux-image-$series".*-cloud-amd64-unsigned; do
+			old=${d##*/}
+			[[ -d $d && $old != "$pkg" ]] || continue
+			# only what sorts before $pkg: a newer folder is never removed
+			[[ $(printf '%s\n' "$old" "$pkg" | sort -V | head -n 1) == "$old" ]] || continue
+			log "removing $old (older than $pkg)"
+			rm -rf "$d"
+		done
+	fi
+	exec 7>&-
+}
+
 # config_value OPTION prints y, m or nothing for OPTION in the kernel's config file.
 config_value() {
 	sed -n "s/^$1=//p" "$config"
@@ -107,8 +198,8 @@ module_file() {
 # decompress_ko SRC DST writes SRC as a plain .ko: busybox insmod cannot read .ko.xz.
 decompress_ko() {
 	case $1 in
-	*.xz) xz -dc "$1" >"$2" ;;
-	*.zst) zstd -qdc "$1" >"$2" ;;
+	*.xz) need xz xz-utils; xz -dc "$1" >"$2" ;;
+	*.zst) need zstd zstd; zstd -qdc "$1" >"$2" ;;
 	*) cp "$1" "$2" ;;
 	esac
 }
@@ -140,7 +231,7 @@ add_module() {
 }
 
 # prepare_modular required|optional OPTION:PATH does nothing for a built-in option and puts
-# the module of one that is =m into $out_mods; an unset one is missing (sets missing=1) when
+# the module of one that is =m into $out_mods; an unset one is missing (added to $missing) when
 # required, and only noted when optional (the tests that need it skip).
 prepare_modular() {
 	local rel=${2#*:} opt=${2%%:*}
@@ -154,7 +245,7 @@ prepare_modular() {
 	*)
 		if [[ $1 == required ]]; then
 			log "$opt is not set in $(basename "$config")"
-			missing=1
+			missing+=" $opt"
 		else
 			log "$opt is not set in $(basename "$config"): the tests that need it will skip"
 		fi
@@ -164,7 +255,7 @@ prepare_modular() {
 
 # check_config reports every needed option and prepares modules for the modular ones.
 check_config() {
-	local opt val missing=0
+	local opt val missing=
 
 	for opt in "${builtin_opts[@]}"; do
 		val=$(config_value "$opt")
@@ -172,62 +263,69 @@ check_config() {
 		y) ;;
 		m)
 			log "$opt is a module, but it must be built in"
-			missing=1
+			missing+=" $opt=m"
 			;;
 		*)
 			log "$opt is not set in $(basename "$config")"
-			missing=1
+			missing+=" $opt"
 			;;
 		esac
 	done
+	# Up front, rather than half-way through the modules: 6.12 ships them as .ko.xz.
+	if [[ -n $(find "$moddir" -name '*.ko.xz' -print -quit) ]]; then need xz xz-utils; fi
+	if [[ -n $(find "$moddir" -name '*.ko.zst' -print -quit) ]]; then need zstd zstd; fi
 	for opt in "${modular_opts[@]}"; do
 		prepare_modular required "$opt"
 	done
 	for opt in "${optional_opts[@]}"; do
 		prepare_modular optional "$opt"
 	done
-	[[ $missing -eq 0 ]] || die "kernel $pkg lacks what sockwatch's VM tests need (see above)"
+	[[ -z $missing ]] || die "$pkg lacks what sockwatch's VM tests need:$missing"
 	log "config ok: BTF, kprobes, ftrace direct calls, netns, IPv6, TCP sock_diag present"
 }
 
+need apt-cache apt
+need apt-get apt
+need dpkg-deb dpkg
+need flock util-linux
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 if [[ $series == 5.10 ]]; then use_bullseye; fi
+apt_out=$(mktemp)
+trap 'rm -f "$apt_out"' EXIT
+fell_back=0
 
 pkg=$(resolve_pkg)
 if [[ -z $pkg ]]; then
 	log "no linux-image-$series cloud package known to apt; running apt-get update"
-	apt-get "${apt_opts[@]}" update -qq >&2 || log "apt-get update failed"
+	apt-get "${apt_opts[@]}" update -qq >"$apt_out" 2>&1 || log "apt-get update failed"
 	pkg=$(resolve_pkg)
 fi
 if [[ -z $pkg ]]; then
 	# Offline and apt knows nothing: fall back to what an earlier call left.
-	[[ -f $cache/kernel-$series/.ready ]] ||
-		die "no linux-image-$series.*-cloud-amd64-unsigned package found"
-	pkg=$(basename "$(readlink -f "$cache/kernel-$series")")
-	log "apt knows no package; using cached $pkg"
+	cause=$(apt_cause "$apt_out")
+	fall_back "no linux-image-$series.*-cloud-amd64-unsigned package known to apt${cause:+ (apt-get update: $cause)}"
 fi
 
-kdir=$cache/$pkg
 # Runs sharing a cache (parallel make test-vm) must not download into the same folder at once.
 exec 9>"$cache/.lock-$series"
 flock 9
+kdir=$cache/$pkg
 # .ready holds the modular options its modules/ folder was made for.
 want_mods=$(printf '%s\n' "${modular_opts[@]}" "${optional_opts[@]}")
 if [[ ! -f $kdir/.ready ]]; then
-	log "fetching $pkg"
-	rm -rf "$kdir"
-	mkdir -p "$kdir/modules"
-	(cd "$kdir" && apt-get "${apt_opts[@]}" download -o APT::Sandbox::User=root "$pkg" >&2) ||
-		die "apt-get download $pkg failed"
-	deb=$(find "$kdir" -maxdepth 1 -name "${pkg}_*.deb" -print -quit)
-	[[ -n $deb ]] || die "apt-get download left no .deb for $pkg"
-	dpkg-deb -x "$deb" "$kdir/root" || die "dpkg-deb -x $deb failed"
-elif [[ $(<"$kdir/.ready") != "$want_mods" ]]; then
+	if ! fetch_deb; then
+		rm -rf "$kdir"
+		# Offline with newer lists than the cache: the cached kernel is still a kernel.
+		fall_back "$why"
+		kdir=$cache/$pkg
+	fi
+fi
+if [[ -f $kdir/.ready && $(<"$kdir/.ready") != "$want_mods" ]]; then
 	log "using cached $pkg; its module list changed, preparing the modules again"
 	rm -rf "$kdir/modules"
 	mkdir -p "$kdir/modules"
-else
+elif [[ -f $kdir/.ready && $fell_back -eq 0 ]]; then
 	log "using cached $pkg"
 fi
 if [[ ! -f $kdir/.ready || $(<"$kdir/.ready") != "$want_mods" ]]; then
@@ -241,6 +339,7 @@ if [[ ! -f $kdir/.ready || $(<"$kdir/.ready") != "$want_mods" ]]; then
 	printf '%s\n' "$want_mods" >"$kdir/.ready"
 fi
 ln -sfn "$pkg" "$cache/kernel-$series"
+prune_older
 
 vmlinuz=$(find "$kdir/root/boot" -maxdepth 1 -name 'vmlinuz-*' -print -quit)
 [[ -n $vmlinuz ]] || die "$pkg has no boot/vmlinuz-*"

@@ -9,6 +9,10 @@
 # per combination, then "N passed, N failed" counting combinations (nine: every mode on every
 # kernel; before 5.17 the fexit reads inet_csk_accept's return value after its arguments);
 # tests a kernel cannot run are reported by the suite as skipped, with the reason.
+# A guest that fails to boot (run.sh exit 125) is booted again, up to three boots in all.
+# A kernel or initramfs that could not be prepared (run.sh exit 123: offline with nothing
+# cached, a missing host tool, ...) is never retried: the line says why, and that kernel's
+# other modes are reported failed the same way without trying again.
 # Environment: SWVM_KERNELS / SWVM_MODES override the lists (space separated),
 # SWVM_TIMEOUT the per-run limit inside the VM (default 600 s).
 # Exit: 0 all passed, 1 a combination failed, 2 usage error or no itest-static, 77 no qemu.
@@ -39,22 +43,33 @@ mkdir -p "$cache"
 
 passed=0
 failed=0
+boots=3
 for kernel in "${kernels[@]}"; do
+	# Set when this kernel or its initramfs could not be prepared (run.sh exit 123): the
+	# kernel's other modes would fail the same way, so they are not tried.
+	setup_failure=
+	warned=
 	for mode in "${modes[@]}"; do
 		name="vm $kernel $mode"
 		out=$cache/itest-$kernel-$mode.out
+		if [[ -n $setup_failure ]]; then
+			printf '%s: FAIL %s (not tried again)\n' "$name" "$setup_failure"
+			failed=$((failed + 1))
+			continue
+		fi
 		start=$(date +%s)
 		# A guest that dies while booting, before the test starts (exit 125: under
 		# software emulation the guest kernel was seen to oops in its own
 		# boot-time code patching), says nothing about sockwatch: boot again, up
-		# to twice. A failure once the test has started is never retried.
-		for attempt in 1 2 3; do
+		# to twice. A failure once the test has started is never retried, nor is a
+		# kernel or initramfs that could not be prepared (123: no VM was started).
+		for ((attempt = 1; ; attempt++)); do
 			rc=0
 			"$here/run.sh" --kernel "$kernel" --cache "$cache" --timeout "$timeout" \
 				--log "$cache/console-$kernel-$mode.log" -- "$itest" --attach "$mode" \
 				>"$out" 2>"$out.err" || rc=$?
-			[[ $rc -eq 125 ]] || break
-			echo "$name: guest failed to boot (attempt $attempt), booting again" >&2
+			[[ $rc -eq 125 && $attempt -lt $boots ]] || break
+			echo "$name: guest failed to boot (attempt $attempt of $boots), booting again" >&2
 			cp "$cache/console-$kernel-$mode.log" "$cache/console-$kernel-$mode.boot$attempt.log" 2>/dev/null || true
 		done
 		secs=$(($(date +%s) - start))
@@ -64,8 +79,15 @@ for kernel in "${kernels[@]}"; do
 		[[ -n $summary && -n $skipped ]] && summary="$summary, $skipped skipped"
 		case $rc in
 		0) verdict=ok ;;
+		123)
+			# run.sh's last word: "run: kernel K could not be prepared: WHY" or
+			# "run: initramfs could not be built: WHY"
+			setup_failure=$(sed -n 's/^run: //p' "$out.err" | tail -n 1)
+			setup_failure=${setup_failure:-kernel $kernel or its initramfs could not be prepared}
+			verdict="FAIL $setup_failure"
+			;;
 		124) verdict="FAIL timeout" ;;
-		125) verdict="FAIL vm failed to boot" ;;
+		125) verdict="FAIL vm failed to boot ($attempt attempts)" ;;
 		126) verdict="FAIL vm died during the test" ;;
 		*) verdict="FAIL exit $rc" ;;
 		esac
@@ -74,6 +96,11 @@ for kernel in "${kernels[@]}"; do
 			rc=1
 		fi
 		printf '%s: %s (%s%s s)\n' "$name" "$verdict" "${summary:+$summary, }" "$secs"
+		# An older cached kernel used for want of the newest (offline): say so, once.
+		if [[ -z $warned ]] && grep -q '^fetch-kernel: warning: ' "$out.err"; then
+			sed -n 's/^fetch-kernel: warning: /    kernel: /p' "$out.err" | head -n 1
+			warned=1
+		fi
 		if [[ $rc -eq 0 ]]; then
 			passed=$((passed + 1))
 		else

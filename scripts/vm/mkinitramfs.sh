@@ -29,13 +29,20 @@ out=$1
 binary=$2
 shift 2
 
+# need TOOL PACKAGE dies unless TOOL is installed, naming the Debian package that has it.
+need() {
+	command -v "$1" >/dev/null || die "$1 not found (apt-get install $2)"
+}
+
+# Every tool first: without file(1) the static-linking checks below cannot be made.
+need file file
+need cpio cpio
+need gzip gzip
 busybox=${BUSYBOX:-/bin/busybox}
 [[ -x $busybox ]] || die "$busybox not found (apt-get install busybox-static)"
 # A dynamically linked busybox would need its libraries in the initramfs.
-if file -L "$busybox" 2>/dev/null | grep -q 'dynamically linked'; then
-	die "$busybox is dynamically linked; install busybox-static"
-fi
-command -v cpio >/dev/null || die "cpio not found (apt-get install cpio)"
+kind=$(file -bL "$busybox") || die "file $busybox failed"
+[[ $kind != *'dynamically linked'* ]] || die "$busybox is dynamically linked; install busybox-static"
 [[ -f $binary ]] || die "test binary $binary not found"
 kind=$(file -bL "$binary")
 [[ $kind == ELF* ]] || die "$binary is not an ELF executable ($kind)"

@@ -14,11 +14,13 @@
 # SWVM_BOOT_ALLOWANCE overrides the 180 s added to SECS for the outer limit.
 #
 # Prints the binary's output (the console lines between the markers) on stdout.
-# Exit: the binary's exit code; 124 timeout (inside or outside); 125 the VM failed before the
-# test started (kernel or initramfs could not be prepared, or no start marker); 126 the VM
-# died during the test (no end marker). With 125 and 126 the last 40 console lines are
-# printed;
-# 2 usage error; 77 qemu-system-x86_64 is missing.
+# Exit: the binary's exit code; 123 the kernel or the initramfs could not be prepared (no
+# download and nothing cached, a missing host tool, ...; the VM was not started, and booting
+# again cannot help): the last stderr line is "run: kernel SERIES could not be prepared: WHY"
+# or "run: initramfs could not be built: WHY"; 124 timeout (inside or outside); 125 the
+# guest failed before the test started (no start marker: it died or hung while booting);
+# 126 the VM died during the test (no end marker). With 125 and 126 the last 40 console
+# lines are printed; 2 usage error; 77 qemu-system-x86_64 is missing.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -67,16 +69,42 @@ mkdir -p "$cache"
 log=${log:-$cache/console-$series.log}
 # One initramfs per run, so that runs sharing a cache do not overwrite each other's.
 initrd=$cache/initramfs-$series.$$.cpio.gz
-trap 'rm -f "$initrd"' EXIT
 
-# A kernel or initramfs that cannot be prepared is a VM failure, not a test failure.
-vmlinuz=$("$here/fetch-kernel.sh" "$series" "$cache") || { err "no kernel for $series"; exit 125; }
-kdir=${vmlinuz%/root/boot/*}
+# A kernel or initramfs that cannot be prepared is neither a test failure nor a boot
+# failure: exit 123 with the helper's own last word (its die message) as the reason.
+prep_log=$cache/.prep-$series.$$
+trap 'rm -f "$initrd" "$prep_log"' EXIT
+# prep_failed WHAT [WHY]: say WHAT could not be done and WHY (by default the last line the
+# helper wrote: its die message), exit 123.
+prep_failed() {
+	local why=${2:-}
+
+	[[ -n $why ]] || why=$(sed -e 's/^\(fetch-kernel\|mkinitramfs\): //' -e '/^[[:space:]]*$/d' "$prep_log" | tail -n 1)
+	err "$1: ${why:-no reason given}"
+	exit 123
+}
+
+# fetch-kernel.sh prunes a series' older kernels only when it can lock .use-SERIES
+# exclusively: hold it shared while this kernel is in use, and should a parallel run have
+# pruned it before the lock was taken, fetch again.
+exec 8>"$cache/.use-$series"
+for try in 1 2; do
+	# stdout (the vmlinuz path) is captured; stderr goes on to ours and to $prep_log.
+	vmlinuz=$({ "$here/fetch-kernel.sh" "$series" "$cache" 2>&1 >&3 | tee "$prep_log" >&2; } 3>&1) ||
+		prep_failed "kernel $series could not be prepared"
+	flock -s 8
+	kdir=${vmlinuz%/root/boot/*}
+	[[ -f $vmlinuz && -f $kdir/.ready ]] && break
+	flock -u 8
+	[[ $try -eq 1 ]] || prep_failed "kernel $series could not be prepared" "$vmlinuz vanished twice"
+done
 modules=()
 for m in "$kdir"/modules/*.ko; do
 	[[ -e $m ]] && modules+=("$m")
 done
-"$here/mkinitramfs.sh" "$initrd" "$binary" "${modules[@]}" || { err "initramfs build failed"; exit 125; }
+{ "$here/mkinitramfs.sh" "$initrd" "$binary" "${modules[@]}" 2>&1 | tee "$prep_log" >&2; } ||
+	prep_failed "initramfs could not be built"
+rm -f "$prep_log"
 
 sw_args=
 if [[ $# -gt 0 ]]; then
