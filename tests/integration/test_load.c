@@ -615,14 +615,20 @@ int t_filter_takes_no_ring_space(void)
 	return 0;
 }
 
-static int connect_once(void *arg)
+/* One connect to addr:port, closed at once; code if it fails. */
+static int connect_close(const char *addr, __u16 port, int code)
 {
-	int fd = connect_to(AF_INET, "127.0.0.1", *(__u16 *)arg);
+	int fd = connect_to(AF_INET, addr, port);
 
 	if (fd < 0)
-		return 60;
+		return code;
 	close(fd);
 	return 0;
+}
+
+static int connect_once(void *arg)
+{
+	return connect_close("127.0.0.1", *(__u16 *)arg, 60);
 }
 
 /* In-kernel port and family filters, and the user-space comm filter. */
@@ -976,12 +982,7 @@ fail:
 /* Connects to 127.0.0.2 (arg: the port), outside the networks of t_connect_starts. */
 static int connect_other(void *arg)
 {
-	int fd = connect_to(AF_INET, "127.0.0.2", *(__u16 *)arg);
-
-	if (fd < 0)
-		return 61;
-	close(fd);
-	return 0;
+	return connect_close("127.0.0.2", *(__u16 *)arg, 61);
 }
 
 /*
