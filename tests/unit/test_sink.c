@@ -1344,6 +1344,28 @@ static void set_fsize_limit(rlim_t cur)
 	setrlimit(RLIMIT_FSIZE, &rl);
 }
 
+/*
+ * file:PATH with room for 300 lines and half of the 301st (RLIMIT_FSIZE), and
+ * records 1..1000 submitted into it: 300 written, the 301st cut, 699 lost.
+ */
+static struct sw_sink *open_cut_file(const char *path, const struct sw_sink_opts *o)
+{
+	char spec[PATH_MAX + 8];
+	struct sw_record r;
+	struct sw_sink *s;
+
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, o, &s), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	set_fsize_limit(300 * (FIXED_LEN + 1) + 50);
+	for (int i = 1; i <= 1000; i++) {
+		r = rec(i);
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+	}
+	wait_counts(s, 300, 699);
+	return s;
+}
+
 static int teardown_fsize(void **state)
 {
 	set_fsize_limit(RLIM_INFINITY);
@@ -1362,7 +1384,7 @@ static int teardown_fsize(void **state)
 static void test_file_partial_write(void **state)
 {
 	struct sw_sink_opts o = { .format = fmt_fixed };
-	char path[PATH_MAX], spec[PATH_MAX + 8];
+	char path[PATH_MAX];
 	struct sw_sink_stats st;
 	struct fixed_log log;
 	struct sw_record r;
@@ -1370,16 +1392,7 @@ static void test_file_partial_write(void **state)
 	int i;
 
 	tpath(path, sizeof(path), "full.log");
-	snprintf(spec, sizeof(spec), "file:%s", path);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
-	signal(SIGXFSZ, SIG_IGN);
-	/* room for 300 lines and half of the 301st */
-	set_fsize_limit(300 * (FIXED_LEN + 1) + 50);
-	for (i = 1; i <= 1000; i++) {
-		r = rec(i);
-		assert_int_equal(sw_sink_submit(s, &r), 0);
-	}
-	wait_counts(s, 300, 699);
+	s = open_cut_file(path, &o);
 	set_fsize_limit(RLIM_INFINITY); /* room again */
 	for (i = 1001; i <= 1010; i++) {
 		r = rec(i);
@@ -1404,7 +1417,7 @@ static void test_file_partial_write(void **state)
 static void test_file_partial_write_reopen(void **state)
 {
 	struct sw_sink_opts o = { .format = fmt_fixed };
-	char path[PATH_MAX], moved[PATH_MAX], spec[PATH_MAX + 8];
+	char path[PATH_MAX], moved[PATH_MAX];
 	struct sw_sink_stats st;
 	struct fixed_log log;
 	struct sw_record r;
@@ -1414,15 +1427,7 @@ static void test_file_partial_write_reopen(void **state)
 
 	tpath(path, sizeof(path), "full.log");
 	tpath(moved, sizeof(moved), "full.log.old");
-	snprintf(spec, sizeof(spec), "file:%s", path);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
-	signal(SIGXFSZ, SIG_IGN);
-	set_fsize_limit(300 * (FIXED_LEN + 1) + 50);
-	for (i = 1; i <= 1000; i++) {
-		r = rec(i);
-		assert_int_equal(sw_sink_submit(s, &r), 0);
-	}
-	wait_counts(s, 300, 699);
+	s = open_cut_file(path, &o);
 	assert_int_equal(rename(path, moved), 0);
 	sw_sink_reopen(s);
 	r = rec(1001); /* the reopen comes before it, while the old file is still full */
@@ -1454,7 +1459,7 @@ static void test_file_partial_write_reopen(void **state)
 static void test_file_partial_write_reopen_later(void **state)
 {
 	struct sw_sink_opts o = { .format = fmt_fixed };
-	char path[PATH_MAX], moved[PATH_MAX], spec[PATH_MAX + 8];
+	char path[PATH_MAX], moved[PATH_MAX];
 	struct sw_sink_stats st;
 	struct fixed_log log;
 	struct sw_record r;
@@ -1463,15 +1468,7 @@ static void test_file_partial_write_reopen_later(void **state)
 
 	tpath(path, sizeof(path), "full.log");
 	tpath(moved, sizeof(moved), "full.log.old");
-	snprintf(spec, sizeof(spec), "file:%s", path);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
-	signal(SIGXFSZ, SIG_IGN);
-	set_fsize_limit(300 * (FIXED_LEN + 1) + 50);
-	for (i = 1; i <= 1000; i++) {
-		r = rec(i);
-		assert_int_equal(sw_sink_submit(s, &r), 0);
-	}
-	wait_counts(s, 300, 699);
+	s = open_cut_file(path, &o);
 	assert_int_equal(rename(path, moved), 0);
 	assert_int_equal(symlink("/nonexistent", path), 0); /* O_NOFOLLOW: the reopen fails */
 	sw_sink_reopen(s);
