@@ -111,13 +111,18 @@ mkdir -p "$TMP/m/vm" "$TMP/b/tests"
 cp "$ROOT/scripts/vm/matrix.sh" "$TMP/m/"
 cat >"$TMP/m/run.sh" <<'EOF'
 #!/bin/bash
+# STUB_RC_<series>: the exit code, or several, one per call ("126 0")
 echo "$2" >>"$STUB_CALLS"
 var=STUB_RC_${2//./}
-case ${!var} in
+read -r -a codes <<<"${!var}"
+n=$(grep -cx "$2" "$STUB_CALLS")
+rc=${codes[n - 1]:-${codes[-1]}}
+case $rc in
 123) echo "run: kernel $2 could not be prepared: apt-get download x failed: no network" >&2 ;;
+126) cvar=STUB_CONSOLE_${2//./}; printf '%b' "${!cvar}" >"$8" ;;
 0) echo "1..1"; echo "1 passed, 0 failed" ;;
 esac
-exit "${!var}"
+exit "$rc"
 EOF
 chmod +x "$TMP/m/run.sh"
 cp /bin/true "$TMP/b/tests/itest-static"
@@ -139,5 +144,24 @@ check "... 'booting again' after the first two only" \
 check "... verdict: failed to boot, three attempts" grep -q "^vm 6.12 kprobe: FAIL vm failed to boot (3 attempts)" <<<"$out"
 check "... the passing kernel's modes pass" test "$(grep -c '^vm 5.10 [a-z]*: ok (1 passed, 0 failed' <<<"$out")" -eq 2
 check "... the count" grep -qx '2 passed, 4 failed' <<<"$out"
+
+# A guest kernel that crashes during the test outside a BPF program: run once more, and
+# the verdict says so; one that crashes in a BPF program is a failure, not retried.
+rm -f "$TMP/calls"
+out=$(STUB_CALLS=$TMP/calls STUB_RC_612="126 0" STUB_RC_61=126 SWVM_KERNELS="6.12 6.1" \
+	SWVM_MODES=kprobe \
+	STUB_CONSOLE_612='[ 3.86] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI\n[ 3.87] RIP: 0010:inet6_ehashfn+0x39/0x210\n' \
+	STUB_CONSOLE_61='[ 3.86] BUG: unable to handle page fault for address: 0000000000000008\n[ 3.87] RIP: 0010:bpf_prog_12cec11d03b2b4dd_sw_state_btf_main+0x2bbd/0x3750\n' \
+	QEMU=true "$TMP/m/matrix.sh" "$TMP/b" 2>"$TMP/err")
+crash_retried() {
+	[ "$(grep -cx 6.12 "$TMP/calls")" -eq 2 ] &&
+		grep -qx "vm 6.12 kprobe: ok after the guest kernel crashed outside sockwatch's programs once (Oops: int3: 0000 at inet6_ehashfn+0x39/0x210) (1 passed, 0 failed, [0-9]* s)" <<<"$out"
+}
+bpf_crash_failed() {
+	[ "$(grep -cx 6.1 "$TMP/calls")" -eq 1 ] &&
+		grep -q '^vm 6.1 kprobe: FAIL vm died during the test' <<<"$out"
+}
+check "matrix: a guest kernel crash outside sockwatch's programs: run once more, and said" crash_retried
+check "... a crash in a BPF program fails at once" bpf_crash_failed
 
 tap_done
