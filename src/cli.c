@@ -65,6 +65,11 @@ void sw_err(const char *fmt, ...)
 	fprintf(stderr, "sockwatch: %s\n", line);
 }
 
+const char *sw_open_error(int err)
+{
+	return err == -ELOOP ? "the path is a symlink (refusing to follow it)" : strerror(-err);
+}
+
 int sw_stdout_end(const char *what, int ret)
 {
 	if (!fflush(stdout) && !ferror(stdout))

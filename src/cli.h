@@ -108,6 +108,8 @@ void sw_warn_pid_namespace(void);
  * is a normal end, as for `sockwatch events | head`.
  */
 int sw_stdout_end(const char *what, int ret);
+/* Why an output path could not be opened (-errno; O_NOFOLLOW's -ELOOP: a symlink). */
+const char *sw_open_error(int err);
 /* Range-checked decimal digits (nothing before or after them); -EINVAL / -ERANGE. */
 int sw_parse_u32(const char *s, __u32 min, __u32 max, __u32 *out);
 /* A byte count with an optional k, M or G suffix (powers of 1024); -EINVAL / -ERANGE. */

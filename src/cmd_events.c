@@ -267,9 +267,7 @@ static int open_outputs(struct events_ctx *c)
 	for (i = 0; i < c->nspecs; i++) {
 		err = sw_sink_set_open(&c->sinks, c->specs[i], &c->sink_opts);
 		if (err) {
-			sw_err("bad output \"%s\": %s", c->specs[i],
-			       err == -ELOOP ? "the path is a symlink (refusing to follow it)" :
-					       strerror(-err));
+			sw_err("bad output \"%s\": %s", c->specs[i], sw_open_error(err));
 			sw_sink_set_close(&c->sinks);
 			return SW_EXIT_USAGE;
 		}

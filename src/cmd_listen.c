@@ -771,9 +771,7 @@ static int learn(struct listen_ctx *c, const char *path)
 	/* a path that cannot be opened is a bad argument (exit 2), as for -o file:PATH */
 	e = open_learn_file(path, &f);
 	if (e) {
-		sw_err("%s: %s", path,
-		       e == -ELOOP ? "the path is a symlink (refusing to follow it)" :
-				     strerror(-e));
+		sw_err("%s: %s", path, sw_open_error(e));
 		ret = SW_EXIT_USAGE;
 		goto out;
 	}
