@@ -44,6 +44,13 @@ void sw_sink_count_lost(struct sw_sink *s, unsigned long long records, unsigned 
 	s->writer_lost += records + relost;
 }
 
+void sw_sink_count_undelivered(struct sw_sink *s, unsigned long long lines,
+			       unsigned long long records, unsigned long long relost)
+{
+	atomic_fetch_sub_explicit(&s->written, lines, memory_order_relaxed);
+	sw_sink_count_lost(s, records, relost);
+}
+
 bool sw_sink_own_lost(const struct sw_sink *s, const struct sw_record *r)
 {
 	return r->ev.kind == SW_EV_LOST && r->lost_where == s->name;
@@ -288,10 +295,15 @@ static void *sink_thread(void *arg)
 		}
 		head = atomic_load(&s->head);
 		if (head == atomic_load(&s->tail)) {
-			if (atomic_load(&s->stopping))
-				break;
+			/*
+			 * Flushed before a stop too: what the backend finds
+			 * lost there (a receiver gone with records in
+			 * flight) is announced by the last lost record.
+			 */
 			if (s->ops->flush)
 				s->ops->flush(s);
+			if (atomic_load(&s->stopping))
+				break;
 			until = s->ops->deadline && s->ops->deadline(s, &when) ? &when : NULL;
 			sink_wait(s, true, until);
 			continue;

@@ -119,6 +119,14 @@ void sw_sink_count_write_error(struct sw_sink *s, int err);
 void sw_sink_count_lost(struct sw_sink *s, unsigned long long records, unsigned long long relost);
 /* The same for one line. */
 void sw_sink_count_unwritten(struct sw_sink *s, const struct sw_record *r);
+/*
+ * Lines counted as written that never reached the receiver after all (a TCP
+ * send queue that died with its connection): lines are no longer written,
+ * and records and relost are counted as by sw_sink_count_lost(). Writer
+ * thread, or after it has stopped.
+ */
+void sw_sink_count_undelivered(struct sw_sink *s, unsigned long long lines,
+			       unsigned long long records, unsigned long long relost);
 /* Whether r is a lost record this sink made (not one from the ring buffer). */
 bool sw_sink_own_lost(const struct sw_sink *s, const struct sw_record *r);
 

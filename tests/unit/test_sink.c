@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -149,22 +150,70 @@ struct fixed_log {
 };
 
 /*
- * Checks a file of fmt_fixed() lines for records first..end-1: every line is
- * whole, records come in order and at most once, and each gap is announced
- * by one lost record right before the record after it (or at the end, with
- * seq end), whose count is the size of the gap.
+ * Records first..end-1 as a reader got them: they come in order and at most
+ * once, and each gap is announced by one lost record right before the
+ * record after it (or at the end, with seq end), whose count is the size of
+ * the gap.
  */
+struct seq_check {
+	unsigned long long expect, pending, lost_seq;
+	struct fixed_log *log;
+};
+
+static void seq_check_start(struct seq_check *c, unsigned long long first, struct fixed_log *log)
+{
+	memset(c, 0, sizeof(*c));
+	memset(log, 0, sizeof(*log));
+	c->expect = first;
+	c->log = log;
+}
+
+static void seq_check_lost(struct seq_check *c, unsigned long long seq, unsigned long long n)
+{
+	if (c->pending)
+		fail_msg("two lost records in a row, at seq %llu", seq);
+	c->pending = n;
+	c->lost_seq = seq;
+	c->log->lost_lines++;
+	c->log->lost += n;
+}
+
+static void seq_check_record(struct seq_check *c, unsigned long long seq)
+{
+	if (seq < c->expect)
+		fail_msg("seq %llu after %llu (duplicate or out of order)", seq, c->expect - 1);
+	if (c->pending && c->lost_seq != seq)
+		fail_msg("lost record with seq %llu before record %llu", c->lost_seq, seq);
+	if (seq - c->expect != c->pending)
+		fail_msg("%llu records missing before %llu, lost record says %llu", seq - c->expect,
+			 seq, c->pending);
+	c->pending = 0;
+	c->expect = seq + 1;
+	c->log->records++;
+}
+
+static void seq_check_end(struct seq_check *c, unsigned long long end)
+{
+	if (c->pending && c->lost_seq != end)
+		fail_msg("final lost record has seq %llu, not %llu", c->lost_seq, end);
+	if (end - c->expect != c->pending)
+		fail_msg("%llu records missing at the end, lost record says %llu", end - c->expect,
+			 c->pending);
+}
+
+/* Checks a file of fmt_fixed() lines for records first..end-1 (whole lines; see seq_check). */
 static void check_fixed(const char *path, unsigned long long first, unsigned long long end,
 			struct fixed_log *log)
 {
-	unsigned long long expect = first, pending = 0, lost_seq = 0, seq, n;
+	unsigned long long seq, n;
 	char line[FIXED_LEN + 2];
 	FILE *f = fopen(path, "r");
+	struct seq_check c;
 	size_t len;
 	int used;
 
 	assert_non_null(f);
-	memset(log, 0, sizeof(*log));
+	seq_check_start(&c, first, log);
 	while (fgets(line, sizeof(line), f)) {
 		len = strlen(line);
 		if (len != FIXED_LEN + 1 || line[FIXED_LEN] != '\n')
@@ -174,35 +223,16 @@ static void check_fixed(const char *path, unsigned long long first, unsigned lon
 		if (sscanf(line, "{\"seq\":%llu,\"event\":\"lost\",\"lost\":%llu}%n", &seq, &n,
 			   &used) == 2 &&
 		    used) {
-			if (pending)
-				fail_msg("two lost records in a row, at seq %llu", seq);
-			pending = n;
-			lost_seq = seq;
-			log->lost_lines++;
-			log->lost += n;
+			seq_check_lost(&c, seq, n);
 			continue;
 		}
 		used = 0;
 		if (sscanf(line, "{\"seq\":%llu}%n", &seq, &used) != 1 || !used)
 			fail_msg("bad line \"%.*s\"", FIXED_LEN, line);
-		if (seq < expect)
-			fail_msg("seq %llu after %llu (duplicate or out of order)", seq,
-				 expect - 1);
-		if (pending && lost_seq != seq)
-			fail_msg("lost record with seq %llu before record %llu", lost_seq, seq);
-		if (seq - expect != pending)
-			fail_msg("%llu records missing before %llu, lost record says %llu",
-				 seq - expect, seq, pending);
-		pending = 0;
-		expect = seq + 1;
-		log->records++;
+		seq_check_record(&c, seq);
 	}
 	fclose(f);
-	if (pending && lost_seq != end)
-		fail_msg("final lost record has seq %llu, not %llu", lost_seq, end);
-	if (end - expect != pending)
-		fail_msg("%llu records missing at the end, lost record says %llu", end - expect,
-			 pending);
+	seq_check_end(&c, end);
 }
 
 static struct sw_record rec(unsigned long long seq)
@@ -2002,6 +2032,169 @@ static void test_syslog_tcp_reconnect(void **state)
 	close(lfd);
 }
 
+/* What a stream receiver got, NUL-terminated for sscanf(). */
+struct bytes {
+	char *buf;
+	size_t len, cap;
+};
+
+static void bytes_add(struct bytes *b, const char *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = 2 * (b->len + n + 1);
+		b->buf = realloc(b->buf, b->cap);
+		assert_non_null(b->buf);
+	}
+	memcpy(b->buf + b->len, p, n);
+	b->len += n;
+	b->buf[b->len] = '\0';
+}
+
+/*
+ * Feeds the fmt_seq() records in RFC 6587 frames to c; a frame cut at the
+ * end (the connection died in it) is left out. Returns how many whole
+ * frames there were.
+ */
+static unsigned long long check_frames(struct seq_check *c, const struct bytes *b)
+{
+	unsigned long long frames = 0, seq, n;
+	size_t off = 0, len;
+	const char *p, *json;
+
+	while (off < b->len) {
+		len = 0;
+		for (p = b->buf + off; p < b->buf + b->len && *p >= '0' && *p <= '9'; p++)
+			len = len * 10 + (*p - '0');
+		if (p == b->buf + b->len || p + 1 + len > b->buf + b->len)
+			break; /* cut */
+		assert_true(*p == ' ' && len > 0);
+		json = memmem(p + 1, len, "] {\"seq\":", 9);
+		if (!json)
+			fail_msg("a frame without a record: \"%.*s\"", (int)len, p + 1);
+		json += 2;
+		if (sscanf(json, "{\"seq\":%llu,\"event\":\"lost\",\"lost\":%llu,", &seq, &n) == 2)
+			seq_check_lost(c, seq, n);
+		else if (sscanf(json, "{\"seq\":%llu}", &seq) == 1)
+			seq_check_record(c, seq);
+		else
+			fail_msg("bad frame \"%.*s\"", (int)len, p + 1);
+		frames++;
+		off = p + 1 + len - b->buf;
+	}
+	return frames;
+}
+
+struct stream_reader {
+	pthread_t thread;
+	int fd;
+	struct bytes got;
+};
+
+static void *stream_reader_run(void *arg)
+{
+	struct stream_reader *sr = arg;
+	char buf[65536];
+	ssize_t n;
+
+	while ((n = recv(sr->fd, buf, sizeof(buf), 0)) > 0)
+		bytes_add(&sr->got, buf, n);
+	return NULL;
+}
+
+/*
+ * A TCP receiver that reads slowly, then dies (its unread data makes its
+ * kernel reset the connection), and is restarted. What the dead one's
+ * kernel never acknowledged was counted as written when send() took it: it
+ * must count as dropped, and the restarted receiver gets a lost record for
+ * it, with its exact size. The dead receiver's own kernel buffer (what it
+ * acknowledged but never read) is the part no sender can know about: the
+ * test peeks at it before the "crash" and counts it as received.
+ */
+static void test_syslog_tcp_in_flight_lost(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	struct timeval tv = { 10, 0 };
+	struct stream_reader sr = { 0 };
+	struct bytes first = { 0 };
+	int rcvbuf = 65536, lfd, c, i, queued, prev = -1, stable = 0;
+	unsigned long long frames;
+	struct seq_check chk;
+	struct fixed_log log;
+	struct sw_sink_stats st;
+	unsigned short port;
+	struct sw_record r;
+	struct sw_sink *s;
+	char spec[64], buf[4096];
+	ssize_t n;
+	const int n1 = 10000, n2 = 100;
+
+	signal(SIGPIPE, SIG_IGN);
+	lfd = listen_on(SOCK_STREAM, &port);
+	setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)); /* bounds accept() */
+	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%u", port);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	for (i = 1; i <= n1; i++) {
+		r = sample();
+		r.seq = i;
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+	}
+	c = accept(lfd, NULL, NULL);
+	assert_true(c >= 0);
+	for (i = 0; i < 100; i++) { /* a slow reader: 400 KiB in 0.2 s and more */
+		n = recv(c, buf, sizeof(buf), 0);
+		assert_true(n > 0);
+		bytes_add(&first, buf, n);
+		usleep(2000);
+	}
+	/* it stops reading: once its buffer is full nothing more comes (zero window) */
+	while (stable < 5) {
+		usleep(20000);
+		assert_int_equal(ioctl(c, FIONREAD, &queued), 0);
+		stable = queued == prev ? stable + 1 : 0;
+		prev = queued;
+	}
+	/* what its kernel holds, acknowledged and never to be read; then it is killed */
+	if (queued > 0) {
+		char *peek = malloc(queued);
+
+		assert_non_null(peek);
+		n = recv(c, peek, queued, MSG_PEEK | MSG_DONTWAIT);
+		assert_int_equal(n, queued);
+		bytes_add(&first, peek, n);
+		free(peek);
+	}
+	close(c); /* unread data: a reset */
+	for (i = n1 + 1; i <= n1 + n2; i++) {
+		r = sample();
+		r.seq = i;
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+	}
+
+	/* restarted: the sink reconnects (after its back-off) */
+	sr.fd = accept(lfd, NULL, NULL);
+	assert_true(sr.fd >= 0);
+	assert_int_equal(pthread_create(&sr.thread, NULL, stream_reader_run, &sr), 0);
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+	pthread_join(sr.thread, NULL);
+	close(sr.fd);
+	close(lfd);
+
+	seq_check_start(&chk, 1, &log);
+	frames = check_frames(&chk, &first);
+	frames += check_frames(&chk, &sr.got);
+	seq_check_end(&chk, n1 + n2 + 1);
+	free(first.buf);
+	free(sr.got.buf);
+	if (!log.lost)
+		fail_msg("nothing was in flight when the receiver died: the test proves nothing");
+	assert_int_equal(log.records + log.lost, n1 + n2);
+	assert_int_equal(st.dropped, log.lost);
+	assert_int_equal(st.written, frames);
+	assert_int_equal(st.written + st.dropped, n1 + n2 + log.lost_lines);
+	assert_true(st.reconnects >= 1);
+}
+
 static void test_close_bounded_when_receiver_down(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
@@ -2269,6 +2462,7 @@ int main(void)
 		cmocka_unit_test(test_stdout_stalled_counts),
 		cmocka_unit_test(test_syslog_udp),
 		cmocka_unit_test(test_syslog_tcp_reconnect),
+		cmocka_unit_test(test_syslog_tcp_in_flight_lost),
 		cmocka_unit_test(test_close_bounded_when_receiver_down),
 		cmocka_unit_test(test_syslog_idle_no_spin),
 		cmocka_unit_test(test_stop_before_retry_wait),
