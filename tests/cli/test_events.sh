@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # Command-line tests of `sockwatch events`: exit codes, error messages, signals, hostile names.
 # usage: tests/cli/test_events.sh [BUILD_DIR]; needs root; prints TAP and a summary line.
+# SW_NETNS_PREFIX names the network namespace it makes (default swevPID).
 set -u
 BUILD=${1:-build}
 SW=$(realpath "$BUILD/sockwatch")
 TMP=$(mktemp -d /tmp/sw-events.XXXXXX)
-NS=swev$$
+NS=${SW_NETNS_PREFIX:-swev$$}
 PIDS=()
 . "$(dirname "$0")/tap.sh"
 cleanup() {

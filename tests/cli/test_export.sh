@@ -3,6 +3,7 @@
 # Integration tests of event export (root): rsyslog over UDP/TCP, rotation, SIGHUP, dead sinks, hostile names.
 # Usage: tests/cli/test_export.sh [BUILD_DIR]; prints TAP, exits non-zero on failure.
 # Every test runs its traffic in a network namespace of its own and traces only that one.
+# SW_NETNS_PREFIX names them (default sw_exp_PID): PREFIX_a, PREFIX_b, ...
 set -u
 
 BUILD=${1:-build}
@@ -41,7 +42,7 @@ done
 
 # mkns NAME: a fresh namespace with lo up; sets NSINO to its inode.
 mkns() {
-	local ns=sw_exp_$$_$1
+	local ns=${SW_NETNS_PREFIX:-sw_exp_$$}_$1
 	ip netns add "$ns" && ip netns exec "$ns" ip link set lo up || return 1
 	NSS+=("$ns")
 	NS=$ns
