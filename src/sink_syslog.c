@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The syslog sinks: local /dev/log, RFC 5424 over UDP and TCP, reconnects with backoff. */
+/* The syslog sinks: local /dev/log (datagram or stream), RFC 5424 over UDP and TCP, reconnects. */
 #include <errno.h>
 #include <linux/sockios.h>
 #include <netdb.h>
@@ -40,6 +40,7 @@ struct syslog_sink {
 	char hostname[256];
 	char app_name[APP_NAME_MAX + 1];
 	int fd; /* -1 while disconnected */
+	int unix_type; /* syslog+unix: SOCK_DGRAM, or SOCK_STREAM for a stream listener */
 	/*
 	 * TCP: the frames sent on this connection that may not have been
 	 * acknowledged yet, oldest first, so that those a dead connection took
@@ -84,7 +85,7 @@ static int setup_socket(int fd, enum sw_sink_type type)
 	return 0;
 }
 
-static int connect_unix(const struct sw_sink *s)
+static int connect_unix_type(const struct sw_sink *s, int type)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd, err;
@@ -92,7 +93,7 @@ static int connect_unix(const struct sw_sink *s)
 	if (strlen(s->spec.path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sun.sun_path, s->spec.path);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	err = setup_socket(fd, s->spec.type);
@@ -103,6 +104,30 @@ static int connect_unix(const struct sw_sink *s)
 		return err;
 	}
 	return fd;
+}
+
+/*
+ * A datagram socket, as /dev/log is; a stream listener (syslog-ng's
+ * unix-stream(), some containers' /dev/log) refuses that with EPROTOTYPE,
+ * and gets a stream connection, as glibc's openlog() does. The type that
+ * worked is tried first next time; a receiver restarted with the other type
+ * is followed.
+ */
+static int connect_unix(const struct sw_sink *s, struct syslog_sink *y)
+{
+	int fd = connect_unix_type(s, y->unix_type);
+
+	if (fd != -EPROTOTYPE)
+		return fd;
+	y->unix_type = y->unix_type == SOCK_DGRAM ? SOCK_STREAM : SOCK_DGRAM;
+	return connect_unix_type(s, y->unix_type);
+}
+
+/* A connection with a byte stream: TCP, or a stream unix socket. */
+static bool stream(const struct sw_sink *s, const struct syslog_sink *y)
+{
+	return s->spec.type == SW_SINK_SYSLOG_TCP ||
+	       (s->spec.type == SW_SINK_SYSLOG_UNIX && y->unix_type == SOCK_STREAM);
 }
 
 static int connect_inet(const struct sw_sink *s)
@@ -272,7 +297,7 @@ static void back_off(struct sw_sink *s, struct syslog_sink *y)
 	sw_timespec_add_ms(&y->retry_at, y->backoff_ms);
 }
 
-/* A syslog receiver never talks back on TCP: readable means closed. */
+/* A syslog receiver never talks back on a stream: readable means closed. */
 static bool peer_closed(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
@@ -296,14 +321,14 @@ static int ensure_connected(struct sw_sink *s, struct syslog_sink *y)
 	bool lost = false;
 	int fd;
 
-	if (y->fd >= 0 && s->spec.type == SW_SINK_SYSLOG_TCP && peer_closed(y->fd))
+	if (y->fd >= 0 && stream(s, y) && peer_closed(y->fd))
 		lost = drop_connection(s, y); /* reconnect at once; back off only if that fails */
 	if (y->fd >= 0)
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (sw_timespec_before(&now, &y->retry_at))
 		return -EAGAIN;
-	fd = s->spec.type == SW_SINK_SYSLOG_UNIX ? connect_unix(s) : connect_inet(s);
+	fd = s->spec.type == SW_SINK_SYSLOG_UNIX ? connect_unix(s, y) : connect_inet(s);
 	if (fd < 0) {
 		back_off(s, y);
 		return -EAGAIN;
@@ -315,6 +340,13 @@ static int ensure_connected(struct sw_sink *s, struct syslog_sink *y)
 	return lost ? -ERESTART : 0;
 }
 
+/*
+ * One datagram per message; on a stream, TCP frames each message as
+ * "LEN SP MSG" (RFC 6587 octet counting), and a stream unix socket ends it
+ * with a NUL byte, as glibc's syslog(3) does there (syslog-ng's unix-stream()
+ * ends a message at a NUL as at a newline; rsyslog's imptcp on a socket
+ * path with addtlFrameDelimiter="0").
+ */
 static int send_frame(struct sw_sink *s, struct syslog_sink *y, size_t len)
 {
 	struct iovec iov[2];
@@ -323,13 +355,19 @@ static int send_frame(struct sw_sink *s, struct syslog_sink *y, size_t len)
 	ssize_t n;
 	int plen;
 
-	if (s->spec.type != SW_SINK_SYSLOG_TCP)
+	if (!stream(s, y))
 		return send(y->fd, y->frame, len, MSG_NOSIGNAL) < 0 ? -errno : 0;
 
-	plen = sw_syslog_octet_prefix(len, prefix, sizeof(prefix));
-	iov[0] = (struct iovec){ prefix, plen };
-	iov[1] = (struct iovec){ y->frame, len };
-	mh.msg_iovlen = 2;
+	if (s->spec.type == SW_SINK_SYSLOG_TCP) {
+		plen = sw_syslog_octet_prefix(len, prefix, sizeof(prefix));
+		iov[0] = (struct iovec){ prefix, plen };
+		iov[1] = (struct iovec){ y->frame, len };
+		mh.msg_iovlen = 2;
+	} else {
+		y->frame[len] = '\0'; /* the formatter left room for it */
+		iov[0] = (struct iovec){ y->frame, len + 1 };
+		mh.msg_iovlen = 1;
+	}
 	while (mh.msg_iovlen) {
 		n = sendmsg(y->fd, &mh, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
@@ -390,15 +428,15 @@ static int syslog_write(struct sw_sink *s, const struct sw_record *r, const char
 }
 
 /*
- * The queue is empty (or the sink stops): a TCP receiver that has gone is
- * noticed now, so that what it took along is counted, and announced by the
- * next lost record even if no record follows.
+ * The queue is empty (or the sink stops): a stream receiver that has gone is
+ * noticed now (for TCP, what it took along is counted, and announced by the
+ * next lost record even if no record follows).
  */
 static void syslog_flush(struct sw_sink *s)
 {
 	struct syslog_sink *y = s->priv;
 
-	if (y->fd >= 0 && s->spec.type == SW_SINK_SYSLOG_TCP && peer_closed(y->fd))
+	if (y->fd >= 0 && stream(s, y) && peer_closed(y->fd))
 		drop_connection(s, y);
 }
 
@@ -443,6 +481,7 @@ static int syslog_open(struct sw_sink *s)
 	if (!y)
 		return -ENOMEM;
 	y->fd = -1;
+	y->unix_type = SOCK_DGRAM;
 	gethostname(host, sizeof(host) - 1);
 	printable_copy(y->hostname, sizeof(y->hostname), host);
 	printable_copy(y->app_name, sizeof(y->app_name), s->opts.app_name);

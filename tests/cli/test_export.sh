@@ -318,6 +318,65 @@ else
 fi
 stop_rsyslog
 
+# --- (e2) syslog+unix: to a stream socket (syslog-ng's unix-stream(), some containers) ----
+# A python3 receiver: each connection's NUL-terminated messages, one per line ("CUT:" for
+# bytes left without their NUL when the connection ends).
+cat >"$TMP/unix_stream.py" <<'PY'
+import socket, sys
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(sys.argv[1])
+srv.listen(8)
+with open(sys.argv[2], "ab", buffering=0) as out:
+    while True:
+        c, _ = srv.accept()
+        buf = b""
+        while True:
+            d = c.recv(65536)
+            if not d:
+                break
+            *msgs, buf = (buf + d).split(b"\0")
+            for m in msgs:
+                out.write(m + b"\n")
+        if buf:
+            out.write(b"CUT:" + buf + b"\n")
+        c.close()
+PY
+start_unix_stream() {
+	rm -f "$TMP/stream.sock"
+	python3 "$TMP/unix_stream.py" "$TMP/stream.sock" "$TMP/stream.log" &
+	US_PID=$!
+	PIDS+=("$US_PID")
+	for _ in $(seq 100); do [ -S "$TMP/stream.sock" ] && return 0; sleep 0.05; done
+	return 1
+}
+mkns e2
+spec="syslog+unix:$TMP/stream.sock"
+if start_unix_stream; then
+	start_sw e2 --json -o "$spec" -o "file:$TMP/e2.json"
+	traffic 10 7021 0.002
+	wait_lines "$TMP/stream.log" 42
+	kill -KILL "$US_PID" # the receiver restarts
+	wait "$US_PID" 2>/dev/null
+	start_unix_stream
+	traffic 10 7022 0.002
+	stop_sw
+	wait_lines "$TMP/stream.log" 84 5
+	kill -KILL "$US_PID"
+	wait "$US_PID" 2>/dev/null
+	n=$(summary_events e2)
+	read -r w dr e r _ <<<"$(output_stats e2 "$spec")"
+	checke "unix stream: exit 0, $w written, $dr dropped, $e errors, $r reconnects (expected $n 0 0 1)" \
+		'[ "$SW_RC" = 0 ] && [ "$n" = 84 ] && [ "$w" = "$n" ] && [ "$dr" = 0 ] && [ "$e" = 0 ] &&
+		[ "$r" = 1 ]'
+	check "unix stream: each message NUL-terminated, in syslog(3)'s local format" \
+		bash -c "! grep -q '^CUT:' '$TMP/stream.log' &&
+			[ \$(grep -cE '^<[0-9]+>[A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} sockwatch\[[0-9]+\]: \{' '$TMP/stream.log') = 84 ]"
+	check "unix stream: the receivers got the file output's lines, line for line" \
+		cmp -s "$TMP/e2.json" <(sed 's/^[^]]*\]: //' "$TMP/stream.log")
+else
+	not_ok "unix stream: the python3 receiver started"
+fi
+
 # --- (f) valid JSON for hostile process names; no raw ESC in text -----------------
 mkns f
 hostile=$(printf '\x1b[2J"\\\xff\xfe\n' | od -An -tx1 | tr -d ' \n')

@@ -107,6 +107,7 @@ cat >"$DIR/rsyslog.conf" <<CONF
 global(workDirectory="$DIR/work" maxMessageSize="64k")
 module(load="imudp")
 module(load="imtcp")
+module(load="imptcp")
 template(name="raw" type="string" string="%rawmsg%\n")
 template(name="parsed" type="string" string="%msgid% %structured-data% %msg%\n")
 ruleset(name="udp") {
@@ -117,8 +118,13 @@ ruleset(name="tcp") {
 	action(type="omfile" file="$DIR/tcp.raw" template="raw")
 	action(type="omfile" file="$DIR/tcp.parsed" template="parsed")
 }
+ruleset(name="unix") {
+	action(type="omfile" file="$DIR/unix.raw" template="raw")
+}
 input(type="imudp" address="127.0.0.1" port="$UDP_PORT" ruleset="udp")
 input(type="imtcp" address="127.0.0.1" port="$TCP_PORT" ruleset="tcp")
+input(type="imptcp" path="$DIR/stream.sock" unlink="on" addtlFrameDelimiter="0"
+	ruleset="unix")
 CONF
 
 start_rsyslog || exit 1
@@ -175,6 +181,16 @@ check "tcp restart: lost record carries the seq of the record after it ($first_a
 	lost_seq_is_next
 check "tcp restart: lines that arrived match what was sent" \
 	cmp -s <(grep -v 'kind="lost"' <<<"$got") <(grep -F -f <(grep -v 'kind="lost"' <<<"$got") "$DIR/tcp3.expect")
+
+# 4. A stream unix socket (imptcp on a path; NUL ends a message, as syslog(3) sends it)
+driver_start "syslog+unix:$DIR/stream.sock" 0 "$DIR/unix.expect"
+drv send 0 $N 0 >/dev/null
+echo "unix stream: $(driver_close)"
+wait_lines "$DIR/unix.raw" $N
+check "unix stream: $N records received, one message each" \
+	[ "$(grep -c '^<[0-9]*>[A-Z][a-z][a-z] [ 0-9][0-9] [0-9:]* sockwatch\[[0-9]*\]: {' "$DIR/unix.raw")" = $N ]
+check "unix stream: the messages are the records sent" \
+	cmp -s <(sed 's/.*\] {/{/' "$DIR/unix.expect") <(sed 's/^[^]]*\]: //' "$DIR/unix.raw")
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

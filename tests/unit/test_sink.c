@@ -2400,6 +2400,83 @@ static void test_syslog_unix(void **state)
 	assert_int_equal(sw_sink_open("syslog+unix:/dev/null", &o, &s), -ENOTSOCK);
 }
 
+/* Reads one NUL-terminated message from a stream socket; its length, or -1. */
+static int read_nul_message(int fd, char *msg, size_t size)
+{
+	size_t len = 0;
+	char c;
+
+	for (;;) {
+		if (recv(fd, &c, 1, MSG_WAITALL) != 1)
+			return -1;
+		if (!c)
+			break;
+		assert_true(len + 1 < size);
+		msg[len++] = c;
+	}
+	msg[len] = '\0';
+	return len;
+}
+
+/*
+ * A stream listener at the path (syslog-ng's unix-stream(), /dev/log in some
+ * containers): a datagram socket is refused there (EPROTOTYPE), so the sink
+ * connects a stream and ends each message with a NUL, as syslog(3) does. A
+ * receiver that goes away is noticed, and the records after it go to the
+ * one that takes its place.
+ */
+static void test_syslog_unix_stream(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct timeval tv = { 5, 0 };
+	char spec[PATH_MAX + 16], msg[2048], want[128];
+	struct sw_sink_stats st;
+	struct sw_record r;
+	struct sw_sink *s;
+	int lfd, c, i, round;
+
+	tpath(sun.sun_path, sizeof(sun.sun_path), "stream.sock");
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)); /* bounds accept() */
+	snprintf(spec, sizeof(spec), "syslog+unix:%s", sun.sun_path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	for (round = 0; round < 2; round++) {
+		for (i = 1; i <= 3; i++) {
+			r = sample();
+			r.seq = 3 * round + i;
+			assert_int_equal(sw_sink_submit(s, &r), 0);
+		}
+		c = accept(lfd, NULL, NULL);
+		if (c < 0) {
+			sw_sink_close_stats(s, &st);
+			fail_msg("no stream connection in round %d (%llu written, %llu dropped, "
+				 "%llu errors)",
+				 round, st.written, st.dropped, st.errors);
+		}
+		setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		for (i = 1; i <= 3; i++) {
+			assert_true(read_nul_message(c, msg, sizeof(msg)) > 0);
+			assert_true(!strncmp(msg, "<30>Nov ", 8));
+			snprintf(want, sizeof(want), " sockwatch[%d]: {\"seq\":%d}", getpid(),
+				 3 * round + i);
+			assert_string_equal(msg + strlen(msg) - strlen(want), want);
+		}
+		if (!round)
+			close(c); /* the receiver restarts */
+	}
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+	assert_int_equal(recv(c, msg, 1, 0), 0); /* nothing else, then the end */
+	close(c);
+	close(lfd);
+	assert_int_equal(st.written, 6);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(st.errors, 0);
+	assert_int_equal(st.reconnects, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2467,6 +2544,8 @@ int main(void)
 		cmocka_unit_test(test_syslog_idle_no_spin),
 		cmocka_unit_test(test_stop_before_retry_wait),
 		cmocka_unit_test_setup_teardown(test_syslog_unix, setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_syslog_unix_stream, setup_tmpdir,
+						teardown_tmpdir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
