@@ -1,37 +1,106 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The line buffer of the stdout and file sinks: whole lines to a file descriptor, few write(2)s. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sink_int.h"
 
-int sw_write_all(int fd, const char *buf, size_t len, size_t *off)
+/*
+ * Waits for room: the one place where the writer thread can be cancelled
+ * (a stalled reader must not make sw_sink_close() hang), and poll(2) has
+ * nothing to lose there.
+ */
+static int wait_room(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLOUT };
-	int old, err = 0;
+	int old, n;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
+	n = poll(&p, 1, -1);
+	pthread_setcancelstate(old, NULL);
+	return n < 0 && errno != EINTR ? -errno : 0;
+}
+
+static ssize_t write_some(int fd, enum sw_fd_kind kind, const char *buf, size_t len)
+{
+	int old;
 	ssize_t n;
 
-	/* a stalled reader (stdout pipe) must not make sw_sink_close() hang */
-	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
+	switch (kind) {
+	case SW_FD_BLOCKING:
+		/* a file's write does not wait for a reader; cancelled here only if stuck */
+		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
+		n = write(fd, buf, len);
+		pthread_setcancelstate(old, NULL);
+		return n;
+	case SW_FD_PIPE:
+		/*
+		 * After POLLOUT a pipe has a free page: a write of at most
+		 * PIPE_BUF bytes (one page at most) goes in whole at once.
+		 */
+		return write(fd, buf, len < PIPE_BUF ? len : PIPE_BUF);
+	case SW_FD_SOCKET:
+		return send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	default:
+		return write(fd, buf, len);
+	}
+}
+
+int sw_write_all(int fd, enum sw_fd_kind kind, const char *buf, size_t len, size_t *off)
+{
+	ssize_t n;
+	int err;
+
 	while (*off < len) {
-		n = write(fd, buf + *off, len - *off);
+		if (kind == SW_FD_PIPE) {
+			err = wait_room(fd);
+			if (err)
+				return err;
+		}
+		n = write_some(fd, kind, buf + *off, len - *off);
 		if (n >= 0) {
 			*off += n;
 			continue;
 		}
 		if (errno == EINTR)
 			continue;
-		/* a non-blocking stdout (set by whoever shares it): wait like a blocking write */
-		if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
-		    (poll(&p, 1, -1) >= 0 || errno == EINTR))
-			continue;
-		err = -errno;
-		break;
+		/* full, or a stdout that another process made non-blocking: wait for room */
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		err = wait_room(fd);
+		if (err)
+			return err;
 	}
-	pthread_setcancelstate(old, NULL);
-	return err;
+	return 0;
+}
+
+enum sw_fd_kind sw_fd_kind_of(int fd, int *own)
+{
+	char path[32];
+	struct stat st;
+
+	*own = -1;
+	if (fstat(fd, &st))
+		return SW_FD_BLOCKING;
+	if (S_ISSOCK(st.st_mode))
+		return SW_FD_SOCKET;
+	if (!S_ISFIFO(st.st_mode))
+		return SW_FD_BLOCKING;
+	/*
+	 * Opening the pipe again gives a file description of our own, which
+	 * O_NONBLOCK can be set on without changing it for the others holding
+	 * the pipe. Without /proc (or a reader), poll and small writes.
+	 */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	*own = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	return *own >= 0 ? SW_FD_NONBLOCK : SW_FD_PIPE;
 }
 
 /*
@@ -82,7 +151,7 @@ int sw_fdbuf_flush(struct sw_sink *s, struct sw_fdbuf *b, bool *lost)
 	int err = 0;
 
 	if (b->len) {
-		err = b->fd < 0 ? -EBADF : sw_write_all(b->fd, b->buf, b->len, &b->done);
+		err = b->fd < 0 ? -EBADF : sw_write_all(b->fd, b->kind, b->buf, b->len, &b->done);
 		if (err)
 			sw_sink_count_write_error(s, err);
 		l = settle(s, b, true);

@@ -186,19 +186,23 @@ static void end_foreign_line(const char *path, int fd, const struct stat *st)
  * anything is attached, like `cat > fifo`, and a signal interrupts it
  * (EINTR). A reopen on the writer thread must not: it cannot be cancelled
  * there (sw_sink_close() would wait forever), so O_NONBLOCK makes that
- * ENXIO, an ordinary open failure, retried at the next write. The flag is
- * cleared once the file is open, so that writes block (and can be
- * cancelled) as before.
+ * ENXIO, an ordinary open failure, retried at the next write. Once the file
+ * is open, a FIFO keeps (or gets) O_NONBLOCK, on a file description that is
+ * ours alone: the writer waits for its reader in poll(2), where cancelling
+ * it loses no count (SW_FD_NONBLOCK). Anything else is written blocking.
  */
 static int open_path(const char *path, bool wait)
 {
+	struct stat st;
 	int fd, fl, err;
 
 	fd = open(path, FILE_FLAGS | (wait ? 0 : O_NONBLOCK), FILE_MODE);
 	if (fd < 0)
 		return -errno;
 	fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK)) {
+	if (fl >= 0)
+		fl = !fstat(fd, &st) && S_ISFIFO(st.st_mode) ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
+	if (fl < 0 || fcntl(fd, F_SETFL, fl)) {
 		err = -errno;
 		close(fd);
 		return err;
@@ -224,6 +228,7 @@ static int file_reopen_fd(struct sw_sink *s, struct file_sink *f, bool wait, boo
 	f->out.fd = fd;
 	if (fstat(fd, &st))
 		memset(&st, 0, sizeof(st));
+	f->out.kind = S_ISFIFO(st.st_mode) ? SW_FD_NONBLOCK : SW_FD_BLOCKING;
 	/* the rest of a cut line belongs to the file that has its head */
 	if (f->out.cut && (st.st_dev != f->dev || st.st_ino != f->ino || !st.st_ino))
 		dropped = sw_fdbuf_discard(s, &f->out);

@@ -131,12 +131,31 @@ void sw_sink_count_undelivered(struct sw_sink *s, unsigned long long lines,
 bool sw_sink_own_lost(const struct sw_sink *s, const struct sw_record *r);
 
 /*
- * Writes buf[*off, len) to fd, advancing *off as write(2) reports bytes
- * written; on a non-blocking fd it waits (poll) where write(2) would block.
- * The writer thread can be cancelled while it waits: *off then says how far
- * it got.
+ * How sw_write_all() writes to a descriptor. The writer thread can be
+ * cancelled (sw_sink_close(), a stalled reader) only while it waits; a write
+ * that is cancelled inside write(2) loses the count of what it wrote, so
+ * where a reader can stall the writer waits in poll(2) instead, and writes
+ * only what is taken at once.
  */
-int sw_write_all(int fd, const char *buf, size_t len, size_t *off);
+enum sw_fd_kind {
+	SW_FD_BLOCKING, /* regular file or device: write(2) itself waits (and is cancelled) */
+	SW_FD_PIPE, /* pipe or FIFO shared with others: poll, then at most PIPE_BUF bytes */
+	SW_FD_NONBLOCK, /* pipe or FIFO with O_NONBLOCK of our own: write, poll when full */
+	SW_FD_SOCKET, /* socket: send(MSG_DONTWAIT), poll when full */
+};
+
+/*
+ * Writes buf[*off, len) to fd, advancing *off as the bytes are written;
+ * where write(2) would block (a full pipe, also one another process made
+ * non-blocking) it waits in poll(2). If the writer thread is cancelled
+ * there, *off says exactly how far it got.
+ */
+int sw_write_all(int fd, enum sw_fd_kind kind, const char *buf, size_t len, size_t *off);
+/*
+ * How to write to fd, a descriptor others may share (stdout); *own gets a
+ * descriptor of our own for it (a pipe reopened with O_NONBLOCK), or -1.
+ */
+enum sw_fd_kind sw_fd_kind_of(int fd, int *own);
 
 #define SW_FDBUF_SIZE 65536
 #define SW_FDBUF_LINES 1024 /* lines per buffer */
@@ -151,6 +170,7 @@ int sw_write_all(int fd, const char *buf, size_t len, size_t *off);
  */
 struct sw_fdbuf {
 	int fd;
+	enum sw_fd_kind kind;
 	bool cut; /* buf starts with the rest of a line whose head is already written */
 	size_t len; /* bytes buffered */
 	size_t done; /* bytes of buf the flush in progress has written */

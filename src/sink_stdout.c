@@ -9,10 +9,12 @@
 static int stdout_open(struct sw_sink *s)
 {
 	struct sw_fdbuf *b = calloc(1, sizeof(*b));
+	int own;
 
 	if (!b)
 		return -ENOMEM;
-	b->fd = STDOUT_FILENO;
+	b->kind = sw_fd_kind_of(STDOUT_FILENO, &own);
+	b->fd = own >= 0 ? own : STDOUT_FILENO;
 	s->priv = b;
 	return 0;
 }
@@ -30,8 +32,12 @@ static void stdout_flush(struct sw_sink *s)
 
 static void stdout_close(struct sw_sink *s)
 {
-	sw_fdbuf_discard(s, s->priv); /* a cut line, or lines a cancelled writer did not write */
-	free(s->priv);
+	struct sw_fdbuf *b = s->priv;
+
+	sw_fdbuf_discard(s, b); /* a cut line, or lines a cancelled writer did not write */
+	if (b->fd != STDOUT_FILENO)
+		close(b->fd);
+	free(b);
 	s->priv = NULL;
 }
 

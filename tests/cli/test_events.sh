@@ -210,6 +210,49 @@ check "stopped mid-burst: the summary follows the last record and counts every o
 			grep -q \"^sockwatch: \$n events\" $TMP/burst.out ||
 			{ echo \"# last record at line \$last_json, summary at line \$summary, \$n records\"; exit 1; }"
 
+# A stdout FIFO whose reader takes a few lines and then stalls until sockwatch has exited:
+# the writer is cancelled at the exit, half-way through a write. The summary must count
+# what the FIFO got: its whole lines are written (a line cut there is dropped), every
+# other record dropped. A write cancelled inside write(2) lost its count ("1 written").
+cat >"$TMP/stall_reader.py" <<'PY'
+import os, sys, time
+out = open(sys.argv[1], 'wb', buffering=0)
+got = 0
+while got < 20000:  # some 50 lines, then nothing until told
+    b = os.read(0, 4096)
+    if not b:
+        break
+    out.write(b)
+    got += len(b)
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.05)
+while True:
+    b = os.read(0, 65536)
+    if not b:
+        break
+    out.write(b)
+PY
+mkfifo "$TMP/stall.fifo"
+python3 "$TMP/stall_reader.py" "$TMP/stall.out" "$TMP/stall.go" <"$TMP/stall.fifo" &
+reader=$!
+PIDS+=("$reader")
+"$SW" events --json --netns "$INODE" >"$TMP/stall.fifo" 2>"$TMP/stall.err" &
+sw_pid=$!
+PIDS+=("$sw_pid")
+for _ in $(seq 100); do grep -qs '^sockwatch: tracing' "$TMP/stall.err" && break; sleep 0.1; done
+ip netns exec "$NS" python3 "$TMP/burst.py"
+sleep 0.5
+kill -TERM "$sw_pid"
+wait "$sw_pid"
+stall_rc=$?
+touch "$TMP/stall.go"
+wait "$reader"
+whole=$(tr -cd '\n' <"$TMP/stall.out" | wc -c)
+read -r w dr < <(sed -n 's/^sockwatch: output "stdout": \([0-9]*\) written, \([0-9]*\) dropped.*/\1 \2/p' "$TMP/stall.err")
+n=$(sed -n 's/^sockwatch: \([0-9]*\) events .*/\1/p' "$TMP/stall.err")
+check "stalled stdout FIFO: written ($w) is the whole lines the reader got ($whole); + $dr dropped = $n events" \
+	bash -c "[[ $stall_rc -eq 0 && -n '$w' && '$w' -eq $whole && \$(($w + $dr)) -eq '$n' && $whole -lt '$n' ]]"
+
 # -v names each attached program. Everything that reads records (the ring-buffer
 # consumer, the sweep's program) must exist before the first attach: records flow at
 # once on a busy machine, and a reader set up afterwards let the ring buffer overflow.

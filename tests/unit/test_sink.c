@@ -1916,6 +1916,129 @@ static void test_stdout_stalled_counts(void **state)
 	assert_int_equal(c.st.written + c.st.dropped, 3000);
 }
 
+/* Reads what is left in a pipe whose writers are gone; how many bytes. */
+static size_t drain_pipe(int fd)
+{
+	char buf[65536];
+	size_t total = 0;
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		total += n;
+	return total;
+}
+
+/*
+ * stdout on a pipe whose reader takes a little and then stalls: the writer
+ * is stuck half-way through a write when the close cancels it. The count
+ * must say what the pipe got: its whole lines are written, the line it cut
+ * is dropped (as a file's cut line is at exit), and so is the rest. A write
+ * cancelled inside write(2) lost its byte count: 655 written, while the
+ * reader got 736 whole lines and a cut one.
+ */
+static void test_stdout_stalled_exact(void **state)
+{
+	struct sw_sink_opts o = { .format = fmt_fixed };
+	char buf[10000];
+	struct closer c;
+	struct sw_record r;
+	struct sw_sink *s;
+	size_t got;
+	int p[2], saved, i, queued = 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(fcntl(p[1], F_GETPIPE_SZ), 65536);
+	dup2(p[1], STDOUT_FILENO);
+	close(p[1]);
+	assert_int_equal(sw_sink_open("stdout", &o, &s), 0);
+	for (i = 1; i <= 3000; i++) {
+		r = rec(i);
+		sw_sink_submit(s, &r);
+	}
+	/* the first 64 KiB buffer fills the pipe; the writer waits with the next */
+	for (i = 0; i < 500 && queued < 65000; i++) {
+		usleep(10000);
+		ioctl(p[0], FIONREAD, &queued);
+	}
+	usleep(200000);
+	/* the reader takes two pages' worth and more: part of the next write goes in */
+	assert_int_equal(read(p[0], buf, sizeof(buf)), sizeof(buf));
+	usleep(200000);
+	close_within(&c, s, 15, unblock_close, &p[0]);
+	dup2(saved, STDOUT_FILENO); /* the last write end: the pipe can be read to its end */
+	close(saved);
+	got = sizeof(buf) + drain_pipe(p[0]);
+	close(p[0]);
+	assert_int_equal(c.err, -ETIMEDOUT);
+	if (c.st.written != got / (FIXED_LEN + 1))
+		fail_msg("%llu written, but the pipe got %zu whole lines (%zu bytes)", c.st.written,
+			 got / (FIXED_LEN + 1), got);
+	assert_true(got % (FIXED_LEN + 1)); /* a cut line: the test cancelled a write half-way */
+	assert_int_equal(c.st.written + c.st.dropped, 3000);
+}
+
+struct write_job {
+	pthread_t thread;
+	int fd;
+	enum sw_fd_kind kind;
+	const char *buf;
+	size_t len, off;
+};
+
+static void *write_job_run(void *arg)
+{
+	struct write_job *j = arg;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL); /* as the sink's writer */
+	sw_write_all(j->fd, j->kind, j->buf, j->len, &j->off);
+	return NULL;
+}
+
+/*
+ * sw_write_all() on each kind of descriptor a reader can stall: cancelled
+ * while it waits, after the reader took some, its offset is exactly what
+ * the reader can get. A shared pipe (SW_FD_PIPE, where /proc cannot give a
+ * description of our own), one of our own with O_NONBLOCK, a socket.
+ */
+static void test_write_all_cancel_exact(void **state)
+{
+	static const enum sw_fd_kind kinds[] = { SW_FD_PIPE, SW_FD_NONBLOCK, SW_FD_SOCKET };
+	static char data[256 * 1024], buf[10000];
+	struct write_job j;
+	size_t got;
+	int fds[2], k;
+
+	signal(SIGPIPE, SIG_IGN);
+	memset(data, 'x', sizeof(data));
+	for (k = 0; k < 3; k++) {
+		if (kinds[k] == SW_FD_SOCKET)
+			assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+		else
+			assert_int_equal(pipe(fds), 0);
+		if (kinds[k] == SW_FD_NONBLOCK)
+			assert_int_equal(fcntl(fds[1], F_SETFL, O_NONBLOCK), 0);
+		j = (struct write_job){
+			.fd = fds[1], .kind = kinds[k], .buf = data, .len = sizeof(data)
+		};
+		assert_int_equal(pthread_create(&j.thread, NULL, write_job_run, &j), 0);
+		usleep(100000); /* full: the writer waits */
+		assert_int_equal(read(fds[0], buf, sizeof(buf)), sizeof(buf));
+		usleep(100000); /* some more went in, and it waits again */
+		pthread_cancel(j.thread);
+		pthread_join(j.thread, NULL);
+		close(fds[1]);
+		got = sizeof(buf) + drain_pipe(fds[0]);
+		close(fds[0]);
+		if (j.off != got)
+			fail_msg("kind %d: offset %zu, but the reader got %zu bytes", kinds[k],
+				 j.off, got);
+		assert_true(got > sizeof(buf) && got < sizeof(data));
+	}
+}
+
 /* ---- syslog over local sockets ---- */
 
 static int listen_on(int type, unsigned short *port)
@@ -2537,6 +2660,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stdout_nonblocking, setup_tmpdir,
 						teardown_tmpdir),
 		cmocka_unit_test(test_stdout_stalled_counts),
+		cmocka_unit_test(test_stdout_stalled_exact),
+		cmocka_unit_test(test_write_all_cancel_exact),
 		cmocka_unit_test(test_syslog_udp),
 		cmocka_unit_test(test_syslog_tcp_reconnect),
 		cmocka_unit_test(test_syslog_tcp_in_flight_lost),
