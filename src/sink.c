@@ -275,6 +275,18 @@ static bool past(const struct timespec *t)
 	return !sw_timespec_before(&now, t);
 }
 
+bool sw_sink_giving_up(struct sw_sink *s)
+{
+	struct timespec stop_by;
+
+	if (!atomic_load(&s->stopping))
+		return false;
+	pthread_mutex_lock(&s->lock);
+	stop_by = s->stop_by;
+	pthread_mutex_unlock(&s->lock);
+	return past(&stop_by);
+}
+
 static void *sink_thread(void *arg)
 {
 	struct sw_sink *s = arg;

@@ -127,6 +127,12 @@ void sw_sink_count_unwritten(struct sw_sink *s, const struct sw_record *r);
  */
 void sw_sink_count_undelivered(struct sw_sink *s, unsigned long long lines,
 			       unsigned long long records, unsigned long long relost);
+/*
+ * Whether the sink is being closed and its time to drain is up: a backend
+ * waiting for something that cannot be interrupted (a name lookup) stops
+ * waiting then, so that sw_sink_close() stays bounded. Writer thread.
+ */
+bool sw_sink_giving_up(struct sw_sink *s);
 /* Whether r is a lost record this sink made (not one from the ring buffer). */
 bool sw_sink_own_lost(const struct sw_sink *s, const struct sw_record *r);
 
@@ -200,6 +206,17 @@ bool sw_fdbuf_discard(struct sw_sink *s, struct sw_fdbuf *b);
 
 void sw_timespec_add_ms(struct timespec *ts, long ms);
 bool sw_timespec_before(const struct timespec *a, const struct timespec *b);
+
+/*
+ * getaddrinfo() that a stop does not wait for: a host name is looked up on a
+ * thread of its own, and the writer waits for it until sw_sink_giving_up(s)
+ * (-ETIMEDOUT: the lookup finishes alone, and frees what it has). An
+ * address is converted at once. 0 with *res (freeaddrinfo() it), or
+ * -EHOSTUNREACH when it does not resolve.
+ */
+struct addrinfo;
+int sw_sink_resolve(struct sw_sink *s, const char *host, const char *port,
+		    const struct addrinfo *hints, struct addrinfo **res);
 
 /* Gzip-compresses src into dst (created 0640, never through a symlink). */
 int sw_gzip_file(const char *src, const char *dst);

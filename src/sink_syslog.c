@@ -130,17 +130,24 @@ static bool stream(const struct sw_sink *s, const struct syslog_sink *y)
 	       (s->spec.type == SW_SINK_SYSLOG_UNIX && y->unix_type == SOCK_STREAM);
 }
 
-static int connect_inet(const struct sw_sink *s)
+/*
+ * A name is resolved by sw_sink_resolve(), so that a nameserver that does
+ * not answer cannot hold up a stop; each address's connect(2) is bounded by
+ * SEND_TIMEOUT_MS, and no further address is tried once the sink gives up.
+ */
+static int connect_inet(struct sw_sink *s)
 {
 	struct addrinfo hints = { .ai_socktype = socket_type(s), .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *res, *ai;
 	char port[8];
-	int fd, err = -EHOSTUNREACH;
+	int fd = -1, err;
 
 	snprintf(port, sizeof(port), "%u", s->spec.port);
-	if (getaddrinfo(s->spec.host, port, &hints, &res))
-		return -EHOSTUNREACH;
-	for (ai = res; ai; ai = ai->ai_next) {
+	err = sw_sink_resolve(s, s->spec.host, port, &hints, &res);
+	if (err)
+		return err;
+	err = -EHOSTUNREACH;
+	for (ai = res; ai && !sw_sink_giving_up(s); ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
 		if (fd < 0) {
 			err = -errno;
@@ -155,7 +162,7 @@ static int connect_inet(const struct sw_sink *s)
 		fd = -1;
 	}
 	freeaddrinfo(res);
-	return ai ? fd : err;
+	return fd >= 0 ? fd : err;
 }
 
 static struct sent_frame *ring_at(struct syslog_sink *y, size_t i)

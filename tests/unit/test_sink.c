@@ -2318,6 +2318,34 @@ static void test_syslog_tcp_in_flight_lost(void **state)
 	assert_true(st.reconnects >= 1);
 }
 
+/* A host given by name is looked up (on a thread of its own) and connected to. */
+static void test_syslog_tcp_by_name(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	struct timeval tv = { 5, 0 };
+	char spec[64], msg[2048];
+	struct sw_sink_stats st;
+	struct sw_record r = sample();
+	unsigned short port;
+	struct sw_sink *s;
+	int lfd, c;
+
+	lfd = listen_on(SOCK_STREAM, &port);
+	snprintf(spec, sizeof(spec), "syslog+tcp://localhost:%u", port);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	sw_sink_submit(s, &r);
+	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)); /* bounds accept() */
+	c = accept(lfd, NULL, NULL);
+	assert_true(c >= 0);
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_true(read_frame(c, msg, sizeof(msg)) > 0);
+	assert_non_null(strstr(msg, "] {\"seq\":812}"));
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+	assert_int_equal(st.written, 1);
+	close(c);
+	close(lfd);
+}
+
 static void test_close_bounded_when_receiver_down(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
@@ -2665,6 +2693,7 @@ int main(void)
 		cmocka_unit_test(test_syslog_udp),
 		cmocka_unit_test(test_syslog_tcp_reconnect),
 		cmocka_unit_test(test_syslog_tcp_in_flight_lost),
+		cmocka_unit_test(test_syslog_tcp_by_name),
 		cmocka_unit_test(test_close_bounded_when_receiver_down),
 		cmocka_unit_test(test_syslog_idle_no_spin),
 		cmocka_unit_test(test_stop_before_retry_wait),
