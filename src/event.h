@@ -19,6 +19,16 @@ struct sw_record {
 	const char *lost_where; /* SW_EV_LOST: "ringbuf", "kernel" (skipped runs) or a sink's name */
 };
 
+/*
+ * Whether the event's owner (pid, tid, comm, uid, ...) is known: not for a
+ * socket older than the tracer. Those fields mean nothing then; when it is
+ * known they all do, a pid 0 or an empty comm included.
+ */
+static inline bool sw_owner_known(const struct sw_event *e)
+{
+	return (e->flags & SW_F_OWNER_MASK) != SW_OWNER_NONE;
+}
+
 const char *sw_kind_name(unsigned int kind);
 int sw_kind_from_name(const char *name); /* -EINVAL if unknown */
 const char *sw_state_name(unsigned int state);

@@ -182,11 +182,6 @@ static size_t format_time(const struct sw_record *r, bool utc, char *ts)
 	return d - ts;
 }
 
-static bool owner_known(const struct sw_event *e)
-{
-	return (e->flags & SW_F_OWNER_MASK) != SW_OWNER_NONE;
-}
-
 /* The event's name, and in ECS how it is classified. */
 static void print_kind(struct printer *p, unsigned int kind)
 {
@@ -273,7 +268,7 @@ static void print_owner(struct printer *p, const struct sw_event *e)
 	char pid[SW_U64_DIGITS + 1], user[64];
 	size_t n;
 
-	if (!owner_known(e)) {
+	if (!sw_owner_known(e)) {
 		column(p, COL_PID, "-", false);
 		column(p, COL_COMM, "-", false);
 		return;

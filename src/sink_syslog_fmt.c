@@ -153,10 +153,11 @@ static void sd_element(struct sbuf *b, const struct sw_record *r)
 			sd_param_u(b, "rport", e->rport);
 		}
 	}
-	if (e->pid)
+	/* as in the JSON: with a known owner, a pid 0 and an empty comm are said too */
+	if (sw_owner_known(e)) {
 		sd_param_u(b, "pid", e->pid);
-	if (e->comm[0])
 		sd_param(b, "comm", e->comm, strnlen(e->comm, sizeof(e->comm)));
+	}
 	sb_add(b, "]", 1);
 }
 

@@ -55,6 +55,7 @@ static struct sw_record make(unsigned long long seq)
 	}
 	r.ev.lport = 40000 + seq % 1000;
 	r.ev.rport = 8080;
+	r.ev.flags = SW_OWNER_CURRENT;
 	r.ev.pid = 1000 + seq;
 	strcpy(r.ev.comm, seq % 7 ? "curl" : "we\"ird] \\x");
 	return r;

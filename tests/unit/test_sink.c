@@ -421,6 +421,7 @@ static struct sw_record sample(void)
 	memcpy(r.ev.raddr, (__u8[]){ 93, 184, 216, 34 }, 4);
 	r.ev.pid = 4242;
 	strcpy(r.ev.comm, "curl");
+	r.ev.flags = SW_OWNER_CURRENT;
 	return r;
 }
 
@@ -458,6 +459,7 @@ static void test_syslog_5424_v6_and_lost(void **state)
 	memset(r.ev.laddr, 0, 16);
 	r.ev.laddr[15] = 1;
 	memset(r.ev.raddr, 0, 16);
+	r.ev.flags = SW_OWNER_NONE; /* a socket older than the tracer */
 	r.ev.pid = 0;
 	r.ev.comm[0] = '\0';
 	r.wall.tv_sec = 0;
@@ -482,6 +484,32 @@ static void test_syslog_5424_v6_and_lost(void **state)
 	sw_syslog_format_5424(&test_id, &r, "m", 1, buf, sizeof(buf));
 	assert_string_equal(buf, "<28>1 - host1 sockwatch 77 lost [sockwatch@32473 seq=\"9\" "
 				 "kind=\"lost\" lost=\"3\" where=\"syslog+tcp://[::1\\]:514\"] m");
+}
+
+/*
+ * pid and comm come with a known owner, as in the JSON: a process may call
+ * itself "" (comm="" then, not no comm at all), and a kernel thread may be
+ * pid 0. No owner, no pid or comm, whatever the fields hold.
+ */
+static void test_syslog_5424_owner(void **state)
+{
+	struct sw_record r = sample();
+	char buf[1024];
+
+	r.ev.comm[0] = '\0';
+	sw_syslog_format_5424(&test_id, &r, "m", 1, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " rport=\"443\" pid=\"4242\" comm=\"\"] m"));
+
+	r.ev.flags = SW_OWNER_SOCKET;
+	r.ev.pid = 0;
+	strcpy(r.ev.comm, "swapper/0");
+	sw_syslog_format_5424(&test_id, &r, "m", 1, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " rport=\"443\" pid=\"0\" comm=\"swapper/0\"] m"));
+
+	r.ev.flags = SW_OWNER_NONE;
+	r.ev.pid = 4242;
+	sw_syslog_format_5424(&test_id, &r, "m", 1, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " rport=\"443\"] m"));
 }
 
 /* A lost record of a sink whose spec is long: its where= is escaped whole (no 255-byte limit). */
@@ -2638,6 +2666,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_specs_clash, setup_tmpdir, teardown_tmpdir),
 		cmocka_unit_test(test_syslog_5424),
 		cmocka_unit_test(test_syslog_5424_v6_and_lost),
+		cmocka_unit_test(test_syslog_5424_owner),
 		cmocka_unit_test(test_syslog_5424_long_where),
 		cmocka_unit_test(test_sd_escape),
 		cmocka_unit_test(test_syslog_local),
