@@ -45,6 +45,9 @@ struct file_sink {
 	struct timespec opened; /* CLOCK_MONOTONIC, for rotate_interval */
 	struct timespec defer_until;
 	bool rotate_failed; /* the last rotation failed (flush, rename, reopen): retried at defer_until */
+	bool open_failed; /* the last open, made for a line with seq open_seq, failed with open_err */
+	__u64 open_seq;
+	int open_err;
 
 	pthread_t gz_thread;
 	pthread_mutex_t gz_lock; /* gz_state and the rotated file names */
@@ -331,8 +334,20 @@ static int file_write(struct sw_sink *s, const struct sw_record *r, const char *
 	int err;
 
 	if (f->out.fd < 0) {
+		/*
+		 * One open attempt, and error, per record: a lost record goes
+		 * out with the seq of the record after it, and when the open
+		 * failed for it that record is dropped without trying again.
+		 */
+		if (f->open_failed && f->open_seq == r->seq) {
+			sw_sink_count_unwritten(s, r);
+			return f->open_err;
+		}
 		err = file_reopen_fd(s, f, false, &lost);
+		f->open_failed = err;
 		if (err) {
+			f->open_seq = r->seq;
+			f->open_err = err;
 			sw_sink_count_error(s);
 			sw_sink_count_unwritten(s, r);
 			return err;

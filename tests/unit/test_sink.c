@@ -1359,6 +1359,43 @@ static void test_file_reopen(void **state)
 	assert_string_equal(lines[0], "{\"seq\":2}");
 }
 
+/*
+ * A file that cannot be opened again (its directory removed, then SIGHUP):
+ * one error per open attempt and one attempt per record; the lost record
+ * that goes before a record shares that record's attempt. It counted two
+ * errors per dropped record ("402 dropped, 805 errors").
+ */
+static void test_file_open_fails_one_error(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	char dir[PATH_MAX], path[PATH_MAX + 16], spec[PATH_MAX + 24];
+	struct sw_sink_stats st;
+	struct sw_record r = rec(1);
+	struct sw_sink *s;
+	int i;
+
+	tpath(dir, sizeof(dir), "gone");
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/ev.log", dir);
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	sw_sink_submit(s, &r);
+	wait_written(s, 1);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+	sw_sink_reopen(s);
+	for (i = 2; i <= 101; i++) {
+		r = rec(i);
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+	}
+	sw_sink_close_stats(s, &st);
+	assert_int_equal(st.written, 1);
+	assert_int_equal(st.dropped, 100);
+	/* the SIGHUP's open, one for each of the 100 records, one for the last lost record */
+	if (st.errors != 100 + 2)
+		fail_msg("%llu errors for %llu dropped records", st.errors, st.dropped);
+}
+
 static void test_file_dev_full(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
@@ -2698,6 +2735,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_foreign_cut_line, setup_tmpdir,
 						teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_file_reopen, setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_open_fails_one_error, setup_tmpdir,
+						teardown_tmpdir),
 		cmocka_unit_test(test_file_dev_full),
 		cmocka_unit_test_setup_teardown(test_file_partial_write, setup_tmpdir,
 						teardown_fsize),
