@@ -36,15 +36,25 @@ __u32 sw_self_netns(void)
 bool sw_netns_known(const struct sw_netns_set *s, __u64 ino)
 {
 	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i].ino == ino)
+		if (s->v[i].ino == ino && s->v[i].visit != SW_NETNS_FAILED &&
+		    s->v[i].visit != SW_NETNS_REPLACED)
 			return true;
 	return false;
 }
 
-/* Appends (ino, fd, path); the set owns fd from then on, even on failure. */
-static int netns_push(struct sw_netns_set *s, __u64 ino, int fd, const char *path)
+static struct sw_netns_ref *netns_find(struct sw_netns_set *s, __u64 ino)
 {
-	struct sw_netns_ref *nv;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].ino == ino)
+			return &s->v[i];
+	return NULL;
+}
+
+/* Appends (ino, fd, path), path "" for none; the set owns fd from then on, even on failure. */
+static struct sw_netns_ref *netns_push(struct sw_netns_set *s, const struct stat *st, int fd,
+				       const char *path)
+{
+	struct sw_netns_ref *nv, *r;
 
 	if (s->n == s->cap) {
 		size_t ncap = s->cap ? s->cap * 2 : 16;
@@ -53,20 +63,38 @@ static int netns_push(struct sw_netns_set *s, __u64 ino, int fd, const char *pat
 		if (!nv) {
 			if (fd >= 0)
 				close(fd);
-			return -ENOMEM;
+			return NULL;
 		}
 		s->v = nv;
 		s->cap = ncap;
 	}
-	s->v[s->n].ino = ino;
-	s->v[s->n].fd = fd;
-	snprintf(s->v[s->n].path, sizeof(s->v[s->n].path), "%s", path);
-	s->n++;
-	return 0;
+	r = &s->v[s->n++];
+	memset(r, 0, sizeof(*r));
+	r->ino = st->st_ino;
+	r->dev = st->st_dev;
+	r->fd = fd;
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	return r;
 }
 
-static int netns_add(struct sw_netns_set *s, const char *path)
+/* One more process living in r, if it is not one of those kept and there is room. */
+static void netns_add_holder(struct sw_netns_ref *r, __u32 pid, __u32 tid)
 {
+	if (r->nholders == SW_NETNS_HOLDERS)
+		return;
+	for (unsigned int i = 0; i < r->nholders; i++)
+		if (r->holders[i].pid == pid)
+			return; /* its threads exit with it: another process is a better way in */
+	r->holders[r->nholders++] = (struct sw_netns_holder){ pid, tid };
+}
+
+/*
+ * The namespace at path: a mount (pid 0) or thread tid of process pid.
+ * Returns 0 or -errno.
+ */
+static int netns_add(struct sw_netns_set *s, const char *path, __u32 pid, __u32 tid)
+{
+	struct sw_netns_ref *r;
 	struct stat st;
 
 	if (strlen(path) >= sizeof(s->v[0].path))
@@ -76,11 +104,17 @@ static int netns_add(struct sw_netns_set *s, const char *path)
 	/* Not a namespace: a file left under /run/netns whose mount is gone. */
 	if (s->n && (__u64)st.st_dev != s->nsfs_dev)
 		return 0;
-	if (sw_netns_known(s, st.st_ino))
-		return 0;
 	if (!s->n)
 		s->nsfs_dev = st.st_dev;
-	return netns_push(s, st.st_ino, -1, path);
+	r = netns_find(s, st.st_ino);
+	if (!r) {
+		r = netns_push(s, &st, -1, pid ? "" : path);
+		if (!r)
+			return -ENOMEM;
+	}
+	if (pid)
+		netns_add_holder(r, pid, tid);
+	return 0;
 }
 
 /* The mounts under one of the directories `ip netns` uses. */
@@ -98,36 +132,49 @@ static int netns_add_dir(struct sw_netns_set *s, const char *dirpath)
 		if (d->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dirpath, d->d_name);
-		e = netns_add(s, path);
+		e = netns_add(s, path, 0, 0);
 	}
 	closedir(dir);
 	return e;
+}
+
+static void holder_path(const struct sw_netns_holder *h, char *buf, size_t size)
+{
+	if (h->pid == h->tid)
+		snprintf(buf, size, "/proc/%u/ns/net", h->pid);
+	else
+		snprintf(buf, size, "/proc/%u/task/%u/ns/net", h->pid, h->tid);
 }
 
 /*
  * The namespaces of a process's threads: a thread may have entered another
  * one (setns), which /proc/<pid>/ns/net, the leader's, does not show.
  */
-static int netns_add_tasks(struct sw_netns_set *s, const char *pid)
+static int netns_add_tasks(struct sw_netns_set *s, const char *name)
 {
 	char path[SW_NETNS_PATH_MAX];
 	struct dirent *d;
+	__u32 pid, tid;
 	DIR *dir;
 	int e;
 
-	snprintf(path, sizeof(path), "/proc/%.20s/ns/net", pid);
-	e = netns_add(s, path);
+	pid = (__u32)strtoul(name, NULL, 10);
+	snprintf(path, sizeof(path), "/proc/%u/ns/net", pid);
+	e = netns_add(s, path, pid, pid);
 	if (e)
 		return e;
-	snprintf(path, sizeof(path), "/proc/%.20s/task", pid);
+	snprintf(path, sizeof(path), "/proc/%u/task", pid);
 	dir = opendir(path);
 	if (!dir)
 		return 0; /* exited */
 	while (!e && (d = readdir(dir))) {
-		if (d->d_name[0] < '1' || d->d_name[0] > '9' || !strcmp(d->d_name, pid))
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%.20s/task/%.20s/ns/net", pid, d->d_name);
-		e = netns_add(s, path);
+		tid = (__u32)strtoul(d->d_name, NULL, 10);
+		if (tid == pid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%u/task/%u/ns/net", pid, tid);
+		e = netns_add(s, path, pid, tid);
 	}
 	closedir(dir);
 	return e;
@@ -140,11 +187,18 @@ int sw_netns_collect(struct sw_netns_set *s)
 	int e;
 
 	memset(s, 0, sizeof(*s));
-	e = netns_add(s, "/proc/self/ns/net");
+	e = netns_add(s, "/proc/self/ns/net", 0, 0);
 	if (e)
 		return e;
 	if (!s->n)
 		return -ENOENT;
+	/* Mounts first: the way in that stays while the processes in a
+	 * namespace come and go (`ip netns exec` runs). */
+	e = netns_add_dir(s, "/run/netns");
+	if (!e)
+		e = netns_add_dir(s, "/var/run/netns");
+	if (e)
+		return e;
 	dir = opendir("/proc");
 	if (!dir)
 		return -errno;
@@ -156,10 +210,6 @@ int sw_netns_collect(struct sw_netns_set *s)
 			break;
 	}
 	closedir(dir);
-	if (!e)
-		e = netns_add_dir(s, "/run/netns");
-	if (!e)
-		e = netns_add_dir(s, "/var/run/netns");
 	return e;
 }
 
@@ -186,6 +236,7 @@ static bool tcp_socket_fd(__u32 pid, __u32 fd)
 int sw_netns_add_socket(struct sw_netns_set *s, __u32 pid, __u32 fd)
 {
 	char where[SW_NETNS_PATH_MAX];
+	struct sw_netns_ref *failed;
 	int pidfd, sfd, nsfd;
 	struct stat st;
 
@@ -207,8 +258,12 @@ int sw_netns_add_socket(struct sw_netns_set *s, __u32 pid, __u32 fd)
 		close(nsfd);
 		return 0;
 	}
+	/* Alive after all: its visit failed, and this fd is a way in that holds. */
+	failed = netns_find(s, st.st_ino);
+	if (failed)
+		failed->visit = SW_NETNS_REPLACED;
 	snprintf(where, sizeof(where), "socket of pid %u fd %u", pid, fd);
-	return netns_push(s, st.st_ino, nsfd, where) ? -ENOMEM : 1;
+	return netns_push(s, &st, nsfd, where) ? 1 : -ENOMEM;
 }
 
 void sw_netns_set_free(struct sw_netns_set *s)
@@ -220,14 +275,69 @@ void sw_netns_set_free(struct sw_netns_set *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/*
+ * Opens path if it is still a way into ns (a pid may since name a process
+ * elsewhere). Returns the fd, or -errno (-ESRCH: another namespace).
+ */
+static int netns_open_checked(const struct sw_netns_ref *ns, const char *path)
+{
+	struct stat st;
+	int fd, e;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	if ((__u64)st.st_dev != ns->dev || (__u64)st.st_ino != ns->ino) {
+		close(fd);
+		return -ESRCH;
+	}
+	return fd;
+}
+
+/* An fd of ns from its first way in that still opens it; -errno of the first that failed. */
+static int netns_open(const struct sw_netns_ref *ns)
+{
+	char path[SW_NETNS_PATH_MAX];
+	int fd, first = 0;
+
+	if (ns->path[0]) {
+		fd = netns_open_checked(ns, ns->path);
+		if (fd >= 0)
+			return fd;
+		first = fd;
+	}
+	for (unsigned int i = 0; i < ns->nholders; i++) {
+		holder_path(&ns->holders[i], path, sizeof(path));
+		fd = netns_open_checked(ns, path);
+		if (fd >= 0)
+			return fd;
+		if (!first)
+			first = fd;
+	}
+	return first ? first : -ENOENT;
+}
+
+void sw_netns_where(const struct sw_netns_ref *ns, char *buf, size_t size)
+{
+	if (ns->path[0] || !ns->nholders)
+		snprintf(buf, size, "%s", ns->path);
+	else
+		holder_path(&ns->holders[0], buf, size);
+}
+
 int sw_netns_run(const struct sw_netns_ref *ns, int home, int (*fn)(void *ctx), void *ctx)
 {
 	int nsfd = ns->fd, e;
 
 	if (nsfd < 0) {
-		nsfd = open(ns->path, O_RDONLY | O_CLOEXEC);
+		nsfd = netns_open(ns);
 		if (nsfd < 0)
-			return -errno;
+			return nsfd;
 	}
 	if (setns(nsfd, CLONE_NEWNET)) {
 		e = -errno;

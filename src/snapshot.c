@@ -38,20 +38,44 @@ static void step(const struct take_ctx *t)
 		t->step(t->step_ctx);
 }
 
-/* One namespace visited, or not (e: why): counted, the first failure kept. */
+/* One namespace visited, or not (e: why): counted once all are done (netns_failures()). */
 static void netns_done(struct take_ctx *t, size_t i, int e)
+{
+	struct sw_netns_ref *r = &t->ns.v[i];
+
+	r->visit = e ? SW_NETNS_FAILED : SW_NETNS_ENTERED;
+	r->err = -e;
+	if (!e)
+		t->s->nnetns++;
+}
+
+/*
+ * The namespaces that could not be entered, the first kept for the warning.
+ * Not those found again through a socket and entered that way.
+ */
+static void netns_failures(struct take_ctx *t)
 {
 	struct sw_snapshot *s = t->s;
 
-	if (!e) {
-		s->nnetns++;
-		return;
+	for (size_t i = 0; i < t->ns.n; i++) {
+		const struct sw_netns_ref *r = &t->ns.v[i];
+
+		if (r->visit != SW_NETNS_FAILED)
+			continue;
+		if (!s->netns_failed++) {
+			s->failed_netns = r->ino;
+			s->failed_err = r->err;
+			sw_netns_where(r, s->failed_path, sizeof(s->failed_path));
+		}
 	}
-	if (!s->netns_failed++) {
-		s->failed_netns = t->ns.v[i].ino;
-		s->failed_err = -e;
-		snprintf(s->failed_path, sizeof(s->failed_path), "%s", t->ns.v[i].path);
-	}
+}
+
+/* Every namespace unvisited again (the fallback visits them anew). */
+static void netns_forget_visits(struct take_ctx *t)
+{
+	for (size_t i = 0; i < t->ns.n; i++)
+		if (t->ns.v[i].visit != SW_NETNS_REPLACED)
+			t->ns.v[i].visit = SW_NETNS_UNVISITED;
 }
 
 /*
@@ -144,6 +168,8 @@ static int take_iter(struct take_ctx *t, bool *unavailable)
 	}
 	for (int round = 0;; round++) {
 		for (; i < t->ns.n; i++) {
+			if (t->ns.v[i].visit == SW_NETNS_REPLACED)
+				continue; /* a later entry visits it */
 			e = sw_snap_iter_socks(it, i ? &t->ns.v[i] : NULL, t->home, &socks);
 			if (e == -ENOMEM)
 				goto out_nomem;
@@ -252,6 +278,8 @@ static int take_diag(struct take_ctx *t)
 
 	for (int round = 0;; round++) {
 		for (; i < t->ns.n; i++) {
+			if (t->ns.v[i].visit == SW_NETNS_REPLACED)
+				continue; /* a later entry visits it */
 			e = diag_netns(t, i, &d);
 			if (e == -ENOMEM)
 				goto out_nomem;
@@ -333,14 +361,17 @@ int sw_snapshot_take(struct sw_snapshot *s, enum sw_snap_source src, sw_snapshot
 		if (e && unavailable && src == SW_SNAP_AUTO) {
 			snprintf(s->fallback, sizeof(s->fallback), "%s", err);
 			s->source = SW_SNAP_DIAG;
-			s->nnetns = s->netns_failed = 0;
+			s->nnetns = 0;
 			/* The namespaces stay (those found through sockets too). */
+			netns_forget_visits(&t);
 		}
 	}
 	if (s->source == SW_SNAP_DIAG)
 		e = take_diag(&t);
-	if (!e)
+	if (!e) {
+		netns_failures(&t);
 		s->taken_ns = now_ns();
+	}
 out:
 	if (t.home >= 0)
 		close(t.home);

@@ -69,6 +69,8 @@ static const struct itest tests[] = {
 	{ "auto without fentry picks kprobe where kprobes load", t_auto_without_fentry },
 	{ "snapshot, both sources: an MPTCP listener and connection, every subflow owned",
 	  t_snapshot_owners },
+	{ "snapshot: a namespace is entered only through a way in that still opens it",
+	  t_netns_ways_in },
 };
 
 /* The failed test's events, as diagnosis. */

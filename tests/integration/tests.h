@@ -45,5 +45,6 @@ int t_sweep_filtered(void);
 int t_auto_mode(void);
 int t_auto_without_fentry(void);
 int t_snapshot_owners(void);
+int t_netns_ways_in(void);
 
 #endif /* SW_TESTS_H */
