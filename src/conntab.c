@@ -315,12 +315,36 @@ static bool same_life(const struct sw_conn *c, const struct sw_event *e)
 	return !e->birth_ns || !c->birth_ns || e->birth_ns == c->birth_ns;
 }
 
+/*
+ * Whether an event of a full socket (a transition, accept or close) for the
+ * row c of a TIME_WAIT or request socket from the snapshot is to be ignored.
+ * A TIME_WAIT socket never gets an event of its own: a full socket's close
+ * with its cookie is the one that left it behind. A request socket
+ * (NEW_SYN_RECV) is a connection's first form: the kernel gives the child
+ * socket the request's cookie (inet_csk_clone_lock()), which the snapshot
+ * made, so such an event is the connection's, and the row becomes its live
+ * row (still one the snapshot saw).
+ */
+static bool mini_deaf(struct sw_conntab *t, struct sw_conn *c)
+{
+	if (!c || !(c->flags & SW_CONN_MINI))
+		return false;
+	if (c->state != SW_TCP_NEW_SYN_RECV)
+		return true;
+	/* Its entry in the ghost queue is skipped: the row is no ghost now. */
+	c->flags &= ~(SW_CONN_MINI | SW_CONN_GHOST);
+	c->closed_ns = 0;
+	t->nghosts--;
+	t->gen++;
+	return false;
+}
+
 static int apply_close(struct sw_conntab *t, const struct sw_event *e, __u64 now)
 {
 	struct sw_conn *c = sw_conntab_find(t, e->cookie);
 	bool fresh;
 
-	if (c && (c->flags & SW_CONN_MINI))
+	if (mini_deaf(t, c))
 		return 0; /* the full socket's close that left this TIME_WAIT behind */
 	if (c && (c->flags & SW_CONN_GHOST) && !same_life(c, e)) {
 		ghost_detach(t, c);
@@ -351,7 +375,7 @@ static int apply_open(struct sw_conntab *t, const struct sw_event *e, __u64 now)
 	struct sw_conn *c = sw_conntab_find(t, e->cookie);
 	bool fresh;
 
-	if (c && (c->flags & SW_CONN_MINI))
+	if (mini_deaf(t, c))
 		return 0;
 	if (c && (c->flags & SW_CONN_GHOST)) {
 		ghost_detach(t, c);
@@ -391,7 +415,7 @@ static int apply_state_close(struct sw_conntab *t, const struct sw_event *e, __u
 	struct sw_conn *c = sw_conntab_find(t, e->cookie);
 
 	/* Unknown: its close event, if one comes, makes the row. */
-	if (!c || (c->flags & SW_CONN_GHOST))
+	if (!c || mini_deaf(t, c) || (c->flags & SW_CONN_GHOST))
 		return 0;
 	if ((c->flags & SW_CONN_UNCONFIRMED) && c->state == SW_TCP_LISTEN) {
 		/* Its listen() failed: it never listened, so it leaves no ghost.
@@ -410,7 +434,7 @@ static int apply_state_close(struct sw_conntab *t, const struct sw_event *e, __u
 /* A late accept or listen for a ghost: only its owner is news, never its state. */
 static int apply_late(struct sw_conntab *t, struct sw_conn *c, const struct sw_event *e)
 {
-	if ((c->flags & SW_CONN_MINI) || !event_has_owner(e))
+	if (!event_has_owner(e))
 		return 0;
 	if ((c->flags & SW_CONN_OWNER) && c->pid == e->pid && c->uid == e->uid &&
 	    !memcmp(c->comm, e->comm, sizeof(c->comm)))
@@ -445,7 +469,9 @@ int sw_conntab_apply(struct sw_conntab *t, const struct sw_event *e, __u64 now)
 		/* Also inferred accepts (inside the kernel, told from the socket
 		 * by the sweep) right as the socket closed. */
 		c = sw_conntab_find(t, e->cookie);
-		if (c && (c->flags & SW_CONN_GHOST) && same_life(c, e))
+		/* (a snapshot's TIME_WAIT or request row: apply_open() says) */
+		if (c && (c->flags & SW_CONN_GHOST) && !(c->flags & SW_CONN_MINI) &&
+		    same_life(c, e))
 			return apply_late(t, c, e);
 		/* fallthrough */
 	case SW_EV_CONNECT:

@@ -11,7 +11,9 @@
 
 /* Flags of sw_conn.flags. */
 #define SW_CONN_GHOST 0x01 /* closed; shown dimmed until closed_ns + ghost time */
-#define SW_CONN_MINI 0x02 /* TIME_WAIT or request socket from the snapshot: no events follow */
+/* TIME_WAIT or request socket from the snapshot: no events follow (a request's child's
+ * events, with its cookie, make the row the connection's: see mini_deaf()) */
+#define SW_CONN_MINI 0x02
 #define SW_CONN_SNAP 0x04 /* existed when the view started */
 #define SW_CONN_BYTES 0x08 /* bytes_sent/bytes_received are known */
 #define SW_CONN_OWNER 0x10 /* pid/comm/uid are known */

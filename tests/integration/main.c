@@ -71,6 +71,8 @@ static const struct itest tests[] = {
 	  t_snapshot_owners },
 	{ "snapshot: a namespace is entered only through a way in that still opens it",
 	  t_netns_ways_in },
+	{ "live view: a connection in SYN_RECV at start shows ESTABLISHED, owned, then closed",
+	  t_live_request_socket },
 };
 
 /* The failed test's events, as diagnosis. */

@@ -238,6 +238,119 @@ static void test_snapshot_time_wait(void **state)
 }
 
 /*
+ * A request socket (NEW_SYN_RECV) from the snapshot: the kernel gives its
+ * child the request's cookie, so the child's events are the connection's.
+ * Its ESTABLISHED transition makes the row live (no longer a ghost, still a
+ * snapshot row), the accept gives it its owner, the close ends it, and the
+ * request row's own expiry does not take the live row away.
+ */
+static void test_snapshot_request_becomes_connection(void **state)
+{
+	struct sw_conntab *t = *state;
+	struct sw_snap_sock r = snap(4, SW_TCP_NEW_SYN_RECV, 80, 40000, false);
+	struct sw_event up = ev(SW_EV_STATE, 4, SW_TCP_SYN_RECV, SW_TCP_ESTABLISHED, 80, 40000);
+	struct sw_event a = ev(SW_EV_ACCEPT, 4, 0, SW_TCP_ESTABLISHED, 80, 40000);
+	struct sw_event cl = ev(SW_EV_CLOSE, 4, SW_TCP_LAST_ACK, SW_TCP_CLOSE, 80, 40000);
+	struct sw_conn *c;
+
+	up.flags = cl.flags = SW_OWNER_NONE;
+	up.pid = cl.pid = 0;
+	a.pid = 700;
+	strcpy(a.comm, "server");
+	assert_int_equal(sw_conntab_add_snapshot(t, 4, &r, SEC), 1);
+	c = sw_conntab_find(t, 4);
+	assert_true(c->flags & SW_CONN_MINI);
+	assert_int_equal(t->nghosts, 1);
+
+	assert_int_equal(sw_conntab_apply(t, &up, SEC), 1);
+	c = sw_conntab_find(t, 4);
+	assert_int_equal(c->state, SW_TCP_ESTABLISHED);
+	assert_false(c->flags & (SW_CONN_MINI | SW_CONN_GHOST));
+	assert_true(c->flags & SW_CONN_SNAP);
+	assert_true(sw_conn_is_current(c));
+	assert_int_equal(t->nghosts, 0);
+	assert_int_equal(t->new_conns, 0); /* it existed when the view started */
+
+	assert_int_equal(sw_conntab_apply(t, &a, 2 * SEC), 1);
+	c = sw_conntab_find(t, 4);
+	assert_int_equal(c->pid, 700);
+	assert_string_equal(c->comm, "server");
+	assert_int_equal(c->state, SW_TCP_ESTABLISHED);
+
+	/* the request row's time is up, the connection's row stays */
+	assert_int_equal(sw_conntab_expire(t, SEC + GHOST, NULL), 0);
+	assert_non_null(sw_conntab_find(t, 4));
+
+	cl.bytes_sent = 5;
+	assert_int_equal(sw_conntab_apply(t, &cl, 5 * SEC), 1);
+	c = sw_conntab_find(t, 4);
+	assert_true(c->flags & SW_CONN_GHOST);
+	assert_false(c->flags & SW_CONN_MINI);
+	assert_int_equal(c->state, SW_TCP_CLOSE);
+	assert_int_equal(c->bytes_sent, 5);
+	assert_int_equal(c->pid, 700);
+	assert_false(sw_conn_is_current(c));
+	assert_int_equal(sw_conntab_expire(t, 5 * SEC + GHOST, NULL), 1);
+	assert_int_equal(t->count, 0);
+}
+
+/*
+ * The same when the first event of the child is its accept, or its close,
+ * or its transition to CLOSE: each replaces the request row. A TIME_WAIT row
+ * stays deaf to all of them.
+ */
+static void test_snapshot_request_other_events(void **state)
+{
+	struct sw_conntab *t = *state;
+	struct sw_snap_sock req = snap(5, SW_TCP_NEW_SYN_RECV, 80, 40001, false);
+	struct sw_snap_sock tw = snap(8, SW_TCP_TIME_WAIT, 80, 40002, false);
+	struct sw_event a = ev(SW_EV_ACCEPT, 5, 0, SW_TCP_ESTABLISHED, 80, 40001);
+	struct sw_event e;
+	struct sw_conn *c;
+
+	a.pid = 700;
+	assert_int_equal(sw_conntab_add_snapshot(t, 5, &req, SEC), 1);
+	assert_int_equal(sw_conntab_add_snapshot(t, 8, &tw, SEC), 1);
+	assert_int_equal(sw_conntab_apply(t, &a, SEC), 1);
+	c = sw_conntab_find(t, 5);
+	assert_int_equal(c->state, SW_TCP_ESTABLISHED);
+	assert_int_equal(c->pid, 700);
+	assert_false(c->flags & (SW_CONN_MINI | SW_CONN_GHOST));
+
+	req = snap(6, SW_TCP_NEW_SYN_RECV, 80, 40003, false);
+	assert_int_equal(sw_conntab_add_snapshot(t, 6, &req, SEC), 1);
+	e = ev(SW_EV_CLOSE, 6, SW_TCP_ESTABLISHED, SW_TCP_CLOSE, 80, 40003);
+	e.bytes_received = 9;
+	assert_int_equal(sw_conntab_apply(t, &e, SEC), 1);
+	c = sw_conntab_find(t, 6);
+	assert_true(c->flags & SW_CONN_GHOST);
+	assert_false(c->flags & SW_CONN_MINI);
+	assert_int_equal(c->bytes_received, 9);
+	assert_false(sw_conn_is_current(c));
+
+	req = snap(7, SW_TCP_NEW_SYN_RECV, 80, 40004, false);
+	assert_int_equal(sw_conntab_add_snapshot(t, 7, &req, SEC), 1);
+	e = ev(SW_EV_STATE, 7, SW_TCP_SYN_RECV, SW_TCP_CLOSE, 80, 40004);
+	assert_int_equal(sw_conntab_apply(t, &e, SEC), 1);
+	c = sw_conntab_find(t, 7);
+	assert_true(c->flags & SW_CONN_GHOST);
+	assert_false(c->flags & SW_CONN_MINI);
+	assert_int_equal(c->state, SW_TCP_CLOSE);
+
+	/* TIME_WAIT: none of them is its own */
+	a.cookie = 8;
+	assert_int_equal(sw_conntab_apply(t, &a, SEC), 0);
+	e = ev(SW_EV_STATE, 8, SW_TCP_FIN_WAIT2, SW_TCP_CLOSE, 80, 40002);
+	assert_int_equal(sw_conntab_apply(t, &e, SEC), 0);
+	e = ev(SW_EV_STATE, 8, SW_TCP_ESTABLISHED, SW_TCP_FIN_WAIT1, 80, 40002);
+	assert_int_equal(sw_conntab_apply(t, &e, SEC), 0);
+	c = sw_conntab_find(t, 8);
+	assert_int_equal(c->state, SW_TCP_TIME_WAIT);
+	assert_true(c->flags & SW_CONN_MINI);
+	assert_int_equal(c->pid, 0);
+}
+
+/*
  * A failed connect, then connect() again on the same socket: a new attempt,
  * a new row (its own remote, no local port yet, new), and the failed one
  * stays a ghost for its time.
@@ -746,6 +859,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_close_during_snapshot_never_resurrects, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_time_wait, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_request_becomes_connection, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_request_other_events, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect_same_socket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reused_address_new_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reused_address_child, setup, teardown),
