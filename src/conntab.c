@@ -230,22 +230,24 @@ int sw_conntab_add_snapshot(struct sw_conntab *t, __u64 key, const struct sw_sna
 	return 1;
 }
 
-int sw_conntab_add_owner(struct sw_conntab *t, __u64 key, const struct sw_snap_owner *o)
+int sw_conntab_add_owner(struct sw_conntab *t, __u64 key, const struct sw_snap_owner *o, bool shown)
 {
 	struct sw_conn *c = sw_conntab_find(t, key);
 
 	if (!c)
 		return 0;
 	if (!(c->flags & SW_CONN_OWNER)) {
-		c->flags |= SW_CONN_OWNER;
-		c->pid = o->pid;
-		c->uid = o->uid;
-		memcpy(c->comm, o->comm, sizeof(c->comm));
 		c->nowners = 1;
 	} else if (c->last_owner != o->pid) {
 		/* Shared after fork. task_file lists a process's fds together,
 		 * so comparing with the previous owner counts each process once. */
 		c->nowners++;
+	}
+	if (!(c->flags & SW_CONN_OWNER) || shown) {
+		c->flags |= SW_CONN_OWNER;
+		c->pid = o->pid;
+		c->uid = o->uid;
+		memcpy(c->comm, o->comm, sizeof(c->comm));
 	}
 	c->last_owner = o->pid;
 	t->gen++;

@@ -102,8 +102,13 @@ struct sw_conn *sw_conntab_find(const struct sw_conntab *t, __u64 key);
  */
 int sw_conntab_add_snapshot(struct sw_conntab *t, __u64 key, const struct sw_snap_sock *r,
 			    __u64 now);
-/* A process holding a snapshot socket; the first one becomes the row's owner. */
-int sw_conntab_add_owner(struct sw_conntab *t, __u64 key, const struct sw_snap_owner *o);
+/*
+ * A process holding a snapshot socket, counted in nowners; the first one
+ * becomes the row's owner, or this one if shown (the holder a filter
+ * selects: a socket shared by several processes is then shown as its).
+ */
+int sw_conntab_add_owner(struct sw_conntab *t, __u64 key, const struct sw_snap_owner *o,
+			 bool shown);
 /*
  * Gives a live row a new key (a sock_diag snapshot row, keyed by cookie,
  * found again by endpoints in an event keyed by socket address). -EEXIST if

@@ -138,6 +138,34 @@ static void unseed_closed(struct sw_live *l, const struct sw_snapshot *s, const 
 	}
 }
 
+/* Whether process pid named comm passes the user's pid and comm filters. */
+static bool process_match(const struct sw_tracer_opts *f, __u32 pid, const char *comm)
+{
+	if (f->pid && pid != f->pid)
+		return false;
+	if (f->comm && strncmp(comm, f->comm, SW_COMM_LEN - 1))
+		return false;
+	return true;
+}
+
+/*
+ * Whether the holder o of row c's socket is to be its shown owner: with a
+ * pid or comm filter, the first holder the filter selects. A socket shared
+ * by several processes (a prefork server's listener, held by its master and
+ * every worker) is then kept by `-p WORKER` or `--comm` as its worker's,
+ * and the worker is the owner seeded for its later events, which the pid
+ * filter in the kernel judges by that owner. Without one, the first holder.
+ */
+static bool shown_holder(const struct sw_live *l, const struct sw_conn *c,
+			 const struct sw_snap_owner *o)
+{
+	const struct sw_tracer_opts *f = &l->filter;
+
+	if (!c || (!f->pid && !f->comm) || !process_match(f, o->pid, o->comm))
+		return false;
+	return !(c->flags & SW_CONN_OWNER) || !process_match(f, c->pid, c->comm);
+}
+
 static int reconcile(struct sw_live *l, const struct sw_snapshot *s, bool seed)
 {
 	/* keyed by socket address, which is never shown as it is (src/sockid.h) */
@@ -161,9 +189,10 @@ static int reconcile(struct sw_live *l, const struct sw_snapshot *s, bool seed)
 	}
 	for (size_t i = 0; i < s->nowners; i++) {
 		const struct sw_snap_owner *o = &s->owners[i];
+		__u64 key = sw_snapshot_key(s, l->key_by_ptr, o->cookie, o->skptr);
 
-		e = sw_conntab_add_owner(&l->tab,
-					 sw_snapshot_key(s, l->key_by_ptr, o->cookie, o->skptr), o);
+		e = sw_conntab_add_owner(&l->tab, key, o,
+					 shown_holder(l, sw_conntab_find(&l->tab, key), o));
 		if (e < 0)
 			return e;
 	}
@@ -294,11 +323,7 @@ bool sw_live_match(const struct sw_live *l, const struct sw_conn *c)
 		return false;
 	if (f->netns && c->netns != f->netns)
 		return false;
-	if (f->pid && c->pid != f->pid)
-		return false;
-	if (f->comm && strncmp(c->comm, f->comm, SW_COMM_LEN - 1))
-		return false;
-	return true;
+	return process_match(f, c->pid, c->comm);
 }
 
 void sw_live_stop(struct sw_live *l)

@@ -257,6 +257,75 @@ else
 fi
 eval "exec {HOLD_FD_bystander}>&-"
 
+# --- 2d. -p WORKER, --comm: sockets a prefork server's workers share with its master ----
+# The master listens on 32600 and holds a connection to itself (both ends), then forks
+# two workers, which inherit the three sockets and rename themselves; the snapshot lists
+# the master first. Each worker holds them as much as the master does: -p and --comm must
+# select them, shown as the selected worker's (+2 for the other holders), and their
+# later events must pass the pid filter (the seeded owner is the worker).
+rm -f "$TMP/prefork"
+mkfifo "$TMP/in.prefork"
+ip netns exec "$NS" python3 -c '
+import ctypes, os, signal, socket, sys
+def name(n): ctypes.CDLL(None).prctl(15, n, 0, 0, 0)  # PR_SET_NAME
+name(b"sw_master")
+l = socket.socket(); l.bind(("127.0.0.1", 32600)); l.listen()
+c = socket.create_connection(("127.0.0.1", 32600)); s, _ = l.accept()
+workers = []
+for _ in range(2):
+    pid = os.fork()
+    if pid == 0:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        name(b"sw_worker")
+        signal.signal(signal.SIGUSR1, lambda *_: s.shutdown(socket.SHUT_WR))
+        while True: signal.pause()
+    workers.append(pid)
+open(sys.argv[1], "w").write(" ".join(map(str, workers)))
+sys.stdin.read()
+for w in workers: os.kill(w, signal.SIGKILL)
+' "$TMP/prefork" <"$TMP/in.prefork" &
+PIDS+=($!)
+exec {PREFORK_FD}>"$TMP/in.prefork"
+for _ in $(seq 200); do [ -s "$TMP/prefork" ] && break; sleep 0.05; done
+read -r W1 W2 <"$TMP/prefork"
+# shared_rows FILTER...: the rows on port 32600 that --once --json gives, as "pid comm owners state"
+shared_rows() {
+	"$SW" top --once --json --netns "$NSINO" "$@" |
+		jq -r 'select(.lport == 32600 or .rport == 32600) | "\(.pid) \(.comm) \(.owners) \(.state)"' |
+		sort
+}
+want=$(printf '%s sw_worker 3 %s\n' "${W2:-0}" ESTABLISHED "${W2:-0}" ESTABLISHED "${W2:-0}" LISTEN)
+got=$(shared_rows -p "${W2:-0}")
+if [ "$got" = "$want" ]; then
+	ok "-p WORKER lists the three sockets it shares with its master and the other worker, as its own (owners 3)"
+else
+	not_ok "-p WORKER lists the sockets it shares with its master" "$(echo "want:"; echo "$want"; echo "got:"; echo "$got")"
+fi
+got=$(shared_rows --comm sw_worker)
+n=$(awk '$2 == "sw_worker" && $3 == 3' <<<"$got" | wc -l)
+if [ "$n" = 3 ] && [ "$(wc -l <<<"$got")" = 3 ]; then
+	ok "--comm sw_worker lists them too, as a worker's"
+else
+	not_ok "--comm sw_worker lists them too, as a worker's" "$got"
+fi
+# (the tmux server must not hold the master's stdin: closing it ends the master)
+if start_view "$S2" --ghost 60 -p "${W2:-0}" {PREFORK_FD}>&- &&
+	wait_screen "$S2" "LISTEN +127\.0\.0\.1:32600 .* ${W2:-0}/sw_worker \+2 " 2000; then
+	# the worker half-closes the shared accepted socket: its transitions carry the worker
+	kill -USR1 "${W2:-0}"
+	if wait_screen "$S2" "FIN_WAIT2 +127\.0\.0\.1:32600 .* ${W2:-0}/sw_worker \+2 " 2000 &&
+		wait_screen "$S2" "CLOSE_WAIT +127\.0\.0\.1:[0-9]+ +127\.0\.0\.1:32600 " 1000; then
+		ok "-p WORKER live: the shared sockets' later transitions pass the pid filter"
+	else
+		not_ok "-p WORKER live: the shared sockets' later transitions pass the pid filter" \
+			"$(screen "$S2" | head -8)"
+	fi
+else
+	not_ok "-p WORKER live view shows the shared listener as the worker's" "$(screen "$S2" | head -8)"
+fi
+tmux kill-session -t "$S2"
+exec {PREFORK_FD}>&-
+
 # --- 3. UI: new listener and connection within a second, keys ----------------
 hold sorted --listeners 10 --port-base 32010
 if ! start_view "$TMUX_S"; then

@@ -134,7 +134,7 @@ static void test_snapshot_then_close(void **state)
 	struct sw_conn *c;
 
 	assert_int_equal(sw_conntab_add_snapshot(t, 9, &r, SEC), 1);
-	assert_int_equal(sw_conntab_add_owner(t, 9, &o), 1);
+	assert_int_equal(sw_conntab_add_owner(t, 9, &o, false), 1);
 	c = sw_conntab_find(t, 9);
 	assert_string_equal(c->comm, "sshd");
 	assert_true(c->flags & SW_CONN_SNAP);
@@ -415,7 +415,7 @@ static void test_reused_address_new_row(void **state)
 
 	/* the old socket, from an iterator snapshot (keyed by address too) */
 	assert_int_equal(sw_conntab_add_snapshot(t, addr, &r, SEC), 1);
-	assert_int_equal(sw_conntab_add_owner(t, addr, &o), 1);
+	assert_int_equal(sw_conntab_add_owner(t, addr, &o, false), 1);
 	cl.flags = SW_OWNER_NONE | SW_F_KEY_IS_PTR;
 	cl.pid = 0;
 	cl.bytes_sent = 123456789;
@@ -722,12 +722,38 @@ static void test_owners_counted_once_per_process(void **state)
 	struct sw_snap_owner b = { .cookie = 11, .pid = 2, .comm = "b" };
 
 	sw_conntab_add_snapshot(t, 11, &r, SEC);
-	sw_conntab_add_owner(t, 11, &a);
-	sw_conntab_add_owner(t, 11, &a);
-	sw_conntab_add_owner(t, 11, &b);
-	sw_conntab_add_owner(t, 11, &b);
+	sw_conntab_add_owner(t, 11, &a, false);
+	sw_conntab_add_owner(t, 11, &a, false);
+	sw_conntab_add_owner(t, 11, &b, false);
+	sw_conntab_add_owner(t, 11, &b, false);
 	assert_int_equal(sw_conntab_find(t, 11)->nowners, 2);
 	assert_int_equal(sw_conntab_find(t, 11)->pid, 1);
+}
+
+/*
+ * A socket shared by several processes is shown as the holder the user's
+ * filter selects (shown), whichever the snapshot listed first; every holder
+ * is still counted once.
+ */
+static void test_shown_owner_among_holders(void **state)
+{
+	struct sw_conntab *t = *state;
+	struct sw_snap_sock r = snap(12, SW_TCP_LISTEN, 80, 0, true);
+	struct sw_snap_owner master = { .cookie = 12, .pid = 1, .uid = 0, .comm = "master" };
+	struct sw_snap_owner w1 = { .cookie = 12, .pid = 2, .uid = 33, .comm = "worker" };
+	struct sw_snap_owner w2 = { .cookie = 12, .pid = 3, .uid = 33, .comm = "worker" };
+	struct sw_conn *c;
+
+	sw_conntab_add_snapshot(t, 12, &r, SEC);
+	assert_int_equal(sw_conntab_add_owner(t, 12, &master, false), 1);
+	assert_int_equal(sw_conntab_add_owner(t, 12, &w1, false), 1);
+	assert_int_equal(sw_conntab_add_owner(t, 12, &w2, true), 1);
+	assert_int_equal(sw_conntab_add_owner(t, 12, &w2, true), 1); /* its second fd */
+	c = sw_conntab_find(t, 12);
+	assert_int_equal(c->pid, 3);
+	assert_int_equal(c->uid, 33);
+	assert_string_equal(c->comm, "worker");
+	assert_int_equal(c->nowners, 3);
 }
 
 static void test_many_rows_and_sorted_view(void **state)
@@ -877,6 +903,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_accept_after_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owners_counted_once_per_process, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_shown_owner_among_holders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_rows_and_sorted_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_age_sort_snapshot_oldest, setup, teardown),
 	};
