@@ -4,12 +4,21 @@
 
 #define NS_PER_MS 1000000ULL
 
+/*
+ * How long an unchanged screen stays: the age tick, or the interval if that
+ * is longer (`--interval 5000` is at most one redraw per 5 s, idle or not).
+ */
+static __u64 idle_ns(const struct sw_top_clock *c)
+{
+	return c->interval_ns > SW_TOP_TICK_NS ? c->interval_ns : SW_TOP_TICK_NS;
+}
+
 int sw_top_timeout_ms(const struct sw_top_clock *c, __u64 now)
 {
 	__u64 when = 0;
 
 	if (!c->paused) {
-		when = c->last_draw + SW_TOP_TICK_NS;
+		when = c->last_draw + idle_ns(c);
 		if (c->dirty)
 			when = c->last_draw + c->interval_ns;
 	}
@@ -33,5 +42,5 @@ bool sw_top_draw_due(const struct sw_top_clock *c, __u64 now)
 	if (c->paused)
 		return false;
 	return (c->dirty && now - c->last_draw >= c->interval_ns) ||
-	       now - c->last_draw >= SW_TOP_TICK_NS;
+	       now - c->last_draw >= idle_ns(c);
 }

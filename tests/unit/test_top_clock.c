@@ -89,12 +89,36 @@ static void test_running(void **state)
 	assert_int_equal(sw_top_timeout_ms(&c, 10 * SEC), 100);
 }
 
+/*
+ * An --interval longer than the age tick is honoured: one redraw per
+ * interval, whether something changed or not, and no wake-up before it.
+ */
+static void test_long_interval(void **state)
+{
+	struct sw_top_clock c = { .interval_ns = 5 * SEC, .last_draw = 10 * SEC };
+
+	assert_int_equal(sw_top_timeout_ms(&c, 10 * SEC), 5000);
+	assert_false(sw_top_draw_due(&c, 11 * SEC));
+	assert_false(sw_top_draw_due(&c, 15 * SEC - 1));
+	assert_true(sw_top_draw_due(&c, 15 * SEC));
+	c.dirty = true;
+	assert_int_equal(sw_top_timeout_ms(&c, 11 * SEC), 4000);
+	assert_false(sw_top_draw_due(&c, 11 * SEC));
+	assert_false(sw_top_draw_due(&c, 14 * SEC));
+	assert_true(sw_top_draw_due(&c, 15 * SEC));
+	/* a ghost's expiry still wakes the loop before it (the table, not the screen) */
+	c.next_expire = 12 * SEC;
+	assert_int_equal(sw_top_timeout_ms(&c, 11 * SEC), 1000);
+	assert_false(sw_top_draw_due(&c, 12 * SEC));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_paused_still_expires),
 		cmocka_unit_test(test_paused_idle),
 		cmocka_unit_test(test_running),
+		cmocka_unit_test(test_long_interval),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
