@@ -148,8 +148,16 @@ static int rebuild_view(struct ui *u)
 	return 0;
 }
 
+/*
+ * Line y, all of it: cleared first, as the paused header is redrawn without
+ * erase() and a shorter line must leave nothing of a longer one (cleared
+ * before, not after: a line that fills the row leaves the cursor on the
+ * next, which clrtoeol() would then clear).
+ */
 static void put_line(int y, const char *s, int attr)
 {
+	move(y, 0);
+	clrtoeol();
 	attron(attr);
 	mvaddnstr(y, 0, s, COLS);
 	attroff(attr);

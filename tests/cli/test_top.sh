@@ -326,6 +326,28 @@ fi
 tmux kill-session -t "$S2"
 exec {PREFORK_FD}>&-
 
+# --- 2e. paused, the header is redrawn whole: nothing of a longer one stays -----------
+# Three listeners close while the view is paused: the header's first line loses
+# "LISTEN 3" and gets shorter; the rest of the old line must not stay on the screen.
+hold pausehdr --listeners 3 --port-base 32710 || not_ok "helper opened its sockets"
+PHPID=${PIDS[-1]}
+if start_view "$S2" --ghost 60 -p "$PHPID" {HOLD_FD_pausehdr}>&- &&
+	wait_screen "$S2" '^sockwatch  3 sockets: ESTABLISHED 0 LISTEN 3  closed 0$' 2000; then
+	tmux send-keys -t "$S2" ' '
+	wait_screen "$S2" '\[PAUSED\]' 1000
+	eval "exec {HOLD_FD_pausehdr}>&-"
+	if wait_screen "$S2" '^sockwatch  0 sockets: ESTABLISHED 0  closed 3$' 3000; then
+		ok "paused, a shorter header leaves nothing of the longer one behind"
+	else
+		not_ok "paused, a shorter header leaves nothing of the longer one behind" \
+			"$(screen "$S2" | head -3)"
+	fi
+else
+	not_ok "live view starts with the three listeners" "$(screen "$S2" | head -5)"
+	eval "exec {HOLD_FD_pausehdr}>&-"
+fi
+tmux kill-session -t "$S2"
+
 # --- 3. UI: new listener and connection within a second, keys ----------------
 hold sorted --listeners 10 --port-base 32010
 if ! start_view "$TMUX_S"; then
