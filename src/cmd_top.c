@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "conn_format.h"
 #include "live.h"
+#include "term_check.h"
 #include "ui_top.h"
 
 struct top_args {
@@ -168,6 +169,11 @@ int cmd_top(int argc, char **argv)
 		return ret;
 	if (!a.once && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
 		sw_err("the live view needs a terminal; use --once for scripts");
+		return SW_EXIT_USAGE;
+	}
+	/* Before attaching: ncurses would only find out (and exit) after the snapshot. */
+	if (!a.once && sw_term_check(err, sizeof(err))) {
+		sw_err("%s", err);
 		return SW_EXIT_USAGE;
 	}
 	a.live.seed = !a.once;

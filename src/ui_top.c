@@ -428,7 +428,7 @@ static void key(struct ui *u, int ch)
 }
 
 /* Two epoll sets: ep[0] waits for keys and events, ep[1] for keys only. */
-static int ui_setup(int ep[2], struct sw_live *l)
+static int ui_setup(int ep[2], struct sw_live *l, SCREEN **scr)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 
@@ -444,7 +444,9 @@ static int ui_setup(int ep[2], struct sw_live *l)
 	    epoll_ctl(ep[1], EPOLL_CTL_ADD, STDIN_FILENO, &ev))
 		goto fail;
 	setlocale(LC_ALL, "");
-	if (!initscr()) {
+	/* Not initscr(), which exit()s when it cannot set up the terminal. */
+	*scr = newterm(NULL, stdout, stdin);
+	if (!*scr) {
 		errno = ENOTTY;
 		goto fail;
 	}
@@ -496,11 +498,12 @@ int sw_ui_top_run(struct sw_live *l, const struct sw_ui_opts *o)
 		.view_stale = true,
 	};
 	struct epoll_event evs[4];
+	SCREEN *scr = NULL;
 	int ep[2], n, ch, ret = SW_EXIT_OK, e, timeout, tick;
 	__u64 now, last_read = 0;
 	bool batching, polled;
 
-	e = ui_setup(ep, l);
+	e = ui_setup(ep, l, &scr);
 	if (e) {
 		sw_err("cannot start the terminal view: %s", strerror(-e));
 		return SW_EXIT_FAILURE;
@@ -566,6 +569,7 @@ int sw_ui_top_run(struct sw_live *l, const struct sw_ui_opts *o)
 			draw(&u, now);
 	}
 	endwin();
+	delscreen(scr);
 	close(ep[0]);
 	close(ep[1]);
 	return ret;

@@ -348,6 +348,33 @@ else
 fi
 tmux kill-session -t "$S2"
 
+# --- 2f. no usable terminal type: one line and exit 2, before anything is attached ------
+# On a terminal (script gives a pty), TERM unset, unknown or without cursor addressing
+# (dumb): ncurses' initscr() would print its own message and exit 1, and only after the
+# tracer was attached and the snapshot taken. No bpf() call may happen first.
+if ! command -v script >/dev/null || ! command -v strace >/dev/null; then
+	ok "no usable TERM: one line, exit 2 # SKIP script or strace missing"
+else
+	for t in unset nosuchterm dumb; do
+		if [ "$t" = unset ]; then envs="-u TERM"; else envs="TERM=$t"; fi
+		out=$(timeout 20 script -qec "env $envs strace -f -qq -e trace=bpf -o '$TMP/term.strace' \
+			'$SW' top; echo EXIT \$?" /dev/null </dev/null | tr -d '\r')
+		case $t in
+		unset) want="TERM is not set" ;;
+		nosuchterm) want="cannot use TERM 'nosuchterm', a type the terminfo database does not have" ;;
+		dumb) want="cannot use TERM 'dumb', a terminal that cannot move the cursor" ;;
+		esac
+		if [ "$(grep -c . <<<"$out")" = 2 ] &&
+			grep -q "^sockwatch: the live view .*$want.*: set TERM to the terminal's type (e.g. TERM=xterm-256color) or use --once$" <<<"$out" &&
+			grep -qx 'EXIT 2' <<<"$out" && ! grep -q 'bpf(' "$TMP/term.strace"; then
+			ok "TERM $t: one line naming the cause and what to do, exit 2, nothing attached"
+		else
+			not_ok "TERM $t: one line naming the cause and what to do, exit 2, nothing attached" \
+				"$(echo "$out"; grep -c 'bpf(' "$TMP/term.strace") bpf() calls"
+		fi
+	done
+fi
+
 # --- 3. UI: new listener and connection within a second, keys ----------------
 hold sorted --listeners 10 --port-base 32010
 if ! start_view "$TMUX_S"; then
