@@ -29,13 +29,14 @@ static const struct {
 	const char *title;
 	unsigned int width;
 	int sort; /* enum sw_sort_col this column sorts by */
+	bool cut; /* the live view cuts a longer value to the column (sw_buf_term_fit()) */
 } columns[COL_MAX] = {
 	[COL_PROTO] = { "PROTO", 6, -1 },
 	[COL_STATE] = { "STATE", 12, SW_SORT_STATE },
 	[COL_LOCAL] = { "LOCAL", 24, SW_SORT_LOCAL },
 	[COL_REMOTE] = { "REMOTE", 24, SW_SORT_REMOTE },
-	[COL_PROG] = { "PID/PROGRAM", 24, SW_SORT_PID },
-	[COL_USER] = { "USER", 10, SW_SORT_USER },
+	[COL_PROG] = { "PID/PROGRAM", 24, SW_SORT_PID, true },
+	[COL_USER] = { "USER", 10, SW_SORT_USER, true },
 	[COL_AGE] = { "AGE", 8, SW_SORT_AGE },
 	[COL_BYTES] = { "TX/RX", 14, SW_SORT_BYTES },
 	[COL_NETNS] = { "NETNS", 11, SW_SORT_NETNS },
@@ -63,14 +64,21 @@ static unsigned int col_width(const struct sw_conn_fmt *f, enum col c)
 	return columns[c].width;
 }
 
-/* A text column: s padded to the column (escaped if untrusted); nothing in JSON. */
+/*
+ * A text column: s (escaped if untrusted) padded to the column's width in
+ * terminal cells; nothing in JSON. In the live view, an untrusted value of a
+ * column that is cut is cut to its width: the columns after it stay in
+ * place on the screen. --once keeps every value whole (scripts read it).
+ */
 static void column(struct printer *p, enum col c, const char *s, bool untrusted)
 {
 	size_t from = p->b->len;
 
 	if (p->f->fmt != SW_FMT_TEXT || !col_shown(p->f, c))
 		return;
-	if (untrusted)
+	if (untrusted && p->f->live && columns[c].cut)
+		sw_buf_term_fit(p->b, s, strlen(s), false, col_width(p->f, c) - 1);
+	else if (untrusted)
 		sw_buf_term_str(p->b, s, strlen(s));
 	else
 		sw_buf_puts(p->b, s);
@@ -176,18 +184,27 @@ static bool uid_known(const struct sw_conn *c)
 static void print_owner(struct printer *p, const struct sw_conn *c)
 {
 	/* pid, "/", the name escaped and quoted (4 bytes a byte at most), " +N" */
-	char prog[16 + 4 * SW_COMM_LEN + 16], user[64];
+	char prog[16 + 4 * SW_COMM_LEN + 16], pid[16], more[16] = "", user[64];
 
 	if (c->flags & SW_CONN_OWNER) {
+		size_t width = col_width(p->f, COL_PROG) - 1, fixed;
 		struct sw_buf b;
 
 		/* The name is the process's: quoted where it holds a space, so
 		 * that it stays one column and cannot pass for the next ones. */
-		sw_buf_init(&b, prog, sizeof(prog));
-		sw_buf_printf(&b, "%u/", c->pid);
-		sw_buf_term_value(&b, c->comm, strnlen(c->comm, SW_COMM_LEN));
+		snprintf(pid, sizeof(pid), "%u/", c->pid);
 		if (c->nowners > 1)
-			sw_buf_printf(&b, " +%u", c->nowners - 1);
+			snprintf(more, sizeof(more), " +%u", c->nowners - 1);
+		sw_buf_init(&b, prog, sizeof(prog));
+		sw_buf_puts(&b, pid);
+		/* The live view cuts the name, never the pid or the count. */
+		fixed = strlen(pid) + strlen(more);
+		if (p->f->live && p->f->fmt == SW_FMT_TEXT)
+			sw_buf_term_fit(&b, c->comm, strnlen(c->comm, SW_COMM_LEN), true,
+					width > fixed ? width - fixed : 0);
+		else
+			sw_buf_term_value(&b, c->comm, strnlen(c->comm, SW_COMM_LEN));
+		sw_buf_puts(&b, more);
 		column(p, COL_PROG, prog, false);
 		pr_uint(p, "pid", c->pid);
 		pr_bytes(p, "comm", c->comm, strnlen(c->comm, SW_COMM_LEN));

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "strbuf.h"
+#include "textwidth.h"
 
 void sw_buf_write_slow(struct sw_buf *b, const char *s, size_t n)
 {
@@ -135,11 +136,13 @@ void sw_buf_printf(struct sw_buf *b, const char *fmt, ...)
 void sw_buf_pad(struct sw_buf *b, size_t from, size_t width)
 {
 	static const char spaces[32] = "                                ";
-	size_t n;
+	size_t used = sw_text_width(b->p + from, b->len - from), n;
 
-	while (b->len - from < width && !b->overflow) {
-		n = width - (b->len - from);
-		sw_buf_write(b, spaces, n < sizeof(spaces) ? n : sizeof(spaces));
+	while (used < width && !b->overflow) {
+		n = width - used;
+		n = n < sizeof(spaces) ? n : sizeof(spaces);
+		sw_buf_write(b, spaces, n);
+		used += n;
 	}
 }
 
@@ -264,40 +267,63 @@ void sw_buf_json_str(struct sw_buf *b, const char *s, size_t n)
 
 bool sw_term_unsafe(unsigned int cp)
 {
-	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) ||
+	/* The bidi controls (Unicode's Bidi_Control: U+061C, U+200E, U+200F,
+	 * U+202A..U+202E, U+2066..U+2069) reorder what follows them. */
+	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0x061c ||
 	       (cp >= 0x200e && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
 	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029 || cp == 0xfeff;
 }
 
+/* Room for the longest text one character becomes, "\\u{10ffff}" and its NUL, to spare. */
+#define TERM_UNIT_MAX 24
+
 /*
- * sw_buf_term_str(); with dquote a double quote as \" too (inside a quoted
- * value); with keep_bs a backslash as it is (a message whose own text has
- * backslashes: sw_term_line()).
+ * How sw_buf_term_str() writes the character at u (n > 0 bytes left; with
+ * dquote a double quote as \" too, inside a quoted value; with keep_bs a
+ * backslash as it is, a message whose own text has backslashes:
+ * sw_term_line()): into out (TERM_UNIT_MAX bytes) *outlen bytes, which
+ * take *cells on a terminal. Returns how many bytes at u it stands for.
  */
+static inline size_t term_unit(const unsigned char *u, size_t n, bool dquote, bool keep_bs,
+			       char *out, size_t *outlen, size_t *cells)
+{
+	unsigned int cp;
+	size_t len = sw_utf8_decode(u, n, &cp);
+	int k;
+
+	if (!len) {
+		k = snprintf(out, TERM_UNIT_MAX, "\\x%02x", u[0]);
+		len = 1;
+	} else if (cp == '\\' && !keep_bs) {
+		k = snprintf(out, TERM_UNIT_MAX, "\\\\");
+	} else if (cp == '"' && dquote) {
+		k = snprintf(out, TERM_UNIT_MAX, "\\\"");
+	} else if (cp < 0x80 && sw_term_unsafe(cp)) {
+		k = snprintf(out, TERM_UNIT_MAX, "\\x%02x", cp);
+	} else if (sw_term_unsafe(cp)) {
+		k = snprintf(out, TERM_UNIT_MAX, "\\u{%x}", cp);
+	} else {
+		memcpy(out, u, len);
+		*outlen = len;
+		*cells = cp < 0x300 ? 1 : (size_t)sw_cp_width(cp);
+		return len;
+	}
+	if (k < 0 || k >= TERM_UNIT_MAX)
+		k = 0; /* cannot happen */
+	*outlen = *cells = (size_t)k; /* ASCII */
+	return len;
+}
+
+/* sw_buf_term_str(), with term_unit()'s dquote and keep_bs. */
 static void term_escape(struct sw_buf *b, const char *s, size_t n, bool dquote, bool keep_bs)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, len;
-	unsigned int cp;
+	size_t i = 0, outlen, cells;
+	char out[TERM_UNIT_MAX];
 
 	while (i < n) {
-		len = sw_utf8_decode(u + i, n - i, &cp);
-		if (!len) {
-			sw_buf_printf(b, "\\x%02x", u[i]);
-			i++;
-			continue;
-		}
-		if (cp == '\\' && !keep_bs)
-			sw_buf_puts(b, "\\\\");
-		else if (cp == '"' && dquote)
-			sw_buf_puts(b, "\\\"");
-		else if (cp < 0x80 && sw_term_unsafe(cp))
-			sw_buf_printf(b, "\\x%02x", cp);
-		else if (sw_term_unsafe(cp))
-			sw_buf_printf(b, "\\u{%x}", cp);
-		else
-			sw_buf_write(b, s + i, len);
-		i += len;
+		i += term_unit(u + i, n - i, dquote, keep_bs, out, &outlen, &cells);
+		sw_buf_write(b, out, outlen);
 	}
 }
 
@@ -341,6 +367,44 @@ void sw_buf_term_value(struct sw_buf *b, const char *s, size_t n)
 	sw_buf_putc(b, '"');
 	term_escape(b, s, n, true, false);
 	sw_buf_putc(b, '"');
+}
+
+bool sw_buf_term_fit(struct sw_buf *b, const char *s, size_t n, bool value, size_t cells)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	bool quote = value && sw_text_needs_quotes(s, n);
+	size_t i, len, outlen, w, total = quote ? 2 : 0, room;
+	char out[TERM_UNIT_MAX];
+
+	for (i = 0; i < n; i += len) {
+		len = term_unit(u + i, n - i, quote, false, out, &outlen, &w);
+		total += w;
+	}
+	if (total <= cells) {
+		if (quote)
+			sw_buf_putc(b, '"');
+		term_escape(b, s, n, quote, false);
+		if (quote)
+			sw_buf_putc(b, '"');
+		return false;
+	}
+	/* Whole characters (an escape is one) up to the cut, then the mark:
+	 * the quotes and the mark take 3 cells, or the mark alone 1. */
+	room = quote ? 3 : 1;
+	room = cells > room ? cells - room : 0;
+	if (quote)
+		sw_buf_putc(b, '"');
+	for (i = 0; i < n; i += len) {
+		len = term_unit(u + i, n - i, quote, false, out, &outlen, &w);
+		if (w > room)
+			break;
+		sw_buf_write(b, out, outlen);
+		room -= w;
+	}
+	sw_buf_putc(b, '+');
+	if (quote)
+		sw_buf_putc(b, '"');
+	return true;
 }
 
 void sw_buf_trim_utf8(struct sw_buf *b)

@@ -152,7 +152,10 @@ static inline void sw_buf_quoted(struct sw_buf *b, const char *s, size_t n)
 	sw_buf_putc(b, '"');
 }
 
-/* Pads with spaces up to column width (counted from from). */
+/*
+ * Pads with spaces up to column width, counted in terminal cells from from
+ * (sw_text_width(): a CJK character takes two, a combining mark none).
+ */
 void sw_buf_pad(struct sw_buf *b, size_t from, size_t width);
 
 /*
@@ -163,8 +166,9 @@ void sw_buf_pad(struct sw_buf *b, size_t from, size_t width);
 size_t sw_utf8_decode(const unsigned char *s, size_t n, unsigned int *cp);
 /*
  * Whether a code point can act on a terminal or reorder what it shows:
- * control characters (C0, DEL, C1), bidi controls and overrides, the line and
- * paragraph separators and the BOM. What sw_buf_term_str() escapes, with
+ * control characters (C0, DEL, C1), bidi controls and overrides (U+061C,
+ * U+200E, U+200F, U+202A..U+202E, U+2066..U+2069), the line and paragraph
+ * separators and the BOM. What sw_buf_term_str() escapes, with
  * invalid UTF-8.
  */
 bool sw_term_unsafe(unsigned int cp);
@@ -191,6 +195,14 @@ bool sw_text_needs_quotes(const char *s, size_t n);
  * then never forge another field.
  */
 void sw_buf_term_value(struct sw_buf *b, const char *s, size_t n);
+/*
+ * sw_buf_term_value() (value) or sw_buf_term_str() in at most cells terminal
+ * cells: if it takes more, the longest run of whole characters (an escape
+ * is one: never cut inside it or inside a UTF-8 sequence) that fits with a
+ * '+' after it, inside the quotes of a quoted value. Returns whether it was
+ * cut.
+ */
+bool sw_buf_term_fit(struct sw_buf *b, const char *s, size_t n, bool value, size_t cells);
 /* Drops a UTF-8 sequence cut short at the end (what a truncated buffer may hold). */
 void sw_buf_trim_utf8(struct sw_buf *b);
 /*

@@ -16,6 +16,7 @@
 #include "conn_format.h"
 #include "event.h"
 #include "strbuf.h"
+#include "textwidth.h"
 #include "top_clock.h"
 #include "ui_top.h"
 #include "users.h"
@@ -159,7 +160,8 @@ static void put_line(int y, const char *s, int attr)
 	move(y, 0);
 	clrtoeol();
 	attron(attr);
-	mvaddnstr(y, 0, s, COLS);
+	/* What fits in the row's cells: not bytes, and never part of a character. */
+	mvaddnstr(y, 0, s, (int)sw_text_fit(s, strlen(s), COLS > 0 ? (size_t)COLS : 0));
 	attroff(attr);
 }
 

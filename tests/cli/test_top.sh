@@ -457,13 +457,23 @@ check "space again resumes and shows what happened meanwhile" \
 
 # Hostile process name: escape sequences are shown escaped, never executed.
 hold evil --listeners 1 --port-base 32200 --name '\x1b[2J\x1b]0;pwn\x07'
-if wait_screen "$TMUX_S" ':32200 .*\\x1b\[2J\\x1b\]0;pwn\\x07' 1000 &&
+if wait_screen "$TMUX_S" ':32200 .*/\\x1b\[2J\\x1b\]0;' 1000 &&
 	screen "$TMUX_S" | head -1 | grep -q '^sockwatch ' &&
 	screen "$TMUX_S" | sed -n 3p | grep -q 'PROTO' &&
 	[ "$(tmux display -p -t "$TMUX_S" '#{pane_title}')" != pwn ]; then
 	ok "a hostile process name is shown escaped and does not corrupt the screen"
 else
 	not_ok "a hostile process name is shown escaped" "$(screen "$TMUX_S" | head -5)"
+fi
+# Escaped, it is longer than its column: cut there (how much depends on the pid's
+# length), so that NETNS stays in its place.
+netns_cols=$(rows "$TMUX_S" | awk -v ino="$NSINO" '{ print index($0, " " ino) }' | sort -u)
+if [ "$(wc -l <<<"$netns_cols")" = 1 ] && [ "$netns_cols" -gt 0 ] &&
+	rows "$TMUX_S" | grep -Eq ':32200 .*/\\x1b\[2J\\x1b\]0;p?w?n?\+ '; then
+	ok "the escaped name is cut to its column (marked +): NETNS is in the same place on every row"
+else
+	not_ok "the escaped name is cut to its column: NETNS is in the same place on every row" \
+		"$(echo "NETNS at: $netns_cols"; rows "$TMUX_S" | head -20)"
 fi
 
 # Help and quit.

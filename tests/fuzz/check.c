@@ -305,7 +305,7 @@ bool fz_term_safe(const char *s, size_t n, const char **why, size_t *at)
 			*why = "control character";
 			return false;
 		}
-		if (v == 0x200e || v == 0x200f || (v >= 0x202a && v <= 0x202e) ||
+		if (v == 0x061c || v == 0x200e || v == 0x200f || (v >= 0x202a && v <= 0x202e) ||
 		    (v >= 0x2066 && v <= 0x2069) || v == 0x2028 || v == 0x2029 || v == 0xfeff) {
 			*why = "bidi control, line separator or BOM";
 			return false;

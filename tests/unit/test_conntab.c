@@ -11,6 +11,7 @@
 #include "conn_format.h"
 #include "conntab.h"
 #include "sockid.h"
+#include "textwidth.h"
 
 #define SEC 1000000000ULL
 #define GHOST (3 * SEC)
@@ -873,11 +874,66 @@ static void test_text_owner_quoted(void **state)
 	assert_non_null(strstr(line, " 4242/nginx "));
 }
 
+/* The terminal column where the netns inode starts in a text row (-1: not there). */
+static long netns_column(const char *line, const char *ino)
+{
+	const char *at = strstr(line, ino);
+
+	return at ? (long)sw_text_width(line, (size_t)(at - line)) : -1;
+}
+
+/*
+ * Text columns are padded to terminal cells, not bytes: after a process name
+ * of wide characters (15 bytes, 10 cells) the next columns start where they
+ * do after an ASCII name. In the live view an escaped name longer than its
+ * column is cut there, whole escapes only and marked, and pushes nothing;
+ * --once keeps it whole.
+ */
+static void test_text_columns_by_cells(void **state)
+{
+	static const char *const names[] = {
+		"nginx",
+		"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x83\x97\xe3\x83\xad", /* 日本語プロ */
+		"\x1b[2J\x1b]0;pwn\x07",
+	};
+	struct sw_conntab *t = *state;
+	struct sw_conn_fmt f = { .fmt = SW_FMT_TEXT, .netns_col = true, .host_netns = 1 };
+	long col[2][3];
+	char line[1024];
+
+	for (int live = 0; live < 2; live++) {
+		f.live = live;
+		for (int i = 0; i < 3; i++) {
+			struct sw_event e = ev(SW_EV_CONNECT, 100 + i, SW_TCP_SYN_SENT,
+					       SW_TCP_ESTABLISHED, 40000, 80);
+
+			e.pid = 4242;
+			e.flags = (e.flags & ~SW_F_OWNER_MASK) | SW_OWNER_SOCKET;
+			memset(e.comm, 0, sizeof(e.comm));
+			memcpy(e.comm, names[i], strlen(names[i]));
+			if (!live)
+				assert_true(sw_conntab_apply(t, &e, SEC) >= 0);
+			assert_true(sw_conn_format(sw_conntab_find(t, 100 + i), &f, line,
+						   sizeof(line)) > 0);
+			col[live][i] = netns_column(line, "4026531840");
+			if (i == 2 && live) /* cut: whole escapes, then the mark */
+				assert_non_null(strstr(line, " 4242/\\x1b[2J\\x1b]0;pwn+ "));
+			if (i == 2 && !live)
+				assert_non_null(strstr(line, " 4242/\\x1b[2J\\x1b]0;pwn\\x07 "));
+		}
+		assert_true(col[live][0] > 0);
+		assert_int_equal(col[live][1], col[live][0]);
+	}
+	assert_int_equal(col[1][2], col[1][0]);
+	assert_true(col[0][2] > col[0][0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_address_key_not_shown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text_owner_quoted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_text_columns_by_cells, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_insert_update_close_expire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_then_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_bytes_without_fin, setup, teardown),

@@ -2,6 +2,7 @@
 /* Unit tests: JSON and terminal escaping of hostile bytes, UTF-8 decoding. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -102,6 +103,76 @@ static void term_escapes(void **state)
 	/* bidi override that could reorder what a reader sees */
 	assert_string_equal(T("x\xe2\x80\xaey"), "x\\u{202e}y");
 	assert_string_equal(T("\xc3\xa9"), "\xc3\xa9");
+	/* the Arabic letter mark, a bidi control too */
+	assert_string_equal(T("x\xd8\x9cy"), "x\\u{61c}y");
+}
+
+/* Every bidi control (Unicode's Bidi_Control property) is unsafe; their neighbours are not. */
+static void term_bidi_controls(void **state)
+{
+	static const unsigned int bidi[] = { 0x061c, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c,
+					     0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069 };
+
+	for (size_t i = 0; i < sizeof(bidi) / sizeof(bidi[0]); i++)
+		assert_true(sw_term_unsafe(bidi[i]));
+	assert_false(sw_term_unsafe(0x061b));
+	assert_false(sw_term_unsafe(0x061d));
+	assert_false(sw_term_unsafe(0x200d));
+	assert_false(sw_term_unsafe(0x2065));
+	assert_false(sw_term_unsafe(0x206a));
+}
+
+static const char *term_fit(const char *s, size_t n, bool value, size_t cells, bool *cut)
+{
+	static char mem[512];
+	struct sw_buf b;
+
+	sw_buf_init(&b, mem, sizeof(mem));
+	*cut = sw_buf_term_fit(&b, s, n, value, cells);
+	return mem;
+}
+
+#define F(lit, value, cells) term_fit(lit, sizeof(lit) - 1, value, cells, &cut)
+/* 日本語プロ: five characters of two cells, fifteen bytes */
+#define NIHONGO "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x83\x97\xe3\x83\xad"
+
+/*
+ * A value cut to a number of terminal cells: whole characters, never part of
+ * a UTF-8 sequence or of an escape, then a '+'; a quoted value stays quoted.
+ */
+static void term_fit_cells(void **state)
+{
+	bool cut;
+
+	assert_string_equal(F("nginx", false, 5), "nginx");
+	assert_false(cut);
+	assert_string_equal(F("abcdefghij", false, 5), "abcd+");
+	assert_true(cut);
+	/* the escape of ESC is four cells: it goes whole or not at all */
+	assert_string_equal(F("ab\x1b"
+			      "cd",
+			      false, 5),
+			    "ab+");
+	assert_string_equal(F("ab\x1b"
+			      "cd",
+			      false, 7),
+			    "ab\\x1b+");
+	assert_string_equal(F("ab\x1b"
+			      "cd",
+			      false, 8),
+			    "ab\\x1bcd");
+	/* two cells a character: 15 bytes, 10 cells */
+	assert_string_equal(F(NIHONGO, false, 10), NIHONGO);
+	assert_false(cut);
+	assert_string_equal(F(NIHONGO, false, 5), "\xe6\x97\xa5\xe6\x9c\xac+");
+	assert_string_equal(F(NIHONGO, false, 4), "\xe6\x97\xa5+");
+	/* quoted: the quotes and the mark take three cells */
+	assert_string_equal(F("x 0.0.0.0:22", true, 14), "\"x 0.0.0.0:22\"");
+	assert_string_equal(F("x 0.0.0.0:22", true, 8), "\"x 0.0+\"");
+	assert_true(cut);
+	assert_string_equal(F("nginx", true, 3), "ng+");
+	/* no room: the mark alone */
+	assert_string_equal(F("nginx", false, 0), "+");
 }
 
 static const char *term_value(const char *s, size_t n)
@@ -316,6 +387,8 @@ int main(void)
 		cmocka_unit_test(json_invalid_utf8),
 		cmocka_unit_test(json_every_byte),
 		cmocka_unit_test(term_escapes),
+		cmocka_unit_test(term_bidi_controls),
+		cmocka_unit_test(term_fit_cells),
 		cmocka_unit_test(term_values),
 		cmocka_unit_test(term_lines),
 		cmocka_unit_test(buffer_overflow_is_flagged),
