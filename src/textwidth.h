@@ -7,10 +7,9 @@
 
 /*
  * Cells code point cp takes on a terminal: 0 (combining marks, format
- * characters), 2 (East Asian Wide and Fullwidth: CJK, most emoji) or 1. The
- * same in every locale, from Unicode's tables (scripts/gen-textwidth.py),
- * as glibc's wcwidth() has them in a UTF-8 locale. Controls, which are
- * escaped before they are shown, count 1.
+ * characters), 2 (East Asian Wide and Fullwidth: CJK, most emoji) or 1:
+ * glibc's wcwidth() in its C.UTF-8 locale, the same whatever locale the
+ * user runs in. Controls, which are escaped before they are shown, count 1.
  */
 int sw_cp_width(unsigned int cp);
 /* Cells the n bytes at s take: UTF-8, each byte that is not valid UTF-8 one cell. */

@@ -29,7 +29,7 @@ static void code_points(void **state)
 	assert_int_equal(sw_cp_width(0xff61), 1); /* halfwidth katakana */
 	assert_int_equal(sw_cp_width(0x1f600), 2); /* emoji */
 	assert_int_equal(sw_cp_width(0x2f800), 2); /* CJK compatibility supplement */
-	assert_int_equal(sw_cp_width(0x3fffd), 2);
+	assert_int_equal(sw_cp_width(0x30000), 2); /* CJK extension G */
 	assert_int_equal(sw_cp_width(0x1f1e6), 1); /* regional indicator: narrow */
 	assert_int_equal(sw_cp_width(0x10ffff), 1);
 }
