@@ -4,11 +4,13 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "strbuf.h"
@@ -70,12 +72,48 @@ const char *sw_open_error(int err)
 	return err == -ELOOP ? "the path is a symlink (refusing to follow it)" : strerror(-err);
 }
 
+/* How long a write after SIGINT/SIGTERM may wait for a reader that does not read. */
+#define STOP_WRITE_WAIT_MS 1000
+
+int sw_write_stoppable(int fd, const char *buf, size_t n)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	ssize_t w;
+
+	while (n) {
+		/* stopping: a reader that has not read for a second is not waited for */
+		if (sw_stop && poll(&p, 1, STOP_WRITE_WAIT_MS) == 0)
+			return -EINTR;
+		w = write(fd, buf, n);
+		if (w < 0 && errno == EINTR) {
+			if (sw_stop)
+				return -EINTR; /* SIGINT/SIGTERM: the run ends, not a failure */
+			continue;
+		}
+		if (w < 0)
+			return -errno;
+		buf += w;
+		n -= w;
+	}
+	return 0;
+}
+
 int sw_stdout_end(const char *what, int ret)
 {
-	if (!fflush(stdout) && !ferror(stdout))
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
+	bool flushed;
+
+	/* stopping: a reader that does not read is not waited for (the rest is dropped) */
+	if (sw_stop && poll(&p, 1, STOP_WRITE_WAIT_MS) == 0)
+		return ret;
+	flushed = !fflush(stdout);
+	if (flushed && !ferror(stdout))
 		return ret;
 	if (errno == EPIPE)
 		return ret; /* the reader went away (`| head`): a normal end */
+	/* SIGINT/SIGTERM interrupted a write to a reader that did not read: a normal stop */
+	if (sw_stop && (flushed || errno == EINTR))
+		return ret;
 	sw_err("writing %s failed: %s", what, strerror(errno));
 	return SW_EXIT_FAILURE;
 }

@@ -108,6 +108,13 @@ void sw_warn_pid_namespace(void);
  * is a normal end, as for `sockwatch events | head`.
  */
 int sw_stdout_end(const char *what, int ret);
+/*
+ * Writes all of buf to fd, through partial writes and EINTR: 0 or -errno.
+ * -EINTR only once SIGINT/SIGTERM came (sw_stop): a write that a signal
+ * interrupted, or, after it, a reader that did not read for a second. What
+ * of buf was written then stays written (a line may be cut short).
+ */
+int sw_write_stoppable(int fd, const char *buf, size_t n);
 /* Why an output path could not be opened (-errno; O_NOFOLLOW's -ELOOP: a symlink). */
 const char *sw_open_error(int err);
 /* Range-checked decimal digits (nothing before or after them); -EINVAL / -ERANGE. */

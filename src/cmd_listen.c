@@ -210,11 +210,21 @@ static void alert_owner(struct sw_alert *a, const struct owner *o)
 	a->cmdline = sw_pi_str(&o->pi, SW_PI_CMDLINE, o->pi.cmdline);
 }
 
+/*
+ * Whether a write that ended the run (c->write_err) is a normal end: the
+ * reader went away (`| head`), or SIGINT/SIGTERM came while a reader did
+ * not read (sw_write_stoppable()'s EINTR).
+ */
+static bool write_end_ok(int err)
+{
+	return err == EPIPE || err == EINTR;
+}
+
 /* Prints one alert line and flushes it: the reader sees it now, not at the next buffer fill. */
 static int emit(struct listen_ctx *c, const struct sw_alert *a)
 {
 	char line[SW_ALERT_LINE_MAX];
-	int n;
+	int n, e;
 
 	if (a->level == SW_LEVEL_ALERT)
 		c->alerts++;
@@ -222,12 +232,17 @@ static int emit(struct listen_ctx *c, const struct sw_alert *a)
 		c->infos++;
 	if (c->alerts_only && a->level != SW_LEVEL_ALERT)
 		return 0;
+	/* nothing more after a write that failed, or that a stop interrupted */
+	if (c->write_err)
+		return -EPIPE;
 	n = sw_listen_format(a, c->fmt, line, sizeof(line) - 1);
 	if (n < 0)
 		return 0;
 	line[n++] = '\n';
-	if (fwrite(line, 1, n, stdout) != (size_t)n || fflush(stdout)) {
-		c->write_err = errno ? errno : EIO;
+	/* write(2), not stdio: after EINTR stdio drops what it had not written */
+	e = sw_write_stoppable(STDOUT_FILENO, line, n);
+	if (e) {
+		c->write_err = -e;
 		return -EPIPE;
 	}
 	return 0;
@@ -845,7 +860,7 @@ static int run(struct listen_ctx *c)
 		/* -EPIPE: a line could not be written (c->write_err, said below) */
 		if (e != -EPIPE)
 			sw_err("cannot build the baseline: %s", strerror(-e));
-		ret = e == -EPIPE && c->write_err == EPIPE ? SW_EXIT_OK : SW_EXIT_FAILURE;
+		ret = e == -EPIPE && write_end_ok(c->write_err) ? SW_EXIT_OK : SW_EXIT_FAILURE;
 		goto out;
 	}
 	sw_startup_memory(false);
@@ -870,7 +885,7 @@ static int run(struct listen_ctx *c)
 out:
 	/* A reader that went away (`| head`) ends the run as for events; another
 	 * write error is said (after an alert too: it may not have been printed). */
-	if (c->write_err && c->write_err != EPIPE) {
+	if (c->write_err && !write_end_ok(c->write_err)) {
 		sw_err("writing alerts failed: %s", strerror(c->write_err));
 		ret = SW_EXIT_FAILURE;
 	}

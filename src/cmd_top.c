@@ -145,7 +145,8 @@ static int print_once(struct sw_live *l, const struct top_args *a)
 		f.netns_col = v[i]->netns != l->host_netns;
 	if (f.fmt == SW_FMT_TEXT && sw_conn_format_header(&f, line, sizeof(line)) > 0)
 		puts(line);
-	for (long i = 0; i < n; i++) {
+	/* SIGINT/SIGTERM ends the table too (a write it interrupted would block again) */
+	for (long i = 0; i < n && !sw_stop; i++) {
 		len = sw_conn_format(v[i], &f, line, sizeof(line));
 		if (len >= 0)
 			puts(line);

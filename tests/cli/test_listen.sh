@@ -268,6 +268,32 @@ rc=$?
 check "--exit-on-alert into a full disk: exit 5 all the same, and the write error said" \
 	bash -c "[ $rc = 5 ] && grep -qx 'sockwatch: writing alerts failed: No space left on device' '$TMP/full.err'"
 
+# SIGTERM while blocked writing to a reader that does not read (a fifo held open, never
+# read, its pipe shrunk to one page): a normal stop, exit 0, no write error. docs/listen.md
+mkfifo "$TMP/stall"
+exec 8<>"$TMP/stall"
+python3 -c 'import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR); fcntl.fcntl(fd, 1031, 4096)' \
+	"$TMP/stall"
+"$SW" listen --json --quiet-baseline --netns "$INO" >"$TMP/stall" 2>"$TMP/stall.err" &
+SPID=$!
+PIDS+=("$SPID")
+for _ in $(seq 200); do grep -q "watching listeners" "$TMP/stall.err" && break; sleep 0.05; done
+listen_in "$NS" 0.5 $(for p in $(seq 7940 7979); do printf '127.0.0.1:%s ' "$p"; done)
+# blocked in write(2) (syscall 1 on x86_64, 64 on arm64) once the pipe is full
+for _ in $(seq 100); do
+	read -r nr _ <"/proc/$SPID/syscall" 2>/dev/null
+	[ "$nr" = 1 ] || [ "$nr" = 64 ] && break
+	sleep 0.05
+done
+kill -TERM "$SPID"
+for _ in $(seq 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.05; done
+kill -KILL "$SPID" 2>/dev/null
+wait "$SPID"
+rc=$?
+exec 8<&-
+check "SIGTERM while blocked on a reader that does not read: exit 0, no write error" \
+	bash -c "[ '$nr' = 1 -o '$nr' = 64 ] && [ $rc = 0 ] && ! grep -q 'failed' '$TMP/stall.err'"
+
 # In a PID namespace of its own, /proc shows other pids than the kernel reports: said.
 unshare -p -f --mount-proc "$SW" listen --learn - --netns "$INO" >/dev/null 2>"$TMP/pidns.err"
 "$SW" listen --learn - --netns "$INO" >/dev/null 2>"$TMP/hostpid.err"
