@@ -154,7 +154,6 @@ static int probe_kprobe(char *why, size_t whylen)
 
 	if (!access("/sys/bus/event_source/devices/kprobe/type", R_OK))
 		return 0;
-	sw_tracefs_ready(NULL, 0); /* mounts tracefs if it is not */
 	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
 		if (!access(events[i], F_OK))
 			return 0;

@@ -30,9 +30,9 @@ int sw_check_privileges(char *err, size_t errlen);
 /* sw_check_privileges(), then -ENOENT without kernel BTF; err says which. */
 int sw_preflight(char *err, size_t errlen);
 /*
- * 0 if syscall tracepoints can be resolved (mounting tracefs if needed), else
- * -errno, and why (if not NULL) says what stops it: tracefs not readable by
- * this user (-EACCES), not mounted and not mountable, or absent.
+ * 0 if syscall tracepoints can be resolved, else -errno, and why (if not
+ * NULL) says what stops it: tracefs not readable by this user (-EACCES), not
+ * mounted (sockwatch never mounts it), absent, or without syscall tracepoints.
  */
 int sw_tracefs_ready(char *why, size_t n);
 

@@ -253,6 +253,27 @@ n=$(sed -n 's/^sockwatch: \([0-9]*\) events .*/\1/p' "$TMP/stall.err")
 check "stalled stdout FIFO: written ($w) is the whole lines the reader got ($whole); + $dr dropped = $n events" \
 	bash -c "[[ $stall_rc -eq 0 && -n '$w' && '$w' -eq $whole && \$(($w + $dr)) -eq '$n' && $whole -lt '$n' ]]"
 
+# Without tracefs mounted (in a mount namespace of its own) events and doctor run, the
+# accept exits on sys_exit, and leave the mount table as they found it: sockwatch never
+# mounts tracefs (docs/attach-modes.md).
+unshare -m sh -c '
+	mount --make-rprivate / && umount -R /sys/kernel/tracing 2>/dev/null
+	[ "$(stat -f -c %T /sys/kernel/tracing)" != tracefs ] || exit 9
+	timeout --preserve-status -s TERM 3 "$1" events --netns "$3" >/dev/null 2>"$2/notrace.err"
+	echo "events $?"
+	"$1" doctor >"$2/notrace.doctor" 2>&1
+	echo "doctor $?"
+	echo "after $(stat -f -c %T /sys/kernel/tracing)"' sh "$SW" "$TMP" "$INODE" >"$TMP/notrace.out"
+check "tracefs not mounted: events runs, accept exits on sys_exit, the reason named" \
+	bash -c "grep -qx 'events 0' $TMP/notrace.out &&
+		grep -q '^sockwatch: tracing (mode .*accept exit via sys_exit)' $TMP/notrace.err &&
+		grep -q 'sys_exit.*tracefs is not mounted at /sys/kernel/tracing (sockwatch does not mount it' $TMP/notrace.err"
+check "tracefs not mounted: doctor runs and reports it, syscall tracepoints no" \
+	bash -c "grep -qx 'doctor 0' $TMP/notrace.out &&
+		grep -q '^syscall tracepoints  *no  *tracefs is not mounted at /sys/kernel/tracing' $TMP/notrace.doctor"
+check "tracefs not mounted: still not mounted after events and doctor" \
+	grep -qx 'after sysfs' "$TMP/notrace.out"
+
 # -v names each attached program. Everything that reads records (the ring-buffer
 # consumer, the sweep's program) must exist before the first attach: records flow at
 # once on a busy machine, and a reader set up afterwards let the ring buffer overflow.
