@@ -22,7 +22,7 @@ struct check {
 	const char *key; /* JSON key */
 	const char *title; /* text label */
 	bool ok;
-	char detail[400];
+	char detail[600];
 };
 
 enum {
@@ -151,10 +151,10 @@ static void run_checks(struct check *c, enum sw_attach_mode *chosen, enum sw_acc
 	c[C_KERNEL].ok = true;
 	snprintf(c[C_KERNEL].detail, sizeof(c[C_KERNEL].detail), "%s %s", u.release, u.machine);
 
-	c[C_BTF].ok = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+	/* read and parsed, as the tracer does before it loads anything */
+	c[C_BTF].ok = !sw_btf_check(why, sizeof(why));
 	snprintf(c[C_BTF].detail, sizeof(c[C_BTF].detail), "%s",
-		 c[C_BTF].ok ? "/sys/kernel/btf/vmlinux" :
-			       "missing: needs CONFIG_DEBUG_INFO_BTF=y (kernel >= 5.8)");
+		 c[C_BTF].ok ? SW_VMLINUX_BTF : why);
 
 	bool admin = sw_has_cap(CAP_SYS_ADMIN), bpf = sw_has_cap(CAP_BPF),
 	     perfmon = sw_has_cap(CAP_PERFMON);
@@ -308,7 +308,9 @@ static int print_report(const struct check *c, enum sw_attach_mode chosen, enum 
 		       c[i].detail);
 	printf("\nhooks with --attach auto:\n");
 	if (ret) {
-		printf("  none: %s\n", ret == SW_EXIT_PERM ? "missing privileges" : rejected);
+		printf("  none: %s\n", ret == SW_EXIT_PERM ? "missing privileges" :
+				       !c[C_BTF].ok	   ? "no usable kernel BTF" :
+							     rejected);
 		printf("\nverdict: sockwatch cannot run here\n");
 		return ret;
 	}

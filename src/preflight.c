@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <bpf/btf.h>
 
 #include "preflight.h"
 
@@ -45,19 +46,67 @@ int sw_check_privileges(char *err, size_t errlen)
 			       sw_has_cap(CAP_PERFMON), err, errlen);
 }
 
+int sw_btf_check_path(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	struct btf *btf;
+	int e;
+
+	if (stat(path, &st) && errno == ENOENT) {
+		snprintf(err, errlen,
+			 "kernel BTF not found (%s): sockwatch needs a kernel >= 5.8 built with "
+			 "CONFIG_DEBUG_INFO_BTF=y",
+			 path);
+		return -ENOENT;
+	}
+	/*
+	 * Read and parsed as libbpf will to load the programs (raw BTF, as sysfs
+	 * has it; no ELF attempt that would print a libbpf warning): access() is
+	 * no proof.
+	 */
+	btf = btf__parse_raw(path);
+	if (btf) {
+		btf__free(btf);
+		return 0;
+	}
+	e = errno ? -errno : -EINVAL;
+	if (e == -EMFILE || e == -ENFILE)
+		return e; /* no verdict on the BTF: the caller names the limit */
+	snprintf(err, errlen,
+		 "kernel BTF at %s cannot be read or parsed: %s; sockwatch needs the running "
+		 "kernel's BTF there: check that nothing is mounted over it (findmnt %s) and "
+		 "that /sys is sysfs",
+		 path, !stat(path, &st) && !st.st_size ? "the file is empty" : strerror(-e), path);
+	return -EINVAL;
+}
+
+int sw_btf_check(char *err, size_t errlen)
+{
+	static int verdict = 1; /* not checked yet: parsing costs ~20 ms */
+	static char msg[512];
+	int e;
+
+	if (verdict > 0) {
+		verdict = sw_btf_check_path(SW_VMLINUX_BTF, msg, sizeof(msg));
+		if (verdict == -EMFILE || verdict == -ENFILE) {
+			e = verdict;
+			verdict = 1; /* no verdict: checked again next time */
+			snprintf(err, errlen, "cannot read kernel BTF: %s", strerror(-e));
+			return e;
+		}
+	}
+	if (verdict)
+		snprintf(err, errlen, "%s", msg);
+	return verdict;
+}
+
 int sw_preflight(char *err, size_t errlen)
 {
 	int e = sw_check_privileges(err, errlen);
 
 	if (e)
 		return e;
-	if (access(SW_VMLINUX_BTF, R_OK)) {
-		snprintf(err, errlen,
-			 "kernel BTF not found (/sys/kernel/btf/vmlinux): sockwatch needs a kernel "
-			 ">= 5.8 built with CONFIG_DEBUG_INFO_BTF=y");
-		return -ENOENT;
-	}
-	return 0;
+	return sw_btf_check(err, errlen);
 }
 
 /* Writes the reason for a failed check into why (if there is one). */

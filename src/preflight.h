@@ -27,7 +27,16 @@ bool sw_has_cap(int cap);
 int sw_caps_verdict(bool admin, bool bpf, bool perfmon, char *err, size_t errlen);
 /* sw_caps_verdict() for this process. */
 int sw_check_privileges(char *err, size_t errlen);
-/* sw_check_privileges(), then -ENOENT without kernel BTF; err says which. */
+/*
+ * Whether the kernel BTF at path can be read and parsed (as libbpf will to
+ * load the programs): 0; -ENOENT if it is missing; -EINVAL if it cannot be
+ * read or parsed (err says why and what to check); -EMFILE/-ENFILE, err
+ * untouched, when no file could be opened to tell.
+ */
+int sw_btf_check_path(const char *path, char *err, size_t errlen);
+/* sw_btf_check_path() on SW_VMLINUX_BTF, once per process (~20 ms); err says why. */
+int sw_btf_check(char *err, size_t errlen);
+/* sw_check_privileges(), then sw_btf_check(); err says which failed. */
 int sw_preflight(char *err, size_t errlen);
 /*
  * 0 if syscall tracepoints can be resolved, else -errno, and why (if not

@@ -85,6 +85,17 @@ fi
 check "CAP_BPF + CAP_PERFMON without root: can run, accept exits via $want_exit, the reason named" \
 	bash -c "[ $crc -eq 0 ] && jq -e '.can_run and .accept_exit == \"$want_exit\" and
 		(.syscall_tracepoints.ok or (.syscall_tracepoints.detail | test(\"not readable by this user.*hooked on sys_exit\")))' $TMP/caps >/dev/null"
+# Kernel BTF that cannot be read or parsed (an empty file bind-mounted over it, in a mount
+# namespace of its own): BTF no with the cause, nothing probed, exit 4.
+: >"$TMP/empty"
+unshare -m sh -c 'mount --make-rprivate / && mount --bind "$2" /sys/kernel/btf/vmlinux &&
+	exec "$1" doctor' sh "$SW" "$TMP/empty" >"$TMP/btf" 2>&1
+brc=$?
+check "unreadable kernel BTF: BTF no, the cause named, nothing probed, exit 4" \
+	bash -c "[ $brc -eq 4 ] &&
+		grep -q '^BTF  *no   kernel BTF at /sys/kernel/btf/vmlinux cannot be read or parsed: the file is empty' $TMP/btf &&
+		grep -q '^tp_btf  *no   not probed: no BTF' $TMP/btf && grep -q '^  none: no usable kernel BTF' $TMP/btf &&
+		grep -q 'verdict: sockwatch cannot run here' $TMP/btf"
 check "unknown option exits 2" bash -c "$SW doctor --nope 2>/dev/null; [ \$? -eq 2 ]"
 "$SW" doctor extra junk >/dev/null 2>"$TMP/extra.err"
 rc=$?

@@ -253,6 +253,16 @@ n=$(sed -n 's/^sockwatch: \([0-9]*\) events .*/\1/p' "$TMP/stall.err")
 check "stalled stdout FIFO: written ($w) is the whole lines the reader got ($whole); + $dr dropped = $n events" \
 	bash -c "[[ $stall_rc -eq 0 && -n '$w' && '$w' -eq $whole && \$(($w + $dr)) -eq '$n' && $whole -lt '$n' ]]"
 
+# Kernel BTF that cannot be read or parsed (an empty file bind-mounted over it, in a mount
+# namespace of its own): exit 4 naming that, not a kernel that refused the programs.
+: >"$TMP/empty"
+unshare -m sh -c 'mount --make-rprivate / && mount --bind "$2" /sys/kernel/btf/vmlinux &&
+	exec timeout 20 "$1" events >/dev/null 2>"$3"' sh "$SW" "$TMP/empty" "$TMP/btf.err"
+rc=$?
+check "unreadable kernel BTF: exit 4, one line naming the file and the cause" \
+	bash -c "[[ $rc -eq 4 ]] && [[ \$(wc -l <$TMP/btf.err) -eq 1 ]] &&
+		grep -q '^sockwatch: kernel BTF at /sys/kernel/btf/vmlinux cannot be read or parsed: the file is empty; .*findmnt' $TMP/btf.err"
+
 # Without tracefs mounted (in a mount namespace of its own) events and doctor run, the
 # accept exits on sys_exit, and leave the mount table as they found it: sockwatch never
 # mounts tracefs (docs/attach-modes.md).

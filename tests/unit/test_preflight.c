@@ -6,7 +6,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "preflight.h"
@@ -35,11 +38,38 @@ static void names_the_missing(void **state)
 	assert_string_equal(err, LEAD "CAP_BPF (run with sudo)");
 }
 
+/* A BTF file that is missing, empty or not BTF: each said, -ENOENT or -EINVAL (exit 4). */
+static void btf_unusable(void **state)
+{
+	char dir[] = "/tmp/sw-btf.XXXXXX", path[64], err[512];
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/vmlinux", dir);
+	assert_int_equal(sw_btf_check_path(path, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "kernel BTF not found ("));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(sw_btf_check_path(path, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "cannot be read or parsed: the file is empty; "));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("not BTF at all, but long enough to hold a header", f);
+	fclose(f);
+	assert_int_equal(sw_btf_check_path(path, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "cannot be read or parsed: "));
+	assert_null(strstr(err, "empty"));
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(enough),
 		cmocka_unit_test(names_the_missing),
+		cmocka_unit_test(btf_unusable),
 	};
 
 	return cmocka_run_group_tests_name("preflight", tests, NULL, NULL);
