@@ -398,6 +398,11 @@ int cmd_doctor(int argc, char **argv)
 		sw_err("unexpected argument '%s' (see 'sockwatch doctor --help')", argv[optind]);
 		return SW_EXIT_USAGE;
 	}
+	/* Out of file descriptors, every probe would fail and read as a refusal: say that. */
+	if (sw_check_nofile(rejected, sizeof(rejected))) {
+		sw_err("%s", rejected);
+		return SW_EXIT_FAILURE;
+	}
 	run_checks(c, &chosen, &ax, rejected, sizeof(rejected));
 
 	if (!c[C_CAPS].ok)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "preflight.h"
 
 struct cmd {
 	const char *name;
@@ -32,6 +33,8 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	sw_std_fds();
+	/* as many file descriptors as allowed: BPF objects take dozens while modes are tried */
+	sw_raise_nofile();
 	/* `sockwatch` alone, or with options only, is the live view. */
 	if (argc < 2 || (argv[1][0] == '-' && strcmp(argv[1], "-h") && strcmp(argv[1], "--help")))
 		return cmd_top(argc, argv);

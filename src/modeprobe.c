@@ -89,12 +89,18 @@ static int find_funcs(const char *const *names, __s32 *ids, size_t n)
 	return 0;
 }
 
-/* Why try_tracing() failed, into why; returns -ENOTSUP (or -ENOMEM, which says nothing). */
+/*
+ * Why try_tracing() failed, into why; returns -ENOTSUP (or -ENOMEM, which
+ * says nothing, or -EMFILE/-ENFILE: out of file descriptors, not refused).
+ */
 static int refused(int e, const char *stage, const char *kind, const char *func, char *why,
 		   size_t whylen)
 {
 	if (e == -ENOMEM)
 		return e;
+	/* no descriptor for the probe: no verdict on the kernel */
+	if (sw_fd_exhausted(e))
+		return sw_fd_limit_error(e, why, whylen);
 	if (e == -EPERM)
 		/* Refused before the verifier ran (lockdown, no trampolines). */
 		snprintf(why, whylen, "kernel refused to %s an %s program on %s (EPERM)", stage,

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/magic.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -44,6 +45,50 @@ int sw_check_privileges(char *err, size_t errlen)
 {
 	return sw_caps_verdict(sw_has_cap(CAP_SYS_ADMIN), sw_has_cap(CAP_BPF),
 			       sw_has_cap(CAP_PERFMON), err, errlen);
+}
+
+bool sw_fd_exhausted(int e)
+{
+	return e == -EMFILE || e == -ENFILE;
+}
+
+int sw_fd_limit_error(int e, char *err, size_t errlen)
+{
+	struct rlimit rl = {};
+	unsigned long long need = SW_NOFILE_MIN;
+
+	if (e == -ENFILE) {
+		snprintf(err, errlen,
+			 "too many open files in the system (ENFILE): the kernel's file table is "
+			 "full (fs.file-max)");
+		return e;
+	}
+	getrlimit(RLIMIT_NOFILE, &rl);
+	/* the limit was enough to start: more namespaces or outputs than usual */
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= need)
+		need = 2 * rl.rlim_cur;
+	snprintf(err, errlen, "too many open files: raise ulimit -n to at least %llu (it is %llu)",
+		 need, (unsigned long long)rl.rlim_cur);
+	return -EMFILE;
+}
+
+void sw_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int sw_check_nofile(char *err, size_t errlen)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= SW_NOFILE_MIN)
+		return 0;
+	return sw_fd_limit_error(-EMFILE, err, errlen);
 }
 
 int sw_btf_check_path(const char *path, char *err, size_t errlen)
@@ -88,11 +133,10 @@ int sw_btf_check(char *err, size_t errlen)
 
 	if (verdict > 0) {
 		verdict = sw_btf_check_path(SW_VMLINUX_BTF, msg, sizeof(msg));
-		if (verdict == -EMFILE || verdict == -ENFILE) {
+		if (sw_fd_exhausted(verdict)) {
 			e = verdict;
 			verdict = 1; /* no verdict: checked again next time */
-			snprintf(err, errlen, "cannot read kernel BTF: %s", strerror(-e));
-			return e;
+			return sw_fd_limit_error(e, err, errlen);
 		}
 	}
 	if (verdict)
@@ -104,6 +148,9 @@ int sw_preflight(char *err, size_t errlen)
 {
 	int e = sw_check_privileges(err, errlen);
 
+	if (e)
+		return e;
+	e = sw_check_nofile(err, errlen);
 	if (e)
 		return e;
 	return sw_btf_check(err, errlen);

@@ -18,6 +18,26 @@
 #define SW_TRACEFS "/sys/kernel/tracing"
 #define SW_VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 
+/*
+ * File descriptors a run needs at least (the BPF objects' maps, programs and
+ * links while the modes are tried, the kernel BTF, the snapshot's iterators,
+ * a few outputs): about 40 measured on 6.18 in tracepoint mode, so 128 leaves
+ * room for the other modes and kernels (README, Requirements).
+ */
+#define SW_NOFILE_MIN 128
+
+/* Whether -errno e says no file descriptor could be had (EMFILE, ENFILE): never a verdict. */
+bool sw_fd_exhausted(int e);
+/*
+ * "too many open files: raise ulimit -n to at least N (it is M)" (or the
+ * system's table for ENFILE) into err; returns e (-EMFILE or -ENFILE).
+ */
+int sw_fd_limit_error(int e, char *err, size_t errlen);
+/* Raises the soft RLIMIT_NOFILE to the hard one (at start, before anything is opened). */
+void sw_raise_nofile(void);
+/* 0, or sw_fd_limit_error() if the soft RLIMIT_NOFILE is below SW_NOFILE_MIN. */
+int sw_check_nofile(char *err, size_t errlen);
+
 /* Capabilities held in the effective set. */
 bool sw_has_cap(int cap);
 /*
@@ -36,7 +56,7 @@ int sw_check_privileges(char *err, size_t errlen);
 int sw_btf_check_path(const char *path, char *err, size_t errlen);
 /* sw_btf_check_path() on SW_VMLINUX_BTF, once per process (~20 ms); err says why. */
 int sw_btf_check(char *err, size_t errlen);
-/* sw_check_privileges(), then sw_btf_check(); err says which failed. */
+/* sw_check_privileges(), sw_check_nofile(), then sw_btf_check(); err says which failed. */
 int sw_preflight(char *err, size_t errlen);
 /*
  * 0 if syscall tracepoints can be resolved, else -errno, and why (if not

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "preflight.h"
 #include "snapshot.h"
 #include "snapshot_diag.h"
 #include "snapshot_iter.h"
@@ -162,7 +163,8 @@ static int take_iter(struct take_ctx *t, bool *unavailable)
 
 	e = sw_snap_iter_open(&it, t->err, t->errlen);
 	if (e) {
-		*unavailable = e != -ENOMEM;
+		/* out of memory or file descriptors: sock_diag would not do better */
+		*unavailable = e != -ENOMEM && !sw_fd_exhausted(e);
 		/* Privileges were checked before: EPERM is the kernel's refusal. */
 		return e == -EPERM ? -ENOTSUP : e;
 	}
@@ -284,8 +286,11 @@ static int take_diag(struct take_ctx *t)
 			if (e == -ENOMEM)
 				goto out_nomem;
 			if (e && !i) {
-				snprintf(t->err, t->errlen, "netlink sock_diag dump failed: %s",
-					 strerror(-e));
+				if (sw_fd_exhausted(e))
+					sw_fd_limit_error(e, t->err, t->errlen);
+				else
+					snprintf(t->err, t->errlen,
+						 "netlink sock_diag dump failed: %s", strerror(-e));
 				goto out;
 			}
 			netns_done(t, i, e);

@@ -37,12 +37,20 @@ int sw_snap_iter_open(struct sw_snap_iter **out, char *why, size_t whylen)
 		oo.btf_custom_path = SW_VMLINUX_BTF;
 	it->skel = snapshot__open_opts(&oo);
 	e = it->skel ? snapshot__load(it->skel) : -errno;
+	if (e < 0 && sw_fd_exhausted(e)) {
+		sw_fd_limit_error(e, why, whylen);
+		goto fail;
+	}
 	if (e) {
 		snprintf(why, whylen, "kernel refused the tcp/task_file iterator programs: %s",
 			 strerror(-e));
 		goto fail;
 	}
 	it->tcp = bpf_program__attach_iter(it->skel->progs.sw_snap_tcp, NULL);
+	if (!it->tcp && sw_fd_exhausted(-errno)) {
+		e = sw_fd_limit_error(-errno, why, whylen);
+		goto fail;
+	}
 	if (!it->tcp) {
 		e = -errno;
 		snprintf(why, whylen, "kernel refused to attach the tcp iterator: %s",
@@ -50,6 +58,10 @@ int sw_snap_iter_open(struct sw_snap_iter **out, char *why, size_t whylen)
 		goto fail;
 	}
 	it->task = bpf_program__attach_iter(it->skel->progs.sw_snap_owner, NULL);
+	if (!it->task && sw_fd_exhausted(-errno)) {
+		e = sw_fd_limit_error(-errno, why, whylen);
+		goto fail;
+	}
 	if (!it->task) {
 		e = -errno;
 		snprintf(why, whylen, "kernel refused to attach the task_file iterator: %s",

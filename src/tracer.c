@@ -358,10 +358,16 @@ static int sweep_load(struct sw_tracer *t, bool iter)
 	return 0;
 }
 
-static void sweep_open(struct sw_tracer *t)
+/* 0 with or without a sweep (the kernel may refuse both walks); -EMFILE/-ENFILE when out of fds. */
+static int sweep_open(struct sw_tracer *t)
 {
-	if (!sweep_load(t, false) || !sweep_load(t, true))
+	int e = sweep_load(t, false);
+
+	if (e && !sw_fd_exhausted(e))
+		e = sweep_load(t, true);
+	if (!e)
 		t->last_sweep = now_mono();
+	return sw_fd_exhausted(e) ? e : 0;
 }
 
 static void sweep_close(struct sw_tracer *t)
@@ -477,6 +483,8 @@ static int attach_prog(struct sw_tracer *t, struct bpf_program *p, char *err, si
 	l = bpf_program__attach(p);
 	if (!l) {
 		e = -errno;
+		if (sw_fd_exhausted(e))
+			return sw_fd_limit_error(e, err, errlen);
 		if (e == -ENOENT && bpf_program__type(p) == BPF_PROG_TYPE_KPROBE)
 			snprintf(
 				err, errlen,
@@ -568,10 +576,14 @@ static int reader_open(struct sw_tracer *t, char *err, size_t errlen)
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_sample, t, NULL);
 	if (!t->rb) {
 		e = -errno;
+		if (sw_fd_exhausted(e))
+			return sw_fd_limit_error(e, err, errlen);
 		snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(-e));
 		return e;
 	}
-	sweep_open(t);
+	e = sweep_open(t);
+	if (e)
+		return sw_fd_limit_error(e, err, errlen);
 	if (t->opts.batch_ms) {
 		unsigned int shift = WAKE_MIN_SHIFT;
 		__u32 size = bpf_map__max_entries(t->skel->maps.events);
@@ -683,7 +695,9 @@ static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state
 		const char *prog = log_failed_prog(name, sizeof(name));
 
 		e = e < 0 ? e : -e;
-		if (e == -EPERM && prog)
+		if (sw_fd_exhausted(e))
+			sw_fd_limit_error(e, err, errlen); /* not the kernel's refusal */
+		else if (e == -EPERM && prog)
 			snprintf(err, errlen, "kernel refused program %s (EPERM)", prog);
 		else if (prog)
 			snprintf(err, errlen, "kernel refused program %s: %s", prog, strerror(-e));
@@ -815,7 +829,7 @@ static int try_mode_uring(struct sw_tracer *t, enum sw_attach_mode mode, enum sw
 		e = try_mode(t, mode, hook, ax, forms[i], err, errlen);
 		if (!e)
 			t->uring_why[0] = '\0'; /* what an earlier form's refusal said */
-		if (!e || !strstr(err, "sw_uring_"))
+		if (!e || sw_fd_exhausted(e) || !strstr(err, "sw_uring_"))
 			return e;
 		n = strlen(t->uring_why);
 		snprintf(t->uring_why + n, sizeof(t->uring_why) - n, "%s%s", n ? "; " : "", err);
@@ -854,7 +868,8 @@ static int try_hooks(struct sw_tracer *t, enum sw_attach_mode mode, char *err, s
 			return 0;
 		}
 		/* Only a refused tp_btf program is a reason to try raw_tp. */
-		if (!strstr(err, "sw_state_btf") && !strstr(err, "sw_sys_exit_btf"))
+		if (sw_fd_exhausted(e) ||
+		    (!strstr(err, "sw_state_btf") && !strstr(err, "sw_sys_exit_btf")))
 			break;
 	}
 	return e;
@@ -892,10 +907,15 @@ int sw_tracer_open(const struct sw_tracer_opts *o, sw_record_fn fn, void *ctx,
 		/* auto: a mode the kernel refuses cheaply is not loaded whole. A
 		 * forced mode is always loaded, so that its error names the program. */
 		e = o->attach == SW_ATTACH_AUTO ? sw_probe_mode(order[i], why, sizeof(why)) : 0;
-		if (e != -ENOTSUP)
+		if (e != -ENOTSUP && !sw_fd_exhausted(e))
 			e = try_hooks(t, order[i], why, sizeof(why));
 		if (!e)
 			break;
+		/* out of file descriptors: no verdict on this mode or the next */
+		if (sw_fd_exhausted(e)) {
+			sw_fd_limit_error(e, err, errlen);
+			goto out_free;
+		}
 		note_rejected(t, sw_attach_mode_name(order[i]), why);
 		if (o->verbose)
 			fprintf(stderr, "sockwatch: %s mode not available: %s\n",

@@ -253,6 +253,27 @@ n=$(sed -n 's/^sockwatch: \([0-9]*\) events .*/\1/p' "$TMP/stall.err")
 check "stalled stdout FIFO: written ($w) is the whole lines the reader got ($whole); + $dr dropped = $n events" \
 	bash -c "[[ $stall_rc -eq 0 && -n '$w' && '$w' -eq $whole && \$(($w + $dr)) -eq '$n' && $whole -lt '$n' ]]"
 
+# A low open-file limit is never read as the kernel refusing: a soft limit is raised to
+# the hard one (the run is the same as with the default limit), and a hard limit too low
+# fails at once with one line naming it (exit 1), in every verb that loads programs.
+timeout -s TERM 2 "$SW" events --netns "$INODE" >/dev/null 2>"$TMP/nofile.ref"
+bash -c 'ulimit -Sn 16 && exec timeout -s TERM 2 "$@"' sh "$SW" events --netns "$INODE" \
+	>/dev/null 2>"$TMP/nofile.soft"
+ref=$(grep '^sockwatch: tracing' "$TMP/nofile.ref")
+check "soft ulimit -n 16 (hard higher): raised, the same hooks as with the default limit" \
+	bash -c "[[ -n '$ref' ]] && grep -qxF '$ref' $TMP/nofile.soft && ! grep -qi 'open files' $TMP/nofile.soft"
+bash -c 'ulimit -Sn 16 && exec "$@"' sh "$SW" doctor >"$TMP/nofile.doctor" 2>&1
+rc=$?
+check "soft ulimit -n 16: doctor as usual (exit 0), no probe failed for want of descriptors" \
+	bash -c "[[ $rc -eq 0 ]] && ! grep -qi 'open files' $TMP/nofile.doctor"
+for verb in "events" "top --once" "doctor"; do
+	bash -c 'ulimit -n 32 && exec timeout 20 "$@"' sh "$SW" $verb >/dev/null 2>"$TMP/nofile.hard"
+	rc=$?
+	check "hard ulimit -n 32: $verb exits 1, one line naming the limit" \
+		bash -c "[[ $rc -eq 1 ]] && [[ \$(wc -l <$TMP/nofile.hard) -eq 1 ]] &&
+			grep -qx 'sockwatch: too many open files: raise ulimit -n to at least 128 (it is 32)' $TMP/nofile.hard"
+done
+
 # Kernel BTF that cannot be read or parsed (an empty file bind-mounted over it, in a mount
 # namespace of its own): exit 4 naming that, not a kernel that refused the programs.
 : >"$TMP/empty"
