@@ -636,7 +636,7 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 	if (emit_states) {
 		if (!s || !s->family)
 			read_tuple(btf, sk, &now);
-		emit(key, EMIT(SW_EV_STATE, oldstate, newstate, 0), s, &now);
+		emit(key, EMIT(SW_EV_STATE, oldstate, newstate, s ? 0 : SW_F_NO_ENTRY), s, &now);
 	}
 
 	switch (newstate) {
@@ -696,7 +696,7 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 		else
 			read_tuple(btf, sk, &now);
 		read_stats(btf, sk, &now);
-		emit(key, EMIT(SW_EV_CONNECT, oldstate, newstate, 0), s, &now);
+		emit(key, EMIT(SW_EV_CONNECT, oldstate, newstate, s ? 0 : SW_F_NO_ENTRY), s, &now);
 		return;
 	case SW_TCP_FIN_WAIT1:
 		/* TCP Fast Open: the server closed its child before the handshake ended */
@@ -753,11 +753,13 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 			emit(key, EMIT(SW_EV_UNLISTEN, oldstate, newstate, 0), s, &now);
 		} else {
 			owner_from_current(&cur);
-			emit(key, EMIT(SW_EV_UNLISTEN, oldstate, newstate, 0), &cur, &now);
+			emit(key, EMIT(SW_EV_UNLISTEN, oldstate, newstate, SW_F_NO_ENTRY), &cur,
+			     &now);
 		}
 	} else if (connect_attempt(oldstate, s)) {
 		now.error = SW_READ(btf, sk, sk_err);
-		emit(key, EMIT(SW_EV_CONNECT_FAILED, oldstate, newstate, 0), s, &now);
+		emit(key, EMIT(SW_EV_CONNECT_FAILED, oldstate, newstate, s ? 0 : SW_F_NO_ENTRY), s,
+		     &now);
 	} else if (oldstate == SW_TCP_SYN_RECV && !s) {
 		/* A listener's child that dies before its handshake completes (a
 		 * duplicate from a retransmitted ACK that lost the race to the
@@ -770,9 +772,9 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 			s->closer = closer_at_close(btf, sk, oldstate);
 			emit(key, EMIT(SW_EV_CLOSE, oldstate, newstate, 0), s, &now);
 		} else {
-			/* no owner known (owner_src 0), but which end closed */
+			/* no entry (none made, or evicted): no owner, but which end closed */
 			cur.closer = closer_at_close(btf, sk, oldstate);
-			emit(key, EMIT(SW_EV_CLOSE, oldstate, newstate, 0), &cur, &now);
+			emit(key, EMIT(SW_EV_CLOSE, oldstate, newstate, SW_F_NO_ENTRY), &cur, &now);
 		}
 	}
 	sock_delete(key);
@@ -935,7 +937,8 @@ static __always_inline void accept_listed(struct sock *sk, __u64 ptr, __u8 hook,
 	 * attached (its transition ran before), or the map refused the entry.
 	 * No entry is coming: report from our copy. */
 	read_tuple(false, sk, now);
-	emit(key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), cur, now);
+	emit(key, EMIT(SW_EV_ACCEPT, 0, state, (hook << SW_F_ACCEPT_HOOK_SHIFT) | SW_F_NO_ENTRY),
+	     cur, now);
 }
 
 /*
@@ -992,7 +995,9 @@ static __always_inline void on_accept(struct sock *sk, __u8 hook)
 		if (accept_fn_hook && hook == SW_ACCEPT_HOOK_SYSCALL)
 			return;
 		read_tuple(false, sk, &now);
-		emit(key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), &cur, &now);
+		emit(key,
+		     EMIT(SW_EV_ACCEPT, 0, state, (hook << SW_F_ACCEPT_HOOK_SHIFT) | SW_F_NO_ENTRY),
+		     &cur, &now);
 		return;
 	}
 	/* The first hook to see this socket reports it; later ones stop here. */

@@ -32,6 +32,9 @@ const volatile bool key_by_ptr = false;
 const volatile __u16 filter_port = 0;
 const volatile __u32 filter_pid = 0;
 
+/* Entries the last walk visited (user space zeroes it before an iterator's walk). */
+__u64 swept;
+
 /*
  * Whether the socket an entry points to is still that socket and not closed;
  * *same tells whether it is still that socket at all (then *state is its
@@ -170,7 +173,7 @@ static long sweep_one(struct bpf_map *map, __u64 *key, struct sw_sock *s, void *
 SEC("raw_tp")
 int sw_sweep(void *ctx)
 {
-	bpf_for_each_map_elem(&socks, sweep_one, NULL, 0);
+	swept = bpf_for_each_map_elem(&socks, sweep_one, NULL, 0);
 	return 0;
 }
 
@@ -181,7 +184,9 @@ int sw_sweep_iter(struct bpf_iter__bpf_map_elem *ctx)
 	__u64 *key = ctx->key;
 	struct sw_sock *s = ctx->value;
 
-	if (key && s)
+	if (key && s) {
+		swept++;
 		sweep_one(ctx->map, key, s, NULL);
+	}
 	return 0;
 }

@@ -89,6 +89,14 @@ enum sw_counter {
 #define SW_F_INFERRED \
 	0x20 /* close/unlisten inferred by the socket-map sweep, not seen at the transition;
 	      * accept: done inside the kernel, told from the socket (no hook saw it) */
+/*
+ * Made without the socket's entry in the socket map (so without the owner,
+ * birth and history it keeps): the socket predates the tracer and was not
+ * seeded from the snapshot, or its entry was evicted because the map was
+ * full (SW_MAX_SOCKETS, --max-sockets; evictions are reported in-band as
+ * lost records "socket-map"). JSON "entry":"none".
+ */
+#define SW_F_NO_ENTRY 0x40
 
 /*
  * One ring-buffer record. Fixed size so that one reserve never fails for
@@ -151,7 +159,9 @@ struct sw_net_key {
 
 /* Sizes of the BPF maps. */
 #define SW_RINGBUF_BYTES (8u << 20)
-#define SW_MAX_SOCKETS 65536
+#define SW_MAX_SOCKETS 65536 /* entries of the socket map by default (--max-sockets) */
+#define SW_MAX_SOCKETS_MIN 256
+#define SW_MAX_SOCKETS_MAX (4u << 20) /* about 700 MiB of preallocated entries */
 
 /* Which hook saw an accept (bits SW_F_ACCEPT_HOOK_MASK of sw_event.flags). */
 #define SW_ACCEPT_HOOK_FEXIT 1

@@ -482,6 +482,11 @@ int sw_common_opt(const char *verb, int opt, const char *arg, char **argv,
 		else
 			return sw_bad_value(verb, "state hook", arg, "expected tp_btf or raw_tp");
 		return 0;
+	case SW_OPT_MAX_SOCKETS:
+		if (sw_parse_u32(arg, SW_MAX_SOCKETS_MIN, SW_MAX_SOCKETS_MAX, &v))
+			return sw_bad_value(verb, "max-sockets", arg, "expected 256..4194304");
+		o->max_sockets = v;
+		return 0;
 	case 'v':
 		o->verbose = true;
 		return 0;

@@ -31,6 +31,7 @@ enum {
 	SW_OPT_NETNS,
 	SW_OPT_ATTACH,
 	SW_OPT_STATE_HOOK,
+	SW_OPT_MAX_SOCKETS,
 	SW_OPT_VERB = 300,
 };
 
@@ -41,6 +42,7 @@ enum {
 		{ "netns", required_argument, NULL, SW_OPT_NETNS },                                \
 		{ "attach", required_argument, NULL, SW_OPT_ATTACH },                              \
 		{ "state-hook", required_argument, NULL, SW_OPT_STATE_HOOK },                      \
+		{ "max-sockets", required_argument, NULL, SW_OPT_MAX_SOCKETS },                    \
 	{                                                                                          \
 		"verbose", no_argument, NULL, 'v'                                                  \
 	}
@@ -53,6 +55,8 @@ enum {
 	"      --netns INODE    only sockets in the network namespace with this inode\n"   \
 	"      --attach MODE    auto, fentry, kprobe or tracepoint (default auto)\n"       \
 	"      --state-hook H   tp_btf or raw_tp (default: tp_btf if the kernel has it)\n" \
+	"      --max-sockets N  sockets whose owner the kernel side keeps at once\n"       \
+	"                       (default 65536; beyond it the oldest are forgotten)\n"     \
 	"  -v, --verbose        libbpf and attach details on stderr\n"                     \
 	"  -h, --help           this help\n"
 

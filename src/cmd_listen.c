@@ -415,6 +415,12 @@ static int on_record(const struct sw_record *r, void *ctx)
 	struct listen_ctx *c = ctx;
 	int e;
 
+	if (sw_lost_is_evictions(r)) {
+		sw_err("warning: %llu socket-map entries evicted (the map is full: --max-sockets): "
+		       "those sockets' later events have no owner",
+		       (unsigned long long)r->lost);
+		return 0;
+	}
 	if (r->ev.kind == SW_EV_LOST) {
 		/* Loss is never silent: a lost listen event may be a missed alert. */
 		sw_err("warning: %llu events lost in %s", (unsigned long long)r->lost,

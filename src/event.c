@@ -34,6 +34,12 @@ static const char *const state_names[SW_TCP_STATE_MAX] = {
 	[SW_TCP_NEW_SYN_RECV] = "NEW_SYN_RECV",
 };
 
+bool sw_lost_is_evictions(const struct sw_record *r)
+{
+	return r->ev.kind == SW_EV_LOST && r->lost_where &&
+	       !strcmp(r->lost_where, SW_LOST_SOCKET_MAP);
+}
+
 const char *sw_kind_name(unsigned int kind)
 {
 	return kind < SW_EV_KIND_MAX ? kind_names[kind] : "unknown";

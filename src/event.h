@@ -11,12 +11,20 @@
 
 #define SW_SCHEMA_VERSION 1
 
+/*
+ * lost_where of the lost records that count entries evicted from the full
+ * socket map: no record is missing, but the later records of those sockets
+ * carry no owner (SW_F_NO_ENTRY).
+ */
+#define SW_LOST_SOCKET_MAP "socket-map"
+
 struct sw_record {
 	struct sw_event ev; /* the kernel's record (or one user space made) */
 	__u64 seq; /* gap-free per run, assigned in delivery order */
 	struct timespec wall; /* wall-clock time of ev.ts_ns */
 	__u64 lost; /* SW_EV_LOST: how many events were lost */
-	const char *lost_where; /* SW_EV_LOST: "ringbuf", "kernel" (skipped runs) or a sink's name */
+	/* SW_EV_LOST: "ringbuf", "kernel" (skipped runs), SW_LOST_SOCKET_MAP or a sink's name */
+	const char *lost_where;
 };
 
 /*
@@ -29,6 +37,8 @@ static inline bool sw_owner_known(const struct sw_event *e)
 	return (e->flags & SW_F_OWNER_MASK) != SW_OWNER_NONE;
 }
 
+/* Whether r is a lost record about socket-map evictions (not records lost). */
+bool sw_lost_is_evictions(const struct sw_record *r);
 const char *sw_kind_name(unsigned int kind);
 int sw_kind_from_name(const char *name); /* -EINVAL if unknown */
 const char *sw_state_name(unsigned int state);

@@ -337,6 +337,9 @@ static void print_details(struct printer *p, const struct sw_record *r)
 	default:
 		break;
 	}
+	/* no entry in the socket map: why the owner (and birth) may be missing */
+	if (e->flags & SW_F_NO_ENTRY)
+		pr_word(p, "entry", "sockwatch.entry", "none");
 	if (is_json(p)) {
 		pr_uint(p, "netns", "sockwatch.netns", e->netns);
 		pr_id(p, "cookie", "sockwatch.cookie", sw_event_sockid(e));
@@ -350,6 +353,13 @@ static void print_lost(struct printer *p, const struct sw_record *r)
 	if (is_json(p)) {
 		pr_uint(p, "lost", "sockwatch.lost", r->lost);
 		pr_bytes(p, "where", "sockwatch.lost_where", where, strlen(where));
+		return;
+	}
+	if (sw_lost_is_evictions(r)) {
+		sw_buf_printf(p->b,
+			      "%llu socket-map entries evicted (map full): later events of those "
+			      "sockets have no owner (entry=none)",
+			      (unsigned long long)r->lost);
 		return;
 	}
 	sw_buf_printf(p->b, "%llu events lost in ", (unsigned long long)r->lost);

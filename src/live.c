@@ -44,6 +44,10 @@ static int on_record(const struct sw_record *r, void *ctx)
 	struct sw_live *l = ctx;
 	int e;
 
+	if (sw_lost_is_evictions(r)) {
+		l->evicted += r->lost; /* no event lost: owners forgotten */
+		return 0;
+	}
 	if (r->ev.kind == SW_EV_LOST) {
 		l->lost += r->lost;
 		return 0;

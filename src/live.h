@@ -32,6 +32,7 @@ struct sw_live {
 	size_t nqueue, qcap;
 	int queue_err;
 	__u64 lost; /* events the kernel could not deliver */
+	__u64 evicted; /* socket-map entries evicted (owners forgotten, no event lost) */
 	__u64 events; /* events applied */
 	__u64 snap_socks; /* sockets the snapshot listed */
 	__u64 attach_ns; /* how long attaching the tracer took */

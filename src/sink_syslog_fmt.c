@@ -158,6 +158,8 @@ static void sd_element(struct sbuf *b, const struct sw_record *r)
 		sd_param_u(b, "pid", e->pid);
 		sd_param(b, "comm", e->comm, strnlen(e->comm, sizeof(e->comm)));
 	}
+	if (e->flags & SW_F_NO_ENTRY)
+		sd_param(b, "entry", "none", 4);
 	sb_add(b, "]", 1);
 }
 

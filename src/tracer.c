@@ -66,6 +66,10 @@ struct sw_tracer {
 	__u64 by_kind[SW_EV_KIND_MAX];
 	__u64 seeds; /* socks entries inserted from user space (sw_tracer_seed_sock) */
 	__u64 user_deletes; /* socks entries deleted from user space (inferred closes) */
+	/* socket-map evictions: at least this many, by the last sweep's count (see
+	 * note_evictions()), and how many of them lost records reported */
+	__u64 evictions_seen;
+	__u64 evictions_reported;
 	struct sweep *sweep; /* socket-map sweep (NULL: the kernel refused it) */
 	struct bpf_link *sweep_link; /* its iterator, where it runs as one */
 	__u64 last_sweep;
@@ -378,14 +382,50 @@ static void sweep_close(struct sw_tracer *t)
 	t->sweep = NULL;
 }
 
-/* One pass of the sweep; its records arrive through the ring buffer. */
+/*
+ * Evictions from the socket map, from what went in and out of it around a
+ * count of its entries: every entry inserted before the count (inserts)
+ * and neither deleted by its end (deletes) nor evicted was counted, so
+ * inserts + seeds - deletes - user deletes - counted is at least the
+ * evictions so far, and exactly them when nothing ran meanwhile (at exit,
+ * the programs detached). Only ever raised.
+ */
+static void note_evictions(struct sw_tracer *t, __u64 inserts, __u64 deletes, __u64 counted)
+{
+	__u64 in = inserts + t->seeds, out = deletes + t->user_deletes + counted;
+
+	if (in > out && in - out > t->evictions_seen)
+		t->evictions_seen = in - out;
+}
+
+/* Entries in the socket map, walked from user space (a syscall each). */
+static __u64 count_entries(struct sw_tracer *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.socks);
+	__u64 key, next, n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		n++;
+		key = next;
+		prev = &key;
+	}
+	return n;
+}
+
+/*
+ * One pass of the sweep; its records arrive through the ring buffer. It
+ * also counts the map's entries (bss swept), which gives the evictions.
+ */
 static void sweep_run(struct sw_tracer *t)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, ro);
-	__u64 args[1] = {};
+	__u64 args[1] = {}, before[SW_CNT_MAX], after[SW_CNT_MAX];
+	bool counted = !read_counters(t, before);
 	char buf[64];
 	int fd;
 
+	t->sweep->bss->swept = 0;
 	if (t->sweep_link) {
 		/* the iterator writes nothing: it only has to run to the end */
 		fd = bpf_iter_create(bpf_link__fd(t->sweep_link));
@@ -394,17 +434,24 @@ static void sweep_run(struct sw_tracer *t)
 		while (read(fd, buf, sizeof(buf)) > 0)
 			;
 		close(fd);
-		return;
+	} else {
+		ro.ctx_in = args;
+		ro.ctx_size_in = sizeof(args);
+		if (bpf_prog_test_run_opts(bpf_program__fd(t->sweep->progs.sw_sweep), &ro))
+			return;
 	}
-	ro.ctx_in = args;
-	ro.ctx_size_in = sizeof(args);
-	bpf_prog_test_run_opts(bpf_program__fd(t->sweep->progs.sw_sweep), &ro);
+	if (counted && !read_counters(t, after))
+		note_evictions(t, before[SW_CNT_SOCK_INSERTS], after[SW_CNT_SOCK_DELETES],
+			       t->sweep->bss->swept);
 }
 
 /*
  * Turns new losses into in-band lost records: "ringbuf" (records that did
- * not fit, exact) and "kernel" (runs the kernel skipped; counted before any
- * filter, so an upper bound for a filtered run).
+ * not fit, exact), "kernel" (runs the kernel skipped; counted before any
+ * filter, so an upper bound for a filtered run) and "socket-map" (entries
+ * evicted from the full socket map: no record is missing, but the later
+ * records of those sockets have no owner, flagged SW_F_NO_ENTRY; found by
+ * the sweep's count, so every 2 s, and exact at exit).
  */
 static void check_loss(struct sw_tracer *t, bool force)
 {
@@ -428,6 +475,10 @@ static void check_loss(struct sw_tracer *t, bool force)
 	if (skipped > t->skipped_reported) {
 		emit_lost(t, now, skipped - t->skipped_reported, "kernel");
 		t->skipped_reported = skipped;
+	}
+	if (t->evictions_seen > t->evictions_reported) {
+		emit_lost(t, now, t->evictions_seen - t->evictions_reported, SW_LOST_SOCKET_MAP);
+		t->evictions_reported = t->evictions_seen;
 	}
 }
 
@@ -687,6 +738,8 @@ static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state
 		bpf_program__set_autoload(progs[i], true);
 	if (o->ringbuf_bytes)
 		bpf_map__set_max_entries(s->maps.events, o->ringbuf_bytes);
+	if (o->max_sockets)
+		bpf_map__set_max_entries(s->maps.socks, o->max_sockets);
 	if (o->nconnect_nets)
 		bpf_map__set_max_entries(s->maps.connect_nets, o->nconnect_nets);
 
@@ -1056,6 +1109,13 @@ int sw_tracer_final_drain(struct sw_tracer *t)
 		sweep_run(t);
 		sweep_run(t);
 		t->last_sweep = now_mono();
+	} else {
+		__u64 cnt[SW_CNT_MAX];
+
+		/* the evictions in-band all the same, counted from here */
+		if (!read_counters(t, cnt))
+			note_evictions(t, cnt[SW_CNT_SOCK_INSERTS], cnt[SW_CNT_SOCK_DELETES],
+				       count_entries(t));
 	}
 	return sw_tracer_drain(t);
 }
@@ -1082,22 +1142,14 @@ void sw_tracer_counters(struct sw_tracer *t, struct sw_counters *c)
 
 void sw_tracer_counters_full(struct sw_tracer *t, struct sw_counters *c)
 {
-	int fd = bpf_map__fd(t->skel->maps.socks);
 	struct sw_counters before;
-	__u64 key, next, live;
-	void *prev;
+	__u64 live;
 
 	/* inserts - deletes - live is exact only if nothing changed during the
 	 * walk; retry a few times, then settle for a lower bound. */
 	for (int tries = 0; tries < 4; tries++) {
 		sw_tracer_counters(t, &before);
-		live = 0;
-		prev = NULL;
-		while (!bpf_map_get_next_key(fd, prev, &next)) {
-			live++;
-			key = next;
-			prev = &key;
-		}
+		live = count_entries(t);
 		sw_tracer_counters(t, c);
 		if (before.sock_inserts == c->sock_inserts &&
 		    before.sock_deletes == c->sock_deletes)

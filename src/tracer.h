@@ -43,6 +43,7 @@ struct sw_tracer_opts {
 	size_t nconnect_nets;
 	bool verbose; /* libbpf and attach details on stderr */
 	__u32 ringbuf_bytes; /* ring buffer size (power of 2 pages); 0 = SW_RINGBUF_BYTES */
+	__u32 max_sockets; /* entries of the socket map; 0 = SW_MAX_SOCKETS */
 	/*
 	 * 0: the kernel wakes the reader for every record it has not seen yet.
 	 * Else, while records flow, they are read in batches at most batch_ms

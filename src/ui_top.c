@@ -192,6 +192,9 @@ static void draw_header(struct ui *u, __u64 now)
 		      (unsigned long long)(c.rb_drops > u->l->lost ? c.rb_drops : u->l->lost),
 		      sw_attach_mode_name(sw_tracer_mode(u->l->t)),
 		      sw_state_hook_name(sw_tracer_state_hook(u->l->t)));
+	/* The socket map overflowed: some rows' owners were forgotten. */
+	if (u->l->evicted)
+		sw_buf_printf(&b, "  evicted %llu", (unsigned long long)u->l->evicted);
 	/* The fallback cannot see every owner (docs/live-view.md): say it is in use. */
 	if (u->l->snap_source == SW_SNAP_DIAG)
 		sw_buf_puts(&b, "  snapshot sock_diag");

@@ -59,6 +59,8 @@ static const struct itest tests[] = {
 	{ "a close the kernel never delivered is inferred at exit", t_sweep_at_exit },
 	{ "inferred closes under a port filter: one kept, both entries gone", t_sweep_filtered },
 	{ "ring buffer overflow is reported as lost records", t_loss_is_reported },
+	{ "a full socket map: owner-less closes marked, evictions reported in-band",
+	  t_socket_map_evictions },
 	{ "records the port filter drops take no ring-buffer space", t_filter_takes_no_ring_space },
 	{ "port, family and comm filters", t_filters },
 	{ "closing the tracer leaves nothing attached", t_nothing_left_attached },

@@ -1314,3 +1314,142 @@ out:
 	evlist_free(&l);
 	return ret;
 }
+
+/* For poll_until(): a lost record about socket-map evictions in list. */
+static bool evictions_seen(void *arg)
+{
+	const struct evlist *l = arg;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (sw_lost_is_evictions(&l->v[i]))
+			return true;
+	return false;
+}
+
+#define NHELD 400
+
+/*
+ * A socket map too small for the connections held open (--max-sockets):
+ * the closes of sockets whose entries were evicted carry no owner and the
+ * SW_F_NO_ENTRY marker ("entry":"none"), every owner-less record has it,
+ * and the evictions come in-band while the tracer runs, as lost records
+ * "socket-map" that add up to the exit summary's count.
+ */
+int t_socket_map_evictions(void)
+{
+	struct sw_tracer_opts o = { .max_sockets = SW_MAX_SOCKETS_MIN };
+	int cfd[NHELD], afd[NHELD], lfd = -1, ret = -1, n = 0;
+	struct evlist l = {};
+	struct sw_tracer *t = NULL;
+	__u64 in_run = 0, in_band = 0;
+	size_t noentry = 0, owned = 0, closes = 0;
+	const struct sw_record *r;
+	struct sw_counters c;
+	char line[SW_LINE_MAX];
+	__u16 port = 0;
+
+	o.netns = ns_new();
+	CHECK(o.netns, "cannot make a network namespace");
+	CHECK(tracer_open_into(&o, &l, &t) == 0, "tracer");
+	if (sw_tracer_no_sweep_why(t)) {
+		ret = test_skip("no socket-map sweep to count evictions while running: %s",
+				sw_tracer_no_sweep_why(t));
+		goto out;
+	}
+	lfd = listen_on(AF_INET, "127.0.0.1", &port);
+	if (lfd < 0)
+		goto out;
+	/* 2 * NHELD entries held at once in a map of SW_MAX_SOCKETS_MIN */
+	for (n = 0; n < NHELD; n++) {
+		cfd[n] = connect_to(AF_INET, "127.0.0.1", port);
+		afd[n] = cfd[n] < 0 ? -1 : accept(lfd, NULL, NULL);
+		if (afd[n] < 0) {
+			if (cfd[n] >= 0)
+				close(cfd[n]);
+			test_fail(__FILE__, __LINE__, "connect", "connection %d failed", n);
+			goto out;
+		}
+		if (n % 50 == 0)
+			sw_tracer_poll(t, 0);
+	}
+	/* the evictions are said while the tracer runs, at the next sweep */
+	if (poll_until(t, &l, evictions_seen, &l, 3 * SW_SWEEP_INTERVAL_NS / 1000000) ||
+	    !evictions_seen(&l)) {
+		test_fail(__FILE__, __LINE__, "in-band", "no socket-map lost record while running");
+		goto out;
+	}
+	for (size_t i = 0; i < l.n; i++)
+		if (sw_lost_is_evictions(&l.v[i]))
+			in_run += l.v[i].lost;
+	for (int i = 0; i < n; i++) {
+		close(cfd[i]);
+		close(afd[i]);
+	}
+	n = 0;
+	struct want_kind w = { .netns = o.netns, .kind = SW_EV_CLOSE, .n = 2 * NHELD, .list = &l };
+
+	poll_until(t, &l, kind_seen, &w, 10000);
+	sw_tracer_detach(t);
+	sw_tracer_final_drain(t);
+	sw_tracer_counters_full(t, &c);
+	for (size_t i = 0; i < l.n; i++) {
+		r = &l.v[i];
+		if (sw_lost_is_evictions(r))
+			in_band += r->lost;
+		if (r->ev.kind == SW_EV_LOST || r->ev.netns != o.netns)
+			continue;
+		/* owner-less records say why; records with an entry carry no marker */
+		if ((r->ev.flags & SW_F_OWNER_MASK) == SW_OWNER_NONE &&
+		    !(r->ev.flags & SW_F_NO_ENTRY)) {
+			test_fail(__FILE__, __LINE__, "marker",
+				  "an owner-less %s without the marker", sw_kind_name(r->ev.kind));
+			goto out;
+		}
+		if (r->ev.kind != SW_EV_CLOSE)
+			continue;
+		closes++;
+		if (r->ev.flags & SW_F_NO_ENTRY) {
+			noentry++;
+			if (r->ev.pid || r->ev.birth_ns) {
+				test_fail(__FILE__, __LINE__, "marker",
+					  "a close without entry has pid %u", r->ev.pid);
+				goto out;
+			}
+			if (noentry == 1 &&
+			    (sw_format_record(r, SW_FMT_JSON, line, sizeof(line)) < 0 ||
+			     !strstr(line, ",\"entry\":\"none\",") || strstr(line, "\"pid\""))) {
+				test_fail(__FILE__, __LINE__, "json", "%s", line);
+				goto out;
+			}
+		} else if (r->ev.pid == (__u32)getpid()) {
+			owned++;
+		}
+	}
+	if (closes != 2 * NHELD || !noentry || !owned || noentry + owned != closes) {
+		test_fail(__FILE__, __LINE__, "closes",
+			  "%zu closes: %zu without entry, %zu owned (want %d, both kinds)", closes,
+			  noentry, owned, 2 * NHELD);
+		goto out;
+	}
+	/* in-band while running, and in all exactly what the summary counts */
+	if (!in_run || in_band != c.evictions || c.evictions < noentry) {
+		test_fail(
+			__FILE__, __LINE__, "evictions",
+			"%llu in-band while running, %llu in all, summary %llu, %zu closes without "
+			"entry",
+			(unsigned long long)in_run, (unsigned long long)in_band,
+			(unsigned long long)c.evictions, noentry);
+		goto out;
+	}
+	ret = 0;
+out:
+	for (int i = 0; i < n; i++) {
+		close(cfd[i]);
+		close(afd[i]);
+	}
+	if (lfd >= 0)
+		close(lfd);
+	sw_tracer_close(t);
+	evlist_free(&l);
+	return ret;
+}

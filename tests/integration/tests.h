@@ -42,6 +42,7 @@ int t_connect_starts(void);
 int t_sweep_infers_close(void);
 int t_sweep_at_exit(void);
 int t_sweep_filtered(void);
+int t_socket_map_evictions(void);
 int t_auto_mode(void);
 int t_auto_without_fentry(void);
 int t_snapshot_owners(void);

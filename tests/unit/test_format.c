@@ -169,6 +169,53 @@ static void json_unknown_owner_and_lost(void **state)
 				  "\"event\":\"lost\",\"lost\":12,\"where\":\"ringbuf\"}");
 }
 
+/*
+ * A close made without the socket's entry in the socket map (evicted, or
+ * older than the tracer): no owner, and "entry":"none" says why; an
+ * eviction count is its own lost record, which no text reads as lost events.
+ */
+static void no_entry_and_evictions(void **state)
+{
+	struct sw_record r = close_record();
+	char line[SW_LINE_MAX];
+
+	setenv("TZ", "UTC", 1);
+	r.ev.flags = SW_OWNER_NONE | SW_F_NO_ENTRY;
+	r.ev.birth_ns = 0;
+	assert_true(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)) > 0);
+	assert_string_equal(line,
+			    "{\"v\":1,\"seq\":42,\"ts\":\"2026-11-26T09:18:58.123456789Z\","
+			    "\"event\":\"close\",\"proto\":\"tcp\",\"family\":4,"
+			    "\"laddr\":\"10.0.0.5\",\"lport\":51234,\"raddr\":\"93.184.216.34\","
+			    "\"rport\":443,\"state\":\"CLOSE\",\"bytes_sent\":1000,"
+			    "\"bytes_received\":500,\"bytes_retrans\":0,\"srtt_us\":31,"
+			    "\"closer\":\"local\",\"entry\":\"none\",\"netns\":4026531840,"
+			    "\"cookie\":9001}");
+	assert_true(sw_format_record(&r, SW_FMT_TEXT, line, sizeof(line)) > 0);
+	assert_string_equal(line, "09:18:58.123456 close          -       -                "
+				  "10.0.0.5:51234            93.184.216.34:443         CLOSE      "
+				  "  bytes_sent=1000 bytes_received=500 bytes_retrans=0 srtt_us=31 "
+				  "closer=local entry=none");
+	/* with an entry: no marker */
+	r = close_record();
+	assert_true(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)) > 0);
+	assert_null(strstr(line, "entry"));
+
+	memset(&r, 0, sizeof(r));
+	r.ev.kind = SW_EV_LOST;
+	r.seq = 8;
+	r.lost = 960;
+	r.lost_where = SW_LOST_SOCKET_MAP;
+	r.wall.tv_sec = 1795684738;
+	assert_true(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)) > 0);
+	assert_string_equal(line, "{\"v\":1,\"seq\":8,\"ts\":\"2026-11-26T09:18:58.000000000Z\","
+				  "\"event\":\"lost\",\"lost\":960,\"where\":\"socket-map\"}");
+	assert_true(sw_format_record(&r, SW_FMT_TEXT, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, " lost           960 socket-map entries evicted (map full): "
+				     "later events of those sockets have no owner (entry=none)"));
+	assert_null(strstr(line, "events lost"));
+}
+
 static void text_columns(void **state)
 {
 	struct sw_record r = close_record();
@@ -304,6 +351,7 @@ int main(void)
 		cmocka_unit_test(inferred_accept),
 		cmocka_unit_test(json_hostile_comm),
 		cmocka_unit_test(json_unknown_owner_and_lost),
+		cmocka_unit_test(no_entry_and_evictions),
 		cmocka_unit_test(text_columns),
 		cmocka_unit_test(text_listen_has_no_remote),
 		cmocka_unit_test(text_comm_cannot_forge_fields),

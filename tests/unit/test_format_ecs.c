@@ -138,6 +138,18 @@ static void test_connect_failed_error_fields(void **state)
 	assert_non_null(strstr(render(&r, SW_FMT_JSON), "\"reason\":\"refused\",\"errno\":111"));
 }
 
+/* A record made without a socket-map entry: sockwatch.entry "none", no owner fields. */
+static void test_no_entry_marker(void **state)
+{
+	struct sw_record r = rec(SW_EV_CLOSE);
+	const char *s;
+
+	r.ev.flags = SW_OWNER_NONE | SW_F_NO_ENTRY;
+	s = render(&r, SW_FMT_ECS);
+	assert_non_null(strstr(s, ",\"sockwatch.entry\":\"none\",\"sockwatch.netns\":"));
+	assert_null(strstr(s, "process.pid"));
+}
+
 /* A lost record a sink made: family 0, no addresses, its spec (any bytes) as where. */
 static void test_sink_lost_record_every_format(void **state)
 {
@@ -232,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_duration_units),
 		cmocka_unit_test(test_connect_failed_error_fields),
 		cmocka_unit_test(test_sink_lost_record_every_format),
+		cmocka_unit_test(test_no_entry_marker),
 		cmocka_unit_test(test_format_parse),
 		cmocka_unit_test(test_format_line_adapter),
 		cmocka_unit_test(test_parse_size),

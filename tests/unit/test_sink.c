@@ -469,6 +469,14 @@ static void test_syslog_5424_v6_and_lost(void **state)
 				 "kind=\"connect\" proto=\"tcp\" laddr=\"::1\" lport=\"51234\" "
 				 "raddr=\"::\" rport=\"443\"] m");
 
+	/* made without a socket-map entry: said in the structured data too */
+	r.ev.flags = SW_F_NO_ENTRY;
+	sw_syslog_format_5424(&test_id, &r, "m", 1, buf, sizeof(buf));
+	assert_string_equal(buf, "<30>1 - host1 sockwatch 77 connect [sockwatch@32473 seq=\"812\" "
+				 "kind=\"connect\" proto=\"tcp\" laddr=\"::1\" lport=\"51234\" "
+				 "raddr=\"::\" rport=\"443\" entry=\"none\"] m");
+	r.ev.flags = 0;
+
 	/* a listener: no remote end */
 	r.ev.kind = SW_EV_LISTEN;
 	r.ev.rport = 0;
