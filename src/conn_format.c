@@ -31,15 +31,15 @@ static const struct {
 	int sort; /* enum sw_sort_col this column sorts by */
 	bool cut; /* the live view cuts a longer value to the column (sw_buf_term_fit()) */
 } columns[COL_MAX] = {
-	[COL_PROTO] = { "PROTO", 6, -1 },
-	[COL_STATE] = { "STATE", 12, SW_SORT_STATE },
-	[COL_LOCAL] = { "LOCAL", 24, SW_SORT_LOCAL },
-	[COL_REMOTE] = { "REMOTE", 24, SW_SORT_REMOTE },
+	[COL_PROTO] = { "PROTO", 6, -1, false },
+	[COL_STATE] = { "STATE", 12, SW_SORT_STATE, false },
+	[COL_LOCAL] = { "LOCAL", 24, SW_SORT_LOCAL, false },
+	[COL_REMOTE] = { "REMOTE", 24, SW_SORT_REMOTE, false },
 	[COL_PROG] = { "PID/PROGRAM", 24, SW_SORT_PID, true },
 	[COL_USER] = { "USER", 10, SW_SORT_USER, true },
-	[COL_AGE] = { "AGE", 8, SW_SORT_AGE },
-	[COL_BYTES] = { "TX/RX", 14, SW_SORT_BYTES },
-	[COL_NETNS] = { "NETNS", 11, SW_SORT_NETNS },
+	[COL_AGE] = { "AGE", 8, SW_SORT_AGE, false },
+	[COL_BYTES] = { "TX/RX", 14, SW_SORT_BYTES, false },
+	[COL_NETNS] = { "NETNS", 11, SW_SORT_NETNS, false },
 };
 
 struct printer {

@@ -97,7 +97,7 @@ parsed_of() { cut -d' ' -f6- "$1"; }
 
 cc -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -I"$ROOT/include" -I"$ROOT/src" \
 	"$ROOT/tests/tools/sink_driver.c" "$ROOT"/src/sink*.c "$ROOT/src/event.c" \
-	"$ROOT/src/addr.c" "$ROOT/src/strbuf.c" -lz -lpthread -o "$DRIVER" || { echo "cannot build the driver"; exit 1; }
+	"$ROOT/src/addr.c" "$ROOT/src/strbuf.c" "$ROOT/src/textwidth.c" -lz -lpthread -o "$DRIVER" || { echo "cannot build the driver"; exit 1; }
 command -v "$RSYSLOGD" >/dev/null || { echo "rsyslogd not found"; exit 1; }
 
 UDP_PORT=$(pick_port)
