@@ -19,13 +19,15 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration
+# Warnings are bugs: CI builds with WERROR=-Werror (.ci/run), so any warning fails it.
+WERROR ?=
+CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration $(WERROR)
 CPPFLAGS += -Iinclude -Isrc -I$(OUTPUT) -D_GNU_SOURCE
 LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
 CURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
 THREAD_LIBS := -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(dir $(VMLINUX)) \
-	-Wall -Wno-unused-function
+	-Wall -Wno-unused-function $(WERROR)
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
@@ -51,7 +53,7 @@ ITEST := $(OUTPUT)/tests/itest
 # (tests/fuzz) link it.
 SAN_CC ?= clang
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-SAN_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter $(SAN_FLAGS)
+SAN_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter $(WERROR) $(SAN_FLAGS)
 SAN_OBJS := $(patsubst src/%.c,$(OUTPUT)/san/obj/%.o,$(LIB_SRCS))
 SAN_LIB := $(OUTPUT)/san/libsockwatch.a
 SAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/san/tests/%,$(UNIT_SRCS))
