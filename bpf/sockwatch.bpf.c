@@ -111,48 +111,88 @@ __u64 accepts_live;
  * The listener a listen() syscall made, from its CLOSE->LISTEN transition to
  * the call's exit, by task: the exit reports it (or, the call failed,
  * nothing). With the syscall tracepoints, sys_enter_listen makes the task's
- * entry (0: no listener yet), which also tells the transition that the task
- * is in a listen() syscall; on sys_exit, the transition makes it.
+ * entry (key 0: no listener yet), which also tells the transition that the
+ * task is in a listen() syscall; on sys_exit, the transition makes it.
+ * nvcsw: the task's voluntary context switches then (listen_call_failed()).
  */
+struct listen_call {
+	__u64 key;
+	__u64 nvcsw;
+};
+
+/* key of a task's entry on sys_exit: its listen() returned -ENOSYS (on_listen_syscall_exit()) */
+#define LISTEN_CALL_RETURNED (~0ULL)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u64);
-	__type(value, __u64);
+	__type(value, struct listen_call);
 } listen_calls SEC(".maps");
 
 /*
  * Is the current task inside a listen() syscall whose exit a program of
  * ours will see? With the syscall tracepoints (native calls only),
  * sys_enter_listen left the task an entry; on sys_exit (every ABI), the
- * syscall the task entered says, from its saved registers
- * (bpf_task_pt_regs, 5.15+; before, never). The io_uring listen and the
- * kernel's own are not: nothing would report them.
+ * task's saved registers say (bpf_task_pt_regs, 5.15+; before, never):
+ * listen() by number, and still running (syscall_running()). The syscall
+ * number alone is not enough: io_uring's task_work runs after the call's
+ * exit with it still there, and an IORING_OP_LISTEN run from it has no exit
+ * to report it. Nor are the io_uring listen run elsewhere and the kernel's
+ * own.
  */
 static __always_inline bool in_listen_syscall(void)
 {
+	__u64 id = bpf_get_current_pid_tgid();
 	struct task_struct *task;
-	__u64 id;
+	struct listen_call *c;
+	struct pt_regs *regs;
 
-	if (listen_exit == SW_LISTEN_EXIT_SYSCALL_TP) {
-		id = bpf_get_current_pid_tgid();
+	if (listen_exit == SW_LISTEN_EXIT_SYSCALL_TP)
 		return bpf_map_lookup_elem(&listen_calls, &id) != 0;
-	}
 	if (listen_exit != SW_LISTEN_EXIT_SYS_EXIT ||
 	    !bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
 		return false;
 	task = bpf_get_current_task_btf();
 	if (BPF_CORE_READ(task, flags) & SW_PF_KTHREAD)
 		return false;
-	return sys_exit_call(false, (struct pt_regs *)bpf_task_pt_regs(task)) == CALL_LISTEN;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (sys_exit_call(false, regs) != CALL_LISTEN || !syscall_running(regs))
+		return false;
+	c = bpf_map_lookup_elem(&listen_calls, &id);
+	return !c || c->key != LISTEN_CALL_RETURNED;
+}
+
+static __always_inline __u64 current_nvcsw(void)
+{
+	return BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), nvcsw);
 }
 
 /* The listen() syscall the task is in made the listener key: its exit reports it. */
 static __always_inline void listen_call_made(__u64 key)
 {
+	struct listen_call c = { .key = key, .nvcsw = current_nvcsw() };
 	__u64 id = bpf_get_current_pid_tgid();
 
-	bpf_map_update_elem(&listen_calls, &id, &key, BPF_ANY);
+	bpf_map_update_elem(&listen_calls, &id, &c, BPF_ANY);
+}
+
+/*
+ * Whether a listener's LISTEN->CLOSE, never reported, is the failure of the
+ * listen() syscall that made it (the port it was bound to taken, or none
+ * free): inside that call, which left the task an entry with this listener,
+ * and with no sleep since: the kernel goes back to CLOSE right after trying
+ * for the port. Anything else closes a listener that did listen.
+ */
+static __always_inline bool listen_call_failed(__u64 key)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct listen_call *c;
+
+	if (!in_listen_syscall())
+		return false;
+	c = bpf_map_lookup_elem(&listen_calls, &id);
+	return c && c->key == key && c->nvcsw == current_nvcsw();
 }
 
 /* Cache-line aligned: a CPU's line is written on every transition, and must
@@ -739,11 +779,12 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 		if (s && (s->flags & SW_SOCK_F_LISTEN_PENDING)) {
 			/* Never reported. Inside the listen() that made it, that
 			 * call failed (its port taken, or none free): it never
-			 * listened. Elsewhere no listen() exit came (io_uring, the
-			 * kernel's own listen, a 32-bit call): it listened if it
-			 * got a port, so report both now; else nothing. */
+			 * listened (listen_call_failed()). Elsewhere no listen()
+			 * exit came (io_uring, the kernel's own listen, a 32-bit
+			 * call): it listened if it got a port, so report both
+			 * now; else nothing. */
 			read_tuple(btf, sk, &now);
-			if (now.lport && !in_listen_syscall()) {
+			if (now.lport && !listen_call_failed(key)) {
 				s->family = 0; /* the endpoints from now, with the port */
 				emit(key, EMIT(SW_EV_LISTEN, SW_TCP_CLOSE, SW_TCP_LISTEN, 0), s,
 				     &now);
@@ -1056,21 +1097,32 @@ static __always_inline void on_accept_syscall_exit(long fd)
 /*
  * listen() returned ret: the listener its transition left for it is
  * reported now (its port assigned after that transition, if there was no
- * bind() before), unless the call failed: it never listened.
+ * bind() before), unless the call failed: it never listened, and is back in
+ * CLOSE (its entry gone with it). A listener still in LISTEN did listen,
+ * whatever the call says.
  */
 static __always_inline void on_listen_syscall_exit(long ret)
 {
-	__u64 id = bpf_get_current_pid_tgid(), key, *k;
+	struct listen_call *c, returned = { .key = LISTEN_CALL_RETURNED };
+	__u64 id = bpf_get_current_pid_tgid(), key;
 	struct sk_now now = {};
 	struct sw_sock *s;
 	struct sock *sk;
 
-	k = bpf_map_lookup_elem(&listen_calls, &id);
-	if (!k)
-		return;
-	key = *k;
-	bpf_map_delete_elem(&listen_calls, &id);
-	if (ret || !key)
+	c = bpf_map_lookup_elem(&listen_calls, &id);
+	key = c ? c->key : 0;
+	/*
+	 * On sys_exit the transition tells a call under way by -ENOSYS in the
+	 * registers (in_listen_syscall()). A listen() that returns -ENOSYS
+	 * (one a seccomp filter fails) leaves them so for the task_work that
+	 * runs next: the entry says the call has returned, until the task's
+	 * next listen() exit.
+	 */
+	if (listen_exit == SW_LISTEN_EXIT_SYS_EXIT && (int)ret == -SW_ENOSYS)
+		bpf_map_update_elem(&listen_calls, &id, &returned, BPF_ANY);
+	else if (c)
+		bpf_map_delete_elem(&listen_calls, &id);
+	if (!key || key == LISTEN_CALL_RETURNED)
 		return;
 	s = bpf_map_lookup_elem(&socks, &key);
 	if (!s || !(s->flags & SW_SOCK_F_LISTEN_PENDING))
@@ -1086,7 +1138,8 @@ static __always_inline void on_listen_syscall_exit(long ret)
 SEC("tracepoint/syscalls/sys_enter_listen")
 int sw_enter_listen(struct trace_event_raw_sys_enter *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid(), none = 0;
+	struct listen_call none = {};
+	__u64 id = bpf_get_current_pid_tgid();
 
 	bpf_map_update_elem(&listen_calls, &id, &none, BPF_ANY);
 	return 0;

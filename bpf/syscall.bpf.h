@@ -21,6 +21,7 @@
 #define SW_TS_COMPAT 0x0002 /* x86 thread_info.status: in a 32-bit syscall */
 #define SW_PF_KTHREAD 0x00200000 /* task_struct.flags: a kernel thread */
 #define SW_PF_IO_WORKER 0x00000010 /* task_struct.flags: an io_uring worker thread */
+#define SW_ENOSYS 38
 
 /* Whether the current task is in a 32-bit syscall. */
 static __always_inline bool compat_syscall(void)
@@ -70,6 +71,24 @@ static __always_inline int sys_exit_call(bool btf, struct pt_regs *regs)
 	default:
 		return CALL_OTHER;
 	}
+}
+
+/*
+ * Whether the syscall the registers name is still running, from the task's
+ * saved registers: on x86 every syscall entry (64-bit and x32 through
+ * entry_SYSCALL_64, ia32 through int 0x80, sysenter and syscall32, FRED's
+ * too) stores -ENOSYS as ax, and the handler's return value replaces it
+ * when it returns, before the exit work: the sys_exit tracepoint, then
+ * task_work (io_uring's among it) and signals, on the way back to user
+ * space with orig_ax still naming the call. A call that itself returns
+ * -ENOSYS (one a seccomp filter fails) is told apart by its exit
+ * (on_listen_syscall_exit()). An io_uring worker thread's registers are a
+ * copy of its creator's with ax 0. Only the low 32 bits: a 32-bit call's
+ * result is an int.
+ */
+static __always_inline bool syscall_running(struct pt_regs *regs)
+{
+	return (int)BPF_CORE_READ(regs, ax) == -SW_ENOSYS;
 }
 
 /*

@@ -31,12 +31,18 @@ static void *map_ring(int fd, size_t len, off_t off)
 
 int uring_open(struct uring *r, unsigned int entries)
 {
+	return uring_open_flags(r, entries, 0);
+}
+
+int uring_open_flags(struct uring *r, unsigned int entries, unsigned int flags)
+{
 	struct io_uring_params p;
 	char *sq, *cq;
 	int e;
 
 	memset(r, 0, sizeof(*r));
 	memset(&p, 0, sizeof(p));
+	p.flags = flags;
 	r->fd = sys_setup(entries, &p);
 	if (r->fd < 0)
 		return r->fd;
@@ -83,19 +89,29 @@ void uring_close(struct uring *r)
 	r->fd = -1;
 }
 
-/* Queues a copy of sqe and submits it. 0 or -errno. */
-static int submit(struct uring *r, const struct io_uring_sqe *sqe)
+void uring_queue(struct uring *r, const struct io_uring_sqe *sqe)
 {
 	unsigned int tail = *r->sq_tail, idx = tail & *r->sq_mask;
-	int n;
 
 	r->sqes[idx] = *sqe;
 	r->sq_array[idx] = idx;
 	__atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);
-	n = sys_enter(r->fd, 1, 0, 0);
-	if (n < 0)
-		return n;
-	return n == 1 ? 0 : -EAGAIN;
+}
+
+int uring_submit(struct uring *r, unsigned int n)
+{
+	int e = sys_enter(r->fd, n, 0, 0);
+
+	if (e < 0)
+		return e;
+	return (unsigned int)e == n ? 0 : -EAGAIN;
+}
+
+/* Queues a copy of sqe and submits it. 0 or -errno. */
+static int submit(struct uring *r, const struct io_uring_sqe *sqe)
+{
+	uring_queue(r, sqe);
+	return uring_submit(r, 1);
 }
 
 int uring_accept(struct uring *r, int lfd, bool multishot, bool async, __u64 user_data)

@@ -25,7 +25,13 @@ struct uring {
 
 /* A ring of `entries` submissions. 0, or -errno (-ENOSYS, -EPERM: no io_uring here). */
 int uring_open(struct uring *r, unsigned int entries);
+/* The same with io_uring_params.flags (IORING_SETUP_*). */
+int uring_open_flags(struct uring *r, unsigned int entries, unsigned int flags);
 void uring_close(struct uring *r);
+/* Queues a copy of sqe without submitting it (a chain is queued, then submitted whole). */
+void uring_queue(struct uring *r, const struct io_uring_sqe *sqe);
+/* Submits the n queued submissions. 0 or -errno. */
+int uring_submit(struct uring *r, unsigned int n);
 /*
  * Submits an accept on listener lfd: one connection, or every connection
  * until cancelled (multishot); with async, run by an io_uring worker
