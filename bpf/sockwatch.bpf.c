@@ -241,21 +241,38 @@ static __always_inline __u64 sk_key_read(struct sock *sk)
 	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 }
 
+/*
+ * The current task as the owner. Its uid is the effective one, of the
+ * credentials the kernel checks what the task does against (task->cred):
+ * what the snapshot gives a socket's holder, so that a listener reported
+ * live and in a baseline (or learned) has one uid, also for a process
+ * that dropped privileges with setresuid(0, N, 0), whose real uid stays 0.
+ * Read with plain loads from the task (5.11+), which costs less than the
+ * helper that gives the real uid; before, with probe reads.
+ */
 static __always_inline void owner_from_current(struct sw_sock *o)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct task_struct *task;
+	unsigned int flags;
 
 	o->pid = pid_tgid >> 32;
 	o->tid = (__u32)pid_tgid;
-	o->uid = (__u32)bpf_get_current_uid_gid();
 	o->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
 	o->owner_src = SW_OWNER_CURRENT;
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)) {
+		task = bpf_get_current_task_btf();
+		o->uid = task->cred->euid.val;
+		flags = task->flags;
+	} else {
+		task = (struct task_struct *)bpf_get_current_task();
+		o->uid = BPF_CORE_READ(task, cred, euid.val);
+		flags = BPF_CORE_READ(task, flags);
+	}
 	/* An io_uring worker of the process (iou-wrk-N, iou-sqp-N) did it for
 	 * the process: name the process, not the worker. */
-	task = (struct task_struct *)bpf_get_current_task();
-	if (BPF_CORE_READ(task, flags) & SW_PF_IO_WORKER)
+	if (flags & SW_PF_IO_WORKER)
 		BPF_CORE_READ_STR_INTO(&o->comm, task, group_leader, comm);
 }
 

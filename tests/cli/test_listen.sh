@@ -398,6 +398,39 @@ case "$line" in
 *) not_ok "the command line's escape sequence is escaped (and the line quoted)" "$line" ;;
 esac
 
+# --- uid: the effective one, live, in the baseline, in --learn and as ss shows it ----------
+# A daemon that drops privileges with setresuid(0, 65534, 0) keeps real uid 0; it acts (and
+# its sockets are owned) as 65534, which is what a baseline, --learn and ss -e say.
+printf 'allow listen port 7972 user nobody\n' >"$TMP/rules_uid"
+start uid --json --quiet-baseline --rules "$TMP/rules_uid" --netns "$INO" || not_ok "sockwatch started"
+ip netns exec "$NS" python3 -c '
+import os, socket, time
+os.setresuid(0, 65534, 0)
+a = socket.socket(); a.bind(("127.0.0.1", 7971)); a.listen()
+b = socket.socket(); b.bind(("127.0.0.1", 7972)); b.listen()
+time.sleep(30)' </dev/null >/dev/null 2>&1 &
+UIDPID=$!
+PIDS+=("$UIDPID")
+wait_json uid '.event=="listen" and .lport==7972'
+stop
+start uidbase --json --netns "$INO" || not_ok "sockwatch started"
+wait_json uidbase '.event=="baseline" and .lport==7971'
+stop
+"$SW" listen --learn - --netns "$INO" >"$TMP/uid.rules" 2>/dev/null
+live=$(jq -r 'select(.event=="listen" and .lport==7971) | "\(.uid) \(.user)"' "$TMP/uid.out")
+base=$(jq -r 'select(.event=="baseline" and .lport==7971) | "\(.uid) \(.user)"' "$TMP/uidbase.out")
+ssuid=$(ip netns exec "$NS" ss -tlnHe 'sport = :7971' 2>/dev/null | grep -o ' uid:[0-9]*' | cut -d: -f2)
+kill "$UIDPID" 2>/dev/null
+if [ "$live" = "65534 nobody" ] && [ "$base" = "$live" ] && [ "$ssuid" = 65534 ] &&
+	grep -q '^allow listen port 7971 .* user nobody ' "$TMP/uid.rules"; then
+	ok "after setresuid(0, 65534, 0) the live uid is the baseline's, --learn's and ss's: 65534"
+else
+	not_ok "after setresuid(0, 65534, 0) the live uid is the baseline's, --learn's and ss's: 65534" \
+		"live '$live', baseline '$base', ss '$ssuid', learned: $(grep 7971 "$TMP/uid.rules")"
+fi
+check "so a learned 'user nobody' rule allows that daemon's next listener" \
+	[ "$(count_json uid '.event=="listen" and .lport==7972 and .level=="info" and .rule_line==1')" = 1 ]
+
 # --- exe rules trust only a path that names the program that listened ----------------------
 # (python3 stands for an allowed program, /usr/bin/sleep for another one; -INT makes
 # the rule's python3 path: the real file, not a symlink)
