@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * A record's start, and what a per-socket entry (struct sw_sock) gives it:
- * its owner and its endpoints. Needs maps.bpf.h (the ring buffer, count()).
+ * its owner and its endpoints. Needs maps.bpf.h (the ring buffer, count(),
+ * listen_starts).
  */
 #ifndef SW_ENTRY_BPF_H
 #define SW_ENTRY_BPF_H
@@ -47,8 +48,13 @@ static __always_inline void sw_entry_fill(struct sw_event *e, const struct sw_so
 	e->birth_ns = o->birth_ns;
 	e->closer = o->closer;
 	if (e->kind == SW_EV_LISTEN) {
+		__u64 key = e->cookie; /* a key in the ring buffer: refused before 6.x */
+		__u64 *start = bpf_map_lookup_elem(&listen_starts, &key);
+
 		e->exe_ino = o->exe_ino;
 		e->exe_mnt_id = o->exe_mnt_id;
+		if (start)
+			e->owner_start_ns = *start;
 	}
 }
 

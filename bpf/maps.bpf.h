@@ -28,6 +28,22 @@ struct {
 	__type(value, __u8);
 } connect_nets SEC(".maps");
 
+/*
+ * When the process that made a listener started (its thread group
+ * leader's start_boottime), by the listener's key: for its listen record,
+ * which may come from its transition, its listen() exit, its close or the
+ * sweep (sw_entry_fill()). Made at CLOSE->LISTEN, removed at LISTEN->CLOSE
+ * (or with the entry of an unlisten the sweep inferred). A map of its own,
+ * not a field of struct sw_sock: that would make every connection's entry
+ * larger.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u64);
+} listen_starts SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SW_CNT_MAX);

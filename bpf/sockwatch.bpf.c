@@ -277,6 +277,24 @@ static __always_inline void owner_from_current(struct sw_sock *o)
 }
 
 /*
+ * When the process of the task making the listener key started, for its
+ * listen record (listen_starts): user space reads /proc/PID for that
+ * record's owner only if /proc/PID started then, not a process that got the
+ * pid once the owner had exited. The thread group leader's: /proc/PID/stat
+ * gives it for PID.
+ */
+static __always_inline void owner_start_note(__u64 key)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 start;
+
+	if (!bpf_core_field_exists(task->start_boottime))
+		return;
+	start = BPF_CORE_READ(task, group_leader, start_boottime);
+	bpf_map_update_elem(&listen_starts, &key, &start, BPF_ANY);
+}
+
+/*
  * The executable of the task making a listener, as an inode on a mount (what
  * statx() of /proc/PID/exe gives): user space checks that the path it reads
  * later still names that file, not a program exec'd since or one that only
@@ -703,6 +721,7 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 		cur.skptr = (__u64)(unsigned long)sk;
 		owner_from_current(&cur);
 		exe_from_current(&cur);
+		owner_start_note(key);
 		cur.sweep = SW_SWEEP_LISTENER;
 		cur.flags = SW_SOCK_F_NO_ACCEPT_MAPS;
 		remember_endpoints(btf, sk, &cur);
@@ -814,6 +833,7 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 			emit(key, EMIT(SW_EV_UNLISTEN, oldstate, newstate, SW_F_NO_ENTRY), &cur,
 			     &now);
 		}
+		bpf_map_delete_elem(&listen_starts, &key);
 	} else if (connect_attempt(oldstate, s)) {
 		now.error = SW_READ(btf, sk, sk_err);
 		emit(key, EMIT(SW_EV_CONNECT_FAILED, oldstate, newstate, s ? 0 : SW_F_NO_ENTRY), s,

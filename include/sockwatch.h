@@ -114,7 +114,15 @@ struct sw_event {
 	};
 	__u64 bytes_sent; /* close: payload bytes sent (each byte once) */
 	__u64 bytes_received; /* close: payload bytes received in order */
-	__u64 bytes_retrans; /* close: payload bytes retransmitted */
+	union {
+		__u64 bytes_retrans; /* close: payload bytes retransmitted */
+		/*
+		 * listen: when the owner's process started (its thread group
+		 * leader's start_boottime, ns on the boot clock; 0 if unknown):
+		 * /proc/PID is that process only if it started then.
+		 */
+		__u64 owner_start_ns;
+	};
 	__u32 pid; /* owner tgid (0 if unknown) */
 	__u32 tid; /* owner thread id */
 	__u32 uid; /* owner uid */

@@ -150,13 +150,17 @@ static void remove_listener(struct listen_ctx *c, struct listener *l)
 
 /*
  * Fills an owner from /proc (now) and what the kernel or the snapshot said;
- * exe_ino/exe_mnt_id: the executable the kernel saw (a listen event), or 0.
+ * exe_ino/exe_mnt_id: the executable the kernel saw (a listen event), or 0;
+ * when: what the kernel says of the process that acted, so that /proc/PID
+ * is read only if it still is that process (NULL: the snapshot's holders,
+ * read at once).
  */
 static void owner_fill(struct listen_ctx *c, struct owner *o, __u32 pid, __u32 uid,
-		       const char *comm, __u64 exe_ino, __u32 exe_mnt_id)
+		       const char *comm, __u64 exe_ino, __u32 exe_mnt_id,
+		       const struct sw_proc_when *when)
 {
 	memset(o, 0, sizeof(*o));
-	o->pi = *sw_proc_cache_get(c->procs, pid);
+	o->pi = *sw_proc_cache_get_as(c->procs, pid, when);
 	o->exe_check = sw_exe_check(&o->pi, exe_ino, exe_mnt_id);
 	o->uid = uid;
 	if (pid)
@@ -267,9 +271,29 @@ static int emit_listener(struct listen_ctx *c, const struct listener *l, enum sw
 	return emit(c, &a);
 }
 
+/*
+ * What the kernel says of an event's owner, for owner_fill(): a listen
+ * record carries when its process started; and the owner was alive when it
+ * acted: at the listener's birth (its listen()) or connect()'s start, at
+ * the record for an accept (birth is then the connection's, which may be
+ * older than the process that accepted it).
+ */
+static struct sw_proc_when event_when(const struct sw_event *e)
+{
+	__u64 acted = e->ts_ns;
+
+	if (e->kind != SW_EV_ACCEPT && e->birth_ns && e->birth_ns < acted)
+		acted = e->birth_ns;
+	return (struct sw_proc_when){
+		.start = e->kind == SW_EV_LISTEN ? sw_ticks_of_boot_ns(e->owner_start_ns) : 0,
+		.alive = sw_ticks_of_mono_ns(acted),
+	};
+}
+
 static void listener_from_event(struct listen_ctx *c, const struct sw_event *e, struct listener *l)
 {
 	bool owned = (e->flags & SW_F_OWNER_MASK) != SW_OWNER_NONE;
+	struct sw_proc_when when = event_when(e);
 
 	memset(l, 0, sizeof(*l));
 	l->key = e->cookie;
@@ -278,7 +302,7 @@ static void listener_from_event(struct listen_ctx *c, const struct sw_event *e, 
 	l->port = e->lport;
 	l->netns = e->netns;
 	owner_fill(c, &l->o, owned ? e->pid : 0, e->uid, owned ? e->comm : NULL,
-		   owned && e->kind == SW_EV_LISTEN ? e->exe_ino : 0, e->exe_mnt_id);
+		   owned && e->kind == SW_EV_LISTEN ? e->exe_ino : 0, e->exe_mnt_id, &when);
 	classify(c, l);
 }
 
@@ -361,15 +385,18 @@ static int on_remote(struct listen_ctx *c, const struct sw_event *e, const struc
 		.netns = e->netns,
 		.host_netns = e->netns == c->host_netns,
 	};
+	struct sw_proc_when when;
 	struct owner o;
 	int line = 0, ret;
 
 	if (!sw_rules_deny_remote(c->rules, e->family, e->raddr, e->rport, &line))
 		return 0;
+	when = event_when(e);
 	memcpy(a.laddr, e->laddr, sizeof(a.laddr));
 	memcpy(a.raddr, e->raddr, sizeof(a.raddr));
 	a.rule_line = line;
-	owner_fill(c, &o, owned ? e->pid : 0, e->uid, owned ? e->comm : NULL, 0, 0);
+	owner_fill(c, &o, owned ? e->pid : 0, e->uid, owned ? e->comm : NULL, 0, 0,
+		   e->kind == SW_EV_NONE ? NULL : &when);
 	alert_owner(&a, &o);
 	ret = emit(c, &a);
 	if (c->exit_on_alert)
@@ -503,7 +530,7 @@ static void listener_from_snap(struct listen_ctx *c, const struct sw_snapshot *s
 	l->port = k->lport;
 	l->netns = k->netns;
 	o = snap_owner(c, s, l->key);
-	owner_fill(c, &l->o, o ? o->pid : 0, o ? o->uid : k->uid, o ? o->comm : NULL, 0, 0);
+	owner_fill(c, &l->o, o ? o->pid : 0, o ? o->uid : k->uid, o ? o->comm : NULL, 0, 0, NULL);
 	classify(c, l);
 }
 

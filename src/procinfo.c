@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "procinfo.h"
@@ -184,6 +185,8 @@ static int read_start(__u32 pid, __u32 *ppid, __u64 *start)
 void sw_procinfo_read(__u32 pid, struct sw_procinfo *pi)
 {
 	char path[64], buf[4096];
+	__u64 start;
+	__u32 ppid;
 	ssize_t n;
 
 	set_unknown(pi, pid);
@@ -217,6 +220,9 @@ void sw_procinfo_read(__u32 pid, struct sw_procinfo *pi)
 		if (!sw_container_id(pi->cgroup, pi->container, sizeof(pi->container)))
 			pi->have |= SW_PI_CONTAINER;
 	}
+	/* the pid taken by another process while we read: none of it is the one asked for */
+	if (read_start(pid, &ppid, &start) || start != pi->start_time)
+		set_unknown(pi, pid);
 }
 
 struct sw_proc_cache *sw_proc_cache_new(void)
@@ -241,13 +247,28 @@ static bool same_exe(const struct sw_procinfo *pi)
 	       now.mnt_id == pi->exe_id.mnt_id;
 }
 
+bool sw_proc_other(__u64 start, const struct sw_proc_when *when)
+{
+	if (!when)
+		return false;
+	if (when->start)
+		return start != when->start;
+	return when->alive && start > when->alive;
+}
+
 const struct sw_procinfo *sw_proc_cache_get(struct sw_proc_cache *c, __u32 pid)
+{
+	return sw_proc_cache_get_as(c, pid, NULL);
+}
+
+const struct sw_procinfo *sw_proc_cache_get_as(struct sw_proc_cache *c, __u32 pid,
+					       const struct sw_proc_when *when)
 {
 	unsigned int i = pid % CACHE_SLOTS;
 	__u64 start;
 	__u32 ppid;
 
-	if (!pid || read_start(pid, &ppid, &start)) {
+	if (!pid || read_start(pid, &ppid, &start) || sw_proc_other(start, when)) {
 		set_unknown(&c->tmp, pid);
 		return &c->tmp;
 	}
@@ -260,4 +281,89 @@ const struct sw_procinfo *sw_proc_cache_get(struct sw_proc_cache *c, __u32 pid)
 	sw_procinfo_read(pid, &c->slot[i].pi);
 	c->slot[i].used = c->slot[i].pi.found && c->slot[i].pi.start_time == start;
 	return &c->slot[i].pi;
+}
+
+int sw_parse_timens_offsets(const char *content, __s64 *boot_off, __s64 *mono_off)
+{
+	const char *line = content;
+	char name[16];
+	long long sec;
+	long nsec;
+
+	*boot_off = *mono_off = 0;
+	for (; *line; line = strchrnul(line, '\n'), line += *line == '\n') {
+		if (sscanf(line, "%15s %lld %ld", name, &sec, &nsec) != 3)
+			return -EINVAL;
+		if (!strcmp(name, "boottime"))
+			*boot_off = (__s64)sec * 1000000000 + nsec;
+		else if (!strcmp(name, "monotonic"))
+			*mono_off = (__s64)sec * 1000000000 + nsec;
+	}
+	return 0;
+}
+
+__u64 sw_ticks_of(__u64 ns, bool mono, long hz, __s64 boot_off, __s64 mono_off,
+		  __s64 boot_minus_mono)
+{
+	__s64 t;
+
+	if (!ns || hz <= 0)
+		return 0;
+	/*
+	 * /proc/PID/stat gives a start time on the boot clock, shifted by the
+	 * reader's time namespace's boottime offset. A monotonic time on the
+	 * boot clock: plus the time suspended since boot, which is the
+	 * reader's CLOCK_BOOTTIME - CLOCK_MONOTONIC, less its namespace's two
+	 * offsets (the boottime one then comes back).
+	 */
+	t = (__s64)ns + (mono ? boot_minus_mono + mono_off : boot_off);
+	return t > 0 ? (__u64)t / (1000000000 / hz) : 0;
+}
+
+/* USER_HZ, the reader's time namespace's offsets and its boot - monotonic, once. */
+static void clocks(long *hz, __s64 *boot_off, __s64 *mono_off)
+{
+	static __s64 boot, mono;
+	static long tck;
+	char buf[256];
+
+	if (!tck) {
+		tck = sysconf(_SC_CLK_TCK);
+		if (tck <= 0)
+			tck = 100;
+		if (read_small("/proc/self/timens_offsets", buf, sizeof(buf)) < 0 ||
+		    sw_parse_timens_offsets(buf, &boot, &mono))
+			boot = mono = 0;
+	}
+	*hz = tck;
+	*boot_off = boot;
+	*mono_off = mono;
+}
+
+static __s64 ns_of(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (__s64)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+__u64 sw_ticks_of_boot_ns(__u64 ns)
+{
+	__s64 boot, mono;
+	long hz;
+
+	clocks(&hz, &boot, &mono);
+	return sw_ticks_of(ns, false, hz, boot, mono, 0);
+}
+
+__u64 sw_ticks_of_mono_ns(__u64 ns)
+{
+	__s64 boot, mono, m;
+	long hz;
+
+	clocks(&hz, &boot, &mono);
+	/* the monotonic clock first: an error makes the time later, never earlier */
+	m = ns_of(CLOCK_MONOTONIC);
+	return sw_ticks_of(ns, true, hz, boot, mono, ns_of(CLOCK_BOOTTIME) - m);
 }

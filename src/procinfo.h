@@ -71,6 +71,45 @@ void sw_proc_cache_free(struct sw_proc_cache *c);
  */
 const struct sw_procinfo *sw_proc_cache_get(struct sw_proc_cache *c, __u32 pid);
 
+/*
+ * What is known of the process the kernel saw act as pid, to tell it from
+ * another process that got the pid once it had exited: its start time, or
+ * else a time it was alive at (it started no later). Both in clock ticks
+ * since boot as /proc/PID/stat's field 22 gives them (0: unknown).
+ */
+struct sw_proc_when {
+	__u64 start;
+	__u64 alive;
+};
+
+/*
+ * The same for the process the kernel saw act (when: NULL, no check): a
+ * process at /proc/PID that is another one (w's start is not its start, or
+ * it started after w's alive) gives what an exited process gives, found =
+ * false and have = 0.
+ */
+const struct sw_procinfo *sw_proc_cache_get_as(struct sw_proc_cache *c, __u32 pid,
+					       const struct sw_proc_when *when);
+/* Whether a process that started at start (ticks) is another than the one when describes. */
+bool sw_proc_other(__u64 start, const struct sw_proc_when *when);
+
+/*
+ * Kernel times as clock ticks since boot, as /proc/PID/stat shows them to
+ * this process: a boot-clock time (a task's start_boottime) and a
+ * monotonic one (bpf_ktime_get_ns(), a record's ts_ns). 0 stays 0.
+ */
+__u64 sw_ticks_of_boot_ns(__u64 ns);
+__u64 sw_ticks_of_mono_ns(__u64 ns);
+/*
+ * The same with the clocks given: hz (USER_HZ), this process's time namespace's
+ * boottime and monotonic offsets (ns), and boot_minus_mono, CLOCK_BOOTTIME
+ * minus CLOCK_MONOTONIC now as this process reads them (unit-tested).
+ */
+__u64 sw_ticks_of(__u64 ns, bool mono, long hz, __s64 boot_off, __s64 mono_off,
+		  __s64 boot_minus_mono);
+/* "boottime S N" and "monotonic S N" of /proc/self/timens_offsets content, in ns; -EINVAL. */
+int sw_parse_timens_offsets(const char *content, __s64 *boot_off, __s64 *mono_off);
+
 /* Parsing helpers (unit-tested). */
 
 /* ppid (field 4) and start time (field 22) from /proc/PID/stat; comm may hold ')' and spaces. */

@@ -345,6 +345,7 @@ static int sweep_load(struct sw_tracer *t, bool iter)
 	e = bpf_map__reuse_fd(w->maps.events, bpf_map__fd(t->skel->maps.events));
 	e = e ?: bpf_map__reuse_fd(w->maps.socks, bpf_map__fd(t->skel->maps.socks));
 	e = e ?: bpf_map__reuse_fd(w->maps.counters, bpf_map__fd(t->skel->maps.counters));
+	e = e ?: bpf_map__reuse_fd(w->maps.listen_starts, bpf_map__fd(t->skel->maps.listen_starts));
 	e = e ?: sweep__load(w);
 	if (!e && iter) {
 		li.map.map_fd = bpf_map__fd(t->skel->maps.socks);
@@ -495,6 +496,8 @@ static int on_sample(void *ctx, void *data, size_t size)
 	    (r.ev.kind == SW_EV_CLOSE || r.ev.kind == SW_EV_UNLISTEN)) {
 		if (!bpf_map_delete_elem(bpf_map__fd(t->skel->maps.socks), &r.ev.cookie))
 			t->user_deletes++;
+		if (r.ev.kind == SW_EV_UNLISTEN)
+			bpf_map_delete_elem(bpf_map__fd(t->skel->maps.listen_starts), &r.ev.cookie);
 		/* the sweep leaves these records' port and pid filters to us */
 		if ((t->opts.port && r.ev.lport != t->opts.port && r.ev.rport != t->opts.port) ||
 		    (t->opts.pid && r.ev.pid != t->opts.pid))

@@ -472,6 +472,52 @@ for t in "7951 info ok $PY3 an allowed exe that is what it says is allowed" \
 	fi
 done
 
+# --- a reused pid is not the owner --------------------------------------------------------
+# sockwatch is stopped while a listener's process and a connecting one exit and other
+# processes get their pids (pid_at: clone3 with set_tid, no forking through the pid
+# space); when the events are handled /proc/PID is those, whose command lines must not be
+# the alerts': the owners are reported gone, as exited ones are.
+cc -O2 -Wall -o "$TMP/pid_at" "$(dirname "$0")/pid_at.c" || exit 1
+printf 'deny remote 203.0.113.0/24\n' >"$TMP/rules_reuse"
+start reuse --json --quiet-baseline --rules "$TMP/rules_reuse" --netns "$INO" ||
+	not_ok "sockwatch started"
+kill -STOP "$SWPID"
+ip netns exec "$NS" python3 -c '
+import os, socket
+s = socket.socket(); s.bind(("127.0.0.1", 7981)); s.listen()
+print(os.getpid(), flush=True)' victim-listener >"$TMP/reuse.pids"
+ip netns exec "$NS" python3 -c '
+import os, socket
+try:
+    socket.create_connection(("203.0.113.7", 7982))
+except OSError:
+    pass
+print(os.getpid(), flush=True)' victim-connector >>"$TMP/reuse.pids"
+decoys=0
+while read -r vpid; do
+	"$TMP/pid_at" "$vpid" python3 -c 'import time; time.sleep(10)' legit-metrics-agent &
+	PIDS+=($!)
+	for _ in $(seq 100); do
+		grep -q legit-metrics-agent "/proc/$vpid/cmdline" 2>/dev/null && decoys=$((decoys + 1)) && break
+		sleep 0.05
+	done
+done <"$TMP/reuse.pids"
+kill -CONT "$SWPID"
+wait_json reuse '.event=="unlisten" and .lport==7981'
+wait_json reuse '.event=="remote" and .direction=="connect_failed" and .rport==7982'
+stop
+{ read -r lpid; read -r cpid; } <"$TMP/reuse.pids"
+gone='.comm=="python3" and .cmdline==null and .exe==null and .ppid==null and .exe_check==null'
+if [ "$decoys" = 2 ] &&
+	[ "$(count_json reuse ".event==\"listen\" and .lport==7981 and .pid==$lpid and $gone")" = 1 ] &&
+	[ "$(count_json reuse ".event==\"remote\" and .rport==7982 and .pid==$cpid and $gone")" = 2 ] &&
+	! grep -q legit-metrics-agent "$TMP/reuse.out"; then
+	ok "an owner whose pid another process took meanwhile is reported gone, not as that process"
+else
+	not_ok "an owner whose pid another process took meanwhile is reported gone, not as that process" \
+		"decoys $decoys at $(echo $(cat "$TMP/reuse.pids")): $(cut -c1-400 "$TMP/reuse.out")"
+fi
+
 # --- a process called "-" is not an unknown one -------------------------------------------
 start dash --json --quiet-baseline --netns "$INO" || not_ok "sockwatch started"
 ip netns exec "$NS" "$PY3" -c '

@@ -292,11 +292,20 @@ int t_listen_unlisten(void)
 		      { AF_INET6, "::ffff:127.0.0.1", SW_AF_INET, "127.0.0.1" } };
 	enum { N = sizeof(binds) / sizeof(binds[0]) };
 	struct want_kind w = { .kind = SW_EV_UNLISTEN, .n = N };
+	const struct sw_procinfo *self;
+	struct sw_proc_cache *procs;
 	struct sw_file_id exe;
 	__u16 ports[N] = {};
+	__u64 start;
 	int fds[N];
 
 	CHECK(!sw_file_id_of("/proc/self/exe", &exe), "statx /proc/self/exe: %s", strerror(errno));
+	procs = sw_proc_cache_new();
+	CHECK(procs, "out of memory");
+	self = sw_proc_cache_get(procs, getpid());
+	start = self->start_time;
+	sw_proc_cache_free(procs);
+	CHECK(start, "no start time in /proc/self/stat");
 	w.netns = ns_new();
 	CHECK(w.netns, "cannot make a network namespace");
 	suite_reset();
@@ -328,6 +337,12 @@ int t_listen_unlisten(void)
 		      "listen's executable: inode %llu mount %u, want %llu and %u",
 		      (unsigned long long)l->ev.exe_ino, l->ev.exe_mnt_id,
 		      (unsigned long long)exe.ino, exe.mnt_id);
+		/* when the owner's process started, as /proc/PID/stat says it (procinfo.h) */
+		CHECK(sw_ticks_of_boot_ns(l->ev.owner_start_ns) == start,
+		      "listen's owner started at %llu ns: tick %llu, /proc says %llu",
+		      (unsigned long long)l->ev.owner_start_ns,
+		      (unsigned long long)sw_ticks_of_boot_ns(l->ev.owner_start_ns),
+		      (unsigned long long)start);
 	}
 	return 0;
 }

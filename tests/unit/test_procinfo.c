@@ -12,12 +12,21 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
 #include <cmocka.h>
 
 #include "exe_check.h"
 #include "procinfo.h"
+
+static __u64 mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 #define ID64 "3f4e5d6c7b8a99887766554433221100ffeeddccbbaa00112233445566778899"
 
@@ -201,6 +210,78 @@ static void test_cache_after_exec(void **state)
 	sw_proc_cache_free(c);
 }
 
+/* The process the kernel saw act, or another that got its pid once it had exited. */
+static void test_proc_other(void **state)
+{
+	struct sw_proc_when start = { .start = 500 }, alive = { .alive = 500 }, none = {};
+
+	assert_false(sw_proc_other(500, NULL));
+	assert_false(sw_proc_other(500, &none));
+	/* its start time known: only that very tick is it */
+	assert_false(sw_proc_other(500, &start));
+	assert_true(sw_proc_other(499, &start));
+	assert_true(sw_proc_other(501, &start));
+	/* only a time it was alive at: a process started after that is another */
+	assert_false(sw_proc_other(1, &alive));
+	assert_false(sw_proc_other(500, &alive));
+	assert_true(sw_proc_other(501, &alive));
+}
+
+/* Kernel times in /proc/PID/stat's ticks, time namespace offsets included. */
+static void test_ticks(void **state)
+{
+	__s64 boot, mono;
+
+	/* USER_HZ 100: 10 ms a tick, rounded down as the kernel does */
+	assert_int_equal(sw_ticks_of(12345678901ULL, false, 100, 0, 0, 0), 1234);
+	assert_int_equal(sw_ticks_of(0, false, 100, 0, 0, 0), 0);
+	/* a boottime offset moves what /proc shows; the monotonic one does not */
+	assert_int_equal(sw_ticks_of(12345678901ULL, false, 100, 1000000000, 7, 0), 1334);
+	/* monotonic: plus the time suspended since boot (boottime - monotonic, as the
+	 * reader sees them, in which the two offsets are) and the monotonic offset */
+	assert_int_equal(sw_ticks_of(1000000000ULL, true, 100, 0, 0, 50000000), 105);
+	assert_int_equal(sw_ticks_of(1000000000ULL, true, 100, 3000000000LL, 1000000000LL,
+				     50000000 + 3000000000LL - 1000000000LL),
+			 405);
+	assert_int_equal(sw_parse_timens_offsets("monotonic           1         0\n"
+						 "boottime            3       500\n",
+						 &boot, &mono),
+			 0);
+	assert_int_equal(boot, 3000000500LL);
+	assert_int_equal(mono, 1000000000LL);
+	assert_int_equal(sw_parse_timens_offsets("", &boot, &mono), 0);
+	assert_int_equal(boot, 0);
+	assert_int_equal(sw_parse_timens_offsets("boottime x\n", &boot, &mono), -EINVAL);
+}
+
+/* This very process by its start time, and as another one would be taken. */
+static void test_cache_get_as(void **state)
+{
+	struct sw_proc_cache *c = sw_proc_cache_new();
+	const struct sw_procinfo *pi;
+	struct sw_proc_when w = {};
+	__u64 start;
+
+	assert_non_null(c);
+	pi = sw_proc_cache_get(c, getpid());
+	assert_true(pi->found);
+	start = pi->start_time;
+	w.start = start;
+	assert_true(sw_proc_cache_get_as(c, getpid(), &w)->found);
+	w.start = start + 1;
+	pi = sw_proc_cache_get_as(c, getpid(), &w);
+	assert_false(pi->found);
+	assert_int_equal(pi->have, 0);
+	assert_int_equal(pi->pid, getpid());
+	w = (struct sw_proc_when){ .alive = sw_ticks_of_mono_ns(1000000000) }; /* 1 s after boot */
+	assert_false(sw_proc_cache_get_as(c, getpid(), &w)->found);
+	w.alive = sw_ticks_of_mono_ns(mono_now());
+	assert_true(sw_proc_cache_get_as(c, getpid(), &w)->found);
+	/* and the kernel's own clocks agree with /proc: this process started before now */
+	assert_true(start <= w.alive);
+	sw_proc_cache_free(c);
+}
+
 static void test_exe_check(void **state)
 {
 	struct sw_procinfo pi, other;
@@ -229,10 +310,17 @@ static void test_exe_check(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_stat_plain),	 cmocka_unit_test(test_stat_hostile_comm),
-		cmocka_unit_test(test_cmdline_nuls),	 cmocka_unit_test(test_cgroup_pick),
-		cmocka_unit_test(test_container_ids),	 cmocka_unit_test(test_read_self_and_gone),
-		cmocka_unit_test(test_cache_after_exec), cmocka_unit_test(test_exe_check),
+		cmocka_unit_test(test_stat_plain),
+		cmocka_unit_test(test_stat_hostile_comm),
+		cmocka_unit_test(test_cmdline_nuls),
+		cmocka_unit_test(test_cgroup_pick),
+		cmocka_unit_test(test_container_ids),
+		cmocka_unit_test(test_read_self_and_gone),
+		cmocka_unit_test(test_cache_after_exec),
+		cmocka_unit_test(test_proc_other),
+		cmocka_unit_test(test_ticks),
+		cmocka_unit_test(test_cache_get_as),
+		cmocka_unit_test(test_exe_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
