@@ -4,6 +4,7 @@
  * container ids, the cache across exec(), and the executable path check.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -301,10 +303,82 @@ static void test_exe_check(void **state)
 	assert_true(strlen(pi.exe) + 11 <= sizeof(other.exe));
 	strcat(other.exe, " (deleted)");
 	assert_int_equal(sw_exe_check(&other, 0, 0), SW_EXE_MISMATCH);
+	/* a path cut to fit: what a file at the shorter path is says nothing */
+	other = pi;
+	memset(other.exe, '/', sizeof(other.exe) - 1);
+	other.exe[sizeof(other.exe) - 1] = '\0';
+	assert_int_equal(sw_exe_check(&other, 0, 0), SW_EXE_MISMATCH);
 	/* nothing to check */
 	sw_procinfo_read(0, &other);
 	assert_int_equal(sw_exe_check(&other, 5, 5), SW_EXE_UNKNOWN);
 	assert_null(sw_exe_check_name(SW_EXE_UNKNOWN));
+}
+
+/* Copies src to dst (mode 0755); 0 or -1. */
+static int copy_file(const char *src, const char *dst)
+{
+	char buf[65536];
+	int in = open(src, O_RDONLY), out = open(dst, O_WRONLY | O_CREAT | O_EXCL, 0755);
+	ssize_t n = 0;
+
+	while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, n) != n) {
+			n = -1;
+			break;
+		}
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out))
+		n = -1;
+	return in < 0 || out < 0 || n < 0 ? -1 : 0;
+}
+
+/*
+ * A process whose program was deleted: readlink of /proc/PID/exe gives
+ * "PATH (deleted)". That is a mismatch even when a file of that very name
+ * exists and is the same program (a hard link made before the delete).
+ */
+static void test_exe_check_deleted(void **state)
+{
+	char dir[] = "/tmp/sw_exe_XXXXXX", prog[64], named[80], path[64], now[PATH_MAX];
+	struct sw_procinfo pi;
+	struct sw_file_id id;
+	pid_t child;
+	int i;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(prog, sizeof(prog), "%s/prog", dir);
+	snprintf(named, sizeof(named), "%s (deleted)", prog);
+	assert_int_equal(copy_file("/bin/sleep", prog), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (!child) {
+		execl(prog, "prog", "30", (char *)NULL);
+		_exit(127);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)child);
+	for (i = 0; i < 500; i++) {
+		ssize_t n = readlink(path, now, sizeof(now) - 1);
+
+		if (n > 0 && (now[n] = '\0', !strcmp(now, prog)))
+			break;
+		usleep(10000);
+	}
+	assert_true(i < 500);
+	assert_int_equal(link(prog, named), 0);
+	assert_int_equal(unlink(prog), 0);
+	sw_procinfo_read(child, &pi);
+	assert_string_equal(pi.exe, named);
+	/* the path names the very file the process runs ... */
+	assert_int_equal(sw_file_id_of(named, &id), 0);
+	assert_true(id.ino == pi.exe_id.ino && id.dev == pi.exe_id.dev);
+	/* ... but it is not the path the process was started from */
+	assert_int_equal(sw_exe_check(&pi, 0, 0), SW_EXE_MISMATCH);
+	assert_int_equal(sw_exe_check(&pi, pi.exe_id.ino, pi.exe_id.mnt_id), SW_EXE_MISMATCH);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	unlink(named);
+	rmdir(dir);
 }
 
 int main(void)
@@ -321,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_ticks),
 		cmocka_unit_test(test_cache_get_as),
 		cmocka_unit_test(test_exe_check),
+		cmocka_unit_test(test_exe_check_deleted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
