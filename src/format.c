@@ -14,7 +14,11 @@
 
 #define SW_ECS_VERSION "8.11.0"
 
-/* Text columns: width, and the header title. 0-width columns are details. */
+/*
+ * Text columns: width, and the header title. A column takes its width: its
+ * text padded to width - 1, then one space (more if the text is longer), so
+ * the width must exceed the longest usual value (TIME, HH:MM:SS.uuuuuu, is 15).
+ */
 enum col {
 	COL_NONE = 0,
 	COL_TIME,
@@ -30,7 +34,7 @@ static const struct {
 	const char *title;
 	unsigned int width;
 } columns[] = {
-	[COL_TIME] = { "TIME", 15 },   [COL_EVENT] = { "EVENT", 15 },
+	[COL_TIME] = { "TIME", 16 },   [COL_EVENT] = { "EVENT", 15 },
 	[COL_PID] = { "PID", 8 },      [COL_COMM] = { "COMM", 17 },
 	[COL_LOCAL] = { "LOCAL", 26 }, [COL_REMOTE] = { "REMOTE", 26 },
 	[COL_STATE] = { "STATE", 12 },
@@ -106,6 +110,13 @@ static __always_inline void pr_duration(struct printer *p, const char *key, cons
 	pr_uint(p, key, ecs, p->fmt == SW_FMT_ECS ? ns : ns / 1000);
 }
 
+/* Ends a text column that started at from: padded to its width - 1, then one space. */
+static void column_end(struct sw_buf *b, enum col c, size_t from)
+{
+	sw_buf_pad(b, from, columns[c].width - 1);
+	sw_buf_putc(b, ' ');
+}
+
 /*
  * A text column: padded text in text mode, nothing in JSON (fields print
  * themselves). Untrusted text (a process name) is escaped, and quoted where
@@ -122,8 +133,7 @@ static void column(struct printer *p, enum col c, const char *s, bool untrusted)
 		sw_buf_term_value(p->b, s, strlen(s));
 	else
 		sw_buf_puts(p->b, s);
-	sw_buf_pad(p->b, from, columns[c].width - 1);
-	sw_buf_putc(p->b, ' ');
+	column_end(p->b, c, from);
 }
 
 /*
@@ -402,6 +412,11 @@ int sw_format_record(const struct sw_record *r, enum sw_fmt fmt, char *buf, size
 	return b.overflow ? -ENOSPC : (int)b.len;
 }
 
+/*
+ * The titles laid out as column() lays out values, so that each starts where
+ * its column's values start; details come after STATE's column as they do in
+ * a record: each " key=value".
+ */
 int sw_format_header(enum sw_fmt fmt, char *buf, size_t size)
 {
 	static const enum col order[] = { COL_TIME,  COL_EVENT,	 COL_PID,  COL_COMM,
@@ -415,8 +430,7 @@ int sw_format_header(enum sw_fmt fmt, char *buf, size_t size)
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		from = b.len;
 		sw_buf_puts(&b, columns[order[i]].title);
-		if (i + 1 < sizeof(order) / sizeof(order[0]))
-			sw_buf_pad(&b, from, columns[order[i]].width);
+		column_end(&b, order[i], from);
 	}
 	sw_buf_puts(&b, " DETAILS");
 	return b.overflow ? -ENOSPC : (int)b.len;

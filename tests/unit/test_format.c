@@ -268,6 +268,55 @@ static void text_listen_has_no_remote(void **state)
 	assert_null(strstr(line, "raddr"));
 }
 
+/* Where each blank-separated word of line starts: up to max, returns how many. */
+static size_t word_starts(const char *line, size_t *starts, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; line[i] && n < max; i++)
+		if (line[i] != ' ' && (!i || line[i - 1] == ' '))
+			starts[n++] = i;
+	return n;
+}
+
+/*
+ * Each column title starts exactly where its column's values start, and
+ * DETAILS where the first detail does: for a record with details, one
+ * without (a listener), an IPv6 one and one without an owner.
+ */
+static void header_matches_columns(void **state)
+{
+	struct sw_record rs[4] = { close_record(), close_record(), close_record(), close_record() };
+	size_t hs[16], ds[16], nh, nd;
+	char hdr[256], line[SW_LINE_MAX];
+	unsigned int family;
+
+	setenv("TZ", "UTC", 1);
+	rs[1].ev.kind = SW_EV_LISTEN;
+	rs[1].ev.newstate = SW_TCP_LISTEN;
+	rs[2].ev.kind = SW_EV_CONNECT;
+	rs[2].ev.newstate = SW_TCP_ESTABLISHED;
+	rs[2].ev.family = SW_AF_INET6;
+	sw_addr_parse("2001:db8::5", &family, rs[2].ev.laddr);
+	sw_addr_parse("2001:db8::77", &family, rs[2].ev.raddr);
+	rs[2].ev.pid = 4194304;
+	strcpy(rs[2].ev.comm, "connect_failed_"); /* 15 characters, the most there are */
+	rs[3].ev.flags = 0; /* no owner: "-" */
+	assert_true(sw_format_header(SW_FMT_TEXT, hdr, sizeof(hdr)) > 0);
+	nh = word_starts(hdr, hs, 16);
+	assert_int_equal(nh, 8); /* seven columns and DETAILS */
+	for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++) {
+		assert_true(sw_format_record(&rs[i], SW_FMT_TEXT, line, sizeof(line)) > 0);
+		nd = word_starts(line, ds, 16);
+		assert_true(nd >= 7);
+		for (size_t c = 0; c < (nd > 7 ? 8 : 7); c++)
+			if (ds[c] != hs[c])
+				fail_msg(
+					"record %zu, column %zu: header at %zu, value at %zu\n%s\n%s",
+					i, c, hs[c], ds[c], hdr, line);
+	}
+}
+
 static void small_buffer(void **state)
 {
 	struct sw_record r = close_record();
@@ -355,6 +404,7 @@ int main(void)
 		cmocka_unit_test(text_columns),
 		cmocka_unit_test(text_listen_has_no_remote),
 		cmocka_unit_test(text_comm_cannot_forge_fields),
+		cmocka_unit_test(header_matches_columns),
 		cmocka_unit_test(small_buffer),
 		cmocka_unit_test(unknown_family),
 		cmocka_unit_test(every_truncation_is_a_prefix),
