@@ -111,7 +111,8 @@ static void sock_diag_check(struct check *c)
 	c->ok = !e;
 	if (c->ok)
 		snprintf(c->detail, sizeof(c->detail),
-			 "inet_diag dumps (tcp, IPv4 and IPv6): %zu sockets here", d.n);
+			 "inet_diag dumps (tcp, IPv4 and IPv6): %zu socket%s here", d.n,
+			 d.n == 1 ? "" : "s");
 	else
 		snprintf(c->detail, sizeof(c->detail), "inet_diag dump failed: %s", strerror(-e));
 	sw_diag_socks_free(&d);

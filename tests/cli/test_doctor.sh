@@ -6,7 +6,9 @@ set -u
 BUILD=${1:-build}
 SW=$(realpath "$BUILD/sockwatch")
 TMP=$(mktemp -d /tmp/sw-doctor.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
+NS=swdoc$$
+HOLD=
+trap '[ -n "$HOLD" ] && kill "$HOLD" 2>/dev/null; ip netns del "$NS" 2>/dev/null; rm -rf "$TMP"' EXIT
 . "$(dirname "$0")/tap.sh"
 
 ids_before=$(sw_prog_ids)
@@ -96,6 +98,16 @@ check "unreadable kernel BTF: BTF no, the cause named, nothing probed, exit 4" \
 		grep -q '^BTF  *no   kernel BTF at /sys/kernel/btf/vmlinux cannot be read or parsed: the file is empty' $TMP/btf &&
 		grep -q '^tp_btf  *no   not probed: no BTF' $TMP/btf && grep -q '^  none: no usable kernel BTF' $TMP/btf &&
 		grep -q 'verdict: sockwatch cannot run here' $TMP/btf"
+# One socket in a namespace of its own: "1 socket here", not "1 sockets".
+ip netns add "$NS" && ip -n "$NS" link set lo up
+ip netns exec "$NS" python3 -c '
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 7001)); s.listen(); time.sleep(60)' &
+HOLD=$!
+for _ in $(seq 100); do ip netns exec "$NS" ss -tlnH | grep -q . && break; sleep 0.05; done
+ip netns exec "$NS" "$SW" doctor >"$TMP/one" 2>&1
+check "one socket is '1 socket here'" grep -q '^sock_diag .* yes .*: 1 socket here$' "$TMP/one"
+kill "$HOLD"
 check "unknown option exits 2" bash -c "$SW doctor --nope 2>/dev/null; [ \$? -eq 2 ]"
 "$SW" doctor extra junk >/dev/null 2>"$TMP/extra.err"
 rc=$?

@@ -341,6 +341,15 @@ check "--learn DIR exits 2" learn_bad "sockwatch: $TMP: Is a directory" "$TMP"
 check "--learn in a missing directory exits 2" learn_bad \
 	"sockwatch: $TMP/nodir/x.rules: No such file or directory" "$TMP/nodir/x.rules"
 
+# --- --help: every option's description starts in one column -----------------------------
+bad=$("$SW" listen --help | sed -n '/^  *-/,/^$/p' | grep -v '^$' |
+	awk '{ if (substr($0, 23, 1) != " " || substr($0, 24, 1) == " ") print }')
+if [ -z "$bad" ]; then
+	ok "listen --help: every option's description starts in the common options' column"
+else
+	not_ok "listen --help: every option's description starts in the common options' column" "$bad"
+fi
+
 # --- --format ecs: events only ---------------------------------------------------------------
 "$SW" listen --format ecs >"$TMP/ecs.out" 2>"$TMP/ecs.err"
 rc=$?
