@@ -743,9 +743,9 @@ static int parse_listen_opts(int argc, char **argv, struct listen_ctx *c, struct
 }
 
 /*
- * The --learn file ("-" is stdout), opened as file: outputs are
- * (docs/sinks.md): a symlink at path is refused, not followed (O_NOFOLLOW).
- * Returns 0 or -errno.
+ * The --learn file ("-" is stdout): created with mode 0640, as file: outputs
+ * are, or truncated if it exists (rules are replaced, not appended to); a
+ * symlink at path is refused, not followed (O_NOFOLLOW). Returns 0 or -errno.
  */
 static int open_learn_file(const char *path, FILE **out)
 {
@@ -755,7 +755,7 @@ static int open_learn_file(const char *path, FILE **out)
 		*out = stdout;
 		return 0;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return -errno;
 	*out = fdopen(fd, "w");

@@ -383,6 +383,21 @@ else
 		"$(cat "$TMP/learned.rules" "$TMP/learn.err" "$TMP/relearn.out" | cut -c1-300)"
 fi
 
+# The file is created 0640 (as file: outputs are; umask 0 shows the mode asked for), and
+# an existing one is truncated, not appended to, keeping its mode.
+rm -f "$TMP/mode.rules"
+(umask 0 && "$SW" listen --learn "$TMP/mode.rules" --netns "$INO" 2>/dev/null)
+printf 'junk line\n%.0s' $(seq 500) >"$TMP/old.rules"
+chmod 600 "$TMP/old.rules"
+"$SW" listen --learn "$TMP/old.rules" --netns "$INO" 2>/dev/null
+if [ "$(stat -c %a "$TMP/mode.rules")" = 640 ] && [ "$(stat -c %a "$TMP/old.rules")" = 600 ] &&
+	cmp -s "$TMP/mode.rules" "$TMP/old.rules"; then
+	ok "--learn creates FILE with mode 0640, and truncates an existing one (its mode kept)"
+else
+	not_ok "--learn creates FILE with mode 0640, and truncates an existing one (its mode kept)" \
+		"$(stat -c '%a %n' "$TMP/mode.rules" "$TMP/old.rules"; head -3 "$TMP/old.rules")"
+fi
+
 # --- exact owner fields -----------------------------------------------------------------
 start owner --quiet-baseline --netns "$INO" || not_ok "sockwatch started"
 ESC=$(printf 'tag\033[31mred')
