@@ -28,6 +28,11 @@ static void on_hup(int sig)
 	sw_hup = 1;
 }
 
+/*
+ * SIGHUP (the terminal went away, a supervisor's stop) ends the run as
+ * SIGTERM does: the ring buffer drained, a summary, everything detached. Its
+ * default action killed the process with alerts still in the ring buffer.
+ */
 void sw_install_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -35,10 +40,11 @@ void sw_install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* Only verbs that write files take SIGHUP as "reopen"; for the others it still ends the run. */
+/* Verbs that write files take SIGHUP as "reopen" instead (after sw_install_signals()). */
 void sw_install_hup(void)
 {
 	struct sigaction sa = { .sa_handler = on_hup };

@@ -86,7 +86,7 @@ int sw_opt_error(const char *verb, int opt, char **argv, const struct option *lo
 /* "invalid WHAT 'VAL': WHY (see 'sockwatch VERB --help')"; returns SW_EXIT_USAGE. */
 int sw_bad_value(const char *verb, const char *what, const char *val, const char *why);
 
-/* Set by SIGINT/SIGTERM. */
+/* Set by SIGINT, SIGTERM and SIGHUP (until sw_install_hup()). */
 extern volatile sig_atomic_t sw_stop;
 void sw_install_signals(void);
 /* Set by SIGHUP once sw_install_hup() ran (events: reopen the output files). */

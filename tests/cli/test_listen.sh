@@ -294,6 +294,23 @@ exec 8<&-
 check "SIGTERM while blocked on a reader that does not read: exit 0, no write error" \
 	bash -c "[ '$nr' = 1 -o '$nr' = 64 ] && [ $rc = 0 ] && ! grep -q 'failed' '$TMP/stall.err'"
 
+# SIGHUP (a closed terminal, a supervisor) ends the run as SIGTERM does: exit 0, after the
+# ring buffer is drained. sockwatch is stopped while the listener opens, so its event is
+# still in the ring buffer when the signal comes.
+start hup --json --quiet-baseline --netns "$INO" || not_ok "sockwatch started"
+kill -STOP "$SWPID"
+listen_in "$NS" 0 127.0.0.1:7704
+kill -HUP "$SWPID"
+kill -CONT "$SWPID"
+wait "$SWPID"
+rc=$?
+if [ $rc = 0 ] && [ "$(count_json hup '.event=="listen" and .lport==7704')" = 1 ]; then
+	ok "SIGHUP: exit 0, and the listener still in the ring buffer is reported first"
+else
+	not_ok "SIGHUP: exit 0, and the listener still in the ring buffer is reported first" \
+		"rc=$rc; $(cat "$TMP/hup.out" "$TMP/hup.err")"
+fi
+
 # In a PID namespace of its own, /proc shows other pids than the kernel reports: said.
 unshare -p -f --mount-proc "$SW" listen --learn - --netns "$INO" >/dev/null 2>"$TMP/pidns.err"
 "$SW" listen --learn - --netns "$INO" >/dev/null 2>"$TMP/hostpid.err"

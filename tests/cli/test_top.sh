@@ -191,6 +191,17 @@ else
 fi
 eval "exec {HOLD_FD_quiet}>&-"
 
+# --- 2d. SIGHUP (the terminal closed) ends the view as SIGTERM does: status 0 ------
+if start_view "$S2"; then
+	TOP_PID=$(pgrep -P "$(tmux display -p -t "$S2" '#{pane_pid}')" -x sockwatch)
+	[ -n "$TOP_PID" ] && kill -HUP "$TOP_PID"
+	check "SIGHUP ends the live view with status 0, as SIGTERM does" \
+		wait_screen "$S2" '^EXITED 0$' 3000
+	tmux kill-session -t "$S2"
+else
+	not_ok "live view starts" "$(screen "$S2")"
+fi
+
 # --- 2c. -p, --comm: sockets older than the view that close while it starts --
 # gdb stops the view at its first seed of an owner into the tracer's map; meanwhile a
 # process closes its listener and ten connections (and lives on). Until then those
