@@ -147,6 +147,15 @@ static int probe_fentry(char *why, size_t whylen)
 	return 0;
 }
 
+#define EVENT_SOURCES "/sys/bus/event_source/devices"
+
+bool sw_kprobe_pmu_missing(void)
+{
+	/* no sysfs here (a bare container) says nothing about the kernel */
+	return !access(EVENT_SOURCES, F_OK) && access(EVENT_SOURCES "/kprobe", F_OK) &&
+	       errno == ENOENT;
+}
+
 /*
  * libbpf attaches a kprobe through perf_event_open() with the kprobe PMU's
  * type, or where there is none by writing to tracefs's kprobe_events: with
@@ -158,7 +167,7 @@ static int probe_kprobe(char *why, size_t whylen)
 	static const char *const events[] = { SW_TRACEFS "/kprobe_events",
 					      "/sys/kernel/debug/tracing/kprobe_events" };
 
-	if (!access("/sys/bus/event_source/devices/kprobe/type", R_OK))
+	if (!access(EVENT_SOURCES "/kprobe/type", R_OK))
 		return 0;
 	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
 		if (!access(events[i], F_OK))

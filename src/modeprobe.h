@@ -3,6 +3,7 @@
 #ifndef SW_MODEPROBE_H
 #define SW_MODEPROBE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -26,5 +27,13 @@
  * if the probe itself failed (out of memory, no BTF): load the object to know.
  */
 int sw_probe_mode(enum sw_attach_mode mode, char *why, size_t whylen);
+
+/*
+ * Whether the kernel has no kprobe PMU (/sys/bus/event_source/devices/kprobe,
+ * 4.17+, there whenever kprobe events can be made): then no kprobe can be
+ * attached, and the error libbpf's fallback through tracefs's kprobe_events
+ * gives (EACCES without root, ENOENT with) says nothing of that.
+ */
+bool sw_kprobe_pmu_missing(void);
 
 #endif /* SW_MODEPROBE_H */

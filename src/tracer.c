@@ -539,15 +539,22 @@ static int attach_prog(struct sw_tracer *t, struct bpf_program *p, char *err, si
 		e = -errno;
 		if (sw_fd_exhausted(e))
 			return sw_fd_limit_error(e, err, errlen);
-		if (e == -ENOENT && bpf_program__type(p) == BPF_PROG_TYPE_KPROBE)
+		/*
+		 * Without a kprobe PMU libbpf falls back to tracefs's kprobe_events:
+		 * ENOENT as root, EACCES without (tracefs is root's), when the
+		 * kernel has no kprobes at all. Either way: no kprobes, exit 4.
+		 */
+		if (bpf_program__type(p) == BPF_PROG_TYPE_KPROBE &&
+		    (e == -ENOENT || sw_kprobe_pmu_missing())) {
 			snprintf(
 				err, errlen,
 				"kernel has no kprobes (CONFIG_KPROBES not set?): cannot attach %s "
 				"(%s)",
 				bpf_program__name(p), bpf_program__section_name(p));
-		else
-			snprintf(err, errlen, "kernel refused to attach %s (%s): %s",
-				 bpf_program__name(p), bpf_program__section_name(p), strerror(-e));
+			return -ENOTSUP;
+		}
+		snprintf(err, errlen, "kernel refused to attach %s (%s): %s", bpf_program__name(p),
+			 bpf_program__section_name(p), strerror(-e));
 		return e == -ENOENT ? -ENOTSUP : e;
 	}
 	nl = realloc(t->links, (t->nlinks + 1) * sizeof(*nl));

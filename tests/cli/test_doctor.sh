@@ -108,6 +108,16 @@ for _ in $(seq 100); do ip netns exec "$NS" ss -tlnH | grep -q . && break; sleep
 ip netns exec "$NS" "$SW" doctor >"$TMP/one" 2>&1
 check "one socket is '1 socket here'" grep -q '^sock_diag .* yes .*: 1 socket here$' "$TMP/one"
 kill "$HOLD"
+# Without kprobes (no kprobe PMU), the kprobe row and the rejected line agree, as root and
+# with CAP_BPF + CAP_PERFMON alone (libbpf's tracefs fallback then fails with EACCES).
+if [ ! -e /sys/bus/event_source/devices/kprobe ]; then
+	check "no kprobes: the kprobe row says so, as root and with CAP_BPF + CAP_PERFMON" \
+		bash -c "for f in $TMP/json $TMP/caps; do jq -e '(.kprobe.detail | startswith(\"kernel has no kprobes\")) and
+			(.rejected | test(\"kprobe: kernel has no kprobes\"))' \$f >/dev/null ||
+			{ jq -c '[.kprobe, .rejected]' \$f; exit 1; }; done"
+else
+	ok "no kprobes: the kprobe row says so # SKIP this kernel has a kprobe PMU"
+fi
 check "unknown option exits 2" bash -c "$SW doctor --nope 2>/dev/null; [ \$? -eq 2 ]"
 "$SW" doctor extra junk >/dev/null 2>"$TMP/extra.err"
 rc=$?
