@@ -401,6 +401,46 @@ static const struct option *valued_flag(const char *arg, int optopt_val,
 	return NULL;
 }
 
+/*
+ * "ambiguous option '--st' (could be --states, --state-hook)" into msg when
+ * arg ("--name" or "--name=value") abbreviates more than one long option, as
+ * getopt_long() then refuses it; false (msg untouched) otherwise.
+ */
+static bool ambiguous(const char *arg, const struct option *longopts, char *msg, size_t n)
+{
+	const struct option *first = NULL;
+	size_t len, at, count = 0;
+
+	if (!longopts || strncmp(arg, "--", 2))
+		return false;
+	arg += 2;
+	len = strcspn(arg, "=");
+	if (!len)
+		return false;
+	for (const struct option *lo = longopts; lo->name; lo++) {
+		if (strncmp(lo->name, arg, len))
+			continue;
+		/* getopt_long() takes two entries alike in all but their name as one */
+		if (first && (lo->has_arg != first->has_arg || lo->flag != first->flag ||
+			      lo->val != first->val))
+			count++;
+		if (!first) {
+			first = lo;
+			count = 1;
+		}
+	}
+	if (count < 2)
+		return false;
+	at = snprintf(msg, n, "ambiguous option '--%.*s' (could be", (int)len, arg);
+	for (const struct option *lo = longopts; lo->name && at < n; lo++)
+		if (!strncmp(lo->name, arg, len))
+			at += snprintf(msg + at, n - at, "%s --%s", lo == first ? "" : ",",
+				       lo->name);
+	if (at < n)
+		snprintf(msg + at, n - at, ")");
+	return true;
+}
+
 void sw_opt_error_msg(int opt, char **argv, const struct option *longopts, char *msg, size_t n)
 {
 	/*
@@ -419,7 +459,9 @@ void sw_opt_error_msg(int opt, char **argv, const struct option *longopts, char 
 			snprintf(msg, n, "option '-%c' needs a value", optopt);
 		return;
 	}
-	if (optopt == 0) /* an unknown (or ambiguous) long option */
+	if (optopt == 0 && ambiguous(arg, longopts, msg, n))
+		return;
+	if (optopt == 0) /* an unknown long option */
 		snprintf(msg, n, "unknown option '%.*s'", (int)strcspn(arg, "="), arg);
 	else if ((lo = valued_flag(arg, optopt, longopts)))
 		snprintf(msg, n, "option '--%s' takes no value", lo->name);

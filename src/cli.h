@@ -77,7 +77,8 @@ int sw_common_opt(const char *verb, int opt, const char *arg, char **argv,
  * What getopt_long() (with opterr = 0) reported as ':' (a value missing) or
  * '?' (an unknown option, or a value given to an option that takes none),
  * as one message into msg: "unknown option '-x'", "option '--json' takes
- * no value", "option '--netns' needs a value". Call it right after
+ * no value", "option '--netns' needs a value", "ambiguous option '--st'
+ * (could be --states, --state-hook)". Call it right after
  * getopt_long() returned opt, with the same argv and longopts.
  */
 void sw_opt_error_msg(int opt, char **argv, const struct option *longopts, char *msg, size_t n);

@@ -163,7 +163,10 @@ static void run_checks(struct check *c, enum sw_attach_mode *chosen, enum sw_acc
 	snprintf(c[C_CAPS].detail, sizeof(c[C_CAPS].detail),
 		 "CAP_SYS_ADMIN %s, CAP_BPF %s, CAP_PERFMON %s%s", admin ? "yes" : "no",
 		 bpf ? "yes" : "no", perfmon ? "yes" : "no",
-		 c[C_CAPS].ok ? "" : " (run as root, or grant CAP_BPF and CAP_PERFMON)");
+		 c[C_CAPS].ok	? "" :
+		 geteuid() == 0 ? " (root without them, as in an unprivileged container: grant "
+				  "CAP_BPF and CAP_PERFMON)" :
+				  " (run as root, or grant CAP_BPF and CAP_PERFMON)");
 
 	abis = sw_compat_abis();
 	c[C_COMPAT].ok = abis != 0;

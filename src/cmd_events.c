@@ -2,6 +2,7 @@
 /* `sockwatch events`: stream every connection event to one or more sinks as text, JSON or ECS. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -81,7 +82,6 @@ enum {
 };
 
 static const struct option events_opts[] = {
-	SW_COMMON_LONGOPTS,
 	{ "states", no_argument, NULL, OPT_STATES },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "format", required_argument, NULL, OPT_FORMAT },
@@ -90,6 +90,7 @@ static const struct option events_opts[] = {
 	{ "rotate-interval", required_argument, NULL, OPT_ROTATE_INTERVAL },
 	{ "rotate-keep", required_argument, NULL, OPT_ROTATE_KEEP },
 	{ "queue-len", required_argument, NULL, OPT_QUEUE_LEN },
+	SW_COMMON_LONGOPTS,
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
@@ -99,18 +100,26 @@ static int bad_value(const char *opt, const char *val, const char *why)
 	return sw_bad_value("events", opt, val, why);
 }
 
+/* "bad output "SPEC": WHY" with the usage hint, as other usage errors; returns SW_EXIT_USAGE. */
+static int bad_output(const char *spec, const char *why)
+{
+	sw_err("bad output \"%s\": %s (see 'sockwatch events --help')", spec, why);
+	return SW_EXIT_USAGE;
+}
+
+/* Room for why an output is bad: a spec quoted in it may be as long as a path. */
+#define WHY_MAX (PATH_MAX + 256)
+
 /* Checks an -o spec without opening anything; returns -1 to go on, else an exit code. */
 static int add_output(struct events_ctx *c, const char *spec)
 {
 	char why[256];
 
-	if (sw_sink_check_spec(spec, why, sizeof(why))) {
-		sw_err("bad output \"%s\": %s", spec, why);
-		return SW_EXIT_USAGE;
-	}
+	if (sw_sink_check_spec(spec, why, sizeof(why)))
+		return bad_output(spec, why);
 	if (c->nspecs >= SW_SINK_SET_MAX) {
-		sw_err("bad output \"%s\": at most %d outputs", spec, SW_SINK_SET_MAX);
-		return SW_EXIT_USAGE;
+		snprintf(why, sizeof(why), "at most %d outputs", SW_SINK_SET_MAX);
+		return bad_output(spec, why);
 	}
 	c->specs[c->nspecs++] = spec;
 	return -1;
@@ -168,11 +177,37 @@ static int check_same_output(const struct events_ctx *c, bool by_file)
 {
 	unsigned int a, b;
 
+	char why[WHY_MAX];
+
 	if (!sw_sink_specs_clash(c->specs, c->nspecs, by_file, &a, &b))
 		return -1;
-	sw_err("bad output \"%s\": the same output as \"%s\" (each output goes once)", c->specs[b],
-	       c->specs[a]);
-	return SW_EXIT_USAGE;
+	snprintf(why, sizeof(why), "the same output as \"%s\" (each output goes once)",
+		 c->specs[a]);
+	return bad_output(c->specs[b], why);
+}
+
+/*
+ * Why an output could not be opened. A local syslog socket that is not there
+ * (or is no socket) means no syslog daemon listens on it: said so, with what
+ * to do, rather than a bare "No such file or directory".
+ */
+static void open_error(const char *spec, int err, char *why, size_t n)
+{
+	const char *sock = !strcmp(spec, "syslog")	      ? "/dev/log" :
+			   !strncmp(spec, "syslog+unix:", 12) ? spec + 12 :
+								NULL;
+
+	if (sock && (err == -ENOENT || err == -ENOTSOCK))
+		snprintf(why, n,
+			 "%s %s: no %ssyslog daemon seems to be listening there (start one, "
+			 "such as rsyslog, or send to a remote one with syslog+udp://HOST:PORT "
+			 "or syslog+tcp://HOST:PORT)",
+			 sock, err == -ENOENT ? "does not exist" : "is not a socket",
+			 sock == spec + 12 ? "" : "local ");
+	else if (sock)
+		snprintf(why, n, "%s: %s", sock, strerror(-err));
+	else
+		snprintf(why, n, "%s", sw_open_error(err));
 }
 
 /* Rotation options without a file output would silently do nothing: refuse them. */
@@ -267,9 +302,11 @@ static int open_outputs(struct events_ctx *c)
 	for (i = 0; i < c->nspecs; i++) {
 		err = sw_sink_set_open(&c->sinks, c->specs[i], &c->sink_opts);
 		if (err) {
-			sw_err("bad output \"%s\": %s", c->specs[i], sw_open_error(err));
+			char why[WHY_MAX];
+
+			open_error(c->specs[i], err, why, sizeof(why));
 			sw_sink_set_close(&c->sinks);
-			return SW_EXIT_USAGE;
+			return bad_output(c->specs[i], why);
 		}
 	}
 	err = check_same_output(c, true);

@@ -24,7 +24,7 @@ bool sw_has_cap(int cap)
 	return data[cap / 32].effective & (1u << (cap % 32));
 }
 
-int sw_caps_verdict(bool admin, bool bpf, bool perfmon, char *err, size_t errlen)
+int sw_caps_verdict(bool root, bool admin, bool bpf, bool perfmon, char *err, size_t errlen)
 {
 	const char *missing = "CAP_BPF and CAP_PERFMON";
 
@@ -34,16 +34,26 @@ int sw_caps_verdict(bool admin, bool bpf, bool perfmon, char *err, size_t errlen
 		missing = "CAP_PERFMON";
 	else if (perfmon)
 		missing = "CAP_BPF";
-	snprintf(err, errlen,
-		 "permission denied: sockwatch needs root, or CAP_BPF and CAP_PERFMON; missing: "
-		 "%s (run with sudo)",
-		 missing);
+	/* sudo cannot help a root whose capabilities were taken away (a container) */
+	if (root)
+		snprintf(
+			err, errlen,
+			"permission denied: sockwatch runs as root but without CAP_BPF and "
+			"CAP_PERFMON (or CAP_SYS_ADMIN), as in an unprivileged container; missing: "
+			"%s (grant them, e.g. docker run --cap-add BPF --cap-add PERFMON, or run "
+			"it on the host)",
+			missing);
+	else
+		snprintf(err, errlen,
+			 "permission denied: sockwatch needs root, or CAP_BPF and CAP_PERFMON; "
+			 "missing: %s (run with sudo)",
+			 missing);
 	return -EPERM;
 }
 
 int sw_check_privileges(char *err, size_t errlen)
 {
-	return sw_caps_verdict(sw_has_cap(CAP_SYS_ADMIN), sw_has_cap(CAP_BPF),
+	return sw_caps_verdict(geteuid() == 0, sw_has_cap(CAP_SYS_ADMIN), sw_has_cap(CAP_BPF),
 			       sw_has_cap(CAP_PERFMON), err, errlen);
 }
 

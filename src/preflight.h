@@ -42,9 +42,11 @@ int sw_check_nofile(char *err, size_t errlen);
 bool sw_has_cap(int cap);
 /*
  * Whether these effective capabilities can trace: 0, or -EPERM with err
- * naming the ones missing (CAP_BPF, CAP_PERFMON; CAP_SYS_ADMIN alone will do).
+ * naming the ones missing (CAP_BPF, CAP_PERFMON; CAP_SYS_ADMIN alone will do)
+ * and what to do: sudo, or for root (euid 0) without them, as in an
+ * unprivileged container, granting them.
  */
-int sw_caps_verdict(bool admin, bool bpf, bool perfmon, char *err, size_t errlen);
+int sw_caps_verdict(bool root, bool admin, bool bpf, bool perfmon, char *err, size_t errlen);
 /* sw_caps_verdict() for this process. */
 int sw_check_privileges(char *err, size_t errlen);
 /*

@@ -36,6 +36,23 @@ check "unknown option inside a cluster names that option" \
 check "a value for a flag is not an unknown option" \
 	expect_exit 2 "^sockwatch: option '--json' takes no value \(see 'sockwatch events --help'\)$" \
 	events --json=1
+check "an ambiguous abbreviation names the options it could be" \
+	expect_exit 2 "^sockwatch: ambiguous option '--st' \(could be --states, --state-hook\) \(see 'sockwatch events --help'\)$" \
+	events --st
+check "a bad output spec comes with the usage hint" \
+	expect_exit 2 "^sockwatch: bad output \"kafka:x\": unknown sink \"kafka\" .*\) \(see 'sockwatch events --help'\)$" \
+	events -o kafka:x
+# No syslog daemon on a local socket: said so, with what to do, not a bare ENOENT.
+check "syslog+unix: to a socket that is not there: no syslog daemon listens, and what to do" \
+	expect_exit 2 "^sockwatch: bad output \"syslog\+unix:$TMP/nolog\": $TMP/nolog does not exist: no syslog daemon seems to be listening there \(start one, such as rsyslog, or send to a remote one with syslog\+udp://HOST:PORT or syslog\+tcp://HOST:PORT\) \(see 'sockwatch events --help'\)$" \
+	events -o "syslog+unix:$TMP/nolog"
+if [ ! -e /dev/log ]; then
+	check "syslog without /dev/log: names /dev/log, no local syslog daemon listens" \
+		expect_exit 2 "^sockwatch: bad output \"syslog\": /dev/log does not exist: no local syslog daemon seems to be listening there \(start one, such as rsyslog, or send to a remote one with syslog\+udp://HOST:PORT or syslog\+tcp://HOST:PORT\) \(see 'sockwatch events --help'\)$" \
+		events -o syslog
+else
+	ok "syslog without /dev/log # SKIP /dev/log exists here"
+fi
 check "bad port exits 2" expect_exit 2 "invalid port '70000': expected 1..65535" events --port 70000
 check "-4 with -6 exits 2" expect_exit 2 "^sockwatch: -4 and -6 exclude each other" events -4 -6
 check "bad pid exits 2" expect_exit 2 "invalid pid 'abc'" events -p abc
@@ -53,6 +70,11 @@ check "not root exits 3 naming the capabilities" \
 check "CAP_BPF alone exits 3 naming CAP_PERFMON as the one missing" \
 	bash -c "setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=+bpf --ambient-caps=+bpf \
 		$SW events 2>$TMP/err; [[ \$? -eq 3 ]] && grep -q 'missing: CAP_PERFMON (' $TMP/err"
+# root without the capabilities (an unprivileged container): sudo would not help, say so
+check "root without CAP_BPF and CAP_PERFMON exits 3 saying it runs as root without them" \
+	bash -c "setpriv --inh-caps=-all --bounding-set=-all $SW events 2>$TMP/err; [[ \$? -eq 3 ]] &&
+		[[ \$(cat $TMP/err) == 'sockwatch: permission denied: sockwatch runs as root but without CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN), as in an unprivileged container; missing: CAP_BPF and CAP_PERFMON (grant them, e.g. docker run --cap-add BPF --cap-add PERFMON, or run it on the host)' ]] ||
+		{ echo \"# \$(cat $TMP/err)\"; exit 1; }"
 # Privileges come before the outputs: a run that cannot trace creates no file.
 mkdir -m 1777 "$TMP/w"
 chmod 711 "$TMP"

@@ -465,9 +465,9 @@ bad_spec() { # EXPECTED_MESSAGE ARGS...
 	rc=$?
 	[ "$rc" = 2 ] && [ "$out" = "$want" ] || { echo "# rc=$rc: $out"; return 1; }
 }
-check "bad spec: -o file:" bad_spec 'sockwatch: bad output "file:": missing path' -o file:
+check "bad spec: -o file:" bad_spec "sockwatch: bad output \"file:\": missing path (see 'sockwatch events --help')" -o file:
 check "bad spec: -o syslog+udp://host:99999" \
-	bad_spec 'sockwatch: bad output "syslog+udp://host:99999": bad port "99999" (expected 1-65535)' \
+	bad_spec "sockwatch: bad output \"syslog+udp://host:99999\": bad port \"99999\" (expected 1-65535) (see 'sockwatch events --help')" \
 	-o syslog+udp://host:99999
 check "bad spec: --rotate-size 12q" bad_spec \
 	"sockwatch: invalid rotate size '12q': expected bytes > 0, with an optional k, M or G suffix (see 'sockwatch events --help')" \
@@ -477,24 +477,24 @@ check "bad spec: rotation without a file output" bad_spec \
 	--rotate-interval 1h -o stdout
 ln -s "$TMP/target" "$TMP/link.json"
 check "bad spec: a symlink as file path is refused" bad_spec \
-	"sockwatch: bad output \"file:$TMP/link.json\": the path is a symlink (refusing to follow it)" \
+	"sockwatch: bad output \"file:$TMP/link.json\": the path is a symlink (refusing to follow it) (see 'sockwatch events --help')" \
 	-o "file:$TMP/link.json"
 check "bad spec: the symlink's target was not created" [ ! -e "$TMP/target" ]
 # One file given twice: two writers, and rotation renaming it under the other, lost records
 # uncounted. Refused by name before anything is checked or opened, and by device and inode
 # once the outputs are open (a directory reached through a symlink, stdout redirected to it).
 check "bad spec: the same file twice (./) is refused" bad_spec \
-	"sockwatch: bad output \"file:$TMP/./same.json\": the same output as \"file:$TMP/same.json\" (each output goes once)" \
+	"sockwatch: bad output \"file:$TMP/./same.json\": the same output as \"file:$TMP/same.json\" (each output goes once) (see 'sockwatch events --help')" \
 	-o "file:$TMP/same.json" -o "file:$TMP/./same.json" --rotate-size 4k --rotate-keep 50
 check "bad spec: the same file twice was not even created" [ ! -e "$TMP/same.json" ]
 ln -s "$TMP" "$TMP/dirlink"
 check "bad spec: the same file through a symlinked directory is refused" bad_spec \
-	"sockwatch: bad output \"file:$TMP/dirlink/same.json\": the same output as \"file:$TMP/same.json\" (each output goes once)" \
+	"sockwatch: bad output \"file:$TMP/dirlink/same.json\": the same output as \"file:$TMP/same.json\" (each output goes once) (see 'sockwatch events --help')" \
 	-o "file:$TMP/same.json" -o stdout -o "file:$TMP/dirlink/same.json"
 out=$(timeout 20 "$SW" events -o stdout -o "file:$TMP/so.json" 2>&1 >"$TMP/so.json")
 rc=$?
 checke "bad spec: a file output that stdout is redirected to is refused" \
-	'[ $rc = 2 ] && [ "$out" = "sockwatch: bad output \"file:$TMP/so.json\": the same output as \"stdout\" (each output goes once)" ]'
+	'[ $rc = 2 ] && [ "$out" = "sockwatch: bad output \"file:$TMP/so.json\": the same output as \"stdout\" (each output goes once) (see '"'"'sockwatch events --help'"'"')" ]'
 # No bpf(2) call at all: nothing can have been loaded or attached. And, as bpftool sees it,
 # no more sw_ programs after the command than before it (on a shared machine other tracers
 # come and go: a count that grew is measured again, up to 3 times).

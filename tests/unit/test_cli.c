@@ -80,11 +80,12 @@ static void sizes_and_seconds(void **state)
 	assert_int_equal(sw_parse_seconds("0", 1, 0xffffffffu, &sec), -ERANGE);
 }
 
-enum { OPT_JSON = 300, OPT_ROTATE_SIZE, OPT_NETNS };
+enum { OPT_JSON = 300, OPT_ROTATE_SIZE, OPT_ROTATE_KEEP, OPT_NETNS };
 
 static const struct option opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "rotate-size", required_argument, NULL, OPT_ROTATE_SIZE },
+	{ "rotate-keep", required_argument, NULL, OPT_ROTATE_KEEP },
 	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{},
@@ -133,6 +134,12 @@ static void option_errors(void **state)
 	assert_string_equal(ERR("-p"), "option '-p' needs a value");
 	assert_string_equal(ERR("-4vp"), "option '-p' needs a value");
 	assert_string_equal(ERR("--json", "--netns=1", "-4"), "no error");
+	/* an abbreviation of two options is ambiguous, not unknown; of one, it is that one */
+	assert_string_equal(ERR("--rot"),
+			    "ambiguous option '--rot' (could be --rotate-size, --rotate-keep)");
+	assert_string_equal(ERR("--json", "--r=1M"),
+			    "ambiguous option '--r' (could be --rotate-size, --rotate-keep)");
+	assert_string_equal(ERR("--rotate-s=1M", "--ne=1", "--bogus"), "unknown option '--bogus'");
 }
 
 int main(void)

@@ -20,8 +20,8 @@ static void enough(void **state)
 {
 	char err[256] = "";
 
-	assert_int_equal(sw_caps_verdict(true, false, false, err, sizeof(err)), 0);
-	assert_int_equal(sw_caps_verdict(false, true, true, err, sizeof(err)), 0);
+	assert_int_equal(sw_caps_verdict(false, true, false, false, err, sizeof(err)), 0);
+	assert_int_equal(sw_caps_verdict(false, false, true, true, err, sizeof(err)), 0);
 	assert_string_equal(err, "");
 }
 
@@ -30,11 +30,11 @@ static void names_the_missing(void **state)
 {
 	char err[256];
 
-	assert_int_equal(sw_caps_verdict(false, false, false, err, sizeof(err)), -EPERM);
+	assert_int_equal(sw_caps_verdict(false, false, false, false, err, sizeof(err)), -EPERM);
 	assert_string_equal(err, LEAD "CAP_BPF and CAP_PERFMON (run with sudo)");
-	assert_int_equal(sw_caps_verdict(false, true, false, err, sizeof(err)), -EPERM);
+	assert_int_equal(sw_caps_verdict(false, false, true, false, err, sizeof(err)), -EPERM);
 	assert_string_equal(err, LEAD "CAP_PERFMON (run with sudo)");
-	assert_int_equal(sw_caps_verdict(false, false, true, err, sizeof(err)), -EPERM);
+	assert_int_equal(sw_caps_verdict(false, false, false, true, err, sizeof(err)), -EPERM);
 	assert_string_equal(err, LEAD "CAP_BPF (run with sudo)");
 }
 
@@ -64,12 +64,33 @@ static void btf_unusable(void **state)
 	rmdir(dir);
 }
 
+/* Root without the capabilities (an unprivileged container): sudo would not help. */
+#define ROOT_LEAD                                                                            \
+	"permission denied: sockwatch runs as root but without CAP_BPF and CAP_PERFMON (or " \
+	"CAP_SYS_ADMIN), as in an unprivileged container; missing: "
+#define ROOT_TAIL \
+	" (grant them, e.g. docker run --cap-add BPF --cap-add PERFMON, or run it on the host)"
+
+static void root_without_caps(void **state)
+{
+	char err[512] = "";
+
+	assert_int_equal(sw_caps_verdict(true, true, false, false, err, sizeof(err)), 0);
+	assert_int_equal(sw_caps_verdict(true, false, true, true, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(sw_caps_verdict(true, false, false, false, err, sizeof(err)), -EPERM);
+	assert_string_equal(err, ROOT_LEAD "CAP_BPF and CAP_PERFMON" ROOT_TAIL);
+	assert_int_equal(sw_caps_verdict(true, false, true, false, err, sizeof(err)), -EPERM);
+	assert_string_equal(err, ROOT_LEAD "CAP_PERFMON" ROOT_TAIL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(enough),
 		cmocka_unit_test(names_the_missing),
 		cmocka_unit_test(btf_unusable),
+		cmocka_unit_test(root_without_caps),
 	};
 
 	return cmocka_run_group_tests_name("preflight", tests, NULL, NULL);
