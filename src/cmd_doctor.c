@@ -40,6 +40,7 @@ enum {
 	C_URING,
 	C_ITER,
 	C_SOCK_DIAG,
+	C_NETNS,
 	C_CGROUP2,
 	C_MAX,
 };
@@ -116,6 +117,25 @@ static void sock_diag_check(struct check *c)
 	else
 		snprintf(c->detail, sizeof(c->detail), "inet_diag dump failed: %s", strerror(-e));
 	sw_diag_socks_free(&d);
+}
+
+/*
+ * Whether the snapshot can enter the other network namespaces: setns()
+ * needs CAP_SYS_ADMIN, which CAP_BPF + CAP_PERFMON do not give. Events come
+ * from every namespace all the same: only what existed at start is missing.
+ */
+static void netns_check(struct check *c, bool admin)
+{
+	c->ok = admin;
+	if (admin)
+		snprintf(c->detail, sizeof(c->detail),
+			 "CAP_SYS_ADMIN: the snapshot enters every network namespace");
+	else
+		snprintf(c->detail, sizeof(c->detail),
+			 "no CAP_SYS_ADMIN: the snapshot cannot enter other network namespaces "
+			 "(setns), so their existing sockets are missing from top's first table "
+			 "and listen's baseline, and listen --learn refuses where there are any; "
+			 "events are traced in every namespace all the same");
 }
 
 /*
@@ -258,6 +278,7 @@ static void run_checks(struct check *c, enum sw_attach_mode *chosen, enum sw_acc
 		snprintf(c[C_ITER].detail, sizeof(c[C_ITER].detail), "not probed: %s",
 			 c[C_CAPS].ok ? "no BTF" : "missing privileges");
 	sock_diag_check(&c[C_SOCK_DIAG]);
+	netns_check(&c[C_NETNS], admin);
 	cgroup2_check(&c[C_CGROUP2]);
 }
 
@@ -378,6 +399,7 @@ int cmd_doctor(int argc, char **argv)
 		[C_URING] = { .key = "io_uring_accepts", .title = "io_uring accepts" },
 		[C_ITER] = { .key = "bpf_iter", .title = "bpf_iter" },
 		[C_SOCK_DIAG] = { .key = "sock_diag", .title = "sock_diag" },
+		[C_NETNS] = { .key = "netns_snapshot", .title = "other netns" },
 		[C_CGROUP2] = { .key = "cgroup2", .title = "cgroup v2" },
 	};
 	enum sw_attach_mode chosen = SW_ATTACH_AUTO;

@@ -767,6 +767,35 @@ static int open_learn_file(const char *path, FILE **out)
 	return 0;
 }
 
+/*
+ * Without CAP_SYS_ADMIN the snapshot cannot enter other network namespaces
+ * (setns), nor always find them (another user's processes): rules learned
+ * from the rest would leave out their listeners, as if they did not exist.
+ * Refused (true, after one line naming CAP_SYS_ADMIN) when it missed any,
+ * unless --netns asked for sockwatch's own namespace only. With
+ * CAP_SYS_ADMIN a namespace can only be missed by going away meanwhile: a
+ * warning then, as for tracing.
+ */
+static bool learn_partial(const struct listen_ctx *c, const struct sw_snapshot *s)
+{
+	unsigned int missed = s->netns_failed + s->netns_unlisted;
+	char first[SW_NETNS_PATH_MAX + 128];
+
+	if (!missed || sw_has_cap(CAP_SYS_ADMIN) || c->filter.netns == s->host_netns)
+		return false;
+	if (s->netns_failed)
+		snprintf(first, sizeof(first), "netns %llu from %s: %s",
+			 (unsigned long long)s->failed_netns, s->failed_path,
+			 strerror(s->failed_err));
+	else
+		snprintf(first, sizeof(first), "netns %llu, where processes hold sockets",
+			 (unsigned long long)s->unlisted_netns);
+	sw_err("--learn would miss listeners: %u network namespace%s could not be entered "
+	       "(%s%s); entering other network namespaces needs CAP_SYS_ADMIN (run as root)",
+	       missed, missed == 1 ? "" : "s", missed == 1 ? "" : "first: ", first);
+	return true;
+}
+
 /* --learn: the snapshot's listeners as rules, no tracer. */
 static int learn(struct listen_ctx *c, const char *path)
 {
@@ -799,6 +828,10 @@ static int learn(struct listen_ctx *c, const char *path)
 	}
 	if (c->filter.verbose)
 		sw_print_snapshot_source(s.source, s.fallback);
+	if (learn_partial(c, &s)) {
+		ret = SW_EXIT_PERM;
+		goto out;
+	}
 	sw_warn_snapshot_netns(s.netns_failed, s.failed_netns, s.failed_err, s.failed_path);
 	warn_host_netns(c);
 	ls = calloc(s.nsocks ? s.nsocks : 1, sizeof(*ls));

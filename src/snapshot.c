@@ -223,6 +223,37 @@ out:
 	return e;
 }
 
+/*
+ * The namespaces the iterators' owners show sockets in that were never
+ * listed (so never visited): counted once each, the first kept. Owners come
+ * in runs of one namespace, and such namespaces are few.
+ */
+static void count_unlisted(struct take_ctx *t)
+{
+	struct sw_snapshot *s = t->s;
+	__u64 last = 0, ino, *seen = NULL, *n;
+	size_t nseen = 0, j;
+
+	for (size_t i = 0; i < s->nowners; i++) {
+		ino = s->owners[i].netns;
+		if (!ino || ino == last || sw_netns_known(&t->ns, ino))
+			continue;
+		last = ino;
+		for (j = 0; j < nseen && seen[j] != ino; j++)
+			;
+		if (j < nseen)
+			continue;
+		if (!s->netns_unlisted++)
+			s->unlisted_netns = ino;
+		n = realloc(seen, (nseen + 1) * sizeof(*seen));
+		if (n) { /* else it may be counted twice: it is still counted */
+			seen = n;
+			seen[nseen++] = ino;
+		}
+	}
+	free(seen);
+}
+
 static int open_diag(void *ctx)
 {
 	return sw_diag_open();
@@ -369,6 +400,8 @@ int sw_snapshot_take(struct sw_snapshot *s, enum sw_snap_source src, sw_snapshot
 			s->nnetns = 0;
 			/* The namespaces stay (those found through sockets too). */
 			netns_forget_visits(&t);
+		} else if (!e) {
+			count_unlisted(&t);
 		}
 	}
 	if (s->source == SW_SNAP_DIAG)

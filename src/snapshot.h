@@ -27,6 +27,13 @@ struct sw_snapshot {
 	__u64 failed_netns; /* the first of them: inode, */
 	int failed_err; /* errno, */
 	char failed_path[SW_NETNS_PATH_MAX]; /* and where it was found */
+	/*
+	 * Namespaces that hold sockets (the task_file iterator saw them) but
+	 * could not even be listed (another user's process, without privileges
+	 * to look at it), and the first of them; iterators only, 0 otherwise.
+	 */
+	unsigned int netns_unlisted;
+	__u64 unlisted_netns;
 	__u64 host_netns; /* inode of this process's network namespace */
 	__u64 taken_ns; /* CLOCK_MONOTONIC when the snapshot finished */
 	enum sw_snap_source source; /* what took it: SW_SNAP_ITER or SW_SNAP_DIAG */

@@ -31,7 +31,7 @@ fi
 check "JSON report is valid and agrees with the mode events chose" \
 	bash -c "jq -e '.can_run == true and .mode == \"$mode\" and .btf.ok and .ringbuf.ok' $TMP/json >/dev/null"
 check "every feature of the report is present" \
-	bash -c "jq -e '[.kernel,.btf,.capabilities,.ringbuf,.tp_btf,.raw_tp,.syscall_tracepoints,.compat_syscalls,.fentry,.kprobe,.sweep,.io_uring_accepts,.bpf_iter,.sock_diag,.cgroup2] | all(has(\"ok\") and has(\"detail\"))' $TMP/json >/dev/null"
+	bash -c "jq -e '[.kernel,.btf,.capabilities,.ringbuf,.tp_btf,.raw_tp,.syscall_tracepoints,.compat_syscalls,.fentry,.kprobe,.sweep,.io_uring_accepts,.bpf_iter,.sock_diag,.netns_snapshot,.cgroup2] | all(has(\"ok\") and has(\"detail\"))' $TMP/json >/dev/null"
 # Each refused mode comes with its cause; a usable one is said to be attached.
 for m in fentry kprobe; do
 	check "$m: attached, or the cause is named" \
@@ -118,6 +118,9 @@ if [ ! -e /sys/bus/event_source/devices/kprobe ]; then
 else
 	ok "no kprobes: the kprobe row says so # SKIP this kernel has a kprobe PMU"
 fi
+check "without CAP_SYS_ADMIN the snapshot of other namespaces is said to need it (as root: yes)" \
+	bash -c "jq -e '.netns_snapshot.ok' $TMP/json >/dev/null &&
+		jq -e '(.netns_snapshot.ok | not) and (.netns_snapshot.detail | test(\"no CAP_SYS_ADMIN: the snapshot cannot enter other network namespaces\"))' $TMP/caps >/dev/null"
 check "unknown option exits 2" bash -c "$SW doctor --nope 2>/dev/null; [ \$? -eq 2 ]"
 "$SW" doctor extra junk >/dev/null 2>"$TMP/extra.err"
 rc=$?

@@ -383,6 +383,24 @@ check "--learn without privileges exits 3 naming the capabilities, and writes no
 	bash -c "[ $rc = 3 ] && [ ! -s '$TMP/nopriv.out' ] && [ \$(wc -l <'$TMP/nopriv.err') = 1 ] &&
 		grep -q 'CAP_BPF and CAP_PERFMON' '$TMP/nopriv.err'"
 
+# With CAP_BPF + CAP_PERFMON but not CAP_SYS_ADMIN the snapshot cannot enter the other
+# network namespaces (this script's two at least): rules learned from the rest would leave
+# their listeners out. Refused, exit 3, naming CAP_SYS_ADMIN; nothing written.
+CAPS=(setpriv --reuid=65534 --regid=65534 --clear-groups '--inh-caps=+bpf,+perfmon'
+	'--ambient-caps=+bpf,+perfmon')
+"${CAPS[@]}" "$SW" listen --learn - >"$TMP/nosysadmin.out" 2>"$TMP/nosysadmin.err"
+rc=$?
+if [ $rc = 3 ] && [ ! -s "$TMP/nosysadmin.out" ] &&
+	grep -q '^sockwatch: --learn would miss listeners: .* could not be entered .*needs CAP_SYS_ADMIN' \
+		"$TMP/nosysadmin.err"; then
+	ok "--learn with CAP_BPF + CAP_PERFMON alone: exit 3 naming CAP_SYS_ADMIN, no rules written"
+else
+	not_ok "--learn with CAP_BPF + CAP_PERFMON alone: exit 3 naming CAP_SYS_ADMIN, no rules written" \
+		"rc=$rc; $(cat "$TMP/nosysadmin.out" "$TMP/nosysadmin.err")"
+fi
+"${CAPS[@]}" "$SW" listen --learn - --netns "$(stat -Lc %i /proc/self/ns/net)" >/dev/null 2>&1
+check "--learn with CAP_BPF + CAP_PERFMON for sockwatch's own namespace only: exit 0" [ $? = 0 ]
+
 # --- --learn round trip ------------------------------------------------------------------
 hold_in "$NS" 10.77.0.1:7801 [::1]:7802
 "$SW" listen --learn "$TMP/learned.rules" --netns "$INO" 2>"$TMP/learn.err"
