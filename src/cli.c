@@ -480,6 +480,41 @@ int sw_opt_error(const char *verb, int opt, char **argv, const struct option *lo
 	return SW_EXIT_USAGE;
 }
 
+int sw_opt_once(const char *verb, int opt, const struct option *longopts, const int *repeatable,
+		struct sw_opts_seen *seen)
+{
+	const struct option *lo = NULL;
+	unsigned char bit;
+
+	if (opt < 0 || (size_t)opt >= 8 * sizeof(seen->bits))
+		return 0;
+	for (const struct option *o = longopts; o && o->name && !lo; o++)
+		if (!o->flag && o->val == opt)
+			lo = o;
+	if (!lo || lo->has_arg != required_argument)
+		return 0;
+	for (; repeatable && *repeatable; repeatable++)
+		if (*repeatable == opt)
+			return 0;
+	bit = 1u << (opt % 8);
+	if (!(seen->bits[opt / 8] & bit)) {
+		seen->bits[opt / 8] |= bit;
+		return 0;
+	}
+	sw_err("option '--%s' given twice (see 'sockwatch %s --help')", lo->name, verb);
+	return SW_EXIT_USAGE;
+}
+
+int sw_format_conflict(const char *verb, bool json, const char *format)
+{
+	if (!json || !format || !strcmp(format, "json"))
+		return 0;
+	sw_err("--json and --format %s conflict: --json is --format json (see 'sockwatch %s "
+	       "--help')",
+	       format, verb);
+	return SW_EXIT_USAGE;
+}
+
 int sw_common_opt(const char *verb, int opt, const char *arg, char **argv,
 		  const struct option *longopts, struct sw_tracer_opts *o)
 {

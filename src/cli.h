@@ -65,6 +65,27 @@ enum {
 	"      --snapshot SRC   how existing sockets are listed: auto (bpf_iter, else\n" \
 	"                       netlink sock_diag + /proc), iter or diag (default auto)\n"
 
+/* Which options a command line gave so far (sw_opt_once()). */
+struct sw_opts_seen {
+	unsigned char bits[64]; /* one per option value below 512 */
+};
+
+/*
+ * Refuses an option that takes a value and was given before: the last value
+ * silently winning would drop the first (a filter, a rules file). Options in
+ * repeatable (0-terminated, may be NULL), and flags (no value), may come
+ * again. Returns 0, or SW_EXIT_USAGE after "option '--X' given twice" with
+ * verb's usage hint. Call it for every option getopt_long() returns.
+ */
+int sw_opt_once(const char *verb, int opt, const struct option *longopts, const int *repeatable,
+		struct sw_opts_seen *seen);
+/*
+ * --json is --format json: with a --format that names another format (given
+ * before or after it), the two conflict. Returns 0, or SW_EXIT_USAGE after
+ * one line. format is --format's value, NULL if not given.
+ */
+int sw_format_conflict(const char *verb, bool json, const char *format);
+
 /*
  * Handles one option of the common set for verb (longopts: the verb's
  * table, for error messages). Returns 0 if it was one, SW_EXIT_USAGE

@@ -21,6 +21,8 @@ struct events_ctx {
 	struct sw_sink_opts sink_opts;
 	struct sw_sink_set sinks;
 	int stdout_sink; /* index of the stdout sink when it is the only one, else -1 */
+	bool json_opt; /* --json given */
+	const char *format_opt; /* --format's value, NULL if not given */
 };
 
 /*
@@ -136,10 +138,12 @@ static int parse_output_opt(int opt, struct events_ctx *c)
 		return add_output(c, optarg);
 	case OPT_JSON:
 		c->fmt = SW_FMT_JSON;
+		c->json_opt = true;
 		return -1;
 	case OPT_FORMAT:
 		if (sw_format_parse(optarg, &c->fmt))
 			return bad_value("format", optarg, "expected text, json or ecs");
+		c->format_opt = optarg;
 		return -1;
 	case OPT_ROTATE_SIZE:
 		if (sw_parse_size(optarg, &so->rotate_size) || !so->rotate_size)
@@ -246,12 +250,17 @@ static void run_as_batch(bool verbose)
 /* Parses events options into o and ctx; returns -1 to go on, else an exit code. */
 static int parse_events_opts(int argc, char **argv, struct sw_tracer_opts *o, struct events_ctx *c)
 {
+	static const int repeatable[] = { 'o', 0 };
+	struct sw_opts_seen seen = {};
 	int opt, ret;
 
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":o:h" SW_COMMON_SHORTOPTS, events_opts, NULL)) !=
 	       -1) {
+		ret = sw_opt_once("events", opt, events_opts, repeatable, &seen);
+		if (ret)
+			return ret;
 		ret = parse_output_opt(opt, c);
 		if (ret != -2) {
 			if (ret >= 0)
@@ -276,6 +285,9 @@ static int parse_events_opts(int argc, char **argv, struct sw_tracer_opts *o, st
 		sw_err("unexpected argument '%s' (see 'sockwatch events --help')", argv[optind]);
 		return SW_EXIT_USAGE;
 	}
+	ret = sw_format_conflict("events", c->json_opt, c->format_opt);
+	if (ret)
+		return ret;
 	if (!c->nspecs)
 		c->specs[c->nspecs++] = "stdout";
 	ret = check_same_output(c, false);

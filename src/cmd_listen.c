@@ -35,6 +35,7 @@ struct listener {
 	__u64 key;
 	enum sw_alert_level level;
 	int rule_line;
+	const char *rule_file; /* with several --rules files, the file of rule_line */
 	unsigned int family;
 	__u8 addr[16];
 	__u16 port;
@@ -80,7 +81,8 @@ static const char listen_usage[] =
 	"a network a 'deny remote' rule flags are alerts too (event 'remote').\n"
 	"See docs/listen.md and docs/rules.md.\n"
 	"\n"
-	"      --rules FILE     expected listeners and flagged networks (docs/rules.md)\n"
+	"      --rules FILE     expected listeners and flagged networks (docs/rules.md);\n"
+	"                       repeatable: every file holds, in order\n"
 	"      --learn FILE     write the current listeners as rules to FILE ('-' for\n"
 	"                       stdout) and exit\n"
 	"      --quiet-baseline do not print the listeners that exist at start\n"
@@ -190,14 +192,22 @@ static void listener_info(const struct listen_ctx *c, const struct listener *l,
 	memcpy(li->addr, l->addr, sizeof(li->addr));
 }
 
+/* With several --rules files, which one a rule_line is in (alerts say so); else NULL. */
+static const char *rule_file(const struct listen_ctx *c, const char *file)
+{
+	return sw_rules_nfiles(c->rules) > 1 ? file : NULL;
+}
+
 static void classify(struct listen_ctx *c, struct listener *l)
 {
 	struct sw_listener_info li;
+	const char *file = NULL;
 
 	listener_info(c, l, &li);
 	l->rule_line = 0;
-	l->level = sw_rules_allow_listener(c->rules, &li, &l->rule_line) ? SW_LEVEL_INFO :
-									   SW_LEVEL_ALERT;
+	l->level = sw_rules_allow_listener_at(c->rules, &li, &l->rule_line, &file) ? SW_LEVEL_INFO :
+										     SW_LEVEL_ALERT;
+	l->rule_file = rule_file(c, file);
 }
 
 static void alert_owner(struct sw_alert *a, const struct owner *o)
@@ -264,6 +274,7 @@ static int emit_listener(struct listen_ctx *c, const struct listener *l, enum sw
 		.netns = l->netns,
 		.host_netns = l->netns == c->host_netns,
 		.rule_line = l->rule_line,
+		.rule_file = l->rule_file,
 	};
 
 	memcpy(a.laddr, l->addr, sizeof(a.laddr));
@@ -386,15 +397,17 @@ static int on_remote(struct listen_ctx *c, const struct sw_event *e, const struc
 		.host_netns = e->netns == c->host_netns,
 	};
 	struct sw_proc_when when;
+	const char *file = NULL;
 	struct owner o;
 	int line = 0, ret;
 
-	if (!sw_rules_deny_remote(c->rules, e->family, e->raddr, e->rport, &line))
+	if (!sw_rules_deny_remote_at(c->rules, e->family, e->raddr, e->rport, &line, &file))
 		return 0;
 	when = event_when(e);
 	memcpy(a.laddr, e->laddr, sizeof(a.laddr));
 	memcpy(a.raddr, e->raddr, sizeof(a.raddr));
 	a.rule_line = line;
+	a.rule_file = rule_file(c, file);
 	owner_fill(c, &o, owned ? e->pid : 0, e->uid, owned ? e->comm : NULL, 0, 0,
 		   e->kind == SW_EV_NONE ? NULL : &when);
 	alert_owner(&a, &o);
@@ -660,9 +673,12 @@ static const struct option listen_opts[] = {
 };
 
 struct listen_args {
-	const char *rules;
+	const char **rules; /* every --rules FILE, in order */
+	size_t nrules;
 	const char *learn;
 	const char *output_opt; /* an option about alert lines, which --learn does not print */
+	bool json_opt; /* --json given */
+	const char *format_opt; /* --format's value, NULL if not given */
 };
 
 static int bad_value(const char *opt, const char *val, const char *why)
@@ -673,15 +689,28 @@ static int bad_value(const char *opt, const char *val, const char *why)
 /* Parses listen options; returns -1 to go on, else an exit code. */
 static int parse_listen_opts(int argc, char **argv, struct listen_ctx *c, struct listen_args *a)
 {
+	static const int repeatable[] = { OPT_RULES, 0 };
 	struct sw_tracer_opts *o = &c->filter;
+	struct sw_opts_seen seen = {};
+	const char **rules;
 	int opt, ret;
 
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h" SW_COMMON_SHORTOPTS, listen_opts, NULL)) != -1) {
+		ret = sw_opt_once("listen", opt, listen_opts, repeatable, &seen);
+		if (ret)
+			return ret;
 		switch (opt) {
 		case OPT_RULES:
-			a->rules = optarg;
+			/* every file counts: a second one must not drop the first's deny rules */
+			rules = realloc(a->rules, (a->nrules + 1) * sizeof(*rules));
+			if (!rules) {
+				sw_err("out of memory");
+				return SW_EXIT_FAILURE;
+			}
+			a->rules = rules;
+			a->rules[a->nrules++] = optarg;
 			break;
 		case OPT_LEARN:
 			a->learn = optarg;
@@ -700,12 +729,14 @@ static int parse_listen_opts(int argc, char **argv, struct listen_ctx *c, struct
 		case OPT_JSON:
 			c->fmt = SW_FMT_JSON;
 			a->output_opt = "--json";
+			a->json_opt = true;
 			break;
 		case OPT_FORMAT:
 			/* ECS names are for events: listen's alerts have no mapping */
 			if (sw_format_parse(optarg, &c->fmt) || c->fmt == SW_FMT_ECS)
 				return bad_value("format", optarg, "expected text or json");
 			a->output_opt = "--format";
+			a->format_opt = optarg;
 			break;
 		case OPT_SNAPSHOT:
 			if (sw_snap_source_parse(optarg, &c->snapshot))
@@ -726,11 +757,14 @@ static int parse_listen_opts(int argc, char **argv, struct listen_ctx *c, struct
 		sw_err("unexpected argument '%s' (see 'sockwatch listen --help')", argv[optind]);
 		return SW_EXIT_USAGE;
 	}
+	ret = sw_format_conflict("listen", a->json_opt, a->format_opt);
+	if (ret)
+		return ret;
 	if (a->learn && !*a->learn) {
 		sw_err("--learn needs a file name ('-' for standard output)");
 		return SW_EXIT_USAGE;
 	}
-	if (a->learn && (a->rules || c->exit_on_alert)) {
+	if (a->learn && (a->nrules || c->exit_on_alert)) {
 		sw_err("--learn cannot be combined with --rules or --exit-on-alert");
 		return SW_EXIT_USAGE;
 	}
@@ -964,20 +998,43 @@ out:
 	return ret;
 }
 
+/*
+ * Every --rules file, merged in order (the first file's rules match first),
+ * each checked whole before anything is attached. Returns -1 to go on, else
+ * an exit code after one line ("FILE:LINE: message").
+ */
+static int load_rules(struct listen_ctx *c, const struct listen_args *a)
+{
+	char err[SW_RULES_LINE_MAX + 256];
+	struct sw_rules *more;
+
+	for (size_t i = 0; i < a->nrules; i++) {
+		if (sw_rules_load(a->rules[i], c->rules ? &more : &c->rules, err, sizeof(err))) {
+			sw_err("%s", err);
+			return SW_EXIT_USAGE;
+		}
+		if (i && sw_rules_merge(c->rules, more)) {
+			sw_rules_free(more);
+			sw_err("out of memory");
+			return SW_EXIT_FAILURE;
+		}
+	}
+	return -1;
+}
+
 int cmd_listen(int argc, char **argv)
 {
 	struct listen_ctx c = { .fmt = SW_FMT_TEXT };
 	struct listen_args a = {};
-	char err[SW_RULES_LINE_MAX + 256];
 	int ret;
 
 	ret = parse_listen_opts(argc, argv, &c, &a);
-	if (ret >= 0)
+	if (ret < 0)
+		ret = load_rules(&c, &a);
+	free(a.rules);
+	if (ret >= 0) {
+		sw_rules_free(c.rules);
 		return ret;
-	/* The whole rules file is checked before anything is attached. */
-	if (a.rules && sw_rules_load(a.rules, &c.rules, err, sizeof(err))) {
-		sw_err("%s", err);
-		return SW_EXIT_USAGE;
 	}
 	c.host_netns = host_netns_inode(&c.host_netns_err);
 	c.procs = sw_proc_cache_new();

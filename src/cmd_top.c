@@ -64,12 +64,16 @@ static int bad_value(const char *opt, const char *val, const char *why)
 static int parse_top_opts(int argc, char **argv, struct top_args *a)
 {
 	struct sw_tracer_opts *o = &a->live.tracer;
+	struct sw_opts_seen seen = {};
 	__u32 v;
 	int opt, ret;
 
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":nh" SW_COMMON_SHORTOPTS, top_opts, NULL)) != -1) {
+		ret = sw_opt_once("top", opt, top_opts, NULL, &seen);
+		if (ret)
+			return ret;
 		switch (opt) {
 		case OPT_ONCE:
 			a->once = true;

@@ -170,6 +170,8 @@ int sw_listen_format(const struct sw_alert *a, enum sw_fmt fmt, char *buf, size_
 	pr_uint(&p, "netns", "netns", a->netns);
 	pr_bool(&p, "host_netns", a->host_netns);
 	print_owner(&p, a);
+	if (a->rule_file) /* several rules files: a line number alone is not enough */
+		pr_str(&p, "rule_file", a->rule_file);
 	pr_opt_uint(&p, "rule_line", a->rule_line, a->rule_line > 0);
 	/* Last, also in text mode, where it is quoted when it holds spaces. */
 	pr_str(&p, "cmdline", a->cmdline);

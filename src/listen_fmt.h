@@ -46,6 +46,7 @@ struct sw_alert {
 	const char *container;
 	const char *cmdline;
 	int rule_line; /* the allow (listeners) or deny (remote) rule that matched; 0 none */
+	const char *rule_file; /* the file of that rule, when there are several; NULL: not said */
 };
 
 const char *sw_alert_level_name(enum sw_alert_level l);

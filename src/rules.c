@@ -49,6 +49,7 @@ enum slot {
 
 struct allow_rule {
 	int line;
+	unsigned int file; /* index into sw_rules.files */
 	unsigned int have; /* bit per enum slot */
 	struct port_range port;
 	char *comm;
@@ -63,6 +64,7 @@ struct allow_rule {
 
 struct deny_rule {
 	int line;
+	unsigned int file;
 	bool has_port;
 	struct port_range port;
 	struct cidr net;
@@ -73,6 +75,8 @@ struct sw_rules {
 	size_t nallow, allow_cap;
 	struct deny_rule *deny;
 	size_t ndeny, deny_cap;
+	char **files; /* the files (or names) the rules came from, in order */
+	size_t nfiles;
 };
 
 /* State of one parse: where we are and where errors go. */
@@ -672,6 +676,10 @@ static int parse_text(const char *text, size_t len, const char *name, struct sw_
 	ws = malloc(sizeof(*ws));
 	if (!p.rules || !ws)
 		goto out_err;
+	p.rules->files = malloc(sizeof(*p.rules->files));
+	if (!p.rules->files || !(p.rules->files[0] = strdup(name)))
+		goto out_err;
+	p.rules->nfiles = 1;
 	for (; s < end; s = nl ? nl + 1 : end) {
 		nl = memchr(s, '\n', (size_t)(end - s));
 		p.line++;
@@ -742,9 +750,53 @@ void sw_rules_free(struct sw_rules *r)
 		return;
 	for (size_t i = 0; i < r->nallow; i++)
 		allow_rule_clear(&r->allow[i]);
+	for (size_t i = 0; i < r->nfiles; i++)
+		free(r->files[i]);
+	free(r->files);
 	free(r->allow);
 	free(r->deny);
 	free(r);
+}
+
+int sw_rules_merge(struct sw_rules *into, struct sw_rules *from)
+{
+	struct allow_rule *a;
+	struct deny_rule *d;
+	char **f;
+
+	a = realloc(into->allow, (into->nallow + from->nallow + 1) * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	into->allow = a;
+	into->allow_cap = into->nallow + from->nallow + 1;
+	d = realloc(into->deny, (into->ndeny + from->ndeny + 1) * sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	into->deny = d;
+	into->deny_cap = into->ndeny + from->ndeny + 1;
+	f = realloc(into->files, (into->nfiles + from->nfiles) * sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	into->files = f;
+	/* Nothing can fail from here on: from's rules and names move. */
+	for (size_t i = 0; i < from->nallow; i++) {
+		into->allow[into->nallow] = from->allow[i];
+		into->allow[into->nallow++].file += into->nfiles;
+	}
+	for (size_t i = 0; i < from->ndeny; i++) {
+		into->deny[into->ndeny] = from->deny[i];
+		into->deny[into->ndeny++].file += into->nfiles;
+	}
+	for (size_t i = 0; i < from->nfiles; i++)
+		into->files[into->nfiles++] = from->files[i];
+	from->nallow = from->ndeny = from->nfiles = 0;
+	sw_rules_free(from);
+	return 0;
+}
+
+size_t sw_rules_nfiles(const struct sw_rules *r)
+{
+	return r ? r->nfiles : 0;
 }
 
 void sw_rules_counts(const struct sw_rules *r, size_t *nallow, size_t *ndeny)
@@ -763,7 +815,8 @@ static bool allow_rule_matches(const struct allow_rule *r, const struct sw_liste
 	return true;
 }
 
-bool sw_rules_allow_listener(const struct sw_rules *r, const struct sw_listener_info *l, int *line)
+bool sw_rules_allow_listener_at(const struct sw_rules *r, const struct sw_listener_info *l,
+				int *line, const char **file)
 {
 	if (!r)
 		return false;
@@ -771,10 +824,17 @@ bool sw_rules_allow_listener(const struct sw_rules *r, const struct sw_listener_
 		if (allow_rule_matches(&r->allow[i], l)) {
 			if (line)
 				*line = r->allow[i].line;
+			if (file)
+				*file = r->files[r->allow[i].file];
 			return true;
 		}
 	}
 	return false;
+}
+
+bool sw_rules_allow_listener(const struct sw_rules *r, const struct sw_listener_info *l, int *line)
+{
+	return sw_rules_allow_listener_at(r, l, line, NULL);
 }
 
 size_t sw_rules_deny_nets(const struct sw_rules *r, struct sw_net *out, size_t max)
@@ -789,8 +849,8 @@ size_t sw_rules_deny_nets(const struct sw_rules *r, struct sw_net *out, size_t m
 	return n;
 }
 
-bool sw_rules_deny_remote(const struct sw_rules *r, unsigned int family, const __u8 *addr,
-			  __u16 port, int *line)
+bool sw_rules_deny_remote_at(const struct sw_rules *r, unsigned int family, const __u8 *addr,
+			     __u16 port, int *line, const char **file)
 {
 	if (!r)
 		return false;
@@ -803,9 +863,17 @@ bool sw_rules_deny_remote(const struct sw_rules *r, unsigned int family, const _
 			continue;
 		if (line)
 			*line = d->line;
+		if (file)
+			*file = r->files[d->file];
 		return true;
 	}
 	return false;
+}
+
+bool sw_rules_deny_remote(const struct sw_rules *r, unsigned int family, const __u8 *addr,
+			  __u16 port, int *line)
+{
+	return sw_rules_deny_remote_at(r, family, addr, port, line, NULL);
 }
 
 /*

@@ -40,6 +40,14 @@ int sw_rules_load(const char *path, struct sw_rules **out, char *err, size_t err
 int sw_rules_parse_string(const char *text, const char *name, struct sw_rules **out, char *err,
 			  size_t errlen);
 void sw_rules_free(struct sw_rules *r);
+/*
+ * Appends from's rules after into's (a second --rules file): matching keeps
+ * file order, the first file's rules first. Takes from (freed) on success;
+ * -ENOMEM leaves both as they were.
+ */
+int sw_rules_merge(struct sw_rules *into, struct sw_rules *from);
+/* How many files (or named strings) the rules came from: 0 for NULL, 1 unless merged. */
+size_t sw_rules_nfiles(const struct sw_rules *r);
 /* How many allow listen and deny remote rules were loaded (either pointer may be NULL). */
 void sw_rules_counts(const struct sw_rules *r, size_t *nallow, size_t *ndeny);
 
@@ -49,12 +57,18 @@ void sw_rules_counts(const struct sw_rules *r, size_t *nallow, size_t *ndeny);
  * listener is unexpected.
  */
 bool sw_rules_allow_listener(const struct sw_rules *r, const struct sw_listener_info *l, int *line);
+/* The same, and *file (optional) gets the path (or name) of the file the rule is in. */
+bool sw_rules_allow_listener_at(const struct sw_rules *r, const struct sw_listener_info *l,
+				int *line, const char **file);
 /*
  * True if the remote address/port is on a deny list; *line as above.
  * r == NULL denies nothing.
  */
 bool sw_rules_deny_remote(const struct sw_rules *r, unsigned int family, const __u8 *addr,
 			  __u16 port, int *line);
+/* The same, with the rule's file in *file (optional). */
+bool sw_rules_deny_remote_at(const struct sw_rules *r, unsigned int family, const __u8 *addr,
+			     __u16 port, int *line, const char **file);
 /*
  * The networks of the deny remote rules, into out (up to max); returns how
  * many there are. They pre-filter connect attempts in the kernel

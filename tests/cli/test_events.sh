@@ -53,6 +53,17 @@ if [ ! -e /dev/log ]; then
 else
 	ok "syslog without /dev/log # SKIP /dev/log exists here"
 fi
+check "an option with a value given twice is refused (the last one silently won)" \
+	expect_exit 2 "^sockwatch: option '--port' given twice \(see 'sockwatch events --help'\)$" \
+	events --port 22 --port 80
+check "--rotate-keep twice is refused" \
+	expect_exit 2 "^sockwatch: option '--rotate-keep' given twice" events --rotate-keep 2 --rotate-keep 3
+check "--json with --format ecs conflicts" \
+	expect_exit 2 "^sockwatch: --json and --format ecs conflict: --json is --format json \(see 'sockwatch events --help'\)$" \
+	events --format ecs --json
+check "flags twice and -o twice are no such error" \
+	expect_exit 2 "^sockwatch: unknown option '--bogus'" \
+	events --json --json --states --states -v -v -o stdout -o "file:$TMP/x.json" --bogus
 check "bad port exits 2" expect_exit 2 "invalid port '70000': expected 1..65535" events --port 70000
 check "-4 with -6 exits 2" expect_exit 2 "^sockwatch: -4 and -6 exclude each other" events -4 -6
 check "bad pid exits 2" expect_exit 2 "invalid pid 'abc'" events -p abc

@@ -164,6 +164,57 @@ else
 	not_ok "--alerts-only prints only the unexpected one (text)" "$(cat "$TMP/ronly.out")"
 fi
 
+# --- --rules twice: every file holds (the last one alone used to: the first's deny rules
+# were dropped), merged in order; alerts name the rule's file --------------------------------
+printf 'deny remote 203.0.113.0/24\n' >"$TMP/rulesA"
+printf '# second file\nallow listen port 7611\n' >"$TMP/rulesB"
+start tworules --json --quiet-baseline --rules "$TMP/rulesA" --rules "$TMP/rulesB" --netns "$INO" ||
+	not_ok "sockwatch started" "$(cat "$TMP/tworules.err")"
+pyns "$NS" '
+import socket, time
+s = socket.socket(); s.bind(("203.0.113.7", 7611)); s.listen()
+c = socket.create_connection(("203.0.113.7", 7611)); a, _ = s.accept(); time.sleep(0.1)'
+wait_json tworules '.event=="remote" and .direction=="accept"' >/dev/null
+stop
+if [ "$(count_json tworules ".event==\"remote\" and .direction==\"connect\" and .rport==7611 and .rule_file==\"$TMP/rulesA\" and .rule_line==1")" = 1 ] &&
+	[ "$(count_json tworules ".event==\"listen\" and .lport==7611 and .level==\"info\" and .rule_file==\"$TMP/rulesB\" and .rule_line==2")" = 1 ] &&
+	grep -q 'watching listeners ([0-9]* in baseline, 1 allow and 1 deny rules)' "$TMP/tworules.err"; then
+	ok "--rules A --rules B: the first file's deny rule and the second's allow rule both hold"
+else
+	not_ok "--rules A --rules B: the first file's deny rule and the second's allow rule both hold" \
+		"$(cat "$TMP/tworules.out" "$TMP/tworules.err")"
+fi
+printf 'allow listen port 22\n\nallow listen prot 99\n' >"$TMP/rulesC"
+"$SW" listen --rules "$TMP/rulesA" --rules "$TMP/rulesC" >/dev/null 2>"$TMP/rulesC.err"
+rc=$?
+check "a bad rule in the second --rules file: exit 2 naming that file and line" \
+	bash -c "[ $rc = 2 ] && [ \"\$(cat '$TMP/rulesC.err')\" = \"sockwatch: $TMP/rulesC:3: unknown matcher 'prot'\" ]"
+
+# --- an option that takes a value, given twice: refused (the last one silently won) -----
+twice() { # twice OPTION-NAME ARGS...: exit 2, one line naming the option
+	local name=$1 out rc
+	shift
+	out=$(timeout 20 "$SW" listen "$@" 2>&1 >/dev/null)
+	rc=$?
+	[ $rc = 2 ] && [ "$out" = "sockwatch: option '--$name' given twice (see 'sockwatch listen --help')" ] ||
+		{ echo "# rc=$rc: $out"; return 1; }
+}
+check "-p twice is refused" twice pid -p 1 -p 2
+check "-p and --pid are one option" twice pid -p 1 --pid 1
+check "--port twice is refused" twice port --port 22 --port 80
+check "--netns twice is refused" twice netns --netns "$INO" --netns "$INO2"
+check "--comm twice is refused" twice comm --comm a --comm b
+check "--learn twice is refused" twice learn --learn "$TMP/learn-a" --learn "$TMP/learn-b"
+check "--format twice is refused" twice format --format json --format text
+out=$(timeout 20 "$SW" listen --json --format text 2>&1 >/dev/null)
+rc=$?
+check "--json with --format text conflicts: exit 2" bash -c "[ $rc = 2 ] &&
+	[ \"$out\" = \"sockwatch: --json and --format text conflict: --json is --format json (see 'sockwatch listen --help')\" ]"
+out=$(timeout 20 "$SW" listen --json --json -4 -4 -v -v --quiet-baseline --quiet-baseline \
+	--format json --bogus 2>&1 >/dev/null)
+check "flags given twice are harmless (and --json agrees with --format json)" \
+	[ "$out" = "sockwatch: unknown option '--bogus' (see 'sockwatch listen --help')" ]
+
 # --- a listener that lives 1 ms --------------------------------------------------
 start short --json --quiet-baseline --netns "$INO" || not_ok "sockwatch started"
 pyns "$NS" '

@@ -126,6 +126,34 @@ static void test_remote_and_unknown_owner(void **state)
 				 "\"container\":null,\"rule_line\":3,\"cmdline\":null}");
 }
 
+/* With several rules files the rule's file comes before its line (quoted where it must be). */
+static void test_rule_file(void **state)
+{
+	struct sw_alert a = {
+		.kind = SW_ALERT_REMOTE,
+		.level = SW_LEVEL_ALERT,
+		.wall = { 1764150000, 0 },
+		.family = SW_AF_INET,
+		.laddr = { 10, 0, 0, 5 },
+		.lport = 51234,
+		.raddr = { 203, 0, 113, 7 },
+		.rport = 443,
+		.direction = "connect",
+		.netns = 5,
+		.rule_line = 3,
+		.rule_file = "/etc/sockwatch/deny list",
+	};
+	char buf[SW_ALERT_LINE_MAX];
+
+	sw_listen_format(&a, SW_FMT_TEXT, buf, sizeof(buf));
+	assert_non_null(strstr(
+		buf, " container=- rule_file=\"/etc/sockwatch/deny list\" rule_line=3 cmdline=-"));
+	sw_listen_format(&a, SW_FMT_JSON, buf, sizeof(buf));
+	assert_non_null(strstr(buf,
+			       ",\"container\":null,\"rule_file\":\"/etc/sockwatch/deny list\","
+			       "\"rule_line\":3,\"cmdline\":null}"));
+}
+
 static void test_text_escapes_hostile(void **state)
 {
 	struct sw_alert a = sample();
@@ -346,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_text_exact),
 		cmocka_unit_test(test_json_exact),
 		cmocka_unit_test(test_remote_and_unknown_owner),
+		cmocka_unit_test(test_rule_file),
 		cmocka_unit_test(test_text_escapes_hostile),
 		cmocka_unit_test(test_text_fields_cannot_be_forged),
 		cmocka_unit_test(test_dash_is_a_name),

@@ -487,6 +487,60 @@ static void test_deny_port(void **state __attribute__((unused)))
 	sw_rules_free(r);
 }
 
+/*
+ * Two files (two --rules) merged: every rule of both holds, the first file's
+ * first, and each match says which file its line is in.
+ */
+static void test_merge(void **state __attribute__((unused)))
+{
+	struct sw_rules *r = NULL, *more = NULL;
+	struct sw_listener_info l = lis("0.0.0.0", 22);
+	const char *file = NULL;
+	char err[256];
+	unsigned int family;
+	size_t nallow, ndeny;
+	int line = 0;
+	__u8 a[16];
+
+	assert_int_equal(sw_rules_parse_string("deny remote 203.0.113.0/24\n"
+					       "allow listen port 22 comm sshd\n",
+					       "a.rules", &r, err, sizeof(err)),
+			 0);
+	assert_int_equal(sw_rules_parse_string("\nallow listen port 22\nallow listen port 80\n"
+					       "deny remote 198.51.100.0/24\n",
+					       "b.rules", &more, err, sizeof(err)),
+			 0);
+	assert_int_equal(sw_rules_nfiles(r), 1);
+	assert_int_equal(sw_rules_merge(r, more), 0);
+	assert_int_equal(sw_rules_nfiles(r), 2);
+	sw_rules_counts(r, &nallow, &ndeny);
+	assert_int_equal(nallow, 3);
+	assert_int_equal(ndeny, 2);
+	/* the first file's rule matches first; then the second's, with its own lines */
+	assert_true(sw_rules_allow_listener_at(r, &l, &line, &file));
+	assert_int_equal(line, 2);
+	assert_string_equal(file, "a.rules");
+	l.comm = "nc";
+	assert_true(sw_rules_allow_listener_at(r, &l, &line, &file));
+	assert_int_equal(line, 2);
+	assert_string_equal(file, "b.rules");
+	l.port = 80;
+	assert_true(sw_rules_allow_listener_at(r, &l, &line, &file));
+	assert_int_equal(line, 3);
+	assert_string_equal(file, "b.rules");
+	/* the first file's deny rule is not dropped by the second's */
+	assert_int_equal(sw_addr_parse("203.0.113.9", &family, a), 0);
+	assert_true(sw_rules_deny_remote_at(r, family, a, 443, &line, &file));
+	assert_int_equal(line, 1);
+	assert_string_equal(file, "a.rules");
+	assert_int_equal(sw_addr_parse("198.51.100.9", &family, a), 0);
+	assert_true(sw_rules_deny_remote_at(r, family, a, 443, &line, &file));
+	assert_int_equal(line, 4);
+	assert_string_equal(file, "b.rules");
+	assert_false(denied(r, "192.0.2.1", 443));
+	sw_rules_free(r);
+}
+
 static void test_line_length(void **state __attribute__((unused)))
 {
 	char text[SW_RULES_LINE_MAX + 8], err[256];
@@ -845,6 +899,7 @@ int main(void)
 		cmocka_unit_test(test_deny_mapped),
 		cmocka_unit_test(test_deny_prefix_zero),
 		cmocka_unit_test(test_deny_port),
+		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_line_length),
 		cmocka_unit_test(test_error_truncated),
 		cmocka_unit_test(test_load_file),
