@@ -51,6 +51,7 @@ struct listen_ctx {
 	bool quiet_baseline;
 	bool alerts_only;
 	bool exit_on_alert;
+	const char *ready_file; /* --ready-file: created once watching */
 	bool started; /* baseline printed: events are handled as they come */
 	bool key_by_ptr;
 	bool snap_has_ptr; /* the snapshot knows socket addresses (bpf_iter) */
@@ -87,7 +88,9 @@ static const char listen_usage[] =
 	"                       stdout) and exit\n"
 	"      --quiet-baseline do not print the listeners that exist at start\n"
 	"      --alerts-only    print only level 'alert' lines\n"
-	"      --exit-on-alert  exit with status 5 after the first new alert\n"
+	"      --exit-on-alert  exit with status 5 after the first new alert (with\n"
+	"                       --rules, also for one the baseline holds)\n"
+	"      --ready-file F   create file F once watching (F must not exist yet)\n"
 	"      --json           JSON lines (same as --format json)\n"
 	"      --format FMT     text or json\n" SW_SNAPSHOT_HELP SW_COMMON_HELP "\n"
 	"exit codes: 0 ok, 1 runtime failure, 2 usage error or bad rules file,\n"
@@ -605,8 +608,9 @@ static int reconcile(struct listen_ctx *c, const struct sw_snapshot *s)
 	sw_tracer_poll(c->t, 0);
 	if (c->queue_err)
 		return c->queue_err;
-	for (size_t i = 0; i < s->nsocks; i++) {
+	for (size_t i = 0; i < s->nsocks && !c->alerted; i++) {
 		const struct sw_snap_sock *k = &s->socks[i];
+		bool gate;
 
 		if (!snap_match(c, s, k))
 			continue;
@@ -621,7 +625,18 @@ static int reconcile(struct listen_ctx *c, const struct sw_snapshot *s)
 		if (queued_listen(c, k) || find_listener(c, snap_key(c, k->cookie, k->skptr)))
 			continue;
 		listener_from_snap(c, s, k, &l);
-		if (!c->quiet_baseline) {
+		/*
+		 * With rules, --exit-on-alert ends the run on a listener they do not
+		 * allow whether it opened just before sockwatch started or after: a
+		 * CI gate must not pass because the workload was quicker than the
+		 * tracer. That line is printed even with --quiet-baseline: it says
+		 * why the run failed. (Without rules every listener is an alert,
+		 * and the baseline is what is expected.)
+		 */
+		gate = c->exit_on_alert && c->rules && l.level == SW_LEVEL_ALERT;
+		if (gate)
+			c->alerted = true; /* written or not, the exit code says it */
+		if (!c->quiet_baseline || gate) {
 			e = emit_listener(c, &l, SW_ALERT_BASELINE, &now);
 			if (e)
 				return e;
@@ -630,8 +645,7 @@ static int reconcile(struct listen_ctx *c, const struct sw_snapshot *s)
 		if (e)
 			return e;
 	}
-	/* Baseline remote alerts do not end the run: only new events do. */
-	c->alerted = false;
+	/* An existing connection to a flagged network (with rules only) ended the run too. */
 	for (size_t i = 0; i < c->nqueue && !c->alerted; i++) {
 		struct timespec w;
 
@@ -656,6 +670,7 @@ enum {
 	OPT_JSON,
 	OPT_FORMAT,
 	OPT_SNAPSHOT,
+	OPT_READY_FILE,
 };
 
 static const struct option listen_opts[] = {
@@ -667,6 +682,7 @@ static const struct option listen_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "snapshot", required_argument, NULL, OPT_SNAPSHOT },
+	{ "ready-file", required_argument, NULL, OPT_READY_FILE },
 	SW_COMMON_LONGOPTS,
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -677,6 +693,7 @@ struct listen_args {
 	size_t nrules;
 	const char *learn;
 	const char *output_opt; /* an option about alert lines, which --learn does not print */
+	const char *ready_file;
 	bool json_opt; /* --json given */
 	const char *format_opt; /* --format's value, NULL if not given */
 };
@@ -684,6 +701,29 @@ struct listen_args {
 static int bad_value(const char *opt, const char *val, const char *why)
 {
 	return sw_bad_value("listen", opt, val, why);
+}
+
+/*
+ * --ready-file PATH must not exist yet: a file left by an earlier run would
+ * say "ready" before this one is. Returns -1 to go on, else an exit code.
+ */
+static int check_ready_file(const char *path)
+{
+	struct stat st;
+
+	if (!path)
+		return -1;
+	if (!*path) {
+		sw_err("--ready-file needs a file name (see 'sockwatch listen --help')");
+		return SW_EXIT_USAGE;
+	}
+	if (!lstat(path, &st)) {
+		sw_err("--ready-file %s already exists: remove it first (an old one would say "
+		       "ready before sockwatch is)",
+		       path);
+		return SW_EXIT_USAGE;
+	}
+	return -1;
 }
 
 /* Parses listen options; returns -1 to go on, else an exit code. */
@@ -743,6 +783,9 @@ static int parse_listen_opts(int argc, char **argv, struct listen_ctx *c, struct
 				return bad_value("snapshot source", optarg,
 						 "expected auto, iter or diag");
 			break;
+		case OPT_READY_FILE:
+			a->ready_file = optarg;
+			break;
 		case 'h':
 			fputs(listen_usage, stdout);
 			return SW_EXIT_OK;
@@ -764,10 +807,14 @@ static int parse_listen_opts(int argc, char **argv, struct listen_ctx *c, struct
 		sw_err("--learn needs a file name ('-' for standard output)");
 		return SW_EXIT_USAGE;
 	}
-	if (a->learn && (a->nrules || c->exit_on_alert)) {
-		sw_err("--learn cannot be combined with --rules or --exit-on-alert");
+	if (a->learn && (a->nrules || c->exit_on_alert || a->ready_file)) {
+		sw_err("--learn cannot be combined with --rules, --exit-on-alert or --ready-file");
 		return SW_EXIT_USAGE;
 	}
+	ret = check_ready_file(a->ready_file);
+	if (ret >= 0)
+		return ret;
+	c->ready_file = a->ready_file;
 	if (a->learn && a->output_opt) {
 		sw_err("--learn writes rules, not alert lines: %s does not apply to it",
 		       a->output_opt);
@@ -910,6 +957,29 @@ out:
 	return ret;
 }
 
+/*
+ * --ready-file: created (never replaced: O_EXCL, and no symlink followed)
+ * once tracing is on and the baseline is out, holding sockwatch's pid. A
+ * script starts its workload when it appears. 0 or -errno (0 without one).
+ */
+static int write_ready_file(const char *path)
+{
+	char pid[32];
+	int fd, n, e = 0;
+
+	if (!path)
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (write(fd, pid, n) != n)
+		e = errno ? -errno : -EIO;
+	if (close(fd) && !e)
+		e = -errno;
+	return e;
+}
+
 static int run(struct listen_ctx *c)
 {
 	struct sw_net *nets = NULL;
@@ -964,10 +1034,22 @@ static int run(struct listen_ctx *c)
 		goto out;
 	}
 	sw_startup_memory(false);
-	fprintf(stderr,
-		"sockwatch: watching listeners (%zu in baseline, %zu allow and %zu deny rules)\n",
-		c->nls, nallow, ndeny);
-	fflush(stderr);
+	/* an alert at start (--exit-on-alert with rules) ends the run: never ready */
+	if (!c->alerted) {
+		fprintf(stderr,
+			"sockwatch: watching listeners (%zu in baseline, %zu allow and %zu deny "
+			"rules)\n",
+			c->nls, nallow, ndeny);
+		fflush(stderr);
+		e = write_ready_file(c->ready_file);
+		if (e) {
+			sw_err("cannot create the ready file %s: %s", c->ready_file,
+			       sw_open_error(e));
+			ret = SW_EXIT_FAILURE;
+			sw_tracer_detach(c->t);
+			goto out;
+		}
+	}
 	while (!sw_stop && !c->alerted) {
 		n = sw_tracer_poll(c->t, 100);
 		if (n == -EPIPE)

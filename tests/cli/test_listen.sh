@@ -11,6 +11,7 @@ BUILD=${1:-build}
 SW=$(realpath "$BUILD/sockwatch")
 NS=swlisten_$$
 NS2=swlisten2_$$
+NS3=swlisten3_$$
 TMP=$(mktemp -d)
 PIDS=()
 
@@ -21,6 +22,7 @@ cleanup() {
 	wait 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	ip netns del "$NS2" 2>/dev/null
+	ip netns del "$NS3" 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -361,6 +363,99 @@ else
 	not_ok "SIGHUP: exit 0, and the listener still in the ring buffer is reported first" \
 		"rc=$rc; $(cat "$TMP/hup.out" "$TMP/hup.err")"
 fi
+
+# --- the CI gate of docs/listen.md, run as written there ---------------------------------
+# It must fail, every time, for a listener that the rules do not allow and that opened
+# before sockwatch started or while it was starting (baseline or new, whichever it
+# became), and pass when only allowed listeners exist. sockwatch and the tests are
+# commands on PATH, as in a CI script: sockwatch is restricted to a namespace of this
+# test's own.
+HERE=$(cd "$(dirname "$0")" && pwd)
+GATE=$(sed -n '/^    rm -f sockwatch.ready$/,/listener gate failed/p' "$HERE/../../docs/listen.md" |
+	sed 's/^    //')
+ip netns add "$NS3" && ip netns exec "$NS3" ip link set lo up
+INO3=$(stat -Lc %i "/run/netns/$NS3")
+mkdir -p "$TMP/gatebin"
+printf '#!/bin/sh\nexec "%s" "$@" --netns %s\n' "$SW" "$INO3" >"$TMP/gatebin/sockwatch"
+printf '#!/bin/bash\neval "$GATE_TESTS"\n' >"$TMP/gatebin/run-integration-tests"
+chmod +x "$TMP/gatebin/sockwatch" "$TMP/gatebin/run-integration-tests"
+GATE_N=0
+# gate TESTS: runs the documented gate in a fresh directory with TESTS as the tests;
+# sets GATE_DIR and GATE_RC
+gate() {
+	GATE_N=$((GATE_N + 1))
+	GATE_DIR=$TMP/gate$GATE_N
+	mkdir -p "$GATE_DIR"
+	printf 'allow listen port 7811\nallow listen port 7812\n' >"$GATE_DIR/expected.rules"
+	(cd "$GATE_DIR" && GATE_TESTS=$1 PATH="$TMP/gatebin:$PATH" timeout 60 bash -c "$GATE" \
+		>"$GATE_DIR/gate.out" 2>"$GATE_DIR/gate.err")
+	GATE_RC=$?
+}
+# gate_failed_on PORT: the gate failed because sockwatch reported PORT (exit 5)
+gate_failed_on() {
+	[ "$GATE_RC" = 1 ] && grep -q '^listener gate failed: sockwatch exited 5$' "$GATE_DIR/gate.out" &&
+		[ "$(jq -c "select(.lport==$1 and .level==\"alert\")" "$GATE_DIR/alerts.json" | wc -l)" -ge 1 ]
+}
+# listen_bg PORT DELAY: in the background, after DELAY seconds, a listener on PORT in NS3
+# for up to 30 s (LPID: its pid, to end it)
+listen_bg() {
+	ip netns exec "$NS3" python3 -c "
+import socket, time
+time.sleep($2)
+s = socket.socket(); s.bind(('127.0.0.1', $1)); s.listen(); time.sleep(30)" &
+	LPID=$!
+	PIDS+=("$LPID")
+}
+if [ -z "$GATE" ]; then
+	not_ok "the CI gate example is in docs/listen.md"
+else
+	hold_in "$NS3" 127.0.0.1:7811 # allowed, there before: the baseline
+	gate "ip netns exec $NS3 python3 -c 'import socket; s = socket.socket(); s.bind((\"127.0.0.1\", 7812)); s.listen()'"
+	check "the documented CI gate passes when only allowed listeners exist (before and during)" \
+		bash -c "[ $GATE_RC = 0 ] && [ ! -s '$GATE_DIR/gate.out' ] &&
+			[ \"\$(jq -c 'select(.level==\"alert\")' '$GATE_DIR/alerts.json')\" = '' ]"
+	fails=
+	for i in 1 2 3; do # an unexpected listener opened before sockwatch starts
+		listen_bg 782$i 0
+		for _ in $(seq 100); do
+			ip netns exec "$NS3" ss -tlnH "sport = :782$i" | grep -q . && break
+			sleep 0.05
+		done
+		gate 'sleep 0.2'
+		gate_failed_on 782$i || fails+=" before#$i:rc=$GATE_RC"
+		kill "$LPID"
+		wait "$LPID" 2>/dev/null
+	done
+	p=7830
+	for d in 0 0.05 0.1 0.15 0.2 0.25 0.3 0.35 0.4; do # ... or while it starts
+		p=$((p + 1))
+		listen_bg $p $d
+		gate 'sleep 0.6'
+		gate_failed_on $p || fails+=" at+${d}s:rc=$GATE_RC"
+		kill "$LPID"
+		wait "$LPID" 2>/dev/null
+	done
+	if [ -z "$fails" ]; then
+		ok "the documented CI gate fails every time for a listener opened before or while sockwatch starts"
+	else
+		not_ok "the documented CI gate fails every time for a listener opened before or while sockwatch starts" \
+			"passed, or failed otherwise:$fails"
+	fi
+	gate "ip netns exec $NS3 python3 -c 'import socket; s = socket.socket(); s.bind((\"127.0.0.1\", 7850)); s.listen()'"
+	check "the documented CI gate fails for a listener its tests open (even one that closed at once)" \
+		gate_failed_on 7850
+fi
+
+# --ready-file: created once watching, holding the pid; one left from before is refused.
+start ready --quiet-baseline --netns "$INO3" --ready-file "$TMP/sw.ready" || not_ok "sockwatch started"
+for _ in $(seq 40); do [ -s "$TMP/sw.ready" ] && break; sleep 0.05; done
+check "--ready-file: created once watching, holding sockwatch's pid" \
+	[ "$(cat "$TMP/sw.ready" 2>/dev/null)" = "$SWPID" ]
+stop
+out=$(timeout 20 "$SW" listen --ready-file "$TMP/sw.ready" 2>&1 >/dev/null)
+rc=$?
+check "--ready-file that exists already: exit 2 (it would say ready too early)" \
+	bash -c "[ $rc = 2 ] && [ \"$out\" = \"sockwatch: --ready-file $TMP/sw.ready already exists: remove it first (an old one would say ready before sockwatch is)\" ]"
 
 # In a PID namespace of its own, /proc shows other pids than the kernel reports: said.
 unshare -p -f --mount-proc "$SW" listen --learn - --netns "$INO" >/dev/null 2>"$TMP/pidns.err"
