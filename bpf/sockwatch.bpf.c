@@ -28,6 +28,18 @@ const volatile bool emit_states = false; /* one SW_EV_STATE per transition */
  * connect() the moment it starts (listen's deny remote rules; emit_states gives every
  * one without the owner). */
 const volatile bool emit_connect_start = false;
+/*
+ * The record kinds the consumer reads (bit 1 << SW_EV_*): all of them for
+ * events and top; listen reads listen and unlisten records alone (and,
+ * with deny rules, the connects it checks). The others are dropped before
+ * they take ring-buffer space: a listen that falls behind must not lose a
+ * listener to a flood of connections it never reads. All-ones is tested
+ * first, a constant the verifier prunes with the branch.
+ */
+const volatile __u32 emit_kinds = ~0u;
+/* connect, connect_failed and accept records only for peers in connect_nets (listen's
+ * deny rules: what it alerts on). */
+const volatile bool remote_nets_only = false;
 const volatile bool owner_from_hooks = false; /* fentry/kprobe modes own connect ownership */
 const volatile bool key_by_ptr = false; /* raw_tp fallback: no socket cookie helper */
 const volatile bool accept_fn_hook = false; /* fexit/kretprobe inet_csk_accept attached */
@@ -431,6 +443,40 @@ static __always_inline bool event_wanted(__u16 lport, __u16 rport, __u32 pid)
 	((__u32)(kind) | ((__u32)(oldstate) << 8) | ((__u32)(newstate) << 16) | \
 	 ((__u32)(flags) << 24))
 
+/* Whether a peer is in one of the networks of connect_nets (v4 as ::ffff:a.b.c.d). */
+static __always_inline bool peer_listed(__u8 family, const __u8 *raddr)
+{
+	struct sw_net_key k = { .prefixlen = 8 * SW_ADDR_LEN };
+
+	if (family == SW_AF_INET) {
+		k.addr[10] = 0xff;
+		k.addr[11] = 0xff;
+		__builtin_memcpy(k.addr + 12, raddr, 4);
+	} else {
+		__builtin_memcpy(k.addr, raddr, SW_ADDR_LEN);
+	}
+	return bpf_map_lookup_elem(&connect_nets, &k) != 0;
+}
+
+/*
+ * Whether the consumer reads records of this kind (emit_kinds) with the
+ * peer of owner or now (remote_nets_only). The peer is read only where it
+ * is looked up: with both settings at their defaults, what is left after
+ * the verifier pruned the branches is two loads.
+ */
+static __always_inline bool kind_wanted(__u8 kind, const struct sw_sock *owner,
+					const struct sk_now *now)
+{
+	if (emit_kinds != ~0u && (kind >= 32 || !(emit_kinds & (1u << kind))))
+		return false;
+	if (!remote_nets_only ||
+	    (kind != SW_EV_CONNECT && kind != SW_EV_CONNECT_FAILED && kind != SW_EV_ACCEPT))
+		return true;
+	if (owner && owner->family)
+		return peer_listed(owner->family, owner->raddr);
+	return peer_listed(now->family, now->raddr);
+}
+
 /*
  * Reserve, fill and submit one record; what is EMIT(kind, old, new, flags).
  * owner may be NULL (unknown owner). The endpoints come from owner when it
@@ -450,7 +496,8 @@ static __noinline int emit(__u64 key, __u32 what, const struct sw_sock *owner,
 	struct sw_event *e;
 
 	/* filtered out before it takes ring-buffer space (or a drop if it is full) */
-	if (!event_wanted(ends ? owner->lport : now->lport, ends ? owner->rport : now->rport,
+	if (!kind_wanted(kind, owner, now) ||
+	    !event_wanted(ends ? owner->lport : now->lport, ends ? owner->rport : now->rport,
 			  owner ? owner->pid : 0)) {
 		count(SW_CNT_FILTERED);
 		return -1;
@@ -673,16 +720,7 @@ static __always_inline bool child_enter(bool btf, struct sock *sk, __u64 key, in
 /* Whether the peer now holds is in one of the networks of connect_nets. */
 static __always_inline bool connect_net_listed(const struct sk_now *now)
 {
-	struct sw_net_key k = { .prefixlen = 8 * SW_ADDR_LEN };
-
-	if (now->family == SW_AF_INET) {
-		k.addr[10] = 0xff;
-		k.addr[11] = 0xff;
-		__builtin_memcpy(k.addr + 12, now->raddr, 4);
-	} else {
-		__builtin_memcpy(k.addr, now->raddr, SW_ADDR_LEN);
-	}
-	return bpf_map_lookup_elem(&connect_nets, &k) != 0;
+	return peer_listed(now->family, now->raddr);
 }
 
 /* btf: whether sk is a typed pointer (tp_btf), see SW_READ. */

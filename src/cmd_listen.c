@@ -40,7 +40,7 @@ struct listener {
 	__u8 addr[16];
 	__u16 port;
 	__u32 netns;
-	bool from_snap; /* a baseline listener (keyed as the snapshot keys it) */
+	bool from_snap; /* a baseline or resync listener (keyed as the snapshot keys it) */
 	struct owner o;
 };
 
@@ -69,7 +69,17 @@ struct listen_ctx {
 	struct listener *ls;
 	size_t nls, lcap;
 	__u64 alerts, infos;
+	/* After lost records, the listeners are counted again (resync()). */
+	enum sw_snap_source snap_used; /* what took the start-up snapshot: resyncs take the same */
+	bool resync_due; /* records were lost since the last resync */
+	bool resyncing; /* a resync's snapshot is under way: listen/unlisten events go to touched */
+	__u64 last_resync_ns;
+	struct sw_event *touched; /* listen and unlisten events handled during that snapshot */
+	size_t ntouched, tcap;
 };
+
+/* A resync after a loss runs at once, then at most once a second while losses go on. */
+#define RESYNC_MIN_NS 1000000000ULL
 
 static const char listen_usage[] =
 	"usage: sockwatch listen [options]\n"
@@ -121,6 +131,14 @@ static void warn_host_netns(const struct listen_ctx *c)
 static void wall_now(struct timespec *ts)
 {
 	clock_gettime(CLOCK_REALTIME, ts);
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static struct listener *find_listener(struct listen_ctx *c, __u64 key)
@@ -265,8 +283,9 @@ static int emit(struct listen_ctx *c, const struct sw_alert *a)
 	return 0;
 }
 
-static int emit_listener(struct listen_ctx *c, const struct listener *l, enum sw_alert_kind kind,
-			 const struct timespec *wall)
+/* resync: found by a resync after lost records, not seen as it happened. */
+static int emit_listener_src(struct listen_ctx *c, const struct listener *l,
+			     enum sw_alert_kind kind, const struct timespec *wall, bool resync)
 {
 	struct sw_alert a = {
 		.kind = kind,
@@ -278,11 +297,18 @@ static int emit_listener(struct listen_ctx *c, const struct listener *l, enum sw
 		.host_netns = l->netns == c->host_netns,
 		.rule_line = l->rule_line,
 		.rule_file = l->rule_file,
+		.resync = resync,
 	};
 
 	memcpy(a.laddr, l->addr, sizeof(a.laddr));
 	alert_owner(&a, &l->o);
 	return emit(c, &a);
+}
+
+static int emit_listener(struct listen_ctx *c, const struct listener *l, enum sw_alert_kind kind,
+			 const struct timespec *wall)
+{
+	return emit_listener_src(c, l, kind, wall, false);
 }
 
 /*
@@ -453,6 +479,42 @@ static int queue_push(struct listen_ctx *c, const struct sw_event *e)
 	return 0;
 }
 
+/*
+ * Loss is never silent: a lost listen event may be a missed alert. It is
+ * said on stderr and in the alert stream, and the listeners are counted
+ * again (resync()), which reports those the lost records were about.
+ */
+static int on_lost(struct listen_ctx *c, const struct sw_record *r)
+{
+	struct sw_alert a = {
+		.kind = SW_ALERT_LOST,
+		.level = SW_LEVEL_ALERT,
+		.wall = r->wall,
+		.lost = r->lost,
+		.where = r->lost_where ? r->lost_where : "ringbuf",
+	};
+
+	sw_err("warning: %llu events lost in %s", (unsigned long long)r->lost, a.where);
+	c->resync_due = true;
+	return emit(c, &a);
+}
+
+/* A listen or unlisten handled while a resync's snapshot runs: newer than the snapshot. */
+static int note_touched(struct listen_ctx *c, const struct sw_event *e)
+{
+	if (c->ntouched == c->tcap) {
+		size_t ncap = c->tcap ? c->tcap * 2 : 64;
+		struct sw_event *n = realloc(c->touched, ncap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		c->touched = n;
+		c->tcap = ncap;
+	}
+	c->touched[c->ntouched++] = *e;
+	return 0;
+}
+
 static int on_record(const struct sw_record *r, void *ctx)
 {
 	struct listen_ctx *c = ctx;
@@ -464,12 +526,8 @@ static int on_record(const struct sw_record *r, void *ctx)
 		       (unsigned long long)r->lost);
 		return 0;
 	}
-	if (r->ev.kind == SW_EV_LOST) {
-		/* Loss is never silent: a lost listen event may be a missed alert. */
-		sw_err("warning: %llu events lost in %s", (unsigned long long)r->lost,
-		       r->lost_where ? r->lost_where : "ringbuf");
-		return 0;
-	}
+	if (r->ev.kind == SW_EV_LOST)
+		return on_lost(c, r);
 	if (c->alerted)
 		return 1; /* --exit-on-alert: nothing after the first alert */
 	if (!c->started) {
@@ -477,6 +535,11 @@ static int on_record(const struct sw_record *r, void *ctx)
 		if (e)
 			c->queue_err = e;
 		return 0;
+	}
+	if (c->resyncing && (r->ev.kind == SW_EV_LISTEN || r->ev.kind == SW_EV_UNLISTEN)) {
+		e = note_touched(c, &r->ev);
+		if (e)
+			return e;
 	}
 	e = handle_event(c, &r->ev, &r->wall);
 	if (e)
@@ -659,6 +722,159 @@ static int reconcile(struct listen_ctx *c, const struct sw_snapshot *s)
 	c->nqueue = c->qcap = 0;
 	c->started = true;
 	return 0;
+}
+
+/* Any listener at these endpoints (keys differ: raw_tp events vs a sock_diag snapshot). */
+static bool listener_at(const struct listen_ctx *c, __u32 netns, unsigned int family,
+			const __u8 *addr, __u16 port)
+{
+	for (size_t i = 0; i < c->nls; i++) {
+		const struct listener *l = &c->ls[i];
+
+		if (l->netns == netns && l->family == family && l->port == port &&
+		    !memcmp(l->addr, addr, sizeof(l->addr)))
+			return true;
+	}
+	return false;
+}
+
+/* Whether a listen or unlisten came for this listener while the resync's snapshot ran. */
+static bool touched(const struct listen_ctx *c, __u64 key, __u32 netns, unsigned int family,
+		    const __u8 *addr, __u16 port)
+{
+	for (size_t i = 0; i < c->ntouched; i++) {
+		const struct sw_event *e = &c->touched[i];
+
+		if (e->cookie == key)
+			return true;
+		if (c->match_endpoints && e->netns == netns && e->family == family &&
+		    e->lport == port && !memcmp(e->laddr, addr, sizeof(e->laddr)))
+			return true;
+	}
+	return false;
+}
+
+/* Whether the snapshot's listeners (n of them) hold l (any owner: the filters chose it before). */
+static bool snap_has_listener(const struct listen_ctx *c, const struct sw_snap_sock *const *ls,
+			      size_t n, const struct listener *l)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct sw_snap_sock *k = ls[i];
+
+		if (snap_key(c, k->cookie, k->skptr) == l->key)
+			return true;
+		if (c->match_endpoints && k->netns == l->netns && k->family == l->family &&
+		    k->lport == l->port && !memcmp(k->laddr, l->addr, sizeof(k->laddr)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The listeners known against a snapshot taken after records were lost.
+ * Events handled while it ran are newer than it (touched): their listeners
+ * are left as those events made them. A known listener the snapshot does
+ * not list (in a namespace it entered) is gone: its unlisten was lost. A
+ * listener it lists that is not known is new: its listen was lost. Both
+ * are reported now, marked resync; a new one that no rule allows is an
+ * alert like any other (--exit-on-alert).
+ */
+static int resync_apply(struct listen_ctx *c, const struct sw_snapshot *s, size_t *gone,
+			size_t *found)
+{
+	const struct sw_snap_sock **ls;
+	struct timespec now;
+	struct listener l;
+	size_t n = 0;
+	int e = 0;
+
+	ls = malloc((s->nsocks ? s->nsocks : 1) * sizeof(*ls));
+	if (!ls)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->nsocks; i++)
+		if (s->socks[i].state == SW_TCP_LISTEN)
+			ls[n++] = &s->socks[i];
+	wall_now(&now);
+	for (size_t i = 0; i < c->nls;) {
+		struct listener *k = &c->ls[i];
+
+		if (snap_has_listener(c, ls, n, k) ||
+		    touched(c, k->key, k->netns, k->family, k->addr, k->port) ||
+		    sw_snapshot_netns_failed(s, k->netns)) {
+			i++;
+			continue;
+		}
+		e = emit_listener_src(c, k, SW_ALERT_UNLISTEN, &now, true);
+		remove_listener(c, k); /* the last one moves to i */
+		(*gone)++;
+		if (e)
+			goto out;
+	}
+	for (size_t i = 0; i < n && !c->alerted; i++) {
+		const struct sw_snap_sock *k = ls[i];
+		__u64 key = snap_key(c, k->cookie, k->skptr);
+
+		if (!snap_match(c, s, k) || find_listener(c, key) ||
+		    (c->match_endpoints &&
+		     listener_at(c, k->netns, k->family, k->laddr, k->lport)) ||
+		    touched(c, key, k->netns, k->family, k->laddr, k->lport))
+			continue;
+		listener_from_snap(c, s, k, &l); /* keyed as the snapshot keys it */
+		e = emit_listener_src(c, &l, SW_ALERT_LISTEN, &now, true);
+		if (l.level == SW_LEVEL_ALERT && c->exit_on_alert)
+			c->alerted = true;
+		(*found)++;
+		if (e)
+			goto out;
+		e = add_listener(c, &l);
+		if (e)
+			goto out;
+	}
+out:
+	free(ls);
+	return e;
+}
+
+/*
+ * After lost records: a snapshot of the listeners that exist now, the same
+ * one as at start, reconciled with those known (resync_apply()). Events
+ * that come meanwhile are handled as they come. A snapshot that fails is
+ * said and tried again later; returns 0, or -errno to end the run.
+ */
+static int resync(struct listen_ctx *c)
+{
+	size_t gone = 0, found = 0;
+	struct sw_snapshot s;
+	char err[768];
+	__u64 t0 = mono_ns();
+	int e;
+
+	c->resync_due = false;
+	c->last_resync_ns = t0;
+	c->ntouched = 0;
+	c->resyncing = true;
+	e = sw_snapshot_take(&s, c->snap_used, drain_step, c, err, sizeof(err));
+	if (!e)
+		sw_tracer_poll(c->t, 0); /* what came before it ended */
+	c->resyncing = false;
+	if (e) {
+		sw_err("warning: cannot count the listeners again after lost events: %s", err);
+		c->resync_due = true;
+		return 0;
+	}
+	/* a line that could not be written, or the alert that ends the run, came meanwhile */
+	if (c->write_err || c->alerted) {
+		sw_snapshot_free(&s);
+		return c->write_err ? -EPIPE : 0;
+	}
+	e = resync_apply(c, &s, &gone, &found);
+	sw_snapshot_free(&s);
+	if (!e)
+		fprintf(stderr,
+			"sockwatch: listeners counted again after lost events (%.0f ms): %zu new, "
+			"%zu gone\n",
+			(mono_ns() - t0) / 1e6, found, gone);
+	return e;
 }
 
 enum {
@@ -994,7 +1210,14 @@ static int run(struct listen_ctx *c)
 	 * (a peer that drops SYNs answers nothing for minutes); the kernel side
 	 * sends only the attempts to their networks. */
 	sw_rules_counts(c->rules, &nallow, &ndeny);
+	/* Only what listen reads takes ring-buffer space: listeners, and with deny
+	 * rules the connects to their networks. A consumer that falls behind (a
+	 * blocked stdout) must not lose a listener to connections it ignores. */
+	c->filter.kinds = 1u << SW_EV_LISTEN | 1u << SW_EV_UNLISTEN;
 	if (ndeny) {
+		c->filter.kinds |= 1u << SW_EV_CONNECT | 1u << SW_EV_CONNECT_FAILED |
+				   1u << SW_EV_ACCEPT | 1u << SW_EV_STATE;
+		c->filter.remote_nets_only = true;
 		nets = calloc(ndeny, sizeof(*nets));
 		if (!nets) {
 			sw_err("out of memory");
@@ -1024,6 +1247,7 @@ static int run(struct listen_ctx *c)
 	warn_host_netns(c);
 	c->snap_has_ptr = sw_snapshot_has_skptr(&s);
 	c->match_endpoints = c->key_by_ptr && !c->snap_has_ptr;
+	c->snap_used = s.source;
 	e = reconcile(c, &s);
 	sw_snapshot_free(&s);
 	if (e) {
@@ -1052,6 +1276,15 @@ static int run(struct listen_ctx *c)
 	}
 	while (!sw_stop && !c->alerted) {
 		n = sw_tracer_poll(c->t, 100);
+		if (n >= 0 && c->resync_due && !c->alerted &&
+		    mono_ns() - c->last_resync_ns >= RESYNC_MIN_NS) {
+			n = resync(c);
+			if (n < 0 && n != -EPIPE) {
+				sw_err("cannot count the listeners again: %s", strerror(-n));
+				ret = SW_EXIT_FAILURE;
+				break;
+			}
+		}
 		if (n == -EPIPE)
 			break;
 		if (n < 0) {
@@ -1127,6 +1360,7 @@ int cmd_listen(int argc, char **argv)
 	}
 	ret = a.learn ? learn(&c, a.learn) : run(&c);
 	free(c.queue);
+	free(c.touched);
 	free(c.ls);
 	sw_proc_cache_free(c.procs);
 	sw_rules_free(c.rules);

@@ -27,6 +27,8 @@ const char *sw_alert_kind_name(enum sw_alert_kind k)
 		return "unlisten";
 	case SW_ALERT_REMOTE:
 		return "remote";
+	case SW_ALERT_LOST:
+		return "lost";
 	}
 	return "unknown";
 }
@@ -166,6 +168,12 @@ int sw_listen_format(const struct sw_alert *a, enum sw_fmt fmt, char *buf, size_
 	print_time(&p, &a->wall);
 	lead(&p, "level", sw_alert_level_name(a->level), 5);
 	lead(&p, "event", sw_alert_kind_name(a->kind), 8);
+	if (a->kind == SW_ALERT_LOST) {
+		/* as events' lost records: how many, and where (docs/schema.md) */
+		pr_uint(&p, "lost", "lost", a->lost);
+		pr_str(&p, "where", a->where ? a->where : "ringbuf");
+		goto end;
+	}
 	print_endpoints(&p, a);
 	pr_uint(&p, "netns", "netns", a->netns);
 	pr_bool(&p, "host_netns", a->host_netns);
@@ -173,8 +181,11 @@ int sw_listen_format(const struct sw_alert *a, enum sw_fmt fmt, char *buf, size_
 	if (a->rule_file) /* several rules files: a line number alone is not enough */
 		pr_str(&p, "rule_file", a->rule_file);
 	pr_opt_uint(&p, "rule_line", a->rule_line, a->rule_line > 0);
+	if (a->resync)
+		pr_word(&p, "source", "source", "resync");
 	/* Last, also in text mode, where it is quoted when it holds spaces. */
 	pr_str(&p, "cmdline", a->cmdline);
+end:
 	if (fmt == SW_FMT_JSON)
 		sw_buf_putc(&b, '}');
 	return b.overflow ? -ENOSPC : (int)b.len;

@@ -20,6 +20,7 @@ enum sw_alert_kind {
 	SW_ALERT_LISTEN, /* a new listener: listen() returned */
 	SW_ALERT_UNLISTEN, /* a listener went away */
 	SW_ALERT_REMOTE, /* a connect or accept whose remote address a deny rule flags */
+	SW_ALERT_LOST, /* records the kernel could not deliver: lost and where */
 };
 
 /* Everything one alert line says. Strings may be NULL (printed as "-" / null). */
@@ -47,6 +48,11 @@ struct sw_alert {
 	const char *cmdline;
 	int rule_line; /* the allow (listeners) or deny (remote) rule that matched; 0 none */
 	const char *rule_file; /* the file of that rule, when there are several; NULL: not said */
+	/* a listen or unlisten found by a resynchronisation after lost records, not seen as
+	 * it happened ("source":"resync") */
+	bool resync;
+	__u64 lost; /* SW_ALERT_LOST: how many records */
+	const char *where; /* SW_ALERT_LOST: "ringbuf" or "kernel" */
 };
 
 const char *sw_alert_level_name(enum sw_alert_level l);

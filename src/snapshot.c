@@ -50,6 +50,19 @@ static void netns_done(struct take_ctx *t, size_t i, int e)
 		t->s->nnetns++;
 }
 
+/* A namespace whose sockets the snapshot may lack, for sw_snapshot_netns_failed(). */
+static void note_missed(struct sw_snapshot *s, __u64 ino)
+{
+	__u64 *v = realloc(s->failed_inos, (s->nfailed_inos + 1) * sizeof(*v));
+
+	if (!v) {
+		s->failed_inos_short = true;
+		return;
+	}
+	v[s->nfailed_inos++] = ino;
+	s->failed_inos = v;
+}
+
 /*
  * The namespaces that could not be entered, the first kept for the warning.
  * Not those found again through a socket and entered that way.
@@ -63,6 +76,7 @@ static void netns_failures(struct take_ctx *t)
 
 		if (r->visit != SW_NETNS_FAILED)
 			continue;
+		note_missed(s, r->ino);
 		if (!s->netns_failed++) {
 			s->failed_netns = r->ino;
 			s->failed_err = r->err;
@@ -108,6 +122,16 @@ int sw_snap_source_parse(const char *text, enum sw_snap_source *src)
 		}
 	}
 	return -EINVAL;
+}
+
+bool sw_snapshot_netns_failed(const struct sw_snapshot *s, __u64 ino)
+{
+	if (s->failed_inos_short)
+		return true;
+	for (size_t i = 0; i < s->nfailed_inos; i++)
+		if (s->failed_inos[i] == ino)
+			return true;
+	return false;
 }
 
 bool sw_snapshot_has_skptr(const struct sw_snapshot *s)
@@ -245,6 +269,7 @@ static void count_unlisted(struct take_ctx *t)
 			continue;
 		if (!s->netns_unlisted++)
 			s->unlisted_netns = ino;
+		note_missed(s, ino);
 		n = realloc(seen, (nseen + 1) * sizeof(*seen));
 		if (n) { /* else it may be counted twice: it is still counted */
 			seen = n;
@@ -421,5 +446,6 @@ void sw_snapshot_free(struct sw_snapshot *s)
 {
 	free(s->socks);
 	free(s->owners);
+	free(s->failed_inos);
 	memset(s, 0, sizeof(*s));
 }

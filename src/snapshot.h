@@ -34,6 +34,10 @@ struct sw_snapshot {
 	 */
 	unsigned int netns_unlisted;
 	__u64 unlisted_netns;
+	/* every namespace not entered or not listed (whose sockets it may lack) */
+	__u64 *failed_inos;
+	size_t nfailed_inos;
+	bool failed_inos_short; /* out of memory for that list: any may have failed */
 	__u64 host_netns; /* inode of this process's network namespace */
 	__u64 taken_ns; /* CLOCK_MONOTONIC when the snapshot finished */
 	enum sw_snap_source source; /* what took it: SW_SNAP_ITER or SW_SNAP_DIAG */
@@ -63,6 +67,13 @@ void sw_snapshot_free(struct sw_snapshot *s);
  * rows stay keyed by cookie and must be matched to events by endpoints.
  */
 __u64 sw_snapshot_key(const struct sw_snapshot *s, bool key_by_ptr, __u64 cookie, __u64 skptr);
+/*
+ * Whether the namespace with inode ino may hold sockets the snapshot did not
+ * list: it could not be entered, or processes hold sockets there that it
+ * could not even list (netns_unlisted). (One not visited at all had no
+ * thread, no mount and no socket a process holds: gone, as a rule.)
+ */
+bool sw_snapshot_netns_failed(const struct sw_snapshot *s, __u64 ino);
 /* Whether the records carry the socket's kernel address (skptr). */
 bool sw_snapshot_has_skptr(const struct sw_snapshot *s);
 

@@ -503,6 +503,9 @@ static int on_sample(void *ctx, void *data, size_t size)
 		    (t->opts.pid && r.ev.pid != t->opts.pid))
 			return 0;
 	}
+	/* the sweep's records, of the kinds the caller reads */
+	if (t->opts.kinds && (r.ev.kind >= 32 || !(t->opts.kinds & (1u << r.ev.kind))))
+		return 0;
 	/* owner-less until seeded: the caller judges by its row's owner */
 	if (t->opts.comm && !(!r.ev.pid && r.ev.ts_ns < t->owners_until) &&
 	    strncmp(r.ev.comm, t->opts.comm, SW_COMM_LEN - 1))
@@ -738,6 +741,8 @@ static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state
 	s->rodata->filter_pid = o->pid;
 	s->rodata->emit_states = o->states;
 	s->rodata->emit_connect_start = o->nconnect_nets > 0;
+	s->rodata->emit_kinds = o->kinds ? o->kinds : ~0u;
+	s->rodata->remote_nets_only = o->remote_nets_only && o->nconnect_nets > 0;
 	s->rodata->owner_from_hooks = mode != SW_ATTACH_TRACEPOINT;
 	s->rodata->accept_fn_hook = mode != SW_ATTACH_TRACEPOINT;
 	s->rodata->listen_exit = listen_exit_for(ax);

@@ -41,6 +41,13 @@ struct sw_tracer_opts {
 	/* Emit CLOSE->SYN_SENT as SW_EV_STATE, with its owner, for peers in these networks. */
 	const struct sw_net *connect_nets;
 	size_t nconnect_nets;
+	/*
+	 * The record kinds the caller reads (bits 1 << SW_EV_*; 0: all). The
+	 * kernel side drops the others before they take ring-buffer space.
+	 */
+	__u32 kinds;
+	/* connect, connect_failed and accept records only for peers in connect_nets */
+	bool remote_nets_only;
 	bool verbose; /* libbpf and attach details on stderr */
 	__u32 ringbuf_bytes; /* ring buffer size (power of 2 pages); 0 = SW_RINGBUF_BYTES */
 	__u32 max_sockets; /* entries of the socket map; 0 = SW_MAX_SOCKETS */

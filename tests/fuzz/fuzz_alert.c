@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const directions[] = { "connect", "connect_failed", "accept", NULL };
 	static char comm[16], exe[SW_EXE_MAX], cmdline[SW_CMDLINE_MAX], cgroup[SW_CGROUP_MAX],
-		container[SW_CONTAINER_MAX], user[64];
+		container[SW_CONTAINER_MAX], user[64], where[64];
 	static char line[SW_ALERT_LINE_MAX];
 	struct fz_in in = { data, size };
 	struct sw_alert a = { 0 };
@@ -56,6 +56,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	a.cgroup = str(&in, cgroup, sizeof(cgroup));
 	a.container = str(&in, container, sizeof(container));
 	a.user = str(&in, user, sizeof(user));
+	/* last, so that the inputs above parse as they did before these were added */
+	sel = fz_u8(&in);
+	a.resync = sel & 1;
+	if (sel & 2) {
+		a.kind = SW_ALERT_LOST;
+		a.lost = fz_u64(&in);
+		a.where = str(&in, where, sizeof(where));
+	}
 
 	n = sw_listen_format(&a, SW_FMT_TEXT, line, sizeof(line));
 	if (n <= 0)

@@ -73,6 +73,8 @@ static const struct itest tests[] = {
 	{ "raw_tp state hook fallback", t_raw_tp_fallback },
 	{ "--states gives every transition in order", t_state_transitions },
 	{ "connect attempts to listed networks: owned, with their peer", t_connect_starts },
+	{ "listen's record kinds only: connections it does not read take no ring-buffer space",
+	  t_listen_kinds },
 	{ "auto picks the first mode the kernel accepts (probes agree)", t_auto_mode },
 	{ "auto without fentry picks kprobe where kprobes load", t_auto_without_fentry },
 	{ "snapshot, both sources: an MPTCP listener and connection, every subflow owned",

@@ -1052,6 +1052,97 @@ out:
 }
 
 /*
+ * listen's record kinds (opts.kinds): the kernel drops the others before
+ * they take ring-buffer space. A 4 KiB buffer (26 records) that nobody
+ * reads loses nothing under 200 connections (800 records were it all
+ * kinds): it gets their listener's listen and unlisten alone. With deny
+ * rules (remote_nets_only), connects and accepts come only for peers in
+ * the networks: of the churn's, none; of a connect to 127.0.0.2, its
+ * attempt and connect (its accept's peer, 127.0.0.1, is not listed).
+ */
+int t_listen_kinds(void)
+{
+	static const struct sw_net nets[] = {
+		{ .family = SW_AF_INET, .plen = 32, .addr = { 127, 0, 0, 2 } },
+	};
+	struct sw_tracer_opts o = {
+		.ringbuf_bytes = 4096,
+		.kinds = 1u << SW_EV_LISTEN | 1u << SW_EV_UNLISTEN,
+	};
+	struct sw_tracer_opts d = o;
+	struct evlist l = {}, ld = {};
+	struct sw_tracer *t = NULL, *td = NULL;
+	struct sw_counters cnt;
+	struct two_flows f = {};
+	struct want_list w = { .l = &ld, .kind = SW_EV_CONNECT, .n = 1 };
+	const struct sw_record *c;
+	__u32 netns;
+	pid_t pa, pc;
+	int ret = -1;
+
+	netns = churn_unread(&o, &l, &t);
+	CHECK(netns && t, "small tracer did not open");
+	sw_tracer_drain(t);
+	sw_tracer_counters(t, &cnt);
+	sw_tracer_close(t);
+	if (count_kind(&l, 0, SW_EV_LOST) || cnt.rb_drops ||
+	    count_kind(&l, netns, SW_EV_LISTEN) != 1 ||
+	    count_kind(&l, netns, SW_EV_UNLISTEN) != 1 || count_kind(&l, netns, 0) != 2 ||
+	    cnt.filtered < 800) {
+		test_fail(__FILE__, __LINE__, "listen and unlisten only",
+			  "%zu lost records (%llu drops), %zu listen, %zu unlisten, %zu in all, "
+			  "%llu filtered",
+			  count_kind(&l, 0, SW_EV_LOST), (unsigned long long)cnt.rb_drops,
+			  count_kind(&l, netns, SW_EV_LISTEN),
+			  count_kind(&l, netns, SW_EV_UNLISTEN), count_kind(&l, netns, 0),
+			  (unsigned long long)cnt.filtered);
+		goto out;
+	}
+
+	d.kinds |= 1u << SW_EV_CONNECT | 1u << SW_EV_CONNECT_FAILED | 1u << SW_EV_ACCEPT |
+		   1u << SW_EV_STATE;
+	d.connect_nets = nets;
+	d.nconnect_nets = 1;
+	d.remote_nets_only = true;
+	netns = churn_unread(&d, &ld, &td);
+	if (!netns || !td) {
+		test_fail(__FILE__, __LINE__, "tracer",
+			  "small tracer with connect nets did not open");
+		goto out;
+	}
+	w.netns = netns;
+	f.lfd = listen_on(AF_INET, "0.0.0.0", &f.port);
+	pa = spawn("sw_knacc", accept_and_close, &f);
+	pc = spawn("sw_knconn", connect_other, &f.port);
+	reap(pc);
+	reap(pa);
+	close(f.lfd);
+	poll_until(td, &ld, list_has, &w, 5000);
+	poll_for(td, 100);
+	c = find_kind(&ld, netns, SW_EV_CONNECT, 0);
+	if (count_kind(&ld, 0, SW_EV_LOST) || !c || memcmp(c->ev.raddr, "\x7f\0\0\x02", 4) ||
+	    count_kind(&ld, netns, SW_EV_CONNECT) != 1 ||
+	    count_kind(&ld, netns, SW_EV_STATE) != 1 || count_kind(&ld, netns, SW_EV_ACCEPT) ||
+	    count_kind(&ld, netns, SW_EV_CONNECT_FAILED) ||
+	    count_kind(&ld, netns, 0) != 6 /* and two listeners' listen and unlisten */) {
+		test_fail(__FILE__, __LINE__, "connects to the networks only",
+			  "%zu lost records, %zu connects (raddr %u.%u.%u.%u), %zu attempts, "
+			  "%zu accepts, %zu in all",
+			  count_kind(&ld, 0, SW_EV_LOST), count_kind(&ld, netns, SW_EV_CONNECT),
+			  c ? c->ev.raddr[0] : 0, c ? c->ev.raddr[1] : 0, c ? c->ev.raddr[2] : 0,
+			  c ? c->ev.raddr[3] : 0, count_kind(&ld, netns, SW_EV_STATE),
+			  count_kind(&ld, netns, SW_EV_ACCEPT), count_kind(&ld, netns, 0));
+		goto out;
+	}
+	ret = 0;
+out:
+	sw_tracer_close(td);
+	evlist_free(&l);
+	evlist_free(&ld);
+	return ret;
+}
+
+/*
  * What a socket whose CLOSE transition never reached our hooks leaves
  * behind: its entry, pointing at an address that holds no socket (reads fail
  * there, as for memory reused by another socket).

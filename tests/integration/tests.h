@@ -42,6 +42,7 @@ int t_nothing_left_attached(void);
 int t_raw_tp_fallback(void);
 int t_state_transitions(void);
 int t_connect_starts(void);
+int t_listen_kinds(void);
 int t_sweep_infers_close(void);
 int t_sweep_at_exit(void);
 int t_sweep_filtered(void);

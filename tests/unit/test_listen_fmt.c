@@ -93,6 +93,46 @@ static void test_json_exact(void **state)
 		"\"rule_line\":7,\"cmdline\":\"nc -lkp 4444\"}");
 }
 
+/* A listener found by a resync after lost records says so, before cmdline (which stays last). */
+static void test_resync_source(void **state)
+{
+	struct sw_alert a = sample();
+	char buf[SW_ALERT_LINE_MAX];
+
+	a.resync = true;
+	sw_listen_format(&a, SW_FMT_TEXT, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " rule_line=- source=resync cmdline=\"nc -lkp 4444\""));
+	sw_listen_format(&a, SW_FMT_JSON, buf, sizeof(buf));
+	assert_non_null(strstr(
+		buf, ",\"rule_line\":null,\"source\":\"resync\",\"cmdline\":\"nc -lkp 4444\"}"));
+	a.resync = false;
+	sw_listen_format(&a, SW_FMT_JSON, buf, sizeof(buf));
+	assert_null(strstr(buf, "source"));
+}
+
+/* Lost records are a line of the alert stream, as in events' (docs/schema.md). */
+static void test_lost(void **state)
+{
+	struct sw_alert a = {
+		.kind = SW_ALERT_LOST,
+		.level = SW_LEVEL_ALERT,
+		.wall = { 1764150000, 5000 },
+		.lost = 65503,
+		.where = "ringbuf",
+	};
+	char buf[SW_ALERT_LINE_MAX];
+	int n;
+
+	n = sw_listen_format(&a, SW_FMT_TEXT, buf, sizeof(buf));
+	assert_string_equal(buf,
+			    "2025-11-26T09:40:00.000005Z alert lost     lost=65503 where=ringbuf");
+	assert_int_equal(n, (int)strlen(buf));
+	sw_listen_format(&a, SW_FMT_JSON, buf, sizeof(buf));
+	assert_string_equal(buf, "{\"v\":1,\"ts\":\"2025-11-26T09:40:00.000005000Z\","
+				 "\"level\":\"alert\",\"event\":\"lost\",\"lost\":65503,"
+				 "\"where\":\"ringbuf\"}");
+}
+
 static void test_remote_and_unknown_owner(void **state)
 {
 	struct sw_alert a = {
@@ -375,6 +415,8 @@ int main(void)
 		cmocka_unit_test(test_json_exact),
 		cmocka_unit_test(test_remote_and_unknown_owner),
 		cmocka_unit_test(test_rule_file),
+		cmocka_unit_test(test_resync_source),
+		cmocka_unit_test(test_lost),
 		cmocka_unit_test(test_text_escapes_hostile),
 		cmocka_unit_test(test_text_fields_cannot_be_forged),
 		cmocka_unit_test(test_dash_is_a_name),
