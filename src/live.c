@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "conntab_resync.h"
 #include "live.h"
 
 __u64 sw_now_ns(void)
@@ -31,9 +32,32 @@ static int queue_push(struct sw_live *l, const struct sw_event *e)
 	return 0;
 }
 
+/* An event applied while a resync's snapshot runs: newer than what it reads. */
+static int note_touched(struct sw_live *l, __u64 key)
+{
+	if (l->ntouched == l->tcap) {
+		size_t ncap = l->tcap ? l->tcap * 2 : 1024;
+		__u64 *n = realloc(l->touched, ncap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		l->touched = n;
+		l->tcap = ncap;
+	}
+	l->touched[l->ntouched++] = key;
+	return 0;
+}
+
 /* One event into the table (through the snapshot's sockets by endpoints, if need be). */
 static int apply(struct sw_live *l, const struct sw_event *e, __u64 now)
 {
+	int err;
+
+	if (l->resyncing) {
+		err = note_touched(l, e->cookie);
+		if (err)
+			return err;
+	}
 	if (l->match.n)
 		return sw_snapmatch_apply(&l->match, &l->tab, e, now);
 	return sw_conntab_apply(&l->tab, e, now);
@@ -50,6 +74,7 @@ static int on_record(const struct sw_record *r, void *ctx)
 	}
 	if (r->ev.kind == SW_EV_LOST) {
 		l->lost += r->lost;
+		l->resync_due = true; /* a lost close leaves a row for good */
 		return 0;
 	}
 	if (!l->started) {
@@ -246,6 +271,70 @@ static int reconcile(struct sw_live *l, const struct sw_snapshot *s, bool seed)
 	return 0;
 }
 
+static int cmp_key(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool touched(__u64 key, void *ctx)
+{
+	const struct sw_live *l = ctx;
+
+	return bsearch(&key, l->touched, l->ntouched, sizeof(*l->touched), cmp_key) != NULL;
+}
+
+static bool resync_owner_shown(const struct sw_conn *c, const struct sw_snap_owner *o, void *ctx)
+{
+	return shown_holder(ctx, c, o);
+}
+
+int sw_live_resync(struct sw_live *l)
+{
+	struct sw_resync_opts o = {
+		.key_by_ptr = l->key_by_ptr,
+		.touched = touched,
+		.owner_shown = resync_owner_shown,
+		.ctx = l,
+	};
+	struct sw_resync_stats st;
+	struct sw_snapshot s;
+	char err[512];
+	__u64 now = sw_now_ns();
+	int e;
+
+	l->resync_due = false;
+	l->last_resync_ns = now;
+	l->ntouched = 0;
+	l->resyncing = true;
+	e = sw_snapshot_take(&s, l->resync_source, drain_step, l, err, sizeof(err));
+	if (!e)
+		sw_tracer_poll(l->t, 0); /* what came before it ended */
+	l->resyncing = false;
+	if (e) {
+		l->resync_due = true; /* tried again after SW_LIVE_RESYNC_NS */
+		return 0;
+	}
+	qsort(l->touched, l->ntouched, sizeof(*l->touched), cmp_key);
+	now = sw_now_ns();
+	e = sw_conntab_resync(&l->tab, &s, &o, now, &st);
+	/* raw_tp with sock_diag: later events find the rows it added by endpoints too */
+	if (!e && l->match.n) {
+		sw_snapmatch_free(&l->match);
+		e = sw_snapmatch_build(&l->match, s.socks, s.nsocks);
+		l->match.until_ns = now;
+	}
+	sw_snapshot_free(&s);
+	if (e)
+		return e;
+	l->resyncs++;
+	l->resync_closed += st.closed;
+	l->resync_added += st.added;
+	l->resync_updated += st.updated;
+	return 0;
+}
+
 int sw_live_start(struct sw_live *l, const struct sw_live_opts *o, char *err, size_t errlen)
 {
 	struct sw_tracer_opts to = o->tracer;
@@ -273,6 +362,7 @@ int sw_live_start(struct sw_live *l, const struct sw_live_opts *o, char *err, si
 	if (e)
 		goto out_tracer;
 	l->snap_source = s.source;
+	l->resync_source = s.source;
 	snprintf(l->snap_fallback, sizeof(l->snap_fallback), "%s", s.fallback);
 	l->snap_ns = sw_now_ns() - t0;
 	l->snap_socks = s.nsocks;
@@ -285,6 +375,9 @@ int sw_live_start(struct sw_live *l, const struct sw_live_opts *o, char *err, si
 	e = reconcile(l, &s, o->seed);
 	l->reconcile_ns = sw_now_ns() - t0;
 	sw_snapshot_free(&s);
+	/* Events lost while it ran: the table is made true before it is shown. */
+	if (!e && l->resync_due)
+		e = sw_live_resync(l);
 	if (e) {
 		snprintf(err, errlen, "cannot build the connection table: %s", strerror(-e));
 		goto out_tracer;
@@ -296,6 +389,7 @@ out_tracer:
 	l->t = NULL;
 out_tab:
 	free(l->queue);
+	free(l->touched);
 	sw_snapmatch_free(&l->match);
 	sw_conntab_free(&l->tab);
 	return e;
@@ -309,12 +403,27 @@ int sw_live_poll(struct sw_live *l, int timeout_ms)
 	n = sw_tracer_poll(l->t, timeout_ms);
 	if (n < 0)
 		return n;
+	if (l->resync_due && sw_now_ns() - l->last_resync_ns >= SW_LIVE_RESYNC_NS) {
+		n = sw_live_resync(l);
+		if (n < 0)
+			return n;
+	}
 	return l->tab.gen != gen;
 }
 
 int sw_live_tick_ms(const struct sw_live *l)
 {
-	return sw_tracer_tick_ms(l->t);
+	int tick = sw_tracer_tick_ms(l->t);
+	__u64 now, due;
+	int resync;
+
+	if (!l->resync_due)
+		return tick;
+	now = sw_now_ns();
+	due = l->last_resync_ns + SW_LIVE_RESYNC_NS;
+	/* rounded up: a wait that ends before it is due would spin */
+	resync = due <= now ? 0 : (int)((due - now + 999999) / 1000000);
+	return tick >= 0 && tick < resync ? tick : resync;
 }
 
 bool sw_live_match(const struct sw_live *l, const struct sw_conn *c)
@@ -334,6 +443,7 @@ void sw_live_stop(struct sw_live *l)
 {
 	sw_tracer_close(l->t);
 	free(l->queue);
+	free(l->touched);
 	sw_snapmatch_free(&l->match);
 	sw_conntab_free(&l->tab);
 	memset(l, 0, sizeof(*l));

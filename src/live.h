@@ -49,7 +49,22 @@ struct sw_live {
 	__u32 host_netns;
 	__u64 seeded; /* owners put into the tracer's socket map */
 	__u64 unseeded; /* of those, entries of sockets found closed afterwards */
+	/* After lost events the snapshot is taken again and the table reconciled
+	 * with it (sw_live_resync()): a lost close leaves a row no event ends. */
+	enum sw_snap_source resync_source; /* the source the start-up snapshot used */
+	bool resync_due; /* events were lost since the last resync */
+	bool resyncing; /* its snapshot is under way: applied events' keys go to touched */
+	__u64 last_resync_ns; /* CLOCK_MONOTONIC of the last one (0: none yet) */
+	__u64 *touched; /* keys of events applied while its snapshot ran */
+	size_t ntouched, tcap;
+	__u64 resyncs; /* how many ran */
+	__u64 resync_closed; /* rows they closed (sockets gone), */
+	__u64 resync_added; /* added (sockets the table lacked) */
+	__u64 resync_updated; /* and moved to another state */
 };
+
+/* A resync runs at once after a loss, then at most this often while losses go on. */
+#define SW_LIVE_RESYNC_NS 1000000000ULL
 
 /*
  * Attaches the tracer (buffering its events), takes the snapshot in every
@@ -57,11 +72,23 @@ struct sw_live {
  * one line in err.
  */
 int sw_live_start(struct sw_live *l, const struct sw_live_opts *o, char *err, size_t errlen);
-/* Waits up to timeout_ms for events and applies them; returns the rows changed or -errno. */
+/*
+ * Waits up to timeout_ms for events and applies them, and resyncs when
+ * events were lost (sw_live_resync(), at most once per SW_LIVE_RESYNC_NS);
+ * returns whether rows changed, or -errno.
+ */
 int sw_live_poll(struct sw_live *l, int timeout_ms);
 /*
+ * Takes the snapshot again and reconciles the table with it
+ * (sw_conntab_resync()): rows of sockets that are gone close, sockets the
+ * table lacks get rows, states are brought up to date. Events that come
+ * meanwhile are applied as they come, and their rows left as they make
+ * them. A snapshot that fails leaves the resync due. Returns 0 or -errno.
+ */
+int sw_live_resync(struct sw_live *l);
+/*
  * Milliseconds until sw_live_poll() must run even if no event came (the
- * tracer's sweep), 0 if now, -1 for "only when events come".
+ * tracer's sweep, a resync due), 0 if now, -1 for "only when events come".
  */
 int sw_live_tick_ms(const struct sw_live *l);
 /* Whether a row passes the user's filters (pid, port, family, comm, netns). */

@@ -83,6 +83,8 @@ static const struct itest tests[] = {
 	  t_netns_ways_in },
 	{ "live view: a connection in SYN_RECV at start shows ESTABLISHED, owned, then closed",
 	  t_live_request_socket },
+	{ "live view after lost events: closed sockets' rows close, a missed listener appears",
+	  t_live_resync },
 };
 
 /* The failed test's events, as diagnosis. */

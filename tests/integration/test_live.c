@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Integration tests of the live view's table: rows the snapshot made, then the sockets' events. */
+/* Integration tests of the live view's table: rows the snapshot made, the sockets' events, lost ones. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -129,4 +130,155 @@ int t_live_request_socket(void)
 	close(c);
 	close(l);
 	return rc;
+}
+
+#define NHELD 100
+#define NCHURN 300
+#define SEC 1000000000ULL
+
+/* Rows of netns in the table: live ones, and of those listeners. */
+static void count_rows(const struct sw_live *l, __u32 netns, __u32 *live, __u32 *listeners)
+{
+	*live = *listeners = 0;
+	for (__u32 i = 0; i < l->tab.nrows; i++) {
+		const struct sw_conn *c = &l->tab.rows[i];
+
+		if (!c->used || c->netns != netns || (c->flags & SW_CONN_GHOST))
+			continue;
+		(*live)++;
+		*listeners += c->state == SW_TCP_LISTEN;
+	}
+}
+
+/* n connections to port, each accepted; their fds into c and a. */
+static int open_conns(int lfd, __u16 port, int *c, int *a, int n)
+{
+	for (int i = 0; i < n; i++) {
+		c[i] = connect_to(AF_INET, "127.0.0.1", port);
+		if (c[i] < 0)
+			return c[i];
+		a[i] = accept(lfd, NULL, NULL);
+		if (a[i] < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Closes the fds that are open, and marks them closed. */
+static void close_all(int *fds, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+/*
+ * The live view with a 64 KiB ring buffer (431 records) that is not read
+ * while 300 connections churn (it fills up), then 100 held connections and
+ * their listener close (every record of those lost: the kernel deletes
+ * their socket-map entries all the same, so no sweep could tell) and a new
+ * listener opens (its records lost too). Read again, the view reports the
+ * loss, takes the snapshot again and reconciles: the 201 rows close (as
+ * ghosts, the listener's an unlisten) and the new listener has its row.
+ */
+int t_live_resync(void)
+{
+	struct sw_live_opts o = { .ghost_ns = 60 * SEC, .snapshot = SW_SNAP_AUTO };
+	int held_c[NHELD], held_a[NHELD], ch_c[NCHURN], ch_a[NCHURN];
+	__u32 netns, live = 0, listeners = 0;
+	__u16 port = 0, port2 = 0, port3 = 0;
+	int lfd[3] = { -1, -1, -1 }, e, ret = -1;
+	const struct sw_conn *row;
+	struct sw_live l;
+	char err[512];
+	__u64 t0;
+
+	memset(held_c, -1, sizeof(held_c));
+	memset(held_a, -1, sizeof(held_a));
+	memset(ch_c, -1, sizeof(ch_c));
+	memset(ch_a, -1, sizeof(ch_a));
+	netns = ns_new();
+	CHECK(netns, "cannot make a network namespace");
+	o.tracer.attach = H.attach;
+	o.tracer.netns = netns;
+	o.tracer.ringbuf_bytes = 64 << 10;
+	e = sw_live_start(&l, &o, err, sizeof(err));
+	CHECK(!e, "live view: %s", err);
+	lfd[0] = listen_on(AF_INET, "127.0.0.1", &port);
+	lfd[1] = listen_on(AF_INET, "127.0.0.1", &port2);
+	if (lfd[0] < 0 || lfd[1] < 0) {
+		test_fail(__FILE__, __LINE__, "listen", "cannot listen");
+		goto out;
+	}
+	/* Held, read as they come (10 at a time: each makes about 6 records). */
+	for (int i = 0; i < NHELD; i += 10) {
+		e = open_conns(lfd[0], port, held_c + i, held_a + i, 10);
+		if (e) {
+			test_fail(__FILE__, __LINE__, "held", "connect/accept: %s", strerror(-e));
+			goto out;
+		}
+		sw_live_poll(&l, 0);
+	}
+	for (t0 = mono_ns(); mono_ns() - t0 < 2 * SEC && live < 2 * NHELD + 2;) {
+		sw_live_poll(&l, 10);
+		count_rows(&l, netns, &live, &listeners);
+	}
+	if (live != 2 * NHELD + 2 || l.lost) {
+		test_fail(__FILE__, __LINE__, "before", "%u live rows (want %d), %llu lost", live,
+			  2 * NHELD + 2, (unsigned long long)l.lost);
+		goto out;
+	}
+	/* Unread from here: the churn fills the ring buffer, then every record is lost. */
+	e = open_conns(lfd[1], port2, ch_c, ch_a, NCHURN);
+	close_all(ch_c, NCHURN);
+	close_all(ch_a, NCHURN);
+	close_all(&lfd[1], 1);
+	close_all(held_c, NHELD);
+	close_all(held_a, NHELD);
+	close_all(&lfd[0], 1);
+	lfd[2] = listen_on(AF_INET, "127.0.0.1", &port3);
+	if (e || lfd[2] < 0) {
+		test_fail(__FILE__, __LINE__, "churn", "churn: %s, listen: %d", strerror(-e),
+			  lfd[2]);
+		goto out;
+	}
+	for (t0 = mono_ns(); mono_ns() - t0 < 10 * SEC && (!l.resyncs || live != 1);) {
+		sw_live_poll(&l, 10);
+		count_rows(&l, netns, &live, &listeners);
+	}
+	if (!l.lost || !l.resyncs || live != 1 || listeners != 1) {
+		test_fail(
+			__FILE__, __LINE__, "after",
+			"%llu lost, %llu resyncs (%llu rows closed, %llu added): %u live rows, %u "
+			"listeners (want 1 and 1)",
+			(unsigned long long)l.lost, (unsigned long long)l.resyncs,
+			(unsigned long long)l.resync_closed, (unsigned long long)l.resync_added,
+			live, listeners);
+		goto out;
+	}
+	ret = 0;
+	for (__u32 i = 0; i < l.tab.nrows; i++) {
+		row = &l.tab.rows[i];
+		if (!row->used || row->netns != netns)
+			continue;
+		if (!(row->flags & SW_CONN_GHOST) && row->lport != port3) {
+			test_fail(__FILE__, __LINE__, "rows", "live row on port %u -> %u",
+				  row->lport, row->rport);
+			ret = -1;
+		} else if (row->lport == port && !row->rport && row->kind != SW_EV_UNLISTEN) {
+			test_fail(__FILE__, __LINE__, "rows", "the listener's ghost is kind %u",
+				  row->kind);
+			ret = -1;
+		}
+	}
+out:
+	close_all(ch_c, NCHURN);
+	close_all(ch_a, NCHURN);
+	close_all(held_c, NHELD);
+	close_all(held_a, NHELD);
+	close_all(lfd, 3);
+	sw_live_stop(&l);
+	return ret;
 }

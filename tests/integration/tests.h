@@ -52,5 +52,6 @@ int t_auto_without_fentry(void);
 int t_snapshot_owners(void);
 int t_netns_ways_in(void);
 int t_live_request_socket(void);
+int t_live_resync(void);
 
 #endif /* SW_TESTS_H */
