@@ -493,10 +493,21 @@ static int on_lost(struct listen_ctx *c, const struct sw_record *r)
 		.lost = r->lost,
 		.where = r->lost_where ? r->lost_where : "ringbuf",
 	};
+	int e;
 
 	sw_err("warning: %llu events lost in %s", (unsigned long long)r->lost, a.where);
 	c->resync_due = true;
-	return emit(c, &a);
+	/*
+	 * Fail closed: what was lost may have been a listener that opened and
+	 * closed before the resync could see it. Written or not, the exit code
+	 * says it.
+	 */
+	if (c->exit_on_alert)
+		c->alerted = true;
+	e = emit(c, &a);
+	if (e)
+		return e;
+	return c->alerted ? 1 : 0; /* stop consuming: the caller exits with SW_EXIT_ALERT */
 }
 
 /* A listen or unlisten handled while a resync's snapshot runs: newer than the snapshot. */
