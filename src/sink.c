@@ -314,7 +314,14 @@ static void *sink_thread(void *arg)
 			 */
 			if (s->ops->flush)
 				s->ops->flush(s);
-			if (atomic_load(&s->stopping))
+			/*
+			 * The flush can wait long (a slow reader): records
+			 * submitted meanwhile, and then the stop, must not
+			 * be left in the queue, neither written nor counted.
+			 * Stop set means the last submit is done: the queue
+			 * looked at after it is final.
+			 */
+			if (atomic_load(&s->stopping) && queue_empty(s))
 				break;
 			until = s->ops->deadline && s->ops->deadline(s, &when) ? &when : NULL;
 			sink_wait(s, true, until);

@@ -1957,6 +1957,69 @@ static void test_stdout_nonblocking(void **state)
 }
 
 /*
+ * Records submitted while the writer waits in a flush (a slow reader), and
+ * the close that follows them: the writer must write them once the flush is
+ * done, not stop at the stop it finds then. It stopped, and left them in the
+ * queue neither written nor counted: 100 written, 0 dropped, 100 gone.
+ */
+static void test_close_during_flush(void **state)
+{
+	struct sw_sink_opts o = { .format = fmt_fixed };
+	struct pipe_reader pr = { 0 };
+	char path[PATH_MAX];
+	struct fixed_log log;
+	struct closer c;
+	struct sw_record r;
+	struct sw_sink *s;
+	int p[2], saved, i, queued = 0;
+
+	tpath(path, sizeof(path), "stdout.log");
+	pr.out = fopen(path, "w");
+	assert_non_null(pr.out);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(fcntl(p[1], F_SETPIPE_SZ, 4096), 4096);
+	pr.fd = p[0];
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	dup2(p[1], STDOUT_FILENO);
+	close(p[1]);
+	assert_int_equal(sw_sink_open("stdout", &o, &s), 0);
+	for (i = 1; i <= 100; i++) {
+		r = rec(i);
+		sw_sink_submit(s, &r);
+	}
+	/* 10000 bytes for a page of pipe: the writer waits inside its flush */
+	for (i = 0; i < 500 && queued < 4096; i++) {
+		usleep(10000);
+		ioctl(p[0], FIONREAD, &queued);
+	}
+	assert_int_equal(queued, 4096);
+	for (i = 101; i <= 200; i++) {
+		r = rec(i);
+		sw_sink_submit(s, &r);
+	}
+	c.s = s;
+	assert_int_equal(pthread_create(&c.thread, NULL, closer_run, &c), 0);
+	/* the stop is there before the flush ends (s stays until the pipe is read) */
+	while (!atomic_load(&s->stopping))
+		usleep(1000);
+	assert_int_equal(pthread_create(&pr.thread, NULL, pipe_reader_run, &pr), 0);
+	pthread_join(c.thread, NULL);
+	dup2(saved, STDOUT_FILENO); /* the last write end: the reader sees the end */
+	close(saved);
+	pthread_join(pr.thread, NULL);
+	close(p[0]);
+	fclose(pr.out);
+
+	assert_int_equal(c.err, 0);
+	assert_int_equal(c.st.written + c.st.dropped, 200);
+	check_fixed(path, 1, 201, &log);
+	assert_int_equal(log.records, 200);
+	assert_int_equal(c.st.written, 200);
+	assert_int_equal(c.st.dropped, 0);
+}
+
+/*
  * stdout on a pipe whose reader stalls: the writer is cancelled at close, and
  * every record it did not write, queued or buffered, is counted as dropped.
  */
@@ -2762,6 +2825,8 @@ int main(void)
 						teardown_tmpdir),
 		cmocka_unit_test(test_stdout_epipe),
 		cmocka_unit_test_setup_teardown(test_stdout_nonblocking, setup_tmpdir,
+						teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_close_during_flush, setup_tmpdir,
 						teardown_tmpdir),
 		cmocka_unit_test(test_stdout_stalled_counts),
 		cmocka_unit_test(test_stdout_stalled_exact),
