@@ -8,37 +8,14 @@
 #include <cmocka.h>
 
 #include "conntab.h"
+#include "conntab_ev.h"
 #include "conntab_resync.h"
 #include "snapshot.h"
 
 #define SEC 1000000000ULL
 #define GHOST (3 * SEC)
-#define NETNS 4026531840u
+#define NETNS TEST_NETNS
 #define OTHER_NETNS 4026532000u
-
-static struct sw_event ev(__u8 kind, __u64 key, __u8 oldstate, __u8 newstate, __u16 lport,
-			  __u16 rport)
-{
-	struct sw_event e = {
-		.kind = kind,
-		.cookie = key,
-		.oldstate = oldstate,
-		.newstate = newstate,
-		.lport = lport,
-		.rport = rport,
-		.family = SW_AF_INET,
-		.netns = NETNS,
-		.pid = 42,
-		.flags = SW_OWNER_CURRENT,
-	};
-
-	e.laddr[0] = 127;
-	e.laddr[3] = 1;
-	e.raddr[0] = 127;
-	e.raddr[3] = 1;
-	strcpy(e.comm, "client");
-	return e;
-}
 
 static struct sw_snap_sock snap(__u64 cookie, __u8 state, __u16 lport, __u16 rport, bool full)
 {
