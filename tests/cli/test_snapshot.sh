@@ -9,6 +9,11 @@ SW=$(realpath "$BUILD/sockwatch")
 HERE=$(cd "$(dirname "$0")" && pwd)
 NS=swsnap_$$
 TMUX_S=swsnap_$$
+# A tmux server of this test's own (its socket in $TMP), held up by a session that
+# lives as long as the test: on the shared default server, a session made just as the
+# last one ended met the server on its way out ("server exited unexpectedly") and
+# never started.
+tmux() { command tmux -S "$TMP/tmux.sock" "$@"; }
 TMP=$(mktemp -d)
 PIDS=()
 BPF_ITER_CREATE=33 # enum bpf_cmd
@@ -27,6 +32,7 @@ kill_helpers() {
 	PIDS=()
 }
 cleanup() {
+	tmux kill-server 2>/dev/null
 	tmux kill-session -t "$TMUX_S" 2>/dev/null
 	kill_helpers
 	wait 2>/dev/null
@@ -49,6 +55,8 @@ done
 
 ip netns add "$NS" && ip netns exec "$NS" ip link set lo up || exit 1
 NSINO=$(stat -Lc %i "/run/netns/$NS")
+# started here, before any helper: the server must hold none of their fds
+tmux new-session -d -s keep "sleep 86400" </dev/null >/dev/null 2>&1 || exit 1
 cc -O2 -Wall -o "$TMP/deny_syscall" "$HERE/deny_syscall.c" || exit 1
 
 # hold TAG ARGS...: runs hold_conns.py in the test netns until its fd is closed.

@@ -9,12 +9,18 @@ SW=$(realpath "$BUILD/sockwatch")
 HERE=$(cd "$(dirname "$0")" && pwd)
 NS=swtop_$$
 TMUX_S=swtop_$$
+# A tmux server of this test's own (its socket in $TMP), held up by a session that
+# lives as long as the test: on the shared default server, a session made just as the
+# last one ended met the server on its way out ("server exited unexpectedly") and
+# never started.
+tmux() { command tmux -S "$TMP/tmux.sock" "$@"; }
 TMP=$(mktemp -d)
 PIDS=()
 
 . "$(dirname "$0")/tap.sh"
 
 cleanup() {
+	tmux kill-server 2>/dev/null
 	tmux kill-session -t "$TMUX_S" 2>/dev/null
 	tmux kill-session -t "${TMUX_S}_s" 2>/dev/null
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
@@ -34,6 +40,8 @@ done
 
 ip netns add "$NS" && ip netns exec "$NS" ip link set lo up || exit 1
 NSINO=$(stat -Lc %i "/run/netns/$NS")
+# started here, before any helper: the server must hold none of their fds
+tmux new-session -d -s keep "sleep 86400" </dev/null >/dev/null 2>&1 || exit 1
 
 # hold NAME ARGS...: runs hold_conns.py in the test netns until the test ends.
 hold() {
