@@ -58,6 +58,13 @@ static const struct itest tests[] = {
 	{ "25 threads blocked in accept before start", t_blocked_acceptors },
 	{ "25 threads blocked in accept, accept exits on sys_exit (no tracefs)",
 	  t_blocked_acceptors_sys_exit },
+	{ "16+ processes blocked in accept(): accept(2), io_uring, 32-bit accept4 elsewhere "
+	  "still owned, once each",
+	  t_accepts_past_blocked },
+	{ "16+ processes blocked in accept(): accepts inside the kernel still once each",
+	  t_kernel_accept_past_blocked },
+	{ "16+ processes blocked in accept(): connections reset before accept still accepted once",
+	  t_accept_after_reset_past_blocked },
 	{ "2000 connections: exact counts, none lost, none twice", t_churn_exact },
 	{ "2000 connections read in timed batches: exact, idle tracer woken",
 	  t_churn_exact_batched },

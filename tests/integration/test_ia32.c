@@ -21,26 +21,12 @@
 
 #include "abi.h"
 #include "harness.h"
+#include "ia32.h"
 #include "tests.h"
 
-#define NR32_SOCKETCALL 102
-#define NR32_LISTEN 363
-#define NR32_ACCEPT4 364
 #define SOCKETCALL_LISTEN 4
 #define SOCKETCALL_ACCEPT 5
 #define SOCKETCALL_ACCEPT4 18
-
-/* An i386 syscall; int 0x80 from 64-bit code clears r8-r11 on the way out. */
-static long ia32_call(long nr, long a, long b, long c, long d)
-{
-	long ret;
-
-	__asm__ volatile("int $0x80"
-			 : "=a"(ret)
-			 : "a"(nr), "b"(a), "c"(b), "d"(c), "S"(d)
-			 : "memory", "r8", "r9", "r10", "r11");
-	return ret;
-}
 
 /* socketcall(call, args): args are 32-bit words at an address below 4 GiB. */
 static long ia32_socketcall(int call, const __u32 *words, int n)
