@@ -40,9 +40,11 @@ const volatile __u32 emit_kinds = ~0u;
 /* connect, connect_failed and accept records only for peers in connect_nets (listen's
  * deny rules: what it alerts on). */
 const volatile bool remote_nets_only = false;
-const volatile bool owner_from_hooks = false; /* fentry/kprobe modes own connect ownership */
+const volatile bool owner_from_hooks = false; /* fentry and kprobe modes own connect ownership */
 const volatile bool key_by_ptr = false; /* raw_tp fallback: no socket cookie helper */
-const volatile bool accept_fn_hook = false; /* fexit/kretprobe inet_csk_accept attached */
+/* fexit inet_csk_accept attached (fentry mode). Not in kprobe mode: a kretprobe's
+ * instances run out while callers sleep in accept(), and its misses are silent. */
+const volatile bool accept_fn_hook = false;
 const volatile __u8 listen_exit = SW_LISTEN_EXIT_NONE; /* see in_listen_syscall() */
 
 /*
@@ -631,8 +633,9 @@ static __always_inline bool close_step(int oldstate, int newstate)
  * Transitions that make events or per-socket state; without --states the
  * others (LISTEN->SYN_RECV, FIN_WAIT1, FIN_WAIT2, CLOSE_WAIT, LAST_ACK,
  * CLOSING, TIME_WAIT: half of a connection's ten) need no work at all,
- * except SYN_RECV->FIN_WAIT1 (see child_enter()) and, in tracepoint mode,
- * the close steps of a child accepted inside the kernel (kernel_accepted()).
+ * except SYN_RECV->FIN_WAIT1 (see child_enter()) and, without an accept
+ * function hook, the close steps of a child accepted inside the kernel
+ * (kernel_accepted()).
  */
 static __always_inline bool state_has_work(int oldstate, int newstate)
 {
@@ -643,19 +646,19 @@ static __always_inline bool state_has_work(int oldstate, int newstate)
 }
 
 /*
- * Tracepoint mode: an accept done inside the kernel (kernel_accept(): nfsd,
- * ksmbd, SMC, RDS) passes no syscall exit, so no hook reports it. A
- * listener's child still without an accept that sw_accepted_by_kernel()
- * finds was accepted that way: reported when seen, by the transitions of
- * its close (close_step(), CLOSE) or by the socket-map sweep
- * (bpf/sweep.bpf.c) while it lives; with no owner, flagged inferred. The
- * fentry/kprobe modes' hook on the accept function sees these accepts
- * itself (their children's entries lack SW_SOCK_F_CHILD_TP).
+ * Tracepoint and kprobe modes: an accept done inside the kernel
+ * (kernel_accept(): nfsd, ksmbd, SMC, RDS) passes no syscall exit, so no
+ * hook reports it. A listener's child still without an accept that
+ * sw_accepted_by_kernel() finds was accepted that way: reported when seen,
+ * by the transitions of its close (close_step(), CLOSE) or by the
+ * socket-map sweep (bpf/sweep.bpf.c) while it lives; with no owner, flagged
+ * inferred. fentry mode's fexit on the accept function sees these accepts
+ * itself (its children's entries lack SW_SOCK_F_WATCH_KACCEPT).
  */
 static __always_inline void kernel_accepted(bool btf, struct sock *sk, __u64 key, struct sw_sock *s,
 					    int state, struct sk_now *now)
 {
-	if (!(s->flags & SW_SOCK_F_CHILD_TP) || s->accept_hook || !sw_accepted_by_kernel(sk))
+	if (!(s->flags & SW_SOCK_F_WATCH_KACCEPT) || s->accept_hook || !sw_accepted_by_kernel(sk))
 		return;
 	s->accept_hook = SW_ACCEPT_HOOK_NONE_KERNEL;
 	if (!s->family)
@@ -687,7 +690,7 @@ static __always_inline bool child_enter(bool btf, struct sock *sk, __u64 key, in
 	cur->birth_ns = bpf_ktime_get_ns();
 	cur->skptr = ptr;
 	if (!accept_fn_hook)
-		cur->flags = SW_SOCK_F_CHILD_TP;
+		cur->flags = SW_SOCK_F_WATCH_KACCEPT;
 	remember_endpoints(btf, sk, cur);
 	/* at CLOSE the port is released already: see read_tuple() */
 	if (!cur->lport)
@@ -990,7 +993,7 @@ STATE_PROGS(pre, ROLE_PRE)
 STATE_PROGS(main, ROLE_PRIMARY)
 STATE_PROGS(twin, ROLE_TWIN)
 
-/* Connect ownership for the fentry/kprobe modes. */
+/* Connect ownership for the fentry and kprobe modes. */
 static __always_inline void on_tcp_connect(__u64 key)
 {
 	struct sw_sock *s = bpf_map_lookup_elem(&socks, &key);
@@ -1058,9 +1061,10 @@ static __always_inline void accept_listed(struct sock *sk, __u64 ptr, __u8 hook,
 }
 
 /*
- * One accept event per socket, whichever hook sees it first: the fexit or
- * kretprobe on inet_csk_accept, or the accept syscalls' exit as a fallback
- * (it also covers threads that were blocked in accept() before we attached).
+ * One accept event per socket, whichever hook sees it first: the fexit on
+ * inet_csk_accept (fentry mode), or the accept syscalls' exit and io_uring's
+ * completions (the other modes' accept hooks; in fentry mode the exits are a
+ * fallback for threads that were blocked in accept() before we attached).
  */
 static __always_inline void on_accept(struct sock *sk, __u8 hook)
 {
@@ -1157,13 +1161,6 @@ int sw_fexit_accept(__u64 *ctx)
 	return 0;
 }
 
-SEC("kretprobe/inet_csk_accept")
-int BPF_KRETPROBE(sw_kretprobe_accept, struct sock *sk)
-{
-	on_accept(sk, SW_ACCEPT_HOOK_KRETPROBE);
-	return 0;
-}
-
 static __always_inline void on_accept_syscall_exit(long fd)
 {
 	on_accept(tcp_of_fd(fd), SW_ACCEPT_HOOK_SYSCALL);
@@ -1245,9 +1242,9 @@ int sw_exit_accept(struct trace_event_raw_sys_exit *ctx)
  * The same exits on the sys_exit raw tracepoint, which every syscall of
  * every task passes, in every ABI. Used where the syscall tracepoints cannot
  * be resolved (their ids are read from tracefs, which is mode 0700 for
- * root, so CAP_BPF + CAP_PERFMON alone cannot), and in tracepoint mode where
- * the kernel runs 32-bit or x32 programs: the syscall tracepoints skip their
- * calls, and they accept and listen too. sys_exit_call() (syscall.bpf.h)
+ * root, so CAP_BPF + CAP_PERFMON alone cannot), and in the tracepoint and
+ * kprobe modes where the kernel runs 32-bit or x32 programs: the syscall
+ * tracepoints skip their calls, and they accept and listen too. sys_exit_call() (syscall.bpf.h)
  * tells which call it was.
  */
 static __always_inline void on_sys_exit(bool btf, struct pt_regs *regs, long ret)

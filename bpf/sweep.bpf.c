@@ -100,12 +100,13 @@ static __always_inline void listen_pending(__u64 key, struct sw_sock *s)
 }
 
 /*
- * A listener's child (tracepoint mode) that no hook saw accepted and that
- * the kernel accepted (sw_accepted_by_kernel()): see kernel_accepted() in
- * sockwatch.bpf.c, which reports those whose close comes first. Found so
- * at two sweeps in a row: a process's accept() that takes such a socket
- * over (SMC hands it the TCP socket) reports it from its exit, microseconds
- * after the graft, and a sweep in between must not report it as well.
+ * A listener's child (tracepoint and kprobe modes) that no hook saw
+ * accepted and that the kernel accepted (sw_accepted_by_kernel()): see
+ * kernel_accepted() in sockwatch.bpf.c, which reports those whose close
+ * comes first. Found so at two sweeps in a row: a process's accept() that
+ * takes such a socket over (SMC hands it the TCP socket) reports it from its
+ * exit, microseconds after the graft, and a sweep in between must not report
+ * it as well.
  * Reported once, with no owner, flagged inferred; the entry stays.
  */
 static __always_inline void kernel_accept(__u64 key, struct sw_sock *s)
@@ -132,7 +133,7 @@ static long sweep_one(struct bpf_map *map, __u64 *key, struct sw_sock *s, void *
 	bool same;
 	__u8 state;
 
-	if (key && s && s->skptr && (s->flags & SW_SOCK_F_CHILD_TP) && !s->accept_hook)
+	if (key && s && s->skptr && (s->flags & SW_SOCK_F_WATCH_KACCEPT) && !s->accept_hook)
 		kernel_accept(*key, s);
 
 	if (key && s && s->skptr && (s->flags & SW_SOCK_F_LISTEN_PENDING)) {

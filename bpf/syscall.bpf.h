@@ -95,7 +95,7 @@ static __always_inline bool syscall_running(struct pt_regs *regs)
  * The TCP socket behind what accept() returned. An MPTCP connection's file
  * holds the MPTCP socket, which the state tracepoint never sees as TCP:
  * its first subflow is the listener's TCP child that the connection's
- * events are about (the fexit/kretprobe on inet_csk_accept see that child
+ * events are about (the fexit on inet_csk_accept sees that child
  * directly).
  */
 static __always_inline struct sock *tcp_of_accepted(struct sock *sk)

@@ -1,21 +1,23 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The io_uring programs of tracepoint mode: accepts whose result is a
- * completion, not a syscall's return. Part of sockwatch.bpf.c (one object,
- * one skeleton), included at its end: they report through on_accept() and
- * find the socket with tcp_of_fd() (syscall.bpf.h) like the syscall exits.
+ * The io_uring programs of the tracepoint and kprobe modes: accepts whose
+ * result is a completion, not a syscall's return. Part of sockwatch.bpf.c
+ * (one object, one skeleton), included at its end: they report through
+ * on_accept() and find the socket with tcp_of_fd() (syscall.bpf.h) like the
+ * syscall exits.
  */
 #ifndef SW_URING_BPF_H
 #define SW_URING_BPF_H
 
 /*
- * Accepts through io_uring (tracepoint mode; the accept-function hooks of the
- * other modes see them anyway). Their result is a file descriptor of the
- * submitting process, posted as a completion in that process (its task, or
- * an io_uring worker sharing its files), where the tracepoint finds it like
- * the accept syscalls' exits do. A single-shot accept's completion carries
- * its request; a multishot accept posts all but its last completion without
- * one, so its submission is remembered by ring and user_data.
+ * Accepts through io_uring (tracepoint and kprobe modes; fentry mode's fexit
+ * on the accept function sees them anyway). Their result is a file
+ * descriptor of the submitting process, posted as a completion in that
+ * process (its task, or an io_uring worker sharing its files), where the
+ * tracepoint finds it like the accept syscalls' exits do. A single-shot
+ * accept's completion carries its request; a multishot accept posts all but
+ * its last completion without one, so its submission is remembered by ring
+ * and user_data.
  */
 #define SW_IORING_OP_ACCEPT 13
 #define SW_IORING_CQE_F_MORE (1U << 1)

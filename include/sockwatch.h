@@ -84,7 +84,7 @@ enum sw_counter {
 #define SW_F_OWNER_MASK 0x03 /* enum sw_owner_src */
 #define SW_F_KEY_IS_PTR 0x04 /* cookie unavailable (raw_tp): cookie holds sk pointer */
 #define SW_F_ACCEPT_HOOK_MASK \
-	0x18 /* for accept: which hook saw it (1 fexit, 2 kretprobe, 3 syscall) */
+	0x18 /* for accept: which hook saw it (1 fexit, 3 syscall exit or io_uring; 2 unused) */
 #define SW_F_ACCEPT_HOOK_SHIFT 3
 #define SW_F_INFERRED \
 	0x20 /* close/unlisten inferred by the socket-map sweep, not seen at the transition;
@@ -173,7 +173,7 @@ struct sw_net_key {
 
 /* Which hook saw an accept (bits SW_F_ACCEPT_HOOK_MASK of sw_event.flags). */
 #define SW_ACCEPT_HOOK_FEXIT 1
-#define SW_ACCEPT_HOOK_KRETPROBE 2
+/* 2 was kprobe mode's kretprobe on inet_csk_accept, whose misses were silent */
 #define SW_ACCEPT_HOOK_SYSCALL 3
 /*
  * sw_sock.accept_hook only, never in a record: no hook saw the accept, it was
@@ -242,10 +242,11 @@ struct sw_sock {
 #define SW_SOCK_F_LISTEN_PENDING 0x02
 /*
  * sw_sock.flags: a listener's child (made by its first transition out of
- * SYN_RECV) in tracepoint mode, where no hook sees accepts done inside the
- * kernel: its entry is watched for one (bpf/sockwatch.bpf.c kernel_accepted()).
+ * SYN_RECV) in the tracepoint and kprobe modes, where no hook sees accepts
+ * done inside the kernel: its entry is watched for one (bpf/sockwatch.bpf.c
+ * kernel_accepted()).
  */
-#define SW_SOCK_F_CHILD_TP 0x04
+#define SW_SOCK_F_WATCH_KACCEPT 0x04
 
 /* How the BPF side tells that a listen() syscall is under way (rodata listen_exit). */
 #define SW_LISTEN_EXIT_NONE 0 /* its exit is not hooked */

@@ -262,28 +262,19 @@ int sw_exit_for_open_error(int err)
 void sw_print_attached(const struct sw_tracer *t)
 {
 	enum sw_accept_exit ax = sw_tracer_accept_exit(t);
-	/* in the other modes, the fallback for acceptors blocked before the start */
-	bool extra = sw_tracer_mode(t) != SW_ATTACH_TRACEPOINT;
-	const char *acc;
+	enum sw_attach_mode mode = sw_tracer_mode(t);
+	/* fentry mode's accept hook is the fexit; the exits are its fallback for
+	 * acceptors blocked before the start. The other modes' accept hooks are
+	 * the exits and, where the kernel allows, io_uring's completions. */
+	bool fexit = mode == SW_ATTACH_FENTRY;
+	bool uring = !fexit && !sw_tracer_uring_why(t);
 
-	switch (sw_tracer_mode(t)) {
-	case SW_ATTACH_FENTRY:
-		acc = "fentry tcp_connect, fexit inet_csk_accept";
-		break;
-	case SW_ATTACH_KPROBE:
-		acc = "kprobe tcp_connect, kretprobe inet_csk_accept";
-		break;
-	default: /* the accept exits are this mode's accept hook */
-		acc = sw_accept_exit_name(ax);
-		break;
-	}
-	/* tracepoint mode's accepts through io_uring, where the kernel allows */
-	bool uring = !extra && !sw_tracer_uring_why(t);
-
-	fprintf(stderr, "sockwatch: tracing (mode %s: %s inet_sock_set_state, %s%s%s%s)\n",
-		sw_attach_mode_name(sw_tracer_mode(t)), sw_state_hook_name(sw_tracer_state_hook(t)),
-		uring ? "io_uring_complete, " : "", acc, extra ? " + " : "",
-		extra ? sw_accept_exit_name(ax) : "");
+	fprintf(stderr, "sockwatch: tracing (mode %s: %s inet_sock_set_state, %s%s%s)\n",
+		sw_attach_mode_name(mode), sw_state_hook_name(sw_tracer_state_hook(t)),
+		fexit			 ? "fentry tcp_connect, fexit inet_csk_accept + " :
+		mode == SW_ATTACH_KPROBE ? "kprobe tcp_connect, " :
+					   "",
+		uring ? "io_uring_complete, " : "", sw_accept_exit_name(ax));
 	if (sw_tracer_uring_why(t))
 		fprintf(stderr, "sockwatch: accepts through io_uring will not be seen: %s\n",
 			sw_tracer_uring_why(t));

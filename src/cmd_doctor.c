@@ -192,9 +192,9 @@ static void run_checks(struct check *c, enum sw_attach_mode *chosen, enum sw_acc
 	c[C_COMPAT].ok = abis != 0;
 	if (abis)
 		snprintf(c[C_COMPAT].detail, sizeof(c[C_COMPAT].detail),
-			 "%s%s: their syscalls skip the syscall tracepoints, so tracepoint mode "
-			 "hooks accept and listen exits on sys_exit (5.15+; before, their accepts "
-			 "have no process there)",
+			 "%s%s: their syscalls skip the syscall tracepoints, so the tracepoint "
+			 "and kprobe modes hook accept and listen exits on sys_exit (5.15+; "
+			 "before, their accepts have no process there)",
 			 sw_compat_abis_name(abis), sw_compat_abis_note(abis));
 	else
 		snprintf(c[C_COMPAT].detail, sizeof(c[C_COMPAT].detail),
@@ -237,7 +237,7 @@ static void run_checks(struct check *c, enum sw_attach_mode *chosen, enum sw_acc
 				 "fentry tcp_connect, fexit inet_csk_accept attached");
 		if (c[C_KPROBE].ok)
 			snprintf(c[C_KPROBE].detail, sizeof(c[C_KPROBE].detail),
-				 "kprobe tcp_connect, kretprobe inet_csk_accept attached");
+				 "kprobe tcp_connect attached");
 		/* What auto picks, and why the better modes were rejected. */
 		if (!try_open(SW_ATTACH_AUTO, SW_STATE_HOOK_AUTO, why, sizeof(why), &t)) {
 			*chosen = sw_tracer_mode(t);
@@ -255,14 +255,13 @@ static void run_checks(struct check *c, enum sw_attach_mode *chosen, enum sw_acc
 			if (!c[C_URING].ok)
 				snprintf(c[C_URING].detail, sizeof(c[C_URING].detail), "%s",
 					 sw_tracer_uring_why(t));
-			else if (*chosen == SW_ATTACH_TRACEPOINT)
+			else if (*chosen != SW_ATTACH_FENTRY)
 				snprintf(c[C_URING].detail, sizeof(c[C_URING].detail),
 					 "tp_btf io_uring_submit_req, io_uring_complete: fd -> "
 					 "file -> socket");
 			else
 				snprintf(c[C_URING].detail, sizeof(c[C_URING].detail),
-					 "seen by the accept-function hook of mode %s",
-					 sw_attach_mode_name(*chosen));
+					 "seen by fexit inet_csk_accept (mode fentry)");
 			sw_tracer_close(t);
 		} else {
 			snprintf(rejected, rn, "%s", why);
@@ -346,18 +345,17 @@ static int print_report(const struct check *c, enum sw_attach_mode chosen, enum 
 		  ax == SW_ACCEPT_EXIT_SYS_EXIT ?
 			  " (+ accept exit via sys_exit for acceptors blocked before start)" :
 			  "";
-	switch (chosen) {
-	case SW_ATTACH_FENTRY:
+	if (chosen == SW_ATTACH_FENTRY) {
 		printf("  %-16s fentry tcp_connect\n", "connect");
 		printf("  %-16s fexit inet_csk_accept%s\n", "accept", blocked);
-		break;
-	case SW_ATTACH_KPROBE:
-		printf("  %-16s kprobe tcp_connect\n", "connect");
-		printf("  %-16s kretprobe inet_csk_accept%s\n", "accept", blocked);
-		break;
-	default:
-		printf("  %-16s CLOSE->SYN_SENT transition (runs in the caller's context)\n",
-		       "connect");
+	} else {
+		/* kprobe mode hooks no accept function: see accept_fn_hook() in src/tracer.c */
+		if (chosen == SW_ATTACH_KPROBE)
+			printf("  %-16s kprobe tcp_connect\n", "connect");
+		else
+			printf("  %-16s CLOSE->SYN_SENT transition (runs in the caller's "
+			       "context)\n",
+			       "connect");
 		if (ax == SW_ACCEPT_EXIT_SYS_EXIT)
 			printf("  %-16s sys_exit, accept/accept4 by number (64-bit, 32-bit, x32): "
 			       "fd -> file -> socket\n",
@@ -368,7 +366,6 @@ static int print_report(const struct check *c, enum sw_attach_mode chosen, enum 
 		printf("  %-16s inside the kernel (nfsd, ksmbd, SMC): told from the socket at its "
 		       "close or by the sweep (inferred, no owner)\n",
 		       "");
-		break;
 	}
 	printf("  %-16s %s\n", "snapshot",
 	       c[C_ITER].ok ? "bpf_iter tcp (per netns) + task_file (owners)" :
@@ -394,7 +391,7 @@ int cmd_doctor(int argc, char **argv)
 		[C_SYSCALL_TP] = { .key = "syscall_tracepoints", .title = "syscall tracepoints" },
 		[C_COMPAT] = { .key = "compat_syscalls", .title = "32-bit syscalls" },
 		[C_FENTRY] = { .key = "fentry", .title = "fentry/fexit" },
-		[C_KPROBE] = { .key = "kprobe", .title = "kprobe/kretprobe" },
+		[C_KPROBE] = { .key = "kprobe", .title = "kprobe" },
 		[C_SWEEP] = { .key = "sweep", .title = "socket-map sweep" },
 		[C_URING] = { .key = "io_uring_accepts", .title = "io_uring accepts" },
 		[C_ITER] = { .key = "bpf_iter", .title = "bpf_iter" },

@@ -250,6 +250,22 @@ static void emit_record(struct sw_tracer *t, struct sw_record *r)
 }
 
 /*
+ * Whether mode hooks the accept function itself: fentry mode's fexit on
+ * inet_csk_accept. kprobe mode does not: a kretprobe holds one of a fixed
+ * pool of instances (max(10, 2 x CPUs); libbpf cannot raise it for kprobes
+ * made through the kprobe PMU) from the function's entry to its return,
+ * so callers sleeping in accept() use them up and every other entry is
+ * missed without a trace (the kernel counts them in nmissed, which no BPF
+ * counter reports). kprobe mode takes its accepts as tracepoint mode does:
+ * the syscall exits, io_uring's completions, and the socket for accepts
+ * inside the kernel.
+ */
+static bool accept_fn_hook(enum sw_attach_mode mode)
+{
+	return mode == SW_ATTACH_FENTRY;
+}
+
+/*
  * Events lost because the kernel skipped a program that was already running
  * on that CPU. A skipped primary state program is not a loss when the twin
  * caught the run (counted in SW_CNT_NESTED); skips of the twin and of the
@@ -272,13 +288,13 @@ static __u64 recursion_misses(struct sw_tracer *t)
 		struct bpf_program *p = t->progs[i];
 
 		/* Only skipped runs that lose an event count: the state
-		 * primaries (less what the twins caught) and, in tracepoint
-		 * mode, the accept syscall exits. A skipped connect hook only
-		 * costs the owner; a skipped fexit/kretprobe has the syscall
-		 * exit behind it. */
+		 * primaries (less what the twins caught) and, where they are
+		 * the accept hook (all modes but fentry), the accept syscall
+		 * exits. A skipped connect hook only costs the owner; a
+		 * skipped fexit has the syscall exit behind it. */
 		if (p != t->skel->progs.sw_state_btf_main &&
 		    p != t->skel->progs.sw_state_raw_main &&
-		    !(t->mode == SW_ATTACH_TRACEPOINT &&
+		    !(!accept_fn_hook(t->mode) &&
 		      (p == t->skel->progs.sw_exit_accept4 || p == t->skel->progs.sw_exit_accept)))
 			continue;
 		if (!bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
@@ -597,7 +613,6 @@ static size_t mode_progs(struct sockwatch *s, enum sw_attach_mode mode, enum sw_
 		out[n++] = s->progs.sw_fexit_accept;
 	} else if (mode == SW_ATTACH_KPROBE) {
 		out[n++] = s->progs.sw_kprobe_tcp_connect;
-		out[n++] = s->progs.sw_kretprobe_accept;
 	}
 	if (ax == SW_ACCEPT_EXIT_SYSCALL_TP) {
 		out[n++] = s->progs.sw_exit_accept4;
@@ -744,7 +759,7 @@ static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state
 	s->rodata->emit_kinds = o->kinds ? o->kinds : ~0u;
 	s->rodata->remote_nets_only = o->remote_nets_only && o->nconnect_nets > 0;
 	s->rodata->owner_from_hooks = mode != SW_ATTACH_TRACEPOINT;
-	s->rodata->accept_fn_hook = mode != SW_ATTACH_TRACEPOINT;
+	s->rodata->accept_fn_hook = accept_fn_hook(mode);
 	s->rodata->listen_exit = listen_exit_for(ax);
 	s->rodata->key_by_ptr = hook == SW_STATE_HOOK_RAW_TP;
 	bpf_object__for_each_program(p, s->obj) bpf_program__set_autoload(p, false);
@@ -819,10 +834,11 @@ static bool sys_exit_tells_listen(void)
  * every syscall (and costs no more measurably: docs/attach-modes.md).
  * sys_exit where tracefs cannot give the syscall tracepoints (as a user
  * with CAP_BPF and CAP_PERFMON but not root, tracefs is not readable), and
- * in tracepoint mode where the kernel runs 32-bit or x32 programs: the
- * syscall tracepoints skip their calls, so their accepts would have no
- * process (the other modes' accept-function hooks see them). Only from
- * 5.15 on, where sys_exit can still tell a failed listen() apart.
+ * where the exits are the accept hook (tracepoint and kprobe modes) and the
+ * kernel runs 32-bit or x32 programs: the syscall tracepoints skip their
+ * calls, so their accepts would have no process (fentry mode's fexit sees
+ * them). Only from 5.15 on, where sys_exit can still tell a failed
+ * listen() apart.
  * SW_ACCEPT_EXIT_NONE with err set when the forced choice is impossible.
  */
 static enum sw_accept_exit accept_exit_for(struct sw_tracer *t, enum sw_attach_mode mode, char *err,
@@ -843,7 +859,7 @@ static enum sw_accept_exit accept_exit_for(struct sw_tracer *t, enum sw_attach_m
 		}
 		return SW_ACCEPT_EXIT_SYS_EXIT;
 	}
-	if (t->opts.accept_exit == SW_ACCEPT_EXIT_SYSCALL_TP || mode != SW_ATTACH_TRACEPOINT)
+	if (t->opts.accept_exit == SW_ACCEPT_EXIT_SYSCALL_TP || accept_fn_hook(mode))
 		return SW_ACCEPT_EXIT_SYSCALL_TP;
 	abis = sw_compat_abis();
 	if (!abis || !sys_exit_tells_listen())
@@ -867,7 +883,7 @@ static bool err_names(const char *err, const char *prog)
 
 /*
  * try_mode(), with the io_uring accept programs where the mode needs them:
- * tracepoint mode (the accept-function hooks of the others see io_uring's
+ * every mode but fentry (whose fexit on the accept function sees io_uring's
  * accepts), on tp_btf. Their tracepoints changed twice: io_uring_submit_sqe
  * became io_uring_submit_req after 6.1, io_uring_complete's arguments one
  * struct io_uring_cqe * after 6.12. Only the kernel says which it has (the
@@ -884,7 +900,7 @@ static int try_mode_uring(struct sw_tracer *t, enum sw_attach_mode mode, enum sw
 	size_t n;
 
 	t->uring_why[0] = '\0';
-	if (mode != SW_ATTACH_TRACEPOINT)
+	if (accept_fn_hook(mode))
 		return try_mode(t, mode, hook, ax, URING_NONE, err, errlen);
 	if (hook != SW_STATE_HOOK_TP_BTF) {
 		snprintf(t->uring_why, sizeof(t->uring_why),
@@ -916,8 +932,9 @@ static int try_mode_uring(struct sw_tracer *t, enum sw_attach_mode mode, enum sw
 static int try_hooks(struct sw_tracer *t, enum sw_attach_mode mode, char *err, size_t errlen)
 {
 	enum sw_state_hook hooks[2] = { SW_STATE_HOOK_TP_BTF, SW_STATE_HOOK_RAW_TP };
-	/* The accept-syscall exit is the tracepoint mode's accept hook, and a
-	 * fallback in the others for acceptors blocked before we attached. */
+	/* The accept-syscall exit is the accept hook of the tracepoint and kprobe
+	 * modes, and a fallback in fentry mode for acceptors blocked before we
+	 * attached. */
 	enum sw_accept_exit ax = accept_exit_for(t, mode, err, errlen);
 	int nh = 2, e = -ENOTSUP;
 

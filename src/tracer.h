@@ -17,9 +17,9 @@ enum sw_state_hook {
 };
 
 /*
- * Where the accept syscalls' exit is hooked: the tracepoint mode's accept
- * hook, and in the other modes the fallback for acceptors blocked before
- * the tracer attached.
+ * Where the accept syscalls' exit is hooked: the accept hook of the
+ * tracepoint and kprobe modes, and in fentry mode the fallback for
+ * acceptors blocked before the tracer attached.
  */
 enum sw_accept_exit {
 	SW_ACCEPT_EXIT_AUTO = 0, /* the syscall tracepoints if tracefs allows, else sys_exit */
@@ -142,8 +142,9 @@ enum sw_accept_exit sw_tracer_accept_exit(const struct sw_tracer *t);
  */
 const char *sw_tracer_failed_listen_why(const struct sw_tracer *t);
 /*
- * Why accepts made through io_uring are not seen (tracepoint mode on a
- * kernel that refused the io_uring programs), or NULL when they are.
+ * Why accepts made through io_uring are not seen (tracepoint or kprobe mode
+ * on a kernel that refused the io_uring programs, or with the raw_tp state
+ * hook), or NULL when they are.
  */
 const char *sw_tracer_uring_why(const struct sw_tracer *t);
 /* Why the syscall exits are hooked on sys_exit ("" if on the syscall tracepoints, or if

@@ -2,10 +2,11 @@
 /*
  * 32-bit programs (int 0x80 from a 64-bit test, which makes an i386 syscall):
  * their listen() and accept() calls, direct and through socketcall(). Their
- * syscalls skip the syscall tracepoints; tracepoint mode hooks their exits on
- * sys_exit where the kernel runs them (5.15+). Each call runs in a child:
- * where the kernel has no 32-bit syscalls, int 0x80 kills it (SIGSEGV), and
- * the tests check that sockwatch's own probe (sw_compat_abis) says the same.
+ * syscalls skip the syscall tracepoints; the tracepoint and kprobe modes hook
+ * their exits on sys_exit where the kernel runs them (5.15+). Each call runs
+ * in a child: where the kernel has no 32-bit syscalls, int 0x80 kills it
+ * (SIGSEGV), and the tests check that sockwatch's own probe (sw_compat_abis)
+ * says the same.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -61,19 +62,20 @@ static int probe_agrees(bool ran)
 }
 
 /*
- * In tracepoint mode, where the kernel runs 32-bit syscalls and sys_exit
- * can tell a listen() (5.15+), the exits must be on sys_exit: the syscall
- * tracepoints would not see these calls.
+ * Where the exits are the accept hook (every mode but fentry), the kernel
+ * runs 32-bit syscalls and sys_exit can tell a listen() (5.15+), the exits
+ * must be on sys_exit: the syscall tracepoints would not see these calls.
  */
 static int exits_hook_right(void)
 {
 	bool can = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_task_pt_regs, NULL) >
 		   0;
 
-	if (sw_tracer_mode(H.tracer) != SW_ATTACH_TRACEPOINT || !can)
+	if (suite_accept_hook() != SW_ACCEPT_HOOK_SYSCALL || !can)
 		return 0;
 	CHECK(sw_tracer_accept_exit(H.tracer) == SW_ACCEPT_EXIT_SYS_EXIT,
-	      "tracepoint mode on a kernel with 32-bit syscalls hooks the exits with %s",
+	      "%s mode on a kernel with 32-bit syscalls hooks the exits with %s",
+	      sw_attach_mode_name(sw_tracer_mode(H.tracer)),
 	      sw_accept_exit_name(sw_tracer_accept_exit(H.tracer)));
 	CHECK(strstr(sw_tracer_syscall_tp_why(H.tracer), "ia32"),
 	      "the reason for sys_exit does not name the 32-bit programs: '%s'",
@@ -307,8 +309,8 @@ static int ia32_acceptor(struct peer_io *io)
 
 /*
  * accept() by a 32-bit program, in its three forms: one accept event each,
- * owned by the program, with the connection's ports (in tracepoint mode from
- * sys_exit, in the others from the accept-function hook).
+ * owned by the program, with the connection's ports (in fentry mode from the
+ * accept-function hook, in the others from sys_exit).
  */
 int t_accept_ia32(void)
 {
@@ -331,8 +333,9 @@ int t_accept_ia32(void)
 		CHECK(cfd[i] >= 0, "connect: %s", strerror(-cfd[i]));
 	}
 	rc = ia32_child(&p, "sw_ia32_accept", ia32_acceptor, &lfd, peer, sizeof(peer));
-	/* before 5.15 tracepoint mode keeps the syscall tracepoints, blind to these */
-	blind = sw_tracer_mode(H.tracer) == SW_ATTACH_TRACEPOINT && !sees_ia32_exits(H.tracer);
+	/* before 5.15 the tracepoint and kprobe modes keep the syscall tracepoints,
+	 * blind to these */
+	blind = suite_accept_hook() == SW_ACCEPT_HOOK_SYSCALL && !sees_ia32_exits(H.tracer);
 	if (!rc && !blind)
 		seen = poll_until(H.tracer, &H.all, kind_seen, &w, 5000);
 	if (!rc)
@@ -343,8 +346,9 @@ int t_accept_ia32(void)
 	if (rc)
 		return rc; /* failed or skipped in ia32_child() */
 	if (blind)
-		return test_skip("tracepoint mode sees 32-bit accepts from 5.15 on (exits on "
+		return test_skip("%s mode sees 32-bit accepts from 5.15 on (exits on "
 				 "sys_exit, accept_exit here: %s)",
+				 sw_attach_mode_name(sw_tracer_mode(H.tracer)),
 				 sw_accept_exit_name(sw_tracer_accept_exit(H.tracer)));
 	CHECK(st == 0, "acceptor exit %d", st);
 	CHECK(seen == 0, "accept events: %zu of %d", count_kind(&H.all, w.netns, SW_EV_ACCEPT),
@@ -364,9 +368,8 @@ int t_accept_ia32(void)
 		      "%s: owner %u/%u '%s', want %d 'sw_ia32_accept'", how[i], a->ev.pid,
 		      a->ev.tid, a->ev.comm, p.pid);
 		hook = (a->ev.flags & SW_F_ACCEPT_HOOK_MASK) >> SW_F_ACCEPT_HOOK_SHIFT;
-		CHECK(sw_tracer_mode(H.tracer) != SW_ATTACH_TRACEPOINT ||
-			      hook == SW_ACCEPT_HOOK_SYSCALL,
-		      "%s: accept hook %d, want the syscall exit", how[i], hook);
+		CHECK(hook == suite_accept_hook(), "%s: accept hook %d, want %d", how[i], hook,
+		      suite_accept_hook());
 	}
 	return 0;
 }

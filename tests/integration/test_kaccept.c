@@ -72,8 +72,9 @@ static int check_accept(__u32 netns, __u16 lport, __u16 rport, __u8 state, const
 	CHECK(a, "%s: no accept", what);
 	hook = (a->ev.flags & SW_F_ACCEPT_HOOK_MASK) >> SW_F_ACCEPT_HOOK_SHIFT;
 	CHECK(a->ev.family == SW_AF_INET, "%s: family %u", what, a->ev.family);
-	if (sw_tracer_mode(H.tracer) == SW_ATTACH_TRACEPOINT) {
-		/* no hook sees it: told from the socket, with no owner */
+	if (suite_accept_hook() == SW_ACCEPT_HOOK_SYSCALL) {
+		/* no hook sees it (tracepoint and kprobe modes): told from the
+		 * socket, with no owner */
 		CHECK(a->ev.flags & SW_F_INFERRED, "%s: accept not flagged inferred (flags %#x)",
 		      what, a->ev.flags);
 		CHECK(hook == 0, "%s: accept from hook %d", what, hook);
@@ -86,7 +87,8 @@ static int check_accept(__u32 netns, __u16 lport, __u16 rport, __u8 state, const
 		CHECK(!state || a->ev.newstate == state, "%s: state %u, want %u", what,
 		      a->ev.newstate, state);
 	} else {
-		/* the accept function's hook, in SMC's worker: a kernel thread */
+		/* fentry mode's fexit on the accept function, in SMC's worker: a
+		 * kernel thread */
 		CHECK(!(a->ev.flags & SW_F_INFERRED), "%s: accept flagged inferred", what);
 		CHECK(hook == suite_accept_hook(), "%s: accept from hook %d, want %d", what, hook,
 		      suite_accept_hook());
@@ -149,9 +151,9 @@ static bool wait_row(__u16 lport, __u16 rport, int state)
  * process accepted them, ended while the tracer is not read (so no sweep
  * runs): one the client ended first (its kernel-held end got the FIN:
  * CLOSE_WAIT), one the listener's close ended (the worker's release:
- * FIN_WAIT1). Each gives one accept, before its close; in tracepoint mode
- * told at those transitions, with no owner. And the listener is reported at
- * once, by the process that called listen().
+ * FIN_WAIT1). Each gives one accept, before its close; in the tracepoint and
+ * kprobe modes told at those transitions, with no owner. And the listener is
+ * reported at once, by the process that called listen().
  */
 int t_kernel_accept(void)
 {
@@ -214,14 +216,14 @@ int t_kernel_accept(void)
 
 /*
  * A connection SMC's worker accepted and that waits, open, for the
- * process's accept(): in tracepoint mode the socket-map sweep reports it
- * while it lives. The process's accept() later takes it over: no second
- * accept.
+ * process's accept(): in the tracepoint and kprobe modes the socket-map
+ * sweep reports it while it lives. The process's accept() later takes it
+ * over: no second accept.
  */
 int t_kernel_accept_held(void)
 {
 	struct want_ports w = { .kind = SW_EV_ACCEPT };
-	bool tp = sw_tracer_mode(H.tracer) == SW_ATTACH_TRACEPOINT;
+	bool tp = suite_accept_hook() == SW_ACCEPT_HOOK_SYSCALL; /* no accept-function hook */
 	const struct sw_record *a;
 	__u16 port = 0, p;
 	__u64 grafted;
