@@ -171,6 +171,44 @@ struct sw_net_key {
 #define SW_MAX_SOCKETS_MIN 256
 #define SW_MAX_SOCKETS_MAX (4u << 20) /* about 700 MiB of preallocated entries */
 
+/*
+ * The multishot io_uring accepts that tracepoint mode remembers (see
+ * bpf/uring.bpf.h): their later completions carry no request, only the ring
+ * and user_data, so they are found by those.
+ */
+#define SW_URING_MAX_ARMED 4096 /* entries of uring_accepts and of uring_reqs */
+#define SW_URING_PORTS 4 /* listener ports kept per kind of accept (more: any port) */
+
+/* What an accept's result is: a descriptor, or a slot of the ring's fixed files. */
+enum sw_uring_kind {
+	SW_URING_FD = 0,
+	SW_URING_FIXED = 1,
+	SW_URING_KINDS = 2,
+};
+
+/* A ring (its struct io_ring_ctx) and a user_data: the key of uring_accepts. */
+struct sw_uring_key {
+	__u64 ctx;
+	__u64 user_data;
+};
+
+/* The multishot accepts armed under one key, of each kind. */
+struct sw_uring_armed {
+	__u32 refs[SW_URING_KINDS]; /* submissions seen whose last completion has not come */
+	/* the local ports of their listeners (0: unused), a completion's socket must have one */
+	__u16 ports[SW_URING_KINDS][SW_URING_PORTS];
+	/* a listener whose port was not read, or one more than SW_URING_PORTS: any port */
+	__u8 any_port[SW_URING_KINDS];
+	__u8 pad[6];
+};
+
+/* One armed submission, keyed by its request (struct io_kiocb): what it counts in. */
+struct sw_uring_req {
+	struct sw_uring_key key;
+	__u32 kind; /* enum sw_uring_kind */
+	__u32 pad;
+};
+
 /* Which hook saw an accept (bits SW_F_ACCEPT_HOOK_MASK of sw_event.flags). */
 #define SW_ACCEPT_HOOK_FEXIT 1
 /* 2 was kprobe mode's kretprobe on inet_csk_accept, whose misses were silent */

@@ -1245,6 +1245,31 @@ const char *sw_tracer_uring_why(const struct sw_tracer *t)
 	return t->uring_why[0] ? t->uring_why : NULL;
 }
 
+int sw_tracer_uring_entries(const struct sw_tracer *t, __u64 user_data)
+{
+	int fd = bpf_map__fd(t->skel->maps.uring_accepts);
+	struct sw_uring_key k, next, *prev = NULL;
+	struct sw_uring_req r;
+	__u64 rk, rnext, *rprev = NULL;
+	int n = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		n += next.user_data == user_data;
+		k = next;
+		prev = &k;
+	}
+	if (errno != ENOENT)
+		return -errno;
+	fd = bpf_map__fd(t->skel->maps.uring_reqs);
+	while (!bpf_map_get_next_key(fd, rprev, &rnext)) {
+		if (!bpf_map_lookup_elem(fd, &rnext, &r))
+			n += r.key.user_data == user_data;
+		rk = rnext;
+		rprev = &rk;
+	}
+	return errno == ENOENT ? n : -errno;
+}
+
 const char *sw_tracer_syscall_tp_why(const struct sw_tracer *t)
 {
 	return t->syscall_tp_why;

@@ -149,6 +149,12 @@ const char *sw_tracer_failed_listen_why(const struct sw_tracer *t);
 const char *sw_tracer_uring_why(const struct sw_tracer *t);
 /* Why the syscall exits are hooked on sys_exit ("" if on the syscall tracepoints, or if
  * sys_exit was asked for). */
+/*
+ * How many entries the io_uring accept maps hold for user_data (armed
+ * multishot accepts and their submissions), or -errno: for tests, which
+ * check that nothing stays once the rings are gone.
+ */
+int sw_tracer_uring_entries(const struct sw_tracer *t, __u64 user_data);
 const char *sw_tracer_syscall_tp_why(const struct sw_tracer *t);
 /* Why the tracer runs without its socket-map sweep (closes the kernel never
  * delivered then go unnoticed), or NULL when it has one. */

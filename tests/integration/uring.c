@@ -116,11 +116,36 @@ static int submit(struct uring *r, const struct io_uring_sqe *sqe)
 
 int uring_accept(struct uring *r, int lfd, bool multishot, bool async, __u64 user_data)
 {
+	return uring_accept_to(r, lfd, multishot, async, r->direct, user_data);
+}
+
+int uring_accept_to(struct uring *r, int lfd, bool multishot, bool async, bool direct,
+		    __u64 user_data)
+{
 	struct io_uring_sqe sqe = { .opcode = IORING_OP_ACCEPT, .fd = lfd };
 
-	sqe.file_index = r->direct ? IORING_FILE_INDEX_ALLOC : 0;
+	sqe.file_index = direct ? IORING_FILE_INDEX_ALLOC : 0;
 	sqe.flags = async ? IOSQE_ASYNC : 0;
 	sqe.ioprio = multishot ? IORING_ACCEPT_MULTISHOT : 0;
+	sqe.user_data = user_data;
+	return submit(r, &sqe);
+}
+
+int uring_poll_multi(struct uring *r, int fd, unsigned int events, __u64 user_data)
+{
+	struct io_uring_sqe sqe = { .opcode = IORING_OP_POLL_ADD, .fd = fd };
+
+	sqe.len = IORING_POLL_ADD_MULTI;
+	sqe.poll32_events = events;
+	sqe.user_data = user_data;
+	return submit(r, &sqe);
+}
+
+int uring_cancel_fd(struct uring *r, int fd, __u64 user_data)
+{
+	struct io_uring_sqe sqe = { .opcode = IORING_OP_ASYNC_CANCEL, .fd = fd };
+
+	sqe.cancel_flags = IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL;
 	sqe.user_data = user_data;
 	return submit(r, &sqe);
 }

@@ -38,6 +38,13 @@ int uring_submit(struct uring *r, unsigned int n);
  * thread (IOSQE_ASYNC). 0 or -errno.
  */
 int uring_accept(struct uring *r, int lfd, bool multishot, bool async, __u64 user_data);
+/* The same into the ring's fixed files (direct) or not, whatever uring_direct() said. */
+int uring_accept_to(struct uring *r, int lfd, bool multishot, bool async, bool direct,
+		    __u64 user_data);
+/* A multishot poll of fd for events (poll(2) bits): a completion at each readiness. */
+int uring_poll_multi(struct uring *r, int fd, unsigned int events, __u64 user_data);
+/* Cancels every request on descriptor fd (IORING_ASYNC_CANCEL_FD | _ALL, 5.19+). 0 or -errno. */
+int uring_cancel_fd(struct uring *r, int fd, __u64 user_data);
 /*
  * From now on, accepts put their socket into a table of `slots` fixed files
  * of the ring ("direct descriptors", 5.19+) instead of the process's files:
