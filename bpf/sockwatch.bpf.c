@@ -514,10 +514,19 @@ static __noinline int emit(__u64 key, __u32 what, const struct sw_sock *owner,
 		SW_COPY_ENDPOINTS(e, now);
 	if (owner)
 		sw_entry_fill(e, owner);
-	if (kind == SW_EV_CONNECT && owner && owner->start_ns)
-		e->latency_ns = e->ts_ns - owner->start_ns;
-	else if (kind == SW_EV_ACCEPT && owner && owner->birth_ns && !(flags & SW_F_INFERRED))
-		e->latency_ns = e->ts_ns - owner->birth_ns;
+	if (kind == SW_EV_CONNECT || kind == SW_EV_ACCEPT) {
+		/* from the SYN sent, or the SYN received; unknown if not seen */
+		__u64 start = 0;
+
+		if (owner && kind == SW_EV_CONNECT)
+			start = owner->start_ns;
+		else if (owner && !(flags & SW_F_INFERRED))
+			start = owner->birth_ns;
+		if (start)
+			e->latency_ns = e->ts_ns - start;
+		else
+			e->flags |= SW_F_NO_LATENCY;
+	}
 	if (kind == SW_EV_CLOSE || kind == SW_EV_CONNECT) {
 		e->srtt_us = now->srtt_us;
 		e->bytes_sent = now->bytes_sent;

@@ -97,6 +97,14 @@ enum sw_counter {
  * lost records "socket-map"). JSON "entry":"none".
  */
 #define SW_F_NO_ENTRY 0x40
+/*
+ * connect, accept: latency_ns was not measured, its start (the SYN sent, the
+ * SYN received) not seen: a connection older than the tracer, or made
+ * without the socket's entry. Told by this flag, not by latency_ns 0, which a
+ * measured latency can round to in microseconds. The consumer leaves
+ * latency_us out.
+ */
+#define SW_F_NO_LATENCY 0x80
 
 /*
  * One ring-buffer record. Fixed size so that one reserve never fails for
@@ -109,7 +117,8 @@ struct sw_event {
 	__u64 cgroup_id; /* cgroup v2 id of the owner (0 if unknown) */
 	__u64 birth_ns; /* when the socket was first seen (0 if unknown) */
 	union {
-		__u64 latency_ns; /* connect: SYN_SENT to ESTABLISHED; accept: SYN_RECV to accept */
+		__u64 latency_ns; /* connect: SYN_SENT to ESTABLISHED; accept: SYN_RECV to accept
+				   * (unless SW_F_NO_LATENCY) */
 		__u64 exe_ino; /* listen: inode of the owner's executable then (0 if unknown) */
 	};
 	__u64 bytes_sent; /* close: payload bytes sent (each byte once) */

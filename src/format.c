@@ -306,14 +306,16 @@ static void print_details(struct printer *p, const struct sw_record *r)
 
 	switch (e->kind) {
 	case SW_EV_CONNECT:
-		pr_uint(p, "latency_us", "sockwatch.latency_us", e->latency_ns / 1000);
+		/* Its start not seen, the latency is unknown: left out, not 0. */
+		if (!(e->flags & SW_F_NO_LATENCY))
+			pr_uint(p, "latency_us", "sockwatch.latency_us", e->latency_ns / 1000);
 		pr_uint(p, "srtt_us", "sockwatch.srtt_us", e->srtt_us);
 		break;
 	case SW_EV_ACCEPT:
 		/* Inside the kernel, told from the socket: when is not known. */
 		if (e->flags & SW_F_INFERRED)
 			pr_inferred(p);
-		else
+		else if (!(e->flags & SW_F_NO_LATENCY))
 			pr_uint(p, "latency_us", "sockwatch.latency_us", e->latency_ns / 1000);
 		break;
 	case SW_EV_CONNECT_FAILED:

@@ -820,6 +820,10 @@ int t_accept_after_reset(void)
 			      a->ev.pid, a->ev.comm);
 			CHECK(a->ev.newstate == SW_TCP_CLOSE, "late accept state %u",
 			      a->ev.newstate);
+			/* its birth went with its entry at the close: no latency */
+			CHECK((a->ev.flags & SW_F_NO_LATENCY) && !a->ev.latency_ns,
+			      "late accept latency %llu flags %#x",
+			      (unsigned long long)a->ev.latency_ns, a->ev.flags);
 			/* keyed by address (raw_tp), an id hashes the birth too,
 			 * which the late accept no longer knows */
 			CHECK((a->ev.flags & SW_F_KEY_IS_PTR) ||
@@ -830,6 +834,9 @@ int t_accept_after_reset(void)
 		}
 		CHECK(owner_is(&a->ev, pm, "sw_acceptor2"), "accept %zu: owner %u '%s' (want %d)",
 		      i, a->ev.pid, a->ev.comm, pm);
+		CHECK(!(a->ev.flags & SW_F_NO_LATENCY) && a->ev.latency_ns,
+		      "accept %zu: latency %llu flags %#x", i, (unsigned long long)a->ev.latency_ns,
+		      a->ev.flags);
 		many++;
 	}
 	CHECK(late == RESET_CONNS && many == AFTER_RESET_CONNS, "%zu late, %zu others", late, many);

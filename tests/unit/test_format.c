@@ -136,6 +136,56 @@ static void inferred_accept(void **state)
 	assert_null(strstr(line, "inferred"));
 }
 
+/*
+ * A connect or accept whose start was not seen (SW_F_NO_LATENCY): no
+ * latency_us in any format, not 0; a measured latency under 1 us is 0.
+ */
+static void unknown_latency(void **state)
+{
+	static const int kinds[] = { SW_EV_ACCEPT, SW_EV_CONNECT };
+	struct sw_record r = close_record();
+	char line[SW_LINE_MAX];
+
+	r.ev.kind = SW_EV_ACCEPT;
+	r.ev.newstate = SW_TCP_ESTABLISHED;
+	r.ev.flags = SW_OWNER_CURRENT | SW_F_NO_LATENCY;
+	r.ev.latency_ns = 0;
+	r.ev.birth_ns = 0;
+	assert_true(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)) > 0);
+	assert_string_equal(line,
+			    "{\"v\":1,\"seq\":42,\"ts\":\"2026-11-26T09:18:58.123456789Z\","
+			    "\"event\":\"accept\",\"proto\":\"tcp\",\"family\":4,"
+			    "\"laddr\":\"10.0.0.5\",\"lport\":51234,\"raddr\":\"93.184.216.34\","
+			    "\"rport\":443,\"state\":\"ESTABLISHED\",\"pid\":4242,\"tid\":4243,"
+			    "\"comm\":\"curl\",\"uid\":0,\"user\":\"root\",\"cgroup_id\":77,"
+			    "\"netns\":4026531840,\"cookie\":9001}");
+	setenv("TZ", "UTC", 1);
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		r.ev.kind = kinds[k];
+		r.ev.flags = SW_OWNER_CURRENT | SW_F_NO_LATENCY;
+		r.ev.latency_ns = 0;
+		assert_true(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)) > 0);
+		assert_null(strstr(line, "latency"));
+		assert_true(sw_format_record(&r, SW_FMT_ECS, line, sizeof(line)) > 0);
+		assert_null(strstr(line, "latency"));
+		assert_true(sw_format_record(&r, SW_FMT_TEXT, line, sizeof(line)) > 0);
+		assert_null(strstr(line, "latency"));
+		/* measured, under a microsecond: there, as 0 */
+		r.ev.flags = SW_OWNER_CURRENT;
+		r.ev.latency_ns = 400;
+		assert_true(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)) > 0);
+		assert_non_null(strstr(line, "\"latency_us\":0,"));
+		assert_true(sw_format_record(&r, SW_FMT_ECS, line, sizeof(line)) > 0);
+		assert_non_null(strstr(line, "\"sockwatch.latency_us\":0,"));
+		assert_true(sw_format_record(&r, SW_FMT_TEXT, line, sizeof(line)) > 0);
+		assert_non_null(strstr(line, " latency_us=0"));
+	}
+	/* the connect keeps its RTT either way */
+	r.ev.flags = SW_OWNER_CURRENT | SW_F_NO_LATENCY;
+	assert_true(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, "\"cgroup_id\":77,\"srtt_us\":31,\"netns\""));
+}
+
 static void json_hostile_comm(void **state)
 {
 	struct sw_record r = close_record();
@@ -398,6 +448,7 @@ int main(void)
 		cmocka_unit_test(json_close),
 		cmocka_unit_test(inferred_close),
 		cmocka_unit_test(inferred_accept),
+		cmocka_unit_test(unknown_latency),
 		cmocka_unit_test(json_hostile_comm),
 		cmocka_unit_test(json_unknown_owner_and_lost),
 		cmocka_unit_test(no_entry_and_evictions),
