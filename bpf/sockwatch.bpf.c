@@ -676,6 +676,20 @@ static __always_inline void kernel_accepted(bool btf, struct sock *sk, __u64 key
 }
 
 /*
+ * The owner an accept hook left in the accepts map (acc) into o, the
+ * socket's entry or a close's copy: the accepting task, carried.
+ */
+static __always_inline void owner_of_accept(struct sw_sock *o, const struct sw_sock *acc)
+{
+	o->pid = acc->pid;
+	o->tid = acc->tid;
+	o->uid = acc->uid;
+	o->cgroup_id = acc->cgroup_id;
+	__builtin_memcpy(o->comm, acc->comm, sizeof(o->comm));
+	o->owner_src = SW_OWNER_SOCKET;
+}
+
+/*
  * A listener's child gets its entry at its first transition out of
  * SYN_RECV, in softirq: its owner is whoever accepts it. That is
  * ESTABLISHED as a rule. With TCP Fast Open the child is queued for
@@ -716,12 +730,7 @@ static __always_inline bool child_enter(bool btf, struct sock *sk, __u64 key, in
 		return true;
 	/* accept() dequeued it before this transition: take its owner over,
 	 * and report the accept unless the hook did. */
-	s->pid = acc->pid;
-	s->tid = acc->tid;
-	s->uid = acc->uid;
-	s->cgroup_id = acc->cgroup_id;
-	__builtin_memcpy(s->comm, acc->comm, sizeof(s->comm));
-	s->owner_src = SW_OWNER_SOCKET;
+	owner_of_accept(s, acc);
 	s->accept_hook = acc->accept_hook;
 	if (claim_accept(ptr))
 		emit(key, EMIT(SW_EV_ACCEPT, 0, newstate, s->accept_hook << SW_F_ACCEPT_HOOK_SHIFT),
@@ -854,7 +863,11 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 	/* newstate == CLOSE: a reused pointer must start clean in the accept maps */
 	if ((!s || !(s->flags & SW_SOCK_F_NO_ACCEPT_MAPS)) && accepts_maybe()) {
 		__u64 ptr = (__u64)(unsigned long)sk;
+		struct sw_sock *acc = s ? 0 : bpf_map_lookup_elem(&accepts, &ptr);
 
+		/* no entry, but an accept hook left the owner (accept_listed()) */
+		if (acc)
+			owner_of_accept(&cur, acc);
 		if (!bpf_map_delete_elem(&accepts, &ptr))
 			__sync_fetch_and_add(&accepts_live, -1);
 		bpf_map_delete_elem(&accept_claims, &ptr);
@@ -900,9 +913,13 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 			s->closer = closer_at_close(btf, sk, oldstate);
 			emit(key, EMIT(SW_EV_CLOSE, oldstate, newstate, 0), s, &now);
 		} else {
-			/* no entry (none made, or evicted): no owner, but which end closed */
+			/* No entry (none made, or evicted): no owner, unless its
+			 * accept left one, but which end closed; no birth. */
 			cur.closer = closer_at_close(btf, sk, oldstate);
-			emit(key, EMIT(SW_EV_CLOSE, oldstate, newstate, SW_F_NO_ENTRY), &cur, &now);
+			emit(key,
+			     EMIT(SW_EV_CLOSE, oldstate, newstate,
+				  cur.owner_src ? 0 : SW_F_NO_ENTRY),
+			     &cur, &now);
 		}
 	}
 	sock_delete(key);
@@ -1028,6 +1045,31 @@ int BPF_KPROBE(sw_kprobe_tcp_connect, struct sock *sk)
 }
 
 /*
+ * The entry of an accepted socket that has none and will get none from a
+ * transition (accept_listed()), from cur: the accepting task, the endpoints,
+ * no birth (its SYN came before we attached: no latency or duration).
+ * Once it is made, the accept maps are not needed for this socket: their
+ * entries go, and accepts_live with them. False if it could not be made.
+ */
+static __always_inline bool accept_adopt(struct sock *sk, __u64 key, __u64 ptr, struct sw_sock *cur)
+{
+	cur->skptr = ptr;
+	cur->flags = SW_SOCK_F_NO_ACCEPT_MAPS;
+	/* not over an entry made meanwhile, which knows more */
+	if (bpf_map_update_elem(&socks, &key, cur, BPF_NOEXIST))
+		return false;
+	count(SW_CNT_SOCK_INSERTS);
+	/* the entry first: another hook that finds it stops there */
+	if (!bpf_map_delete_elem(&accepts, &ptr))
+		__sync_fetch_and_add(&accepts_live, -1);
+	bpf_map_delete_elem(&accept_claims, &ptr);
+	/* reset while we ran: its CLOSE transition, before the entry, left it */
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) == SW_TCP_CLOSE)
+		sock_delete(key);
+	return true;
+}
+
+/*
  * The rest of on_accept() for a socket that had no entry, once its owner is
  * in accepts. The child's transition (child_enter()) makes its entry and
  * then reads the accepts map; this reads the socket's entry after our
@@ -1053,6 +1095,19 @@ static __always_inline void accept_listed(struct sock *sk, __u64 ptr, __u8 hook,
 		return;
 	if (!claim_accept(ptr))
 		return;
+	/* Past SYN_RECV with no entry: accepted from a queue filled before we
+	 * attached (its transition ran before), or the map refused the entry.
+	 * No entry is coming: make it, for the close and the sweep. */
+	if (!s && key) {
+		remember_endpoints(false, sk, cur);
+		if (accept_adopt(sk, key, ptr, cur)) {
+			emit(key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), cur,
+			     now);
+			return;
+		}
+		/* made meanwhile (the live view seeds entries), or no room */
+		s = bpf_map_lookup_elem(&socks, &key);
+	}
 	if (s) {
 		s->accept_hook = hook;
 		owner_from_current(s);
@@ -1061,12 +1116,12 @@ static __always_inline void accept_listed(struct sock *sk, __u64 ptr, __u8 hook,
 		emit(key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), s, now);
 		return;
 	}
-	/* Past SYN_RECV with no entry: accepted from a queue filled before we
-	 * attached (its transition ran before), or the map refused the entry.
-	 * No entry is coming: report from our copy. */
-	read_tuple(false, sk, now);
-	emit(key, EMIT(SW_EV_ACCEPT, 0, state, (hook << SW_F_ACCEPT_HOOK_SHIFT) | SW_F_NO_ENTRY),
-	     cur, now);
+	/* No key for an entry (cookie mode: no transition of this socket has
+	 * made its cookie since we attached), or no room: the owner stays in
+	 * the accepts map, for its close (on_set_state()) to report. */
+	if (!cur->family)
+		read_tuple(false, sk, now);
+	emit(key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), cur, now);
 }
 
 /*

@@ -1195,6 +1195,11 @@ void sw_tracer_counters_full(struct sw_tracer *t, struct sw_counters *c)
 			before.sock_inserts + t->seeds - c->sock_deletes - t->user_deletes - live;
 }
 
+__u64 sw_tracer_accepts_live(const struct sw_tracer *t)
+{
+	return __atomic_load_n(&t->skel->bss->accepts_live, __ATOMIC_SEQ_CST);
+}
+
 enum sw_attach_mode sw_tracer_mode(const struct sw_tracer *t)
 {
 	return t->mode;

@@ -130,6 +130,12 @@ int sw_tracer_final_drain(struct sw_tracer *t);
 void sw_tracer_counters(struct sw_tracer *t, struct sw_counters *c);
 /* Counters including live entries and evictions (walks the socks map). */
 void sw_tracer_counters_full(struct sw_tracer *t, struct sw_counters *c);
+/*
+ * Entries the accept hooks keep in the BPF accepts map now (accepts_live in
+ * bpf/sockwatch.bpf.c): 0 once every socket accepted so far has its entry
+ * or has closed. For tests.
+ */
+__u64 sw_tracer_accepts_live(const struct sw_tracer *t);
 enum sw_attach_mode sw_tracer_mode(const struct sw_tracer *t);
 enum sw_state_hook sw_tracer_state_hook(const struct sw_tracer *t);
 /* Why better modes were not used, e.g. "fentry: kernel refused program ... (EPERM)". */

@@ -219,6 +219,41 @@ check "CAP_BPF + CAP_PERFMON without root: the accept is the forked child's, the
 	bash -c "jq -s -e '(map(select(.event==\"accept\")) | length == 1 and .[0].pid == $child) and
 		(map(select(.event==\"connect\")) | length == 1 and .[0].pid == $parent)' $TMP/caps.out >/dev/null"
 
+# Connections queued (not yet accepted) before sockwatch starts, accepted after: the
+# accept and the server end's close carry the acceptor, with no latency or duration
+# (their SYNs came before: unknown, so left out, not 0), and without entry:none. Here,
+# unlike the integration tests, usually no tracer has made the sockets' cookies yet.
+cat >"$TMP/queued.py" <<'PY'
+import os, socket, sys, time
+l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(8)
+cs = [socket.create_connection(l.getsockname()) for _ in range(3)]
+print(os.getpid(), l.getsockname()[1], flush=True)
+while not os.path.exists(sys.argv[1]): time.sleep(0.05)
+for c in cs:
+    a, _ = l.accept(); a.sendall(b'x'); a.close()
+    c.recv(1); c.close()
+l.close()
+PY
+rm -f "$TMP/queued.go"
+coproc QPY { ip netns exec "$NS" python3 "$TMP/queued.py" "$TMP/queued.go"; }
+read -r qpid qport <&"${QPY[0]}"
+"$SW" events --json --netns "$INODE" >"$TMP/queued.out" 2>"$TMP/queued.err" &
+PIDS+=($!)
+for _ in $(seq 100); do grep -q '^sockwatch: tracing' "$TMP/queued.err" && break; sleep 0.1; done
+touch "$TMP/queued.go"
+wait "$QPY_PID"
+sleep 0.5
+kill -TERM "${PIDS[-1]}"
+wait "${PIDS[-1]}"
+check "queued before the start: 3 accepts, the acceptor's, without latency_us or entry" \
+	bash -c "jq -s -e '[.[] | select(.event==\"accept\" and .lport==$qport)] |
+		length == 3 and all(.pid == $qpid and .comm == \"python3\" and
+			(has(\"latency_us\") | not) and (has(\"entry\") | not))' $TMP/queued.out >/dev/null"
+check "queued before the start: the server ends' closes are the acceptor's, no duration_us, no entry" \
+	bash -c "jq -s -e '[.[] | select(.event==\"close\" and .lport==$qport)] |
+		length == 3 and all(.pid == $qpid and .closer == \"local\" and .bytes_sent == 1 and
+			(has(\"duration_us\") | not) and (has(\"entry\") | not))' $TMP/queued.out >/dev/null"
+
 # Stopped in the middle of a burst, writing into a pipe that a slow reader drains (so
 # that records are still queued at the stop): every record recorded is delivered, and the
 # summary (stderr, into the same pipe) comes after the last of them, counting each.

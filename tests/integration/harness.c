@@ -9,6 +9,7 @@
 #include <linux/seccomp.h>
 #include <linux/sock_diag.h>
 #include <net/if.h>
+#include <netinet/tcp.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -580,4 +581,17 @@ __u16 port_of(int fd, bool peer)
 			getsockname(fd, (struct sockaddr *)&a, &len);
 
 	return rc ? 0 : ntohs(a.sin_port);
+}
+
+int accept_queue_len(int lfd, unsigned int n, int timeout_ms)
+{
+	for (int waited = 0; waited <= timeout_ms; waited += 5) {
+		struct tcp_info ti;
+		socklen_t len = sizeof(ti);
+
+		if (getsockopt(lfd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 && ti.tcpi_unacked >= n)
+			return 0;
+		usleep(5000);
+	}
+	return -1;
 }

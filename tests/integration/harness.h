@@ -143,6 +143,9 @@ int connect_self(int family, const char *addr, __u16 *port);
 /* Aborts the IPv4 TCP socket src:sport -> dst:dport as ss -K does (SOCK_DESTROY);
  * 0 or -errno (-EOPNOTSUPP: kernel without CONFIG_INET_DIAG_DESTROY or tcp_diag). */
 int destroy_tcp4(const char *src, __u16 sport, const char *dst, __u16 dport);
+/* Waits until listener lfd's accept queue holds n connections (TCP_INFO's
+ * tcpi_unacked on a listener); 0, or -1 after timeout_ms. */
+int accept_queue_len(int lfd, unsigned int n, int timeout_ms);
 /* The port of an IPv4 socket's local (peer = false) or remote end; 0 on error. */
 __u16 port_of(int fd, bool peer);
 int write_all(int fd, size_t n);

@@ -606,21 +606,6 @@ int t_destroyed_close(void)
 	return 0;
 }
 
-/* Waits until listener lfd's accept queue holds n connections (TCP_INFO's
- * tcpi_unacked on a listener); 0, or -1 after timeout_ms. */
-static int accept_queue_len(int lfd, unsigned int n, int timeout_ms)
-{
-	for (int waited = 0; waited <= timeout_ms; waited += 5) {
-		struct tcp_info ti;
-		socklen_t len = sizeof(ti);
-
-		if (getsockopt(lfd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 && ti.tcpi_unacked >= n)
-			return 0;
-		usleep(5000);
-	}
-	return -1;
-}
-
 static struct sockaddr_in loopback4(__u16 port)
 {
 	return (struct sockaddr_in){ .sin_family = AF_INET,

@@ -39,6 +39,8 @@ int t_blocked_acceptors_sys_exit(void);
 int t_accepts_past_blocked(void);
 int t_kernel_accept_past_blocked(void);
 int t_accept_after_reset_past_blocked(void);
+int t_queued_before_start(void);
+int t_queued_before_start_raw_tp(void);
 int t_churn_exact(void);
 int t_churn_exact_batched(void);
 int t_loss_is_reported(void);
