@@ -1125,6 +1125,33 @@ static __always_inline void accept_listed(struct sock *sk, __u64 ptr, __u8 hook,
 }
 
 /*
+ * An MPTCP connection's first subflow reset before accept() took it: MPTCP
+ * disconnected the subflow (tcp_disconnect()), which zeroes its peer port,
+ * and the accept would report port 0 (its close, earlier, had the real
+ * one). The MPTCP socket kept a copy of the subflow's endpoints, made when
+ * the listener cloned it (mptcp_copy_inaddrs()): they are taken from there.
+ * Anything else is left as it is.
+ */
+static __always_inline void mptcp_peer(struct sock *sk, struct sk_now *now)
+{
+	struct mptcp_subflow_context *sf;
+	struct sk_now m = {};
+	struct sock *msk;
+
+	if (!bpf_core_field_exists(struct tcp_sock, is_mptcp) ||
+	    !bpf_core_type_exists(struct mptcp_subflow_context) ||
+	    !BPF_CORE_READ((struct tcp_sock *)sk, is_mptcp))
+		return;
+	sf = BPF_CORE_READ((struct inet_connection_sock *)sk, icsk_ulp_data);
+	msk = sf ? BPF_CORE_READ(sf, conn) : 0;
+	if (!msk || BPF_CORE_READ(msk, sk_protocol) != IPPROTO_MPTCP_NUM)
+		return;
+	read_tuple(false, msk, &m);
+	if (m.rport)
+		*now = m;
+}
+
+/*
  * One accept event per socket, whichever hook sees it first: the fexit on
  * inet_csk_accept (fentry mode), or the accept syscalls' exit and io_uring's
  * completions (the other modes' accept hooks; in fentry mode the exits are a
@@ -1179,6 +1206,8 @@ static __always_inline void on_accept(struct sock *sk, __u8 hook)
 		if (accept_fn_hook && hook == SW_ACCEPT_HOOK_SYSCALL)
 			return;
 		read_tuple(false, sk, &now);
+		if (!now.rport)
+			mptcp_peer(sk, &now);
 		emit(key,
 		     EMIT(SW_EV_ACCEPT, 0, state, (hook << SW_F_ACCEPT_HOOK_SHIFT) | SW_F_NO_ENTRY),
 		     &cur, &now);

@@ -16,6 +16,8 @@ static const struct itest tests[] = {
 	{ "ipv6 connect/accept/close with pids, bytes, closer", t_ipv6_flow },
 	{ "ipv4-mapped ipv6 gives exactly one ipv4 event", t_mapped_flow },
 	{ "MPTCP connect/accept/close: the accept found through the first subflow", t_mptcp_flow },
+	{ "MPTCP reset before accept: the accept has the peer's port",
+	  t_mptcp_reset_before_accept },
 	{ "TCP Fast Open: 64 connections accepted at the SYN, exact owners and bytes", t_tfo_flow },
 	{ "TCP Fast Open, the server resetting what it accepted: every accept and close",
 	  t_tfo_abort },

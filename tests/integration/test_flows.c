@@ -241,6 +241,76 @@ int t_mptcp_flow(void)
 	return run_flow(&f, SW_AF_INET, "127.0.0.1", "127.0.0.1");
 }
 
+static int mptcp_late_acceptor(void *arg)
+{
+	struct flow *f = arg;
+	int fd = accept(f->lfd, NULL, NULL);
+
+	if (fd < 0)
+		return 120;
+	close(fd);
+	return 0;
+}
+
+/*
+ * MPTCP: a connection reset before accept() took it. MPTCP disconnects its
+ * first subflow then, which zeroes the subflow's peer port: the accept must
+ * still carry the peer's port, like its close, and share the close's id.
+ */
+int t_mptcp_reset_before_accept(void)
+{
+	struct flow f = { .family = AF_INET, .addr = "127.0.0.1" };
+	struct want_kind w = { .kind = SW_EV_CLOSE, .n = 2 };
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	const struct sw_record *a, *sc;
+	__u16 cport;
+	pid_t pa;
+	int fd = socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
+
+	if (fd < 0)
+		return test_skip("no MPTCP sockets here: %s", strerror(errno));
+	close(fd);
+	w.netns = ns_new();
+	CHECK(w.netns, "cannot make a network namespace");
+	suite_reset();
+	f.lfd = listen_on_proto(AF_INET, IPPROTO_MPTCP, "127.0.0.1", &f.port);
+	CHECK(f.lfd >= 0, "listen: %s", strerror(-f.lfd));
+	fd = connect_to_proto(AF_INET, IPPROTO_MPTCP, "127.0.0.1", f.port);
+	CHECK(fd >= 0, "connect: %s", strerror(-fd));
+	cport = port_of(fd, false);
+	CHECK(cport, "getsockname");
+	CHECK(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0, "SO_LINGER");
+	close(fd);
+	/* both ends closed (the server's by the reset) before anyone accepts */
+	CHECK(poll_until(H.tracer, &H.all, kind_seen, &w, 5000) == 0, "close events: %zu",
+	      count_kind(&H.all, w.netns, SW_EV_CLOSE));
+	pa = spawn("sw_mp_late", mptcp_late_acceptor, &f);
+	CHECK(reap(pa) == 0, "late accept failed");
+	close(f.lfd);
+	w.kind = SW_EV_ACCEPT;
+	w.n = 1;
+	CHECK(poll_until(H.tracer, &H.all, kind_seen, &w, 5000) == 0, "no accept event");
+	poll_for(H.tracer, 100);
+	CHECK(count_kind(&H.all, w.netns, SW_EV_ACCEPT) == 1, "accept events: %zu",
+	      count_kind(&H.all, w.netns, SW_EV_ACCEPT));
+	a = find_kind(&H.all, w.netns, SW_EV_ACCEPT, 0);
+	CHECK(a->ev.lport == f.port && a->ev.rport == cport, "accept ports %u <- %u, want %u <- %u",
+	      a->ev.lport, a->ev.rport, f.port, cport);
+	CHECK(addr_is(a->ev.laddr, "127.0.0.1") && addr_is(a->ev.raddr, "127.0.0.1") &&
+		      a->ev.family == SW_AF_INET,
+	      "accept addresses");
+	CHECK(a->ev.newstate == SW_TCP_CLOSE, "accept state %u", a->ev.newstate);
+	CHECK(owner_is(&a->ev, pa, "sw_mp_late"), "accept owner %u '%s'", a->ev.pid, a->ev.comm);
+	CHECK((a->ev.flags & SW_F_NO_LATENCY) && !a->ev.latency_ns, "accept latency %llu flags %#x",
+	      (unsigned long long)a->ev.latency_ns, a->ev.flags);
+	sc = find_ports(&H.all, w.netns, SW_EV_CLOSE, f.port, cport);
+	CHECK(sc, "no close for the server's subflow");
+	CHECK((a->ev.flags & SW_F_KEY_IS_PTR) ||
+		      sw_event_sockid(&a->ev) == sw_event_sockid(&sc->ev),
+	      "the accept and its close have different ids");
+	return 0;
+}
+
 static int refused_client(void *arg)
 {
 	int fd = connect_to(AF_INET, "127.0.0.1", *(__u16 *)arg);

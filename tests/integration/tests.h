@@ -7,6 +7,7 @@ int t_ipv4_flow(void);
 int t_ipv6_flow(void);
 int t_mapped_flow(void);
 int t_mptcp_flow(void);
+int t_mptcp_reset_before_accept(void);
 int t_connect_refused(void);
 int t_connect_timeout_aborted(void);
 int t_self_connect(void);
