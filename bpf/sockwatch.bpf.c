@@ -40,7 +40,6 @@ const volatile __u32 emit_kinds = ~0u;
 /* connect, connect_failed and accept records only for peers in connect_nets (listen's
  * deny rules: what it alerts on). */
 const volatile bool remote_nets_only = false;
-const volatile bool owner_from_hooks = false; /* fentry and kprobe modes own connect ownership */
 const volatile bool key_by_ptr = false; /* raw_tp fallback: no socket cookie helper */
 /* fexit inet_csk_accept attached (fentry mode). Not in kprobe mode: a kretprobe's
  * instances run out while callers sleep in accept(), and its misses are silent. */
@@ -799,13 +798,15 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 			emit(key, EMIT(SW_EV_LISTEN, oldstate, newstate, 0), &cur, &now);
 		return;
 	case SW_TCP_SYN_SENT:
-		/* connect() runs in the caller's context. In fentry/kprobe modes the
-		 * tcp_connect hook, which fires right after, records the owner. */
+		/* The owner is the connect() caller, in every mode: this runs in
+		 * its context (connect(), or a sendmsg() with MSG_FASTOPEN). The
+		 * tcp_connect hook can run elsewhere: after a deferred
+		 * TCP_FASTOPEN_CONNECT, in whichever task writes first; and not at
+		 * all if connect() fails before it (no local port left). */
 		cur.birth_ns = bpf_ktime_get_ns();
 		cur.start_ns = cur.birth_ns;
 		cur.skptr = (__u64)(unsigned long)sk;
-		if (!owner_from_hooks)
-			owner_from_current(&cur);
+		owner_from_current(&cur);
 		cur.flags = SW_SOCK_F_NO_ACCEPT_MAPS;
 		sock_create(key, &cur);
 		if (emit_connect_start && !emit_states) {
@@ -813,8 +814,6 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 			read_tuple(btf, sk, &now);
 			if (!connect_net_listed(&now))
 				return;
-			if (owner_from_hooks)
-				owner_from_current(&cur);
 			emit(key, EMIT(SW_EV_STATE, oldstate, newstate, 0), &cur, &now);
 		}
 		return;
@@ -1019,12 +1018,18 @@ STATE_PROGS(pre, ROLE_PRE)
 STATE_PROGS(main, ROLE_PRIMARY)
 STATE_PROGS(twin, ROLE_TWIN)
 
-/* Connect ownership for the fentry and kprobe modes. */
+/*
+ * fentry/kprobe modes: an owner for a connecting socket's entry that has
+ * none. CLOSE->SYN_SENT gives every entry it makes its owner, the connect()
+ * caller, in every mode; this hook may run in another task (a deferred
+ * TCP_FASTOPEN_CONNECT sends its SYN from the first write, whoever makes
+ * it), so it never replaces one.
+ */
 static __always_inline void on_tcp_connect(__u64 key)
 {
 	struct sw_sock *s = bpf_map_lookup_elem(&socks, &key);
 
-	if (!s)
+	if (!s || s->owner_src != SW_OWNER_NONE)
 		return;
 	owner_from_current(s);
 	s->owner_src = SW_OWNER_CURRENT;

@@ -758,7 +758,6 @@ static int try_mode(struct sw_tracer *t, enum sw_attach_mode mode, enum sw_state
 	s->rodata->emit_connect_start = o->nconnect_nets > 0;
 	s->rodata->emit_kinds = o->kinds ? o->kinds : ~0u;
 	s->rodata->remote_nets_only = o->remote_nets_only && o->nconnect_nets > 0;
-	s->rodata->owner_from_hooks = mode != SW_ATTACH_TRACEPOINT;
 	s->rodata->accept_fn_hook = accept_fn_hook(mode);
 	s->rodata->listen_exit = listen_exit_for(ax);
 	s->rodata->key_by_ptr = hook == SW_STATE_HOOK_RAW_TP;

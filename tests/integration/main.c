@@ -21,6 +21,8 @@ static const struct itest tests[] = {
 	{ "TCP Fast Open: 64 connections accepted at the SYN, exact owners and bytes", t_tfo_flow },
 	{ "TCP Fast Open, the server resetting what it accepted: every accept and close",
 	  t_tfo_abort },
+	{ "TCP_FASTOPEN_CONNECT, the SYN from a child's write or none: the connect() caller's",
+	  t_tfo_deferred_owner },
 	{ "refused connect gives connect_failed", t_connect_refused },
 	{ "timed-out and aborted connects give connect_failed with the reason",
 	  t_connect_timeout_aborted },

@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "event.h"
 #include "harness.h"
 #include "tests.h"
 
@@ -251,4 +253,122 @@ int t_tfo_flow(void)
 int t_tfo_abort(void)
 {
 	return tfo_run(true);
+}
+
+static int tfo_writer(void *arg)
+{
+	return write(*(int *)arg, "hello", TFO_REQ) == TFO_REQ ? 0 : 50;
+}
+
+/* A socket with TCP_FASTOPEN_CONNECT, connect()ed: 0 and its fd, or -errno. */
+static int tfo_deferred_connect(const struct sockaddr_in *sa, __u16 *lport)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, e;
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof(one)) ||
+	    connect(fd, (const struct sockaddr *)sa, sizeof(*sa))) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	/* the port is taken in connect(); the SYN waits for the first write */
+	*lport = port_of(fd, false);
+	return fd;
+}
+
+static bool tfo_deferred_done(void *arg)
+{
+	struct want_kind *w = arg;
+
+	return count_kind(&H.all, w->netns, SW_EV_CONNECT) >= 1 &&
+	       count_kind(&H.all, w->netns, SW_EV_CONNECT_FAILED) >= 1 &&
+	       count_kind(&H.all, w->netns, SW_EV_CLOSE) >= 2;
+}
+
+static int tfo_owner_is(const struct sw_event *e, const char *comm)
+{
+	return e->pid == (__u32)getpid() && e->tid == (__u32)getpid() && !strcmp(e->comm, comm) &&
+	       e->uid == getuid() && (e->flags & SW_F_OWNER_MASK) != SW_OWNER_NONE;
+}
+
+/*
+ * TCP_FASTOPEN_CONNECT defers the SYN from connect() to the first write:
+ * connect() goes to SYN_SENT and takes the port, tcp_connect() runs in
+ * whichever task writes first. The owner is the connect() caller in every
+ * mode: for a connection whose first write a forked child makes (its
+ * connect and close), and for one closed before any write (connect_failed,
+ * aborted, errno 0, with its port), which no tcp_connect() ever saw.
+ */
+int t_tfo_deferred_owner(void)
+{
+	struct want_kind w = { 0 };
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	const struct sw_record *c, *cc, *f;
+	__u16 port = 0, cport = 0, cport2 = 0;
+	char self_comm[16] = {};
+	int lfd, fd, fd2, a, qlen = 16;
+	pid_t wr;
+
+	w.netns = ns_new();
+	CHECK(w.netns, "cannot make a network namespace");
+	if (write_file(TFO_SYSCTL, TFO_ALL))
+		return test_skip("cannot enable TCP Fast Open (%s)", TFO_SYSCTL);
+	suite_reset();
+	prctl(PR_GET_NAME, self_comm);
+	lfd = listen_on(AF_INET, "127.0.0.1", &port);
+	CHECK(lfd >= 0, "listen: %s", strerror(-lfd));
+	CHECK(setsockopt(lfd, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof(qlen)) == 0,
+	      "TCP_FASTOPEN: %s", strerror(errno));
+	sa.sin_port = htons(port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+
+	/* 1: the first write, so the SYN, from a forked child */
+	fd = tfo_deferred_connect(&sa, &cport);
+	CHECK(fd >= 0, "TCP_FASTOPEN_CONNECT connect: %s", strerror(-fd));
+	wr = spawn("sw_tfo_writer", tfo_writer, &fd);
+	CHECK(reap(wr) == 0, "the writer failed");
+	a = accept(lfd, NULL, NULL);
+	CHECK(a >= 0, "accept: %s", strerror(errno));
+	CHECK(read_exact(a, TFO_REQ) == TFO_REQ, "the server did not get the write");
+	/* 2: closed before any write: still in SYN_SENT, no SYN ever sent */
+	fd2 = tfo_deferred_connect(&sa, &cport2);
+	CHECK(fd2 >= 0, "second TCP_FASTOPEN_CONNECT connect: %s", strerror(-fd2));
+	close(fd2);
+	close(a);
+	close(fd);
+	close(lfd);
+	CHECK(poll_until(H.tracer, &H.all, tfo_deferred_done, &w, 5000) == 0,
+	      "connects %zu, failed connects %zu, closes %zu",
+	      count_kind(&H.all, w.netns, SW_EV_CONNECT),
+	      count_kind(&H.all, w.netns, SW_EV_CONNECT_FAILED),
+	      count_kind(&H.all, w.netns, SW_EV_CLOSE));
+	poll_for(H.tracer, 100);
+	CHECK(count_kind(&H.all, w.netns, SW_EV_CONNECT) == 1 &&
+		      count_kind(&H.all, w.netns, SW_EV_CONNECT_FAILED) == 1,
+	      "connects %zu, failed connects %zu (want 1, 1)",
+	      count_kind(&H.all, w.netns, SW_EV_CONNECT),
+	      count_kind(&H.all, w.netns, SW_EV_CONNECT_FAILED));
+	c = find_ports(&H.all, w.netns, SW_EV_CONNECT, cport, port);
+	cc = find_ports(&H.all, w.netns, SW_EV_CLOSE, cport, port);
+	f = find_ports(&H.all, w.netns, SW_EV_CONNECT_FAILED, cport2, port);
+	CHECK(c && cc && f, "connect %d, its close %d, the failed connect %d (ports %u, %u)", !!c,
+	      !!cc, !!f, cport, cport2);
+	CHECK(tfo_owner_is(&c->ev, self_comm),
+	      "connect owner %u tid %u '%s' flags %#x: want the connect() caller %d '%s', not "
+	      "the writer %d",
+	      c->ev.pid, c->ev.tid, c->ev.comm, c->ev.flags, getpid(), self_comm, wr);
+	CHECK(tfo_owner_is(&cc->ev, self_comm) && cc->ev.cookie == c->ev.cookie &&
+		      cc->ev.bytes_sent == TFO_REQ,
+	      "close owner %u '%s', sent %llu", cc->ev.pid, cc->ev.comm,
+	      (unsigned long long)cc->ev.bytes_sent);
+	CHECK(tfo_owner_is(&f->ev, self_comm),
+	      "failed connect owner %u tid %u '%s' flags %#x: want %d '%s'", f->ev.pid, f->ev.tid,
+	      f->ev.comm, f->ev.flags, getpid(), self_comm);
+	CHECK(f->ev.oldstate == SW_TCP_SYN_SENT && f->ev.error == 0 &&
+		      !strcmp(sw_error_reason(f->ev.error), "aborted"),
+	      "failed connect: from %u, errno %u (%s), want SYN_SENT, 0 (aborted)", f->ev.oldstate,
+	      f->ev.error, sw_error_reason(f->ev.error));
+	return 0;
 }
