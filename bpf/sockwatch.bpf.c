@@ -343,7 +343,7 @@ struct sk_now {
 	__u32 netns;
 	__u16 lport;
 	__u16 rport;
-	__u16 error; /* connect_failed: sk_err */
+	__u16 error; /* connect_failed: connect_error() */
 	__u8 family; /* 0: endpoints not read */
 	__u8 pad;
 	__u8 laddr[SW_ADDR_LEN];
@@ -625,6 +625,27 @@ static __always_inline bool connect_attempt(int oldstate, const struct sw_sock *
 }
 
 /*
+ * The errno of a connect attempt that ends (SYN_SENT or a simultaneous
+ * open's SYN_RECV -> CLOSE): the socket's error (refused, timed out, reset,
+ * unreachable). Without one, from SYN_SENT with no local port ever
+ * assigned (inet_sport 0: at CLOSE skc_num is 0 anyway), it is connect()
+ * failing in inet_hash_connect(), between SYN_SENT and tcp_connect(): no
+ * free local port (EADDRNOTAVAIL; also its bind-bucket allocation failing,
+ * ENOMEM, which cannot be told apart). Nothing else leaves SYN_SENT without
+ * a port: connect() holds the socket's lock from SYN_SENT until the port
+ * is taken. Else 0: the owner closed it first (or disconnected it).
+ */
+static __always_inline __u16 connect_error(bool btf, struct sock *sk, int oldstate)
+{
+	__u16 err = SW_READ(btf, sk, sk_err);
+
+	if (!err && oldstate == SW_TCP_SYN_SENT &&
+	    !BPF_CORE_READ((struct inet_sock *)sk, inet_sport))
+		return SW_EADDRNOTAVAIL;
+	return err;
+}
+
+/*
  * A step of a connection's close before CLOSE that a kernel-accepted child
  * makes while the kernel's struct socket still holds it (see
  * kernel_accepted()): this end's FIN (FIN_WAIT1, LAST_ACK) is sent from the
@@ -897,7 +918,7 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 		}
 		bpf_map_delete_elem(&listen_starts, &key);
 	} else if (connect_attempt(oldstate, s)) {
-		now.error = SW_READ(btf, sk, sk_err);
+		now.error = connect_error(btf, sk, oldstate);
 		emit(key, EMIT(SW_EV_CONNECT_FAILED, oldstate, newstate, s ? 0 : SW_F_NO_ENTRY), s,
 		     &now);
 	} else if (oldstate == SW_TCP_SYN_RECV && !s) {

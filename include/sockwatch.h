@@ -52,6 +52,13 @@ enum sw_closer {
 	SW_CLOSER_REMOTE,
 };
 
+/*
+ * connect_failed's errno when connect() found no free local port
+ * (EADDRNOTAVAIL, as the kernel numbers it; reason "no_local_port"): the
+ * socket has no error of its own then, so the BPF side sets it.
+ */
+#define SW_EADDRNOTAVAIL 99
+
 /* Where the owner (pid, comm, ...) of an event came from. */
 enum sw_owner_src {
 	SW_OWNER_NONE = 0, /* not known: the socket predates the tracer */

@@ -5,6 +5,8 @@
 
 #include "event.h"
 
+_Static_assert(SW_EADDRNOTAVAIL == EADDRNOTAVAIL, "the BPF side sets the kernel's EADDRNOTAVAIL");
+
 static const char *const kind_names[SW_EV_KIND_MAX] = {
 	[SW_EV_NONE] = "none",
 	[SW_EV_LISTEN] = "listen",
@@ -83,6 +85,8 @@ const char *sw_error_reason(unsigned int err)
 		return "net_unreachable";
 	case ECONNABORTED:
 		return "aborted";
+	case SW_EADDRNOTAVAIL: /* no free local port: set by the BPF side */
+		return "no_local_port";
 	case EPIPE:
 		return "broken_pipe";
 	default:

@@ -26,6 +26,8 @@ static const struct itest tests[] = {
 	{ "refused connect gives connect_failed", t_connect_refused },
 	{ "timed-out and aborted connects give connect_failed with the reason",
 	  t_connect_timeout_aborted },
+	{ "no local port left: connect_failed no_local_port (errno 99), the caller's",
+	  t_connect_no_local_port },
 	{ "a socket connected to itself (simultaneous open) gives one connect", t_self_connect },
 	{ "an abortive close (SO_LINGER 0): local closer, the peer remote", t_reset_close },
 	{ "a connection destroyed by this host (ss -K): local closer", t_destroyed_close },

@@ -151,6 +151,11 @@ static void names(void **state)
 	assert_string_equal(sw_error_reason(ECONNREFUSED), "refused");
 	assert_string_equal(sw_error_reason(ETIMEDOUT), "timeout");
 	assert_string_equal(sw_error_reason(ECONNRESET), "reset");
+	assert_string_equal(sw_error_reason(0), "aborted");
+	assert_string_equal(sw_error_reason(EADDRNOTAVAIL), "no_local_port");
+	assert_string_equal(sw_error_reason(SW_EADDRNOTAVAIL), "no_local_port");
+	assert_string_equal(sw_error_reason(EHOSTUNREACH), "host_unreachable");
+	assert_string_equal(sw_error_reason(EPROTO), "error");
 	assert_string_equal(sw_closer_name(SW_CLOSER_REMOTE), "remote");
 }
 

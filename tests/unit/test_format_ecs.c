@@ -136,6 +136,16 @@ static void test_connect_failed_error_fields(void **state)
 	assert_non_null(strstr(s, "\"event.outcome\":\"failure\""));
 	assert_non_null(strstr(s, "\"error.message\":\"refused\",\"error.code\":\"111\""));
 	assert_non_null(strstr(render(&r, SW_FMT_JSON), "\"reason\":\"refused\",\"errno\":111"));
+
+	/* no free local port: its own reason in every format, not "aborted" */
+	r.ev.error = 99;
+	assert_non_null(strstr(render(&r, SW_FMT_ECS),
+			       "\"error.message\":\"no_local_port\",\"error.code\":\"99\""));
+	assert_non_null(
+		strstr(render(&r, SW_FMT_JSON), "\"reason\":\"no_local_port\",\"errno\":99"));
+	assert_non_null(strstr(render(&r, SW_FMT_TEXT), " reason=no_local_port errno=99"));
+	r.ev.error = 0;
+	assert_non_null(strstr(render(&r, SW_FMT_JSON), "\"reason\":\"aborted\",\"errno\":0"));
 }
 
 /* A record made without a socket-map entry: sockwatch.entry "none", no owner fields. */
