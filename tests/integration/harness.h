@@ -148,6 +148,8 @@ int destroy_tcp4(const char *src, __u16 sport, const char *dst, __u16 dport);
 int accept_queue_len(int lfd, unsigned int n, int timeout_ms);
 /* The port of an IPv4 socket's local (peer = false) or remote end; 0 on error. */
 __u16 port_of(int fd, bool peer);
+/* Writes the string s to path (a sysctl file, say); 0 or -errno. */
+int write_file(const char *path, const char *s);
 int write_all(int fd, size_t n);
 /* Reads until EOF; returns the byte count or -errno. */
 long read_to_eof(int fd);

@@ -60,17 +60,6 @@ static int noport_client(struct peer_io *io)
 	return rc;
 }
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ok;
-
-	if (fd < 0)
-		return -errno;
-	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
-	close(fd);
-	return ok ? 0 : -EIO;
-}
-
 /* Checks one failed connect of the client: owner, reason, errno, ports. */
 static int check_noport(const struct sw_record *r, pid_t pid, int family, __u16 port)
 {
@@ -163,8 +152,8 @@ int t_connect_no_local_port(void)
 	l6 = listen_on(AF_INET6, "::1", &np.port6);
 	CHECK(l6 >= 0, "listen6: %s", strerror(-l6));
 	/* one port, not a listener's */
-	rc = write_str(PORT_RANGE,
-		       np.port4 == 40000 || np.port6 == 40000 ? "40001 40001" : "40000 40000");
+	rc = write_file(PORT_RANGE,
+			np.port4 == 40000 || np.port6 == 40000 ? "40001 40001" : "40000 40000");
 	CHECK(rc == 0, "%s: %s", PORT_RANGE, strerror(-rc));
 	rc = peer_spawn(&p, NOPORT_COMM, noport_client, &np);
 	CHECK(rc == 0, "spawn: %s", strerror(-rc));

@@ -95,17 +95,6 @@ static long tcpext(const char *name)
 	return found;
 }
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ok;
-
-	if (fd < 0)
-		return -errno;
-	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
-	close(fd);
-	return ok ? 0 : -EIO;
-}
-
 /* Every connection done: a close each way, or (aborting) a failed connect instead of one. */
 static bool tfo_done(void *arg)
 {
