@@ -1055,7 +1055,10 @@ out:
  * listen's record kinds (opts.kinds): the kernel drops the others before
  * they take ring-buffer space. A 4 KiB buffer (26 records) that nobody
  * reads loses nothing under 200 connections (800 records were it all
- * kinds): it gets their listener's listen and unlisten alone. With deny
+ * kinds): it gets their listener's listen and unlisten alone. At least 790
+ * of the 800 must have been filtered: a CLOSE the kernel does not deliver
+ * to the state programs (attach-modes.md, known issue) makes no record at
+ * all (the 6.12 VM once counted 799). With deny
  * rules (remote_nets_only), connects and accepts come only for peers in
  * the networks: of the churn's, none; of a connect to 127.0.0.2, its
  * attempt and connect (its accept's peer, 127.0.0.1, is not listed).
@@ -1088,7 +1091,7 @@ int t_listen_kinds(void)
 	if (count_kind(&l, 0, SW_EV_LOST) || cnt.rb_drops ||
 	    count_kind(&l, netns, SW_EV_LISTEN) != 1 ||
 	    count_kind(&l, netns, SW_EV_UNLISTEN) != 1 || count_kind(&l, netns, 0) != 2 ||
-	    cnt.filtered < 800) {
+	    cnt.filtered < 790) {
 		test_fail(__FILE__, __LINE__, "listen and unlisten only",
 			  "%zu lost records (%llu drops), %zu listen, %zu unlisten, %zu in all, "
 			  "%llu filtered",
