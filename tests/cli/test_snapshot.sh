@@ -454,7 +454,7 @@ wait_screen() { # wait_screen ERE TIMEOUT_MS
 }
 # Sockets that existed before the view close while it runs: each closes its own row
 # (found by endpoints in raw_tp mode) instead of leaving a stale one behind.
-port=33000
+port=32400
 for hook in raw_tp tp_btf; do
 	rm -f "$TMP/ready.small$port" "$TMP/in.small$port"
 	hold "small$port" --listeners 4 --conns 10 --port-base $port

@@ -401,7 +401,7 @@ fi
 # the same (no sweep can tell). Once it runs again, the view reports the loss, takes
 # the snapshot again and reconciles: only the new listener is left.
 cc -O2 -pthread -o "$TMP/churn" "$HERE/../../bench/churn.c" || not_ok "build churn"
-hold stale --conns 2000 --port-base 32800 || not_ok "helper opened its sockets"
+hold stale --conns 2000 --port-base 32760 || not_ok "helper opened its sockets"
 SPID=${PIDS[-1]}
 # (the tmux server this starts must not hold the helper's stdin open)
 if start_view "$S2" --ghost 60 {HOLD_FD_stale}>&- &&
@@ -411,14 +411,14 @@ if start_view "$S2" --ghost 60 {HOLD_FD_stale}>&- &&
 	ip netns exec "$NS" "$TMP/churn" --count 30000 >/dev/null
 	eval "exec {HOLD_FD_stale}>&-"
 	for _ in $(seq 200); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.05; done
-	hold fresh --listeners 1 --port-base 32900 || not_ok "helper opened its listener"
+	hold fresh --listeners 1 --port-base 32750 || not_ok "helper opened its listener"
 	kill -CONT "$TOP_PID"
 	# (the closed rows fill the screen: the new listener is looked for with a filter)
 	if wait_screen "$S2" '^sockwatch +1 sockets: ESTABLISHED 0 LISTEN 1 ' 10000 &&
 		wait_screen "$S2" '^listeners 1 +new/s [0-9.]+ +events lost [1-9][0-9]* ' 1000 &&
 		! rows "$S2" | grep -Eq ' (ESTABLISHED|CLOSE_WAIT|FIN_WAIT[12]) ' &&
-		tmux send-keys -t "$S2" / 32900 Enter &&
-		wait_screen "$S2" '^  tcp +LISTEN +127\.0\.0\.1:32900 ' 1000; then
+		tmux send-keys -t "$S2" / 32750 Enter &&
+		wait_screen "$S2" '^  tcp +LISTEN +127\.0\.0\.1:32750 ' 1000; then
 		ok "after lost events the view resyncs: 4001 closed sockets go, a missed listener comes"
 	else
 		not_ok "after lost events the view resyncs: 4001 closed sockets go, a missed listener comes" \
