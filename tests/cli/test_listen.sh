@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # Integration tests of `sockwatch listen` (root): exposure, baseline, rules, short listeners, netns, deny remote, exits.
 # Usage: tests/cli/test_listen.sh [BUILD_DIR]; prints TAP, exits non-zero on failure.
+# SW_NETNS_PREFIX names the network namespaces it makes (default swlisten_PID): PREFIX,
+# PREFIX-2 and PREFIX-3.
 #
 # Every test selects its own events: listeners live in namespaces this script
 # creates, and sockwatch runs with --netns INODE (or checks port + netns inode).
@@ -9,9 +11,9 @@ set -u
 
 BUILD=${1:-build}
 SW=$(realpath "$BUILD/sockwatch")
-NS=swlisten_$$
-NS2=swlisten2_$$
-NS3=swlisten3_$$
+NS=${SW_NETNS_PREFIX:-swlisten_$$}
+NS2=$NS-2
+NS3=$NS-3
 TMP=$(mktemp -d)
 PIDS=()
 
