@@ -17,6 +17,7 @@
 #include "preflight.h"
 #include "procinfo.h"
 #include "rules.h"
+#include "snapowners.h"
 #include "snapshot.h"
 #include "users.h"
 
@@ -28,6 +29,8 @@ struct owner {
 	char user[64];
 	char comm[SW_COMM_LEN];
 	bool comm_known; /* a process may call itself "-" or "": that is a name */
+	/* uid (and user) known: an owner's, or a snapshot socket's own (without pid) */
+	bool uid_known;
 };
 
 /* A listener that was reported (baseline or new), kept for its unlisten line. */
@@ -41,12 +44,16 @@ struct listener {
 	__u16 port;
 	__u32 netns;
 	bool from_snap; /* a baseline or resync listener (keyed as the snapshot keys it) */
+	/* there when sockwatch started: a baseline listener, or one that closed before the
+	 * snapshot could list it (without rules, lines about it never end the run) */
+	bool at_start;
 	struct owner o;
 };
 
 struct listen_ctx {
 	enum sw_fmt fmt;
 	struct sw_rules *rules;
+	size_t ndeny; /* deny rules: without any, no connection is looked at */
 	struct sw_tracer_opts filter; /* also applied to the snapshot */
 	bool quiet_baseline;
 	bool alerts_only;
@@ -57,7 +64,9 @@ struct listen_ctx {
 	bool snap_has_ptr; /* the snapshot knows socket addresses (bpf_iter) */
 	bool match_endpoints; /* raw_tp events vs a sock_diag snapshot: match by endpoints */
 	enum sw_snap_source snapshot;
-	bool alerted; /* --exit-on-alert: an alert was printed */
+	bool alerted; /* --exit-on-alert: an alert that ends the run was printed (ends_run()) */
+	/* CLOCK_MONOTONIC before the tracer was attached: the baseline's ts (no event is older) */
+	__u64 attach_ns;
 	int write_err;
 	__u32 host_netns;
 	int host_netns_err; /* /proc/1/ns/net could not be read: host_netns is our own */
@@ -178,7 +187,7 @@ static void remove_listener(struct listen_ctx *c, struct listener *l)
  * is read only if it still is that process (NULL: the snapshot's holders,
  * read at once).
  */
-static void owner_fill(struct listen_ctx *c, struct owner *o, __u32 pid, __u32 uid,
+static void owner_fill(struct listen_ctx *c, struct owner *o, __u32 pid, __u32 uid, bool uid_known,
 		       const char *comm, __u64 exe_ino, __u32 exe_mnt_id,
 		       const struct sw_proc_when *when)
 {
@@ -186,7 +195,9 @@ static void owner_fill(struct listen_ctx *c, struct owner *o, __u32 pid, __u32 u
 	o->pi = *sw_proc_cache_get_as(c->procs, pid, when);
 	o->exe_check = sw_exe_check(&o->pi, exe_ino, exe_mnt_id);
 	o->uid = uid;
-	if (pid)
+	/* the socket's own uid when no process holds it any more: a user all the same */
+	o->uid_known = uid_known;
+	if (uid_known)
 		sw_user_name(uid, o->user, sizeof(o->user));
 	/* The kernel's comm is the one at listen() time; /proc's if it had none. */
 	if (comm && comm[0])
@@ -206,7 +217,7 @@ static void listener_info(const struct listen_ctx *c, const struct listener *l,
 		.comm = l->o.pi.pid && l->o.comm_known ? l->o.comm : NULL,
 		.exe = l->o.exe_check == SW_EXE_OK ? l->o.pi.exe : NULL,
 		.uid = l->o.uid,
-		.user = l->o.pi.pid && l->o.user[0] ? l->o.user : NULL,
+		.user = l->o.uid_known && l->o.user[0] ? l->o.user : NULL,
 		.netns = l->netns,
 		.host_netns = l->netns == c->host_netns,
 	};
@@ -236,6 +247,7 @@ static void alert_owner(struct sw_alert *a, const struct owner *o)
 	a->pid = o->pi.pid;
 	a->ppid = o->pi.ppid;
 	a->uid = o->uid;
+	a->uid_known = o->uid_known;
 	a->user = o->user;
 	a->comm = o->comm_known ? o->comm : NULL;
 	a->exe = sw_pi_str(&o->pi, SW_PI_EXE, o->pi.exe);
@@ -255,12 +267,30 @@ static bool write_end_ok(int err)
 	return err == EPIPE || err == EINTR;
 }
 
-/* Prints one alert line and flushes it: the reader sees it now, not at the next buffer fill. */
-static int emit(struct listen_ctx *c, const struct sw_alert *a)
+/*
+ * Whether a line at this level ends an --exit-on-alert run: every alert
+ * does, except, without rules, one about a listener that was there when
+ * sockwatch started (at_start): without rules the baseline is what is
+ * expected (every listener is an alert), with rules the rules say it.
+ */
+static bool ends_run(const struct listen_ctx *c, enum sw_alert_level level, bool at_start)
+{
+	return c->exit_on_alert && level == SW_LEVEL_ALERT && (c->rules || !at_start);
+}
+
+/*
+ * Prints one alert line and flushes it: the reader sees it now, not at the
+ * next buffer fill. Every line goes through here, so every alert that
+ * ends_run() says ends the run sets c->alerted, written or not (a full
+ * disk, a closed stdout): the exit code says it.
+ */
+static int emit(struct listen_ctx *c, const struct sw_alert *a, bool at_start)
 {
 	char line[SW_ALERT_LINE_MAX];
 	int n, e;
 
+	if (ends_run(c, a->level, at_start))
+		c->alerted = true;
 	if (a->level == SW_LEVEL_ALERT)
 		c->alerts++;
 	else
@@ -302,7 +332,7 @@ static int emit_listener_src(struct listen_ctx *c, const struct listener *l,
 
 	memcpy(a.laddr, l->addr, sizeof(a.laddr));
 	alert_owner(&a, &l->o);
-	return emit(c, &a);
+	return emit(c, &a, l->at_start);
 }
 
 static int emit_listener(struct listen_ctx *c, const struct listener *l, enum sw_alert_kind kind,
@@ -341,7 +371,8 @@ static void listener_from_event(struct listen_ctx *c, const struct sw_event *e, 
 	memcpy(l->addr, e->laddr, sizeof(l->addr));
 	l->port = e->lport;
 	l->netns = e->netns;
-	owner_fill(c, &l->o, owned ? e->pid : 0, e->uid, owned ? e->comm : NULL,
+	/* an event without owner has no uid either (docs/schema.md) */
+	owner_fill(c, &l->o, owned ? e->pid : 0, e->uid, owned, owned ? e->comm : NULL,
 		   owned && e->kind == SW_EV_LISTEN ? e->exe_ino : 0, e->exe_mnt_id, &when);
 	classify(c, l);
 }
@@ -355,9 +386,6 @@ static int on_listen(struct listen_ctx *c, const struct sw_event *e, const struc
 		return 0; /* already reported (baseline) */
 	listener_from_event(c, e, &l);
 	ret = emit_listener(c, &l, SW_ALERT_LISTEN, wall);
-	/* written or not (a full disk, a closed stdout), the exit code says it */
-	if (l.level == SW_LEVEL_ALERT && c->exit_on_alert)
-		c->alerted = true;
 	if (ret)
 		return ret;
 	return add_listener(c, &l);
@@ -389,8 +417,14 @@ static int on_unlisten(struct listen_ctx *c, const struct sw_event *e, const str
 		remove_listener(c, found);
 		return ret;
 	}
-	/* A listener that closed before the snapshot could list it. */
+	/*
+	 * A listener that closed before the snapshot could list it: its listen()
+	 * came before the tracer (else it would be known), so it was there at
+	 * start, as the baseline's are. With rules one they do not allow ends an
+	 * --exit-on-alert run as its baseline line would have.
+	 */
 	listener_from_event(c, e, &l);
+	l.at_start = true;
 	return emit_listener(c, &l, SW_ALERT_UNLISTEN, wall);
 }
 
@@ -428,7 +462,7 @@ static int on_remote(struct listen_ctx *c, const struct sw_event *e, const struc
 	struct sw_proc_when when;
 	const char *file = NULL;
 	struct owner o;
-	int line = 0, ret;
+	int line = 0;
 
 	if (!sw_rules_deny_remote_at(c->rules, e->family, e->raddr, e->rport, &line, &file))
 		return 0;
@@ -437,13 +471,11 @@ static int on_remote(struct listen_ctx *c, const struct sw_event *e, const struc
 	memcpy(a.raddr, e->raddr, sizeof(a.raddr));
 	a.rule_line = line;
 	a.rule_file = rule_file(c, file);
-	owner_fill(c, &o, owned ? e->pid : 0, e->uid, owned ? e->comm : NULL, 0, 0,
-		   e->kind == SW_EV_NONE ? NULL : &when);
+	/* an existing connection (SW_EV_NONE) has the socket's uid without an owner */
+	owner_fill(c, &o, owned ? e->pid : 0, e->uid, owned || e->kind == SW_EV_NONE,
+		   owned ? e->comm : NULL, 0, 0, e->kind == SW_EV_NONE ? NULL : &when);
 	alert_owner(&a, &o);
-	ret = emit(c, &a);
-	if (c->exit_on_alert)
-		c->alerted = true;
-	return ret;
+	return emit(c, &a, false);
 }
 
 static int handle_event(struct listen_ctx *c, const struct sw_event *e, const struct timespec *wall)
@@ -499,12 +531,9 @@ static int on_lost(struct listen_ctx *c, const struct sw_record *r)
 	c->resync_due = true;
 	/*
 	 * Fail closed: what was lost may have been a listener that opened and
-	 * closed before the resync could see it. Written or not, the exit code
-	 * says it.
+	 * closed before the resync could see it (an alert: emit() ends the run).
 	 */
-	if (c->exit_on_alert)
-		c->alerted = true;
-	e = emit(c, &a);
+	e = emit(c, &a, false);
 	if (e)
 		return e;
 	return c->alerted ? 1 : 0; /* stop consuming: the caller exits with SW_EXIT_ALERT */
@@ -571,27 +600,37 @@ static __u64 snap_key(const struct listen_ctx *c, __u64 cookie, __u64 ptr)
 	return c->key_by_ptr && c->snap_has_ptr ? ptr : cookie;
 }
 
-/* The owner with the lowest pid (a forked server's parent) of a snapshot socket. */
-static const struct sw_snap_owner *snap_owner(const struct listen_ctx *c,
-					      const struct sw_snapshot *s, __u64 key)
+/* Whether a holder passes the -p and --comm filters (as the tracer and top judge them). */
+static bool owner_passes(const struct sw_tracer_opts *f, const struct sw_snap_owner *o)
 {
-	const struct sw_snap_owner *best = NULL;
+	if (f->pid && o->pid != f->pid)
+		return false;
+	return !f->comm || !strncmp(o->comm, f->comm, SW_COMM_LEN - 1);
+}
 
-	for (size_t i = 0; i < s->nowners; i++) {
-		const struct sw_snap_owner *o = &s->owners[i];
+/*
+ * The owner reported for a snapshot socket: the holder with the lowest pid
+ * (a forked server's parent) that -p and --comm select, so that a socket is
+ * kept if any of its holders passes them (as top keeps it), and shown as
+ * that holder's. NULL: no holder passes (or none at all).
+ */
+static const struct sw_snap_owner *snap_owner(const struct listen_ctx *c,
+					      const struct sw_snapowners *ix, __u64 key)
+{
+	const struct sw_snapowners_ent *first;
+	size_t n = sw_snapowners_find(ix, key, &first);
 
-		if (snap_key(c, o->cookie, o->skptr) == key && (!best || o->pid < best->pid))
-			best = o;
-	}
-	return best;
+	for (size_t i = 0; i < n; i++) /* lowest pid first */
+		if (owner_passes(&c->filter, first[i].o))
+			return first[i].o;
+	return NULL;
 }
 
 /* The filters (family, port, netns in the kernel's way; pid and comm by owner) on a snapshot socket. */
-static bool snap_match(const struct listen_ctx *c, const struct sw_snapshot *snap,
+static bool snap_match(const struct listen_ctx *c, const struct sw_snapowners *ix,
 		       const struct sw_snap_sock *s)
 {
 	const struct sw_tracer_opts *f = &c->filter;
-	const struct sw_snap_owner *o;
 
 	if (f->family && s->family != f->family)
 		return false;
@@ -601,13 +640,10 @@ static bool snap_match(const struct listen_ctx *c, const struct sw_snapshot *sna
 		return false;
 	if (!f->pid && !f->comm)
 		return true;
-	o = snap_owner(c, snap, snap_key(c, s->cookie, s->skptr));
-	if (!o || (f->pid && o->pid != f->pid))
-		return false;
-	return !f->comm || !strncmp(o->comm, f->comm, SW_COMM_LEN);
+	return snap_owner(c, ix, snap_key(c, s->cookie, s->skptr)) != NULL;
 }
 
-static void listener_from_snap(struct listen_ctx *c, const struct sw_snapshot *s,
+static void listener_from_snap(struct listen_ctx *c, const struct sw_snapowners *ix,
 			       const struct sw_snap_sock *k, struct listener *l)
 {
 	const struct sw_snap_owner *o;
@@ -619,9 +655,18 @@ static void listener_from_snap(struct listen_ctx *c, const struct sw_snapshot *s
 	memcpy(l->addr, k->laddr, sizeof(l->addr));
 	l->port = k->lport;
 	l->netns = k->netns;
-	o = snap_owner(c, s, l->key);
-	owner_fill(c, &l->o, o ? o->pid : 0, o ? o->uid : k->uid, o ? o->comm : NULL, 0, 0, NULL);
+	o = snap_owner(c, ix, l->key);
+	/* no holder left: the socket's own uid, known all the same */
+	owner_fill(c, &l->o, o ? o->pid : 0, o ? o->uid : k->uid, true, o ? o->comm : NULL, 0, 0,
+		   NULL);
 	classify(c, l);
+}
+
+/* The owner index of a snapshot, keyed as listen keys its sockets (snap_key()). */
+static int index_owners(const struct listen_ctx *c, const struct sw_snapshot *s,
+			struct sw_snapowners *ix)
+{
+	return sw_snapowners_build(ix, s->owners, s->nowners, c->key_by_ptr && c->snap_has_ptr);
 }
 
 /* Whether the tracer saw this snapshot listener's listen() (it is not baseline then). */
@@ -644,10 +689,10 @@ static bool queued_listen(const struct listen_ctx *c, const struct sw_snap_sock 
 }
 
 /* Existing connections to or from flagged networks: alerts, direction "established". */
-static int baseline_remote(struct listen_ctx *c, const struct sw_snapshot *s,
+static int baseline_remote(struct listen_ctx *c, const struct sw_snapowners *ix,
 			   const struct sw_snap_sock *k, const struct timespec *wall)
 {
-	const struct sw_snap_owner *o = snap_owner(c, s, snap_key(c, k->cookie, k->skptr));
+	const struct sw_snap_owner *o = snap_owner(c, ix, snap_key(c, k->cookie, k->skptr));
 	struct sw_event e = {
 		.kind = SW_EV_NONE,
 		.family = k->family,
@@ -671,54 +716,65 @@ static int baseline_remote(struct listen_ctx *c, const struct sw_snapshot *s,
  * The baseline is every listener the snapshot saw whose listen() the tracer
  * did not see; a listener created after attach is reported once, as 'listen',
  * from its queued event (even if the snapshot saw it too).
+ *
+ * Its lines (and those of existing connections to flagged networks) carry
+ * the time the tracer was being attached: every listener in it was there by
+ * then or opened while it was, before the tracer saw anything, and every
+ * queued event printed after them is later. (The time of the reconcile would
+ * put a listener's baseline after an unlisten queued meanwhile.)
  */
 static int reconcile(struct listen_ctx *c, const struct sw_snapshot *s)
 {
-	struct timespec now;
+	struct sw_snapowners ix;
+	struct timespec start;
 	struct listener l;
 	int e;
 
-	wall_now(&now);
+	sw_mono_to_wall(c->attach_ns, &start);
 	sw_tracer_poll(c->t, 0);
 	if (c->queue_err)
 		return c->queue_err;
+	e = index_owners(c, s, &ix);
+	if (e)
+		return e;
 	for (size_t i = 0; i < s->nsocks && !c->alerted; i++) {
 		const struct sw_snap_sock *k = &s->socks[i];
 		bool gate;
 
-		if (!snap_match(c, s, k))
+		/* connections matter only to deny rules */
+		if (k->state != SW_TCP_LISTEN && (!c->ndeny || k->state != SW_TCP_ESTABLISHED))
+			continue;
+		if (!snap_match(c, &ix, k))
 			continue;
 		if (k->state != SW_TCP_LISTEN) {
-			e = c->rules && k->state == SW_TCP_ESTABLISHED ?
-				    baseline_remote(c, s, k, &now) :
-				    0;
+			e = baseline_remote(c, &ix, k, &start);
 			if (e)
-				return e;
+				goto out;
 			continue;
 		}
 		if (queued_listen(c, k) || find_listener(c, snap_key(c, k->cookie, k->skptr)))
 			continue;
-		listener_from_snap(c, s, k, &l);
+		listener_from_snap(c, &ix, k, &l);
+		l.at_start = true;
 		/*
 		 * With rules, --exit-on-alert ends the run on a listener they do not
 		 * allow whether it opened just before sockwatch started or after: a
 		 * CI gate must not pass because the workload was quicker than the
 		 * tracer. That line is printed even with --quiet-baseline: it says
 		 * why the run failed. (Without rules every listener is an alert,
-		 * and the baseline is what is expected.)
+		 * and the baseline is what is expected: ends_run().)
 		 */
-		gate = c->exit_on_alert && c->rules && l.level == SW_LEVEL_ALERT;
-		if (gate)
-			c->alerted = true; /* written or not, the exit code says it */
+		gate = ends_run(c, l.level, l.at_start);
 		if (!c->quiet_baseline || gate) {
-			e = emit_listener(c, &l, SW_ALERT_BASELINE, &now);
+			e = emit_listener(c, &l, SW_ALERT_BASELINE, &start);
 			if (e)
-				return e;
+				goto out;
 		}
 		e = add_listener(c, &l);
 		if (e)
-			return e;
+			goto out;
 	}
+	sw_snapowners_free(&ix);
 	/* An existing connection to a flagged network (with rules only) ended the run too. */
 	for (size_t i = 0; i < c->nqueue && !c->alerted; i++) {
 		struct timespec w;
@@ -733,6 +789,9 @@ static int reconcile(struct listen_ctx *c, const struct sw_snapshot *s)
 	c->nqueue = c->qcap = 0;
 	c->started = true;
 	return 0;
+out:
+	sw_snapowners_free(&ix);
+	return e;
 }
 
 /* Any listener at these endpoints (keys differ: raw_tp events vs a sock_diag snapshot). */
@@ -794,14 +853,20 @@ static int resync_apply(struct listen_ctx *c, const struct sw_snapshot *s, size_
 			size_t *found)
 {
 	const struct sw_snap_sock **ls;
+	struct sw_snapowners ix;
 	struct timespec now;
 	struct listener l;
 	size_t n = 0;
 	int e = 0;
 
+	e = index_owners(c, s, &ix);
+	if (e)
+		return e;
 	ls = malloc((s->nsocks ? s->nsocks : 1) * sizeof(*ls));
-	if (!ls)
+	if (!ls) {
+		sw_snapowners_free(&ix);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < s->nsocks; i++)
 		if (s->socks[i].state == SW_TCP_LISTEN)
 			ls[n++] = &s->socks[i];
@@ -825,15 +890,13 @@ static int resync_apply(struct listen_ctx *c, const struct sw_snapshot *s, size_
 		const struct sw_snap_sock *k = ls[i];
 		__u64 key = snap_key(c, k->cookie, k->skptr);
 
-		if (!snap_match(c, s, k) || find_listener(c, key) ||
+		if (!snap_match(c, &ix, k) || find_listener(c, key) ||
 		    (c->match_endpoints &&
 		     listener_at(c, k->netns, k->family, k->laddr, k->lport)) ||
 		    touched(c, key, k->netns, k->family, k->laddr, k->lport))
 			continue;
-		listener_from_snap(c, s, k, &l); /* keyed as the snapshot keys it */
+		listener_from_snap(c, &ix, k, &l); /* keyed as the snapshot keys it */
 		e = emit_listener_src(c, &l, SW_ALERT_LISTEN, &now, true);
-		if (l.level == SW_LEVEL_ALERT && c->exit_on_alert)
-			c->alerted = true;
 		(*found)++;
 		if (e)
 			goto out;
@@ -843,6 +906,7 @@ static int resync_apply(struct listen_ctx *c, const struct sw_snapshot *s, size_
 	}
 out:
 	free(ls);
+	sw_snapowners_free(&ix);
 	return e;
 }
 
@@ -1108,6 +1172,7 @@ static bool learn_partial(const struct listen_ctx *c, const struct sw_snapshot *
 static int learn(struct listen_ctx *c, const char *path)
 {
 	struct sw_listener_info *li = NULL;
+	struct sw_snapowners ix = {};
 	struct listener *ls = NULL;
 	struct sw_snapshot s;
 	char err[512];
@@ -1144,16 +1209,16 @@ static int learn(struct listen_ctx *c, const char *path)
 	warn_host_netns(c);
 	ls = calloc(s.nsocks ? s.nsocks : 1, sizeof(*ls));
 	li = calloc(s.nsocks ? s.nsocks : 1, sizeof(*li));
-	if (!ls || !li) {
+	if (!ls || !li || index_owners(c, &s, &ix)) {
 		sw_err("out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < s.nsocks; i++) {
 		struct listener *l = &ls[n];
 
-		if (s.socks[i].state != SW_TCP_LISTEN || !snap_match(c, &s, &s.socks[i]))
+		if (s.socks[i].state != SW_TCP_LISTEN || !snap_match(c, &ix, &s.socks[i]))
 			continue;
-		listener_from_snap(c, &s, &s.socks[i], l);
+		listener_from_snap(c, &ix, &s.socks[i], l);
 		listener_info(c, l, &li[n]);
 		n++;
 	}
@@ -1178,6 +1243,7 @@ static int learn(struct listen_ctx *c, const char *path)
 	fprintf(stderr, "sockwatch: learned %zu listener%s into %s\n", n, n == 1 ? "" : "s", path);
 	ret = SW_EXIT_OK;
 out:
+	sw_snapowners_free(&ix);
 	free(ls);
 	free(li);
 	sw_snapshot_free(&s);
@@ -1221,6 +1287,7 @@ static int run(struct listen_ctx *c)
 	 * (a peer that drops SYNs answers nothing for minutes); the kernel side
 	 * sends only the attempts to their networks. */
 	sw_rules_counts(c->rules, &nallow, &ndeny);
+	c->ndeny = ndeny;
 	/* Only what listen reads takes ring-buffer space: listeners, and with deny
 	 * rules the connects to their networks. A consumer that falls behind (a
 	 * blocked stdout) must not lose a listener to connections it ignores. */
@@ -1237,6 +1304,8 @@ static int run(struct listen_ctx *c)
 		c->filter.nconnect_nets = sw_rules_deny_nets(c->rules, nets, ndeny);
 		c->filter.connect_nets = nets;
 	}
+	/* before the first program is attached: older than any event (reconcile()) */
+	c->attach_ns = mono_ns();
 	e = sw_tracer_open(&c->filter, on_record, c, &c->t, err, sizeof(err));
 	if (e) {
 		sw_err("%s", err);

@@ -146,8 +146,9 @@ static void print_owner(struct printer *p, const struct sw_alert *a)
 
 	pr_opt_uint(p, "pid", a->pid, known);
 	pr_opt_uint(p, "ppid", a->ppid, known && a->ppid);
-	pr_opt_uint(p, "uid", a->uid, known);
-	pr_str(p, "user", known ? a->user : NULL);
+	/* a listener no process holds still has its socket's uid (docs/listen.md) */
+	pr_opt_uint(p, "uid", a->uid, a->uid_known);
+	pr_str(p, "user", a->uid_known ? a->user : NULL);
 	pr_str(p, "comm", a->comm);
 	pr_str(p, "exe", a->exe);
 	pr_str(p, "exe_check", a->exe_check);

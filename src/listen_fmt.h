@@ -27,7 +27,7 @@ enum sw_alert_kind {
 struct sw_alert {
 	enum sw_alert_kind kind;
 	enum sw_alert_level level;
-	struct timespec wall; /* when the kernel saw it (baseline: when the snapshot ran) */
+	struct timespec wall; /* when the kernel saw it (baseline: when the tracer was attached) */
 	unsigned int family; /* SW_AF_INET / SW_AF_INET6 */
 	__u8 laddr[16];
 	__u16 lport;
@@ -39,6 +39,8 @@ struct sw_alert {
 	__u32 pid; /* 0: unknown owner */
 	__u32 ppid;
 	__u32 uid;
+	/* uid (and user) known: the owner's, or without one a snapshot socket's own */
+	bool uid_known;
 	const char *user;
 	const char *comm;
 	const char *exe;

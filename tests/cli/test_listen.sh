@@ -20,7 +20,8 @@ PIDS=()
 . "$(dirname "$0")/tap.sh"
 
 cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	# (a sockwatch held stopped takes the SIGTERM once continued)
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && kill -CONT "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	ip netns del "$NS2" 2>/dev/null
@@ -802,6 +803,159 @@ else
 	not_ok "--exit-on-alert exits 5 at lost records, and prints nothing after the lost line (text)" \
 		"rc=$rc"$'\n'"$(grep -v ' 127.0.0.1:' "$TMP/lostexit.out" | cut -c1-300; cat "$TMP/lostexit.err")"
 fi
+
+# --- start-up with the snapshot held back -----------------------------------------------
+# start_held TAG ARGS...: sockwatch listen under strace, which stops it (SIGSTOP) at the
+# snapshot's first step (its first getdents64, listing /run/netns), once the tracer is
+# attached and before any socket is listed. HELDPID: sockwatch, stopped (kill -CONT it);
+# STRACEPID: strace, which exits with sockwatch's status. Returns 1 (sockwatch ended) if
+# it did not stop there.
+start_held() {
+	local tag=$1; shift
+	strace -f -qq -o "$TMP/$tag.strace" -e trace=getdents64 \
+		-e inject=getdents64:signal=SIGSTOP:when=1 "$SW" listen "$@" \
+		>"$TMP/$tag.out" 2>"$TMP/$tag.err" &
+	STRACEPID=$!
+	PIDS+=("$STRACEPID")
+	HELDPID=
+	for _ in $(seq 200); do
+		[ -z "$HELDPID" ] && HELDPID=$(pgrep -P "$STRACEPID" | head -n 1)
+		if [ -n "$HELDPID" ] && grep -q '^[0-9]* --- stopped by SIGSTOP ---$' "$TMP/$tag.strace"; then
+			PIDS+=("$HELDPID")
+			# held where it must be: after attaching, at its first getdents64
+			[ "$(grep -c '^[0-9]* getdents64(' "$TMP/$tag.strace")" = 1 ] &&
+				grep -q '^sockwatch: tracing' "$TMP/$tag.err" && return 0
+			break
+		fi
+		kill -0 "$STRACEPID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "# $(cat "$TMP/$tag.strace")"
+	[ -n "$HELDPID" ] && kill -TERM "$HELDPID" && kill -CONT "$HELDPID"
+	wait "$STRACEPID"
+	return 1
+}
+# port_gone NS PORT: waits until nothing listens on PORT in NS
+port_gone() {
+	for _ in $(seq 100); do
+		ip netns exec "$1" ss -tlnH "sport = :$2" | grep -q . || return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# A listener there when sockwatch attached that closes before the snapshot reaches it gets
+# only its 'unlisten', an alert when the rules do not allow it: with --exit-on-alert that
+# ends the run (exit 5) as its baseline line would have, before sockwatch is ready.
+NSH=$NS-4
+ip netns add "$NSH" && ip netns exec "$NSH" ip link set lo up
+INOH=$(stat -Lc %i "/run/netns/$NSH")
+hold_in "$NSH" 0.0.0.0:7961
+HOLDER=${PIDS[-1]}
+printf 'allow listen port 1 exposure loopback\n' >"$TMP/held.rules"
+if start_held held1 --rules "$TMP/held.rules" --exit-on-alert --quiet-baseline --json \
+	--ready-file "$TMP/held1.ready" --netns "$INOH"; then
+	kill "$HOLDER"
+	wait "$HOLDER" 2>/dev/null
+	port_gone "$NSH" 7961
+	kill -CONT "$HELDPID"
+	wait_exit "$STRACEPID" 10
+	rc=$?
+	if [ $rc = 124 ]; then # still watching: stopped the way a CI gate stops it
+		kill -TERM "$HELDPID"
+		wait_exit "$STRACEPID" 10
+		rc="$?, after SIGTERM"
+	fi
+	if [ "$rc" = 5 ] && [ "$(wc -l <"$TMP/held1.out")" = 1 ] &&
+		[ "$(count_json held1 '.level=="alert" and .event=="unlisten" and .lport==7961 and .laddr=="0.0.0.0" and .netns=='"$INOH")" = 1 ] &&
+		[ ! -e "$TMP/held1.ready" ] && ! grep -q 'watching listeners' "$TMP/held1.err"; then
+		ok "--exit-on-alert --rules: a listener that closed before the snapshot reached it (only its 'alert unlisten') exits 5, never ready"
+	else
+		not_ok "--exit-on-alert --rules: a listener that closed before the snapshot reached it (only its 'alert unlisten') exits 5, never ready" \
+			"rc=$rc"$'\n'"$(cat "$TMP/held1.out" "$TMP/held1.err")"
+	fi
+else
+	not_ok "sockwatch stopped at its snapshot" "$(cat "$TMP/held1.err")"
+fi
+
+# ts never goes backwards at start-up: baseline lines carry the time the tracer was being
+# attached, so the events queued while the snapshot ran, printed after them, are later.
+# Held while the snapshot is held back: 7962 and 7963 (baseline); 7964, there at start and
+# closed meanwhile (its unlisten only); 7965 opened and closed meanwhile (listen, unlisten).
+hold_in "$NSH" 127.0.0.1:7962 127.0.0.1:7963
+hold_in "$NSH" 127.0.0.1:7964
+HOLDER=${PIDS[-1]}
+if start_held held2 --json --netns "$INOH"; then
+	kill "$HOLDER"
+	wait "$HOLDER" 2>/dev/null
+	port_gone "$NSH" 7964
+	listen_in "$NSH" 0.05 127.0.0.1:7965
+	kill -CONT "$HELDPID"
+	for _ in $(seq 100); do grep -q "watching listeners" "$TMP/held2.err" && break; sleep 0.05; done
+	kill -TERM "$HELDPID"
+	wait_exit "$STRACEPID" 10
+	rc=$?
+	got=$(jq -r '"\(.event) \(.lport)"' "$TMP/held2.out" | tr '\n' ' ')
+	# (the two baselines in the snapshot's order)
+	if [ "$rc" = 0 ] && { [ "$got" = "baseline 7962 baseline 7963 unlisten 7964 listen 7965 unlisten 7965 " ] ||
+		[ "$got" = "baseline 7963 baseline 7962 unlisten 7964 listen 7965 unlisten 7965 " ]; }; then
+		ok "start-up with queued events: baselines, then what came while the snapshot ran"
+	else
+		not_ok "start-up with queued events: baselines, then what came while the snapshot ran" \
+			"rc=$rc: $got"
+	fi
+	if [ "$rc" = 0 ] && [ "$(wc -l <"$TMP/held2.out")" = 5 ] &&
+		jq -r .ts "$TMP/held2.out" | LC_ALL=C sort -C; then
+		ok "start-up with queued events: ts never decreases from one line to the next"
+	else
+		not_ok "start-up with queued events: ts never decreases from one line to the next" \
+			"$(jq -r '"\(.ts) \(.event) \(.lport)"' "$TMP/held2.out")"
+	fi
+else
+	not_ok "sockwatch stopped at its snapshot" "$(cat "$TMP/held2.err")"
+fi
+ip netns del "$NSH"
+
+# -p and --comm keep a baseline listener if any process holding it passes them (as top
+# does), and report that process: a parent ("parentp") listens, forks, and its child
+# execs sleep, holding the listener too.
+ip netns exec "$NS2" python3 -c '
+import os, socket, time
+with open("/proc/self/comm", "w") as f:
+    f.write("parentp")
+s = socket.socket(); s.bind(("127.0.0.1", 7966)); s.listen(); s.set_inheritable(True)
+if os.fork() == 0:
+    os.execvp("sleep", ["sleep", "3600"])
+time.sleep(3600)' </dev/null >/dev/null 2>&1 &
+PARENT=$!
+PIDS+=("$PARENT")
+CHILD=
+for _ in $(seq 100); do
+	CHILD=$(pgrep -P "$PARENT" -x sleep | head -n 1)
+	[ -n "$CHILD" ] && ip netns exec "$NS2" ss -tlnH "sport = :7966" | grep -q . && break
+	sleep 0.05
+done
+PIDS+=("$CHILD")
+# owner_of TAG ARGS...: "comm pid" of each 7966 baseline line of listen ARGS
+owner_of() {
+	local tag=$1; shift
+	start "$tag" --json --netns "$INO2" "$@" || { echo "not started"; return; }
+	stop
+	jq -r 'select(.event=="baseline" and .lport==7966) | "\(.comm) \(.pid)"' "$TMP/$tag.out" |
+		tr '\n' ' '
+}
+got=$(owner_of fk1 --comm sleep)
+check "--comm selects a baseline listener held by a forked child, and reports the child" \
+	[ "$got" = "sleep $CHILD " ]
+got2=$(owner_of fk2 -p "$CHILD")
+check "-p CHILD selects it too, reported as the child's" [ "$got2" = "sleep $CHILD " ]
+got3=$(owner_of fk3 --comm parentp)
+check "--comm PARENT selects it as the parent's" [ "$got3" = "parentp $PARENT " ]
+got4=$(owner_of fk4)
+low="parentp $PARENT " # (pids may have wrapped around)
+[ "$CHILD" -lt "$PARENT" ] && low="sleep $CHILD "
+check "without -p or --comm: the holder with the lowest pid" [ "$got4" = "$low" ]
+kill "$CHILD" "$PARENT" 2>/dev/null
 
 # --- start-up race: every listener reported exactly once --------------------------------
 pyns "$NS" '

@@ -28,6 +28,7 @@ static struct sw_alert sample(void)
 		.pid = 4242,
 		.ppid = 1,
 		.uid = 1000,
+		.uid_known = true,
 		.user = "alice",
 		.comm = "nc",
 		.exe = "/usr/bin/nc.openbsd",
@@ -164,6 +165,52 @@ static void test_remote_and_unknown_owner(void **state)
 				 "\"user\":null,\"comm\":null,\"exe\":null,\"exe_check\":null,"
 				 "\"cgroup\":null,"
 				 "\"container\":null,\"rule_line\":3,\"cmdline\":null}");
+}
+
+/*
+ * A baseline listener that no process holds any more: no pid, but its
+ * socket's uid is known, and printed (a uid rule matched it), with its user;
+ * uid 0 included, which is not "unknown".
+ */
+static void test_ownerless_uid_known(void **state)
+{
+	struct sw_alert a = {
+		.kind = SW_ALERT_BASELINE,
+		.level = SW_LEVEL_INFO,
+		.wall = { 1764150000, 0 },
+		.family = SW_AF_INET,
+		.laddr = { 127, 0, 0, 1 },
+		.lport = 8080,
+		.netns = 5,
+		.uid = 1000,
+		.uid_known = true,
+		.user = "alice",
+		.rule_line = 2,
+	};
+	char buf[SW_ALERT_LINE_MAX];
+
+	sw_listen_format(&a, SW_FMT_TEXT, buf, sizeof(buf));
+	assert_string_equal(buf, "2025-11-26T09:40:00.000000Z info  baseline 127.0.0.1:8080 "
+				 "exposure=loopback family=4 netns=5 host_netns=no pid=- ppid=- "
+				 "uid=1000 user=alice comm=- exe=- exe_check=- cgroup=- "
+				 "container=- rule_line=2 cmdline=-");
+	sw_listen_format(&a, SW_FMT_JSON, buf, sizeof(buf));
+	assert_string_equal(buf, "{\"v\":1,\"ts\":\"2025-11-26T09:40:00.000000000Z\","
+				 "\"level\":\"info\",\"event\":\"baseline\",\"family\":4,"
+				 "\"laddr\":\"127.0.0.1\",\"lport\":8080,\"exposure\":\"loopback\","
+				 "\"netns\":5,\"host_netns\":false,\"pid\":null,\"ppid\":null,"
+				 "\"uid\":1000,\"user\":\"alice\",\"comm\":null,\"exe\":null,"
+				 "\"exe_check\":null,\"cgroup\":null,\"container\":null,"
+				 "\"rule_line\":2,\"cmdline\":null}");
+	a.uid = 0;
+	a.user = "root";
+	sw_listen_format(&a, SW_FMT_TEXT, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " pid=- ppid=- uid=0 user=root comm=- "));
+	/* and a pid does not make an unknown uid known */
+	a.pid = 77;
+	a.uid_known = false;
+	sw_listen_format(&a, SW_FMT_TEXT, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " pid=77 ppid=- uid=- user=- comm=- "));
 }
 
 /* With several rules files the rule's file comes before its line (quoted where it must be). */
@@ -414,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_text_exact),
 		cmocka_unit_test(test_json_exact),
 		cmocka_unit_test(test_remote_and_unknown_owner),
+		cmocka_unit_test(test_ownerless_uid_known),
 		cmocka_unit_test(test_rule_file),
 		cmocka_unit_test(test_resync_source),
 		cmocka_unit_test(test_lost),
