@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -21,6 +23,8 @@ struct events_ctx {
 	struct sw_sink_opts sink_opts;
 	struct sw_sink_set sinks;
 	int stdout_sink; /* index of the stdout sink when it is the only one, else -1 */
+	int watch_fd; /* stdout, when its reader going away can be seen in poll(2), else -1 */
+	bool stdout_hung_up; /* watch_fd reported POLLERR or POLLHUP */
 	bool json_opt; /* --json given */
 	const char *format_opt; /* --format's value, NULL if not given */
 };
@@ -42,6 +46,8 @@ struct events_ctx {
  * wake-up (a quarter of it) is due.
  */
 #define RINGBUF_BYTES (2u << 20)
+/* The longest wait for records while none flow (the sweep and loss checks run after it). */
+#define POLL_MS 100
 
 static const char events_usage[] =
 	"usage: sockwatch events [options]\n"
@@ -331,12 +337,12 @@ static int open_outputs(struct events_ctx *c)
 	return -1;
 }
 
-/* `sockwatch events | head`: when stdout is the only output and it broke, the run is over. */
 /*
  * Whether the run should end because its only output, stdout, has no reader
- * any more (EPIPE: `sockwatch events | head`). Other errors (a disk that is
- * full) are counted, and the run goes on: its lost records say what was lost
- * once the output takes lines again.
+ * any more: a write failed with EPIPE (`sockwatch events | head`) or, on a
+ * terminal that hung up, EIO; or the wait saw it (watch_stdout()). Other
+ * errors (a disk that is full) are counted, and the run goes on: its lost
+ * records say what was lost once the output takes lines again.
  */
 static bool output_gone(const struct events_ctx *c)
 {
@@ -344,8 +350,47 @@ static bool output_gone(const struct events_ctx *c)
 
 	if (c->stdout_sink < 0)
 		return false;
+	if (c->stdout_hung_up)
+		return true;
 	sw_sink_stats(c->sinks.sinks[c->stdout_sink], &st);
 	return st.gone > 0;
+}
+
+/*
+ * stdout as the only output is watched in the wait for records, so that a
+ * reader that has gone ends the run at once, not at the next record written
+ * (which in a quiet namespace may never come, while the programs stay
+ * attached): a pipe or FIFO without a reader polls POLLERR, a terminal that
+ * hung up POLLHUP. Only those: a socket's POLLERR can be a passing error,
+ * and a file or /dev/null never goes away.
+ */
+static void watch_stdout(struct events_ctx *c)
+{
+	struct stat st;
+
+	c->watch_fd = -1;
+	if (c->stdout_sink < 0 || fstat(STDOUT_FILENO, &st))
+		return;
+	if (S_ISFIFO(st.st_mode) || (S_ISCHR(st.st_mode) && isatty(STDOUT_FILENO)))
+		c->watch_fd = STDOUT_FILENO;
+}
+
+/*
+ * Waits for records as sw_tracer_poll() would, and for the watched stdout to
+ * go: poll(2) asks the descriptor each time, so a terminal hung up without a
+ * wake-up for us (vhangup()) is seen within POLL_MS. Then reads the records.
+ */
+static int wait_and_poll(struct events_ctx *c, struct sw_tracer *t)
+{
+	struct pollfd p[2] = {
+		{ .fd = sw_tracer_epoll_fd(t), .events = POLLIN },
+		{ .fd = c->watch_fd, .events = 0 }, /* POLLERR and POLLHUP need no asking */
+	};
+
+	if (poll(p, c->watch_fd >= 0 ? 2 : 1, sw_tracer_wait_ms(t, POLL_MS)) > 0 &&
+	    (p[1].revents & (POLLERR | POLLHUP)))
+		c->stdout_hung_up = true;
+	return sw_tracer_poll(t, 0);
 }
 
 struct closing {
@@ -454,6 +499,7 @@ int cmd_events(int argc, char **argv)
 	}
 	sw_print_attached(t);
 	print_header(&c);
+	watch_stdout(&c);
 
 	ret = SW_EXIT_OK;
 	while (!sw_stop && !output_gone(&c)) {
@@ -461,7 +507,7 @@ int cmd_events(int argc, char **argv)
 			sw_hup = 0;
 			sw_sink_set_reopen(&c.sinks);
 		}
-		n = sw_tracer_poll(t, 100);
+		n = wait_and_poll(&c, t);
 		if (n < 0) {
 			sw_err("reading events failed: %s", strerror(-n));
 			ret = SW_EXIT_FAILURE;

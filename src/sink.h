@@ -39,7 +39,7 @@ struct sw_sink_stats {
 	unsigned long long errors; /* failed writes, sends, connects, opens, compressions */
 	unsigned long long reconnects; /* syslog: connections re-established after a failure */
 	unsigned long long rotations; /* file: rotations done */
-	unsigned long long gone; /* writes refused because the reader went away (EPIPE) */
+	unsigned long long gone; /* writes refused as the reader went (EPIPE; EIO: tty hung up) */
 };
 
 /*

@@ -1031,10 +1031,8 @@ static int poll_batch(struct sw_tracer *t, int timeout_ms)
 	__u64 before = t->delivered;
 	int e, c;
 
-	if (t->batch != BATCH_EAGER && (timeout_ms < 0 || timeout_ms > (int)t->opts.batch_ms))
-		timeout_ms = t->opts.batch_ms;
 	/* Records submitted without a wake-up leave epoll asleep: drain anyway. */
-	e = ring_buffer__poll(t->rb, timeout_ms);
+	e = ring_buffer__poll(t->rb, sw_tracer_wait_ms(t, timeout_ms));
 	c = t->stop_ret ? 0 : ring_buffer__consume(t->rb);
 	if (e >= 0 && c < 0)
 		e = c;
@@ -1049,6 +1047,14 @@ static int poll_batch(struct sw_tracer *t, int timeout_ms)
 		t->batch = BATCH_EAGER;
 	}
 	return e;
+}
+
+int sw_tracer_wait_ms(const struct sw_tracer *t, int timeout_ms)
+{
+	if (t->opts.batch_ms && t->batch != BATCH_EAGER &&
+	    (timeout_ms < 0 || timeout_ms > (int)t->opts.batch_ms))
+		return t->opts.batch_ms;
+	return timeout_ms;
 }
 
 int sw_tracer_poll(struct sw_tracer *t, int timeout_ms)

@@ -107,6 +107,13 @@ int sw_tracer_open(const struct sw_tracer_opts *o, sw_record_fn fn, void *ctx,
  */
 int sw_tracer_poll(struct sw_tracer *t, int timeout_ms);
 /*
+ * How long sw_tracer_poll(t, timeout_ms) would wait for records: timeout_ms,
+ * or batch_ms while records flow (they come without a wake-up then). A
+ * caller that waits on sw_tracer_epoll_fd() together with descriptors of
+ * its own waits this long, then calls sw_tracer_poll(t, 0): the same batches.
+ */
+int sw_tracer_wait_ms(const struct sw_tracer *t, int timeout_ms);
+/*
  * Milliseconds until sw_tracer_poll() has work to do with no record waiting
  * (the socket-map sweep: closes the kernel never delivered), 0 if it is due,
  * -1 if there is none. A caller that waits on sw_tracer_epoll_fd() itself

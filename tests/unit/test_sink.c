@@ -2116,6 +2116,56 @@ static void test_stdout_stalled_exact(void **state)
 	assert_int_equal(c.st.written + c.st.dropped, 3000);
 }
 
+/* A pseudo-terminal: returns its slave, *master gets the master (non-blocking, for reads). */
+static int open_pty(int *master)
+{
+	int slave;
+
+	*master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	assert_true(*master >= 0);
+	assert_int_equal(grantpt(*master), 0);
+	assert_int_equal(unlockpt(*master), 0);
+	slave = open(ptsname(*master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	assert_true(slave >= 0);
+	assert_int_equal(fcntl(*master, F_SETFL, O_NONBLOCK), 0);
+	return slave;
+}
+
+/*
+ * stdout on a terminal that hangs up (an ssh connection dropped: the pty
+ * master closed): every write fails with EIO from then on, for good. That is
+ * a reader that has gone, as EPIPE on a pipe (the caller ends the run then);
+ * it was counted as an ordinary error and `sockwatch events` ran on forever.
+ */
+static void test_stdout_tty_hangup_gone(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	struct sw_sink_stats st;
+	struct sw_record r;
+	struct sw_sink *s;
+	int master, slave, saved, i;
+
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	slave = open_pty(&master);
+	dup2(slave, STDOUT_FILENO);
+	close(slave);
+	assert_int_equal(sw_sink_open("stdout", &o, &s), 0);
+	close(master); /* the terminal hangs up */
+	for (i = 0; i < 3; i++) {
+		r = rec(i);
+		sw_sink_submit(s, &r);
+	}
+	sw_sink_kick(s);
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	assert_true(st.errors >= 1);
+	assert_int_equal(st.written, 0);
+	assert_int_equal(st.dropped, 3);
+	assert_true(st.gone >= 1);
+}
+
 struct write_job {
 	pthread_t thread;
 	int fd;
@@ -2830,6 +2880,7 @@ int main(void)
 						teardown_tmpdir),
 		cmocka_unit_test(test_stdout_stalled_counts),
 		cmocka_unit_test(test_stdout_stalled_exact),
+		cmocka_unit_test(test_stdout_tty_hangup_gone),
 		cmocka_unit_test(test_write_all_cancel_exact),
 		cmocka_unit_test(test_syslog_udp),
 		cmocka_unit_test(test_syslog_tcp_reconnect),
