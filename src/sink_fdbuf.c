@@ -85,22 +85,30 @@ enum sw_fd_kind sw_fd_kind_of(int fd, int *own)
 {
 	char path[32];
 	struct stat st;
+	bool tty;
 
 	*own = -1;
 	if (fstat(fd, &st))
 		return SW_FD_BLOCKING;
 	if (S_ISSOCK(st.st_mode))
 		return SW_FD_SOCKET;
-	if (!S_ISFIFO(st.st_mode))
+	/* a terminal stalls as a pipe does (a window frozen, ^S, a master nobody reads) */
+	tty = S_ISCHR(st.st_mode) && isatty(fd);
+	if (!S_ISFIFO(st.st_mode) && !tty)
 		return SW_FD_BLOCKING;
 	/*
-	 * Opening the pipe again gives a file description of our own, which
-	 * O_NONBLOCK can be set on without changing it for the others holding
-	 * the pipe. Without /proc (or a reader), poll and small writes.
+	 * Opening the pipe or terminal again gives a file description of our
+	 * own, which O_NONBLOCK can be set on without changing it for the
+	 * others holding it (fcntl() on fd would make the user's shell see
+	 * EAGAIN). Without /proc (or a reader), a pipe gets poll and small
+	 * writes; a terminal, which promises nothing like PIPE_BUF, blocking
+	 * writes as before.
 	 */
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	*own = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	return *own >= 0 ? SW_FD_NONBLOCK : SW_FD_PIPE;
+	if (*own >= 0)
+		return SW_FD_NONBLOCK;
+	return tty ? SW_FD_BLOCKING : SW_FD_PIPE;
 }
 
 /*

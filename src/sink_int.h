@@ -144,9 +144,9 @@ bool sw_sink_own_lost(const struct sw_sink *s, const struct sw_record *r);
  * only what is taken at once.
  */
 enum sw_fd_kind {
-	SW_FD_BLOCKING, /* regular file or device: write(2) itself waits (and is cancelled) */
+	SW_FD_BLOCKING, /* regular file or other device: write(2) itself waits (and is cancelled) */
 	SW_FD_PIPE, /* pipe or FIFO shared with others: poll, then at most PIPE_BUF bytes */
-	SW_FD_NONBLOCK, /* pipe or FIFO with O_NONBLOCK of our own: write, poll when full */
+	SW_FD_NONBLOCK, /* pipe, FIFO or tty with O_NONBLOCK of our own: write, poll when full */
 	SW_FD_SOCKET, /* socket: send(MSG_DONTWAIT), poll when full */
 };
 
@@ -159,7 +159,8 @@ enum sw_fd_kind {
 int sw_write_all(int fd, enum sw_fd_kind kind, const char *buf, size_t len, size_t *off);
 /*
  * How to write to fd, a descriptor others may share (stdout); *own gets a
- * descriptor of our own for it (a pipe reopened with O_NONBLOCK), or -1.
+ * descriptor of our own for it (a pipe or terminal reopened with O_NONBLOCK),
+ * or -1.
  */
 enum sw_fd_kind sw_fd_kind_of(int fd, int *own);
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # `sockwatch events` writing to stdout: a reader that goes away (a pipe's, a terminal that
-# hangs up) ends the run at once.
+# hangs up) ends the run at once, and a stalled terminal is counted exactly.
 # usage: tests/cli/test_stdout.sh [BUILD_DIR]; needs root; prints TAP and a summary line.
 # SW_NETNS_PREFIX names the network namespace it makes (default swso PID).
 set -u
@@ -112,4 +112,51 @@ check "pty master closed, no event: exits on its own within 10 s, exit 0" \
 	bash -c "[[ '$pty_rc' == 0 ]] && grep -q '^sockwatch: output \"stdout\":' $TMP/hup.err ||
 		{ echo '# exit: $pty_rc'; sed 's/^/# /' $TMP/hup.err; exit 1; }"
 check "nothing left attached after the hang-up" no_sw_leak "$ids_before"
+
+# 3. stdout on a terminal nobody reads (the pty master never read), a burst, SIGINT: the
+# writer is cancelled at the exit. The counts must say what the terminal got: written is
+# the whole lines the master can read, and written + dropped the events. A terminal was
+# written with blocking writes, and a write cancelled inside write(2) lost its count:
+# "0 written, 8002 dropped" while the terminal held 69 lines.
+cat >"$TMP/burst.py" <<'PY'
+import socket
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(512)
+for _ in range(2000):
+    c = socket.create_connection(s.getsockname()); a, _ = s.accept(); a.close(); c.close()
+s.close()
+PY
+cat >"$TMP/pty_stall.py" <<'PY'
+import os, select, signal, subprocess, sys, time
+sw, inode, err, burst, ns = sys.argv[1:6]
+master, slave = os.openpty()
+p = subprocess.Popen([sw, 'events', '--json', '--netns', inode], stdin=subprocess.DEVNULL,
+                     stdout=slave, stderr=open(err, 'wb'))
+os.close(slave)
+for _ in range(100):
+    if b'sockwatch: tracing' in open(err, 'rb').read():
+        break
+    time.sleep(0.1)
+subprocess.run(['ip', 'netns', 'exec', ns, 'python3', burst], check=True)
+time.sleep(0.5)
+p.send_signal(signal.SIGINT)
+rc = p.wait(timeout=30)
+data = b''
+while select.select([master], [], [], 2)[0]:
+    try:
+        d = os.read(master, 65536)
+    except OSError:  # EIO: the slave is closed and everything has been read
+        break
+    if not d:
+        break
+    data += d
+print(rc, data.count(b'\n'), len(data))
+PY
+read -r stall_rc lines bytes < <(python3 "$TMP/pty_stall.py" "$SW" "$INODE" "$TMP/stall.err" \
+	"$TMP/burst.py" "$NS")
+read -r w dr < <(sed -n 's/^sockwatch: output "stdout": \([0-9]*\) written, \([0-9]*\) dropped.*/\1 \2/p' "$TMP/stall.err")
+n=$(sed -n 's/^sockwatch: \([0-9]*\) events .*/\1/p' "$TMP/stall.err")
+check "stalled terminal: written (${w:-?}) is the whole lines it got (${lines:-?}, $bytes bytes); + ${dr:-?} dropped = ${n:-?} events" \
+	bash -c "[[ '$stall_rc' == 0 && -n '$w' && -n '$n' && '$w' -eq '$lines' && \$(($w + $dr)) -eq '$n' &&
+		'$lines' -gt 0 && '$lines' -lt '$n' ]]"
+check "nothing left attached at the end" no_sw_leak "$ids_before"
 tap_done

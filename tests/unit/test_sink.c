@@ -2131,6 +2131,19 @@ static int open_pty(int *master)
 	return slave;
 }
 
+/* The newlines left to read on a pty master (its slave closed): the lines it got. */
+static size_t drain_pty_lines(int master)
+{
+	size_t lines = 0;
+	char buf[4096];
+	ssize_t n, i;
+
+	while ((n = read(master, buf, sizeof(buf))) > 0)
+		for (i = 0; i < n; i++)
+			lines += buf[i] == '\n';
+	return lines;
+}
+
 /*
  * stdout on a terminal that hangs up (an ssh connection dropped: the pty
  * master closed): every write fails with EIO from then on, for good. That is
@@ -2164,6 +2177,45 @@ static void test_stdout_tty_hangup_gone(void **state)
 	assert_int_equal(st.written, 0);
 	assert_int_equal(st.dropped, 3);
 	assert_true(st.gone >= 1);
+}
+
+/*
+ * stdout on a terminal nobody reads (a window that froze, a pty master never
+ * read): the writer is cancelled at close. The count must say what the
+ * terminal got, as for a stalled pipe: a terminal was written with blocking
+ * writes, and the write cancelled inside write(2) lost its count (0 written
+ * while the terminal held some 100 lines).
+ */
+static void test_stdout_tty_stalled_exact(void **state)
+{
+	struct sw_sink_opts o = { .format = fmt_fixed };
+	struct closer c;
+	struct sw_record r;
+	struct sw_sink *s;
+	int master, slave, saved, i;
+	size_t lines;
+
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	slave = open_pty(&master);
+	dup2(slave, STDOUT_FILENO);
+	close(slave);
+	assert_int_equal(sw_sink_open("stdout", &o, &s), 0);
+	for (i = 1; i <= 3000; i++) {
+		r = rec(i);
+		sw_sink_submit(s, &r);
+	}
+	usleep(200000);
+	close_within(&c, s, 15, unblock_close, &master);
+	dup2(saved, STDOUT_FILENO); /* the slave's last descriptor: the master reads to the end */
+	close(saved);
+	lines = drain_pty_lines(master);
+	close(master);
+	assert_int_equal(c.err, -ETIMEDOUT);
+	if (c.st.written != lines)
+		fail_msg("%llu written, but the terminal got %zu lines", c.st.written, lines);
+	assert_true(lines > 0 && lines < 3000);
+	assert_int_equal(c.st.written + c.st.dropped, 3000);
 }
 
 struct write_job {
@@ -2881,6 +2933,7 @@ int main(void)
 		cmocka_unit_test(test_stdout_stalled_counts),
 		cmocka_unit_test(test_stdout_stalled_exact),
 		cmocka_unit_test(test_stdout_tty_hangup_gone),
+		cmocka_unit_test(test_stdout_tty_stalled_exact),
 		cmocka_unit_test(test_write_all_cancel_exact),
 		cmocka_unit_test(test_syslog_udp),
 		cmocka_unit_test(test_syslog_tcp_reconnect),
