@@ -26,7 +26,7 @@ const volatile __u32 filter_pid = 0; /* owner tgid, 0 = any */
 const volatile bool emit_states = false; /* one SW_EV_STATE per transition */
 /* One SW_EV_STATE at CLOSE->SYN_SENT, with its owner, for a peer in connect_nets: a
  * connect() the moment it starts (listen's deny remote rules; emit_states gives every
- * one without the owner). */
+ * one, with its owner as well). */
 const volatile bool emit_connect_start = false;
 /*
  * The record kinds the consumer reads (bit 1 << SW_EV_*): all of them for
@@ -764,6 +764,43 @@ static __always_inline bool connect_net_listed(const struct sk_now *now)
 	return peer_listed(now->family, now->raddr);
 }
 
+/*
+ * --states: the record of a transition other than to LISTEN or SYN_SENT
+ * (on_set_state() emits those with the owner they take from current),
+ * emitted before the event the transition causes. s is the socket's entry.
+ * A close without one has the owner its unlisten or close record will
+ * have: the task closing a listener (still marked entry none, as that
+ * unlisten is), or the accepting task an accept hook left in the accepts
+ * map. That owner goes into cur, which the close path fills the same way
+ * again.
+ */
+static __always_inline void emit_state(bool btf, struct sock *sk, __u64 key, int oldstate,
+				       int newstate, const struct sw_sock *s, struct sw_sock *cur,
+				       struct sk_now *now)
+{
+	const struct sw_sock *o = s;
+	__u8 flags = s ? 0 : SW_F_NO_ENTRY;
+
+	if (!s || !s->family)
+		read_tuple(btf, sk, now);
+	if (!s && newstate == SW_TCP_CLOSE) {
+		if (oldstate == SW_TCP_LISTEN) {
+			owner_from_current(cur);
+		} else if (accepts_maybe()) {
+			__u64 ptr = (__u64)(unsigned long)sk;
+			struct sw_sock *acc = bpf_map_lookup_elem(&accepts, &ptr);
+
+			if (acc) {
+				owner_of_accept(cur, acc);
+				flags = 0;
+			}
+		}
+		if (cur->owner_src)
+			o = cur;
+	}
+	emit(key, EMIT(SW_EV_STATE, oldstate, newstate, flags), o, now);
+}
+
 /* btf: whether sk is a typed pointer (tp_btf), see SW_READ. */
 static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, int oldstate,
 					 int newstate)
@@ -781,16 +818,16 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 	if (!sock_wanted(btf, sk))
 		return;
 
-	/* LISTEN and SYN_SENT make the entry whatever is there: no look-up. */
-	if (emit_states || (newstate != SW_TCP_LISTEN && newstate != SW_TCP_SYN_SENT))
-		s = bpf_map_lookup_elem(&socks, &key);
-	else
+	/* LISTEN and SYN_SENT make the entry whatever is there: no look-up.
+	 * Their state records come from the switch, with the owner they take
+	 * from current (the listen() or connect() caller), before the events
+	 * the transitions cause, as here. */
+	if (newstate == SW_TCP_LISTEN || newstate == SW_TCP_SYN_SENT) {
 		s = 0;
-
-	if (emit_states) {
-		if (!s || !s->family)
-			read_tuple(btf, sk, &now);
-		emit(key, EMIT(SW_EV_STATE, oldstate, newstate, s ? 0 : SW_F_NO_ENTRY), s, &now);
+	} else {
+		s = bpf_map_lookup_elem(&socks, &key);
+		if (emit_states)
+			emit_state(btf, sk, key, oldstate, newstate, s, &cur, &now);
 	}
 
 	switch (newstate) {
@@ -804,6 +841,8 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 		cur.sweep = SW_SWEEP_LISTENER;
 		cur.flags = SW_SOCK_F_NO_ACCEPT_MAPS;
 		remember_endpoints(btf, sk, &cur);
+		if (emit_states)
+			emit(key, EMIT(SW_EV_STATE, oldstate, newstate, 0), &cur, &now);
 		/* The port comes after this transition, or the call fails
 		 * there: listen()'s exit reports it (the exit knows both),
 		 * found by task, not through the call's descriptor (an AF_SMC
@@ -830,10 +869,10 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 		owner_from_current(&cur);
 		cur.flags = SW_SOCK_F_NO_ACCEPT_MAPS;
 		sock_create(key, &cur);
-		if (emit_connect_start && !emit_states) {
+		if (emit_states || emit_connect_start) {
 			/* the peer is set; the local port is chosen after this transition */
 			read_tuple(btf, sk, &now);
-			if (!connect_net_listed(&now))
+			if (!emit_states && !connect_net_listed(&now))
 				return;
 			emit(key, EMIT(SW_EV_STATE, oldstate, newstate, 0), &cur, &now);
 		}

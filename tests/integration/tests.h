@@ -52,6 +52,8 @@ int t_filters(void);
 int t_nothing_left_attached(void);
 int t_raw_tp_fallback(void);
 int t_state_transitions(void);
+int t_state_first_owner(void);
+int t_state_unlisten_owner(void);
 int t_connect_starts(void);
 int t_listen_kinds(void);
 int t_sweep_infers_close(void);
