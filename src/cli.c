@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "preflight.h"
 #include "strbuf.h"
 
 volatile sig_atomic_t sw_stop;
@@ -323,9 +324,12 @@ void sw_warn_snapshot_netns(unsigned int failed, __u64 ino, int err, const char 
 		return;
 	fprintf(stderr,
 		"sockwatch: warning: %u network namespace%s could not be entered, %s sockets are "
-		"missing from the snapshot (%snetns %llu from %s: %s)\n",
+		"missing from the snapshot (%snetns %llu from %s: %s)%s\n",
 		failed, failed == 1 ? "" : "s", failed == 1 ? "its" : "their",
-		failed == 1 ? "" : "first: ", (unsigned long long)ino, where, strerror(err));
+		failed == 1 ? "" : "first: ", (unsigned long long)ino, where, strerror(err),
+		err == EPERM && !sw_has_cap(CAP_SYS_ADMIN) ?
+			"; entering other network namespaces needs CAP_SYS_ADMIN (run as root)" :
+			"");
 }
 
 /* The initial PID namespace's inode number (PROC_PID_INIT_INO, fixed since 3.8). */

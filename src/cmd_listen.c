@@ -928,7 +928,7 @@ static int resync(struct listen_ctx *c)
 	c->last_resync_ns = t0;
 	c->ntouched = 0;
 	c->resyncing = true;
-	e = sw_snapshot_take(&s, c->snap_used, drain_step, c, err, sizeof(err));
+	e = sw_snapshot_take(&s, c->snap_used, c->filter.netns, drain_step, c, err, sizeof(err));
 	if (!e)
 		sw_tracer_poll(c->t, 0); /* what came before it ended */
 	c->resyncing = false;
@@ -1194,7 +1194,7 @@ static int learn(struct listen_ctx *c, const char *path)
 	/* libbpf's messages about the iterators: with -v, or in the error */
 	sw_libbpf_log_init(c->filter.verbose);
 	sw_startup_memory(true); /* the process ends after writing the file */
-	e = sw_snapshot_take(&s, c->snapshot, NULL, NULL, err, sizeof(err));
+	e = sw_snapshot_take(&s, c->snapshot, c->filter.netns, NULL, NULL, err, sizeof(err));
 	if (e) {
 		sw_err("%s", err);
 		return sw_exit_for_open_error(e);
@@ -1314,7 +1314,7 @@ static int run(struct listen_ctx *c)
 	}
 	c->key_by_ptr = sw_tracer_state_hook(c->t) == SW_STATE_HOOK_RAW_TP;
 	sw_print_attached(c->t);
-	e = sw_snapshot_take(&s, c->snapshot, drain_step, c, err, sizeof(err));
+	e = sw_snapshot_take(&s, c->snapshot, c->filter.netns, drain_step, c, err, sizeof(err));
 	if (e) {
 		sw_err("%s", err);
 		/* as --learn and top say it: iterators refused (--snapshot iter) is 4 */

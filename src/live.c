@@ -308,7 +308,8 @@ int sw_live_resync(struct sw_live *l)
 	l->last_resync_ns = now;
 	l->ntouched = 0;
 	l->resyncing = true;
-	e = sw_snapshot_take(&s, l->resync_source, drain_step, l, err, sizeof(err));
+	e = sw_snapshot_take(&s, l->resync_source, l->filter.netns, drain_step, l, err,
+			     sizeof(err));
 	if (!e)
 		sw_tracer_poll(l->t, 0); /* what came before it ended */
 	l->resyncing = false;
@@ -358,7 +359,7 @@ int sw_live_start(struct sw_live *l, const struct sw_live_opts *o, char *err, si
 	l->host_netns = sw_self_netns();
 	l->attach_ns = sw_now_ns() - t0;
 	t0 = sw_now_ns();
-	e = sw_snapshot_take(&s, o->snapshot, drain_step, l, err, errlen);
+	e = sw_snapshot_take(&s, o->snapshot, o->tracer.netns, drain_step, l, err, errlen);
 	if (e)
 		goto out_tracer;
 	l->snap_source = s.source;

@@ -23,6 +23,7 @@ enum sw_netns_visit {
 	SW_NETNS_ENTERED,
 	SW_NETNS_FAILED, /* no way in opened it, or setns() refused it */
 	SW_NETNS_REPLACED, /* failed, then found again through a socket: a later entry */
+	SW_NETNS_SKIPPED, /* not the one asked for (--netns): never entered */
 };
 
 /*

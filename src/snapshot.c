@@ -18,6 +18,8 @@
 struct take_ctx {
 	struct sw_snapshot *s;
 	struct sw_netns_set ns;
+	__u64 only; /* the one namespace asked for (--netns), 0: all */
+	size_t marked; /* entries of ns that skip_unasked() has seen */
 	int home;
 	sw_snapshot_step_fn step;
 	void *step_ctx;
@@ -89,8 +91,60 @@ static void netns_failures(struct take_ctx *t)
 static void netns_forget_visits(struct take_ctx *t)
 {
 	for (size_t i = 0; i < t->ns.n; i++)
-		if (t->ns.v[i].visit != SW_NETNS_REPLACED)
+		if (t->ns.v[i].visit != SW_NETNS_REPLACED && t->ns.v[i].visit != SW_NETNS_SKIPPED)
 			t->ns.v[i].visit = SW_NETNS_UNVISITED;
+}
+
+/* Whether the i-th namespace is not to be entered: skipped, or replaced by a later entry. */
+static bool netns_passed_over(const struct take_ctx *t, size_t i)
+{
+	return t->ns.v[i].visit == SW_NETNS_REPLACED || t->ns.v[i].visit == SW_NETNS_SKIPPED;
+}
+
+/*
+ * With --netns, the namespaces listed since the last call other than the
+ * one asked for are skipped: never entered, so never reported as failed
+ * (a user without CAP_SYS_ADMIN can enter none but its own). Its own (the
+ * first) is still read: cheap, and the sign that the source works at all.
+ */
+static void skip_unasked(struct take_ctx *t)
+{
+	for (; t->marked < t->ns.n; t->marked++)
+		if (t->only && t->marked && t->ns.v[t->marked].ino != t->only)
+			t->ns.v[t->marked].visit = SW_NETNS_SKIPPED;
+}
+
+/* Whether ino is in the set, whether its visit failed or not. */
+static bool netns_listed(const struct take_ctx *t, __u64 ino)
+{
+	for (size_t i = 0; i < t->ns.n; i++)
+		if (t->ns.v[i].ino == ino)
+			return true;
+	return false;
+}
+
+/*
+ * With --netns, a namespace asked for that nothing this process can see
+ * is in (no `ip netns` mount, no process or thread whose namespace it may
+ * read, no socket it may look at): it may exist, but the snapshot has none
+ * of its sockets, so it is reported as one that could not be entered.
+ * Not when the iterators saw its sockets (counted as unlisted then).
+ */
+static void netns_asked_missing(struct take_ctx *t)
+{
+	struct sw_snapshot *s = t->s;
+
+	if (!t->only || s->netns_unlisted)
+		return;
+	if (netns_listed(t, t->only))
+		return;
+	note_missed(s, t->only);
+	if (!s->netns_failed++) {
+		s->failed_netns = t->only;
+		s->failed_err = ENOENT;
+		snprintf(s->failed_path, sizeof(s->failed_path),
+			 "no mount, process or socket this user can see");
+	}
 }
 
 /*
@@ -194,8 +248,8 @@ static int take_iter(struct take_ctx *t, bool *unavailable)
 	}
 	for (int round = 0;; round++) {
 		for (; i < t->ns.n; i++) {
-			if (t->ns.v[i].visit == SW_NETNS_REPLACED)
-				continue; /* a later entry visits it */
+			if (netns_passed_over(t, i))
+				continue; /* a later entry visits it, or not asked for */
 			e = sw_snap_iter_socks(it, i ? &t->ns.v[i] : NULL, t->home, &socks);
 			if (e == -ENOMEM)
 				goto out_nomem;
@@ -227,6 +281,7 @@ static int take_iter(struct take_ctx *t, bool *unavailable)
 				     owners.len / sizeof(struct sw_snap_owner), true);
 		if (e < 0)
 			goto out_nomem;
+		skip_unasked(t);
 		if (!e)
 			break;
 	}
@@ -250,7 +305,8 @@ out:
 /*
  * The namespaces the iterators' owners show sockets in that were never
  * listed (so never visited): counted once each, the first kept. Owners come
- * in runs of one namespace, and such namespaces are few.
+ * in runs of one namespace, and such namespaces are few. One listed whose
+ * visit failed is counted there (netns_failures()), not again here.
  */
 static void count_unlisted(struct take_ctx *t)
 {
@@ -260,7 +316,7 @@ static void count_unlisted(struct take_ctx *t)
 
 	for (size_t i = 0; i < s->nowners; i++) {
 		ino = s->owners[i].netns;
-		if (!ino || ino == last || sw_netns_known(&t->ns, ino))
+		if (!ino || ino == last || netns_listed(t, ino) || (t->only && ino != t->only))
 			continue;
 		last = ino;
 		for (j = 0; j < nseen && seen[j] != ino; j++)
@@ -336,8 +392,8 @@ static int take_diag(struct take_ctx *t)
 
 	for (int round = 0;; round++) {
 		for (; i < t->ns.n; i++) {
-			if (t->ns.v[i].visit == SW_NETNS_REPLACED)
-				continue; /* a later entry visits it */
+			if (netns_passed_over(t, i))
+				continue; /* a later entry visits it, or not asked for */
 			e = diag_netns(t, i, &d);
 			if (e == -ENOMEM)
 				goto out_nomem;
@@ -369,6 +425,7 @@ static int take_diag(struct take_ctx *t)
 		e = add_socket_netns(t, o.unknown, o.nunknown, false);
 		if (e < 0)
 			goto out_nomem;
+		skip_unasked(t);
 		if (!e)
 			break;
 	}
@@ -389,11 +446,12 @@ out:
 	return e;
 }
 
-int sw_snapshot_take(struct sw_snapshot *s, enum sw_snap_source src, sw_snapshot_step_fn step,
-		     void *ctx, char *err, size_t errlen)
+int sw_snapshot_take(struct sw_snapshot *s, enum sw_snap_source src, __u32 netns,
+		     sw_snapshot_step_fn step, void *ctx, char *err, size_t errlen)
 {
 	struct take_ctx t = {
 		.s = s,
+		.only = netns,
 		.home = -1,
 		.step = step,
 		.step_ctx = ctx,
@@ -416,6 +474,7 @@ int sw_snapshot_take(struct sw_snapshot *s, enum sw_snap_source src, sw_snapshot
 		goto out;
 	}
 	s->host_netns = t.ns.v[0].ino;
+	skip_unasked(&t);
 	s->source = src == SW_SNAP_DIAG ? SW_SNAP_DIAG : SW_SNAP_ITER;
 	if (s->source == SW_SNAP_ITER) {
 		e = take_iter(&t, &unavailable);
@@ -433,6 +492,7 @@ int sw_snapshot_take(struct sw_snapshot *s, enum sw_snap_source src, sw_snapshot
 		e = take_diag(&t);
 	if (!e) {
 		netns_failures(&t);
+		netns_asked_missing(&t);
 		s->taken_ns = now_ns();
 	}
 out:

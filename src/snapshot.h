@@ -53,11 +53,14 @@ typedef void (*sw_snapshot_step_fn)(void *ctx);
  * processes hold, and the processes holding them. With
  * SW_SNAP_AUTO the iterators are used unless the kernel refuses to load,
  * attach or run them (then s->fallback says why and sock_diag + /proc take
- * the snapshot); a forced source that fails is an error. Returns 0 or -errno
- * with one line in err.
+ * the snapshot); a forced source that fails is an error. netns (an inode,
+ * 0 for all): enter that namespace only (--netns), so that only it can be
+ * reported as not entered (or as found nowhere this process can see); the
+ * caller's own is read too, the caller filters. Returns 0 or -errno with
+ * one line in err.
  */
-int sw_snapshot_take(struct sw_snapshot *s, enum sw_snap_source src, sw_snapshot_step_fn step,
-		     void *ctx, char *err, size_t errlen);
+int sw_snapshot_take(struct sw_snapshot *s, enum sw_snap_source src, __u32 netns,
+		     sw_snapshot_step_fn step, void *ctx, char *err, size_t errlen);
 void sw_snapshot_free(struct sw_snapshot *s);
 
 /*

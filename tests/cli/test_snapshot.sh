@@ -40,6 +40,7 @@ cleanup() {
 	[ -n "${LONGNS:-}" ] && ip netns del "$LONGNS" 2>/dev/null
 	[ -n "${THNS:-}" ] && ip netns del "$THNS" 2>/dev/null
 	[ -n "${CHNS:-}" ] && ip netns del "$CHNS" 2>/dev/null
+	[ -n "${XNS:-}" ] && ip netns del "$XNS" 2>/dev/null
 	[ -n "${STALE:-}" ] && rm -f "$STALE"
 	rm -rf "$TMP"
 }
@@ -441,6 +442,39 @@ for src in iter diag; do
 done
 timeout 3 "$TMP/deny_syscall" setns "$SW" listen --netns "$NSINO" >/dev/null 2>"$TMP/ldeny.err"
 check "listen (watching): the same warning" grep -Eq "$WARN" "$TMP/ldeny.err"
+
+# With --netns, only that namespace is entered and reported on: as a user with CAP_BPF and
+# CAP_PERFMON alone (no setns into other namespaces), the warning, and --learn's refusal,
+# name the one asked for and say why; asked for sockwatch's own, nothing fails; asked for
+# one nothing this user can see holds, that one is named. ($XNS: one more namespace that
+# the user cannot enter either, which must not be tried.)
+XNS=swsnap_x_$$
+ip netns add "$XNS" || not_ok "a second netns"
+CAPS=(setpriv --reuid=65534 --regid=65534 --clear-groups '--inh-caps=+bpf,+perfmon'
+	'--ambient-caps=+bpf,+perfmon')
+NOSA="; entering other network namespaces needs CAP_SYS_ADMIN (run as root)"
+"${CAPS[@]}" "$SW" top --once --netns "$NSINO" >/dev/null 2>"$TMP/nsonly_top.err"
+rc=$?
+want="sockwatch: warning: 1 network namespace could not be entered, its sockets are missing from the snapshot (netns $NSINO from /run/netns/$NS: Operation not permitted)$NOSA"
+check "top --once --netns as CAP_BPF+CAP_PERFMON: exit 0, warns of that namespace only, and why" \
+	bash -c "[ $rc = 0 ] && [ \"\$(cat '$TMP/nsonly_top.err')\" = '$want' ]"
+"${CAPS[@]}" "$SW" listen --learn - --netns "$NSINO" >"$TMP/nsonly_learn.out" 2>"$TMP/nsonly_learn.err"
+rc=$?
+want="sockwatch: --learn would miss listeners: 1 network namespace could not be entered (netns $NSINO from /run/netns/$NS: Operation not permitted)$NOSA"
+check "listen --learn --netns as CAP_BPF+CAP_PERFMON: exit 3 naming that namespace only" \
+	bash -c "[ $rc = 3 ] && [ ! -s '$TMP/nsonly_learn.out' ] &&
+		[ \"\$(cat '$TMP/nsonly_learn.err')\" = '$want' ]"
+"${CAPS[@]}" "$SW" top --once --netns "$(stat -Lc %i /proc/self/ns/net)" >/dev/null \
+	2>"$TMP/nsown_top.err"
+rc=$?
+check "top --once --netns (its own) as CAP_BPF+CAP_PERFMON: exit 0, no warning" \
+	bash -c "[ $rc = 0 ] && [ ! -s '$TMP/nsown_top.err' ]"
+"${CAPS[@]}" "$SW" top --once --netns 12345 >/dev/null 2>"$TMP/nsnone_top.err"
+rc=$?
+want="sockwatch: warning: 1 network namespace could not be entered, its sockets are missing from the snapshot (netns 12345 from no mount, process or socket this user can see: No such file or directory)"
+check "top --once --netns (one found nowhere) as CAP_BPF+CAP_PERFMON: that one, not found" \
+	bash -c "[ $rc = 0 ] && [ \"\$(cat '$TMP/nsnone_top.err')\" = '$want' ]"
+ip netns del "$XNS"
 
 screen() { tmux capture-pane -p -t "$TMUX_S"; }
 now_ms() { date +%s%3N; }

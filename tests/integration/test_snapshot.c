@@ -51,7 +51,7 @@ static int check_source(enum sw_snap_source src, __u32 netns, __u16 port, int *e
 	struct sw_snapshot s;
 	size_t rows, owned;
 
-	*e = sw_snapshot_take(&s, src, NULL, NULL, err, errlen);
+	*e = sw_snapshot_take(&s, src, 0, NULL, NULL, err, errlen);
 	if (*e)
 		return 0;
 	count_owned(&s, netns, port, &rows, &owned);
