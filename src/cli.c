@@ -160,11 +160,11 @@ static int parse_suffixed(const char *s, unsigned long long *v, char *suffix)
 		return -EINVAL;
 	errno = 0;
 	*v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		return -ERANGE;
 	*suffix = *end;
 	if (*end && end[1])
 		return -EINVAL;
+	if (errno == ERANGE)
+		return -ERANGE;
 	return 0;
 }
 
@@ -217,7 +217,7 @@ int sw_parse_seconds(const char *s, __u32 min, __u32 max, __u32 *out)
 	int err;
 
 	err = parse_suffixed(s, &v, &suffix);
-	if (err)
+	if (err == -EINVAL)
 		return err;
 	switch (suffix) {
 	case '\0':
@@ -236,8 +236,10 @@ int sw_parse_seconds(const char *s, __u32 min, __u32 max, __u32 *out)
 	default:
 		return -EINVAL;
 	}
-	err = scale(&v, mul);
-	if (err || v < min || v > max)
+	/* well-formed, but too large even for an unsigned long long, or above max */
+	if (err || scale(&v, mul) || v > max)
+		return -EOVERFLOW;
+	if (v < min)
 		return -ERANGE;
 	*out = (__u32)v;
 	return 0;

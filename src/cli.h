@@ -147,7 +147,10 @@ const char *sw_open_error(int err);
 int sw_parse_u32(const char *s, __u32 min, __u32 max, __u32 *out);
 /* A byte count with an optional k, M or G suffix (powers of 1024); -EINVAL / -ERANGE. */
 int sw_parse_size(const char *s, unsigned long long *out);
-/* Seconds, or a number with an s, m, h or d suffix ("30m", "1h"); -EINVAL / -ERANGE. */
+/*
+ * Seconds, or a number with an s, m, h or d suffix ("30m", "1h"): -EINVAL if
+ * malformed, -ERANGE if below min, -EOVERFLOW if above max.
+ */
 int sw_parse_seconds(const char *s, __u32 min, __u32 max, __u32 *out);
 /* Maps a tracer_open error to an exit code. */
 int sw_exit_for_open_error(int err);

@@ -138,6 +138,7 @@ static int parse_output_opt(int opt, struct events_ctx *c)
 {
 	struct sw_sink_opts *so = &c->sink_opts;
 	__u32 v;
+	int e;
 
 	switch (opt) {
 	case 'o':
@@ -157,7 +158,11 @@ static int parse_output_opt(int opt, struct events_ctx *c)
 					 "expected bytes > 0, with an optional k, M or G suffix");
 		return -1;
 	case OPT_ROTATE_INTERVAL:
-		if (sw_parse_seconds(optarg, 1, 0xffffffffu, &v))
+		e = sw_parse_seconds(optarg, 1, 0xffffffffu, &v);
+		if (e == -EOVERFLOW)
+			return bad_value("rotate interval", optarg,
+					 "above the maximum of 4294967295 seconds (49710 days)");
+		if (e)
 			return bad_value("rotate interval", optarg,
 					 "expected seconds > 0, or a number with s, m, h or d");
 		so->rotate_interval = v;

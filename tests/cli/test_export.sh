@@ -481,6 +481,12 @@ check "bad spec: -o syslog+udp://host:99999" \
 check "bad spec: --rotate-size 12q" bad_spec \
 	"sockwatch: invalid rotate size '12q': expected bytes > 0, with an optional k, M or G suffix (see 'sockwatch events --help')" \
 	--rotate-size 12q
+check "bad spec: --rotate-interval 99999d, well-formed but above 2^32-1 s, says so" bad_spec \
+	"sockwatch: invalid rotate interval '99999d': above the maximum of 4294967295 seconds (49710 days) (see 'sockwatch events --help')" \
+	--rotate-interval 99999d -o "file:$TMP/rot_max.json"
+check "bad spec: --rotate-interval 10w (malformed) names the forms" bad_spec \
+	"sockwatch: invalid rotate interval '10w': expected seconds > 0, or a number with s, m, h or d (see 'sockwatch events --help')" \
+	--rotate-interval 10w -o "file:$TMP/rot_max.json"
 check "bad spec: rotation without a file output" bad_spec \
 	"sockwatch: --rotate-size, --rotate-interval and --rotate-keep need a file: output (see 'sockwatch events --help')" \
 	--rotate-interval 1h -o stdout

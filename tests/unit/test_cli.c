@@ -78,6 +78,15 @@ static void sizes_and_seconds(void **state)
 	assert_int_equal(sw_parse_seconds(" 1", 1, 0xffffffffu, &sec), -EINVAL);
 	assert_int_equal(sw_parse_seconds("-1h", 1, 0xffffffffu, &sec), -EINVAL);
 	assert_int_equal(sw_parse_seconds("0", 1, 0xffffffffu, &sec), -ERANGE);
+	/* well-formed but too large: told apart from malformed (--rotate-interval's message) */
+	assert_int_equal(sw_parse_seconds("4294967295", 1, 0xffffffffu, &sec), 0);
+	assert_int_equal(sec, 0xffffffffu);
+	assert_int_equal(sw_parse_seconds("4294967296", 1, 0xffffffffu, &sec), -EOVERFLOW);
+	assert_int_equal(sw_parse_seconds("99999d", 1, 0xffffffffu, &sec), -EOVERFLOW);
+	assert_int_equal(sw_parse_seconds("99999999999999999999", 1, 0xffffffffu, &sec),
+			 -EOVERFLOW);
+	assert_int_equal(sw_parse_seconds("99999999999999999999w", 1, 0xffffffffu, &sec), -EINVAL);
+	assert_int_equal(sw_parse_seconds("99999x", 1, 0xffffffffu, &sec), -EINVAL);
 }
 
 enum { OPT_JSON = 300, OPT_ROTATE_SIZE, OPT_ROTATE_KEEP, OPT_NETNS };
