@@ -18,6 +18,10 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
+# What `sockwatch --version` prints: `git describe` of the tree it is built from
+# (`make SW_VERSION=1.2.3` for a build outside git, e.g. a package).
+SW_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+
 CFLAGS ?= -O2 -g
 # Warnings are bugs: CI builds with WERROR=-Werror (.ci/run), so any warning fails it.
 WERROR ?=
@@ -62,7 +66,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all deps vmlinux run test test-unit test-integration test-vm test-vm-run bench \
+.PHONY: FORCE all deps vmlinux run test test-unit test-integration test-vm test-vm-run bench \
 	install clean format check-format tests-build fuzz
 
 all: $(OUTPUT)/sockwatch
@@ -92,6 +96,15 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 $(OUTPUT)/obj/%.o: src/%.c $(SKELS) | $(OUTPUT)/obj
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# Rewritten only when the version changes, so that main.o is rebuilt only then.
+$(OUTPUT)/version.h: FORCE | $(OUTPUT)
+	$(Q)printf '#define SW_VERSION "%s"\n' '$(SW_VERSION)' > $@.tmp && \
+		{ cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@; }
+
+$(OUTPUT)/obj/main.o: $(OUTPUT)/version.h
+
+FORCE:
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)

@@ -28,6 +28,18 @@ expect_exit() {
 		{ echo "# exit $rc, stderr: $(cat "$TMP/err")"; return 1; }
 }
 
+# --version and `version`: one line, the version baked in at build time (git describe), exit 0
+version_ok() {
+	local out rc
+	out=$(timeout 20 "$SW" "$@" 2>&1)
+	rc=$?
+	[[ $rc -eq 0 && $out =~ ^sockwatch\ [0-9A-Za-z][0-9A-Za-z.+_-]*$ ]] ||
+		{ echo "# exit $rc: $out"; return 1; }
+}
+check "--version prints 'sockwatch VERSION', exit 0" version_ok --version
+check "'sockwatch version' prints the same" \
+	bash -c "[ \"\$('$SW' version)\" = \"\$('$SW' --version)\" ]"
+
 ids_before=$(sw_prog_ids)
 check "unknown option exits 2 with a hint" \
 	expect_exit 2 "^sockwatch: unknown option '--bogus' \(see 'sockwatch events --help'\)$" events --bogus
