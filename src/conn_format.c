@@ -170,6 +170,8 @@ static void print_endpoints(struct printer *p, const struct sw_conn *c)
 	sw_addr_format(c->family, c->laddr, a, sizeof(a)); /* empty if it cannot be written */
 	pr_word(p, "laddr", a);
 	pr_uint(p, "lport", c->lport);
+	if (listen) /* no remote end, as in a listen record */
+		return;
 	sw_addr_format(c->family, c->raddr, a, sizeof(a));
 	pr_word(p, "raddr", a);
 	pr_uint(p, "rport", c->rport);

@@ -221,10 +221,25 @@ static void print_kind(struct printer *p, unsigned int kind)
  * snapshot) is where connections go to: destination. Close,
  * state and snapshot do not know who connected: local is the source there.
  */
+/*
+ * A record of a listening socket: listen, unlisten, a listener's snapshot,
+ * and the state records of its transitions into and out of LISTEN (a
+ * listener's child's LISTEN->SYN_RECV has a peer). It has no remote end
+ * (the kernel's is 0.0.0.0:0, or [::]:0): none is written, and in ECS its
+ * local end is the destination, where connections go.
+ */
+static bool listener_record(const struct sw_event *e)
+{
+	return e->kind == SW_EV_LISTEN || e->kind == SW_EV_UNLISTEN ||
+	       (e->kind == SW_EV_SNAPSHOT && e->newstate == SW_TCP_LISTEN) ||
+	       (e->kind == SW_EV_STATE &&
+		(e->newstate == SW_TCP_LISTEN ||
+		 (e->oldstate == SW_TCP_LISTEN && e->newstate == SW_TCP_CLOSE)));
+}
+
 static bool local_is_destination(const struct sw_event *e)
 {
-	return e->kind == SW_EV_ACCEPT || e->kind == SW_EV_LISTEN || e->kind == SW_EV_UNLISTEN ||
-	       (e->kind == SW_EV_SNAPSHOT && e->newstate == SW_TCP_LISTEN);
+	return e->kind == SW_EV_ACCEPT || listener_record(e);
 }
 
 /*
@@ -245,8 +260,7 @@ static void print_endpoints(struct printer *p, const struct sw_event *e)
 	static const char *const ip[2] = { "source.ip", "destination.ip" };
 	static const char *const port[2] = { "source.port", "destination.port" };
 	char l[SW_ADDR_STRLEN], r[SW_ADDR_STRLEN];
-	bool remote = e->kind != SW_EV_LISTEN && e->kind != SW_EV_UNLISTEN &&
-		      !(e->kind == SW_EV_SNAPSHOT && e->newstate == SW_TCP_LISTEN);
+	bool remote = !listener_record(e);
 	bool v6 = e->family == SW_AF_INET6;
 	int ls = local_is_destination(e), rs = !ls;
 

@@ -827,6 +827,27 @@ static void test_address_key_not_shown(void **state)
 	assert_non_null(strstr(line, "\"cookie\":77"));
 }
 
+/* top --once --json: a listener's row has no remote end, as a listen record has none. */
+static void test_listener_row_no_remote(void **state)
+{
+	struct sw_conntab *t = *state;
+	struct sw_conn_fmt f = { .fmt = SW_FMT_JSON };
+	struct sw_event e = ev(SW_EV_LISTEN, 93, SW_TCP_CLOSE, SW_TCP_LISTEN, 8080, 0);
+	char line[1024];
+
+	memset(e.raddr, 0, sizeof(e.raddr));
+	assert_int_equal(sw_conntab_apply(t, &e, SEC), 1);
+	assert_true(sw_conn_format(sw_conntab_find(t, 93), &f, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, "\"state\":\"LISTEN\",\"laddr\":\"127.0.0.1\",\"lport\":8080,"
+				     "\"pid\":42,"));
+	assert_null(strstr(line, "raddr"));
+	assert_null(strstr(line, "rport"));
+	e = ev(SW_EV_CONNECT, 94, SW_TCP_SYN_SENT, SW_TCP_ESTABLISHED, 40000, 8080);
+	assert_int_equal(sw_conntab_apply(t, &e, SEC), 1);
+	assert_true(sw_conn_format(sw_conntab_find(t, 94), &f, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, "\"lport\":40000,\"raddr\":\"127.0.0.1\",\"rport\":8080,"));
+}
+
 /* A process name cannot pass for more columns: escaped, and quoted if it holds a space. */
 static void test_text_owner_quoted(void **state)
 {
@@ -939,6 +960,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shown_owner_among_holders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_rows_and_sorted_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_age_sort_snapshot_oldest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listener_row_no_remote, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -220,6 +220,50 @@ static void json_unknown_owner_and_lost(void **state)
 }
 
 /*
+ * The state records of a listener (into LISTEN, and LISTEN->CLOSE) leave
+ * the remote end out, as its listen and unlisten do (the kernel's is
+ * 0.0.0.0:0); a listener's child's LISTEN->SYN_RECV has its peer.
+ */
+static void listener_state_no_remote(void **state)
+{
+	struct sw_record r = close_record();
+	char line[SW_LINE_MAX];
+
+	setenv("TZ", "UTC", 1);
+	r.ev.kind = SW_EV_STATE;
+	r.ev.flags = SW_OWNER_CURRENT;
+	memset(r.ev.raddr, 0, sizeof(r.ev.raddr));
+	r.ev.rport = 0;
+	r.ev.lport = 8080;
+	r.ev.oldstate = SW_TCP_CLOSE;
+	r.ev.newstate = SW_TCP_LISTEN;
+	strcpy(r.ev.comm, "python3");
+	assert_true(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)) > 0);
+	assert_string_equal(line, "{\"v\":1,\"seq\":42,\"ts\":\"2026-11-26T09:18:58.123456789Z\","
+				  "\"event\":\"state\",\"proto\":\"tcp\",\"family\":4,"
+				  "\"laddr\":\"10.0.0.5\",\"lport\":8080,\"state\":\"LISTEN\","
+				  "\"pid\":4242,\"tid\":4243,\"comm\":\"python3\",\"uid\":0,"
+				  "\"user\":\"root\",\"cgroup_id\":77,\"oldstate\":\"CLOSE\","
+				  "\"netns\":4026531840,\"cookie\":9001}");
+	assert_true(sw_format_record(&r, SW_FMT_TEXT, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, "10.0.0.5:8080             *                         LISTEN"));
+	r.ev.oldstate = SW_TCP_LISTEN;
+	r.ev.newstate = SW_TCP_CLOSE;
+	assert_true(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, "\"lport\":8080,\"state\":\"CLOSE\",\"pid\":4242,"));
+	assert_null(strstr(line, "raddr"));
+	assert_null(strstr(line, "rport"));
+	/* a listener's child */
+	r.ev.oldstate = SW_TCP_LISTEN;
+	r.ev.newstate = SW_TCP_SYN_RECV;
+	sw_addr_parse("93.184.216.34", &(unsigned int){ 0 }, r.ev.raddr);
+	r.ev.rport = 443;
+	assert_true(sw_format_record(&r, SW_FMT_JSON, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, "\"lport\":8080,\"raddr\":\"93.184.216.34\",\"rport\":443,"
+				     "\"state\":\"SYN_RECV\","));
+}
+
+/*
  * A close made without the socket's entry in the socket map (evicted, or
  * older than the tracer): no owner, and "entry":"none" says why; an
  * eviction count is its own lost record, which no text reads as lost events.
@@ -452,6 +496,7 @@ int main(void)
 		cmocka_unit_test(json_hostile_comm),
 		cmocka_unit_test(json_unknown_owner_and_lost),
 		cmocka_unit_test(no_entry_and_evictions),
+		cmocka_unit_test(listener_state_no_remote),
 		cmocka_unit_test(text_columns),
 		cmocka_unit_test(text_listen_has_no_remote),
 		cmocka_unit_test(text_comm_cannot_forge_fields),

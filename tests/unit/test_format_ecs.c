@@ -117,6 +117,39 @@ static void test_ecs_listen_has_no_remote(void **state)
 	assert_null(strstr(render(&r, SW_FMT_JSON), "raddr"));
 }
 
+/*
+ * A listener's state records (CLOSE->LISTEN, LISTEN->CLOSE): like listen,
+ * the local end is the destination and there is no remote end (not a
+ * destination of 0.0.0.0:0); a child's LISTEN->SYN_RECV keeps its peer.
+ */
+static void test_ecs_listener_state_has_no_remote(void **state)
+{
+	struct sw_record r = rec(SW_EV_STATE);
+	const char *s;
+
+	memset(r.ev.raddr, 0, sizeof(r.ev.raddr));
+	r.ev.rport = 0;
+	r.ev.oldstate = SW_TCP_CLOSE;
+	r.ev.newstate = SW_TCP_LISTEN;
+	for (int i = 0; i < 2; i++) {
+		s = render(&r, SW_FMT_ECS);
+		assert_non_null(strstr(s,
+				       "\"destination.ip\":\"10.0.0.5\",\"destination.port\":51234,"
+				       "\"sockwatch.state\":"));
+		assert_null(strstr(s, "source."));
+		assert_null(strstr(s, "0.0.0.0"));
+		assert_null(strstr(render(&r, SW_FMT_JSON), "raddr"));
+		r.ev.oldstate = SW_TCP_LISTEN;
+		r.ev.newstate = SW_TCP_CLOSE;
+	}
+	r = rec(SW_EV_STATE);
+	r.ev.oldstate = SW_TCP_LISTEN;
+	r.ev.newstate = SW_TCP_SYN_RECV;
+	s = render(&r, SW_FMT_ECS);
+	assert_non_null(strstr(s, "\"source.ip\":\"10.0.0.5\",\"source.port\":51234,"
+				  "\"destination.ip\":\"93.184.216.34\",\"destination.port\":443"));
+}
+
 static void test_duration_units(void **state)
 {
 	struct sw_record r = rec(SW_EV_CLOSE);
@@ -251,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_ecs_connect_is_egress_from_source),
 		cmocka_unit_test(test_ecs_accept_peer_is_source),
 		cmocka_unit_test(test_ecs_listen_has_no_remote),
+		cmocka_unit_test(test_ecs_listener_state_has_no_remote),
 		cmocka_unit_test(test_duration_units),
 		cmocka_unit_test(test_connect_failed_error_fields),
 		cmocka_unit_test(test_sink_lost_record_every_format),
