@@ -392,8 +392,10 @@ static int wait_and_poll(struct events_ctx *c, struct sw_tracer *t)
 		{ .fd = c->watch_fd, .events = 0 }, /* POLLERR and POLLHUP need no asking */
 	};
 
-	if (poll(p, c->watch_fd >= 0 ? 2 : 1, sw_tracer_wait_ms(t, POLL_MS)) > 0 &&
-	    (p[1].revents & (POLLERR | POLLHUP)))
+	/* nothing watched: the tracer's own wait, without a second system call */
+	if (c->watch_fd < 0)
+		return sw_tracer_poll(t, POLL_MS);
+	if (poll(p, 2, sw_tracer_wait_ms(t, POLL_MS)) > 0 && (p[1].revents & (POLLERR | POLLHUP)))
 		c->stdout_hung_up = true;
 	return sw_tracer_poll(t, 0);
 }
