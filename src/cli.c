@@ -76,7 +76,12 @@ void sw_err(const char *fmt, ...)
 
 const char *sw_open_error(int err)
 {
-	return err == -ELOOP ? "the path is a symlink (refusing to follow it)" : strerror(-err);
+	if (err == -ELOOP)
+		return "the path is a symlink (refusing to follow it)";
+	/* a file: output's lock (src/sink_file.c) */
+	if (err == -EBUSY)
+		return "another process holds its lock (another sockwatch writing to it?)";
+	return strerror(-err);
 }
 
 /* How long a write after SIGINT/SIGTERM may wait for a reader that does not read. */

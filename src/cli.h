@@ -141,7 +141,7 @@ int sw_stdout_end(const char *what, int ret);
  * of buf was written then stays written (a line may be cut short).
  */
 int sw_write_stoppable(int fd, const char *buf, size_t n);
-/* Why an output path could not be opened (-errno; O_NOFOLLOW's -ELOOP: a symlink). */
+/* Why an output path could not be opened (-errno; -ELOOP: a symlink, -EBUSY: a file locked). */
 const char *sw_open_error(int err);
 /* Range-checked decimal digits (nothing before or after them); -EINVAL / -ERANGE. */
 int sw_parse_u32(const char *s, __u32 min, __u32 max, __u32 *out);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -16,6 +17,7 @@
 #define FILE_MODE 0640
 #define GZ_NICE 10
 #define DEFER_MS 200 /* a rotation put off (gzip busy, or it failed) is retried after */
+#define FOLLOW_RETRY_MS 200 /* opening a PATH that went away, again after a failure */
 #define GZ_RETRY_MIN_MS 1000 /* compressing PATH.1 again after a failure: 1 s, doubling */
 #define GZ_RETRY_MAX_MS (5 * 60 * 1000)
 
@@ -48,6 +50,9 @@ struct file_sink {
 	bool open_failed; /* the last open, made for a line with seq open_seq, failed with open_err */
 	__u64 open_seq;
 	int open_err;
+	bool follow_failed; /* PATH went away and could not be opened again: retried at follow_at */
+	struct timespec follow_at;
+	struct file_sink *next_open; /* open_files */
 
 	pthread_t gz_thread;
 	pthread_mutex_t gz_lock; /* gz_state and the rotated file names */
@@ -214,6 +219,76 @@ static int open_path(const char *path, bool wait)
 }
 
 /*
+ * The file sinks of this process, and the file each has open (dev, ino):
+ * under open_files_lock, which also guards every file_sink's dev and ino
+ * while it is listed.
+ */
+static pthread_mutex_t open_files_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct file_sink *open_files;
+
+static void set_file(struct file_sink *f, const struct stat *st)
+{
+	pthread_mutex_lock(&open_files_lock);
+	f->dev = st->st_dev;
+	f->ino = st->st_ino;
+	pthread_mutex_unlock(&open_files_lock);
+}
+
+static void list_open(struct file_sink *f, bool add)
+{
+	struct file_sink **p;
+
+	pthread_mutex_lock(&open_files_lock);
+	if (add) {
+		f->next_open = open_files;
+		open_files = f;
+	} else {
+		for (p = &open_files; *p; p = &(*p)->next_open) {
+			if (*p == f) {
+				*p = f->next_open;
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&open_files_lock);
+}
+
+/* Whether a file sink of this process has this file open. */
+static bool open_here(const struct stat *st)
+{
+	struct file_sink *f;
+	bool found = false;
+
+	pthread_mutex_lock(&open_files_lock);
+	for (f = open_files; f && !found; f = f->next_open)
+		found = f->dev == st->st_dev && f->ino == st->st_ino;
+	pthread_mutex_unlock(&open_files_lock);
+	return found;
+}
+
+/*
+ * One writer per file: a second sockwatch rotating the same PATH renames,
+ * compresses and removes the file the first one is still writing, and the
+ * records both count as written go missing. Each regular file opened as
+ * PATH (at the start, at a rotation, at SIGHUP) is locked with
+ * flock(LOCK_EX | LOCK_NB), and -EBUSY if another process holds it; the
+ * lock goes with the descriptor, so a rotated file's goes when it is
+ * closed. flock() also refuses a second descriptor of this process: one
+ * file given twice to `sockwatch events` (a hard link, a symlinked
+ * directory) is not refused here but by its check by device and inode,
+ * which names both outputs. A file system that cannot lock is written
+ * unlocked.
+ */
+static int lock_file(int fd, const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode) || !flock(fd, LOCK_EX | LOCK_NB))
+		return 0;
+	if (errno != EWOULDBLOCK)
+		return 0;
+	return open_here(st) ? 0 : -EBUSY;
+}
+
+/*
  * (Re)opens PATH. *lost (if not NULL): whether the rest of a cut line was
  * dropped because PATH is now another file (counted as lost).
  */
@@ -221,16 +296,22 @@ static int file_reopen_fd(struct sw_sink *s, struct file_sink *f, bool wait, boo
 {
 	struct stat st;
 	bool dropped = false;
-	int fd;
+	int fd, err;
 
 	fd = open_path(s->spec.path, wait);
 	if (fd < 0)
 		return fd;
+	if (fstat(fd, &st))
+		memset(&st, 0, sizeof(st));
+	/* before a byte is written to it (end_foreign_line() writes one) */
+	err = lock_file(fd, &st);
+	if (err) {
+		close(fd);
+		return err;
+	}
 	if (f->out.fd >= 0)
 		close(f->out.fd);
 	f->out.fd = fd;
-	if (fstat(fd, &st))
-		memset(&st, 0, sizeof(st));
 	f->out.kind = S_ISFIFO(st.st_mode) ? SW_FD_NONBLOCK : SW_FD_BLOCKING;
 	/* the rest of a cut line belongs to the file that has its head */
 	if (f->out.cut && (st.st_dev != f->dev || st.st_ino != f->ino || !st.st_ino))
@@ -242,8 +323,7 @@ static int file_reopen_fd(struct sw_sink *s, struct file_sink *f, bool wait, boo
 		if (fstat(fd, &st))
 			memset(&st, 0, sizeof(st));
 	}
-	f->dev = st.st_dev;
-	f->ino = st.st_ino;
+	set_file(f, &st);
 	f->size = st.st_size + f->out.len;
 	return 0;
 }
@@ -257,6 +337,66 @@ static void resync_size(struct file_sink *f)
 		f->size = st.st_size + f->out.len;
 }
 
+/*
+ * With rotation on, PATH is sockwatch's own name: a PATH deleted, moved
+ * away or replaced by another file is noticed before lines are written
+ * (each flush, and before a rotation), and PATH is opened, or created,
+ * again instead of writing on into a file that nobody reads or renaming a
+ * file that is not ours: counted in reconnects. Lines written to a deleted
+ * file between its deletion and this check are gone with it (counted as
+ * written: no one can tell them from the lines written before it). Without
+ * rotation PATH is left to whoever renamed it, who sends SIGHUP (logrotate's
+ * create mode).
+ *
+ * If PATH cannot be opened again, a file that was moved (it still has a
+ * name) is written on, and PATH is tried again FOLLOW_RETRY_MS later; a
+ * deleted one is closed and its buffered lines dropped, and then PATH is
+ * tried at each record as after a failed SIGHUP reopen (file_write()).
+ * Returns 0 when the file open is still PATH or stays open, 1 when another
+ * file is open now, -ERESTART when lines were lost on the way or no file is
+ * open any more: the record at hand is written again, after its lost
+ * record.
+ */
+static int follow_path(struct sw_sink *s, struct file_sink *f)
+{
+	struct timespec now;
+	struct stat st;
+	bool lost;
+	int err;
+
+	if (!f->rotating || f->out.fd < 0)
+		return 0;
+	if (!lstat(s->spec.path, &st)) {
+		if (st.st_dev == f->dev && st.st_ino == f->ino)
+			return 0;
+	} else if (errno != ENOENT && errno != ENOTDIR) {
+		return 0; /* nothing known (EACCES, ENOMEM): the file open stays */
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (f->follow_failed && sw_timespec_before(&now, &f->follow_at))
+		return 0;
+	err = file_reopen_fd(s, f, false, &lost);
+	if (!err) {
+		f->follow_failed = false;
+		f->rotate_failed = false;
+		f->opened = now; /* a new file: its rotation interval starts now */
+		atomic_fetch_add(&s->reconnects, 1);
+		return lost ? -ERESTART : 1;
+	}
+	sw_sink_count_error(s);
+	if (!fstat(f->out.fd, &st) && st.st_nlink) {
+		f->follow_failed = true;
+		f->follow_at = now;
+		sw_timespec_add_ms(&f->follow_at, FOLLOW_RETRY_MS);
+		return 0;
+	}
+	sw_fdbuf_discard(s, &f->out);
+	close(f->out.fd);
+	f->out.fd = -1;
+	f->follow_failed = false;
+	return -ERESTART;
+}
+
 static void defer_rotation(struct file_sink *f, const struct timespec *now)
 {
 	f->defer_until = *now;
@@ -264,19 +404,22 @@ static void defer_rotation(struct file_sink *f, const struct timespec *now)
 }
 
 /*
- * Put off while the last rotation compresses, and after a rotation that
- * failed (a write, the rename or the reopen): not tried again before
- * defer_until, or every record (size) or every wake-up (interval) would pay
- * for another attempt. The file grows meanwhile. -ERESTART if the flush
- * before it lost lines.
+ * Rotates PATH before a line of need bytes (0: the interval is up). Put off
+ * while the last rotation compresses, and after a rotation that failed (a
+ * write, the rename or the reopen): not tried again before defer_until, or
+ * every record (size) or every wake-up (interval) would pay for another
+ * attempt. The file grows meanwhile. -ERESTART if lines were lost before it
+ * (the flush, or a PATH that went away: follow_path()).
  */
-static int rotate(struct sw_sink *s, struct file_sink *f)
+static int rotate(struct sw_sink *s, struct file_sink *f, size_t need)
 {
 	struct timespec now;
 	bool lost;
 	int err;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (f->out.fd < 0)
+		return 0; /* reopened at the next record first */
 	if (f->rotate_failed && sw_timespec_before(&now, &f->defer_until))
 		return 0;
 	pthread_mutex_lock(&f->gz_lock);
@@ -291,6 +434,22 @@ static int rotate(struct sw_sink *s, struct file_sink *f)
 		return 0;
 	}
 	pthread_mutex_unlock(&f->gz_lock); /* only this thread leaves GZ_IDLE */
+
+	/* PATH deleted, moved or replaced: what is open now is not the file to rename */
+	err = follow_path(s, f);
+	if (err || f->follow_failed)
+		return err < 0 ? err : 0;
+	/*
+	 * The size counted is what was written, but PATH may have been
+	 * truncated since (logrotate's copytruncate): believe the file
+	 * system before renaming a file that is nearly empty.
+	 */
+	resync_size(f);
+	if (need ? !f->size || f->size + need <= s->opts.rotate_size : !f->size) {
+		if (!need)
+			f->opened = now; /* nothing to rotate: an empty file stays */
+		return 0;
+	}
 
 	/*
 	 * A file whose last lines could not be written (disk full) is not
@@ -307,9 +466,13 @@ static int rotate(struct sw_sink *s, struct file_sink *f)
 		goto failed;
 	}
 	if (file_reopen_fd(s, f, false, NULL)) {
-		/* keep writing to the old file under its old name */
+		/*
+		 * Keep writing to the old file under its old name, unless
+		 * another writer has created PATH meanwhile: never renamed
+		 * over (follow_path() sees then that PATH is not ours).
+		 */
 		sw_sink_count_error(s);
-		rename(f->rot1, s->spec.path);
+		renameat2(AT_FDCWD, f->rot1, AT_FDCWD, s->spec.path, RENAME_NOREPLACE);
 		goto failed;
 	}
 	f->rotate_failed = false;
@@ -358,8 +521,14 @@ static int file_write(struct sw_sink *s, const struct sw_record *r, const char *
 	}
 	if (f->rotating && s->opts.rotate_size && f->size &&
 	    f->size + len + 1 > s->opts.rotate_size) {
-		err = rotate(s, f);
+		err = rotate(s, f, len + 1);
 		if (err)
+			return err;
+	}
+	/* the buffer is full: sw_fdbuf_add() writes it first, to PATH if that is still the file */
+	if (f->out.len + len + 1 > sizeof(f->out.buf) || f->out.lines == SW_FDBUF_LINES) {
+		err = follow_path(s, f);
+		if (err < 0)
 			return err;
 	}
 	err = sw_fdbuf_add(s, &f->out, r, line, len);
@@ -375,6 +544,8 @@ static void file_flush(struct sw_sink *s)
 {
 	struct file_sink *f = s->priv;
 
+	if (f->out.len)
+		follow_path(s, f); /* what it lost goes before the next line */
 	if (sw_fdbuf_flush(s, &f->out, NULL))
 		resync_size(f);
 }
@@ -405,7 +576,7 @@ static void file_tick(struct sw_sink *s)
 	if (!f->size)
 		f->opened = now; /* nothing to rotate: an empty file stays */
 	else
-		rotate(s, f);
+		rotate(s, f, 0);
 }
 
 static void file_reopen(struct sw_sink *s)
@@ -434,6 +605,7 @@ static int file_open(struct sw_sink *s)
 	err = file_reopen_fd(s, f, true, NULL);
 	if (err)
 		goto out_free;
+	list_open(f, true);
 	clock_gettime(CLOCK_MONOTONIC, &f->opened);
 	fstat(f->out.fd, &st);
 	f->rotating = S_ISREG(st.st_mode) && (s->opts.rotate_size || s->opts.rotate_interval);
@@ -455,6 +627,7 @@ static int file_open(struct sw_sink *s)
 out_close:
 	pthread_cond_destroy(&f->gz_cond);
 	pthread_mutex_destroy(&f->gz_lock);
+	list_open(f, false);
 	close(f->out.fd);
 out_free:
 	free(f);
@@ -471,6 +644,7 @@ static void file_close(struct sw_sink *s)
 	 * stalled FIFO: never write from here, count what is left as lost.
 	 */
 	sw_fdbuf_discard(s, &f->out);
+	list_open(f, false);
 	if (f->out.fd >= 0)
 		close(f->out.fd);
 	if (f->rotating) {

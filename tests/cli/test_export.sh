@@ -251,6 +251,30 @@ check "sighup: the new file has the second run's events" \
 check "sighup: old + new = seq 1..$n, each once" \
 	is_1_to_n <(seqs_of "$TMP/hup.json.old" "$TMP/hup.json") "$n"
 
+# --- (c2) rotation on: a deleted PATH is created again; a second writer is refused ------
+mkns c2
+mkdir -p "$TMP/del"
+start_sw c2 --json -o "file:$TMP/del/ev.json" --rotate-size 1M
+traffic 5 7014
+wait_lines "$TMP/del/ev.json" 22
+# (a second writer that is not refused would trace until the timeout ends it)
+timeout 10 "$SW" events --netns "$NSINO" --json -o "file:$TMP/del/ev.json" --rotate-size 1M \
+	>/dev/null 2>"$TMP/c2b.err"
+rc=$?
+checke "second writer: a second sockwatch on the same file is refused with exit 2" \
+	'[ $rc = 2 ] && [ "$(cat "$TMP/c2b.err")" = "sockwatch: bad output \"file:$TMP/del/ev.json\": another process holds its lock (another sockwatch writing to it?) (see '"'"'sockwatch events --help'"'"')" ]'
+rm "$TMP/del/ev.json"
+traffic 5 7015
+stop_sw
+n=$(summary_events c2)
+read -r w dr e re rot <<<"$(output_stats c2 "file:$TMP/del/ev.json")"
+checke "deleted PATH: sockwatch exited 0 after $n events (expected 44)" \
+	'[ "$SW_RC" = 0 ] && [ "$n" = 44 ]'
+check "deleted PATH: a new file holds every later event, seq 23..44" \
+	cmp -s <(seqs_of "$TMP/del/ev.json") <(seq 23 44)
+checke "deleted PATH: reopened once, nothing dropped ($w written, $dr dropped, $e errors, $re reconnects, $rot rotations)" \
+	'[ "$w $dr $e $re $rot" = "44 0 0 1 0" ]'
+
 # --- (d) a file sink on /dev/full does not disturb stdout -----------------------
 mkns d
 start_sw d --json -o file:/dev/full -o stdout

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <setjmp.h>
@@ -1178,6 +1179,279 @@ static void test_file_rotation_install_backoff(void **state)
 	assert_true(is_gzip(gz));
 	assert_int_equal(stat(p1, &sb), -1);
 	assert_int_equal(st.dropped, 0);
+}
+
+/* Submits fmt_fixed() records first..end-1 and waits until the sink has written them all. */
+static void submit_range(struct sw_sink *s, unsigned long long first, unsigned long long end,
+			 unsigned long long written_before)
+{
+	unsigned long long seq;
+	struct sw_record r;
+
+	for (seq = first; seq < end; seq++) {
+		r = rec(seq);
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+	}
+	wait_written(s, written_before + end - first);
+}
+
+/* Decompresses the gzip file src into dst. */
+static void gunzip_to(const char *src, const char *dst)
+{
+	char buf[4096];
+	gzFile gz = gzopen(src, "rb");
+	FILE *out = fopen(dst, "w");
+	int n;
+
+	assert_non_null(gz);
+	assert_non_null(out);
+	while ((n = gzread(gz, buf, sizeof(buf))) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	assert_int_equal(n, 0);
+	gzclose(gz);
+	fclose(out);
+}
+
+/*
+ * With rotation on, PATH deleted while it is written: the next lines go to
+ * a new PATH (a reopen, counted in reconnects), not into the deleted file,
+ * and the size rotation goes on there. It wrote on into the deleted file for
+ * good, every rotation failing (rename: ENOENT) and the lines counted as
+ * written.
+ */
+static void test_file_rotation_path_deleted(void **state)
+{
+	struct sw_sink_opts o = { .format = fmt_fixed, .rotate_size = 20 * (FIXED_LEN + 1) };
+	char path[PATH_MAX], spec[PATH_MAX + 8], gz[PATH_MAX + 16], plain[PATH_MAX];
+	struct sw_sink_stats st;
+	struct fixed_log log;
+	struct sw_sink *s;
+
+	tpath(path, sizeof(path), "del.log");
+	tpath(plain, sizeof(plain), "del.1.plain");
+	snprintf(gz, sizeof(gz), "%s.1.gz", path);
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	submit_range(s, 1, 11, 0);
+	assert_int_equal(unlink(path), 0);
+	/* 20 lines fill the new PATH; the 21st rotates it */
+	submit_range(s, 11, 41, 10);
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+	assert_int_equal(st.written, 40);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(st.errors, 0);
+	assert_int_equal(st.reconnects, 1);
+	assert_int_equal(st.rotations, 1);
+	gunzip_to(gz, plain);
+	check_fixed(plain, 11, 31, &log);
+	assert_int_equal(log.records, 20);
+	assert_int_equal(log.lost_lines, 0);
+	check_fixed(path, 31, 41, &log);
+	assert_int_equal(log.records, 10);
+	assert_int_equal(log.lost_lines, 0);
+}
+
+#define OTHER_LINE "another file\n"
+
+/* Copies the file src from byte off on into dst. */
+static void copy_from(const char *src, long off, const char *dst)
+{
+	char buf[4096];
+	FILE *in = fopen(src, "r"), *out = fopen(dst, "w");
+	size_t n;
+
+	assert_non_null(in);
+	assert_non_null(out);
+	assert_int_equal(fseek(in, off, SEEK_SET), 0);
+	while ((n = fread(buf, 1, sizeof(buf), in)))
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	fclose(out);
+}
+
+/*
+ * With rotation on, PATH moved away and another file put in its place: the
+ * moved file keeps what was written before, the next lines are appended to
+ * the file now at PATH (never renamed as if it were ours).
+ */
+static void test_file_rotation_path_replaced(void **state)
+{
+	struct sw_sink_opts o = { .format = fmt_fixed, .rotate_size = 100 * (FIXED_LEN + 1) };
+	char path[PATH_MAX], spec[PATH_MAX + 8], moved[PATH_MAX], other[PATH_MAX];
+	char line[FIXED_LEN + 2];
+	struct sw_sink_stats st;
+	struct fixed_log log;
+	struct sw_sink *s;
+	FILE *f;
+
+	tpath(path, sizeof(path), "rep.log");
+	tpath(moved, sizeof(moved), "rep.log.moved");
+	tpath(other, sizeof(other), "rep.log.other");
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	submit_range(s, 1, 11, 0);
+	assert_int_equal(rename(path, moved), 0);
+	f = fopen(other, "w");
+	assert_non_null(f);
+	fputs(OTHER_LINE, f);
+	fclose(f);
+	assert_int_equal(rename(other, path), 0);
+	submit_range(s, 11, 21, 10);
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+	assert_int_equal(st.written, 20);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(st.errors, 0);
+	assert_int_equal(st.reconnects, 1);
+	assert_int_equal(st.rotations, 0);
+	check_fixed(moved, 1, 11, &log);
+	assert_int_equal(log.records, 10);
+	/* the file at PATH: its own line, then ours */
+	copy_from(path, strlen(OTHER_LINE), other);
+	check_fixed(other, 11, 21, &log);
+	assert_int_equal(log.records, 10);
+	assert_int_equal(log.lost_lines, 0);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	assert_string_equal(line, OTHER_LINE);
+}
+
+/*
+ * The other process of test_file_second_writer: holds a rotating file sink
+ * on spec; says 'o' once it is open, then on the parent's word writes
+ * records 1..15 (a rotation at the 11th) and says 'r', then on its word
+ * closes the sink and exits 0. Any failure: exit 1.
+ */
+static void lock_holder(const char *spec, int to_parent, int from_parent)
+{
+	struct sw_sink_opts o = { .format = fmt_fixed, .rotate_size = 10 * (FIXED_LEN + 1) };
+	struct sw_sink_stats st;
+	struct sw_record r;
+	struct sw_sink *s;
+	char c;
+	int i;
+
+	if (sw_sink_open(spec, &o, &s) || write(to_parent, "o", 1) != 1 ||
+	    read(from_parent, &c, 1) != 1)
+		_exit(1);
+	for (i = 1; i <= 15; i++) {
+		r = rec(i);
+		if (sw_sink_submit(s, &r))
+			_exit(1);
+	}
+	for (i = 0; i < 500; i++) {
+		sw_sink_stats(s, &st);
+		if (st.written == 15 && st.rotations == 1)
+			break;
+		usleep(10000);
+	}
+	if (i == 500 || write(to_parent, "r", 1) != 1 || read(from_parent, &c, 1) != 1)
+		_exit(1);
+	_exit(sw_sink_close_stats(s, &st) || st.dropped || st.errors ? 1 : 0);
+}
+
+/*
+ * Two sockwatch on one file with rotation: each renamed and compressed the
+ * file the other was writing, and records both counted as written went
+ * missing. A second writer is refused (-EBUSY) before it writes a byte,
+ * also after the first has rotated (its new PATH is locked), and can open
+ * PATH once the first has closed it. In one process a second sink on the
+ * same file is not refused here (sockwatch events refuses it by device and
+ * inode, naming both outputs).
+ */
+static void test_file_second_writer(void **state)
+{
+	struct sw_sink_opts o = { .format = fmt_fixed, .rotate_size = 10 * (FIXED_LEN + 1) };
+	char path[PATH_MAX], spec[PATH_MAX + 8], hard[PATH_MAX], hspec[PATH_MAX + 8];
+	char gz[PATH_MAX + 16], plain[PATH_MAX];
+	int up[2], down[2], status;
+	struct fixed_log log;
+	struct sw_sink *s, *s2;
+	struct stat sb;
+	pid_t pid;
+	char c;
+
+	tpath(path, sizeof(path), "two.log");
+	tpath(hard, sizeof(hard), "two.hard");
+	tpath(plain, sizeof(plain), "two.1.plain");
+	snprintf(gz, sizeof(gz), "%s.1.gz", path);
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	snprintf(hspec, sizeof(hspec), "file:%s", hard);
+	assert_int_equal(pipe2(up, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(down, O_CLOEXEC), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		close(up[0]);
+		close(down[1]);
+		lock_holder(spec, up[1], down[0]);
+	}
+	close(up[1]);
+	close(down[0]);
+
+	assert_int_equal(read(up[0], &c, 1), 1);
+	assert_int_equal(sw_sink_open(spec, &o, &s), -EBUSY);
+	assert_int_equal(write(down[1], "w", 1), 1);
+	assert_int_equal(read(up[0], &c, 1), 1); /* it has rotated */
+	assert_int_equal(sw_sink_open(spec, &o, &s), -EBUSY);
+	assert_int_equal(write(down[1], "c", 1), 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(up[0]);
+	close(down[1]);
+
+	/* the refused opens wrote nothing, nor compressed anything */
+	gunzip_to(gz, plain);
+	check_fixed(plain, 1, 11, &log);
+	assert_int_equal(log.records, 10);
+	check_fixed(path, 11, 16, &log);
+	assert_int_equal(log.records, 5);
+
+	/* free again; a second sink of this process on the same file opens */
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	assert_int_equal(link(path, hard), 0);
+	assert_int_equal(sw_sink_open(hspec, &o, &s2), 0);
+	assert_int_equal(sw_sink_close(s2), 0);
+	assert_int_equal(sw_sink_close(s), 0);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, 5 * (FIXED_LEN + 1));
+}
+
+/*
+ * PATH truncated behind the sink's back (logrotate's copytruncate): the
+ * size rotation goes by the size the file has, not by what was written. It
+ * rotated at the next line, a file of a few lines.
+ */
+static void test_file_rotation_truncated(void **state)
+{
+	struct sw_sink_opts o = { .format = fmt_fixed, .rotate_size = 10 * (FIXED_LEN + 1) };
+	char path[PATH_MAX], spec[PATH_MAX + 8], gz[PATH_MAX + 16], plain[PATH_MAX];
+	struct sw_sink_stats st;
+	struct fixed_log log;
+	struct sw_sink *s;
+
+	tpath(path, sizeof(path), "trunc.log");
+	tpath(plain, sizeof(plain), "trunc.1.plain");
+	snprintf(gz, sizeof(gz), "%s.1.gz", path);
+	snprintf(spec, sizeof(spec), "file:%s", path);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	submit_range(s, 1, 10, 0); /* 9 lines: one short of the size */
+	assert_int_equal(truncate(path, 0), 0);
+	submit_range(s, 10, 20, 9); /* 10 lines: exactly the size, no rotation */
+	sw_sink_stats(s, &st);
+	assert_int_equal(st.rotations, 0);
+	submit_range(s, 20, 21, 19); /* the 11th rotates */
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+	assert_int_equal(st.rotations, 1);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(st.errors, 0);
+	gunzip_to(gz, plain);
+	check_fixed(plain, 10, 20, &log);
+	assert_int_equal(log.records, 10);
+	check_fixed(path, 20, 21, &log);
+	assert_int_equal(log.records, 1);
 }
 
 static void test_file_nofollow(void **state)
@@ -2901,6 +3175,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_rotation_rename_fails, setup_tmpdir,
 						teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_file_rotation_reopen_fails, setup_tmpdir,
+						teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_rotation_path_deleted, setup_tmpdir,
+						teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_rotation_path_replaced, setup_tmpdir,
+						teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_rotation_truncated, setup_tmpdir,
+						teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_second_writer, setup_tmpdir,
 						teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_file_nofollow, setup_tmpdir, teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_file_mode_append, setup_tmpdir,
