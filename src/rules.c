@@ -483,9 +483,10 @@ static bool match_exe(const struct allow_rule *r, const struct sw_listener_info 
 	return l->exe && fnmatch(r->exe, l->exe, FNM_PATHNAME) == 0;
 }
 
+/* An unknown uid (no owner) is no match: a uid 0 placeholder must not pass for root. */
 static bool match_user(const struct allow_rule *r, const struct sw_listener_info *l)
 {
-	return l->uid == r->uid;
+	return l->uid_known && l->uid == r->uid;
 }
 
 static bool match_exposure(const struct allow_rule *r, const struct sw_listener_info *l)
@@ -973,10 +974,11 @@ static int learn_rule(const struct sw_listener_info *l, struct learned *out, boo
 		fputs(" exe ", f);
 		err = write_literal_glob(f, l->exe);
 	}
-	if (l->user && !lookup_user(l->user, &uid) && uid == l->uid) {
+	/* an unknown uid gets no matcher: none would hold for it */
+	if (l->uid_known && l->user && !lookup_user(l->user, &uid) && uid == l->uid) {
 		fputs(" user ", f);
 		write_word(f, l->user);
-	} else {
+	} else if (l->uid_known) {
 		fprintf(f, " uid %u", l->uid);
 	}
 	fprintf(f, " netns %s", l->host_netns ? "host" : "other");

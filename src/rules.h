@@ -24,7 +24,13 @@ struct sw_listener_info {
 	__u16 port;
 	const char *comm; /* may be NULL if unknown */
 	const char *exe; /* may be NULL */
-	__u32 uid;
+	__u32 uid; /* meaningful only if uid_known */
+	/*
+	 * The owner's uid (or, with no owner left, the socket's own) is known.
+	 * False (the zero value) for a record without owner: its uid field is 0
+	 * then, which is not root, and no 'user'/'uid' matcher holds.
+	 */
+	bool uid_known;
 	const char *user; /* may be NULL */
 	__u32 netns;
 	bool host_netns;

@@ -23,6 +23,8 @@
 static void listener(struct fz_in *in, struct sw_listener_info *l, char *comm, char *exe,
 		     char *user)
 {
+	__u8 bits;
+
 	l->family = fz_u8(in) & 1 ? SW_AF_INET6 : SW_AF_INET;
 	fz_take(in, l->addr, sizeof(l->addr));
 	l->port = 1 + fz_u16(in) % 65535; /* a listener has a port */
@@ -30,7 +32,9 @@ static void listener(struct fz_in *in, struct sw_listener_info *l, char *comm, c
 	if (l->uid == 0xffffffffu) /* "no uid": never a socket's owner */
 		l->uid = 0;
 	l->netns = fz_u32(in);
-	l->host_netns = fz_u8(in) & 1;
+	bits = fz_u8(in);
+	l->host_netns = bits & 1;
+	l->uid_known = !(bits & 2); /* a record without owner has no uid */
 	fz_cstr(in, comm, 16);
 	fz_cstr(in, exe, 512); /* as procinfo reads it: SW_EXE_MAX */
 	fz_cstr(in, user, 64);

@@ -37,6 +37,7 @@ static struct sw_listener_info lis(const char *addr, __u16 port)
 		.comm = "sshd",
 		.exe = "/usr/sbin/sshd",
 		.uid = 0,
+		.uid_known = true,
 		.user = "root",
 		.netns = HOST_NETNS,
 		.host_netns = true,
@@ -277,6 +278,46 @@ static void test_user(void **state __attribute__((unused)))
 	assert_true(allowed(uid, &l));
 	sw_rules_free(root);
 	sw_rules_free(uid);
+}
+
+/*
+ * A record without owner (a socket-map entry evicted, a kernel listener) has
+ * no uid: its uid field is 0 then, which must not pass for root. Known uid 0
+ * is root and matches; the same listener with its uid unknown matches no
+ * 'user'/'uid' rule, whatever uid the rule names, so it is an alert; rules
+ * without a uid matcher still hold for it, and deny rules do not look at uids.
+ */
+static void test_user_unknown(void **state __attribute__((unused)))
+{
+	struct sw_rules *r = parse_ok("allow listen user root\n"
+				      "allow listen uid 0 port 80\n"
+				      "allow listen uid 65534 port 81\n"
+				      "allow listen port 82 exposure wildcard\n"
+				      "deny remote 203.0.113.0/24\n");
+	struct sw_listener_info l = lis("0.0.0.0", 80);
+	int line = 0;
+
+	assert_true(sw_rules_allow_listener(r, &l, &line));
+	assert_int_equal(line, 1);
+	l.uid_known = false;
+	l.user = NULL;
+	line = -1;
+	assert_false(sw_rules_allow_listener(r, &l, &line));
+	assert_int_equal(line, -1); /* no rule matched: the listener is an alert */
+	l.port = 81;
+	l.uid = 65534;
+	assert_false(sw_rules_allow_listener(r, &l, &line));
+	assert_int_equal(line, -1);
+	/* a stale user name does not make it known either */
+	l.uid = 0;
+	l.user = "root";
+	assert_false(sw_rules_allow_listener(r, &l, &line));
+	/* what is known of it still counts */
+	l.port = 82;
+	assert_true(sw_rules_allow_listener(r, &l, &line));
+	assert_int_equal(line, 4);
+	assert_true(denied(r, "203.0.113.9", 443));
+	sw_rules_free(r);
 }
 
 static void test_user_nonzero(void **state __attribute__((unused)))
@@ -855,6 +896,26 @@ static void test_learn_io_error(void **state __attribute__((unused)))
 	fclose(f);
 }
 
+/* An unknown uid is learned without a uid matcher: the rule still allows its listener. */
+static void test_learn_unknown_uid(void **state __attribute__((unused)))
+{
+	struct sw_listener_info l = lis("0.0.0.0", 80);
+	struct sw_rules *r;
+	char *out;
+
+	l.uid_known = false;
+	l.user = NULL;
+	out = learn_to_string(&l, 1);
+	assert_string_equal(
+		out, "# sockwatch rules learned from 1 listener (see docs/rules.md).\n"
+		     "# Each rule allows one listener exactly as it was seen: review and loosen.\n"
+		     "allow listen port 80 addr 0.0.0.0 comm sshd exe /usr/sbin/sshd netns host\n");
+	r = parse_ok(out);
+	assert_true(allowed(r, &l));
+	sw_rules_free(r);
+	free(out);
+}
+
 struct err_case {
 	const char *text;
 	const char *msg;
@@ -892,6 +953,7 @@ int main(void)
 		cmocka_unit_test(test_netns),
 		cmocka_unit_test(test_user),
 		cmocka_unit_test(test_user_nonzero),
+		cmocka_unit_test(test_user_unknown),
 		cmocka_unit_test(test_addr_family),
 		cmocka_unit_test(test_conjunction_first_match),
 		cmocka_unit_test(test_deny_v4),
@@ -910,6 +972,7 @@ int main(void)
 		cmocka_unit_test(test_learn_mapped_listener),
 		cmocka_unit_test(test_learn_long_exe),
 		cmocka_unit_test(test_learn_io_error),
+		cmocka_unit_test(test_learn_unknown_uid),
 	};
 	const struct CMUnitTest errors[] = {
 		ERR("frobnicate", "t:1: unknown keyword 'frobnicate' (expected 'allow' or 'deny')"),
