@@ -199,12 +199,19 @@ static void owner_fill(struct listen_ctx *c, struct owner *o, __u32 pid, __u32 u
 	o->uid_known = uid_known;
 	if (uid_known)
 		sw_user_name(uid, o->user, sizeof(o->user));
-	/* The kernel's comm is the one at listen() time; /proc's if it had none. */
-	if (comm && comm[0])
+	/*
+	 * An owner's comm is the kernel's (or the snapshot's holder's), at that
+	 * moment, as it is: "" is a name a process may give itself, not an
+	 * unknown one. /proc's (cached by pid and start time: perhaps a name the
+	 * process had before) would pass an earlier name off as this one.
+	 */
+	if (pid && comm) {
 		snprintf(o->comm, sizeof(o->comm), "%.*s", SW_COMM_LEN - 1, comm);
-	else
+		o->comm_known = true;
+	} else if (o->pi.have & SW_PI_COMM) {
 		snprintf(o->comm, sizeof(o->comm), "%s", o->pi.comm);
-	o->comm_known = (comm && comm[0]) || (o->pi.have & SW_PI_COMM);
+		o->comm_known = true;
+	}
 }
 
 /* What rules see of a listener: an exe path is known only if it checked out. */

@@ -169,6 +169,49 @@ else
 	not_ok "--alerts-only prints only the unexpected one (text)" "$(cat "$TMP/ronly.out")"
 fi
 
+# --- comm as the process named itself at each listen(): "" and "-" are names too ---------
+# (an empty comm was taken for an unknown one, and the name /proc gave at an earlier
+# listener, cached by pid and start time, was reported and matched instead)
+printf 'allow listen comm "a b"\n' >"$TMP/rules-comm"
+start comm --json --quiet-baseline --rules "$TMP/rules-comm" --netns "$INO" ||
+	not_ok "sockwatch started" "$(cat "$TMP/comm.err")"
+pyns "$NS" '
+import ctypes, socket, time
+libc = ctypes.CDLL(None, use_errno=True)
+socks = []
+for name, port in ((b"a b", 7621), (b"-", 7622), (b"", 7623)):
+    assert libc.prctl(15, ctypes.c_char_p(name), 0, 0, 0) == 0  # PR_SET_NAME
+    s = socket.socket(); s.bind(("127.0.0.1", port)); s.listen(); socks.append(s)
+    time.sleep(0.2)'
+wait_json comm '.event=="unlisten" and .lport==7623' >/dev/null
+stop
+if [ "$(count_json comm '.event=="listen" and .lport==7621 and .comm=="a b" and .level=="info" and .rule_line==1')" = 1 ] &&
+	[ "$(count_json comm '.event=="listen" and .lport==7622 and .comm=="-" and .level=="alert" and .rule_line==null')" = 1 ] &&
+	[ "$(count_json comm '.event=="listen" and .lport==7623 and .comm=="" and .level=="alert" and .rule_line==null')" = 1 ] &&
+	[ "$(jq -r 'select(.event=="listen") | .pid' "$TMP/comm.out" | sort -u | wc -l)" = 1 ]; then
+	ok "comm is the name at each listen(), even \"-\" or \"\" (not an earlier one): a comm rule holds for \"a b\" only"
+else
+	not_ok "comm is the name at each listen(), even \"-\" or \"\" (not an earlier one): a comm rule holds for \"a b\" only" \
+		"$(cat "$TMP/comm.out")"
+fi
+start commtxt --quiet-baseline --netns "$INO" || not_ok "sockwatch started" "$(cat "$TMP/commtxt.err")"
+pyns "$NS" '
+import ctypes, socket, time
+libc = ctypes.CDLL(None)
+socks = []
+for name, port in ((b"a b", 7624), (b"", 7625)):
+    libc.prctl(15, ctypes.c_char_p(name), 0, 0, 0)
+    s = socket.socket(); s.bind(("127.0.0.1", port)); s.listen(); socks.append(s)
+    time.sleep(0.2)'
+for _ in $(seq 100); do grep -q ' unlisten 127.0.0.1:7625 ' "$TMP/commtxt.out" && break; sleep 0.05; done
+stop
+if grep -q ' listen   127.0.0.1:7624 .* comm="a b" ' "$TMP/commtxt.out" &&
+	grep -q ' listen   127.0.0.1:7625 .* comm="" ' "$TMP/commtxt.out"; then
+	ok "text: an empty comm is written comm=\"\""
+else
+	not_ok "text: an empty comm is written comm=\"\"" "$(cat "$TMP/commtxt.out")"
+fi
+
 # --- --rules twice: every file holds (the last one alone used to: the first's deny rules
 # were dropped), merged in order; alerts name the rule's file --------------------------------
 printf 'deny remote 203.0.113.0/24\n' >"$TMP/rulesA"
