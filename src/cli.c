@@ -377,7 +377,18 @@ void sw_print_summary(struct sw_tracer *t)
 
 int sw_bad_value(const char *verb, const char *what, const char *val, const char *why)
 {
-	sw_err("invalid %s '%s': %s (see 'sockwatch %s --help')", what, val, why, verb);
+	return sw_usage_err(verb, "invalid %s '%s': %s", what, val, why);
+}
+
+int sw_usage_err(const char *verb, const char *fmt, ...)
+{
+	char msg[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sw_err("%s (see 'sockwatch %s --help')", msg, verb);
 	return SW_EXIT_USAGE;
 }
 

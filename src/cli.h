@@ -107,6 +107,11 @@ void sw_opt_error_msg(int opt, char **argv, const struct option *longopts, char 
 int sw_opt_error(const char *verb, int opt, char **argv, const struct option *longopts);
 /* "invalid WHAT 'VAL': WHY (see 'sockwatch VERB --help')"; returns SW_EXIT_USAGE. */
 int sw_bad_value(const char *verb, const char *what, const char *val, const char *why);
+/*
+ * A usage error of verb: "sockwatch: MSG (see 'sockwatch VERB --help')", one
+ * line, as every usage error says it; returns SW_EXIT_USAGE.
+ */
+__attribute__((format(printf, 2, 3))) int sw_usage_err(const char *verb, const char *fmt, ...);
 
 /* Set by SIGINT, SIGTERM and SIGHUP (until sw_install_hup()). */
 extern volatile sig_atomic_t sw_stop;

@@ -1012,16 +1012,13 @@ static int check_ready_file(const char *path)
 
 	if (!path)
 		return -1;
-	if (!*path) {
-		sw_err("--ready-file needs a file name (see 'sockwatch listen --help')");
-		return SW_EXIT_USAGE;
-	}
-	if (!lstat(path, &st)) {
-		sw_err("--ready-file %s already exists: remove it first (an old one would say "
-		       "ready before sockwatch is)",
-		       path);
-		return SW_EXIT_USAGE;
-	}
+	if (!*path)
+		return sw_usage_err("listen", "--ready-file needs a file name");
+	if (!lstat(path, &st))
+		return sw_usage_err("listen",
+				    "--ready-file %s already exists: remove it first (an old one "
+				    "would say ready before sockwatch is)",
+				    path);
 	return -1;
 }
 
@@ -1095,30 +1092,26 @@ static int parse_listen_opts(int argc, char **argv, struct listen_ctx *c, struct
 			break;
 		}
 	}
-	if (optind < argc) {
-		sw_err("unexpected argument '%s' (see 'sockwatch listen --help')", argv[optind]);
-		return SW_EXIT_USAGE;
-	}
+	/* every usage error below says so the same way: sw_usage_err() */
+	if (optind < argc)
+		return sw_usage_err("listen", "unexpected argument '%s'", argv[optind]);
 	ret = sw_format_conflict("listen", a->json_opt, a->format_opt);
 	if (ret)
 		return ret;
-	if (a->learn && !*a->learn) {
-		sw_err("--learn needs a file name ('-' for standard output)");
-		return SW_EXIT_USAGE;
-	}
-	if (a->learn && (a->nrules || c->exit_on_alert || a->ready_file)) {
-		sw_err("--learn cannot be combined with --rules, --exit-on-alert or --ready-file");
-		return SW_EXIT_USAGE;
-	}
+	if (a->learn && !*a->learn)
+		return sw_usage_err("listen",
+				    "--learn needs a file name ('-' for standard output)");
+	if (a->learn && (a->nrules || c->exit_on_alert || a->ready_file))
+		return sw_usage_err("listen", "--learn cannot be combined with --rules, "
+					      "--exit-on-alert or --ready-file");
 	ret = check_ready_file(a->ready_file);
 	if (ret >= 0)
 		return ret;
 	c->ready_file = a->ready_file;
-	if (a->learn && a->output_opt) {
-		sw_err("--learn writes rules, not alert lines: %s does not apply to it",
-		       a->output_opt);
-		return SW_EXIT_USAGE;
-	}
+	if (a->learn && a->output_opt)
+		return sw_usage_err(
+			"listen", "--learn writes rules, not alert lines: %s does not apply to it",
+			a->output_opt);
 	return -1;
 }
 

@@ -263,6 +263,31 @@ out=$(timeout 20 "$SW" listen --json --json -4 -4 -v -v --quiet-baseline --quiet
 check "flags given twice are harmless (and --json agrees with --format json)" \
 	[ "$out" = "sockwatch: unknown option '--bogus' (see 'sockwatch listen --help')" ]
 
+# --- every usage error ends with the usage hint (some had none), exit 2, nothing on stdout ----
+usage_err() { # usage_err MESSAGE ARGS...: exit 2, exactly "sockwatch: MESSAGE (see ...)"
+	local msg=$1 out rc
+	shift
+	out=$(timeout 20 "$SW" listen "$@" 2>&1 >/dev/null)
+	rc=$?
+	[ $rc = 2 ] && [ "$out" = "sockwatch: $msg (see 'sockwatch listen --help')" ] ||
+		{ echo "# rc=$rc: $out"; return 1; }
+}
+LEARN_ALONE="--learn cannot be combined with --rules, --exit-on-alert or --ready-file"
+check "--learn with --exit-on-alert: usage error with the hint" \
+	usage_err "$LEARN_ALONE" --learn - --exit-on-alert
+check "--learn with --rules: usage error with the hint" \
+	usage_err "$LEARN_ALONE" --learn - --rules "$TMP/rules1"
+check "--learn with --ready-file: usage error with the hint" \
+	usage_err "$LEARN_ALONE" --learn - --ready-file "$TMP/learn-ready"
+check "--learn with --json: usage error with the hint" \
+	usage_err "--learn writes rules, not alert lines: --json does not apply to it" --learn - --json
+check "--learn with --alerts-only: usage error with the hint" \
+	usage_err "--learn writes rules, not alert lines: --alerts-only does not apply to it" \
+	--learn - --alerts-only
+check "--learn '': usage error with the hint" \
+	usage_err "--learn needs a file name ('-' for standard output)" --learn ""
+check "an unexpected argument: usage error with the hint" usage_err "unexpected argument 'x'" x
+
 # --- a listener that lives 1 ms --------------------------------------------------
 start short --json --quiet-baseline --netns "$INO" || not_ok "sockwatch started"
 pyns "$NS" '
@@ -501,7 +526,7 @@ stop
 out=$(timeout 20 "$SW" listen --ready-file "$TMP/sw.ready" 2>&1 >/dev/null)
 rc=$?
 check "--ready-file that exists already: exit 2 (it would say ready too early)" \
-	bash -c "[ $rc = 2 ] && [ \"$out\" = \"sockwatch: --ready-file $TMP/sw.ready already exists: remove it first (an old one would say ready before sockwatch is)\" ]"
+	bash -c "[ $rc = 2 ] && [ \"$out\" = \"sockwatch: --ready-file $TMP/sw.ready already exists: remove it first (an old one would say ready before sockwatch is) (see 'sockwatch listen --help')\" ]"
 
 # In a PID namespace of its own, /proc shows other pids than the kernel reports: said.
 unshare -p -f --mount-proc "$SW" listen --learn - --netns "$INO" >/dev/null 2>"$TMP/pidns.err"
@@ -522,7 +547,7 @@ check "and never touched BPF" bash -c "! grep -q 'bpf(' '$TMP/bad.strace'"
 "$SW" listen --learn - --json >"$TMP/lj.out" 2>"$TMP/lj.err"
 rc=$?
 check "--learn with --json exits 2: it writes rules, whatever the format asked" \
-	bash -c "[ $rc = 2 ] && [ ! -s '$TMP/lj.out' ] && [ \"\$(cat '$TMP/lj.err')\" = \"sockwatch: --learn writes rules, not alert lines: --json does not apply to it\" ]"
+	bash -c "[ $rc = 2 ] && [ ! -s '$TMP/lj.out' ] && [ \"\$(cat '$TMP/lj.err')\" = \"sockwatch: --learn writes rules, not alert lines: --json does not apply to it (see 'sockwatch listen --help')\" ]"
 
 # --- --learn FILE: a bad path is a usage error (exit 2); a symlink is refused, not followed ----
 # learn_bad EXPECTED_STDERR FILE
@@ -545,7 +570,8 @@ check "--learn refuses a dangling symlink and creates nothing through it" learn_
 	"sockwatch: $TMP/learn-dangling: the path is a symlink (refusing to follow it)" \
 	"$TMP/learn-dangling"
 check "--learn creates nothing through a dangling symlink" [ ! -e "$TMP/learn-absent" ]
-check "--learn '' exits 2" learn_bad "sockwatch: --learn needs a file name ('-' for standard output)" ""
+check "--learn '' exits 2" learn_bad \
+	"sockwatch: --learn needs a file name ('-' for standard output) (see 'sockwatch listen --help')" ""
 check "--learn DIR exits 2" learn_bad "sockwatch: $TMP: Is a directory" "$TMP"
 check "--learn in a missing directory exits 2" learn_bad \
 	"sockwatch: $TMP/nodir/x.rules: No such file or directory" "$TMP/nodir/x.rules"
