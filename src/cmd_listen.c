@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1003,12 +1004,37 @@ static int bad_value(const char *opt, const char *val, const char *why)
 }
 
 /*
+ * The directory --ready-file's file is to be created in (PATH up to its last
+ * '/', "." without one), into dir; -ENAMETOOLONG if it does not fit.
+ */
+static int ready_dir(const char *path, char *dir, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (!slash)
+		return snprintf(dir, len, ".") < (int)len ? 0 : -ENAMETOOLONG;
+	n = slash == path ? 1 : (size_t)(slash - path); /* "/f": in "/" */
+	if (n >= len)
+		return -ENAMETOOLONG;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	return 0;
+}
+
+/*
  * --ready-file PATH must not exist yet: a file left by an earlier run would
- * say "ready" before this one is. Returns -1 to go on, else an exit code.
+ * say "ready" before this one is. And it must be creatable: a directory
+ * that is missing, not a directory or not writable is found now, before
+ * anything is attached, not after the baseline (when a script waiting for
+ * the "watching listeners" line has gone on). Returns -1 to go on, else an
+ * exit code.
  */
 static int check_ready_file(const char *path)
 {
+	char dir[PATH_MAX];
 	struct stat st;
+	int e;
 
 	if (!path)
 		return -1;
@@ -1019,6 +1045,19 @@ static int check_ready_file(const char *path)
 				    "--ready-file %s already exists: remove it first (an old one "
 				    "would say ready before sockwatch is)",
 				    path);
+	if (path[strlen(path) - 1] == '/')
+		return sw_usage_err("listen", "--ready-file %s: %s", path, strerror(EISDIR));
+	e = ready_dir(path, dir, sizeof(dir));
+	if (!e && stat(dir, &st))
+		e = -errno;
+	if (!e && !S_ISDIR(st.st_mode))
+		e = -ENOTDIR;
+	/* the effective ids, as open() will use them */
+	if (!e && faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS))
+		e = -errno;
+	if (e)
+		return sw_usage_err("listen", "--ready-file %s: cannot create it in %s: %s", path,
+				    dir, strerror(-e));
 	return -1;
 }
 

@@ -528,6 +528,35 @@ rc=$?
 check "--ready-file that exists already: exit 2 (it would say ready too early)" \
 	bash -c "[ $rc = 2 ] && [ \"$out\" = \"sockwatch: --ready-file $TMP/sw.ready already exists: remove it first (an old one would say ready before sockwatch is) (see 'sockwatch listen --help')\" ]"
 
+# A --ready-file that cannot be created is a usage error found before anything is attached
+# (it was found after the baseline and the "watching listeners" line: exit 1, too late).
+# ready_bad TAG MESSAGE PATH [setpriv ARGS...]: exit 2, that one line, no bpf() call at all,
+# nothing on stdout, nothing created.
+ready_bad() {
+	local tag=$1 msg=$2 path=$3 rc
+	shift 3
+	strace -f -qq -e trace=bpf -o "$TMP/$tag.strace" "$@" "$SW" listen --netns "$INO" \
+		--ready-file "$path" >"$TMP/$tag.out" 2>"$TMP/$tag.err"
+	rc=$?
+	[ $rc = 2 ] && [ "$(cat "$TMP/$tag.err")" = "sockwatch: $msg (see 'sockwatch listen --help')" ] &&
+		[ ! -s "$TMP/$tag.out" ] && ! grep -q 'bpf(' "$TMP/$tag.strace" && [ ! -e "$path" ] ||
+		{ echo "# rc=$rc: $(cat "$TMP/$tag.err" "$TMP/$tag.out")"; grep -m3 'bpf(' "$TMP/$tag.strace"; return 1; }
+}
+check "--ready-file in a missing directory: exit 2 before attaching" ready_bad rdmiss \
+	"--ready-file $TMP/nodir/d/f: cannot create it in $TMP/nodir/d: No such file or directory" \
+	"$TMP/nodir/d/f"
+echo x >"$TMP/plainfile"
+check "--ready-file under a file that is no directory: exit 2 before attaching" ready_bad rdfile \
+	"--ready-file $TMP/plainfile/f: cannot create it in $TMP/plainfile: Not a directory" \
+	"$TMP/plainfile/f"
+check "--ready-file ending in '/': exit 2 before attaching" ready_bad rdslash \
+	"--ready-file $TMP/nodir/: Is a directory" "$TMP/nodir/"
+# nobody may not write to /: refused as such (it used to get as far as the privilege check)
+RD_ROOT=/sw-ready-$$-$RANDOM
+check "--ready-file in a directory the user cannot write to: exit 2 before attaching" \
+	ready_bad rdperm "--ready-file $RD_ROOT: cannot create it in /: Permission denied" "$RD_ROOT" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups
+
 # In a PID namespace of its own, /proc shows other pids than the kernel reports: said.
 unshare -p -f --mount-proc "$SW" listen --learn - --netns "$INO" >/dev/null 2>"$TMP/pidns.err"
 "$SW" listen --learn - --netns "$INO" >/dev/null 2>"$TMP/hostpid.err"
