@@ -339,11 +339,16 @@ static void *sink_thread(void *arg)
 		if ((head + 1) % SW_SLOT_CHUNK == 0)
 			chunk_done(s, head);
 		atomic_store(&s->head, head + 1);
-		/* While stopping, give up only on a sink that stops making progress. */
+		/*
+		 * While stopping, give up only on a sink that stops making
+		 * progress, or (drain_max_ms) at the end of its whole drain.
+		 */
 		if (atomic_load(&s->stopping)) {
 			pthread_mutex_lock(&s->lock);
 			clock_gettime(CLOCK_MONOTONIC, &s->stop_by);
 			sw_timespec_add_ms(&s->stop_by, SW_SINK_DRAIN_MS);
+			if (s->ops->drain_max_ms && sw_timespec_before(&s->drain_end, &s->stop_by))
+				s->stop_by = s->drain_end;
 			pthread_mutex_unlock(&s->lock);
 		}
 	}
@@ -456,6 +461,8 @@ int sw_sink_close_stats(struct sw_sink *s, struct sw_sink_stats *final)
 		return 0;
 	pthread_mutex_lock(&s->lock);
 	clock_gettime(CLOCK_MONOTONIC, &s->stop_by);
+	s->drain_end = s->stop_by;
+	sw_timespec_add_ms(&s->drain_end, s->ops->drain_max_ms);
 	sw_timespec_add_ms(&s->stop_by, SW_SINK_DRAIN_MS);
 	atomic_store(&s->stopping, true);
 	pthread_cond_signal(&s->cond);

@@ -21,6 +21,7 @@ typedef int (*sw_format_fn)(const struct sw_record *r, void *ctx, char *buf, siz
 #define SW_SINK_APP_NAME "sockwatch"
 #define SW_SINK_LINE_MAX 8192 /* longest formatted line */
 #define SW_SINK_DRAIN_MS 2000 /* how long sw_sink_close() waits for a stuck sink */
+#define SW_SINK_DRAIN_MAX_MS 3000 /* syslog: the whole drain at close, progress or not */
 
 struct sw_sink_opts {
 	sw_format_fn format; /* line formatter (JSON, ECS or text); required */
@@ -72,8 +73,10 @@ void sw_sink_kick(struct sw_sink *s);
 
 /*
  * Drains the queue (waiting at most SW_SINK_DRAIN_MS for a sink that cannot
- * write), stops the thread and frees the sink. Returns 0, or -ETIMEDOUT if
- * records had to be discarded. Must not run concurrently with submit.
+ * write; a syslog sink's drain ends SW_SINK_DRAIN_MAX_MS after the call, even
+ * while it still writes), stops the thread and frees the sink. Returns 0, or
+ * -ETIMEDOUT if records had to be discarded. Must not run concurrently with
+ * submit.
  */
 int sw_sink_close(struct sw_sink *s);
 /* The same, and fills *final (if not NULL) with the counters after the drain. */

@@ -59,6 +59,12 @@ struct sw_sink_ops {
 			 struct timespec *when); /* next wake-up, CLOCK_MONOTONIC */
 	void (*close)(
 		struct sw_sink *s); /* writer thread has stopped (or was cancelled): no writes */
+	/*
+	 * The longest the drain at close may last, in ms, however steadily the
+	 * output takes records; 0: no such cap, a sink that keeps writing is
+	 * waited for (each record written gives it SW_SINK_DRAIN_MS more).
+	 */
+	unsigned int drain_max_ms;
 };
 
 extern const struct sw_sink_ops sw_sink_stdout_ops;
@@ -99,6 +105,8 @@ struct sw_sink {
 	atomic_bool stopping;
 	atomic_int reopen; /* set from a signal handler */
 	struct timespec stop_by; /* set with stopping */
+	struct timespec
+		drain_end; /* set with stopping if ops->drain_max_ms: stop_by never passes it */
 	bool timed_out;
 	__u64 writer_lost; /* writer: records lost after dequeue (write failures) */
 

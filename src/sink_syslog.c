@@ -17,7 +17,9 @@
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
-#define SEND_TIMEOUT_MS 1000 /* also bounds connect(2) on Linux */
+#define SEND_TIMEOUT_MS 1000 /* datagram sends; also bounds connect(2) on Linux */
+#define STALL_MS 5000 /* a stream receiver that takes nothing for this long is gone */
+#define PROGRESS_CHECK_MS 100 /* a stream send waiting for room looks at the receiver's progress */
 #define APP_NAME_MAX 48 /* RFC 5424 */
 /*
  * TCP send buffer. Left to autotuning it grows to 4 MiB (tcp_wmem), all of
@@ -50,6 +52,7 @@ struct syslog_sink {
 	struct sent_frame *ring;
 	size_t ring_cap, ring_first, ring_len;
 	bool had_conn; /* a connection existed before: the next one is a reconnect */
+	bool stop_failed; /* one failed (or was given up) while stopping: no other is made */
 	long backoff_ms;
 	struct timespec retry_at; /* CLOCK_MONOTONIC */
 	char frame[SW_SINK_LINE_MAX + 1024];
@@ -286,6 +289,8 @@ static bool drop_connection(struct sw_sink *s, struct syslog_sink *y)
 
 	if (y->fd < 0)
 		return false;
+	if (atomic_load(&s->stopping))
+		y->stop_failed = true;
 	lost = count_unacked(s, y);
 	if (s->spec.type == SW_SINK_SYSLOG_TCP)
 		setsockopt(y->fd, SOL_SOCKET, SO_LINGER, &abort_close, sizeof(abort_close));
@@ -320,7 +325,10 @@ static bool peer_closed(int fd)
 /*
  * 0 when connected, -EAGAIN while waiting for the next attempt, -ERESTART
  * when connected again after the receiver had gone with records in flight
- * (their lost record goes first).
+ * (their lost record goes first). Once a connection has failed while the
+ * sink stops, no other is made: a new one would only fill fresh buffers for
+ * a receiver that takes nothing, and what is still queued is dropped when
+ * the drain ends (SW_SINK_DRAIN_MS).
  */
 static int ensure_connected(struct sw_sink *s, struct syslog_sink *y)
 {
@@ -332,6 +340,8 @@ static int ensure_connected(struct sw_sink *s, struct syslog_sink *y)
 		lost = drop_connection(s, y); /* reconnect at once; back off only if that fails */
 	if (y->fd >= 0)
 		return 0;
+	if (y->stop_failed)
+		return -EAGAIN;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (sw_timespec_before(&now, &y->retry_at))
 		return -EAGAIN;
@@ -347,6 +357,64 @@ static int ensure_connected(struct sw_sink *s, struct syslog_sink *y)
 	return lost ? -ERESTART : 0;
 }
 
+/* Bytes of the send queue the receiver has not taken (TCP: acknowledged; unix: read), or -1. */
+static int send_queue(int fd)
+{
+	int n;
+
+	return ioctl(fd, SIOCOUTQ, &n) ? -1 : n;
+}
+
+static long ms_until(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (t->tv_sec - now.tv_sec) * 1000 + (t->tv_nsec - now.tv_nsec + 999999) / 1000000;
+}
+
+/*
+ * A stream send found the send buffer full: waits for room while the
+ * receiver makes progress. The receiver is gone (-ETIMEDOUT) only when it
+ * has taken nothing for STALL_MS (*idle_by). The kernel says there is room
+ * (POLLOUT, or the end of a blocking send) only once a third of the buffer
+ * is free (a quarter on a unix socket), which a reader taking 100 KB/s needs
+ * more than a second for: a blocking send's 1 s time-out took it for dead
+ * and reset it. So the wait also looks at the send queue every
+ * PROGRESS_CHECK_MS, and each time it has shrunk (the receiver acknowledged
+ * bytes) the receiver gets STALL_MS more. A TCP receiver acknowledges what
+ * its application reads in steps, a window update after it has read some
+ * 64-128 KB (half its receive buffer, at least one 64 KB loopback segment):
+ * a reader taking 100 KB/s shows progress about once a second, hence the
+ * 5 s. 0: try the send again; -ECANCELED: the sink gives up (its drain at
+ * close is over); -ETIMEDOUT; or the error of poll(2).
+ */
+static int wait_for_room(struct sw_sink *s, int fd, struct timespec *idle_by)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	int queued = send_queue(fd), now_queued, n;
+	long ms;
+
+	for (;;) {
+		if (sw_sink_giving_up(s))
+			return -ECANCELED;
+		ms = ms_until(idle_by);
+		if (ms <= 0)
+			return -ETIMEDOUT;
+		n = poll(&p, 1, ms < PROGRESS_CHECK_MS ? ms : PROGRESS_CHECK_MS);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0)
+			return 0; /* room, or an error that the send reports */
+		now_queued = send_queue(fd);
+		if (now_queued >= 0 && now_queued < queued) {
+			clock_gettime(CLOCK_MONOTONIC, idle_by);
+			sw_timespec_add_ms(idle_by, STALL_MS);
+		}
+		queued = now_queued;
+	}
+}
+
 /*
  * One datagram per message; on a stream, TCP frames each message as
  * "LEN SP MSG" (RFC 6587 octet counting), and a stream unix socket ends it
@@ -358,9 +426,10 @@ static int send_frame(struct sw_sink *s, struct syslog_sink *y, size_t len)
 {
 	struct iovec iov[2];
 	struct msghdr mh = { .msg_iov = iov };
+	struct timespec idle_by;
 	char prefix[24];
 	ssize_t n;
-	int plen;
+	int plen, err;
 
 	if (!stream(s, y))
 		return send(y->fd, y->frame, len, MSG_NOSIGNAL) < 0 ? -errno : 0;
@@ -375,12 +444,23 @@ static int send_frame(struct sw_sink *s, struct syslog_sink *y, size_t len)
 		iov[0] = (struct iovec){ y->frame, len + 1 };
 		mh.msg_iovlen = 1;
 	}
+	/* non-blocking: the wait for room judges the receiver by its progress */
+	clock_gettime(CLOCK_MONOTONIC, &idle_by);
+	sw_timespec_add_ms(&idle_by, STALL_MS);
 	while (mh.msg_iovlen) {
-		n = sendmsg(y->fd, &mh, MSG_NOSIGNAL);
+		n = sendmsg(y->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN) {
+			err = wait_for_room(s, y->fd, &idle_by);
+			if (err)
+				return err;
+			continue;
+		}
 		if (n < 0)
 			return -errno;
+		clock_gettime(CLOCK_MONOTONIC, &idle_by); /* the receiver made room */
+		sw_timespec_add_ms(&idle_by, STALL_MS);
 		y->sent += n;
 		while (mh.msg_iovlen && (size_t)n >= mh.msg_iov->iov_len) {
 			n -= mh.msg_iov->iov_len;
@@ -413,6 +493,18 @@ static int syslog_write(struct sw_sink *s, const struct sw_record *r, const char
 		return n;
 	}
 	err = send_frame(s, y, n);
+	if (err == -ECANCELED) {
+		/*
+		 * The drain at close is over with the receiver still not taking
+		 * everything: the record stays queued, dropped with the rest,
+		 * and the connection goes as a failed one does (no other is
+		 * made while stopping): reset, and what its receiver has not
+		 * acknowledged counted as dropped, not left to arrive or not
+		 * after the exit.
+		 */
+		drop_connection(s, y);
+		return -EAGAIN;
+	}
 	if (err == -EMSGSIZE) {
 		/* this record can never be sent; the connection is fine */
 		sw_sink_count_error(s);
@@ -517,4 +609,5 @@ const struct sw_sink_ops sw_sink_syslog_ops = {
 	.reopen = syslog_reopen,
 	.deadline = syslog_deadline,
 	.close = syslog_close,
+	.drain_max_ms = SW_SINK_DRAIN_MAX_MS,
 };

@@ -3033,6 +3033,334 @@ static void test_syslog_idle_no_spin(void **state)
 	assert_int_equal(sw_sink_close(s), 0);
 }
 
+static double mono_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/*
+ * A receiver on one connection that reads at most chunk bytes every
+ * pause_us, for paced_us after it accepted (0: until the end), then as fast
+ * as it can.
+ */
+struct paced_reader {
+	pthread_t thread;
+	int lfd, fd;
+	size_t chunk;
+	useconds_t pause_us;
+	double paced_s;
+	struct bytes got;
+};
+
+static void *paced_reader_run(void *arg)
+{
+	struct paced_reader *pr = arg;
+	char *buf = malloc(65536);
+	double t0 = 0;
+	bool paced = true;
+	ssize_t n;
+
+	assert_non_null(buf);
+	pr->fd = accept(pr->lfd, NULL, NULL);
+	if (pr->paced_s)
+		t0 = mono_now();
+	while (pr->fd >= 0 && (n = recv(pr->fd, buf, paced ? pr->chunk : 65536, 0)) > 0) {
+		bytes_add(&pr->got, buf, n);
+		if (pr->paced_s && mono_now() - t0 >= pr->paced_s)
+			paced = false;
+		if (paced)
+			usleep(pr->pause_us);
+	}
+	free(buf);
+	return NULL;
+}
+
+static void paced_reader_start(struct paced_reader *pr, int lfd, size_t chunk, useconds_t pause_us,
+			       double paced_s)
+{
+	struct timeval tv = { 10, 0 };
+
+	memset(pr, 0, sizeof(*pr));
+	pr->lfd = lfd;
+	pr->fd = -1;
+	pr->chunk = chunk;
+	pr->pause_us = pause_us;
+	pr->paced_s = paced_s;
+	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)); /* bounds accept() */
+	assert_int_equal(pthread_create(&pr->thread, NULL, paced_reader_run, pr), 0);
+}
+
+/* Connections waiting in lfd's backlog, not accepted (lfd is made non-blocking). */
+static int pending_conns(int lfd)
+{
+	int n = 0, c;
+
+	fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
+	while ((c = accept(lfd, NULL, NULL)) >= 0) {
+		close(c);
+		n++;
+	}
+	return n;
+}
+
+/* The TCP sink's send buffer: SO_SNDBUF 256 KiB, capped at wmem_max, doubled by the kernel. */
+static size_t tcp_sndbuf(void)
+{
+	unsigned long max = 262144;
+	FILE *f = fopen("/proc/sys/net/core/wmem_max", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu", &max) != 1 || max > 262144)
+			max = 262144;
+		fclose(f);
+	}
+	return 2 * max;
+}
+
+/*
+ * A live receiver that reads slowly but steadily (2.5 KB every 50 ms, never
+ * a second without reading) while a burst fills the send buffer, for 4 s,
+ * then fast (so that the test does not take 15 s). Its kernel acknowledges
+ * what it reads in steps of some 90 KB (a window update), here every ~1.8 s,
+ * and a blocked sender is woken only once a third of the buffer (170 KB) is
+ * free: judged by a blocking send's 1 s time-out it looked dead, and its
+ * connection was reset with ~2,000 records it would have taken. Judged by
+ * its progress, it gets every record, on one connection.
+ */
+static void test_syslog_tcp_slow_reader(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	struct paced_reader pr;
+	struct seq_check chk;
+	struct fixed_log log;
+	struct sw_sink_stats st;
+	unsigned short port;
+	struct sw_record r;
+	struct sw_sink *s;
+	char spec[64];
+	int lfd, i;
+	const int n = 3000; /* ~690 KB */
+
+	signal(SIGPIPE, SIG_IGN);
+	lfd = listen_on(SOCK_STREAM, &port);
+	paced_reader_start(&pr, lfd, 2500, 50000, 4.0);
+	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%u", port);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	for (i = 1; i <= n; i++) {
+		r = sample();
+		r.seq = i;
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+	}
+	/* every record taken by the kernel (or dropped) before the stop: the drain is not the point */
+	for (i = 0; i < 3000; i++) {
+		sw_sink_stats(s, &st);
+		if (st.written + st.dropped >= (unsigned long long)n)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+	pthread_join(pr.thread, NULL);
+	assert_true(pr.fd >= 0);
+	close(pr.fd);
+	if (st.dropped || st.errors || st.reconnects)
+		fail_msg("%llu written, %llu dropped, %llu errors, %llu reconnects", st.written,
+			 st.dropped, st.errors, st.reconnects);
+	assert_int_equal(pending_conns(lfd), 0); /* one connection, never made again */
+	close(lfd);
+
+	if (pr.got.len < tcp_sndbuf() + 65536)
+		fail_msg("%zu bytes did not fill the %zu-byte send buffer: the test proves nothing",
+			 pr.got.len, tcp_sndbuf());
+	seq_check_start(&chk, 1, &log);
+	assert_int_equal(check_frames(&chk, &pr.got), n);
+	seq_check_end(&chk, n + 1);
+	free(pr.got.buf);
+	assert_int_equal(log.records, n);
+	assert_int_equal(log.lost_lines, 0);
+	assert_int_equal(st.written, n);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(st.errors, 0);
+	assert_int_equal(st.reconnects, 0);
+}
+
+/*
+ * A receiver that accepts and never reads, a burst of ~7 MB queued, then the
+ * stop. It used to be: the send timed out, the connection was reset and a
+ * new one made, which only filled fresh buffers (~600 KB) that the receiver
+ * never read, and every record written that way moved the give-up time on:
+ * the exit waited 1.1 s more per connection. Now the sink gives up on the
+ * receiver 2 s after its last progress (SW_SINK_DRAIN_MS), within the
+ * drain's cap (SW_SINK_DRAIN_MAX_MS, 3 s; asserted with 2 s of slack): the
+ * connection is reset, what it did not acknowledge counted as dropped, and
+ * none is made again. Every record is either written (acknowledged by the
+ * receiver's kernel: the test reads them there afterwards) or dropped.
+ */
+/* A receiver that accepts every connection and reads nothing (until the test does). */
+struct hoarder {
+	pthread_t thread;
+	int lfd, n;
+	int fd[16];
+	atomic_bool stop;
+};
+
+static void *hoarder_run(void *arg)
+{
+	struct hoarder *h = arg;
+	int c;
+
+	while (!atomic_load(&h->stop) && h->n < 16) {
+		c = accept(h->lfd, NULL, NULL); /* lfd's SO_RCVTIMEO: 100 ms */
+		if (c >= 0)
+			h->fd[h->n++] = c;
+	}
+	return NULL;
+}
+
+static void never_read_close(bool receiver_leaves)
+{
+	struct sw_sink_opts o = opts_seq();
+	struct seq_check chk;
+	struct fixed_log log;
+	struct hoarder h = { 0 };
+	struct bytes got = { 0 };
+	struct timeval tv = { 0, 100000 };
+	unsigned short port;
+	struct sw_record r;
+	struct sw_sink *s;
+	struct closer c;
+	char spec[64], buf[65536];
+	double took, t0;
+	ssize_t got_n;
+	int lfd, i;
+	const int n = 30000;
+
+	signal(SIGPIPE, SIG_IGN);
+	o.queue_len = n;
+	lfd = listen_on(SOCK_STREAM, &port);
+	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	h.lfd = lfd;
+	assert_int_equal(pthread_create(&h.thread, NULL, hoarder_run, &h), 0);
+	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%u", port);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	for (i = 1; i <= n; i++) {
+		r = sample();
+		r.seq = i;
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+	}
+	/* stopped at once: the connection fills and stalls while the sink stops */
+	if (receiver_leaves) {
+		c.s = s;
+		t0 = mono_now();
+		assert_int_equal(pthread_create(&c.thread, NULL, closer_run, &c), 0);
+		while (!h.n)
+			usleep(10000);
+		usleep(300000);
+		close(h.fd[0]); /* with unread data: a reset, while the sink stops */
+		h.fd[0] = -1;
+		pthread_join(c.thread, NULL);
+		took = mono_now() - t0;
+	} else {
+		took = close_within(&c, s, 20, unblock_none, NULL);
+	}
+	if (took >= SW_SINK_DRAIN_MAX_MS / 1000.0 + 2)
+		fail_msg("closing took %.2f s (drain cap %d ms)", took, SW_SINK_DRAIN_MAX_MS);
+	assert_int_equal(c.err, -ETIMEDOUT);
+	assert_int_equal(c.st.reconnects, 0);
+	/* given up on at the drain's end: no send failed; or the one that found it gone */
+	assert_true(c.st.errors <= (receiver_leaves ? 1u : 0u));
+	assert_true(c.st.dropped > 0);
+	assert_int_equal(c.st.written + c.st.dropped, n); /* no lost record was written */
+
+	atomic_store(&h.stop, true);
+	pthread_join(h.thread, NULL);
+	assert_int_equal(pending_conns(lfd), 0);
+	close(lfd);
+	assert_int_equal(h.n, 1); /* no second connection */
+	if (receiver_leaves)
+		return;
+	/* what the receiver's kernel acknowledged is still there to read: the written ones */
+	while ((got_n = recv(h.fd[0], buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		bytes_add(&got, buf, got_n);
+	close(h.fd[0]);
+	seq_check_start(&chk, 1, &log);
+	assert_int_equal(check_frames(&chk, &got), c.st.written);
+	free(got.buf);
+	assert_int_equal(log.lost_lines, 0);
+}
+
+static void test_syslog_tcp_never_read_close_bounded(void **state)
+{
+	never_read_close(false);
+}
+
+/*
+ * The same receiver goes away (a reset) while the sink stops: the sink
+ * connected again at once and filled a fresh connection; now no connection
+ * is made once one has failed during the stop, and its records are dropped.
+ */
+static void test_syslog_tcp_no_reconnect_when_stopping(void **state)
+{
+	never_read_close(true);
+}
+
+/*
+ * A receiver that takes records steadily (64 KB every 50 ms), stopped with a
+ * backlog it would need ~10 s to take: each record written used to move the
+ * give-up time on, so the close waited for all of it. The drain of a syslog
+ * sink is capped at SW_SINK_DRAIN_MAX_MS, progress or not; the connection is
+ * then closed normally (not a failure: no error, no reset), so every record
+ * counted as written reaches the receiver, and the rest are dropped.
+ */
+static void test_syslog_tcp_drain_capped(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	struct paced_reader pr;
+	struct seq_check chk;
+	struct fixed_log log;
+	unsigned short port;
+	struct sw_record r;
+	struct sw_sink *s;
+	struct closer c;
+	char spec[64];
+	double took;
+	int lfd, i;
+	const int n = 60000; /* ~14 MB */
+
+	signal(SIGPIPE, SIG_IGN);
+	o.queue_len = n;
+	lfd = listen_on(SOCK_STREAM, &port);
+	paced_reader_start(&pr, lfd, 65536, 50000, 0);
+	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%u", port);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	for (i = 1; i <= n; i++) {
+		r = sample();
+		r.seq = i;
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+	}
+	took = close_within(&c, s, 30, unblock_none, NULL);
+	pthread_join(pr.thread, NULL);
+	assert_true(pr.fd >= 0);
+	close(pr.fd);
+	assert_int_equal(pending_conns(lfd), 0);
+	close(lfd);
+	if (took >= SW_SINK_DRAIN_MAX_MS / 1000.0 + 2)
+		fail_msg("closing took %.2f s (drain cap %d ms)", took, SW_SINK_DRAIN_MAX_MS);
+	assert_int_equal(c.err, -ETIMEDOUT);
+	assert_int_equal(c.st.errors, 0);
+	assert_int_equal(c.st.reconnects, 0);
+	assert_true(c.st.dropped > 0);
+	assert_true(c.st.written > 0);
+	assert_int_equal(c.st.written + c.st.dropped, n);
+	/* records 1..written, whole (a frame cut by the cap at the end does not count) */
+	seq_check_start(&chk, 1, &log);
+	assert_int_equal(check_frames(&chk, &pr.got), c.st.written);
+	free(pr.got.buf);
+	assert_int_equal(log.lost_lines, 0);
+}
+
 static void test_syslog_unix(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
@@ -3142,6 +3470,7 @@ static void test_syslog_unix_stream(void **state)
 
 int main(void)
 {
+	const char *only = getenv("SW_TEST_FILTER"); /* e.g. "test_syslog_tcp_*" */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spec_good),
 		cmocka_unit_test(test_spec_bad),
@@ -3221,6 +3550,10 @@ int main(void)
 		cmocka_unit_test(test_syslog_tcp_reconnect),
 		cmocka_unit_test(test_syslog_tcp_in_flight_lost),
 		cmocka_unit_test(test_syslog_tcp_by_name),
+		cmocka_unit_test(test_syslog_tcp_slow_reader),
+		cmocka_unit_test(test_syslog_tcp_never_read_close_bounded),
+		cmocka_unit_test(test_syslog_tcp_no_reconnect_when_stopping),
+		cmocka_unit_test(test_syslog_tcp_drain_capped),
 		cmocka_unit_test(test_close_bounded_when_receiver_down),
 		cmocka_unit_test(test_syslog_idle_no_spin),
 		cmocka_unit_test(test_stop_before_retry_wait),
@@ -3229,5 +3562,7 @@ int main(void)
 						teardown_tmpdir),
 	};
 
+	if (only)
+		cmocka_set_test_filter(only);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
