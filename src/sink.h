@@ -38,7 +38,7 @@ struct sw_sink_stats {
 	unsigned long long written; /* lines written, lost records included */
 	unsigned long long dropped; /* records this sink did not write (queue full, write failed) */
 	unsigned long long errors; /* failed writes, sends, connects, opens, compressions */
-	/* syslog: connections re-established after a failure; file: PATH gone, opened again */
+	/* syslog: re-established after a failure (not a SIGHUP's reopen); file: PATH gone, opened again */
 	unsigned long long reconnects;
 	unsigned long long rotations; /* file: rotations done */
 	unsigned long long gone; /* writes refused as the reader went (EPIPE; EIO: tty hung up) */

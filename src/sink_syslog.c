@@ -51,7 +51,7 @@ struct syslog_sink {
 	__u64 sent; /* bytes handed to the kernel on this connection, a cut frame's too */
 	struct sent_frame *ring;
 	size_t ring_cap, ring_first, ring_len;
-	bool had_conn; /* a connection existed before: the next one is a reconnect */
+	bool conn_failed; /* a connection failed (or its receiver went): the next one is a reconnect */
 	bool stop_failed; /* one failed (or was given up) while stopping: no other is made */
 	long backoff_ms;
 	struct timespec retry_at; /* CLOCK_MONOTONIC */
@@ -289,6 +289,7 @@ static bool drop_connection(struct sw_sink *s, struct syslog_sink *y)
 
 	if (y->fd < 0)
 		return false;
+	y->conn_failed = true;
 	if (atomic_load(&s->stopping))
 		y->stop_failed = true;
 	lost = count_unacked(s, y);
@@ -351,9 +352,9 @@ static int ensure_connected(struct sw_sink *s, struct syslog_sink *y)
 		return -EAGAIN;
 	}
 	y->fd = fd;
-	if (y->had_conn)
-		atomic_fetch_add(&s->reconnects, 1);
-	y->had_conn = true;
+	if (y->conn_failed)
+		atomic_fetch_add(&s->reconnects, 1); /* not after a SIGHUP's deliberate reopen */
+	y->conn_failed = false;
 	return lost ? -ERESTART : 0;
 }
 

@@ -3361,6 +3361,58 @@ static void test_syslog_tcp_drain_capped(void **state)
 	assert_int_equal(log.lost_lines, 0);
 }
 
+/*
+ * SIGHUP reopens the connection on purpose: that is not a reconnect after a
+ * failure, and is not counted as one (400 HUPs made 399 reconnects). A
+ * receiver that had gone when the HUP came is still counted.
+ */
+static void test_syslog_tcp_reopen_not_reconnect(void **state)
+{
+	struct sw_sink_opts o = opts_seq();
+	struct timeval tv = { 5, 0 };
+	char spec[64], msg[2048], want[64];
+	struct sw_sink_stats st;
+	struct sw_record r;
+	unsigned short port;
+	struct sw_sink *s;
+	int lfd, c, i, prev = -1;
+
+	signal(SIGPIPE, SIG_IGN);
+	lfd = listen_on(SOCK_STREAM, &port);
+	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)); /* bounds accept() */
+	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%u", port);
+	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	for (i = 1; i <= 5; i++) {
+		if (i > 1)
+			sw_sink_reopen(s);
+		r = sample();
+		r.seq = i;
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+		c = accept(lfd, NULL, NULL); /* each reopen is a new connection */
+		assert_true(c >= 0);
+		setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		assert_true(read_frame(c, msg, sizeof(msg)) > 0);
+		snprintf(want, sizeof(want), "] {\"seq\":%d}", i);
+		assert_string_equal(msg + strlen(msg) - strlen(want), want);
+		if (prev >= 0)
+			close(prev); /* the receiver lets go of the old one once it has the new one */
+		prev = c;
+		if (i == 4) {
+			sw_sink_stats(s, &st);
+			assert_int_equal(st.reconnects, 0); /* after 3 reopens */
+			close(c); /* this receiver goes away before the next HUP */
+			prev = -1;
+			usleep(100000);
+		}
+	}
+	assert_int_equal(sw_sink_close_stats(s, &st), 0);
+	close(prev);
+	close(lfd);
+	assert_int_equal(st.written, 5);
+	assert_int_equal(st.errors, 0);
+	assert_int_equal(st.reconnects, 1); /* the connection whose receiver had gone */
+}
+
 static void test_syslog_unix(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
@@ -3554,6 +3606,7 @@ int main(void)
 		cmocka_unit_test(test_syslog_tcp_never_read_close_bounded),
 		cmocka_unit_test(test_syslog_tcp_no_reconnect_when_stopping),
 		cmocka_unit_test(test_syslog_tcp_drain_capped),
+		cmocka_unit_test(test_syslog_tcp_reopen_not_reconnect),
 		cmocka_unit_test(test_close_bounded_when_receiver_down),
 		cmocka_unit_test(test_syslog_idle_no_spin),
 		cmocka_unit_test(test_stop_before_retry_wait),
