@@ -624,25 +624,60 @@ static __always_inline bool connect_attempt(int oldstate, const struct sw_sock *
 	       (oldstate == SW_TCP_SYN_RECV && s && s->start_ns && !(s->sweep & SW_SWEEP_LISTENER));
 }
 
+/* inet_sock before 6.6: its flags were bitfields (see connect_deferred()) */
+struct inet_sock___bits {
+	__u8 defer_connect : 1;
+} __attribute__((preserve_access_index));
+
+/* INET_FLAGS_DEFER_CONNECT (6.6 on): an anonymous enum, which CO-RE cannot relocate */
+#define SW_INET_FLAGS_DEFER_CONNECT 19
+
+/*
+ * Whether connect() took a local port but deferred its SYN to the first
+ * write (TCP_FASTOPEN_CONNECT with a cookie): inet_sock's defer_connect,
+ * a bitfield until 6.6 and a bit of inet_flags since. Probe reads: only
+ * on the way out of a connect attempt that sent nothing.
+ */
+static __always_inline bool connect_deferred(struct sock *sk)
+{
+	struct inet_sock___bits *old = (void *)sk;
+	struct inet_sock *inet = (void *)sk;
+
+	if (bpf_core_field_exists(old->defer_connect))
+		return BPF_CORE_READ_BITFIELD_PROBED(old, defer_connect);
+	if (bpf_core_field_exists(inet->inet_flags))
+		return (BPF_CORE_READ(inet, inet_flags) >> SW_INET_FLAGS_DEFER_CONNECT) & 1;
+	return false;
+}
+
 /*
  * The errno of a connect attempt that ends (SYN_SENT or a simultaneous
  * open's SYN_RECV -> CLOSE): the socket's error (refused, timed out, reset,
- * unreachable). Without one, from SYN_SENT with no local port ever
- * assigned (inet_sport 0: at CLOSE skc_num is 0 anyway), it is connect()
- * failing in inet_hash_connect(), between SYN_SENT and tcp_connect(): no
- * free local port (EADDRNOTAVAIL; also its bind-bucket allocation failing,
- * ENOMEM, which cannot be told apart). Nothing else leaves SYN_SENT without
- * a port: connect() holds the socket's lock from SYN_SENT until the port
- * is taken. Else 0: the owner closed it first (or disconnected it).
+ * unreachable). Without one, from SYN_SENT with nothing sent by this
+ * attempt (no SYN queued: sk_wmem_queued 0) and no SYN deferred, it is
+ * connect() failing in inet_hash_connect(), between SYN_SENT and
+ * tcp_connect(): no free local port, or, for a socket bound to its port,
+ * its 4-tuple taken (EADDRNOTAVAIL; also a bind-bucket allocation failing,
+ * ENOMEM, which cannot be told apart). Nothing else leaves SYN_SENT before
+ * the SYN without an error: connect() holds the socket's lock from SYN_SENT
+ * until the SYN is queued, and a deferred one is told by its flag. Then
+ * now->lport is the port the socket holds: 0, or the one it was bound to
+ * (read_tuple()'s inet_sport is stale there: the kernel leaves the port of
+ * an earlier attempt in it, whose failure released the port). Else the
+ * socket's error, or 0: the owner closed it first (or disconnected it),
+ * its SYN queued, and the close runs before anything frees that SYN.
+ * Read at this transition only, none at SYN_SENT: a connect pays nothing.
  */
-static __always_inline __u16 connect_error(bool btf, struct sock *sk, int oldstate)
+static __always_inline __u16 connect_error(bool btf, struct sock *sk, int oldstate,
+					   struct sk_now *now)
 {
 	__u16 err = SW_READ(btf, sk, sk_err);
 
-	if (!err && oldstate == SW_TCP_SYN_SENT &&
-	    !BPF_CORE_READ((struct inet_sock *)sk, inet_sport))
-		return SW_EADDRNOTAVAIL;
-	return err;
+	if (err || oldstate != SW_TCP_SYN_SENT || SW_READ(btf, sk, sk_wmem_queued) ||
+	    connect_deferred(sk))
+		return err;
+	now->lport = SW_READ(btf, sk, __sk_common.skc_num);
+	return SW_EADDRNOTAVAIL;
 }
 
 /*
@@ -957,7 +992,7 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 		}
 		bpf_map_delete_elem(&listen_starts, &key);
 	} else if (connect_attempt(oldstate, s)) {
-		now.error = connect_error(btf, sk, oldstate);
+		now.error = connect_error(btf, sk, oldstate, &now);
 		emit(key, EMIT(SW_EV_CONNECT_FAILED, oldstate, newstate, s ? 0 : SW_F_NO_ENTRY), s,
 		     &now);
 	} else if (oldstate == SW_TCP_SYN_RECV && !s) {

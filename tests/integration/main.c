@@ -28,6 +28,9 @@ static const struct itest tests[] = {
 	  t_connect_timeout_aborted },
 	{ "no local port left: connect_failed no_local_port (errno 99), the caller's",
 	  t_connect_no_local_port },
+	{ "no local port left for a retried connect, or a bound one's 4-tuple taken: "
+	  "no_local_port, errno 99, its port",
+	  t_connect_no_local_port_retry },
 	{ "a socket connected to itself (simultaneous open) gives one connect", t_self_connect },
 	{ "an abortive close (SO_LINGER 0): local closer, the peer remote", t_reset_close },
 	{ "a connection destroyed by this host (ss -K): local closer", t_destroyed_close },

@@ -202,3 +202,136 @@ out:
 	close(l6);
 	return ret;
 }
+
+#define RETRY_COMM "sw_noport2"
+#define BOUND_PORT 41000 /* the bound clients' port, outside the one-port range */
+
+struct noport_retry {
+	__u16 port; /* a listener */
+	__u16 closed; /* a port nothing listens on */
+};
+
+/* A socket bound to 127.0.0.1:port with SO_REUSEADDR; an fd or -errno. */
+static int bound_socket(__u16 port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	if (fd < 0)
+		return -errno;
+	fill_addr(AF_INET, "127.0.0.1", port, &ss, &len);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len)) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+/* connect() of fd to 127.0.0.1:port: 0 or -errno. */
+static int connect_fd(int fd, __u16 port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	fill_addr(AF_INET, "127.0.0.1", port, &ss, &len);
+	return connect(fd, (struct sockaddr *)&ss, len) ? -errno : 0;
+}
+
+/*
+ * With the one port taken towards the listener: a socket whose first
+ * connect() was refused (it had the port then, and the kernel leaves it in
+ * inet_sport) connects again to the listener and finds no port; then two
+ * sockets bound to one port connect to the listener, the second finding
+ * its 4-tuple taken. Exit status: which step went otherwise.
+ */
+static int noport_retry_client(struct peer_io *io)
+{
+	struct noport_retry *np = io->arg;
+	int s, t, b1, b2, rc = 0;
+
+	peer_hold(io);
+	s = connect_to(AF_INET, "127.0.0.1", np->port); /* holds the port */
+	t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || t < 0)
+		return 1;
+	if (connect_fd(t, np->closed) != -ECONNREFUSED)
+		return 2;
+	if (connect_fd(t, np->port) != -EADDRNOTAVAIL)
+		return 3;
+	b1 = bound_socket(BOUND_PORT);
+	b2 = bound_socket(BOUND_PORT);
+	if (b1 < 0 || b2 < 0 || connect_fd(b1, np->port))
+		rc = 4;
+	else if (connect_fd(b2, np->port) != -EADDRNOTAVAIL)
+		rc = 5;
+	close(b1);
+	close(b2);
+	close(t);
+	close(s);
+	return rc;
+}
+
+/* The failed connect to port from lport: owner, reason, errno, ports. */
+static int check_failed(const struct sw_record *r, pid_t pid, __u16 lport, __u16 port, __u16 err)
+{
+	const struct sw_event *e = &r->ev;
+
+	CHECK(e->pid == (__u32)pid && !strcmp(e->comm, RETRY_COMM) && !(e->flags & SW_F_NO_ENTRY),
+	      "owner pid %u comm '%s' flags %#x (want %d '%s')", e->pid, e->comm, e->flags, pid,
+	      RETRY_COMM);
+	CHECK(e->error == err && e->oldstate == SW_TCP_SYN_SENT && e->newstate == SW_TCP_CLOSE,
+	      "errno %u (%s), states %u->%u (want %u)", e->error, sw_error_reason(e->error),
+	      e->oldstate, e->newstate, err);
+	CHECK(e->lport == lport && e->rport == port, "lport %u rport %u (want %u, %u)", e->lport,
+	      e->rport, lport, port);
+	return 0;
+}
+
+/*
+ * connect() retried on a socket whose first attempt failed, finding no
+ * port: no_local_port, errno 99, lport 0 (not the stale port of the refused
+ * attempt, "aborted" errno 0, as before). And a socket bound to its port
+ * whose 4-tuple is taken: no_local_port, errno 99, its bound port (it was
+ * "aborted" errno 0 too). Exactly three connect_failed: the refusal (with
+ * the one port), the retry, the bound one.
+ */
+int t_connect_no_local_port_retry(void)
+{
+	struct want_kind w = { .kind = SW_EV_CONNECT_FAILED, .n = 3 };
+	struct noport_retry np = { 0 };
+	const struct sw_record *r[3];
+	struct peer p;
+	int lfd, rc;
+
+	w.netns = ns_new();
+	CHECK(w.netns, "cannot make a network namespace: %s", strerror(errno));
+	suite_reset();
+	lfd = listen_on(AF_INET, "127.0.0.1", &np.port);
+	CHECK(lfd >= 0, "listen: %s", strerror(-lfd));
+	np.closed = np.port == 40001 ? 40002 : 40001;
+	rc = write_file(PORT_RANGE, np.port == 40000 ? "40003 40003" : "40000 40000");
+	CHECK(rc == 0, "%s: %s", PORT_RANGE, strerror(-rc));
+	rc = peer_spawn(&p, RETRY_COMM, noport_retry_client, &np);
+	CHECK(rc == 0, "spawn: %s", strerror(-rc));
+	rc = peer_reap(&p);
+	close(lfd);
+	CHECK(rc == 0, "client exit %d", rc);
+	CHECK(poll_until(H.tracer, &H.all, kind_seen, &w, 5000) == 0, "connect_failed: %zu",
+	      count_kind(&H.all, w.netns, SW_EV_CONNECT_FAILED));
+	poll_for(H.tracer, 100);
+	CHECK(count_kind(&H.all, w.netns, SW_EV_CONNECT_FAILED) == 3, "connect_failed: %zu",
+	      count_kind(&H.all, w.netns, SW_EV_CONNECT_FAILED));
+	for (size_t i = 0; i < 3; i++)
+		r[i] = find_kind(&H.all, w.netns, SW_EV_CONNECT_FAILED, i);
+	if (check_failed(r[0], p.pid, np.port == 40000 ? 40003 : 40000, np.closed, ECONNREFUSED) ||
+	    check_failed(r[1], p.pid, 0, np.port, EADDRNOTAVAIL) ||
+	    check_failed(r[2], p.pid, BOUND_PORT, np.port, EADDRNOTAVAIL))
+		return -1;
+	CHECK(!strcmp(sw_error_reason(r[1]->ev.error), "no_local_port"), "reason %s",
+	      sw_error_reason(r[1]->ev.error));
+	return 0;
+}

@@ -33,6 +33,7 @@ int t_tfo_flow(void);
 int t_tfo_abort(void);
 int t_tfo_deferred_owner(void);
 int t_connect_no_local_port(void);
+int t_connect_no_local_port_retry(void);
 int t_listen_autobind_sys_exit(void);
 int t_listen_ia32(void);
 int t_accept_ia32(void);
