@@ -124,7 +124,7 @@ struct sw_event {
 	__u64 cgroup_id; /* cgroup v2 id of the owner (0 if unknown) */
 	__u64 birth_ns; /* when the socket was first seen (0 if unknown) */
 	union {
-		__u64 latency_ns; /* connect: SYN_SENT to ESTABLISHED; accept: SYN_RECV to accept
+		__u64 latency_ns; /* connect: SYN_SENT to ESTABLISHED; accept: handshake done to accept
 				   * (unless SW_F_NO_LATENCY) */
 		__u64 exe_ino; /* listen: inode of the owner's executable then (0 if unknown) */
 	};
