@@ -17,6 +17,7 @@ struct proc_ctx {
 	const char *pid_name;
 	__u32 pid;
 	bool read;
+	bool gone; /* its status could not be read: exited meanwhile, holds nothing */
 	__u32 euid;
 	char comm[SW_COMM_LEN];
 };
@@ -117,14 +118,20 @@ static ssize_t read_small(int procfd, const char *pid, const char *name, char *b
 	return n;
 }
 
-/* comm and effective uid of the process, once. A process gone meanwhile keeps "" and 0. */
-static void proc_read(struct proc_ctx *p)
+/*
+ * comm and effective uid of the process, once. A process whose status
+ * cannot be read (or gives no uid) has exited since its descriptors were
+ * listed, or is not ours to read: it is marked gone, and owns nothing. (Its
+ * records had comm "" and uid 0, a uid taken for known: a `user root` rule
+ * of `sockwatch listen` matched a listener of a process nobody could name.)
+ */
+static bool proc_read(struct proc_ctx *p)
 {
 	char buf[4096];
 	ssize_t n;
 
 	if (p->read)
-		return;
+		return !p->gone;
 	p->read = true;
 	n = read_small(p->procfd, p->pid_name, "comm", buf, SW_COMM_LEN + 1);
 	if (n > 0) {
@@ -133,8 +140,9 @@ static void proc_read(struct proc_ctx *p)
 			buf[--n] = '\0';
 		memcpy(p->comm, buf, (size_t)n < SW_COMM_LEN - 1 ? (size_t)n : SW_COMM_LEN - 1);
 	}
-	if (read_small(p->procfd, p->pid_name, "status", buf, sizeof(buf)) > 0)
-		sw_proc_status_euid(buf, &p->euid);
+	p->gone = read_small(p->procfd, p->pid_name, "status", buf, sizeof(buf)) <= 0 ||
+		  sw_proc_status_euid(buf, &p->euid);
+	return !p->gone;
 }
 
 /* Appends a record for (p, fd) to the vector *v of *n (room for *cap). */
@@ -217,7 +225,8 @@ static int walk_fds(struct proc_ctx *p, const struct sw_inode_cookie *map, size_
 						0);
 			continue;
 		}
-		proc_read(p);
+		if (!proc_read(p))
+			break;
 		for (; !e && hit < map + n && hit->inode == inode; hit++)
 			e = owners_push(&out->v, &out->n, &out->cap, p, fdnum, hit->cookie);
 	}

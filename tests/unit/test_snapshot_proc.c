@@ -137,6 +137,11 @@ static void test_walk(void **state)
 	put_link("301/fd/1", "socket:[502]");
 	/* A process that exited between readdir and reading it: no fd dir. */
 	put_dir("400");
+	/* One that exited while its descriptors were read: no status (its comm
+	 * and uid would have been "" and 0), so it owns nothing. */
+	put_proc("500", "gone\n", 5, 0);
+	put_link("500/fd/3", "socket:[500]");
+	put_file("500/status", "", 0);
 	/* Not processes. */
 	put_dir("self");
 	put_dir("sys");
