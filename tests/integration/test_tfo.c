@@ -106,6 +106,22 @@ static bool tfo_done(void *arg)
 	return connects + failed >= w->n && closes >= w->n + connects;
 }
 
+/* After a failed wait: each connection that lacks one of its records, by client port. */
+static void tfo_missing(__u32 netns, __u16 port, const __u16 *cport)
+{
+	for (int i = 0; i < TFO_CONNS; i++) {
+		bool c = find_ports(&H.all, netns, SW_EV_CONNECT, cport[i], port);
+		bool f = find_ports(&H.all, netns, SW_EV_CONNECT_FAILED, cport[i], port);
+		bool cc = find_ports(&H.all, netns, SW_EV_CLOSE, cport[i], port);
+		bool a = find_ports(&H.all, netns, SW_EV_ACCEPT, port, cport[i]);
+		bool sc = find_ports(&H.all, netns, SW_EV_CLOSE, port, cport[i]);
+
+		if (!(a && sc && ((c && cc) || (f && !c))))
+			printf("#   connection %d (client port %u): connect %d, failed %d, client close %d, accept %d, server close %d\n",
+			       i, cport[i], c, f, cc, a, sc);
+	}
+}
+
 /*
  * TCP Fast Open: the server's child is queued for accept() at the SYN, and
  * accept() returns it before the client's ACK ends the handshake, often
@@ -172,8 +188,9 @@ static int tfo_run(bool abort)
 	      passive, TFO_CONNS);
 	/* the server's closes, and the client's (or a failed connect, aborting) */
 	w.n = TFO_CONNS;
-	CHECK(poll_until(H.tracer, &H.all, tfo_done, &w, 5000) == 0,
-	      "closes %zu, connects %zu, failed connects %zu",
+	if (poll_until(H.tracer, &H.all, tfo_done, &w, 5000))
+		tfo_missing(w.netns, port, cport);
+	CHECK(tfo_done(&w), "closes %zu, connects %zu, failed connects %zu",
 	      count_kind(&H.all, w.netns, SW_EV_CLOSE), count_kind(&H.all, w.netns, SW_EV_CONNECT),
 	      count_kind(&H.all, w.netns, SW_EV_CONNECT_FAILED));
 	poll_for(H.tracer, 100);
