@@ -4,18 +4,9 @@
 # usage: tests/cli/test_events.sh [BUILD_DIR]; needs root; prints TAP and a summary line.
 # SW_NETNS_PREFIX names the network namespace it makes (default swevPID).
 set -u
-BUILD=${1:-build}
-SW=$(realpath "$BUILD/sockwatch")
-TMP=$(mktemp -d /tmp/sw-events.XXXXXX)
-NS=${SW_NETNS_PREFIX:-swev$$}
-PIDS=()
 . "$(dirname "$0")/tap.sh"
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
+sw_suite events "swev$$" "${1:-build}"
 
 # expect_exit CODE PATTERN ARGS...: exit code and one stderr line matching PATTERN
 # (a sockwatch that starts tracing instead of exiting fails after 20 s, exit 124)
@@ -142,9 +133,8 @@ fi
 check "no program left loaded after the failures" no_sw_leak "$ids_before"
 
 # A real run: hostile process name, JSON and text output, SIGTERM.
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-INODE=$(stat -L -c %i "/run/netns/$NS")
+netns_up "$NS"
+INODE=$(netns_ino "$NS")
 cat >"$TMP/hostile.py" <<'PY'
 import ctypes, socket
 libc = ctypes.CDLL(None)
@@ -156,7 +146,7 @@ PY
 for fmt in json text; do
 	"$SW" events --format "$fmt" --netns "$INODE" >"$TMP/$fmt.out" 2>"$TMP/$fmt.err" &
 	PIDS+=($!)
-	for _ in $(seq 100); do grep -q 'tracing' "$TMP/$fmt.err" && break; sleep 0.1; done
+	wait_tracing "$TMP/$fmt.err"
 	for task in /proc/"${PIDS[-1]}"/task/*; do chrt -p "${task##*/}"; done >"$TMP/$fmt.sched"
 	ip netns exec "$NS" python3 "$TMP/hostile.py"
 	sleep 0.5
@@ -216,7 +206,7 @@ else
 fi
 "${CAPS[@]}" "$SW" events --json --netns "$INODE" >"$TMP/caps.out" 2>"$TMP/caps.err" &
 PIDS+=($!)
-for _ in $(seq 100); do grep -q '^sockwatch: tracing' "$TMP/caps.err" && break; sleep 0.1; done
+wait_tracing "$TMP/caps.err"
 read -r parent child < <(ip netns exec "$NS" python3 "$TMP/fork_accept.py")
 sleep 0.5
 kill -TERM "${PIDS[-1]}"
@@ -251,7 +241,7 @@ coproc QPY { ip netns exec "$NS" python3 "$TMP/queued.py" "$TMP/queued.go"; }
 read -r qpid qport <&"${QPY[0]}"
 "$SW" events --json --netns "$INODE" >"$TMP/queued.out" 2>"$TMP/queued.err" &
 PIDS+=($!)
-for _ in $(seq 100); do grep -q '^sockwatch: tracing' "$TMP/queued.err" && break; sleep 0.1; done
+wait_tracing "$TMP/queued.err"
 touch "$TMP/queued.go"
 wait "$QPY_PID"
 sleep 0.5
@@ -293,7 +283,7 @@ PIDS+=("$reader")
 "$SW" events --json --netns "$INODE" >"$TMP/burst.fifo" 2>&1 &
 sw_pid=$!
 PIDS+=("$sw_pid")
-for _ in $(seq 100); do grep -qs '^sockwatch: tracing' "$TMP/burst.out" && break; sleep 0.1; done
+wait_tracing "$TMP/burst.out"
 ip netns exec "$NS" python3 "$TMP/burst.py" &
 burst=$!
 PIDS+=("$burst")
@@ -339,7 +329,7 @@ PIDS+=("$reader")
 "$SW" events --json --netns "$INODE" >"$TMP/stall.fifo" 2>"$TMP/stall.err" &
 sw_pid=$!
 PIDS+=("$sw_pid")
-for _ in $(seq 100); do grep -qs '^sockwatch: tracing' "$TMP/stall.err" && break; sleep 0.1; done
+wait_tracing "$TMP/stall.err"
 ip netns exec "$NS" python3 "$TMP/burst.py"
 sleep 0.5
 kill -TERM "$sw_pid"
@@ -410,7 +400,7 @@ check "tracefs not mounted: still not mounted after events and doctor" \
 # once on a busy machine, and a reader set up afterwards let the ring buffer overflow.
 "$SW" events -v --netns "$INODE" >/dev/null 2>"$TMP/verbose.err" &
 PIDS+=($!)
-for _ in $(seq 100); do grep -q '^sockwatch: tracing' "$TMP/verbose.err" && break; sleep 0.1; done
+wait_tracing "$TMP/verbose.err"
 kill -TERM "${PIDS[-1]}"
 wait "${PIDS[-1]}"
 sweep_line=$(grep -n "loading object 'sweep'" "$TMP/verbose.err" | head -1 | cut -d: -f1)

@@ -16,6 +16,7 @@ NETNS_ETC=() # /etc/netns/NAME directories made for a namespace's resolv.conf
 RSYSLOG_PID=
 
 . "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/lib.sh"
 # checke NAME 'SHELL CONDITION': for conditions made of several commands (&&, !).
 checke() {
 	if eval "$2"; then ok "$1"; else not_ok "$1"; fi
@@ -32,23 +33,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root"
-	exit 0
-fi
-for t in jq python3 ip bpftool zcat ss strace "$RSYSLOGD"; do
-	command -v "$t" >/dev/null || { echo "1..0 # SKIP $t missing"; exit 0; }
-done
+need_root
+need_tools jq python3 ip bpftool zcat ss strace "$RSYSLOGD"
 
 # --- helpers ------------------------------------------------------------------
 
 # mkns NAME: a fresh namespace with lo up; sets NSINO to its inode.
 mkns() {
 	local ns=${SW_NETNS_PREFIX:-sw_exp_$$}_$1
-	ip netns add "$ns" && ip netns exec "$ns" ip link set lo up || return 1
+	netns_up "$ns" || return 1
 	NSS+=("$ns")
 	NS=$ns
-	NSINO=$(stat -Lc %i "/run/netns/$ns")
+	NSINO=$(netns_ino "$ns")
 }
 
 # Connections in $NS: listen on PORT, then COUNT times connect, accept, send, close.
@@ -85,11 +81,7 @@ start_sw() {
 	"$SW" events --netns "$NSINO" "$@" >"$TMP/$tag.out" 2>"$TMP/$tag.err" &
 	SW_PID=$!
 	PIDS+=("$SW_PID")
-	for _ in $(seq 300); do
-		grep -q '^sockwatch: tracing' "$TMP/$tag.err" && return 0
-		kill -0 "$SW_PID" 2>/dev/null || break
-		sleep 0.05
-	done
+	wait_tracing "$TMP/$tag.err" 15 "$SW_PID" && return 0
 	echo "# sockwatch did not start: $(cat "$TMP/$tag.err")"
 	return 1
 }
@@ -111,44 +103,6 @@ output_stats() { # TAG SPEC
 seqs_of() { cat "$@" | jq -r 'select(.event != "lost") | .seq' | sort -n; }
 # Whether the sorted list in file $1 is exactly 1..$2.
 is_1_to_n() { [ "$2" -gt 0 ] && cmp -s "$1" <(seq 1 "$2"); }
-wait_lines() { # FILE N [TIMEOUT_S]
-	local i
-	for ((i = 0; i < ${3:-10} * 20; i++)); do
-		[ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-port_free() { ! ss -Htauln "sport = :$1" | grep -q .; }
-pick_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 30000))
-		port_free "$p" && { echo "$p"; return; }
-	done
-}
-
-rsyslog_listening() {
-	ss -Hltn "sport = :$TCP_PORT" | grep -q . && ss -Hlun "sport = :$UDP_PORT" | grep -q .
-}
-start_rsyslog() {
-	"$RSYSLOGD" -n -f "$TMP/rsyslog.conf" -i "$TMP/rsyslog.pid" >>"$TMP/rsyslogd.log" 2>&1 &
-	RSYSLOG_PID=$!
-	for _ in $(seq 200); do
-		rsyslog_listening && return 0
-		sleep 0.05
-	done
-	echo "# rsyslogd did not start: $(cat "$TMP/rsyslogd.log")"
-	return 1
-}
-stop_rsyslog() { # [SIGNAL]
-	[ -n "$RSYSLOG_PID" ] || return 0
-	kill "-${1:-TERM}" "$RSYSLOG_PID" 2>/dev/null
-	wait "$RSYSLOG_PID" 2>/dev/null
-	RSYSLOG_PID=
-}
-
 
 # --- (a) rsyslogd over UDP and TCP gets what the file sink wrote ---------------
 UDP_PORT=$(pick_port)
@@ -164,7 +118,7 @@ ruleset(name="tcp") { action(type="omfile" file="$TMP/tcp.log" template="msg") }
 input(type="imudp" address="127.0.0.1" port="$UDP_PORT" ruleset="udp")
 input(type="imtcp" address="127.0.0.1" port="$TCP_PORT" ruleset="tcp")
 CONF
-if start_rsyslog; then
+if start_rsyslog "$TMP"; then
 	mkns a
 	start_sw a --json -o "file:$TMP/a.json" -o "syslog+udp://127.0.0.1:$UDP_PORT" \
 		-o "syslog+tcp://127.0.0.1:$TCP_PORT"
@@ -295,7 +249,7 @@ mkns d2
 "$SW" events --netns "$NSINO" --json >/dev/full 2>"$TMP/d2.err" &
 SW_PID=$!
 PIDS+=("$SW_PID")
-for _ in $(seq 300); do grep -q '^sockwatch: tracing' "$TMP/d2.err" && break; sleep 0.05; done
+wait_tracing "$TMP/d2.err" 15
 traffic 30 7006
 sleep 0.5
 checke "stdout on a full disk: the run goes on" 'kill -0 "$SW_PID" 2>/dev/null'
@@ -307,7 +261,7 @@ bash -c 'set -o pipefail; "$1" events --netns "$2" --json 2>"$3" | head -c 1 >/d
 	echo "${PIPESTATUS[0]}" >"$4"' _ "$SW" "$NSINO" "$TMP/d3.err" "$TMP/d3.rc" &
 pipeline=$!
 PIDS+=("$pipeline")
-for _ in $(seq 300); do grep -q '^sockwatch: tracing' "$TMP/d3.err" && break; sleep 0.05; done
+wait_tracing "$TMP/d3.err" 15
 traffic 30 7007 0.02 &
 traffic_pid=$!
 for _ in $(seq 100); do kill -0 "$pipeline" 2>/dev/null || break; sleep 0.1; done
@@ -316,7 +270,7 @@ checke "stdout whose reader went away (| head): the run ends by itself, exit 0" 
 wait "$traffic_pid"
 
 # --- (e) syslog+tcp receiver killed and restarted --------------------------------
-if [ -z "$RSYSLOG_PID" ] && ! start_rsyslog; then
+if [ -z "$RSYSLOG_PID" ] && ! start_rsyslog "$TMP"; then
 	not_ok "reconnect: rsyslogd started"
 else
 	: >"$TMP/tcp.log"
@@ -329,7 +283,7 @@ else
 	stop_rsyslog KILL
 	traffic 100 7007 0.001 # 402 events while nobody listens
 	sleep 0.5
-	start_rsyslog
+	start_rsyslog "$TMP"
 	# the sink's backoff runs out (at most 3.2 s), it reconnects and sends its 256 queued records
 	wait_lines "$TMP/tcp.log" 298 10
 	traffic 10 7008 0.01 # the first of these is preceded by the lost record
@@ -437,7 +391,7 @@ ip netns exec "$NS" "$SW" events --netns "$NSINO" --json -o syslog+tcp://syslog.
 	-o stdout >"$TMP/h.out" 2>"$TMP/h.err" &
 SW_PID=$!
 PIDS+=("$SW_PID")
-for _ in $(seq 300); do grep -q '^sockwatch: tracing' "$TMP/h.err" && break; sleep 0.05; done
+wait_tracing "$TMP/h.err" 15
 traffic 2 7031
 wait_lines "$TMP/dns.log" 2 5 # the sink's thread is in getaddrinfo() now
 sleep 0.2
@@ -464,10 +418,7 @@ for fmt in json ecs text; do
 	F[$fmt]=$!
 done
 for fmt in json ecs text; do
-	for _ in $(seq 300); do
-		grep -q '^sockwatch: tracing' "$TMP/f.$fmt.err" && break
-		sleep 0.05
-	done
+	wait_tracing "$TMP/f.$fmt.err" 15
 done
 traffic 5 7009 0 "$hostile"
 sleep 0.3

@@ -3,7 +3,7 @@
 # Integration tests of `sockwatch listen` (root): exposure, baseline, rules, short listeners, netns, deny remote, exits.
 # Usage: tests/cli/test_listen.sh [BUILD_DIR]; prints TAP, exits non-zero on failure.
 # SW_NETNS_PREFIX names the network namespaces it makes (default swlisten_PID): PREFIX,
-# PREFIX-2 and PREFIX-3.
+# PREFIX-2, PREFIX-3 and PREFIX-4.
 #
 # Every test selects its own events: listeners live in namespaces this script
 # creates, and sockwatch runs with --netns INODE (or checks port + netns inode).
@@ -18,6 +18,7 @@ TMP=$(mktemp -d)
 PIDS=()
 
 . "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/lib.sh"
 
 cleanup() {
 	# (a sockwatch held stopped takes the SIGTERM once continued)
@@ -26,25 +27,21 @@ cleanup() {
 	ip netns del "$NS" 2>/dev/null
 	ip netns del "$NS2" 2>/dev/null
 	ip netns del "$NS3" 2>/dev/null
+	[ -n "${NSH:-}" ] && ip netns del "$NSH" 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root"
-	exit 0
-fi
-for t in jq python3 ip bpftool strace setpriv; do
-	command -v $t >/dev/null || { echo "1..0 # SKIP $t missing"; exit 0; }
-done
+need_root
+need_tools jq python3 ip bpftool strace setpriv
 
 for ns in "$NS" "$NS2"; do
-	ip netns add "$ns" && ip netns exec "$ns" ip link set lo up || exit 1
+	netns_up "$ns" || exit 1
 done
 ip -n "$NS" addr add 10.77.0.1/32 dev lo
 ip -n "$NS" addr add 203.0.113.7/32 dev lo
-INO=$(stat -Lc %i "/run/netns/$NS")
-INO2=$(stat -Lc %i "/run/netns/$NS2")
+INO=$(netns_ino "$NS")
+INO2=$(netns_ino "$NS2")
 
 # start TAG ARGS...: runs sockwatch listen in the background until it says it is watching.
 start() {
@@ -239,13 +236,18 @@ check "a bad rule in the second --rules file: exit 2 naming that file and line" 
 	bash -c "[ $rc = 2 ] && [ \"\$(cat '$TMP/rulesC.err')\" = \"sockwatch: $TMP/rulesC:3: unknown matcher 'prot'\" ]"
 
 # --- an option that takes a value, given twice: refused (the last one silently won) -----
-twice() { # twice OPTION-NAME ARGS...: exit 2, one line naming the option
-	local name=$1 out rc
+usage_err() { # usage_err MESSAGE ARGS...: exit 2, exactly "sockwatch: MESSAGE (see ...)"
+	local msg=$1 out rc
 	shift
 	out=$(timeout 20 "$SW" listen "$@" 2>&1 >/dev/null)
 	rc=$?
-	[ $rc = 2 ] && [ "$out" = "sockwatch: option '--$name' given twice (see 'sockwatch listen --help')" ] ||
+	[ $rc = 2 ] && [ "$out" = "sockwatch: $msg (see 'sockwatch listen --help')" ] ||
 		{ echo "# rc=$rc: $out"; return 1; }
+}
+twice() { # twice OPTION-NAME ARGS...: exit 2, one line naming the option
+	local name=$1
+	shift
+	usage_err "option '--$name' given twice" "$@"
 }
 check "-p twice is refused" twice pid -p 1 -p 2
 check "-p and --pid are one option" twice pid -p 1 --pid 1
@@ -264,14 +266,6 @@ check "flags given twice are harmless (and --json agrees with --format json)" \
 	[ "$out" = "sockwatch: unknown option '--bogus' (see 'sockwatch listen --help')" ]
 
 # --- every usage error ends with the usage hint (some had none), exit 2, nothing on stdout ----
-usage_err() { # usage_err MESSAGE ARGS...: exit 2, exactly "sockwatch: MESSAGE (see ...)"
-	local msg=$1 out rc
-	shift
-	out=$(timeout 20 "$SW" listen "$@" 2>&1 >/dev/null)
-	rc=$?
-	[ $rc = 2 ] && [ "$out" = "sockwatch: $msg (see 'sockwatch listen --help')" ] ||
-		{ echo "# rc=$rc: $out"; return 1; }
-}
 LEARN_ALONE="--learn cannot be combined with --rules, --exit-on-alert or --ready-file"
 check "--learn with --exit-on-alert: usage error with the hint" \
 	usage_err "$LEARN_ALONE" --learn - --exit-on-alert
@@ -402,6 +396,7 @@ python3 -c 'import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR); fcntl.f
 SPID=$!
 PIDS+=("$SPID")
 for _ in $(seq 200); do grep -q "watching listeners" "$TMP/stall.err" && break; sleep 0.05; done
+# shellcheck disable=SC2046 # one argument per address
 listen_in "$NS" 0.5 $(for p in $(seq 7940 7979); do printf '127.0.0.1:%s ' "$p"; done)
 # blocked in write(2) (syscall 1 on x86_64, 64 on arm64) once the pipe is full
 for _ in $(seq 100); do
@@ -444,8 +439,8 @@ fi
 HERE=$(cd "$(dirname "$0")" && pwd)
 GATE=$(sed -n '/^    rm -f sockwatch.ready$/,/listener gate failed/p' "$HERE/../../docs/listen.md" |
 	sed 's/^    //')
-ip netns add "$NS3" && ip netns exec "$NS3" ip link set lo up
-INO3=$(stat -Lc %i "/run/netns/$NS3")
+netns_up "$NS3"
+INO3=$(netns_ino "$NS3")
 mkdir -p "$TMP/gatebin"
 printf '#!/bin/sh\nexec "%s" "$@" --netns %s\n' "$SW" "$INO3" >"$TMP/gatebin/sockwatch"
 printf '#!/bin/bash\neval "$GATE_TESTS"\n' >"$TMP/gatebin/run-integration-tests"
@@ -820,6 +815,7 @@ if [ "$decoys" = 2 ] &&
 	! grep -q legit-metrics-agent "$TMP/reuse.out"; then
 	ok "an owner whose pid another process took meanwhile is reported gone, not as that process"
 else
+	# shellcheck disable=SC2046 # the pids on one line
 	not_ok "an owner whose pid another process took meanwhile is reported gone, not as that process" \
 		"decoys $decoys at $(echo $(cat "$TMP/reuse.pids")): $(cut -c1-400 "$TMP/reuse.out")"
 fi
@@ -959,8 +955,8 @@ port_gone() {
 # only its 'unlisten', an alert when the rules do not allow it: with --exit-on-alert that
 # ends the run (exit 5) as its baseline line would have, before sockwatch is ready.
 NSH=$NS-4
-ip netns add "$NSH" && ip netns exec "$NSH" ip link set lo up
-INOH=$(stat -Lc %i "/run/netns/$NSH")
+netns_up "$NSH"
+INOH=$(netns_ino "$NSH")
 hold_in "$NSH" 0.0.0.0:7961
 HOLDER=${PIDS[-1]}
 printf 'allow listen port 1 exposure loopback\n' >"$TMP/held.rules"

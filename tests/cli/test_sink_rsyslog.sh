@@ -8,70 +8,25 @@
 # received (%rawmsg%, and its own RFC 5424 parse) with what the driver sent.
 # Then kills rsyslogd mid-run, restarts it and checks that the TCP sink
 # reconnects and reports its drops in a lost record. Needs rsyslogd and cc.
+# Prints TAP and the summary line "N passed, N failed".
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DIR=$(mktemp -d /tmp/sw-rsyslog.XXXXXX)
 DRIVER=$DIR/sink_driver
 RSYSLOGD=${RSYSLOGD:-rsyslogd}
+# shellcheck disable=SC2034 # read by start_rsyslog and stop_rsyslog (lib.sh)
 RSYSLOG_PID=
-passed=0
-failed=0
 
-ok() { echo "ok   $*"; passed=$((passed + 1)); }
-bad() { echo "FAIL $*"; failed=$((failed + 1)); }
-check() { # check NAME COMMAND...
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else bad "$name"; fi
-}
-
-stop_rsyslog() {
-	local sig=${1:-TERM}
-	[ -n "$RSYSLOG_PID" ] || return 0
-	kill "-$sig" "$RSYSLOG_PID" 2>/dev/null
-	wait "$RSYSLOG_PID" 2>/dev/null
-	RSYSLOG_PID=
-}
+. "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/lib.sh"
 
 cleanup() {
 	stop_rsyslog
 	if [ -n "${DRV_PID:-}" ]; then kill "$DRV_PID" 2>/dev/null; fi
-	if [ -z "${KEEP:-}" ]; then rm -rf "$DIR"; else echo "kept $DIR"; fi
+	if [ -z "${KEEP:-}" ]; then rm -rf "$DIR"; else echo "# kept $DIR"; fi
 }
 trap cleanup EXIT
-
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-pick_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 30000))
-		port_free "$p" && { echo "$p"; return; }
-	done
-}
-
-listening() { ss -Hltn "sport = :$TCP_PORT" | grep -q . && ss -Hlun "sport = :$UDP_PORT" | grep -q .; }
-
-start_rsyslog() {
-	"$RSYSLOGD" -f "$DIR/rsyslog.conf" -i "$DIR/rsyslog.pid" -n >>"$DIR/rsyslogd.out" 2>&1 &
-	RSYSLOG_PID=$!
-	for _ in $(seq 100); do
-		listening && return 0
-		sleep 0.05
-	done
-	echo "rsyslogd did not start:" >&2
-	cat "$DIR/rsyslogd.out" >&2
-	return 1
-}
-
-# wait_lines FILE N: until FILE has at least N lines (10 s)
-wait_lines() {
-	for _ in $(seq 200); do
-		[ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 # driver_start SPEC QUEUE_LEN EXPECT_FILE; then drv CMD prints the driver's reply
 driver_start() {
@@ -97,8 +52,8 @@ parsed_of() { cut -d' ' -f6- "$1"; }
 
 cc -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -I"$ROOT/include" -I"$ROOT/src" \
 	"$ROOT/tests/tools/sink_driver.c" "$ROOT"/src/sink*.c "$ROOT/src/event.c" \
-	"$ROOT/src/addr.c" "$ROOT/src/strbuf.c" "$ROOT/src/textwidth.c" -lz -lpthread -o "$DRIVER" || { echo "cannot build the driver"; exit 1; }
-command -v "$RSYSLOGD" >/dev/null || { echo "rsyslogd not found"; exit 1; }
+	"$ROOT/src/addr.c" "$ROOT/src/strbuf.c" "$ROOT/src/textwidth.c" -lz -lpthread -o "$DRIVER" || { echo "# cannot build the driver"; exit 1; }
+command -v "$RSYSLOGD" >/dev/null || { echo "# rsyslogd not found"; exit 1; }
 
 UDP_PORT=$(pick_port)
 TCP_PORT=$(pick_port)
@@ -127,24 +82,25 @@ input(type="imptcp" path="$DIR/stream.sock" unlink="on" addtlFrameDelimiter="0"
 	ruleset="unix")
 CONF
 
-start_rsyslog || exit 1
-N=300
+start_rsyslog "$DIR" || exit 1
+NREC=300 # records sent in 1, 2 and 4
+
+# roundtrip PROTO PORT PACE: NREC records through syslog+PROTO to rsyslog (PACE as the
+# driver's send takes it); what rsyslog wrote, raw and parsed, must be what was sent.
+roundtrip() {
+	driver_start "syslog+$1://127.0.0.1:$2" 0 "$DIR/$1.expect"
+	drv send 0 $NREC "$3" >/dev/null
+	echo "# $1: $(driver_close)"
+	wait_lines "$DIR/$1.raw" $NREC
+	check "$1: $NREC records received, raw lines match" cmp -s "$DIR/$1.expect" "$DIR/$1.raw"
+	check "$1: rsyslog parses MSGID, SD and MSG" cmp -s <(parsed_of "$DIR/$1.expect") "$DIR/$1.parsed"
+}
 
 # 1. UDP: one datagram per record, byte for byte
-driver_start "syslog+udp://127.0.0.1:$UDP_PORT" 0 "$DIR/udp.expect"
-drv send 0 $N 200 >/dev/null
-echo "udp: $(driver_close)"
-wait_lines "$DIR/udp.raw" $N
-check "udp: $N records received, raw lines match" cmp -s "$DIR/udp.expect" "$DIR/udp.raw"
-check "udp: rsyslog parses MSGID, SD and MSG" cmp -s <(parsed_of "$DIR/udp.expect") "$DIR/udp.parsed"
+roundtrip udp "$UDP_PORT" 200
 
 # 2. TCP with octet counting
-driver_start "syslog+tcp://127.0.0.1:$TCP_PORT" 0 "$DIR/tcp.expect"
-drv send 0 $N 0 >/dev/null
-echo "tcp: $(driver_close)"
-wait_lines "$DIR/tcp.raw" $N
-check "tcp: $N records received, raw lines match" cmp -s "$DIR/tcp.expect" "$DIR/tcp.raw"
-check "tcp: rsyslog parses MSGID, SD and MSG" cmp -s <(parsed_of "$DIR/tcp.expect") "$DIR/tcp.parsed"
+roundtrip tcp "$TCP_PORT" 0
 
 # 3. TCP receiver killed mid-run and restarted: reconnect, drops counted, lost record sent
 : >"$DIR/tcp.raw"
@@ -154,11 +110,11 @@ drv wait-written 100 >/dev/null
 wait_lines "$DIR/tcp.raw" 100
 stop_rsyslog KILL
 drv send 1100 1400 1000 >/dev/null
-start_rsyslog || exit 1
+start_rsyslog "$DIR" || exit 1
 drv wait-written 150 >/dev/null # reconnected (backoff) and drained the 50 queued records
 drv send 1400 1410 0 >/dev/null
 stats=$(driver_close)
-echo "tcp restart: $stats"
+echo "# tcp restart: $stats"
 read -r _ written _ dropped _ _ _ reconnects <<<"$stats"
 wait_lines "$DIR/tcp.raw" $((written - 100)) # lines of the second rsyslogd
 got=$(cat "$DIR/tcp.raw")
@@ -184,13 +140,12 @@ check "tcp restart: lines that arrived match what was sent" \
 
 # 4. A stream unix socket (imptcp on a path; NUL ends a message, as syslog(3) sends it)
 driver_start "syslog+unix:$DIR/stream.sock" 0 "$DIR/unix.expect"
-drv send 0 $N 0 >/dev/null
-echo "unix stream: $(driver_close)"
-wait_lines "$DIR/unix.raw" $N
-check "unix stream: $N records received, one message each" \
-	[ "$(grep -c '^<[0-9]*>[A-Z][a-z][a-z] [ 0-9][0-9] [0-9:]* sockwatch\[[0-9]*\]: {' "$DIR/unix.raw")" = $N ]
+drv send 0 $NREC 0 >/dev/null
+echo "# unix stream: $(driver_close)"
+wait_lines "$DIR/unix.raw" $NREC
+check "unix stream: $NREC records received, one message each" \
+	[ "$(grep -c '^<[0-9]*>[A-Z][a-z][a-z] [ 0-9][0-9] [0-9:]* sockwatch\[[0-9]*\]: {' "$DIR/unix.raw")" = $NREC ]
 check "unix stream: the messages are the records sent" \
 	cmp -s <(sed 's/.*\] {/{/' "$DIR/unix.expect") <(sed 's/^[^]]*\]: //' "$DIR/unix.raw")
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+tap_done

@@ -2,24 +2,24 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # Tests of the snapshot sources (root): sock_diag + /proc against ss -tanp and bpf_iter, the automatic fallback, raw_tp reconciliation.
 # Usage: tests/cli/test_snapshot.sh [BUILD_DIR]; prints TAP, exits non-zero on failure.
+# SW_NETNS_PREFIX names the network namespaces it makes (default swsnap_PID): PREFIX and
+# PREFIX_long..., PREFIX_churn, PREFIX_th, PREFIX_x (and a file /run/netns/PREFIX_stale).
 set -u
 
 BUILD=${1:-build}
 SW=$(realpath "$BUILD/sockwatch")
 HERE=$(cd "$(dirname "$0")" && pwd)
-NS=swsnap_$$
+NS=${SW_NETNS_PREFIX:-swsnap_$$}
 TMUX_S=swsnap_$$
-# A tmux server of this test's own (its socket in $TMP), held up by a session that
-# lives as long as the test: on the shared default server, a session made just as the
-# last one ended met the server on its way out ("server exited unexpectedly") and
-# never started.
-tmux() { command tmux -S "$TMP/tmux.sock" "$@"; }
 TMP=$(mktemp -d)
 PIDS=()
+# shellcheck disable=SC2034 # read by hold (lib.sh)
+HOLD_WAIT=20 # seconds hold waits for hold_conns.py's sockets
 BPF_ITER_CREATE=33 # enum bpf_cmd
 BPF_PROG_LOAD=5
 
 . "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/lib.sh"
 
 # kill_helpers: the helpers and the children they forked.
 kill_helpers() {
@@ -46,32 +46,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root"
-	exit 0
-fi
-for t in tmux ss jq python3 ip cc; do
-	command -v $t >/dev/null || { echo "1..0 # SKIP $t missing"; exit 0; }
-done
+need_root
+need_tools tmux ss jq python3 ip cc
 
-ip netns add "$NS" && ip netns exec "$NS" ip link set lo up || exit 1
-NSINO=$(stat -Lc %i "/run/netns/$NS")
-# started here, before any helper: the server must hold none of their fds
-tmux new-session -d -s keep "sleep 86400" </dev/null >/dev/null 2>&1 || exit 1
+netns_up "$NS" || exit 1
+NSINO=$(netns_ino "$NS")
+tmux_keep || exit 1
 cc -O2 -Wall -o "$TMP/deny_syscall" "$HERE/deny_syscall.c" || exit 1
-
-# hold TAG ARGS...: runs hold_conns.py in the test netns until its fd is closed.
-hold() {
-	local tag=$1; shift
-	mkfifo "$TMP/in.$tag"
-	ip netns exec "$NS" python3 "$HERE/hold_conns.py" --ready "$TMP/ready.$tag" "$@" \
-		<"$TMP/in.$tag" >/dev/null &
-	PIDS+=($!)
-	exec {fd}>"$TMP/in.$tag"
-	eval "HOLD_FD_$tag=$fd"
-	for _ in $(seq 400); do [ -e "$TMP/ready.$tag" ] && return 0; sleep 0.05; done
-	return 1
-}
 
 # Hundreds of listeners (v4 and v6) and connections, spread over three processes.
 hold big --listeners 150 --v6-listeners 20 --conns 300 --procs 3 --port-base 30000 ||
@@ -91,26 +72,14 @@ open(sys.argv[1], "w").close(); time.sleep(3600)' "$TMP/ready.shared" </dev/null
 PIDS+=($!)
 for _ in $(seq 200); do [ -e "$TMP/ready.shared" ] && break; sleep 0.05; done
 
-SS_STATES='BEGIN { m["ESTAB"]="ESTABLISHED"; m["SYN-SENT"]="SYN_SENT"; m["SYN-RECV"]="SYN_RECV";
-	m["FIN-WAIT-1"]="FIN_WAIT1"; m["FIN-WAIT-2"]="FIN_WAIT2"; m["TIME-WAIT"]="TIME_WAIT";
-	m["CLOSE-WAIT"]="CLOSE_WAIT"; m["LAST-ACK"]="LAST_ACK"; m["CLOSING"]="CLOSING";
-	m["LISTEN"]="LISTEN" }'
 # One line per socket: state, local, remote, first owner's pid (the shared listener
 # excepted); ss writes a dual-stack wildcard as * and mapped addresses as [::ffff:a.b.c.d].
 canon_ss() {
 	ip netns exec "$NS" ss -tanpH | grep -v ':31999 ' |
-		sed -E 's/\[::ffff:([0-9.]+)\]/\1/g; s/ \*:([0-9]+) / [::]:\1 /' | awk "$SS_STATES"'
-	{ st = ($1 in m) ? m[$1] : $1; pid = "-"
-	  if (match($0, /pid=[0-9]+/)) pid = substr($0, RSTART + 4, RLENGTH - 4)
-	  peer = (st == "LISTEN") ? "*" : $5
-	  print st, $4, peer, pid }' | sort
+		sed -E 's/\[::ffff:([0-9.]+)\]/\1/g; s/ \*:([0-9]+) / [::]:\1 /' | canon_ss_rows
 }
 canon_sw() { # canon_sw JSON-FILE
-	jq -r 'select(.lport != 31999) |
-		def ep(a; p): if .family == 6 then "[\(a)]:\(p)" else "\(a):\(p)" end;
-		[.state, ep(.laddr; .lport),
-		 (if .state == "LISTEN" then "*" else ep(.raddr; .rport) end),
-		 (.pid // "-" | tostring)] | join(" ")' "$1" | sort
+	canon_sw_rows 'select(.lport != 31999)' <"$1"
 }
 # once TAG ARGS...: top --once --json in the test netns, stderr kept.
 once() {
@@ -241,9 +210,9 @@ kill_helpers
 # --- 6. a namespace no process is in, with a long `ip netns` name ---------------------------
 # Found only through its /run/netns mount: a name of 60 bytes (paths of 64 and more were
 # once left out) must still be visited, by top's snapshot and by listen's.
-LONGNS=$(printf 'swsnap_long_%s_%0*d' $$ 60 0 | cut -c1-60)
+LONGNS=$(printf '%s_long_%0*d' "$NS" 60 0 | cut -c1-60)
 ip netns add "$LONGNS" || not_ok "a 60-byte netns name is accepted by ip netns"
-LONGINO=$(stat -Lc %i "/run/netns/$LONGNS")
+LONGINO=$(netns_ino "$LONGNS")
 python3 -c '
 import ctypes, os, socket, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
@@ -270,9 +239,9 @@ ip netns del "$LONGNS"
 # before the mount was read, has often exited by the time the namespace is visited (or its
 # pid is another's): the snapshot must still go in (through the mount), every time, and
 # say nothing.
-CHNS=swsnap_churn_$$
-ip netns add "$CHNS" && ip netns exec "$CHNS" ip link set lo up || not_ok "a netns for the churn"
-CHINO=$(stat -Lc %i "/run/netns/$CHNS")
+CHNS=${NS}_churn
+netns_up "$CHNS" || not_ok "a netns for the churn"
+CHINO=$(netns_ino "$CHNS")
 python3 -c '
 import ctypes, os, socket, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
@@ -376,9 +345,9 @@ fi
 # A: a thread (not the leader) enters a namespace and listens on 7400; the namespace's
 # mount is removed, so only /proc/PID/task/TID/ns/net shows it. B: a process unshares a
 # namespace, listens on 6001 and returns to its own: only the listener holds it.
-THNS=swsnap_th_$$
+THNS=${NS}_th
 ip netns add "$THNS" || not_ok "a netns for the thread"
-THINO=$(stat -Lc %i "/run/netns/$THNS")
+THINO=$(netns_ino "$THNS")
 python3 -c '
 import ctypes, os, socket, sys, threading, time
 libc = ctypes.CDLL(None, use_errno=True)
@@ -412,7 +381,7 @@ has_listener() {
 		.pid == $3 and .netns == $4)" "$1" | wc -l)" = 1 ]
 }
 # A file left under /run/netns whose mount is gone is no namespace: not a failure.
-STALE=/run/netns/swsnap_stale_$$
+STALE=/run/netns/${NS}_stale
 : >"$STALE"
 for src in iter diag; do
 	"$SW" top --once --json --snapshot "$src" >"$TMP/hidden_$src.json" 2>"$TMP/hidden_$src.err"
@@ -448,7 +417,7 @@ check "listen (watching): the same warning" grep -Eq "$WARN" "$TMP/ldeny.err"
 # name the one asked for and say why; asked for sockwatch's own, nothing fails; asked for
 # one nothing this user can see holds, that one is named. ($XNS: one more namespace that
 # the user cannot enter either, which must not be tried.)
-XNS=swsnap_x_$$
+XNS=${NS}_x
 ip netns add "$XNS" || not_ok "a second netns"
 CAPS=(setpriv --reuid=65534 --regid=65534 --clear-groups '--inh-caps=+bpf,+perfmon'
 	'--ambient-caps=+bpf,+perfmon')
@@ -476,16 +445,6 @@ check "top --once --netns (one found nowhere) as CAP_BPF+CAP_PERFMON: that one, 
 	bash -c "[ $rc = 0 ] && [ \"\$(cat '$TMP/nsnone_top.err')\" = '$want' ]"
 ip netns del "$XNS"
 
-screen() { tmux capture-pane -p -t "$TMUX_S"; }
-now_ms() { date +%s%3N; }
-wait_screen() { # wait_screen ERE TIMEOUT_MS
-	local end=$(($(now_ms) + $2))
-	while [ "$(now_ms)" -le "$end" ]; do
-		screen | grep -Eq -- "$1" && return 0
-		sleep 0.05
-	done
-	return 1
-}
 # Sockets that existed before the view close while it runs: each closes its own row
 # (found by endpoints in raw_tp mode) instead of leaving a stale one behind.
 port=32400
@@ -496,18 +455,18 @@ for hook in raw_tp tp_btf; do
 	fd=$(eval echo "\$HOLD_FD_small$port")
 	tmux new-session -d -s "$TMUX_S" -x 220 -y 60 \
 		"$SW top --netns $NSINO --snapshot diag --state-hook $hook --ghost 2; sleep 60" {fd}>&-
-	if wait_screen "^sockwatch  25 sockets: ESTABLISHED 20 LISTEN 5 " 5000 &&
-		wait_screen "mode [a-z]*/$hook  snapshot sock_diag" 1000; then
+	if wait_screen "$TMUX_S" "^sockwatch  25 sockets: ESTABLISHED 20 LISTEN 5 " 5000 &&
+		wait_screen "$TMUX_S" "mode [a-z]*/$hook  snapshot sock_diag" 1000; then
 		ok "$hook + sock_diag: the view starts with the 25 sockets, marked as a sock_diag snapshot"
 	else
-		not_ok "$hook + sock_diag: the view starts with the 25 sockets" "$(screen | head -5)"
+		not_ok "$hook + sock_diag: the view starts with the 25 sockets" "$(screen "$TMUX_S" | head -5)"
 	fi
 	eval "exec {HOLD_FD_small$port}>&-"
-	if wait_screen "CLOSE +127\.0\.0\.1:[0-9]+ +127\.0\.0\.1:$((port - 1)) " 5000 &&
-		wait_screen '^sockwatch  0 sockets: ESTABLISHED 0  closed 0$' 8000; then
+	if wait_screen "$TMUX_S" "CLOSE +127\.0\.0\.1:[0-9]+ +127\.0\.0\.1:$((port - 1)) " 5000 &&
+		wait_screen "$TMUX_S" '^sockwatch  0 sockets: ESTABLISHED 0  closed 0$' 8000; then
 		ok "$hook + sock_diag: their closes end their rows (0 sockets left, no stale rows)"
 	else
-		not_ok "$hook + sock_diag: their closes end their rows" "$(screen | head -12)"
+		not_ok "$hook + sock_diag: their closes end their rows" "$(screen "$TMUX_S" | head -12)"
 	fi
 	tmux kill-session -t "$TMUX_S"
 	port=$((port + 100))

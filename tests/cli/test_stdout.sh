@@ -5,33 +5,14 @@
 # usage: tests/cli/test_stdout.sh [BUILD_DIR]; needs root; prints TAP and a summary line.
 # SW_NETNS_PREFIX names the network namespace it makes (default swso PID).
 set -u
-BUILD=${1:-build}
-SW=$(realpath "$BUILD/sockwatch")
-TMP=$(mktemp -d /tmp/sw-stdout.XXXXXX)
-NS=${SW_NETNS_PREFIX:-swso$$}
-PIDS=()
 . "$(dirname "$0")/tap.sh"
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
+sw_suite stdout "swso$$" "${1:-build}"
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "1..0 # SKIP needs root"
-	exit 0
-fi
+need_root
 ids_before=$(sw_prog_ids)
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-INODE=$(stat -L -c %i "/run/netns/$NS")
-
-# wait_tracing FILE: until sockwatch says it traces (at most 10 s)
-wait_tracing() {
-	for _ in $(seq 100); do grep -qs '^sockwatch: tracing' "$1" && return 0; sleep 0.1; done
-	return 1
-}
+netns_up "$NS"
+INODE=$(netns_ino "$NS")
 
 # gone_within PID SECONDS: true if PID exits within SECONDS (polled every 0.1 s)
 gone_within() {

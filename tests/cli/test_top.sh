@@ -2,22 +2,19 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # Integration tests of `sockwatch top` (root): --once against ss, a 5 ms connection, tmux-driven keys.
 # Usage: tests/cli/test_top.sh [BUILD_DIR]; prints TAP, exits non-zero on failure.
+# SW_NETNS_PREFIX names the network namespace it makes (default swtop_PID).
 set -u
 
 BUILD=${1:-build}
 SW=$(realpath "$BUILD/sockwatch")
 HERE=$(cd "$(dirname "$0")" && pwd)
-NS=swtop_$$
+NS=${SW_NETNS_PREFIX:-swtop_$$}
 TMUX_S=swtop_$$
-# A tmux server of this test's own (its socket in $TMP), held up by a session that
-# lives as long as the test: on the shared default server, a session made just as the
-# last one ended met the server on its way out ("server exited unexpectedly") and
-# never started.
-tmux() { command tmux -S "$TMP/tmux.sock" "$@"; }
 TMP=$(mktemp -d)
 PIDS=()
 
 . "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/lib.sh"
 
 cleanup() {
 	tmux kill-server 2>/dev/null
@@ -30,56 +27,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root"
-	exit 0
-fi
-for t in tmux ss jq python3 ip; do
-	command -v $t >/dev/null || { echo "1..0 # SKIP $t missing"; exit 0; }
-done
+need_root
+need_tools tmux ss jq python3 ip
 
-ip netns add "$NS" && ip netns exec "$NS" ip link set lo up || exit 1
-NSINO=$(stat -Lc %i "/run/netns/$NS")
-# started here, before any helper: the server must hold none of their fds
-tmux new-session -d -s keep "sleep 86400" </dev/null >/dev/null 2>&1 || exit 1
-
-# hold NAME ARGS...: runs hold_conns.py in the test netns until the test ends.
-hold() {
-	local tag=$1; shift
-	mkfifo "$TMP/in.$tag"
-	ip netns exec "$NS" python3 "$HERE/hold_conns.py" --ready "$TMP/ready.$tag" "$@" \
-		<"$TMP/in.$tag" >/dev/null &
-	PIDS+=($!)
-	exec {fd}>"$TMP/in.$tag"
-	eval "HOLD_FD_$tag=$fd"
-	for _ in $(seq 200); do [ -e "$TMP/ready.$tag" ] && return 0; sleep 0.05; done
-	return 1
-}
-
-now_ms() { date +%s%3N; }
+netns_up "$NS" || exit 1
+NSINO=$(netns_ino "$NS")
+tmux_keep || exit 1
 
 # --- 1. --once lists exactly what ss -tanp lists in the namespace -------------
 hold big --listeners 150 --v6-listeners 20 --conns 300 --port-base 30000 ||
 	not_ok "helper opened its sockets"
 
-canon_ss() {
-	ip netns exec "$NS" ss -tanpH | awk '
-	BEGIN { m["ESTAB"]="ESTABLISHED"; m["SYN-SENT"]="SYN_SENT"; m["SYN-RECV"]="SYN_RECV";
-		m["FIN-WAIT-1"]="FIN_WAIT1"; m["FIN-WAIT-2"]="FIN_WAIT2"; m["TIME-WAIT"]="TIME_WAIT";
-		m["CLOSE-WAIT"]="CLOSE_WAIT"; m["LAST-ACK"]="LAST_ACK"; m["CLOSING"]="CLOSING";
-		m["LISTEN"]="LISTEN" }
-	{ st = ($1 in m) ? m[$1] : $1; pid = "-"
-	  if (match($0, /pid=[0-9]+/)) pid = substr($0, RSTART + 4, RLENGTH - 4)
-	  peer = (st == "LISTEN") ? "*" : $5
-	  print st, $4, peer, pid }' | sort
-}
-canon_sw() {
-	"$SW" top --once --json --netns "$NSINO" | jq -r '
-		def ep(a; p): if .family == 6 then "[\(a)]:\(p)" else "\(a):\(p)" end;
-		[.state, ep(.laddr; .lport),
-		 (if .state == "LISTEN" then "*" else ep(.raddr; .rport) end),
-		 (.pid // "-" | tostring)] | join(" ")' | sort
-}
+canon_ss() { ip netns exec "$NS" ss -tanpH | canon_ss_rows; }
+canon_sw() { "$SW" top --once --json --netns "$NSINO" | canon_sw_rows; }
 canon_ss >"$TMP/ss.txt"
 canon_sw >"$TMP/sw.txt"
 if [ "$(wc -l <"$TMP/ss.txt")" -ge 771 ] && diff -u "$TMP/ss.txt" "$TMP/sw.txt" >"$TMP/diff.txt"; then
@@ -139,16 +99,6 @@ start_view() { # start_view SESSION ARGS...
 	tmux new-session -d -s "$s" -x 220 -y 50 \
 		"$SW top --netns $NSINO $*; echo EXITED \$?; sleep 120"
 	wait_screen "$s" '^sockwatch ' 5000
-}
-screen() { tmux capture-pane -p -t "$1"; }
-# wait_screen SESSION ERE TIMEOUT_MS: 0 when a line matches in time.
-wait_screen() {
-	local end=$(($(now_ms) + $3))
-	while [ "$(now_ms)" -le "$end" ]; do
-		screen "$1" | grep -Eq -- "$2" && return 0
-		sleep 0.05
-	done
-	return 1
 }
 rows() { screen "$1" | tail -n +4 | grep -v '^ *$'; }
 
@@ -306,7 +256,7 @@ for w in workers: os.kill(w, signal.SIGKILL)
 PIDS+=($!)
 exec {PREFORK_FD}>"$TMP/in.prefork"
 for _ in $(seq 200); do [ -s "$TMP/prefork" ] && break; sleep 0.05; done
-read -r W1 W2 <"$TMP/prefork"
+read -r _ W2 <"$TMP/prefork"
 # shared_rows FILTER...: the rows on port 32600 that --once --json gives, as "pid comm owners state"
 shared_rows() {
 	"$SW" top --once --json --netns "$NSINO" "$@" |
@@ -350,6 +300,7 @@ exec {PREFORK_FD}>&-
 # "LISTEN 3" and gets shorter; the rest of the old line must not stay on the screen.
 hold pausehdr --listeners 3 --port-base 32710 || not_ok "helper opened its sockets"
 PHPID=${PIDS[-1]}
+# shellcheck disable=SC2154 # HOLD_FD_pausehdr: set by hold
 if start_view "$S2" --ghost 60 -p "$PHPID" {HOLD_FD_pausehdr}>&- &&
 	wait_screen "$S2" '^sockwatch  3 sockets: ESTABLISHED 0 LISTEN 3  closed 0$' 2000; then
 	tmux send-keys -t "$S2" ' '
@@ -404,6 +355,7 @@ cc -O2 -pthread -o "$TMP/churn" "$HERE/../../bench/churn.c" || not_ok "build chu
 hold stale --conns 2000 --port-base 32760 || not_ok "helper opened its sockets"
 SPID=${PIDS[-1]}
 # (the tmux server this starts must not hold the helper's stdin open)
+# shellcheck disable=SC2154 # HOLD_FD_stale: set by hold
 if start_view "$S2" --ghost 60 {HOLD_FD_stale}>&- &&
 	wait_screen "$S2" '^sockwatch +4001 sockets: ESTABLISHED 4000 LISTEN 1 ' 10000; then
 	TOP_PID=$(pgrep -P "$(tmux display -p -t "$S2" '#{pane_pid}')" -x sockwatch)
