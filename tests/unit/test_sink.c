@@ -52,6 +52,11 @@ struct gate {
 	int entered;
 };
 
+#define GATE_INIT                                                             \
+	{                                                                     \
+		PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0 \
+	}
+
 static int fmt_gated(const struct sw_record *r, void *ctx, char *buf, size_t size)
 {
 	struct gate *g = ctx;
@@ -312,6 +317,108 @@ static struct sw_sink_opts opts_seq(void)
 	struct sw_sink_opts o = { .format = fmt_seq };
 
 	return o;
+}
+
+/* Opens the sink of spec with o: it must open. */
+static struct sw_sink *sink_open(const char *spec, const struct sw_sink_opts *o)
+{
+	struct sw_sink *s;
+
+	assert_int_equal(sw_sink_open(spec, o, &s), 0);
+	return s;
+}
+
+/* Submits the records rec(first)..rec(last): the sink must take each one. */
+static void submit_seqs(struct sw_sink *s, unsigned long long first, unsigned long long last)
+{
+	struct sw_record r;
+
+	for (unsigned long long seq = first; seq <= last; seq++) {
+		r = rec(seq);
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+	}
+}
+
+/* The same, where a full queue may drop some (not checked: the counts say it). */
+static void submit_seqs_may_drop(struct sw_sink *s, unsigned long long first,
+				 unsigned long long last)
+{
+	struct sw_record r;
+
+	for (unsigned long long seq = first; seq <= last; seq++) {
+		r = rec(seq);
+		sw_sink_submit(s, &r);
+	}
+}
+
+/* Decompresses the gzip file src into dst. */
+static void gunzip_to(const char *src, const char *dst)
+{
+	char buf[4096];
+	gzFile gz = gzopen(src, "rb");
+	FILE *out = fopen(dst, "w");
+	int n;
+
+	assert_non_null(gz);
+	assert_non_null(out);
+	while ((n = gzread(gz, buf, sizeof(buf))) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	assert_int_equal(n, 0);
+	gzclose(gz);
+	fclose(out);
+}
+
+/*
+ * A file sink's file in tmpdir: PATH, the spec "file:PATH", and PATH.1.gz,
+ * the file its first rotation makes.
+ */
+struct tfile {
+	char path[PATH_MAX];
+	char spec[PATH_MAX + 8];
+	char gz[PATH_MAX + 16];
+};
+
+static void tfile_init(struct tfile *f, const char *name)
+{
+	tpath(f->path, sizeof(f->path), name);
+	snprintf(f->spec, sizeof(f->spec), "file:%s", f->path);
+	snprintf(f->gz, sizeof(f->gz), "%s.1.gz", f->path);
+}
+
+/* tfile_init(), and the sink on that file opened with o. */
+static struct sw_sink *tfile_open(struct tfile *f, const char *name, const struct sw_sink_opts *o)
+{
+	tfile_init(f, name);
+	return sink_open(f->spec, o);
+}
+
+/* check_fixed() of PATH.1.gz (unpacked into PATH.1.plain). */
+static void check_fixed_gz(const struct tfile *f, unsigned long long first, unsigned long long end,
+			   struct fixed_log *log)
+{
+	char plain[PATH_MAX + 16];
+
+	snprintf(plain, sizeof(plain), "%s.1.plain", f->path);
+	gunzip_to(f->gz, plain);
+	check_fixed(plain, first, end, log);
+}
+
+/* Points stdout at fd, which is closed; returns the old stdout, for stdout_restore(). */
+static int stdout_to(int fd)
+{
+	int saved;
+
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	close(fd);
+	return saved;
+}
+
+static void stdout_restore(int saved)
+{
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
 }
 
 /* ---- specs ---- */
@@ -605,25 +712,19 @@ static void wait_written(struct sw_sink *s, unsigned long long n)
 
 static void test_queue_full_lost_record(void **state)
 {
-	struct gate g = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0 };
+	struct gate g = GATE_INIT;
 	struct sw_sink_opts o = { .format = fmt_gated, .format_ctx = &g, .queue_len = 4 };
-	char path[PATH_MAX], spec[PATH_MAX + 8], lines[16][128], want[PATH_MAX + 128];
+	char lines[16][128], want[PATH_MAX + 128];
 	struct sw_record r;
 	struct sw_sink_stats st;
+	struct tfile f;
 	struct sw_sink *s;
 	unsigned long long i;
 
-	tpath(path, sizeof(path), "q.log");
-	snprintf(spec, sizeof(spec), "file:%s", path);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
-
-	r = rec(1);
-	assert_int_equal(sw_sink_submit(s, &r), 0);
+	s = tfile_open(&f, "q.log", &o);
+	submit_seqs(s, 1, 1);
 	gate_wait_entered(&g); /* the writer holds record 1: three slots left */
-	for (i = 2; i <= 4; i++) {
-		r = rec(i);
-		assert_int_equal(sw_sink_submit(s, &r), 0);
-	}
+	submit_seqs(s, 2, 4);
 	for (i = 5; i <= 10; i++) {
 		r = rec(i);
 		assert_int_equal(sw_sink_submit(s, &r), -ENOBUFS);
@@ -633,84 +734,72 @@ static void test_queue_full_lost_record(void **state)
 
 	gate_open(&g);
 	wait_written(s, 4);
-	r = rec(11);
-	assert_int_equal(sw_sink_submit(s, &r), 0);
+	submit_seqs(s, 11, 11);
 	assert_int_equal(sw_sink_close(s), 0);
 
-	assert_int_equal(read_lines(path, lines, 16), 6);
+	assert_int_equal(read_lines(f.path, lines, 16), 6);
 	for (i = 0; i < 4; i++) {
 		snprintf(want, sizeof(want), "{\"seq\":%llu}", i + 1);
 		assert_string_equal(lines[i], want);
 	}
 	snprintf(want, sizeof(want), "{\"seq\":11,\"event\":\"lost\",\"lost\":6,\"where\":\"%s\"}",
-		 spec);
+		 f.spec);
 	assert_string_equal(lines[4], want);
 	assert_string_equal(lines[5], "{\"seq\":11}");
 }
 
 static void test_lost_record_at_close(void **state)
 {
-	struct gate g = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0 };
+	struct gate g = GATE_INIT;
 	struct sw_sink_opts o = { .format = fmt_gated, .format_ctx = &g, .queue_len = 2 };
-	char path[PATH_MAX], spec[PATH_MAX + 8], lines[16][128], want[PATH_MAX + 128];
+	char lines[16][128], want[PATH_MAX + 128];
 	struct sw_sink_stats st;
 	struct sw_record r;
+	struct tfile f;
 	struct sw_sink *s;
-	int i;
 
-	tpath(path, sizeof(path), "c.log");
-	snprintf(spec, sizeof(spec), "file:%s", path);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	s = tfile_open(&f, "c.log", &o);
 	r = rec(100);
 	sw_sink_submit(s, &r);
 	gate_wait_entered(&g);
-	for (i = 101; i <= 104; i++) {
-		r = rec(i);
-		sw_sink_submit(s, &r); /* 101 fits, 102..104 are dropped */
-	}
+	submit_seqs_may_drop(s, 101, 104); /* 101 fits, 102..104 are dropped */
 	gate_open(&g);
 	sw_sink_stats(s, &st);
 	assert_int_equal(st.dropped, 3);
 	assert_int_equal(sw_sink_close(s), 0);
 
-	assert_int_equal(read_lines(path, lines, 16), 3);
+	assert_int_equal(read_lines(f.path, lines, 16), 3);
 	assert_string_equal(lines[0], "{\"seq\":100}");
 	assert_string_equal(lines[1], "{\"seq\":101}");
 	/* nothing follows: the lost record takes the seq after the last one */
 	snprintf(want, sizeof(want), "{\"seq\":105,\"event\":\"lost\",\"lost\":3,\"where\":\"%s\"}",
-		 spec);
+		 f.spec);
 	assert_string_equal(lines[2], want);
 }
 
 /* The queue's memory comes in chunks: full capacity not a multiple of one, and reuse. */
 static void test_queue_capacity_in_chunks(void **state)
 {
-	struct gate g = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0 };
+	struct gate g = GATE_INIT;
 	struct sw_sink_opts o = { .format = fmt_gated, .format_ctx = &g, .queue_len = 1000 };
-	char path[PATH_MAX], spec[PATH_MAX + 8], want[64];
 	static char lines[1200][128];
 	struct sw_record r;
+	struct tfile f;
 	struct sw_sink *s;
+	char want[64];
 	int i;
 
-	tpath(path, sizeof(path), "chunks.log");
-	snprintf(spec, sizeof(spec), "file:%s", path);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
-	r = rec(1);
-	assert_int_equal(sw_sink_submit(s, &r), 0);
+	s = tfile_open(&f, "chunks.log", &o);
+	submit_seqs(s, 1, 1);
 	gate_wait_entered(&g); /* the writer holds record 1 */
-	for (i = 2; i <= 1000; i++) {
-		r = rec(i);
-		assert_int_equal(sw_sink_submit(s, &r), 0);
-	}
+	submit_seqs(s, 2, 1000);
 	r = rec(1001);
 	assert_int_equal(sw_sink_submit(s, &r), -ENOBUFS);
 	gate_open(&g);
 	wait_written(s, 1000);
-	r = rec(1002);
-	assert_int_equal(sw_sink_submit(s, &r), 0);
+	submit_seqs(s, 1002, 1002);
 	assert_int_equal(sw_sink_close(s), 0);
-	assert_int_equal(read_lines(path, lines, 1200), 1002);
+	assert_int_equal(read_lines(f.path, lines, 1200), 1002);
 	for (i = 0; i < 1000; i++) {
 		snprintf(want, sizeof(want), "{\"seq\":%d}", i + 1);
 		assert_string_equal(lines[i], want);
@@ -721,35 +810,31 @@ static void test_queue_capacity_in_chunks(void **state)
 static void test_queue_reuses_chunks(void **state)
 {
 	struct sw_sink_opts o = { .format = fmt_seq, .queue_len = 600 };
-	char path[PATH_MAX], spec[PATH_MAX + 8], line[128], want[64];
+	char line[128], want[64];
 	unsigned long long seq = 0;
 	struct sw_sink_stats st;
-	struct sw_record r;
+	struct tfile f;
 	struct sw_sink *s;
-	FILE *f;
+	FILE *fp;
 
-	tpath(path, sizeof(path), "reuse.log");
-	snprintf(spec, sizeof(spec), "file:%s", path);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	s = tfile_open(&f, "reuse.log", &o);
 	/* bursts that never fill the queue, so that nothing is dropped */
 	while (seq < 20000) {
-		for (int i = 0; i < 500; i++) {
-			r = rec(++seq);
-			assert_int_equal(sw_sink_submit(s, &r), 0);
-		}
+		submit_seqs(s, seq + 1, seq + 500);
+		seq += 500;
 		wait_written(s, seq);
 	}
 	sw_sink_stats(s, &st);
 	assert_int_equal(st.dropped, 0);
 	assert_int_equal(sw_sink_close(s), 0);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	for (seq = 1; fgets(line, sizeof(line), f); seq++) {
+	fp = fopen(f.path, "r");
+	assert_non_null(fp);
+	for (seq = 1; fgets(line, sizeof(line), fp); seq++) {
 		line[strcspn(line, "\n")] = '\0';
 		snprintf(want, sizeof(want), "{\"seq\":%llu}", seq);
 		assert_string_equal(line, want);
 	}
-	fclose(f);
+	fclose(fp);
 	assert_int_equal(seq - 1, 20000);
 }
 
@@ -795,20 +880,19 @@ static void submit_rotating(struct sw_sink *s, unsigned long long *next, unsigne
 static void test_file_rotation(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
-	char path[PATH_MAX], spec[PATH_MAX + 8], name[PATH_MAX + 16];
 	static char lines[2 * ROT_N][128];
 	unsigned long long expect = 0, v, next = 0;
+	char name[PATH_MAX + 16];
 	struct sw_sink_stats st;
 	struct dirent *de;
+	struct tfile f;
 	struct sw_sink *s;
 	int i, k, n, files = 0, gz = 0;
 	DIR *d;
 
 	o.rotate_size = 1000;
 	o.rotate_keep = 1000;
-	tpath(path, sizeof(path), "rot.log");
-	snprintf(spec, sizeof(spec), "file:%s", path);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	s = tfile_open(&f, "rot.log", &o);
 	submit_rotating(s, &next, ROT_N, 100);
 	assert_int_equal(sw_sink_close_stats(s, &st), 0);
 	assert_int_equal(st.dropped, 0);
@@ -836,9 +920,9 @@ static void test_file_rotation(void **state)
 	/* oldest to newest, the union is exactly what was submitted, in order */
 	for (k = gz; k >= 0; k--) {
 		if (k)
-			snprintf(name, sizeof(name), "%s.%d.gz", path, k);
+			snprintf(name, sizeof(name), "%s.%d.gz", f.path, k);
 		else
-			snprintf(name, sizeof(name), "%s", path);
+			snprintf(name, sizeof(name), "%s", f.path);
 		n = read_lines(name, lines, 2 * ROT_N);
 		assert_true(n > 0);
 		for (i = 0; i < n; i++) {
@@ -853,28 +937,27 @@ static void test_file_rotation(void **state)
 static void test_file_rotation_keep(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
-	char path[PATH_MAX], spec[PATH_MAX + 8], name[PATH_MAX + 16];
+	char name[PATH_MAX + 16];
 	unsigned long long next = 0;
 	struct sw_sink_stats st;
+	struct tfile f;
 	struct sw_sink *s;
 	struct stat sb;
 	int i;
 
 	o.rotate_size = 200;
 	o.rotate_keep = 2;
-	tpath(path, sizeof(path), "keep.log");
-	snprintf(spec, sizeof(spec), "file:%s", path);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	s = tfile_open(&f, "keep.log", &o);
 	submit_rotating(s, &next, 500, 50);
 	assert_int_equal(sw_sink_close_stats(s, &st), 0);
 	assert_true(st.rotations >= 3);
 	for (i = 1; i <= 2; i++) {
-		snprintf(name, sizeof(name), "%s.%d.gz", path, i);
+		snprintf(name, sizeof(name), "%s.%d.gz", f.path, i);
 		assert_true(is_gzip(name));
 	}
-	snprintf(name, sizeof(name), "%s.3.gz", path);
+	snprintf(name, sizeof(name), "%s.3.gz", f.path);
 	assert_int_equal(stat(name, &sb), -1);
-	snprintf(name, sizeof(name), "%s.1", path);
+	snprintf(name, sizeof(name), "%s.1", f.path);
 	assert_int_equal(stat(name, &sb), -1);
 }
 
@@ -903,40 +986,32 @@ static void wait_rotation_errors(struct sw_sink *s, unsigned long long rotations
 static void test_file_rotation_install_fails(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
-	char path[PATH_MAX], spec[PATH_MAX + 8], gz[PATH_MAX + 16], name[PATH_MAX + 16];
 	static char lines[200][128];
+	char name[PATH_MAX + 16];
 	bool seen[60] = { false };
 	struct sw_sink_stats st;
 	unsigned long long v;
-	struct sw_record r;
+	struct tfile f;
 	struct sw_sink *s;
 	struct stat sb;
 	int i, k, n;
 
 	o.rotate_size = 200;
 	o.rotate_keep = 1;
-	tpath(path, sizeof(path), "inst.log");
-	snprintf(gz, sizeof(gz), "%s.1.gz", path);
-	assert_int_equal(mkdir(gz, 0700), 0);
-	snprintf(spec, sizeof(spec), "file:%s", path);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
-	for (i = 0; i < 30; i++) {
-		r = rec(i);
-		assert_int_equal(sw_sink_submit(s, &r), 0);
-	}
+	tfile_init(&f, "inst.log");
+	assert_int_equal(mkdir(f.gz, 0700), 0);
+	s = sink_open(f.spec, &o);
+	submit_seqs(s, 0, 29);
 	wait_written(s, 30);
 	wait_rotation_errors(s, 1, 1); /* rotated once, and compressing it failed */
-	for (i = 30; i < 60; i++) {
-		r = rec(i);
-		assert_int_equal(sw_sink_submit(s, &r), 0);
-	}
+	submit_seqs(s, 30, 59);
 	wait_written(s, 60);
 	usleep(100000);
 	assert_int_equal(sw_sink_close_stats(s, &st), 0);
-	rmdir(gz);
+	rmdir(f.gz);
 
 	for (k = 0; k < 2; k++) {
-		snprintf(name, sizeof(name), k ? "%s" : "%s.1", path);
+		snprintf(name, sizeof(name), k ? "%s" : "%s.1", f.path);
 		n = read_lines(name, lines, 200);
 		assert_true(n > 0);
 		for (i = 0; i < n; i++) {
@@ -950,22 +1025,21 @@ static void test_file_rotation_install_fails(void **state)
 		if (!seen[i])
 			fail_msg("record %d is lost", i);
 	assert_int_equal(st.dropped, 0);
-	snprintf(name, sizeof(name), "%s.1.gz.tmp", path);
+	snprintf(name, sizeof(name), "%s.1.gz.tmp", f.path);
 	assert_int_equal(stat(name, &sb), -1);
 }
 
 static void test_file_rotation_interval(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
-	char path[PATH_MAX], spec[PATH_MAX + 8], name[PATH_MAX + 16], lines[8][128];
 	struct sw_sink_stats st;
 	struct sw_record r;
+	char lines[8][128];
+	struct tfile f;
 	struct sw_sink *s;
 
 	o.rotate_interval = 1;
-	tpath(path, sizeof(path), "int.log");
-	snprintf(spec, sizeof(spec), "file:%s", path);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	s = tfile_open(&f, "int.log", &o);
 	r = rec(0);
 	sw_sink_submit(s, &r);
 	usleep(1300000); /* the idle writer wakes up for the timer */
@@ -973,11 +1047,10 @@ static void test_file_rotation_interval(void **state)
 	sw_sink_submit(s, &r);
 	assert_int_equal(sw_sink_close_stats(s, &st), 0);
 	assert_int_equal(st.rotations, 1);
-	snprintf(name, sizeof(name), "%s.1.gz", path);
-	assert_true(is_gzip(name));
-	assert_int_equal(read_lines(name, lines, 8), 1);
+	assert_true(is_gzip(f.gz));
+	assert_int_equal(read_lines(f.gz, lines, 8), 1);
 	assert_string_equal(lines[0], "{\"seq\":0}");
-	assert_int_equal(read_lines(path, lines, 8), 1);
+	assert_int_equal(read_lines(f.path, lines, 8), 1);
 	assert_string_equal(lines[0], "{\"seq\":1}");
 }
 
@@ -1014,22 +1087,22 @@ static void trickle(struct sw_sink *s, unsigned long long *next, int batches)
 static void test_file_rotation_rename_fails(void **state)
 {
 	struct sw_sink_opts o = { .format = fmt_fixed, .rotate_interval = 1 };
-	char path[PATH_MAX], spec[PATH_MAX + 8], dir[PATH_MAX + 8], x[PATH_MAX + 16];
+	char dir[PATH_MAX + 8], x[PATH_MAX + 16];
 	unsigned long long next = 1;
 	struct sw_sink_stats st;
 	struct fixed_log log;
+	struct tfile f;
 	struct sw_sink *s;
 	double cpu;
 
-	tpath(path, sizeof(path), "ren.log");
-	snprintf(dir, sizeof(dir), "%s.1", path);
+	tfile_init(&f, "ren.log");
+	snprintf(dir, sizeof(dir), "%s.1", f.path);
 	snprintf(x, sizeof(x), "%s/x", dir);
 	assert_int_equal(mkdir(dir, 0700), 0);
 	close(open(x, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
-	snprintf(spec, sizeof(spec), "file:%s", path);
 
 	/* interval: due after 1 s, then failing for 1 s */
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	s = sink_open(f.spec, &o);
 	cpu = cpu_seconds();
 	trickle(s, &next, 1);
 	usleep(2000000);
@@ -1042,18 +1115,18 @@ static void test_file_rotation_rename_fails(void **state)
 	assert_int_equal(st.rotations, 0);
 
 	/* size: every record from the 11th on is past it */
-	unlink(path);
+	unlink(f.path);
 	next = 1;
 	o.rotate_interval = 0;
 	o.rotate_size = 10 * (FIXED_LEN + 1);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	s = sink_open(f.spec, &o);
 	trickle(s, &next, 20);
 	sw_sink_stats(s, &st);
 	if (st.errors >= 100)
 		fail_msg("size: %llu failed rotations for %llu records", st.errors, next - 1);
 	assert_true(st.errors >= 1);
 	assert_int_equal(sw_sink_close_stats(s, &st), 0);
-	check_fixed(path, 1, next, &log);
+	check_fixed(f.path, 1, next, &log);
 	assert_int_equal(log.records, next - 1);
 	assert_int_equal(st.dropped, 0);
 	assert_int_equal(st.rotations, 0);
@@ -1070,18 +1143,17 @@ static void test_file_rotation_rename_fails(void **state)
 static void test_file_rotation_reopen_fails(void **state)
 {
 	struct sw_sink_opts o = { .format = fmt_fixed, .rotate_size = 10 * (FIXED_LEN + 1) };
-	char path[PATH_MAX], spec[PATH_MAX + 8], name[PATH_MAX + 16];
+	char name[PATH_MAX + 16];
 	unsigned long long next = 1;
 	struct sw_sink_stats st;
 	struct fixed_log log;
 	struct rlimit old, rl;
+	struct tfile f;
 	struct sw_sink *s;
 	struct stat sb;
 	int fd;
 
-	tpath(path, sizeof(path), "reo.log");
-	snprintf(spec, sizeof(spec), "file:%s", path);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	s = tfile_open(&f, "reo.log", &o);
 	fd = open("/dev/null", O_RDONLY | O_CLOEXEC); /* the lowest free descriptor */
 	assert_true(fd >= 0);
 	close(fd);
@@ -1098,9 +1170,9 @@ static void test_file_rotation_reopen_fails(void **state)
 	}
 	assert_true(st.errors >= 1);
 	assert_int_equal(st.rotations, 0);
-	snprintf(name, sizeof(name), "%s.1", path);
+	snprintf(name, sizeof(name), "%s.1", f.path);
 	assert_int_equal(stat(name, &sb), -1); /* renamed back */
-	check_fixed(path, 1, next, &log);
+	check_fixed(f.path, 1, next, &log);
 	assert_int_equal(log.records, next - 1);
 
 	trickle(s, &next, 6); /* 300 ms: the next try works */
@@ -1132,24 +1204,22 @@ static void append_file(FILE *f, const char *path)
 static void test_file_rotation_install_backoff(void **state)
 {
 	struct sw_sink_opts o = { .format = fmt_fixed, .rotate_keep = 1 };
-	char path[PATH_MAX], spec[PATH_MAX + 8], gz[PATH_MAX + 16], p1[PATH_MAX + 16];
-	char both[PATH_MAX];
+	char p1[PATH_MAX + 16], both[PATH_MAX];
 	unsigned long long next = 1;
 	struct sw_sink_stats st;
 	struct fixed_log log;
+	struct tfile f;
 	struct sw_sink *s;
 	struct stat sb;
-	FILE *f;
+	FILE *fp;
 	int i;
 
 	o.rotate_size = 10 * (FIXED_LEN + 1);
-	tpath(path, sizeof(path), "back.log");
+	tfile_init(&f, "back.log");
 	tpath(both, sizeof(both), "both.log");
-	snprintf(gz, sizeof(gz), "%s.1.gz", path);
-	snprintf(p1, sizeof(p1), "%s.1", path);
-	assert_int_equal(mkdir(gz, 0700), 0);
-	snprintf(spec, sizeof(spec), "file:%s", path);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	snprintf(p1, sizeof(p1), "%s.1", f.path);
+	assert_int_equal(mkdir(f.gz, 0700), 0);
+	s = sink_open(f.spec, &o);
 	trickle(s, &next, 40); /* 2 s: a rotation is due at every record after the first 10 */
 	sw_sink_stats(s, &st);
 	if (st.errors > 4)
@@ -1158,25 +1228,25 @@ static void test_file_rotation_install_backoff(void **state)
 	assert_int_equal(st.rotations, 1);
 
 	/* every record so far is in PATH.1 or PATH, once and in order */
-	f = fopen(both, "w");
-	assert_non_null(f);
-	append_file(f, p1);
-	append_file(f, path);
-	fclose(f);
+	fp = fopen(both, "w");
+	assert_non_null(fp);
+	append_file(fp, p1);
+	append_file(fp, f.path);
+	fclose(fp);
 	check_fixed(both, 1, next, &log);
 	assert_int_equal(log.records, next - 1);
-	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(stat(f.path, &sb), 0);
 	assert_true(sb.st_size > (off_t)o.rotate_size);
 
 	/* the way is clear: a later retry installs PATH.1.gz, and rotation goes on */
-	assert_int_equal(rmdir(gz), 0);
+	assert_int_equal(rmdir(f.gz), 0);
 	for (i = 0; i < 200 && st.rotations < 2; i++) {
 		trickle(s, &next, 1);
 		sw_sink_stats(s, &st);
 	}
 	assert_int_equal(sw_sink_close_stats(s, &st), 0);
 	assert_true(st.rotations >= 2);
-	assert_true(is_gzip(gz));
+	assert_true(is_gzip(f.gz));
 	assert_int_equal(stat(p1, &sb), -1);
 	assert_int_equal(st.dropped, 0);
 }
@@ -1195,23 +1265,6 @@ static void submit_range(struct sw_sink *s, unsigned long long first, unsigned l
 	wait_written(s, written_before + end - first);
 }
 
-/* Decompresses the gzip file src into dst. */
-static void gunzip_to(const char *src, const char *dst)
-{
-	char buf[4096];
-	gzFile gz = gzopen(src, "rb");
-	FILE *out = fopen(dst, "w");
-	int n;
-
-	assert_non_null(gz);
-	assert_non_null(out);
-	while ((n = gzread(gz, buf, sizeof(buf))) > 0)
-		assert_int_equal(fwrite(buf, 1, n, out), n);
-	assert_int_equal(n, 0);
-	gzclose(gz);
-	fclose(out);
-}
-
 /*
  * With rotation on, PATH deleted while it is written: the next lines go to
  * a new PATH (a reopen, counted in reconnects), not into the deleted file,
@@ -1222,18 +1275,14 @@ static void gunzip_to(const char *src, const char *dst)
 static void test_file_rotation_path_deleted(void **state)
 {
 	struct sw_sink_opts o = { .format = fmt_fixed, .rotate_size = 20 * (FIXED_LEN + 1) };
-	char path[PATH_MAX], spec[PATH_MAX + 8], gz[PATH_MAX + 16], plain[PATH_MAX];
 	struct sw_sink_stats st;
 	struct fixed_log log;
+	struct tfile f;
 	struct sw_sink *s;
 
-	tpath(path, sizeof(path), "del.log");
-	tpath(plain, sizeof(plain), "del.1.plain");
-	snprintf(gz, sizeof(gz), "%s.1.gz", path);
-	snprintf(spec, sizeof(spec), "file:%s", path);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	s = tfile_open(&f, "del.log", &o);
 	submit_range(s, 1, 11, 0);
-	assert_int_equal(unlink(path), 0);
+	assert_int_equal(unlink(f.path), 0);
 	/* 20 lines fill the new PATH; the 21st rotates it */
 	submit_range(s, 11, 41, 10);
 	assert_int_equal(sw_sink_close_stats(s, &st), 0);
@@ -1242,11 +1291,10 @@ static void test_file_rotation_path_deleted(void **state)
 	assert_int_equal(st.errors, 0);
 	assert_int_equal(st.reconnects, 1);
 	assert_int_equal(st.rotations, 1);
-	gunzip_to(gz, plain);
-	check_fixed(plain, 11, 31, &log);
+	check_fixed_gz(&f, 11, 31, &log);
 	assert_int_equal(log.records, 20);
 	assert_int_equal(log.lost_lines, 0);
-	check_fixed(path, 31, 41, &log);
+	check_fixed(f.path, 31, 41, &log);
 	assert_int_equal(log.records, 10);
 	assert_int_equal(log.lost_lines, 0);
 }
@@ -1277,25 +1325,23 @@ static void copy_from(const char *src, long off, const char *dst)
 static void test_file_rotation_path_replaced(void **state)
 {
 	struct sw_sink_opts o = { .format = fmt_fixed, .rotate_size = 100 * (FIXED_LEN + 1) };
-	char path[PATH_MAX], spec[PATH_MAX + 8], moved[PATH_MAX], other[PATH_MAX];
-	char line[FIXED_LEN + 2];
+	char moved[PATH_MAX], other[PATH_MAX], line[FIXED_LEN + 2];
 	struct sw_sink_stats st;
 	struct fixed_log log;
+	struct tfile f;
 	struct sw_sink *s;
-	FILE *f;
+	FILE *fp;
 
-	tpath(path, sizeof(path), "rep.log");
 	tpath(moved, sizeof(moved), "rep.log.moved");
 	tpath(other, sizeof(other), "rep.log.other");
-	snprintf(spec, sizeof(spec), "file:%s", path);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	s = tfile_open(&f, "rep.log", &o);
 	submit_range(s, 1, 11, 0);
-	assert_int_equal(rename(path, moved), 0);
-	f = fopen(other, "w");
-	assert_non_null(f);
-	fputs(OTHER_LINE, f);
-	fclose(f);
-	assert_int_equal(rename(other, path), 0);
+	assert_int_equal(rename(f.path, moved), 0);
+	fp = fopen(other, "w");
+	assert_non_null(fp);
+	fputs(OTHER_LINE, fp);
+	fclose(fp);
+	assert_int_equal(rename(other, f.path), 0);
 	submit_range(s, 11, 21, 10);
 	assert_int_equal(sw_sink_close_stats(s, &st), 0);
 	assert_int_equal(st.written, 20);
@@ -1306,14 +1352,14 @@ static void test_file_rotation_path_replaced(void **state)
 	check_fixed(moved, 1, 11, &log);
 	assert_int_equal(log.records, 10);
 	/* the file at PATH: its own line, then ours */
-	copy_from(path, strlen(OTHER_LINE), other);
+	copy_from(f.path, strlen(OTHER_LINE), other);
 	check_fixed(other, 11, 21, &log);
 	assert_int_equal(log.records, 10);
 	assert_int_equal(log.lost_lines, 0);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	assert_non_null(fgets(line, sizeof(line), f));
-	fclose(f);
+	fp = fopen(f.path, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(line, sizeof(line), fp));
+	fclose(fp);
 	assert_string_equal(line, OTHER_LINE);
 }
 
@@ -1363,20 +1409,17 @@ static void lock_holder(const char *spec, int to_parent, int from_parent)
 static void test_file_second_writer(void **state)
 {
 	struct sw_sink_opts o = { .format = fmt_fixed, .rotate_size = 10 * (FIXED_LEN + 1) };
-	char path[PATH_MAX], spec[PATH_MAX + 8], hard[PATH_MAX], hspec[PATH_MAX + 8];
-	char gz[PATH_MAX + 16], plain[PATH_MAX];
+	char hard[PATH_MAX], hspec[PATH_MAX + 8];
 	int up[2], down[2], status;
 	struct fixed_log log;
 	struct sw_sink *s, *s2;
+	struct tfile f;
 	struct stat sb;
 	pid_t pid;
 	char c;
 
-	tpath(path, sizeof(path), "two.log");
+	tfile_init(&f, "two.log");
 	tpath(hard, sizeof(hard), "two.hard");
-	tpath(plain, sizeof(plain), "two.1.plain");
-	snprintf(gz, sizeof(gz), "%s.1.gz", path);
-	snprintf(spec, sizeof(spec), "file:%s", path);
 	snprintf(hspec, sizeof(hspec), "file:%s", hard);
 	assert_int_equal(pipe2(up, O_CLOEXEC), 0);
 	assert_int_equal(pipe2(down, O_CLOEXEC), 0);
@@ -1385,16 +1428,16 @@ static void test_file_second_writer(void **state)
 	if (!pid) {
 		close(up[0]);
 		close(down[1]);
-		lock_holder(spec, up[1], down[0]);
+		lock_holder(f.spec, up[1], down[0]);
 	}
 	close(up[1]);
 	close(down[0]);
 
 	assert_int_equal(read(up[0], &c, 1), 1);
-	assert_int_equal(sw_sink_open(spec, &o, &s), -EBUSY);
+	assert_int_equal(sw_sink_open(f.spec, &o, &s), -EBUSY);
 	assert_int_equal(write(down[1], "w", 1), 1);
 	assert_int_equal(read(up[0], &c, 1), 1); /* it has rotated */
-	assert_int_equal(sw_sink_open(spec, &o, &s), -EBUSY);
+	assert_int_equal(sw_sink_open(f.spec, &o, &s), -EBUSY);
 	assert_int_equal(write(down[1], "c", 1), 1);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
@@ -1403,19 +1446,18 @@ static void test_file_second_writer(void **state)
 	close(down[1]);
 
 	/* the refused opens wrote nothing, nor compressed anything */
-	gunzip_to(gz, plain);
-	check_fixed(plain, 1, 11, &log);
+	check_fixed_gz(&f, 1, 11, &log);
 	assert_int_equal(log.records, 10);
-	check_fixed(path, 11, 16, &log);
+	check_fixed(f.path, 11, 16, &log);
 	assert_int_equal(log.records, 5);
 
 	/* free again; a second sink of this process on the same file opens */
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
-	assert_int_equal(link(path, hard), 0);
-	assert_int_equal(sw_sink_open(hspec, &o, &s2), 0);
+	s = sink_open(f.spec, &o);
+	assert_int_equal(link(f.path, hard), 0);
+	s2 = sink_open(hspec, &o);
 	assert_int_equal(sw_sink_close(s2), 0);
 	assert_int_equal(sw_sink_close(s), 0);
-	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(stat(f.path, &sb), 0);
 	assert_int_equal(sb.st_size, 5 * (FIXED_LEN + 1));
 }
 
@@ -1427,18 +1469,14 @@ static void test_file_second_writer(void **state)
 static void test_file_rotation_truncated(void **state)
 {
 	struct sw_sink_opts o = { .format = fmt_fixed, .rotate_size = 10 * (FIXED_LEN + 1) };
-	char path[PATH_MAX], spec[PATH_MAX + 8], gz[PATH_MAX + 16], plain[PATH_MAX];
 	struct sw_sink_stats st;
 	struct fixed_log log;
+	struct tfile f;
 	struct sw_sink *s;
 
-	tpath(path, sizeof(path), "trunc.log");
-	tpath(plain, sizeof(plain), "trunc.1.plain");
-	snprintf(gz, sizeof(gz), "%s.1.gz", path);
-	snprintf(spec, sizeof(spec), "file:%s", path);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	s = tfile_open(&f, "trunc.log", &o);
 	submit_range(s, 1, 10, 0); /* 9 lines: one short of the size */
-	assert_int_equal(truncate(path, 0), 0);
+	assert_int_equal(truncate(f.path, 0), 0);
 	submit_range(s, 10, 20, 9); /* 10 lines: exactly the size, no rotation */
 	sw_sink_stats(s, &st);
 	assert_int_equal(st.rotations, 0);
@@ -1447,25 +1485,24 @@ static void test_file_rotation_truncated(void **state)
 	assert_int_equal(st.rotations, 1);
 	assert_int_equal(st.dropped, 0);
 	assert_int_equal(st.errors, 0);
-	gunzip_to(gz, plain);
-	check_fixed(plain, 10, 20, &log);
+	check_fixed_gz(&f, 10, 20, &log);
 	assert_int_equal(log.records, 10);
-	check_fixed(path, 20, 21, &log);
+	check_fixed(f.path, 20, 21, &log);
 	assert_int_equal(log.records, 1);
 }
 
 static void test_file_nofollow(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
-	char target[PATH_MAX], link[PATH_MAX], spec[PATH_MAX + 8];
+	char target[PATH_MAX];
 	struct sw_sink *s;
+	struct tfile link;
 	struct stat sb;
 
 	tpath(target, sizeof(target), "target");
-	tpath(link, sizeof(link), "link.log");
-	assert_int_equal(symlink(target, link), 0);
-	snprintf(spec, sizeof(spec), "file:%s", link);
-	assert_int_equal(sw_sink_open(spec, &o, &s), -ELOOP);
+	tfile_init(&link, "link.log");
+	assert_int_equal(symlink(target, link.path), 0);
+	assert_int_equal(sw_sink_open(link.spec, &o, &s), -ELOOP);
 	assert_int_equal(stat(target, &sb), -1); /* nothing was created through the link */
 
 	/* docs/sinks.md: /dev/stdout is a symlink like any other (use the stdout sink) */
@@ -1559,30 +1596,30 @@ static void test_specs_clash(void **state)
 static void test_file_mode_append(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
-	char path[PATH_MAX], spec[PATH_MAX + 8], lines[8][128];
 	struct sw_record r = rec(1);
+	char lines[8][128];
+	struct tfile f;
 	struct sw_sink *s;
 	struct stat sb;
 	mode_t old = umask(022);
-	FILE *f;
+	FILE *fp;
 
-	tpath(path, sizeof(path), "mode.log");
-	f = fopen(path, "w");
-	fputs("existing\n", f);
-	fclose(f);
-	chmod(path, 0640);
-	snprintf(spec, sizeof(spec), "file:%s", path);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	tfile_init(&f, "mode.log");
+	fp = fopen(f.path, "w");
+	fputs("existing\n", fp);
+	fclose(fp);
+	chmod(f.path, 0640);
+	s = sink_open(f.spec, &o);
 	sw_sink_submit(s, &r);
 	assert_int_equal(sw_sink_close(s), 0);
-	assert_int_equal(read_lines(path, lines, 8), 2);
+	assert_int_equal(read_lines(f.path, lines, 8), 2);
 	assert_string_equal(lines[0], "existing");
 	assert_string_equal(lines[1], "{\"seq\":1}");
-	unlink(path);
+	unlink(f.path);
 
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	s = sink_open(f.spec, &o);
 	assert_int_equal(sw_sink_close(s), 0);
-	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(stat(f.path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0640);
 	umask(old);
 }
@@ -1591,53 +1628,52 @@ static void test_file_mode_append(void **state)
 static void test_file_foreign_cut_line(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
-	char path[PATH_MAX], spec[PATH_MAX + 8], lines[8][128];
 	struct sw_record r = rec(1);
+	char lines[8][128];
+	struct tfile f;
 	struct sw_sink *s;
-	FILE *f;
+	FILE *fp;
 
-	tpath(path, sizeof(path), "cut.log");
-	f = fopen(path, "w");
-	fputs("{\"seq\":7}\n{\"seq\":8,\"ev", f);
-	fclose(f);
-	snprintf(spec, sizeof(spec), "file:%s", path);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	tfile_init(&f, "cut.log");
+	fp = fopen(f.path, "w");
+	fputs("{\"seq\":7}\n{\"seq\":8,\"ev", fp);
+	fclose(fp);
+	s = sink_open(f.spec, &o);
 	sw_sink_submit(s, &r);
 	assert_int_equal(sw_sink_close(s), 0);
-	assert_int_equal(read_lines(path, lines, 8), 3);
+	assert_int_equal(read_lines(f.path, lines, 8), 3);
 	assert_string_equal(lines[1], "{\"seq\":8,\"ev");
 	assert_string_equal(lines[2], "{\"seq\":1}");
 	/* a file that ends its lines gets nothing extra */
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	s = sink_open(f.spec, &o);
 	r = rec(2);
 	sw_sink_submit(s, &r);
 	assert_int_equal(sw_sink_close(s), 0);
-	assert_int_equal(read_lines(path, lines, 8), 4);
+	assert_int_equal(read_lines(f.path, lines, 8), 4);
 	assert_string_equal(lines[3], "{\"seq\":2}");
-	unlink(path);
+	unlink(f.path);
 }
 
 static void test_file_reopen(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
-	char path[PATH_MAX], moved[PATH_MAX], spec[PATH_MAX + 8], lines[8][128];
+	char moved[PATH_MAX], lines[8][128];
 	struct sw_record r = rec(1);
+	struct tfile f;
 	struct sw_sink *s;
 
-	tpath(path, sizeof(path), "hup.log");
 	tpath(moved, sizeof(moved), "hup.log.old");
-	snprintf(spec, sizeof(spec), "file:%s", path);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	s = tfile_open(&f, "hup.log", &o);
 	sw_sink_submit(s, &r);
 	wait_written(s, 1);
-	assert_int_equal(rename(path, moved), 0); /* what logrotate does */
+	assert_int_equal(rename(f.path, moved), 0); /* what logrotate does */
 	sw_sink_reopen(s);
 	r = rec(2);
 	sw_sink_submit(s, &r);
 	assert_int_equal(sw_sink_close(s), 0);
 	assert_int_equal(read_lines(moved, lines, 8), 1);
 	assert_string_equal(lines[0], "{\"seq\":1}");
-	assert_int_equal(read_lines(path, lines, 8), 1);
+	assert_int_equal(read_lines(f.path, lines, 8), 1);
 	assert_string_equal(lines[0], "{\"seq\":2}");
 }
 
@@ -1650,26 +1686,21 @@ static void test_file_reopen(void **state)
 static void test_file_open_fails_one_error(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
-	char dir[PATH_MAX], path[PATH_MAX + 16], spec[PATH_MAX + 24];
 	struct sw_sink_stats st;
 	struct sw_record r = rec(1);
+	char dir[PATH_MAX];
+	struct tfile f;
 	struct sw_sink *s;
-	int i;
 
 	tpath(dir, sizeof(dir), "gone");
 	assert_int_equal(mkdir(dir, 0700), 0);
-	snprintf(path, sizeof(path), "%s/ev.log", dir);
-	snprintf(spec, sizeof(spec), "file:%s", path);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	s = tfile_open(&f, "gone/ev.log", &o);
 	sw_sink_submit(s, &r);
 	wait_written(s, 1);
-	assert_int_equal(unlink(path), 0);
+	assert_int_equal(unlink(f.path), 0);
 	assert_int_equal(rmdir(dir), 0);
 	sw_sink_reopen(s);
-	for (i = 2; i <= 101; i++) {
-		r = rec(i);
-		assert_int_equal(sw_sink_submit(s, &r), 0);
-	}
+	submit_seqs(s, 2, 101);
 	sw_sink_close_stats(s, &st);
 	assert_int_equal(st.written, 1);
 	assert_int_equal(st.dropped, 100);
@@ -1686,7 +1717,7 @@ static void test_file_dev_full(void **state)
 	struct sw_sink *s;
 	int i;
 
-	assert_int_equal(sw_sink_open("file:/dev/full", &o, &s), 0);
+	s = sink_open("file:/dev/full", &o);
 	for (i = 0; i < 10; i++) {
 		r = rec(i);
 		assert_int_equal(sw_sink_submit(s, &r), 0);
@@ -1725,20 +1756,14 @@ static void set_fsize_limit(rlim_t cur)
  * file:PATH with room for 300 lines and half of the 301st (RLIMIT_FSIZE), and
  * records 1..1000 submitted into it: 300 written, the 301st cut, 699 lost.
  */
-static struct sw_sink *open_cut_file(const char *path, const struct sw_sink_opts *o)
+static struct sw_sink *open_cut_file(struct tfile *f, const char *name,
+				     const struct sw_sink_opts *o)
 {
-	char spec[PATH_MAX + 8];
-	struct sw_record r;
-	struct sw_sink *s;
+	struct sw_sink *s = tfile_open(f, name, o);
 
-	snprintf(spec, sizeof(spec), "file:%s", path);
-	assert_int_equal(sw_sink_open(spec, o, &s), 0);
 	signal(SIGXFSZ, SIG_IGN);
 	set_fsize_limit(300 * (FIXED_LEN + 1) + 50);
-	for (int i = 1; i <= 1000; i++) {
-		r = rec(i);
-		assert_int_equal(sw_sink_submit(s, &r), 0);
-	}
+	submit_seqs(s, 1, 1000);
 	wait_counts(s, 300, 699);
 	return s;
 }
@@ -1761,23 +1786,17 @@ static int teardown_fsize(void **state)
 static void test_file_partial_write(void **state)
 {
 	struct sw_sink_opts o = { .format = fmt_fixed };
-	char path[PATH_MAX];
 	struct sw_sink_stats st;
 	struct fixed_log log;
-	struct sw_record r;
+	struct tfile f;
 	struct sw_sink *s;
-	int i;
 
-	tpath(path, sizeof(path), "full.log");
-	s = open_cut_file(path, &o);
+	s = open_cut_file(&f, "full.log", &o);
 	set_fsize_limit(RLIM_INFINITY); /* room again */
-	for (i = 1001; i <= 1010; i++) {
-		r = rec(i);
-		assert_int_equal(sw_sink_submit(s, &r), 0);
-	}
+	submit_seqs(s, 1001, 1010);
 	assert_int_equal(sw_sink_close_stats(s, &st), 0);
 
-	check_fixed(path, 1, 1011, &log);
+	check_fixed(f.path, 1, 1011, &log);
 	assert_int_equal(log.records, 311); /* 1..301, 1001..1010 */
 	assert_int_equal(log.lost_lines, 1);
 	assert_int_equal(log.lost, 699);
@@ -1794,33 +1813,28 @@ static void test_file_partial_write(void **state)
 static void test_file_partial_write_reopen(void **state)
 {
 	struct sw_sink_opts o = { .format = fmt_fixed };
-	char path[PATH_MAX], moved[PATH_MAX];
 	struct sw_sink_stats st;
 	struct fixed_log log;
-	struct sw_record r;
+	char moved[PATH_MAX];
+	struct tfile f;
 	struct sw_sink *s;
 	struct stat sb;
-	int i;
 
-	tpath(path, sizeof(path), "full.log");
 	tpath(moved, sizeof(moved), "full.log.old");
-	s = open_cut_file(path, &o);
-	assert_int_equal(rename(path, moved), 0);
+	s = open_cut_file(&f, "full.log", &o);
+	assert_int_equal(rename(f.path, moved), 0);
 	sw_sink_reopen(s);
-	r = rec(1001); /* the reopen comes before it, while the old file is still full */
-	assert_int_equal(sw_sink_submit(s, &r), 0);
+	submit_seqs(s, 1001,
+		    1001); /* the reopen comes before it, while the old file is still full */
 	wait_counts(s, 302, 700);
 	set_fsize_limit(RLIM_INFINITY);
-	for (i = 1002; i <= 1010; i++) {
-		r = rec(i);
-		assert_int_equal(sw_sink_submit(s, &r), 0);
-	}
+	submit_seqs(s, 1002, 1010);
 	assert_int_equal(sw_sink_close_stats(s, &st), 0);
 
 	/* the old file ends with the head of line 301 */
 	assert_int_equal(stat(moved, &sb), 0);
 	assert_int_equal(sb.st_size, 300 * (FIXED_LEN + 1) + 50);
-	check_fixed(path, 301, 1011, &log);
+	check_fixed(f.path, 301, 1011, &log);
 	assert_int_equal(log.records, 10);
 	assert_int_equal(log.lost, 700);
 	assert_int_equal(st.dropped, 700);
@@ -1836,31 +1850,25 @@ static void test_file_partial_write_reopen(void **state)
 static void test_file_partial_write_reopen_later(void **state)
 {
 	struct sw_sink_opts o = { .format = fmt_fixed };
-	char path[PATH_MAX], moved[PATH_MAX];
 	struct sw_sink_stats st;
 	struct fixed_log log;
-	struct sw_record r;
+	char moved[PATH_MAX];
+	struct tfile f;
 	struct sw_sink *s;
-	int i;
 
-	tpath(path, sizeof(path), "full.log");
 	tpath(moved, sizeof(moved), "full.log.old");
-	s = open_cut_file(path, &o);
-	assert_int_equal(rename(path, moved), 0);
-	assert_int_equal(symlink("/nonexistent", path), 0); /* O_NOFOLLOW: the reopen fails */
+	s = open_cut_file(&f, "full.log", &o);
+	assert_int_equal(rename(f.path, moved), 0);
+	assert_int_equal(symlink("/nonexistent", f.path), 0); /* O_NOFOLLOW: the reopen fails */
 	sw_sink_reopen(s);
-	r = rec(1001); /* no file to write it to */
-	assert_int_equal(sw_sink_submit(s, &r), 0);
+	submit_seqs(s, 1001, 1001); /* no file to write it to */
 	wait_counts(s, 300, 700);
-	assert_int_equal(unlink(path), 0);
+	assert_int_equal(unlink(f.path), 0);
 	set_fsize_limit(RLIM_INFINITY);
-	for (i = 1002; i <= 1005; i++) {
-		r = rec(i);
-		assert_int_equal(sw_sink_submit(s, &r), 0);
-	}
+	submit_seqs(s, 1002, 1005);
 	assert_int_equal(sw_sink_close_stats(s, &st), 0);
 
-	check_fixed(path, 301, 1006, &log);
+	check_fixed(f.path, 301, 1006, &log);
 	assert_int_equal(log.records, 4);
 	assert_int_equal(log.lost_lines, 1);
 	assert_int_equal(log.lost, 701);
@@ -1873,34 +1881,38 @@ static void test_file_partial_write_reopen_later(void **state)
  * fails: records 1..655 are lost, and the lost record must come right
  * before 656, the first record after the gap, not after it.
  */
+/*
+ * Submits records 1..n to the file sink s, whose formatter is fmt_fixed_held()
+ * with h, and makes the flush the writer tries between h's two holds fail (a
+ * file size limit of 0); then lets the writer go on.
+ */
+static void submit_flush_fails(struct sw_sink *s, struct holds *h, int n)
+{
+	signal(SIGXFSZ, SIG_IGN);
+	submit_seqs(s, 1, n);
+	hold_wait(h, 1);
+	set_fsize_limit(0);
+	hold_release(h, 1);
+	hold_wait(h, 2);
+	set_fsize_limit(RLIM_INFINITY);
+	hold_release(h, 2);
+}
+
 static void test_file_lost_before_next(void **state)
 {
 	struct holds h = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { 1, 657 }, 0, 0 };
 	struct sw_sink_opts o = { .format = fmt_fixed_held, .format_ctx = &h };
-	char path[PATH_MAX], spec[PATH_MAX + 8];
 	struct sw_sink_stats st;
 	struct fixed_log log;
-	struct sw_record r;
+	struct tfile f;
 	struct sw_sink *s;
-	int i;
 
-	tpath(path, sizeof(path), "lost.log");
-	snprintf(spec, sizeof(spec), "file:%s", path);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
-	signal(SIGXFSZ, SIG_IGN);
-	for (i = 1; i <= 1000; i++) {
-		r = rec(i);
-		assert_int_equal(sw_sink_submit(s, &r), 0);
-	}
-	hold_wait(&h, 1); /* everything is queued: the writer buffers 655 lines, 65500 bytes */
-	set_fsize_limit(0);
-	hold_release(&h, 1);
-	hold_wait(&h, 2); /* the flush for 656 has failed */
-	set_fsize_limit(RLIM_INFINITY);
-	hold_release(&h, 2);
+	s = tfile_open(&f, "lost.log", &o);
+	/* all queued, the writer buffers 655 lines (65500 bytes): the flush for 656 fails */
+	submit_flush_fails(s, &h, 1000);
 	assert_int_equal(sw_sink_close_stats(s, &st), 0);
 
-	check_fixed(path, 1, 1001, &log);
+	check_fixed(f.path, 1, 1001, &log);
 	assert_int_equal(log.records, 345);
 	assert_int_equal(log.lost, 655);
 	assert_int_equal(st.dropped, 655);
@@ -1915,31 +1927,17 @@ static void test_file_lost_before_next_rotating(void **state)
 {
 	struct holds h = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { 1, 52 }, 0, 0 };
 	struct sw_sink_opts o = { .format = fmt_fixed_held, .format_ctx = &h };
-	char path[PATH_MAX], spec[PATH_MAX + 8];
 	struct sw_sink_stats st;
 	struct fixed_log log;
-	struct sw_record r;
+	struct tfile f;
 	struct sw_sink *s;
-	int i;
 
 	o.rotate_size = 50 * (FIXED_LEN + 1); /* record 51 rotates */
-	tpath(path, sizeof(path), "lostrot.log");
-	snprintf(spec, sizeof(spec), "file:%s", path);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
-	signal(SIGXFSZ, SIG_IGN);
-	for (i = 1; i <= 100; i++) {
-		r = rec(i);
-		assert_int_equal(sw_sink_submit(s, &r), 0);
-	}
-	hold_wait(&h, 1);
-	set_fsize_limit(0);
-	hold_release(&h, 1);
-	hold_wait(&h, 2); /* the flush before the rotation for 51 has failed */
-	set_fsize_limit(RLIM_INFINITY);
-	hold_release(&h, 2);
+	s = tfile_open(&f, "lostrot.log", &o);
+	submit_flush_fails(s, &h, 100); /* the flush before the rotation for 51 fails */
 	assert_int_equal(sw_sink_close_stats(s, &st), 0);
 
-	check_fixed(path, 1, 101, &log);
+	check_fixed(f.path, 1, 101, &log);
 	assert_int_equal(log.records, 50);
 	assert_int_equal(log.lost, 50);
 	assert_int_equal(st.dropped, 50);
@@ -2004,24 +2002,19 @@ static double close_within(struct closer *c, struct sw_sink *s, int limit_s,
 static void test_file_fifo_stalled_close(void **state)
 {
 	struct sw_sink_opts o = { .format = fmt_fixed };
-	char path[PATH_MAX], spec[PATH_MAX + 8];
 	struct closer c;
-	struct sw_record r;
+	struct tfile f;
 	struct sw_sink *s;
 	double took;
-	int rfd, i;
+	int rfd;
 
 	signal(SIGPIPE, SIG_IGN);
-	tpath(path, sizeof(path), "fifo");
-	assert_int_equal(mkfifo(path, 0600), 0);
-	rfd = open(path, O_RDONLY | O_NONBLOCK); /* a reader that never reads */
+	tfile_init(&f, "fifo");
+	assert_int_equal(mkfifo(f.path, 0600), 0);
+	rfd = open(f.path, O_RDONLY | O_NONBLOCK); /* a reader that never reads */
 	assert_true(rfd >= 0);
-	snprintf(spec, sizeof(spec), "file:%s", path);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
-	for (i = 1; i <= 3000; i++) {
-		r = rec(i);
-		assert_int_equal(sw_sink_submit(s, &r), 0);
-	}
+	s = sink_open(f.spec, &o);
+	submit_seqs(s, 1, 3000);
 	usleep(100000);
 	took = close_within(&c, s, 15, unblock_close, &rfd);
 	close(rfd);
@@ -2058,23 +2051,23 @@ static void *opener_run(void *arg)
 static void test_file_fifo_reader_gone(void **state)
 {
 	struct sw_sink_opts o = { .format = fmt_fixed };
-	char path[PATH_MAX], spec[PATH_MAX + 8], buf[4 * (FIXED_LEN + 1)], want[FIXED_LEN + 1];
+	char buf[4 * (FIXED_LEN + 1)], want[FIXED_LEN + 1];
 	struct opener op = { .o = &o };
 	struct timespec limit;
 	struct sw_sink_stats st;
 	struct closer c;
 	struct sw_record r;
+	struct tfile f;
 	struct sw_sink *s;
 	ssize_t n;
 	int rfd;
 
 	signal(SIGPIPE, SIG_IGN);
-	tpath(path, sizeof(path), "fifo");
-	assert_int_equal(mkfifo(path, 0600), 0);
-	snprintf(spec, sizeof(spec), "file:%s", path);
+	tfile_init(&f, "fifo");
+	assert_int_equal(mkfifo(f.path, 0600), 0);
 
 	/* nobody reads: the first open waits for a reader, as `cat > fifo` does */
-	op.spec = spec;
+	op.spec = f.spec;
 	assert_int_equal(pthread_create(&op.thread, NULL, opener_run, &op), 0);
 	clock_gettime(CLOCK_REALTIME, &limit);
 	limit.tv_nsec += 200000000;
@@ -2083,12 +2076,12 @@ static void test_file_fifo_reader_gone(void **state)
 		limit.tv_nsec -= 1000000000;
 	}
 	assert_int_equal(pthread_timedjoin_np(op.thread, NULL, &limit), ETIMEDOUT);
-	rfd = open(path, O_RDONLY | O_NONBLOCK); /* the reader comes */
+	rfd = open(f.path, O_RDONLY | O_NONBLOCK); /* the reader comes */
 	assert_true(rfd >= 0);
 	clock_gettime(CLOCK_REALTIME, &limit);
 	limit.tv_sec += 5;
 	if (pthread_timedjoin_np(op.thread, NULL, &limit)) {
-		unblock_fifo_open(path);
+		unblock_fifo_open(f.path);
 		pthread_join(op.thread, NULL);
 		fail_msg("sw_sink_open() still waiting after its reader came");
 	}
@@ -2104,12 +2097,12 @@ static void test_file_fifo_reader_gone(void **state)
 	wait_counts(s, 1, 1); /* the reopen failed, and so did the write of 2 */
 	sw_sink_stats(s, &st);
 	if (st.dropped != 1) {
-		unblock_fifo_open(path);
+		unblock_fifo_open(f.path);
 		sw_sink_close(s);
 		fail_msg("the reopen waited for a reader (%llu dropped)", st.dropped);
 	}
 
-	rfd = open(path, O_RDONLY | O_NONBLOCK); /* a reader again */
+	rfd = open(f.path, O_RDONLY | O_NONBLOCK); /* a reader again */
 	assert_true(rfd >= 0);
 	r = rec(3);
 	assert_int_equal(sw_sink_submit(s, &r), 0);
@@ -2127,7 +2120,7 @@ static void test_file_fifo_reader_gone(void **state)
 	sw_sink_reopen(s);
 	r = rec(4);
 	assert_int_equal(sw_sink_submit(s, &r), 0);
-	close_within(&c, s, 10, unblock_fifo_open, path);
+	close_within(&c, s, 10, unblock_fifo_open, f.path);
 	assert_int_equal(c.err, 0);
 	assert_int_equal(c.st.written, 3);
 	assert_int_equal(c.st.dropped, 2);
@@ -2140,25 +2133,17 @@ static void test_stdout_epipe(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
 	struct sw_sink_stats st;
-	struct sw_record r;
 	struct sw_sink *s;
-	int p[2], saved, i;
+	int p[2], saved;
 
 	signal(SIGPIPE, SIG_IGN);
-	fflush(stdout);
-	saved = dup(STDOUT_FILENO);
 	assert_int_equal(pipe(p), 0);
-	dup2(p[1], STDOUT_FILENO);
-	close(p[1]);
+	saved = stdout_to(p[1]);
 	close(p[0]); /* nobody reads: every write fails with EPIPE */
-	assert_int_equal(sw_sink_open("stdout", &o, &s), 0);
-	for (i = 0; i < 3; i++) {
-		r = rec(i);
-		sw_sink_submit(s, &r);
-	}
+	s = sink_open("stdout", &o);
+	submit_seqs_may_drop(s, 0, 2);
 	assert_int_equal(sw_sink_close_stats(s, &st), 0);
-	dup2(saved, STDOUT_FILENO);
-	close(saved);
+	stdout_restore(saved);
 	assert_true(st.errors >= 1);
 	assert_int_equal(st.dropped, 3);
 }
@@ -2182,6 +2167,15 @@ static void *pipe_reader_run(void *arg)
 	return NULL;
 }
 
+/* Gives stdout back (saved, from stdout_to()), and waits until the reader has read it all. */
+static void pipe_reader_finish(struct pipe_reader *pr, int saved)
+{
+	stdout_restore(saved); /* the last write end: the reader sees the end */
+	pthread_join(pr->thread, NULL);
+	close(pr->fd);
+	fclose(pr->out);
+}
+
 /*
  * A non-blocking stdout (a pipe that is full at times): EAGAIN is waited out
  * as a blocking write would wait, not taken for an error. Every record
@@ -2194,9 +2188,8 @@ static void test_stdout_nonblocking(void **state)
 	char path[PATH_MAX];
 	struct sw_sink_stats st;
 	struct fixed_log log;
-	struct sw_record r;
 	struct sw_sink *s;
-	int p[2], saved, i;
+	int p[2], saved;
 
 	tpath(path, sizeof(path), "stdout.log");
 	pr.out = fopen(path, "w");
@@ -2205,22 +2198,12 @@ static void test_stdout_nonblocking(void **state)
 	fcntl(p[1], F_SETPIPE_SZ, 4096);
 	assert_int_equal(fcntl(p[1], F_SETFL, O_NONBLOCK), 0);
 	pr.fd = p[0];
-	fflush(stdout);
-	saved = dup(STDOUT_FILENO);
-	dup2(p[1], STDOUT_FILENO);
-	close(p[1]);
+	saved = stdout_to(p[1]);
 	assert_int_equal(pthread_create(&pr.thread, NULL, pipe_reader_run, &pr), 0);
-	assert_int_equal(sw_sink_open("stdout", &o, &s), 0);
-	for (i = 1; i <= 2000; i++) {
-		r = rec(i);
-		sw_sink_submit(s, &r);
-	}
+	s = sink_open("stdout", &o);
+	submit_seqs_may_drop(s, 1, 2000);
 	sw_sink_close_stats(s, &st);
-	dup2(saved, STDOUT_FILENO); /* the last write end: the reader sees the end */
-	close(saved);
-	pthread_join(pr.thread, NULL);
-	close(p[0]);
-	fclose(pr.out);
+	pipe_reader_finish(&pr, saved);
 
 	check_fixed(path, 1, 2001, &log);
 	assert_int_equal(log.records, 2000);
@@ -2243,7 +2226,6 @@ static void test_close_during_flush(void **state)
 	char path[PATH_MAX];
 	struct fixed_log log;
 	struct closer c;
-	struct sw_record r;
 	struct sw_sink *s;
 	int p[2], saved, i, queued = 0;
 
@@ -2253,25 +2235,16 @@ static void test_close_during_flush(void **state)
 	assert_int_equal(pipe(p), 0);
 	assert_int_equal(fcntl(p[1], F_SETPIPE_SZ, 4096), 4096);
 	pr.fd = p[0];
-	fflush(stdout);
-	saved = dup(STDOUT_FILENO);
-	dup2(p[1], STDOUT_FILENO);
-	close(p[1]);
-	assert_int_equal(sw_sink_open("stdout", &o, &s), 0);
-	for (i = 1; i <= 100; i++) {
-		r = rec(i);
-		sw_sink_submit(s, &r);
-	}
+	saved = stdout_to(p[1]);
+	s = sink_open("stdout", &o);
+	submit_seqs_may_drop(s, 1, 100);
 	/* 10000 bytes for a page of pipe: the writer waits inside its flush */
 	for (i = 0; i < 500 && queued < 4096; i++) {
 		usleep(10000);
 		ioctl(p[0], FIONREAD, &queued);
 	}
 	assert_int_equal(queued, 4096);
-	for (i = 101; i <= 200; i++) {
-		r = rec(i);
-		sw_sink_submit(s, &r);
-	}
+	submit_seqs_may_drop(s, 101, 200);
 	c.s = s;
 	assert_int_equal(pthread_create(&c.thread, NULL, closer_run, &c), 0);
 	/* the stop is there before the flush ends (s stays until the pipe is read) */
@@ -2279,11 +2252,7 @@ static void test_close_during_flush(void **state)
 		usleep(1000);
 	assert_int_equal(pthread_create(&pr.thread, NULL, pipe_reader_run, &pr), 0);
 	pthread_join(c.thread, NULL);
-	dup2(saved, STDOUT_FILENO); /* the last write end: the reader sees the end */
-	close(saved);
-	pthread_join(pr.thread, NULL);
-	close(p[0]);
-	fclose(pr.out);
+	pipe_reader_finish(&pr, saved);
 
 	assert_int_equal(c.err, 0);
 	assert_int_equal(c.st.written + c.st.dropped, 200);
@@ -2301,25 +2270,17 @@ static void test_stdout_stalled_counts(void **state)
 {
 	struct sw_sink_opts o = { .format = fmt_fixed };
 	struct closer c;
-	struct sw_record r;
 	struct sw_sink *s;
-	int p[2], saved, i;
+	int p[2], saved;
 
 	signal(SIGPIPE, SIG_IGN);
-	fflush(stdout);
-	saved = dup(STDOUT_FILENO);
 	assert_int_equal(pipe(p), 0);
-	dup2(p[1], STDOUT_FILENO);
-	close(p[1]);
-	assert_int_equal(sw_sink_open("stdout", &o, &s), 0);
-	for (i = 1; i <= 3000; i++) {
-		r = rec(i);
-		sw_sink_submit(s, &r);
-	}
+	saved = stdout_to(p[1]);
+	s = sink_open("stdout", &o);
+	submit_seqs_may_drop(s, 1, 3000);
 	usleep(100000);
 	close_within(&c, s, 15, unblock_close, &p[0]);
-	dup2(saved, STDOUT_FILENO);
-	close(saved);
+	stdout_restore(saved);
 	close(p[0]);
 	assert_int_equal(c.err, -ETIMEDOUT);
 	assert_true(c.st.written < 3000);
@@ -2351,23 +2312,16 @@ static void test_stdout_stalled_exact(void **state)
 	struct sw_sink_opts o = { .format = fmt_fixed };
 	char buf[10000];
 	struct closer c;
-	struct sw_record r;
 	struct sw_sink *s;
 	size_t got;
 	int p[2], saved, i, queued = 0;
 
 	signal(SIGPIPE, SIG_IGN);
-	fflush(stdout);
-	saved = dup(STDOUT_FILENO);
 	assert_int_equal(pipe(p), 0);
 	assert_int_equal(fcntl(p[1], F_GETPIPE_SZ), 65536);
-	dup2(p[1], STDOUT_FILENO);
-	close(p[1]);
-	assert_int_equal(sw_sink_open("stdout", &o, &s), 0);
-	for (i = 1; i <= 3000; i++) {
-		r = rec(i);
-		sw_sink_submit(s, &r);
-	}
+	saved = stdout_to(p[1]);
+	s = sink_open("stdout", &o);
+	submit_seqs_may_drop(s, 1, 3000);
 	/* the first 64 KiB buffer fills the pipe; the writer waits with the next */
 	for (i = 0; i < 500 && queued < 65000; i++) {
 		usleep(10000);
@@ -2378,8 +2332,7 @@ static void test_stdout_stalled_exact(void **state)
 	assert_int_equal(read(p[0], buf, sizeof(buf)), sizeof(buf));
 	usleep(200000);
 	close_within(&c, s, 15, unblock_close, &p[0]);
-	dup2(saved, STDOUT_FILENO); /* the last write end: the pipe can be read to its end */
-	close(saved);
+	stdout_restore(saved); /* the last write end: the pipe can be read to its end */
 	got = sizeof(buf) + drain_pipe(p[0]);
 	close(p[0]);
 	assert_int_equal(c.err, -ETIMEDOUT);
@@ -2428,25 +2381,16 @@ static void test_stdout_tty_hangup_gone(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
 	struct sw_sink_stats st;
-	struct sw_record r;
 	struct sw_sink *s;
-	int master, slave, saved, i;
+	int master, saved;
 
-	fflush(stdout);
-	saved = dup(STDOUT_FILENO);
-	slave = open_pty(&master);
-	dup2(slave, STDOUT_FILENO);
-	close(slave);
-	assert_int_equal(sw_sink_open("stdout", &o, &s), 0);
+	saved = stdout_to(open_pty(&master));
+	s = sink_open("stdout", &o);
 	close(master); /* the terminal hangs up */
-	for (i = 0; i < 3; i++) {
-		r = rec(i);
-		sw_sink_submit(s, &r);
-	}
+	submit_seqs_may_drop(s, 0, 2);
 	sw_sink_kick(s);
 	assert_int_equal(sw_sink_close_stats(s, &st), 0);
-	dup2(saved, STDOUT_FILENO);
-	close(saved);
+	stdout_restore(saved);
 	assert_true(st.errors >= 1);
 	assert_int_equal(st.written, 0);
 	assert_int_equal(st.dropped, 3);
@@ -2464,25 +2408,16 @@ static void test_stdout_tty_stalled_exact(void **state)
 {
 	struct sw_sink_opts o = { .format = fmt_fixed };
 	struct closer c;
-	struct sw_record r;
 	struct sw_sink *s;
-	int master, slave, saved, i;
+	int master, saved;
 	size_t lines;
 
-	fflush(stdout);
-	saved = dup(STDOUT_FILENO);
-	slave = open_pty(&master);
-	dup2(slave, STDOUT_FILENO);
-	close(slave);
-	assert_int_equal(sw_sink_open("stdout", &o, &s), 0);
-	for (i = 1; i <= 3000; i++) {
-		r = rec(i);
-		sw_sink_submit(s, &r);
-	}
+	saved = stdout_to(open_pty(&master));
+	s = sink_open("stdout", &o);
+	submit_seqs_may_drop(s, 1, 3000);
 	usleep(200000);
 	close_within(&c, s, 15, unblock_close, &master);
-	dup2(saved, STDOUT_FILENO); /* the slave's last descriptor: the master reads to the end */
-	close(saved);
+	stdout_restore(saved); /* the slave's last descriptor: the master reads to the end */
 	lines = drain_pty_lines(master);
 	close(master);
 	assert_int_equal(c.err, -ETIMEDOUT);
@@ -2568,19 +2503,63 @@ static int listen_on(int type, unsigned short *port)
 	return fd;
 }
 
+/* A syslog receiver on the loopback (listening, for SOCK_STREAM), and the spec of a sink for it. */
+struct receiver {
+	int lfd;
+	unsigned short port;
+	char spec[64];
+};
+
+static void receiver_start(struct receiver *rx, int type)
+{
+	rx->lfd = listen_on(type, &rx->port);
+	snprintf(rx->spec, sizeof(rx->spec), "syslog+%s://127.0.0.1:%u",
+		 type == SOCK_STREAM ? "tcp" : "udp", rx->port);
+}
+
+/* A connection accepted on lfd (or -1), its reads bounded by tv. */
+static int accept_timed(int lfd, const struct timeval *tv)
+{
+	int c = accept(lfd, NULL, NULL);
+
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, tv, sizeof(*tv));
+	return c;
+}
+
+/* A TCP syslog sink on a loopback port where nobody listens: every connect is refused. */
+static struct sw_sink *open_refused_tcp(const struct sw_sink_opts *o)
+{
+	struct receiver rx;
+
+	receiver_start(&rx, SOCK_STREAM);
+	close(rx.lfd);
+	return sink_open(rx.spec, o);
+}
+
+/* Submits sample() records with seq first..last: the sink must take each one. */
+static void submit_samples(struct sw_sink *s, unsigned long long first, unsigned long long last)
+{
+	struct sw_record r;
+
+	for (unsigned long long seq = first; seq <= last; seq++) {
+		r = sample();
+		r.seq = seq;
+		assert_int_equal(sw_sink_submit(s, &r), 0);
+	}
+}
+
 static void test_syslog_udp(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
-	char spec[64], buf[2048];
+	char buf[2048], want[64];
+	struct receiver rx;
 	struct sw_record r;
-	unsigned short port;
 	struct sw_sink *s;
 	ssize_t n;
-	int fd, i;
+	int i;
 
-	fd = listen_on(SOCK_DGRAM, &port);
-	snprintf(spec, sizeof(spec), "syslog+udp://127.0.0.1:%u", port);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	receiver_start(&rx, SOCK_DGRAM);
+	s = sink_open(rx.spec, &o);
 	for (i = 0; i < 3; i++) {
 		r = sample();
 		r.seq = i;
@@ -2588,14 +2567,14 @@ static void test_syslog_udp(void **state)
 	}
 	assert_int_equal(sw_sink_close(s), 0);
 	for (i = 0; i < 3; i++) {
-		n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		n = recv(rx.lfd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
 		assert_true(n > 0);
 		buf[n] = '\0';
 		assert_true(!strncmp(buf, "<30>1 2026-11-26T09:18:58.123456Z ", 34));
-		snprintf(spec, sizeof(spec), "] {\"seq\":%d}", i);
-		assert_string_equal(buf + n - strlen(spec), spec);
+		snprintf(want, sizeof(want), "] {\"seq\":%d}", i);
+		assert_string_equal(buf + n - strlen(want), want);
 	}
-	close(fd);
+	close(rx.lfd);
 }
 
 /* Reads one "LEN SP MSG" frame from a stream socket. */
@@ -2628,21 +2607,19 @@ static void test_syslog_tcp_reconnect(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
 	struct timeval tv = { 5, 0 };
-	char spec[64], msg[2048], want[64];
+	char msg[2048], want[64];
 	struct sw_sink_stats st;
+	struct receiver rx;
 	struct sw_record r;
-	unsigned short port;
 	struct sw_sink *s;
-	int lfd, c, i;
+	int c, i;
 
-	lfd = listen_on(SOCK_STREAM, &port);
-	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%u", port);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	receiver_start(&rx, SOCK_STREAM);
+	s = sink_open(rx.spec, &o);
 	r = sample();
 	r.seq = 0;
 	sw_sink_submit(s, &r);
-	c = accept(lfd, NULL, NULL);
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	c = accept_timed(rx.lfd, &tv);
 	assert_true(read_frame(c, msg, sizeof(msg)) > 0);
 	assert_non_null(strstr(msg, "] {\"seq\":0}"));
 	close(c); /* the receiver goes away */
@@ -2653,8 +2630,7 @@ static void test_syslog_tcp_reconnect(void **state)
 		r.seq = i;
 		sw_sink_submit(s, &r);
 	}
-	c = accept(lfd, NULL, NULL);
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	c = accept_timed(rx.lfd, &tv);
 	for (i = 1; i <= 3; i++) {
 		assert_true(read_frame(c, msg, sizeof(msg)) > 0);
 		snprintf(want, sizeof(want), "] {\"seq\":%d}", i);
@@ -2664,7 +2640,7 @@ static void test_syslog_tcp_reconnect(void **state)
 	assert_int_equal(st.reconnects, 1);
 	assert_int_equal(st.written, 4);
 	close(c);
-	close(lfd);
+	close(rx.lfd);
 }
 
 /* What a stream receiver got, NUL-terminated for sscanf(). */
@@ -2751,30 +2727,24 @@ static void test_syslog_tcp_in_flight_lost(void **state)
 	struct timeval tv = { 10, 0 };
 	struct stream_reader sr = { 0 };
 	struct bytes first = { 0 };
-	int rcvbuf = 65536, lfd, c, i, queued, prev = -1, stable = 0;
+	int rcvbuf = 65536, c, i, queued, prev = -1, stable = 0;
 	unsigned long long frames;
 	struct seq_check chk;
 	struct fixed_log log;
 	struct sw_sink_stats st;
-	unsigned short port;
-	struct sw_record r;
+	struct receiver rx;
 	struct sw_sink *s;
-	char spec[64], buf[4096];
+	char buf[4096];
 	ssize_t n;
 	const int n1 = 10000, n2 = 100;
 
 	signal(SIGPIPE, SIG_IGN);
-	lfd = listen_on(SOCK_STREAM, &port);
-	setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)); /* bounds accept() */
-	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%u", port);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
-	for (i = 1; i <= n1; i++) {
-		r = sample();
-		r.seq = i;
-		assert_int_equal(sw_sink_submit(s, &r), 0);
-	}
-	c = accept(lfd, NULL, NULL);
+	receiver_start(&rx, SOCK_STREAM);
+	setsockopt(rx.lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	setsockopt(rx.lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)); /* bounds accept() */
+	s = sink_open(rx.spec, &o);
+	submit_samples(s, 1, n1);
+	c = accept(rx.lfd, NULL, NULL);
 	assert_true(c >= 0);
 	for (i = 0; i < 100; i++) { /* a slow reader: 400 KiB in 0.2 s and more */
 		n = recv(c, buf, sizeof(buf), 0);
@@ -2800,20 +2770,16 @@ static void test_syslog_tcp_in_flight_lost(void **state)
 		free(peek);
 	}
 	close(c); /* unread data: a reset */
-	for (i = n1 + 1; i <= n1 + n2; i++) {
-		r = sample();
-		r.seq = i;
-		assert_int_equal(sw_sink_submit(s, &r), 0);
-	}
+	submit_samples(s, n1 + 1, n1 + n2);
 
 	/* restarted: the sink reconnects (after its back-off) */
-	sr.fd = accept(lfd, NULL, NULL);
+	sr.fd = accept(rx.lfd, NULL, NULL);
 	assert_true(sr.fd >= 0);
 	assert_int_equal(pthread_create(&sr.thread, NULL, stream_reader_run, &sr), 0);
 	assert_int_equal(sw_sink_close_stats(s, &st), 0);
 	pthread_join(sr.thread, NULL);
 	close(sr.fd);
-	close(lfd);
+	close(rx.lfd);
 
 	seq_check_start(&chk, 1, &log);
 	frames = check_frames(&chk, &first);
@@ -2838,24 +2804,23 @@ static void test_syslog_tcp_by_name(void **state)
 	char spec[64], msg[2048];
 	struct sw_sink_stats st;
 	struct sw_record r = sample();
-	unsigned short port;
+	struct receiver rx;
 	struct sw_sink *s;
-	int lfd, c;
+	int c;
 
-	lfd = listen_on(SOCK_STREAM, &port);
-	snprintf(spec, sizeof(spec), "syslog+tcp://localhost:%u", port);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	receiver_start(&rx, SOCK_STREAM);
+	snprintf(spec, sizeof(spec), "syslog+tcp://localhost:%u", rx.port);
+	s = sink_open(spec, &o);
 	sw_sink_submit(s, &r);
-	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)); /* bounds accept() */
-	c = accept(lfd, NULL, NULL);
+	setsockopt(rx.lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)); /* bounds accept() */
+	c = accept_timed(rx.lfd, &tv);
 	assert_true(c >= 0);
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	assert_true(read_frame(c, msg, sizeof(msg)) > 0);
 	assert_non_null(strstr(msg, "] {\"seq\":812}"));
 	assert_int_equal(sw_sink_close_stats(s, &st), 0);
 	assert_int_equal(st.written, 1);
 	close(c);
-	close(lfd);
+	close(rx.lfd);
 }
 
 static void test_close_bounded_when_receiver_down(void **state)
@@ -2864,20 +2829,10 @@ static void test_close_bounded_when_receiver_down(void **state)
 	struct timespec t0, t1, c0, c1;
 	double cpu;
 	struct sw_sink_stats st;
-	unsigned short port;
-	struct sw_record r;
 	struct sw_sink *s;
-	char spec[64];
-	int fd, i;
 
-	fd = listen_on(SOCK_STREAM, &port);
-	close(fd); /* nobody listens there now: every connect is refused */
-	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%u", port);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
-	for (i = 0; i < 5; i++) {
-		r = rec(i);
-		assert_int_equal(sw_sink_submit(s, &r), 0); /* queued, never blocks */
-	}
+	s = open_refused_tcp(&o);
+	submit_seqs(s, 0, 4); /* queued, never blocks */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
 	assert_int_equal(sw_sink_close_stats(s, &st), -ETIMEDOUT);
@@ -2957,18 +2912,12 @@ static void test_stop_before_retry_wait(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
 	bool swapped = false;
-	unsigned short port;
-	struct sw_record r;
 	struct sw_sink *s;
 	struct closer c;
-	char spec[64];
 	double took;
-	int fd, i;
+	int i;
 
-	fd = listen_on(SOCK_STREAM, &port);
-	close(fd); /* every connect is refused */
-	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%u", port);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	s = open_refused_tcp(&o);
 	/* the idle writer sleeps under s->lock's condition: it reads ops again after waking */
 	while (!swapped) {
 		pthread_mutex_lock(&s->lock);
@@ -2981,8 +2930,7 @@ static void test_stop_before_retry_wait(void **state)
 		pthread_mutex_unlock(&s->lock);
 		usleep(1000);
 	}
-	r = rec(1);
-	assert_int_equal(sw_sink_submit(s, &r), 0);
+	submit_seqs(s, 1, 1);
 	pthread_mutex_lock(&hook.lock);
 	while (hook.stage < 1)
 		pthread_cond_wait(&hook.cond, &hook.lock);
@@ -3015,16 +2963,10 @@ static void test_stop_before_retry_wait(void **state)
 static void test_syslog_idle_no_spin(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
-	unsigned short port;
 	struct sw_sink *s;
-	char spec[64];
 	double cpu;
-	int fd;
 
-	fd = listen_on(SOCK_STREAM, &port);
-	close(fd); /* nobody there: nothing must try to connect while idle either */
-	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%u", port);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	s = open_refused_tcp(&o); /* nothing must try to connect while idle either */
 	cpu = cpu_seconds();
 	usleep(1000000);
 	cpu = cpu_seconds() - cpu;
@@ -3106,6 +3048,16 @@ static int pending_conns(int lfd)
 	return n;
 }
 
+/* Waits for the reader to end; it had one connection, never made again. Closes both. */
+static void paced_reader_stop(struct paced_reader *pr)
+{
+	pthread_join(pr->thread, NULL);
+	assert_true(pr->fd >= 0);
+	close(pr->fd);
+	assert_int_equal(pending_conns(pr->lfd), 0);
+	close(pr->lfd);
+}
+
 /* The TCP sink's send buffer: SO_SNDBUF 256 KiB, capped at wmem_max, doubled by the kernel. */
 static size_t tcp_sndbuf(void)
 {
@@ -3137,23 +3089,16 @@ static void test_syslog_tcp_slow_reader(void **state)
 	struct seq_check chk;
 	struct fixed_log log;
 	struct sw_sink_stats st;
-	unsigned short port;
-	struct sw_record r;
+	struct receiver rx;
 	struct sw_sink *s;
-	char spec[64];
-	int lfd, i;
+	int i;
 	const int n = 3000; /* ~690 KB */
 
 	signal(SIGPIPE, SIG_IGN);
-	lfd = listen_on(SOCK_STREAM, &port);
-	paced_reader_start(&pr, lfd, 2500, 50000, 4.0);
-	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%u", port);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
-	for (i = 1; i <= n; i++) {
-		r = sample();
-		r.seq = i;
-		assert_int_equal(sw_sink_submit(s, &r), 0);
-	}
+	receiver_start(&rx, SOCK_STREAM);
+	paced_reader_start(&pr, rx.lfd, 2500, 50000, 4.0);
+	s = sink_open(rx.spec, &o);
+	submit_samples(s, 1, n);
 	/* every record taken by the kernel (or dropped) before the stop: the drain is not the point */
 	for (i = 0; i < 3000; i++) {
 		sw_sink_stats(s, &st);
@@ -3162,14 +3107,10 @@ static void test_syslog_tcp_slow_reader(void **state)
 		usleep(10000);
 	}
 	assert_int_equal(sw_sink_close_stats(s, &st), 0);
-	pthread_join(pr.thread, NULL);
-	assert_true(pr.fd >= 0);
-	close(pr.fd);
+	paced_reader_stop(&pr);
 	if (st.dropped || st.errors || st.reconnects)
 		fail_msg("%llu written, %llu dropped, %llu errors, %llu reconnects", st.written,
 			 st.dropped, st.errors, st.reconnects);
-	assert_int_equal(pending_conns(lfd), 0); /* one connection, never made again */
-	close(lfd);
 
 	if (pr.got.len < tcp_sndbuf() + 65536)
 		fail_msg("%zu bytes did not fill the %zu-byte send buffer: the test proves nothing",
@@ -3227,29 +3168,22 @@ static void never_read_close(bool receiver_leaves)
 	struct hoarder h = { 0 };
 	struct bytes got = { 0 };
 	struct timeval tv = { 0, 100000 };
-	unsigned short port;
-	struct sw_record r;
+	struct receiver rx;
 	struct sw_sink *s;
 	struct closer c;
-	char spec[64], buf[65536];
+	char buf[65536];
 	double took, t0;
 	ssize_t got_n;
-	int lfd, i;
 	const int n = 30000;
 
 	signal(SIGPIPE, SIG_IGN);
 	o.queue_len = n;
-	lfd = listen_on(SOCK_STREAM, &port);
-	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	h.lfd = lfd;
+	receiver_start(&rx, SOCK_STREAM);
+	setsockopt(rx.lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	h.lfd = rx.lfd;
 	assert_int_equal(pthread_create(&h.thread, NULL, hoarder_run, &h), 0);
-	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%u", port);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
-	for (i = 1; i <= n; i++) {
-		r = sample();
-		r.seq = i;
-		assert_int_equal(sw_sink_submit(s, &r), 0);
-	}
+	s = sink_open(rx.spec, &o);
+	submit_samples(s, 1, n);
 	/* stopped at once: the connection fills and stalls while the sink stops */
 	if (receiver_leaves) {
 		c.s = s;
@@ -3276,8 +3210,8 @@ static void never_read_close(bool receiver_leaves)
 
 	atomic_store(&h.stop, true);
 	pthread_join(h.thread, NULL);
-	assert_int_equal(pending_conns(lfd), 0);
-	close(lfd);
+	assert_int_equal(pending_conns(rx.lfd), 0);
+	close(rx.lfd);
 	assert_int_equal(h.n, 1); /* no second connection */
 	if (receiver_leaves)
 		return;
@@ -3320,32 +3254,20 @@ static void test_syslog_tcp_drain_capped(void **state)
 	struct paced_reader pr;
 	struct seq_check chk;
 	struct fixed_log log;
-	unsigned short port;
-	struct sw_record r;
+	struct receiver rx;
 	struct sw_sink *s;
 	struct closer c;
-	char spec[64];
 	double took;
-	int lfd, i;
 	const int n = 60000; /* ~14 MB */
 
 	signal(SIGPIPE, SIG_IGN);
 	o.queue_len = n;
-	lfd = listen_on(SOCK_STREAM, &port);
-	paced_reader_start(&pr, lfd, 65536, 50000, 0);
-	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%u", port);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
-	for (i = 1; i <= n; i++) {
-		r = sample();
-		r.seq = i;
-		assert_int_equal(sw_sink_submit(s, &r), 0);
-	}
+	receiver_start(&rx, SOCK_STREAM);
+	paced_reader_start(&pr, rx.lfd, 65536, 50000, 0);
+	s = sink_open(rx.spec, &o);
+	submit_samples(s, 1, n);
 	took = close_within(&c, s, 30, unblock_none, NULL);
-	pthread_join(pr.thread, NULL);
-	assert_true(pr.fd >= 0);
-	close(pr.fd);
-	assert_int_equal(pending_conns(lfd), 0);
-	close(lfd);
+	paced_reader_stop(&pr);
 	if (took >= SW_SINK_DRAIN_MAX_MS / 1000.0 + 2)
 		fail_msg("closing took %.2f s (drain cap %d ms)", took, SW_SINK_DRAIN_MAX_MS);
 	assert_int_equal(c.err, -ETIMEDOUT);
@@ -3370,27 +3292,22 @@ static void test_syslog_tcp_reopen_not_reconnect(void **state)
 {
 	struct sw_sink_opts o = opts_seq();
 	struct timeval tv = { 5, 0 };
-	char spec[64], msg[2048], want[64];
+	char msg[2048], want[64];
 	struct sw_sink_stats st;
-	struct sw_record r;
-	unsigned short port;
+	struct receiver rx;
 	struct sw_sink *s;
-	int lfd, c, i, prev = -1;
+	int c, i, prev = -1;
 
 	signal(SIGPIPE, SIG_IGN);
-	lfd = listen_on(SOCK_STREAM, &port);
-	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)); /* bounds accept() */
-	snprintf(spec, sizeof(spec), "syslog+tcp://127.0.0.1:%u", port);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	receiver_start(&rx, SOCK_STREAM);
+	setsockopt(rx.lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)); /* bounds accept() */
+	s = sink_open(rx.spec, &o);
 	for (i = 1; i <= 5; i++) {
 		if (i > 1)
 			sw_sink_reopen(s);
-		r = sample();
-		r.seq = i;
-		assert_int_equal(sw_sink_submit(s, &r), 0);
-		c = accept(lfd, NULL, NULL); /* each reopen is a new connection */
+		submit_samples(s, i, i);
+		c = accept_timed(rx.lfd, &tv); /* each reopen is a new connection */
 		assert_true(c >= 0);
-		setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		assert_true(read_frame(c, msg, sizeof(msg)) > 0);
 		snprintf(want, sizeof(want), "] {\"seq\":%d}", i);
 		assert_string_equal(msg + strlen(msg) - strlen(want), want);
@@ -3407,7 +3324,7 @@ static void test_syslog_tcp_reopen_not_reconnect(void **state)
 	}
 	assert_int_equal(sw_sink_close_stats(s, &st), 0);
 	close(prev);
-	close(lfd);
+	close(rx.lfd);
 	assert_int_equal(st.written, 5);
 	assert_int_equal(st.errors, 0);
 	assert_int_equal(st.reconnects, 1); /* the connection whose receiver had gone */
@@ -3428,7 +3345,7 @@ static void test_syslog_unix(void **state)
 	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	snprintf(spec, sizeof(spec), "syslog+unix:%s", sun.sun_path);
 	o.app_name = "sw test"; /* the space is not allowed and becomes '_' */
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	s = sink_open(spec, &o);
 	sw_sink_submit(s, &r);
 	assert_int_equal(sw_sink_close(s), 0);
 	n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
@@ -3475,7 +3392,6 @@ static void test_syslog_unix_stream(void **state)
 	struct timeval tv = { 5, 0 };
 	char spec[PATH_MAX + 16], msg[2048], want[128];
 	struct sw_sink_stats st;
-	struct sw_record r;
 	struct sw_sink *s;
 	int lfd, c, i, round;
 
@@ -3485,21 +3401,16 @@ static void test_syslog_unix_stream(void **state)
 	assert_int_equal(listen(lfd, 4), 0);
 	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)); /* bounds accept() */
 	snprintf(spec, sizeof(spec), "syslog+unix:%s", sun.sun_path);
-	assert_int_equal(sw_sink_open(spec, &o, &s), 0);
+	s = sink_open(spec, &o);
 	for (round = 0; round < 2; round++) {
-		for (i = 1; i <= 3; i++) {
-			r = sample();
-			r.seq = 3 * round + i;
-			assert_int_equal(sw_sink_submit(s, &r), 0);
-		}
-		c = accept(lfd, NULL, NULL);
+		submit_samples(s, 3 * round + 1, 3 * round + 3);
+		c = accept_timed(lfd, &tv);
 		if (c < 0) {
 			sw_sink_close_stats(s, &st);
 			fail_msg("no stream connection in round %d (%llu written, %llu dropped, "
 				 "%llu errors)",
 				 round, st.written, st.dropped, st.errors);
 		}
-		setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		for (i = 1; i <= 3; i++) {
 			assert_true(read_nul_message(c, msg, sizeof(msg)) > 0);
 			assert_true(!strncmp(msg, "<30>Nov ", 8));
