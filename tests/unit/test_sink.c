@@ -3245,8 +3245,9 @@ static void test_syslog_tcp_no_reconnect_when_stopping(void **state)
  * backlog it would need ~10 s to take: each record written used to move the
  * give-up time on, so the close waited for all of it. The drain of a syslog
  * sink is capped at SW_SINK_DRAIN_MAX_MS, progress or not; the connection is
- * then closed normally (not a failure: no error, no reset), so every record
- * counted as written reaches the receiver, and the rest are dropped.
+ * then reset (no error counted), what its receiver had not acknowledged
+ * counted dropped, so every record counted as written reaches the receiver,
+ * and the rest are dropped.
  */
 static void test_syslog_tcp_drain_capped(void **state)
 {
@@ -3257,6 +3258,7 @@ static void test_syslog_tcp_drain_capped(void **state)
 	struct receiver rx;
 	struct sw_sink *s;
 	struct closer c;
+	unsigned long long got;
 	double took;
 	const int n = 60000; /* ~14 MB */
 
@@ -3276,9 +3278,18 @@ static void test_syslog_tcp_drain_capped(void **state)
 	assert_true(c.st.dropped > 0);
 	assert_true(c.st.written > 0);
 	assert_int_equal(c.st.written + c.st.dropped, n);
-	/* records 1..written, whole (a frame cut by the cap at the end does not count) */
+	/*
+	 * Records 1..written at least, whole, in order (a frame cut by the cap
+	 * at the end does not count). Perhaps a few more: the kernel may still
+	 * send some as the reader makes room between the sink's look at the
+	 * send queue and its reset, and those were counted dropped. Never
+	 * fewer: a record counted written was acknowledged.
+	 */
 	seq_check_start(&chk, 1, &log);
-	assert_int_equal(check_frames(&chk, &pr.got), c.st.written);
+	got = check_frames(&chk, &pr.got);
+	if (got < c.st.written || got > n)
+		fail_msg("%llu whole records arrived, %llu counted written", got,
+			 (unsigned long long)c.st.written);
 	free(pr.got.buf);
 	assert_int_equal(log.lost_lines, 0);
 }
