@@ -15,6 +15,7 @@
 #include "event.h"
 #include "harness.h"
 #include "tests.h"
+#include "tpcount.h"
 
 #define TFO_CONNS 64
 #define TFO_REQ 5 /* bytes the client sends in its SYN */
@@ -106,6 +107,35 @@ static bool tfo_done(void *arg)
 	return connects + failed >= w->n && closes >= w->n + connects;
 }
 
+/*
+ * The tpcount oracle of the running test (tests/tools/tpcount.bpf.c): a
+ * minimal program on the same tracepoint, attached before the traffic.
+ * The kernel occasionally runs no BPF program at all for a transition
+ * (docs/attach-modes.md, known issue); a close the oracle did not get
+ * either was never sockwatch's to report, and the run cannot judge it.
+ */
+static struct tpcount *tfo_oc;
+
+/*
+ * How many transitions the kernel kept from every BPF program, by the
+ * oracle: of the n clients' SYN_SENT ends and of the sockets that must
+ * close (the n children, and each client that connected). 0: none, or no
+ * oracle.
+ */
+static __u64 tfo_undelivered(size_t connects)
+{
+	__u64 opened, closed;
+
+	if (!tfo_oc)
+		return 0;
+	opened = tpcount_get(tfo_oc, SW_TCP_SYN_SENT, -1);
+	closed = tpcount_get(tfo_oc, -1, SW_TCP_CLOSE) -
+		 tpcount_get(tfo_oc, SW_TCP_LISTEN, SW_TCP_CLOSE) -
+		 tpcount_get(tfo_oc, SW_TCP_SYN_SENT, SW_TCP_CLOSE);
+	return (opened < TFO_CONNS ? TFO_CONNS - opened : 0) +
+	       (closed < TFO_CONNS + connects ? TFO_CONNS + connects - closed : 0);
+}
+
 /* After a failed wait: each connection that lacks one of its records, by client port. */
 static void tfo_missing(__u32 netns, __u16 port, const __u16 *cport)
 {
@@ -142,12 +172,16 @@ static int tfo_run(bool abort)
 				   .filter = no_pure_ack };
 	size_t connects;
 	pid_t pa;
-	int qlen = TFO_CONNS;
+	int qlen = TFO_CONNS, err;
 
 	w.netns = ns_new();
 	CHECK(w.netns, "cannot make a network namespace");
 	if (write_file(TFO_SYSCTL, TFO_ALL))
 		return test_skip("cannot enable TCP Fast Open (%s)", TFO_SYSCTL);
+	err = tpcount_open(w.netns, &tfo_oc);
+	if (err)
+		printf("#   no tpcount oracle (%s): every transition taken as delivered\n",
+		       strerror(-err));
 	suite_reset();
 	srv.lfd = listen_on(AF_INET, "127.0.0.1", &port);
 	CHECK(srv.lfd >= 0, "listen: %s", strerror(-srv.lfd));
@@ -188,8 +222,15 @@ static int tfo_run(bool abort)
 	      passive, TFO_CONNS);
 	/* the server's closes, and the client's (or a failed connect, aborting) */
 	w.n = TFO_CONNS;
-	if (poll_until(H.tracer, &H.all, tfo_done, &w, 5000))
+	if (poll_until(H.tracer, &H.all, tfo_done, &w, 5000)) {
+		__u64 lost = tfo_undelivered(count_kind(&H.all, w.netns, SW_EV_CONNECT));
+
 		tfo_missing(w.netns, port, cport);
+		if (lost)
+			return test_skip("the kernel ran no BPF program for %llu transitions "
+					 "(the oracle missed them too: docs/attach-modes.md)",
+					 (unsigned long long)lost);
+	}
 	CHECK(tfo_done(&w), "closes %zu, connects %zu, failed connects %zu",
 	      count_kind(&H.all, w.netns, SW_EV_CLOSE), count_kind(&H.all, w.netns, SW_EV_CONNECT),
 	      count_kind(&H.all, w.netns, SW_EV_CONNECT_FAILED));
@@ -251,14 +292,24 @@ static int tfo_run(bool abort)
 	return 0;
 }
 
+/* tfo_run() with the oracle detached whatever it returns */
+static int tfo_test(bool abort)
+{
+	int ret = tfo_run(abort);
+
+	tpcount_close(tfo_oc);
+	tfo_oc = NULL;
+	return ret;
+}
+
 int t_tfo_flow(void)
 {
-	return tfo_run(false);
+	return tfo_test(false);
 }
 
 int t_tfo_abort(void)
 {
-	return tfo_run(true);
+	return tfo_test(true);
 }
 
 static int tfo_writer(void *arg)
