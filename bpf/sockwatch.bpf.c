@@ -14,6 +14,8 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define IPPROTO_TCP_NUM 6
+#define EEXIST 17 /* errno values, as the kernel numbers them (vmlinux.h has none) */
+#define ENOTCONN 107
 #define IPPROTO_MPTCP_NUM 262
 
 #include "syscall.bpf.h"
@@ -513,13 +515,28 @@ static __noinline int emit(__u64 key, __u32 what, const struct sw_sock *owner,
 		SW_COPY_ENDPOINTS(e, now);
 	if (owner)
 		sw_entry_fill(e, owner);
+	/*
+	 * An accept from an entry whose CLOSE transition marked it before
+	 * reserving its close (a reset racing accept()): read after our own
+	 * reserve, which the ring buffer's lock orders after the close's, so
+	 * an accept that follows its close in the stream always sees the
+	 * mark. It takes the form of one reset before accept() took it: state
+	 * CLOSE, no entry (its close is its end), no latency. One load on the
+	 * accept's path, from the entry it was filled from.
+	 */
+	if (kind == SW_EV_ACCEPT && owner &&
+	    (*(volatile __u8 *)&owner->flags & SW_SOCK_F_CLOSING)) {
+		e->newstate = SW_TCP_CLOSE;
+		e->flags |= SW_F_NO_ENTRY;
+		flags |= SW_F_NO_ENTRY;
+	}
 	if (kind == SW_EV_CONNECT || kind == SW_EV_ACCEPT) {
 		/* from the SYN sent, or the SYN received; unknown if not seen */
 		__u64 start = 0;
 
 		if (owner && kind == SW_EV_CONNECT)
 			start = owner->start_ns;
-		else if (owner && !(flags & SW_F_INFERRED))
+		else if (owner && !(flags & (SW_F_INFERRED | SW_F_NO_ENTRY)))
 			start = owner->birth_ns;
 		if (start)
 			e->latency_ns = e->ts_ns - start;
@@ -949,6 +966,21 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 			    child_enter(btf, sk, key, newstate, &cur, &now))
 				s = bpf_map_lookup_elem(&socks, &key);
 		}
+		/*
+		 * No entry: an accept hook may be adopting the socket this
+		 * moment (accept_adopt()), which makes the entry, then a
+		 * barrier, then looks whether the port is released, as it was
+		 * before this program ran. The look-up above may have come
+		 * before the release was visible: look again after a barrier,
+		 * so that one of the two sees the other. Only for a close
+		 * without an entry (a socket older than the tracer, or
+		 * evicted), never a traced connection's.
+		 */
+		if (!s && oldstate != SW_TCP_LISTEN && oldstate != SW_TCP_SYN_SENT &&
+		    oldstate != SW_TCP_SYN_RECV) {
+			fence();
+			s = bpf_map_lookup_elem(&socks, &key);
+		}
 		break;
 	default:
 		return;
@@ -1005,6 +1037,8 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 			/* reset or aborted while the kernel held it */
 			kernel_accepted(btf, sk, key, s, oldstate, &now);
 			s->closer = closer_at_close(btf, sk, oldstate);
+			/* before the close's reserve: an accept racing it (emit()) */
+			s->flags |= SW_SOCK_F_CLOSING;
 			emit(key, EMIT(SW_EV_CLOSE, oldstate, newstate, 0), s, &now);
 		} else {
 			/* No entry (none made, or evicted): no owner, unless its
@@ -1149,24 +1183,44 @@ int BPF_KPROBE(sw_kprobe_tcp_connect, struct sock *sk)
  * transition (accept_listed()), from cur: the accepting task, the endpoints,
  * no birth (its SYN came before we attached: no latency or duration).
  * Once it is made, the accept maps are not needed for this socket: their
- * entries go, and accepts_live with them. False if it could not be made.
+ * entries go, and accepts_live with them. Returns 0; -EEXIST if it could
+ * not be made (one was made meanwhile, or no room); -ENOTCONN if the
+ * socket turned out closed, its entry removed again: the accept takes the
+ * form of one reset before accept() took it.
+ *
+ * Closed means any of: its CLOSE transition deleted our accepts entry (it
+ * ran after we made it); its port is released (the kernel does that before
+ * the transition's program runs, so a close whose program deleted the
+ * socket's entry before we looked is seen here); its state is CLOSE. All
+ * read after the entry is made and a barrier: a CLOSE transition that
+ * finds no entry looks again after a barrier (on_set_state()), so either
+ * it finds ours and reports the close from it (with the owner, and the
+ * mark emit() reads), or we see the port released. Nothing stays behind
+ * for the sweep to report as a second close.
  */
-static __always_inline bool accept_adopt(struct sock *sk, __u64 key, __u64 ptr, struct sw_sock *cur)
+static __always_inline int accept_adopt(struct sock *sk, __u64 key, __u64 ptr, struct sw_sock *cur)
 {
+	bool closed;
+
 	cur->skptr = ptr;
 	cur->flags = SW_SOCK_F_NO_ACCEPT_MAPS;
 	/* not over an entry made meanwhile, which knows more */
 	if (bpf_map_update_elem(&socks, &key, cur, BPF_NOEXIST))
-		return false;
+		return -EEXIST;
 	count(SW_CNT_SOCK_INSERTS);
+	/* the entry before the checks: see on_set_state()'s CLOSE without one */
+	fence();
 	/* the entry first: another hook that finds it stops there */
-	if (!bpf_map_delete_elem(&accepts, &ptr))
+	closed = bpf_map_delete_elem(&accepts, &ptr) != 0;
+	if (!closed)
 		__sync_fetch_and_add(&accepts_live, -1);
 	bpf_map_delete_elem(&accept_claims, &ptr);
-	/* reset while we ran: its CLOSE transition, before the entry, left it */
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) == SW_TCP_CLOSE)
+	if (closed || !BPF_CORE_READ(sk, __sk_common.skc_num) ||
+	    BPF_CORE_READ(sk, __sk_common.skc_state) == SW_TCP_CLOSE) {
 		sock_delete(key);
-	return true;
+		return -ENOTCONN;
+	}
+	return 0;
 }
 
 /*
@@ -1196,17 +1250,28 @@ static __always_inline void accept_listed(struct sock *sk, __u64 ptr, __u8 hook,
 	if (!claim_accept(ptr))
 		return;
 	/* Past SYN_RECV with no entry: accepted from a queue filled before we
-	 * attached (its transition ran before), or the map refused the entry.
-	 * No entry is coming: make it, for the close and the sweep. */
+	 * attached (its transition ran before), its entry gone with a reset
+	 * racing us (its CLOSE transition deleted it), or the map refused the
+	 * entry. No entry is coming: make it, for the close and the sweep. */
 	if (!s && key) {
+		int err;
+
 		remember_endpoints(false, sk, cur);
-		if (accept_adopt(sk, key, ptr, cur)) {
-			emit(key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), cur,
-			     now);
+		/* the port released by a close racing us: see read_tuple() */
+		if (!cur->lport)
+			cur->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+		err = accept_adopt(sk, key, ptr, cur);
+		/* reported from the entry, where a close that takes it over
+		 * meanwhile leaves its mark (emit()); gone already: closed */
+		s = bpf_map_lookup_elem(&socks, &key);
+		if (err == -ENOTCONN || (!err && !s)) {
+			emit(key,
+			     EMIT(SW_EV_ACCEPT, 0, SW_TCP_CLOSE,
+				  (hook << SW_F_ACCEPT_HOOK_SHIFT) | SW_F_NO_ENTRY),
+			     cur, now);
 			return;
 		}
-		/* made meanwhile (the live view seeds entries), or no room */
-		s = bpf_map_lookup_elem(&socks, &key);
+		/* else made meanwhile (the live view seeds entries), or no room */
 	}
 	if (s) {
 		s->accept_hook = hook;

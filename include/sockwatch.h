@@ -301,6 +301,15 @@ struct sw_sock {
  * kernel_accepted()).
  */
 #define SW_SOCK_F_WATCH_KACCEPT 0x04
+/*
+ * sw_sock.flags: the socket's CLOSE transition has reached its close
+ * record: set before that record is reserved in the ring buffer. An accept
+ * reported from the entry reads it after reserving its own record, so one
+ * that comes after the close in the stream always sees it, and takes the
+ * form of an accept reset before accept() took it (bpf/sockwatch.bpf.c
+ * emit()).
+ */
+#define SW_SOCK_F_CLOSING 0x08
 
 /* How the BPF side tells that a listen() syscall is under way (rodata listen_exit). */
 #define SW_LISTEN_EXIT_NONE 0 /* its exit is not hooked */
