@@ -524,8 +524,7 @@ static __noinline int emit(__u64 key, __u32 what, const struct sw_sock *owner,
 	 * CLOSE, no entry (its close is its end), no latency. One load on the
 	 * accept's path, from the entry it was filled from.
 	 */
-	if (kind == SW_EV_ACCEPT && owner &&
-	    (*(volatile __u8 *)&owner->flags & SW_SOCK_F_CLOSING)) {
+	if (kind == SW_EV_ACCEPT && owner && *(volatile __u8 *)&owner->closing) {
 		e->newstate = SW_TCP_CLOSE;
 		e->flags |= SW_F_NO_ENTRY;
 		flags |= SW_F_NO_ENTRY;
@@ -1038,7 +1037,7 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 			kernel_accepted(btf, sk, key, s, oldstate, &now);
 			s->closer = closer_at_close(btf, sk, oldstate);
 			/* before the close's reserve: an accept racing it (emit()) */
-			s->flags |= SW_SOCK_F_CLOSING;
+			*(volatile __u8 *)&s->closing = SW_SOCK_CLOSING;
 			emit(key, EMIT(SW_EV_CLOSE, oldstate, newstate, 0), s, &now);
 		} else {
 			/* No entry (none made, or evicted): no owner, unless its

@@ -113,7 +113,7 @@ static int race_checks(const struct evlist *l, __u32 netns, const struct race *r
 		if (l->v[i].ev.netns == netns && (l->v[i].ev.flags & SW_F_INFERRED))
 			race_dump(l, netns, l->v[i].ev.rport);
 		if (l->v[i].ev.netns == netns && l->v[i].ev.kind == SW_EV_ACCEPT &&
-		    l->v[i].ev.lport != r->port)
+		    (l->v[i].ev.lport != r->port || !l->v[i].ev.pid))
 			race_dump(l, netns, l->v[i].ev.rport);
 	}
 	for (size_t i = 0; i < l->n; i++) {
@@ -143,7 +143,10 @@ static int race_checks(const struct evlist *l, __u32 netns, const struct race *r
 			      e->rport, ci < ai ? "before it" : "after it", e->newstate, e->flags,
 			      (unsigned long long)e->latency_ns);
 		} else {
-			CHECK(e->newstate == SW_TCP_ESTABLISHED && !(e->flags & SW_F_NO_ENTRY),
+			/* SYN_RECV: taken before its own ESTABLISHED transition ran */
+			CHECK((e->newstate == SW_TCP_ESTABLISHED ||
+			       e->newstate == SW_TCP_SYN_RECV) &&
+				      !(e->flags & SW_F_NO_ENTRY),
 			      "accept of rport %u before its close: state %u flags %#x", e->rport,
 			      e->newstate, e->flags);
 		}
