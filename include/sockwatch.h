@@ -259,7 +259,10 @@ struct sw_sock {
 	char comm[SW_COMM_LEN];
 	/* For the sweep (bpf/sweep.bpf.c): where the socket lives and what it
 	 * was, to report a close the kernel never delivered to our hooks. */
-	__u64 skptr; /* kernel address of the socket (0: unknown, not swept) */
+	/* kernel address of the socket (0: unknown, not swept); set by every
+	 * creator of an entry: a hook checks that an entry it looked up is still
+	 * its socket's (bpf/sockwatch.bpf.c entry_is()) */
+	__u64 skptr;
 	__u32 netns;
 	__u16 lport; /* host order */
 	__u16 rport;
