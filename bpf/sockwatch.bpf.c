@@ -871,14 +871,16 @@ static __always_inline bool child_enter(bool btf, struct sock *sk, __u64 key, in
 	 * entry as made with that owner: no close of this socket runs while
 	 * its own transition does. */
 	s = bpf_map_lookup_elem(&socks, &key);
-	if (s && entry_is(s, ptr)) {
+	if (s && entry_is(s, ptr))
 		owner_copy(s, cur);
+	if (!claim_accept(ptr))
+		return true;
+	/* the hook's mark only once claimed: a hook that finds it knows the
+	 * accept reported (accept_listed()) */
+	if (s && entry_is(s, ptr))
 		s->accept_hook = cur->accept_hook;
-	}
-	if (claim_accept(ptr))
-		emit(key,
-		     EMIT(SW_EV_ACCEPT, 0, newstate, cur->accept_hook << SW_F_ACCEPT_HOOK_SHIFT),
-		     cur, now);
+	emit(key, EMIT(SW_EV_ACCEPT, 0, newstate, cur->accept_hook << SW_F_ACCEPT_HOOK_SHIFT), cur,
+	     now);
 	return true;
 }
 
@@ -1057,8 +1059,26 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 		__u64 ptr = (__u64)(unsigned long)sk;
 
 		/* no entry, but an accept hook left the owner (accept_listed()) */
-		if (!s)
+		if (!s) {
 			accept_owner(ptr, &cur);
+		} else if (!s->accept_hook && accept_owner(ptr, &cur) && claim_accept(ptr)) {
+			/*
+			 * A hook is taking the socket (accept() dequeued it in
+			 * SYN_RECV) and nobody reported it: its first transition
+			 * read the accepts map before the hook's entry was in it,
+			 * and the hook, which read SYN_RECV, leaves it to that
+			 * transition, or finds its entry gone once this close has
+			 * run (accept_listed()). Reported here, before the close.
+			 */
+			owner_copy(s, &cur);
+			s->accept_hook = cur.accept_hook;
+			if (!s->family)
+				read_tuple(btf, sk, &now);
+			emit(key,
+			     EMIT(SW_EV_ACCEPT, 0, oldstate,
+				  cur.accept_hook << SW_F_ACCEPT_HOOK_SHIFT),
+			     s, &now);
+		}
 		if (!bpf_map_delete_elem(&accepts, &ptr))
 			__sync_fetch_and_add(&accepts_live, -1);
 		bpf_map_delete_elem(&accept_claims, &ptr);
@@ -1412,22 +1432,43 @@ static __always_inline void accept_listed(struct sock *sk, __u64 ptr, __u8 hook,
 	key = sk_key_read(sk);
 	s = key ? bpf_map_lookup_elem(&socks, &key) : 0;
 	if (!s && state == SW_TCP_SYN_RECV) {
-		if (!sk_closing(sk))
-			return;
-		/* Closed since we read SYN_RECV: its transitions ran in
-		 * between, and the first may have read the accepts map
-		 * before our entry was there; its close deleted the
-		 * entry it made. Unless that transition reported the
-		 * accept, it is reported here, as reset before accept(). */
-		if (claim_accept(ptr))
+		/*
+		 * Unless it has closed since we read SYN_RECV: then its
+		 * transitions all ran in between, and its close deleted the
+		 * entry the first made. A close that came after our accepts
+		 * entry deleted it too, and reported the accept if nobody
+		 * had (on_set_state()); one that came before saw nothing of
+		 * us, nor did the first transition, which came earlier
+		 * still: reported here, as reset before accept(). Whether
+		 * our accepts entry is still there tells which.
+		 */
+		if (sk_closing(sk) && bpf_map_lookup_elem(&accepts, &ptr) && claim_accept(ptr))
 			accept_gone(sk, key, hook, cur, now);
 		return;
 	}
-	/* freed by its close and given to another socket since: none */
-	if (s && !entry_is(s, ptr))
-		s = 0;
 	if (!claim_accept(ptr))
 		return;
+	/*
+	 * Claimed, but the accept may have been reported all the same: by the
+	 * socket's first transition or its close (on_set_state()), each of
+	 * which marks the entry once it has claimed; the close deletes the
+	 * claims after. Then the mark is there, or, the entry gone since (the
+	 * close freed it, maybe for another socket), our accepts entry is
+	 * gone too: a close that ran after we made it deleted it, and had
+	 * the entry we found.
+	 */
+	if (s) {
+		bool seen = s->accept_hook;
+
+		if (!entry_is(s, ptr)) {
+			seen = !bpf_map_lookup_elem(&accepts, &ptr);
+			s = 0;
+		}
+		if (seen) {
+			bpf_map_delete_elem(&accept_claims, &ptr);
+			return;
+		}
+	}
 	/* Past SYN_RECV with no entry: accepted from a queue filled before we
 	 * attached (its transition ran before), its entry gone with a reset
 	 * racing us (its CLOSE transition deleted it), or the map refused the
@@ -1511,6 +1552,17 @@ static __always_inline void on_accept(struct sock *sk, __u8 hook)
 			return;
 		}
 	}
+	/*
+	 * A socket that has closed (or is closing), with no entry: reported by
+	 * one hook, the accept function's where the mode has one, else the
+	 * syscall exit. The fexit ran before this exit, in this task, and may
+	 * have reported it from its entry, which the close has deleted since:
+	 * nothing else tells this exit so. (A thread that was in accept()
+	 * before we attached passes no fexit: such an accept, reset while it
+	 * was taken, is not reported.)
+	 */
+	if (accept_fn_hook && hook == SW_ACCEPT_HOOK_SYSCALL && sk_closing(sk))
+		return;
 	owner_from_current(&cur);
 	cur.accept_hook = hook;
 	/* an accepts entry names its socket too: see accept_owner() */
@@ -1521,11 +1573,8 @@ static __always_inline void on_accept(struct sock *sk, __u8 hook)
 		 * has run, so nothing would ever remove entries keyed by its
 		 * address from the accept maps, and the next socket at that
 		 * address would find them (taking this owner, its own accept
-		 * lost). Reported without them, by one hook: the accept
-		 * function's where the mode has one, else the syscall exit.
+		 * lost). Reported without them.
 		 */
-		if (accept_fn_hook && hook == SW_ACCEPT_HOOK_SYSCALL)
-			return;
 		read_tuple(false, sk, &now);
 		if (!now.rport)
 			mptcp_peer(sk, &now);
