@@ -13,6 +13,7 @@
 #include "harness.h"
 #include "sockid.h"
 #include "tests.h"
+#include "tpcount.h"
 
 #define RACE_CONNS 4000
 #define RACE_COMM "sw_racc"
@@ -98,19 +99,42 @@ static void race_dump(const struct evlist *l, __u32 netns, __u16 rport)
 }
 
 /*
+ * Closes of connections a minimal BPF program on the state tracepoint got
+ * (the tpcount oracle): every ->CLOSE but a listener's, a failed connect's
+ * and a child's dying in SYN_RECV.
+ */
+static __u64 oracle_closes(const struct tpcount *oc)
+{
+	return tpcount_get(oc, -1, SW_TCP_CLOSE) - tpcount_get(oc, SW_TCP_LISTEN, SW_TCP_CLOSE) -
+	       tpcount_get(oc, SW_TCP_SYN_SENT, SW_TCP_CLOSE) -
+	       tpcount_get(oc, SW_TCP_SYN_RECV, SW_TCP_CLOSE);
+}
+
+/*
  * What every accept of the run must be. Accepted once, by the acceptor,
  * with the listener's port (never 0: the port is released before the
  * CLOSE transition runs). One whose close came first was reset before it
  * was taken: state CLOSE, "entry":"none", no latency; an accept in CLOSE
  * has that form whatever the order. With cookies it joins its close by id.
+ * Every connection's two ends close once. A close inferred by the sweep is
+ * allowed only in place of one the kernel did not deliver to any BPF
+ * program (docs/attach-modes.md, "Known issue"): at most undelivered of
+ * them, what the oracle came up short by.
  */
 static int race_checks(const struct evlist *l, __u32 netns, const struct race *r, pid_t pa,
-		       size_t *closed_first)
+		       size_t *closed_first, __u64 undelivered, size_t *inferred)
 {
-	size_t accepts = 0;
+	size_t accepts = 0, closes = 0;
 
 	for (size_t i = 0; i < l->n; i++) {
+		size_t first;
+
 		if (l->v[i].ev.netns == netns && (l->v[i].ev.flags & SW_F_INFERRED))
+			race_dump(l, netns, l->v[i].ev.rport);
+		/* a server-side close without an accept */
+		if (l->v[i].ev.netns == netns && l->v[i].ev.kind == SW_EV_CLOSE &&
+		    l->v[i].ev.lport == r->port &&
+		    !find_all(l, netns, SW_EV_ACCEPT, r->port, l->v[i].ev.rport, &first))
 			race_dump(l, netns, l->v[i].ev.rport);
 		if (l->v[i].ev.netns == netns && l->v[i].ev.kind == SW_EV_ACCEPT &&
 		    (l->v[i].ev.lport != r->port || !l->v[i].ev.pid))
@@ -120,9 +144,20 @@ static int race_checks(const struct evlist *l, __u32 netns, const struct race *r
 		const struct sw_event *e = &l->v[i].ev;
 		size_t ai = 0, ci = 0, na, nc;
 
-		CHECK(!(e->netns == netns && (e->flags & SW_F_INFERRED)),
-		      "record %zu (kind %u, ports %u %u) inferred by the sweep", i, e->kind,
-		      e->lport, e->rport);
+		/* the records of a connection that fails a check below, first */
+		if (e->netns == netns && e->kind == SW_EV_ACCEPT &&
+		    (find_all(l, netns, SW_EV_ACCEPT, r->port, e->rport, &ai) != 1 ||
+		     find_all(l, netns, SW_EV_CLOSE, r->port, e->rport, &ci) != 1))
+			race_dump(l, netns, e->rport);
+
+		if (e->netns == netns && (e->flags & SW_F_INFERRED)) {
+			CHECK(e->kind == SW_EV_CLOSE,
+			      "record %zu (kind %u, ports %u %u) inferred by the sweep", i, e->kind,
+			      e->lport, e->rport);
+			++*inferred;
+		}
+		if (e->netns == netns && e->kind == SW_EV_CLOSE)
+			closes++;
 		if (e->netns != netns || e->kind != SW_EV_ACCEPT)
 			continue;
 		accepts++;
@@ -159,6 +194,10 @@ static int race_checks(const struct evlist *l, __u32 netns, const struct race *r
 		      (unsigned long long)sw_event_sockid(&l->v[ci].ev));
 	}
 	CHECK(accepts == RACE_CONNS, "%zu accepts (want %d)", accepts, RACE_CONNS);
+	CHECK(closes == 2 * RACE_CONNS, "%zu closes (want %d)", closes, 2 * RACE_CONNS);
+	CHECK(*inferred <= undelivered,
+	      "%zu closes inferred by the sweep, %llu not delivered to the oracle", *inferred,
+	      (unsigned long long)undelivered);
 	return 0;
 }
 
@@ -175,14 +214,20 @@ static int accept_race(enum sw_state_hook hook)
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	struct race r = { .lfd = -1 };
 	struct sw_tracer *t = NULL;
+	struct tpcount *oc = NULL;
 	struct evlist l = {};
-	size_t closed_first = 0;
+	size_t closed_first = 0, inferred = 0;
+	__u64 delivered, undelivered = 0, misses = 0;
 	pid_t pa = -1;
 	__u32 netns;
-	int ret = -1;
+	int ret = -1, e;
 
 	netns = ns_new();
 	CHECK(netns, "cannot make a network namespace");
+	/* attached first, so that it sees at least what the tracer can */
+	e = tpcount_open(netns, &oc);
+	if (e)
+		printf("#   no tpcount oracle (%s): no close may be inferred\n", strerror(-e));
 	o.netns = netns;
 	CHECK(tracer_open_into(&o, &l, &t) == 0, "tracer");
 	if (hook && sw_tracer_state_hook(t) != hook) {
@@ -221,8 +266,40 @@ static int accept_race(enum sw_state_hook hook)
 	/* the sweep's two passes: an entry left behind is reported as an inferred close */
 	sw_tracer_detach(t);
 	sw_tracer_final_drain(t);
-	if (race_checks(&l, netns, &r, -pa, &closed_first))
+	/*
+	 * What the kernel did not deliver to any BPF program: the oracle's
+	 * shortfall, less what it lost to its own recursion guard (counted:
+	 * sockwatch's chain catches those).
+	 */
+	delivered = oc ? oracle_closes(oc) : 2 * RACE_CONNS;
+	misses = oc ? tpcount_misses(oc) : 0;
+	if (delivered + misses < 2 * RACE_CONNS)
+		undelivered = 2 * RACE_CONNS - delivered - misses;
+	if (race_checks(&l, netns, &r, -pa, &closed_first, undelivered, &inferred)) {
+		printf("#   oracle: %llu of %d closes delivered, %llu recursion misses\n",
+		       (unsigned long long)delivered, 2 * RACE_CONNS, (unsigned long long)misses);
+		if (oc)
+			printf("#   oracle: CLOSE>SYN_SENT %llu, SYN_SENT>ESTABLISHED %llu, "
+			       "LISTEN>SYN_RECV %llu, SYN_RECV>ESTABLISHED %llu, "
+			       "ESTABLISHED>CLOSE %llu, other >CLOSE %llu\n",
+			       (unsigned long long)tpcount_get(oc, SW_TCP_CLOSE, SW_TCP_SYN_SENT),
+			       (unsigned long long)tpcount_get(oc, SW_TCP_SYN_SENT,
+							       SW_TCP_ESTABLISHED),
+			       (unsigned long long)tpcount_get(oc, SW_TCP_LISTEN, SW_TCP_SYN_RECV),
+			       (unsigned long long)tpcount_get(oc, SW_TCP_SYN_RECV,
+							       SW_TCP_ESTABLISHED),
+			       (unsigned long long)tpcount_get(oc, SW_TCP_ESTABLISHED,
+							       SW_TCP_CLOSE),
+			       (unsigned long long)(tpcount_get(oc, -1, SW_TCP_CLOSE) -
+						    tpcount_get(oc, SW_TCP_ESTABLISHED,
+								SW_TCP_CLOSE)));
 		goto out;
+	}
+	if (inferred)
+		printf("# %zu closes inferred by the sweep in place of closes the kernel did not "
+		       "deliver (oracle: %llu of %d delivered, %llu recursion misses)\n",
+		       inferred, (unsigned long long)delivered, 2 * RACE_CONNS,
+		       (unsigned long long)misses);
 	if (sw_tracer_accepts_live(t)) {
 		test_fail(__FILE__, __LINE__, "accepts", "%llu entries left in the accepts map",
 			  (unsigned long long)sw_tracer_accepts_live(t));
@@ -237,6 +314,7 @@ out:
 	if (r.lfd >= 0)
 		close(r.lfd);
 	sw_tracer_close(t);
+	tpcount_close(oc);
 	evlist_free(&l);
 	return ret;
 }
