@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Runs the integration tests against the real kernel and prints TAP plus a summary line. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,13 +144,15 @@ int main(int argc, char **argv)
 	static const struct option opts[] = { { "attach", required_argument, NULL, 'a' },
 					      { "only", required_argument, NULL, 'o' },
 					      { "verbose", no_argument, NULL, 'v' },
+					      { "repeat", required_argument, NULL, 'r' },
 					      {} };
 	struct sw_tracer_opts o = {};
 	const char *only = NULL;
 	int passed = 0, failed = 0, skipped = 0, opt, n = 0;
-	char err[768];
+	long repeat = 1;
+	char err[768], *end;
 
-	while ((opt = getopt_long(argc, argv, "a:o:v", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "a:o:vr:", opts, NULL)) != -1) {
 		if (opt == 'a' && sw_attach_mode_parse(optarg, &H.attach) == 0)
 			continue;
 		if (opt == 'o') {
@@ -160,9 +163,16 @@ int main(int argc, char **argv)
 			o.verbose = true; /* libbpf's messages, the verifier's log included */
 			continue;
 		}
+		/* for chasing a rare failure: the selection N times, stopping at a failure */
+		if (opt == 'r') {
+			errno = 0;
+			repeat = strtol(optarg, &end, 10);
+			if (!errno && *optarg && !*end && repeat >= 1 && repeat <= 100000)
+				continue;
+		}
 		fprintf(stderr,
 			"usage: itest [--attach auto|fentry|kprobe|tracepoint] [--only SUBSTR] "
-			"[--verbose]\n");
+			"[--repeat N] [--verbose]\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -179,7 +189,10 @@ int main(int argc, char **argv)
 		       sw_attach_mode_name(H.attach));
 		return 1;
 	}
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+	for (size_t k = 0; k < sizeof(tests) / sizeof(tests[0]) * repeat && !(failed && repeat > 1);
+	     k++) {
+		size_t i = k % (sizeof(tests) / sizeof(tests[0]));
+
 		if (only && !strstr(tests[i].name, only))
 			continue;
 		n++;

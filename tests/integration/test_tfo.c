@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "format.h"
 #include "harness.h"
 #include "tests.h"
 #include "tpcount.h"
@@ -136,6 +137,20 @@ static __u64 tfo_undelivered(size_t connects)
 	       (closed < TFO_CONNS + connects ? TFO_CONNS + connects - closed : 0);
 }
 
+/* Every record of the connection with this client port (a failure's diagnosis). */
+static void tfo_show(__u32 netns, __u16 cport)
+{
+	char line[SW_LINE_MAX];
+
+	for (size_t i = 0; i < H.all.n; i++) {
+		const struct sw_record *r = &H.all.v[i];
+
+		if (r->ev.netns == netns && (r->ev.lport == cport || r->ev.rport == cport) &&
+		    sw_format_record(r, SW_FMT_JSON, line, sizeof(line)) > 0)
+			printf("#   %s flags=%#x\n", line, r->ev.flags);
+	}
+}
+
 /* After a failed wait: each connection that lacks one of its records, by client port. */
 static void tfo_missing(__u32 netns, __u16 port, const __u16 *cport)
 {
@@ -254,6 +269,8 @@ static int tfo_run(bool abort)
 		      "accept %d owner %u '%s', want %d", i, a->ev.pid, a->ev.comm, pa);
 		CHECK(a->ev.lport == port, "accept %d: local port %u, want %u", i, a->ev.lport,
 		      port);
+		if (!(sc && a->ev.cookie == sc->ev.cookie && sc->ev.pid == (__u32)pa))
+			tfo_show(w.netns, a->ev.rport);
 		CHECK(sc && a->ev.cookie == sc->ev.cookie && sc->ev.pid == (__u32)pa,
 		      "server close %d (port %u): %s, owner %u", i, a->ev.rport,
 		      sc ? "other cookie" : "none", sc ? sc->ev.pid : 0);
