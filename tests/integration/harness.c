@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "format.h"
 #include "harness.h"
 #include "snapshot_diag.h"
 
@@ -605,4 +606,12 @@ int accept_queue_len(int lfd, unsigned int n, int timeout_ms)
 		usleep(5000);
 	}
 	return -1;
+}
+
+void show_record(const struct sw_record *r)
+{
+	char line[SW_LINE_MAX];
+
+	if (sw_format_record(r, SW_FMT_JSON, line, sizeof(line)) > 0)
+		printf("#   %s flags=%#x\n", line, r->ev.flags);
 }

@@ -79,6 +79,8 @@ struct want_kind {
 bool kind_seen(void *arg);
 /* The i-th record (0-based) of kind in netns, or NULL. */
 const struct sw_record *find_kind(const struct evlist *l, __u32 netns, int kind, size_t i);
+/* Prints one record as a TAP comment: its JSON line and its flags (a failure's diagnosis). */
+void show_record(const struct sw_record *r);
 /* The record of kind in netns with this local and remote port, or NULL. */
 const struct sw_record *find_ports(const struct evlist *l, __u32 netns, int kind, __u16 lport,
 				   __u16 rport);

@@ -8,7 +8,6 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "format.h"
 #include "harness.h"
 #include "tests.h"
 
@@ -121,16 +120,12 @@ static const struct itest tests[] = {
 /* The failed test's events, as diagnosis. */
 static void dump_events(void)
 {
-	char line[SW_LINE_MAX];
 	int shown = 0;
 
 	for (size_t i = 0; i < H.all.n && shown < 40; i++) {
-		const struct sw_record *r = &H.all.v[i];
-
-		if (r->ev.netns != H.netns)
+		if (H.all.v[i].ev.netns != H.netns)
 			continue;
-		if (sw_format_record(r, SW_FMT_JSON, line, sizeof(line)) > 0)
-			printf("#   %s flags=%#x\n", line, r->ev.flags);
+		show_record(&H.all.v[i]);
 		shown++;
 	}
 }

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "event.h"
-#include "format.h"
 #include "harness.h"
 #include "tests.h"
 #include "tpcount.h"
@@ -140,14 +139,11 @@ static __u64 tfo_undelivered(size_t connects)
 /* Every record of the connection with this client port (a failure's diagnosis). */
 static void tfo_show(__u32 netns, __u16 cport)
 {
-	char line[SW_LINE_MAX];
-
 	for (size_t i = 0; i < H.all.n; i++) {
 		const struct sw_record *r = &H.all.v[i];
 
-		if (r->ev.netns == netns && (r->ev.lport == cport || r->ev.rport == cport) &&
-		    sw_format_record(r, SW_FMT_JSON, line, sizeof(line)) > 0)
-			printf("#   %s flags=%#x\n", line, r->ev.flags);
+		if (r->ev.netns == netns && (r->ev.lport == cport || r->ev.rport == cport))
+			show_record(r);
 	}
 }
 
