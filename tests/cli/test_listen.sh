@@ -926,10 +926,10 @@ start_held_once() {
 	HELDPID=
 	for _ in $(seq 200); do
 		[ -z "$HELDPID" ] && HELDPID=$(pgrep -P "$STRACEPID" | head -n 1)
-		if [ -n "$HELDPID" ] && grep -q '^[0-9]* --- stopped by SIGSTOP ---$' "$TMP/$tag.strace"; then
+		if [ -n "$HELDPID" ] && grep -Eq '^[0-9]+ +--- stopped by SIGSTOP ---$' "$TMP/$tag.strace"; then
 			PIDS+=("$HELDPID")
 			# held where it must be: after attaching, at its first getdents64
-			[ "$(grep -c '^[0-9]* getdents64(' "$TMP/$tag.strace")" = 1 ] &&
+			[ "$(grep -Ec '^[0-9]+ +getdents64\(' "$TMP/$tag.strace")" = 1 ] &&
 				grep -q '^sockwatch: tracing' "$TMP/$tag.err" && return 0
 			grep -q '^sockwatch: tracing' "$TMP/$tag.err" || HELD_EARLY=1
 			break
