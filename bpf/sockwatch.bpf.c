@@ -14,6 +14,8 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define IPPROTO_TCP_NUM 6
+#define EEXIST 17 /* errno values, as the kernel numbers them (vmlinux.h has none) */
+#define ENOTCONN 107
 #define IPPROTO_MPTCP_NUM 262
 
 #include "syscall.bpf.h"
@@ -478,6 +480,33 @@ static __always_inline bool kind_wanted(__u8 kind, const struct sw_sock *owner,
 	return peer_listed(now->family, now->raddr);
 }
 
+/* A compiler barrier: the loads before it are made before the loads after it. */
+#define SW_BARRIER() asm volatile("" ::: "memory")
+
+/*
+ * Whether the socket-map entry s still belongs to the socket at ptr: read
+ * after what was read from s, it says those reads were of that socket's
+ * entry. An LRU hash map gives an element freed by a delete (the socket's
+ * CLOSE) to the next insert at once, RCU or not, so a pointer from a
+ * look-up can come to hold another socket's entry at any moment; every
+ * creator of an entry sets skptr (CLOSE->LISTEN, CLOSE->SYN_SENT,
+ * child_enter(), accept_adopt(), and user space's seeds from the
+ * snapshot's iterators; seeds from sock_diag, which has no socket
+ * addresses, have 0: sockets some process holds already, which an accept
+ * hardly ever finds, and then takes for no entry). The
+ * socket at ptr cannot get another entry while a hook that holds it runs,
+ * so a match means nothing was reused in between. x86 keeps loads in
+ * order; the barrier keeps the compiler from moving them.
+ */
+static __always_inline bool entry_is(const struct sw_sock *s, __u64 ptr)
+{
+	SW_BARRIER();
+	return *(volatile __u64 *)&s->skptr == ptr;
+}
+
+/* emit_rec(): the record was made from an entry that is no longer the socket's (entry_is()) */
+#define SW_EMIT_GONE (-2)
+
 /*
  * Reserve, fill and submit one record; what is EMIT(kind, old, new, flags).
  * owner may be NULL (unknown owner). The endpoints come from owner when it
@@ -486,10 +515,15 @@ static __always_inline bool kind_wanted(__u8 kind, const struct sw_sock *owner,
  * function, not inlined: it is called from many places and inlining each
  * copy overflows the BPF stack. It touches no socket, so one copy serves
  * hooks with typed and with untyped socket pointers.
+ * skptr (accepts reported from the socket's entry, else 0): owner is that
+ * socket's entry, which can be freed and given to another socket under us
+ * (entry_is()); checked once the record is filled, the record is
+ * discarded if it no longer is, and SW_EMIT_GONE returned: the caller
+ * makes the record again without the entry.
  * Returns 0, or -1 when the record was filtered out or lost.
  */
-static __noinline int emit(__u64 key, __u32 what, const struct sw_sock *owner,
-			   const struct sk_now *now)
+static __noinline int emit_rec(__u64 key, __u32 what, const struct sw_sock *owner,
+			       const struct sk_now *now, __u64 skptr)
 {
 	__u8 kind = what & 0xff, oldstate = (what >> 8) & 0xff, newstate = (what >> 16) & 0xff;
 	__u8 flags = what >> 24;
@@ -500,6 +534,9 @@ static __noinline int emit(__u64 key, __u32 what, const struct sw_sock *owner,
 	if (!kind_wanted(kind, owner, now) ||
 	    !event_wanted(ends ? owner->lport : now->lport, ends ? owner->rport : now->rport,
 			  owner ? owner->pid : 0)) {
+		/* judged by another socket's entry: judged again */
+		if (skptr && owner && !entry_is(owner, skptr))
+			return SW_EMIT_GONE;
 		count(SW_CNT_FILTERED);
 		return -1;
 	}
@@ -513,18 +550,37 @@ static __noinline int emit(__u64 key, __u32 what, const struct sw_sock *owner,
 		SW_COPY_ENDPOINTS(e, now);
 	if (owner)
 		sw_entry_fill(e, owner);
+	/*
+	 * An accept from an entry whose CLOSE transition marked it before
+	 * reserving its close (a reset racing accept()): read after our own
+	 * reserve, which the ring buffer's lock orders after the close's, so
+	 * an accept that follows its close in the stream always sees the
+	 * mark. It takes the form of one reset before accept() took it: state
+	 * CLOSE, no entry (its close is its end), no latency. One load on the
+	 * accept's path, from the entry it was filled from.
+	 */
+	if (kind == SW_EV_ACCEPT && owner && *(volatile __u8 *)&owner->closing) {
+		e->newstate = SW_TCP_CLOSE;
+		e->flags |= SW_F_NO_ENTRY;
+		flags |= SW_F_NO_ENTRY;
+	}
 	if (kind == SW_EV_CONNECT || kind == SW_EV_ACCEPT) {
 		/* from the SYN sent, or the SYN received; unknown if not seen */
 		__u64 start = 0;
 
 		if (owner && kind == SW_EV_CONNECT)
 			start = owner->start_ns;
-		else if (owner && !(flags & SW_F_INFERRED))
+		else if (owner && !(flags & (SW_F_INFERRED | SW_F_NO_ENTRY)))
 			start = owner->birth_ns;
 		if (start)
 			e->latency_ns = e->ts_ns - start;
 		else
 			e->flags |= SW_F_NO_LATENCY;
+	}
+	/* after the last read of owner: all of it was the socket's, or none is sent */
+	if (skptr && owner && !entry_is(owner, skptr)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return SW_EMIT_GONE;
 	}
 	if (kind == SW_EV_CLOSE || kind == SW_EV_CONNECT) {
 		e->srtt_us = now->srtt_us;
@@ -537,6 +593,12 @@ static __noinline int emit(__u64 key, __u32 what, const struct sw_sock *owner,
 	bpf_ringbuf_submit(e, wake_flags(kind));
 	count(SW_CNT_EVENTS);
 	return 0;
+}
+
+static __always_inline int emit(__u64 key, __u32 what, const struct sw_sock *owner,
+				const struct sk_now *now)
+{
+	return emit_rec(key, what, owner, now, 0);
 }
 
 /* The endpoints, kept in the entry for a close the sweep may have to infer. */
@@ -730,18 +792,43 @@ static __always_inline void kernel_accepted(bool btf, struct sock *sk, __u64 key
 	emit(key, EMIT(SW_EV_ACCEPT, 0, state, SW_F_INFERRED), s, now);
 }
 
-/*
- * The owner an accept hook left in the accepts map (acc) into o, the
- * socket's entry or a close's copy: the accepting task, carried.
- */
-static __always_inline void owner_of_accept(struct sw_sock *o, const struct sw_sock *acc)
+/* The owner in from (task, uid, cgroup, name, and where it came from) into o. */
+static __always_inline void owner_copy(struct sw_sock *o, const struct sw_sock *from)
 {
-	o->pid = acc->pid;
-	o->tid = acc->tid;
-	o->uid = acc->uid;
-	o->cgroup_id = acc->cgroup_id;
-	__builtin_memcpy(o->comm, acc->comm, sizeof(o->comm));
-	o->owner_src = SW_OWNER_SOCKET;
+	o->pid = from->pid;
+	o->tid = from->tid;
+	o->uid = from->uid;
+	o->cgroup_id = from->cgroup_id;
+	__builtin_memcpy(o->comm, from->comm, sizeof(o->comm));
+	o->owner_src = from->owner_src;
+}
+
+/*
+ * The owner an accept hook left in the accepts map for the socket at ptr
+ * into o, a local copy (the accepting task, carried), with the hook; false
+ * if there is none. The hook may delete its accepts entry meanwhile
+ * (accept_adopt(), on_accept()) and another accept's insert take the
+ * element (see entry_is(); accepts entries carry skptr as well): checked
+ * after the copy, which is undone if it was another socket's.
+ */
+static __always_inline bool accept_owner(__u64 ptr, struct sw_sock *o)
+{
+	struct sw_sock *acc = bpf_map_lookup_elem(&accepts, &ptr);
+
+	if (!acc)
+		return false;
+	owner_copy(o, acc);
+	o->accept_hook = acc->accept_hook;
+	if (entry_is(acc, ptr)) {
+		o->owner_src = SW_OWNER_SOCKET;
+		return true;
+	}
+	o->pid = o->tid = o->uid = 0;
+	o->cgroup_id = 0;
+	__builtin_memset(o->comm, 0, sizeof(o->comm));
+	o->owner_src = SW_OWNER_NONE;
+	o->accept_hook = 0;
+	return false;
 }
 
 /*
@@ -763,7 +850,7 @@ static __always_inline bool child_enter(bool btf, struct sock *sk, __u64 key, in
 					struct sw_sock *cur, struct sk_now *now)
 {
 	__u64 ptr = (__u64)(unsigned long)sk;
-	struct sw_sock *acc, *s;
+	struct sw_sock *s;
 
 	cur->birth_ns = bpf_ktime_get_ns();
 	cur->skptr = ptr;
@@ -777,19 +864,23 @@ static __always_inline bool child_enter(bool btf, struct sock *sk, __u64 key, in
 		return false;
 	/* the entry before the accepts map: see accept_listed() */
 	fence();
-	if (!accepts_maybe())
-		return true;
-	acc = bpf_map_lookup_elem(&accepts, &ptr);
-	s = acc ? bpf_map_lookup_elem(&socks, &key) : 0;
-	if (!s)
+	if (!accepts_maybe() || !accept_owner(ptr, cur))
 		return true;
 	/* accept() dequeued it before this transition: take its owner over,
-	 * and report the accept unless the hook did. */
-	owner_of_accept(s, acc);
-	s->accept_hook = acc->accept_hook;
-	if (claim_accept(ptr))
-		emit(key, EMIT(SW_EV_ACCEPT, 0, newstate, s->accept_hook << SW_F_ACCEPT_HOOK_SHIFT),
-		     s, now);
+	 * and report the accept unless the hook did. From cur, which is the
+	 * entry as made with that owner: no close of this socket runs while
+	 * its own transition does. */
+	s = bpf_map_lookup_elem(&socks, &key);
+	if (s && entry_is(s, ptr))
+		owner_copy(s, cur);
+	if (!claim_accept(ptr))
+		return true;
+	/* the hook's mark only once claimed: a hook that finds it knows the
+	 * accept reported (accept_listed()) */
+	if (s && entry_is(s, ptr))
+		s->accept_hook = cur->accept_hook;
+	emit(key, EMIT(SW_EV_ACCEPT, 0, newstate, cur->accept_hook << SW_F_ACCEPT_HOOK_SHIFT), cur,
+	     now);
 	return true;
 }
 
@@ -821,14 +912,8 @@ static __always_inline void emit_state(bool btf, struct sock *sk, __u64 key, int
 	if (!s && newstate == SW_TCP_CLOSE) {
 		if (oldstate == SW_TCP_LISTEN) {
 			owner_from_current(cur);
-		} else if (accepts_maybe()) {
-			__u64 ptr = (__u64)(unsigned long)sk;
-			struct sw_sock *acc = bpf_map_lookup_elem(&accepts, &ptr);
-
-			if (acc) {
-				owner_of_accept(cur, acc);
-				flags = 0;
-			}
+		} else if (accepts_maybe() && accept_owner((__u64)(unsigned long)sk, cur)) {
+			flags = 0;
 		}
 		if (cur->owner_src)
 			o = cur;
@@ -949,6 +1034,21 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 			    child_enter(btf, sk, key, newstate, &cur, &now))
 				s = bpf_map_lookup_elem(&socks, &key);
 		}
+		/*
+		 * No entry: an accept hook may be adopting the socket this
+		 * moment (accept_adopt()), which makes the entry, then a
+		 * barrier, then looks whether the port is released, as it was
+		 * before this program ran. The look-up above may have come
+		 * before the release was visible: look again after a barrier,
+		 * so that one of the two sees the other. Only for a close
+		 * without an entry (a socket older than the tracer, or
+		 * evicted), never a traced connection's.
+		 */
+		if (!s && oldstate != SW_TCP_LISTEN && oldstate != SW_TCP_SYN_SENT &&
+		    oldstate != SW_TCP_SYN_RECV) {
+			fence();
+			s = bpf_map_lookup_elem(&socks, &key);
+		}
 		break;
 	default:
 		return;
@@ -957,11 +1057,28 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 	/* newstate == CLOSE: a reused pointer must start clean in the accept maps */
 	if ((!s || !(s->flags & SW_SOCK_F_NO_ACCEPT_MAPS)) && accepts_maybe()) {
 		__u64 ptr = (__u64)(unsigned long)sk;
-		struct sw_sock *acc = s ? 0 : bpf_map_lookup_elem(&accepts, &ptr);
 
 		/* no entry, but an accept hook left the owner (accept_listed()) */
-		if (acc)
-			owner_of_accept(&cur, acc);
+		if (!s) {
+			accept_owner(ptr, &cur);
+		} else if (!s->accept_hook && accept_owner(ptr, &cur) && claim_accept(ptr)) {
+			/*
+			 * A hook is taking the socket (accept() dequeued it in
+			 * SYN_RECV) and nobody reported it: its first transition
+			 * read the accepts map before the hook's entry was in it,
+			 * and the hook, which read SYN_RECV, leaves it to that
+			 * transition, or finds its entry gone once this close has
+			 * run (accept_listed()). Reported here, before the close.
+			 */
+			owner_copy(s, &cur);
+			s->accept_hook = cur.accept_hook;
+			if (!s->family)
+				read_tuple(btf, sk, &now);
+			emit(key,
+			     EMIT(SW_EV_ACCEPT, 0, oldstate,
+				  cur.accept_hook << SW_F_ACCEPT_HOOK_SHIFT),
+			     s, &now);
+		}
 		if (!bpf_map_delete_elem(&accepts, &ptr))
 			__sync_fetch_and_add(&accepts_live, -1);
 		bpf_map_delete_elem(&accept_claims, &ptr);
@@ -1005,6 +1122,8 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 			/* reset or aborted while the kernel held it */
 			kernel_accepted(btf, sk, key, s, oldstate, &now);
 			s->closer = closer_at_close(btf, sk, oldstate);
+			/* before the close's reserve: an accept racing it (emit()) */
+			*(volatile __u8 *)&s->closing = SW_SOCK_CLOSING;
 			emit(key, EMIT(SW_EV_CLOSE, oldstate, newstate, 0), s, &now);
 		} else {
 			/* No entry (none made, or evicted): no owner, unless its
@@ -1149,79 +1268,55 @@ int BPF_KPROBE(sw_kprobe_tcp_connect, struct sock *sk)
  * transition (accept_listed()), from cur: the accepting task, the endpoints,
  * no birth (its SYN came before we attached: no latency or duration).
  * Once it is made, the accept maps are not needed for this socket: their
- * entries go, and accepts_live with them. False if it could not be made.
+ * entries go, and accepts_live with them. Returns 0; -EEXIST if it could
+ * not be made (one was made meanwhile, or no room); -ENOTCONN if the
+ * socket turned out closed, its entry removed again: the accept takes the
+ * form of one reset before accept() took it.
+ *
+ * Closed means any of: its CLOSE transition deleted our accepts entry (it
+ * ran after we made it); its port is released (the kernel does that before
+ * the transition's program runs, so a close whose program deleted the
+ * socket's entry before we looked is seen here); its state is CLOSE. All
+ * read after the entry is made and a barrier: a CLOSE transition that
+ * finds no entry looks again after a barrier (on_set_state()), so either
+ * it finds ours and reports the close from it (with the owner, and the
+ * mark emit() reads), or we see the port released. Nothing stays behind
+ * for the sweep to report as a second close.
  */
-static __always_inline bool accept_adopt(struct sock *sk, __u64 key, __u64 ptr, struct sw_sock *cur)
+static __always_inline int accept_adopt(struct sock *sk, __u64 key, __u64 ptr, struct sw_sock *cur)
 {
+	bool closed;
+
 	cur->skptr = ptr;
 	cur->flags = SW_SOCK_F_NO_ACCEPT_MAPS;
 	/* not over an entry made meanwhile, which knows more */
 	if (bpf_map_update_elem(&socks, &key, cur, BPF_NOEXIST))
-		return false;
+		return -EEXIST;
 	count(SW_CNT_SOCK_INSERTS);
+	/* the entry before the checks: see on_set_state()'s CLOSE without one */
+	fence();
 	/* the entry first: another hook that finds it stops there */
-	if (!bpf_map_delete_elem(&accepts, &ptr))
+	closed = bpf_map_delete_elem(&accepts, &ptr) != 0;
+	if (!closed)
 		__sync_fetch_and_add(&accepts_live, -1);
 	bpf_map_delete_elem(&accept_claims, &ptr);
-	/* reset while we ran: its CLOSE transition, before the entry, left it */
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) == SW_TCP_CLOSE)
+	if (closed || !BPF_CORE_READ(sk, __sk_common.skc_num) ||
+	    BPF_CORE_READ(sk, __sk_common.skc_state) == SW_TCP_CLOSE) {
 		sock_delete(key);
-	return true;
+		return -ENOTCONN;
+	}
+	return 0;
 }
 
 /*
- * The rest of on_accept() for a socket that had no entry, once its owner is
- * in accepts. The child's transition (child_enter()) makes its entry and
- * then reads the accepts map; this reads the socket's entry after our
- * accepts entry, each after a barrier. So if no entry is seen here while
- * the child is still in SYN_RECV, its transition is to come (or under way)
- * and will find the owner and report the accept from the entry it makes,
- * with that entry's birth: reporting here, from a copy without one, gave
- * an accept whose socket id (keyed by address, the id hashes the birth in)
- * matched neither its close nor, the address reused, was unique. With the
- * entry seen, one of the two reports it, whoever claims it.
+ * Whether sk has closed or is closing: its state is CLOSE, or its port is
+ * released (the kernel releases it before the CLOSE transition's program
+ * runs, and stores the state after it).
  */
-static __always_inline void accept_listed(struct sock *sk, __u64 ptr, __u8 hook, __u8 state,
-					  struct sw_sock *cur, struct sk_now *now)
+static __always_inline bool sk_closing(struct sock *sk)
 {
-	struct sw_sock *s;
-	__u64 key;
-
-	fence();
-	/* in cookie mode 0 until the transition has started: it makes the cookie */
-	key = sk_key_read(sk);
-	s = key ? bpf_map_lookup_elem(&socks, &key) : 0;
-	if (!s && state == SW_TCP_SYN_RECV)
-		return;
-	if (!claim_accept(ptr))
-		return;
-	/* Past SYN_RECV with no entry: accepted from a queue filled before we
-	 * attached (its transition ran before), or the map refused the entry.
-	 * No entry is coming: make it, for the close and the sweep. */
-	if (!s && key) {
-		remember_endpoints(false, sk, cur);
-		if (accept_adopt(sk, key, ptr, cur)) {
-			emit(key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), cur,
-			     now);
-			return;
-		}
-		/* made meanwhile (the live view seeds entries), or no room */
-		s = bpf_map_lookup_elem(&socks, &key);
-	}
-	if (s) {
-		s->accept_hook = hook;
-		owner_from_current(s);
-		if (!s->family)
-			read_tuple(false, sk, now);
-		emit(key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), s, now);
-		return;
-	}
-	/* No key for an entry (cookie mode: no transition of this socket has
-	 * made its cookie since we attached), or no room: the owner stays in
-	 * the accepts map, for its close (on_set_state()) to report. */
-	if (!cur->family)
-		read_tuple(false, sk, now);
-	emit(key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), cur, now);
+	return !BPF_CORE_READ(sk, __sk_common.skc_num) ||
+	       BPF_CORE_READ(sk, __sk_common.skc_state) == SW_TCP_CLOSE;
 }
 
 /*
@@ -1252,6 +1347,166 @@ static __always_inline void mptcp_peer(struct sock *sk, struct sk_now *now)
 }
 
 /*
+ * The accept of sk, by the task in own, reported without an entry: its
+ * entry went while we ran (freed and given to another socket: entry_is()),
+ * or it closed before a transition made one. Closed (its CLOSE deleted the
+ * entry, and its close came first in the stream), it takes the form of one
+ * reset before accept() took it: state CLOSE, no entry, no latency.
+ * Otherwise its entry was evicted from a full map: no entry, its state now.
+ */
+static __always_inline void accept_gone(struct sock *sk, __u64 key, __u8 hook,
+					const struct sw_sock *own, struct sk_now *now)
+{
+	__u8 state = SW_TCP_CLOSE;
+
+	if (!sk_closing(sk))
+		state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	__builtin_memset(now, 0, sizeof(*now));
+	if (!own->family) {
+		read_tuple(false, sk, now);
+		if (!now->rport)
+			mptcp_peer(sk, now);
+	}
+	emit(key, EMIT(SW_EV_ACCEPT, 0, state, (hook << SW_F_ACCEPT_HOOK_SHIFT) | SW_F_NO_ENTRY),
+	     own, now);
+}
+
+/*
+ * Reports the accept of sk from its entry s, found under key: the record
+ * comes from the entry, where a close that runs meanwhile leaves its mark
+ * (emit()). With set, the entry takes own's owner (the accepting task) and
+ * the hook, the mark later hooks stop at, and more_flags; without, it has
+ * them (accept_adopt() made it from own).
+ *
+ * The entry can be freed by the socket's close and given to another socket
+ * at any moment (entry_is()). So what is read from it is checked after it
+ * is read, and the record once it is filled (emit_rec(): sent only if the
+ * entry was this socket's all along, else made again without it,
+ * accept_gone()); and the entry is written only after a check, with stores
+ * alone, the owner made beforehand. What stays open is the few
+ * instructions between that check and the stores: an interrupt there whose
+ * softirq closes the socket and gives its element to a new one puts this
+ * owner and hook into the new socket's entry.
+ */
+static __always_inline void accept_report(struct sock *sk, __u64 key, __u64 ptr, struct sw_sock *s,
+					  __u8 hook, __u8 state, const struct sw_sock *own,
+					  struct sk_now *now, __u8 more_flags, bool set)
+{
+	if (!s->family)
+		read_tuple(false, sk, now);
+	if (set) {
+		if (!entry_is(s, ptr))
+			goto gone;
+		owner_copy(s, own);
+		s->flags |= more_flags;
+		s->accept_hook = hook;
+	}
+	if (emit_rec(key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), s, now,
+		     ptr) != SW_EMIT_GONE)
+		return;
+gone:
+	accept_gone(sk, key, hook, own, now);
+}
+
+/*
+ * The rest of on_accept() for a socket that had no entry, once its owner is
+ * in accepts. The child's transition (child_enter()) makes its entry and
+ * then reads the accepts map; this reads the socket's entry after our
+ * accepts entry, each after a barrier. So if no entry is seen here while
+ * the child is still in SYN_RECV, its transition is to come (or under way)
+ * and will find the owner and report the accept from the entry it makes,
+ * with that entry's birth: reporting here, from a copy without one, gave
+ * an accept whose socket id (keyed by address, the id hashes the birth in)
+ * matched neither its close nor, the address reused, was unique. With the
+ * entry seen, one of the two reports it, whoever claims it.
+ */
+static __always_inline void accept_listed(struct sock *sk, __u64 ptr, __u8 hook, __u8 state,
+					  struct sw_sock *cur, struct sk_now *now)
+{
+	struct sw_sock *s;
+	int err = -EEXIST;
+	__u64 key;
+
+	fence();
+	/* in cookie mode 0 until the transition has started: it makes the cookie */
+	key = sk_key_read(sk);
+	s = key ? bpf_map_lookup_elem(&socks, &key) : 0;
+	if (!s && state == SW_TCP_SYN_RECV) {
+		/*
+		 * Unless it has closed since we read SYN_RECV: then its
+		 * transitions all ran in between, and its close deleted the
+		 * entry the first made. A close that came after our accepts
+		 * entry deleted it too, and reported the accept if nobody
+		 * had (on_set_state()); one that came before saw nothing of
+		 * us, nor did the first transition, which came earlier
+		 * still: reported here, as reset before accept(). Whether
+		 * our accepts entry is still there tells which.
+		 */
+		if (sk_closing(sk) && bpf_map_lookup_elem(&accepts, &ptr) && claim_accept(ptr))
+			accept_gone(sk, key, hook, cur, now);
+		return;
+	}
+	if (!claim_accept(ptr))
+		return;
+	/*
+	 * Claimed, but the accept may have been reported all the same: by the
+	 * socket's first transition or its close (on_set_state()), each of
+	 * which marks the entry once it has claimed; the close deletes the
+	 * claims after. Then the mark is there, or, the entry gone since (the
+	 * close freed it, maybe for another socket), our accepts entry is
+	 * gone too: a close that ran after we made it deleted it, and had
+	 * the entry we found.
+	 */
+	if (s) {
+		bool seen = s->accept_hook;
+
+		if (!entry_is(s, ptr)) {
+			seen = !bpf_map_lookup_elem(&accepts, &ptr);
+			s = 0;
+		}
+		if (seen) {
+			bpf_map_delete_elem(&accept_claims, &ptr);
+			return;
+		}
+	}
+	/* Past SYN_RECV with no entry: accepted from a queue filled before we
+	 * attached (its transition ran before), its entry gone with a reset
+	 * racing us (its CLOSE transition deleted it), or the map refused the
+	 * entry. No entry is coming: make it, for the close and the sweep. */
+	if (!s && key) {
+		remember_endpoints(false, sk, cur);
+		/* the port released by a close racing us: see read_tuple() */
+		if (!cur->lport)
+			cur->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+		err = accept_adopt(sk, key, ptr, cur);
+		/* reported from the entry, where a close that takes it over
+		 * meanwhile leaves its mark (emit()); gone already: closed */
+		s = bpf_map_lookup_elem(&socks, &key);
+		if (s && !entry_is(s, ptr))
+			s = 0;
+		if (err == -ENOTCONN || (!err && !s)) {
+			emit(key,
+			     EMIT(SW_EV_ACCEPT, 0, SW_TCP_CLOSE,
+				  (hook << SW_F_ACCEPT_HOOK_SHIFT) | SW_F_NO_ENTRY),
+			     cur, now);
+			return;
+		}
+		/* else made meanwhile (the live view seeds entries), or no room */
+	}
+	if (s) {
+		/* ours (err 0) has the owner and hook already */
+		accept_report(sk, key, ptr, s, hook, state, cur, now, 0, err != 0);
+		return;
+	}
+	/* No key for an entry (cookie mode: no transition of this socket has
+	 * made its cookie since we attached), or no room: the owner stays in
+	 * the accepts map, for its close (on_set_state()) to report. */
+	if (!cur->family)
+		read_tuple(false, sk, now);
+	emit(key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), cur, now);
+}
+
+/*
  * One accept event per socket, whichever hook sees it first: the fexit on
  * inet_csk_accept (fentry mode), or the accept syscalls' exit and io_uring's
  * completions (the other modes' accept hooks; in fentry mode the exits are a
@@ -1278,33 +1533,48 @@ static __always_inline void on_accept(struct sock *sk, __u8 hook)
 	 * entries go at CLOSE; see accept_listed()). Otherwise the first hook
 	 * reports it here and marks the entry, without touching the accepts
 	 * maps at all: the transition, if still reading them, finds nothing.
+	 * The entry counts only if it is still this socket's after what was
+	 * read from it (entry_is()): one that its close freed and another
+	 * socket took since is none, and the socket closed (or the entry was
+	 * evicted).
 	 */
 	key = sk_key_read(sk);
 	s = key ? bpf_map_lookup_elem(&socks, &key) : 0;
 	if (s) {
-		if (s->accept_hook || (accepts_maybe() && bpf_map_lookup_elem(&accepts, &ptr)))
+		bool seen = s->accept_hook;
+
+		if (entry_is(s, ptr)) {
+			if (seen || (accepts_maybe() && bpf_map_lookup_elem(&accepts, &ptr)))
+				return;
+			owner_from_current(&cur);
+			accept_report(sk, key, ptr, s, hook, state, &cur, &now,
+				      SW_SOCK_F_NO_ACCEPT_MAPS, true);
 			return;
-		s->accept_hook = hook;
-		s->flags |= SW_SOCK_F_NO_ACCEPT_MAPS;
-		owner_from_current(s);
-		if (!s->family)
-			read_tuple(false, sk, &now);
-		emit(key, EMIT(SW_EV_ACCEPT, 0, state, hook << SW_F_ACCEPT_HOOK_SHIFT), s, &now);
-		return;
+		}
 	}
+	/*
+	 * A socket that has closed (or is closing), with no entry: reported by
+	 * one hook, the accept function's where the mode has one, else the
+	 * syscall exit. The fexit ran before this exit, in this task, and may
+	 * have reported it from its entry, which the close has deleted since:
+	 * nothing else tells this exit so. (A thread that was in accept()
+	 * before we attached passes no fexit: such an accept, reset while it
+	 * was taken, is not reported.)
+	 */
+	if (accept_fn_hook && hook == SW_ACCEPT_HOOK_SYSCALL && sk_closing(sk))
+		return;
 	owner_from_current(&cur);
 	cur.accept_hook = hook;
+	/* an accepts entry names its socket too: see accept_owner() */
+	cur.skptr = ptr;
 	if (state == SW_TCP_CLOSE) {
 		/*
 		 * Reset (or aborted) before accept() took it: its CLOSE transition
 		 * has run, so nothing would ever remove entries keyed by its
 		 * address from the accept maps, and the next socket at that
 		 * address would find them (taking this owner, its own accept
-		 * lost). Reported without them, by one hook: the accept
-		 * function's where the mode has one, else the syscall exit.
+		 * lost). Reported without them.
 		 */
-		if (accept_fn_hook && hook == SW_ACCEPT_HOOK_SYSCALL)
-			return;
 		read_tuple(false, sk, &now);
 		if (!now.rport)
 			mptcp_peer(sk, &now);

@@ -236,8 +236,13 @@ static __always_inline bool accept_seen(struct sock *sk)
 	__u64 key = sk_key_read(sk), ptr = (__u64)(unsigned long)sk;
 	struct sw_sock *s = key ? bpf_map_lookup_elem(&socks, &key) : 0;
 
-	if (s && s->accept_hook)
-		return true;
+	/* read, then checked to be sk's entry still (entry_is()) */
+	if (s) {
+		bool seen = s->accept_hook;
+
+		if (seen && entry_is(s, ptr))
+			return true;
+	}
 	return accepts_maybe() && bpf_map_lookup_elem(&accepts, &ptr);
 }
 

@@ -259,13 +259,26 @@ struct sw_sock {
 	char comm[SW_COMM_LEN];
 	/* For the sweep (bpf/sweep.bpf.c): where the socket lives and what it
 	 * was, to report a close the kernel never delivered to our hooks. */
-	__u64 skptr; /* kernel address of the socket (0: unknown, not swept) */
+	/* kernel address of the socket (0: unknown, not swept); set by every
+	 * creator of an entry: a hook checks that an entry it looked up is still
+	 * its socket's (bpf/sockwatch.bpf.c entry_is()) */
+	__u64 skptr;
 	__u32 netns;
 	__u16 lport; /* host order */
 	__u16 rport;
 	__u8 family; /* SW_AF_*, 0 until the endpoints are known */
 	__u8 flags; /* SW_SOCK_F_* */
-	__u8 pad[2];
+	/*
+	 * SW_SOCK_CLOSING once the socket's CLOSE transition is about to
+	 * report its close: set before that record is reserved in the ring
+	 * buffer. An accept reported from the entry reads it after reserving
+	 * its own, so one that comes after the close in the stream always sees
+	 * it, and takes the form of an accept reset before accept() took it
+	 * (bpf/sockwatch.bpf.c emit()). A byte of its own, written by nothing
+	 * else: in flags, an accept hook's concurrent |= could undo it.
+	 */
+	__u8 closing;
+	__u8 pad;
 	__u32 exe_mnt_id; /* a listener: sw_event.exe_mnt_id */
 	__u8 laddr[SW_ADDR_LEN];
 	__u8 raddr[SW_ADDR_LEN];
@@ -301,6 +314,8 @@ struct sw_sock {
  * kernel_accepted()).
  */
 #define SW_SOCK_F_WATCH_KACCEPT 0x04
+/* sw_sock.closing */
+#define SW_SOCK_CLOSING 1
 
 /* How the BPF side tells that a listen() syscall is under way (rodata listen_exit). */
 #define SW_LISTEN_EXIT_NONE 0 /* its exit is not hooked */

@@ -14,6 +14,8 @@ int t_self_connect(void);
 int t_reset_close(void);
 int t_destroyed_close(void);
 int t_accept_after_reset(void);
+int t_accept_reset_race(void);
+int t_accept_reset_race_raw_tp(void);
 int t_listen_unlisten(void);
 int t_listen_autobind(void);
 int t_listen_conflict(void);
