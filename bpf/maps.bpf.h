@@ -19,6 +19,54 @@ struct {
 	__type(value, struct sw_sock);
 } socks SEC(".maps");
 
+/*
+ * Accepted sockets by pointer: one accept event per socket whichever hooks
+ * fire, even when accept() returns the child before its own ESTABLISHED
+ * transition (it is queued first) and so before it has its final cookie.
+ * Removed at the socket's CLOSE, so a reused pointer starts clean; and
+ * since that CLOSE can reach no BPF program at all (docs/attach-modes.md,
+ * "Known issue"), each entry carries its socket's tag (accept_tag,
+ * sw_accept_tag()): one left by an earlier socket at the address is no
+ * entry of the socket there now (accept_ours(), accept_stale_drop()), and
+ * the sweep removes those whose socket is gone (bpf/sweep.bpf.c).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SW_MAX_SOCKETS);
+	__type(key, __u64);
+	__type(value, struct sw_sock);
+} accepts SEC(".maps");
+
+/*
+ * Who reports an accept, claimed by one map insert that only one caller can
+ * win: the accept hook, or the child's SYN_RECV->ESTABLISHED transition when
+ * accept() dequeued it before that transition ran. Keyed by socket pointer,
+ * removed at CLOSE; the value is the claimant's socket's tag
+ * (sw_accept_tag()), so that a claim an earlier socket at the address left
+ * (its CLOSE never delivered) is known as such (accept_stale_drop()).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SW_MAX_SOCKETS);
+	__type(key, __u64);
+	__type(value, __u32);
+} accept_claims SEC(".maps");
+
+/*
+ * What tells the socket at ptr from an earlier one at the same address in
+ * the accept maps: its skc_hash, the hash of its 4-tuple and netns that the
+ * kernel stores when it puts a listener's child in the established table,
+ * before the child can be queued for accept(), and leaves alone until the
+ * socket is freed (unhashing at CLOSE does not clear it). One load from the
+ * socket, taken only where an accept map entry is made or found, never on
+ * a normal accept's path. Two sockets at one address with the same 4-tuple
+ * (or a 1 in 2^32 collision) look alike: as before the tag.
+ */
+static __always_inline __u32 sw_accept_tag(__u64 ptr)
+{
+	return BPF_CORE_READ((struct sock *)(unsigned long)ptr, __sk_common.skc_hash);
+}
+
 /* The networks whose connect attempts are reported (emit_connect_start); sized at load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);

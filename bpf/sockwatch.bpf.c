@@ -79,36 +79,13 @@ static __always_inline __u64 wake_flags(__u8 kind)
 	return BPF_RB_NO_WAKEUP;
 }
 
-/*
- * Accepted sockets by pointer: one accept event per socket whichever hooks
- * fire, even when accept() returns the child before its own ESTABLISHED
- * transition (it is queued first) and so before it has its final cookie.
- * Removed at the socket's CLOSE, so a reused pointer starts clean.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, SW_MAX_SOCKETS);
-	__type(key, __u64);
-	__type(value, struct sw_sock);
-} accepts SEC(".maps");
-
-/*
- * Who reports an accept, claimed by one map insert that only one caller can
- * win: the accept hook, or the child's SYN_RECV->ESTABLISHED transition when
- * accept() dequeued it before that transition ran. Keyed by socket pointer,
- * removed at CLOSE.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, SW_MAX_SOCKETS);
-	__type(key, __u64);
-	__type(value, __u8);
-} accept_claims SEC(".maps");
+/* The accept maps, accepts and accept_claims: in maps.bpf.h (the sweep removes leftovers). */
 
 /*
  * Entries the accept hooks have put in the accepts map and CLOSE has not
  * removed yet (an entry the LRU evicts is never subtracted: that only keeps
- * the look-ups on). Almost always 0: accept() seldom dequeues a child
+ * the look-ups on; one a CLOSE never delivered left is, when a hook or the
+ * sweep removes it: accept_stale_drop(), bpf/sweep.bpf.c). Almost always 0: accept() seldom dequeues a child
  * before its ESTABLISHED transition. While it is 0 no socket has an entry
  * in accepts or accept_claims, and the transitions and hooks skip their
  * look-ups and deletes there: each is a cold hash bucket, and two of them
@@ -240,11 +217,12 @@ static __always_inline bool accepts_maybe(void)
 	return *(volatile __u64 *)&accepts_live != 0;
 }
 
+/* Claims the report of the accept of the socket at ptr: false if claimed already. */
 static __always_inline bool claim_accept(__u64 ptr)
 {
-	__u8 one = 1;
+	__u32 tag = sw_accept_tag(ptr);
 
-	return bpf_map_update_elem(&accept_claims, &ptr, &one, BPF_NOEXIST) == 0;
+	return bpf_map_update_elem(&accept_claims, &ptr, &tag, BPF_NOEXIST) == 0;
 }
 
 /* Key of a socket in the socks map, for hooks that only have an untyped pointer. */
@@ -804,12 +782,62 @@ static __always_inline void owner_copy(struct sw_sock *o, const struct sw_sock *
 }
 
 /*
+ * Whether acc, found in the accepts map under ptr, is the entry of the
+ * socket at ptr now: made for it (its tag, read before the check) and not
+ * freed and given to another socket's entry since (entry_is()). An entry an
+ * earlier socket at that address left, its CLOSE never delivered, is not:
+ * callers take it for none. Read after whatever the caller took from acc.
+ */
+static __always_inline bool accept_ours(const struct sw_sock *acc, __u64 ptr)
+{
+	__u32 tag = *(volatile __u32 *)&acc->accept_tag;
+
+	return entry_is(acc, ptr) && tag == sw_accept_tag(ptr);
+}
+
+/* The accepts entry of the socket at ptr (accept_ours()), or NULL. */
+static __always_inline struct sw_sock *accept_entry(__u64 ptr)
+{
+	struct sw_sock *acc;
+
+	if (!accepts_maybe())
+		return 0;
+	acc = bpf_map_lookup_elem(&accepts, &ptr);
+	return acc && accept_ours(acc, ptr) ? acc : 0;
+}
+
+/*
+ * Removes what an earlier socket at ptr left in the accept maps (its CLOSE
+ * transition reached no BPF program: docs/attach-modes.md, "Known issue"):
+ * entries whose tag is not tag, the socket's there now. Only the accept
+ * hooks call it, before they make entries of their own there: no party of
+ * this socket claims before the hook's accepts entry exists (each finds it
+ * first, accept_owner()), and a transition that finds a stale entry takes
+ * it for none but leaves it, so that its delete can never hit an entry the
+ * hook made meanwhile. The socket's own CLOSE deletes whatever is there.
+ * accepts_live goes down with the delete that succeeds.
+ */
+static __always_inline void accept_stale_drop(__u64 ptr, __u32 tag)
+{
+	struct sw_sock *acc = bpf_map_lookup_elem(&accepts, &ptr);
+	__u32 *claim;
+
+	if (acc && *(volatile __u32 *)&acc->accept_tag != tag &&
+	    !bpf_map_delete_elem(&accepts, &ptr))
+		__sync_fetch_and_add(&accepts_live, -1);
+	claim = bpf_map_lookup_elem(&accept_claims, &ptr);
+	if (claim && *(volatile __u32 *)claim != tag)
+		bpf_map_delete_elem(&accept_claims, &ptr);
+}
+
+/*
  * The owner an accept hook left in the accepts map for the socket at ptr
  * into o, a local copy (the accepting task, carried), with the hook; false
  * if there is none. The hook may delete its accepts entry meanwhile
  * (accept_adopt(), on_accept()) and another accept's insert take the
  * element (see entry_is(); accepts entries carry skptr as well): checked
- * after the copy, which is undone if it was another socket's.
+ * after the copy, which is undone if it was another socket's, or an
+ * earlier socket's at this address (accept_ours()).
  */
 static __always_inline bool accept_owner(__u64 ptr, struct sw_sock *o)
 {
@@ -819,7 +847,7 @@ static __always_inline bool accept_owner(__u64 ptr, struct sw_sock *o)
 		return false;
 	owner_copy(o, acc);
 	o->accept_hook = acc->accept_hook;
-	if (entry_is(acc, ptr)) {
+	if (accept_ours(acc, ptr)) {
 		o->owner_src = SW_OWNER_SOCKET;
 		return true;
 	}
@@ -1030,8 +1058,7 @@ static __always_inline void on_set_state(bool btf, struct sock *sk, __u64 key, i
 		if (oldstate == SW_TCP_SYN_RECV && !s && accepts_maybe()) {
 			__u64 ptr = (__u64)(unsigned long)sk;
 
-			if (bpf_map_lookup_elem(&accepts, &ptr) &&
-			    child_enter(btf, sk, key, newstate, &cur, &now))
+			if (accept_entry(ptr) && child_enter(btf, sk, key, newstate, &cur, &now))
 				s = bpf_map_lookup_elem(&socks, &key);
 		}
 		/*
@@ -1544,8 +1571,18 @@ static __always_inline void on_accept(struct sock *sk, __u8 hook)
 		bool seen = s->accept_hook;
 
 		if (entry_is(s, ptr)) {
-			if (seen || (accepts_maybe() && bpf_map_lookup_elem(&accepts, &ptr)))
+			struct sw_sock *acc;
+
+			if (seen)
 				return;
+			/* read only while an accepts entry lives anywhere */
+			acc = accepts_maybe() ? bpf_map_lookup_elem(&accepts, &ptr) : 0;
+			if (acc) {
+				if (accept_ours(acc, ptr))
+					return;
+				/* an earlier socket's, at this address */
+				accept_stale_drop(ptr, sw_accept_tag(ptr));
+			}
 			owner_from_current(&cur);
 			accept_report(sk, key, ptr, s, hook, state, &cur, &now,
 				      SW_SOCK_F_NO_ACCEPT_MAPS, true);
@@ -1583,7 +1620,11 @@ static __always_inline void on_accept(struct sock *sk, __u8 hook)
 		     &cur, &now);
 		return;
 	}
-	/* The first hook to see this socket reports it; later ones stop here. */
+	/* The first hook to see this socket reports it; later ones stop here.
+	 * Not at an entry an earlier socket at this address left. */
+	cur.accept_tag = sw_accept_tag(ptr);
+	if (accepts_maybe())
+		accept_stale_drop(ptr, cur.accept_tag);
 	__sync_fetch_and_add(&accepts_live, 1);
 	if (bpf_map_update_elem(&accepts, &ptr, &cur, BPF_NOEXIST)) {
 		__sync_fetch_and_add(&accepts_live, -1);

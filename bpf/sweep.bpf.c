@@ -12,7 +12,9 @@
  * it becomes a close (or unlisten) record flagged SW_F_INFERRED, built from
  * what the entry remembers, and user space deletes the entry. The walk
  * also reports what no hook can see at all in some modes: a listener not
- * reported for want of its port, an accept done inside the kernel.
+ * reported for want of its port, an accept done inside the kernel. The
+ * raw_tp walk then removes what such a lost CLOSE left in the accepts map
+ * (accepts_sweep_one()).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -171,10 +173,70 @@ static long sweep_one(struct bpf_map *map, __u64 *key, struct sw_sock *s, void *
 	return 0;
 }
 
+/*
+ * accepts entries this program deleted; user space takes them off the
+ * tracer's accepts_live (sockwatch.bpf.c) after each run and zeroes this.
+ */
+__u64 accepts_dropped;
+/* Set by user space before each run: the tracer's accepts_live is not 0
+ * (else no entry is there, and the walk over the map's buckets is skipped). */
+__u32 walk_accepts;
+
+/*
+ * One entry of the accepts map, under the address of its socket. Left
+ * behind if that socket's CLOSE transition reached no BPF program
+ * (docs/attach-modes.md, "Known issue"): then the socket there now is
+ * another one (its tag, sw_accept_tag(), is not the entry's), or it is in
+ * CLOSE (freed, and the memory not taken again; or closed). Such an entry
+ * keeps accepts_live above 0, and with it the look-ups every connection
+ * would skip; the next child at that address would take it for none
+ * (sockwatch.bpf.c accept_ours()) and remove it, but the address may
+ * never be used again by one. Found so at two sweeps in a row, it goes,
+ * with the claim the same socket left: a hook that made its entry a moment
+ * ago and is still checking whether its socket closed (accept_listed())
+ * must find it there, and an element freed and taken by another insert
+ * while this walk reads it must not be judged by a mix of both. An entry
+ * of a live socket (one still queued, or whose cookie is not made yet,
+ * which keeps it until the socket's close) always has its socket's tag.
+ * Left open: a child that lands at the address in the instant between the
+ * second look and the delete, its hook having replaced the stale entry with
+ * its own, loses that entry (the delete is by key).
+ */
+static long accepts_sweep_one(struct bpf_map *map, __u64 *ptr, struct sw_sock *acc, void *ctx)
+{
+	struct sock *sk;
+	__u32 tag, *claim;
+
+	if (!ptr || !acc)
+		return 0;
+	sk = (struct sock *)(unsigned long)*ptr;
+	tag = sw_accept_tag(*ptr);
+	if (acc->accept_tag == tag && BPF_CORE_READ(sk, __sk_common.skc_state) != SW_TCP_CLOSE) {
+		acc->sweep &= ~SW_SWEEP_SUSPECT;
+		return 0;
+	}
+	if (!(acc->sweep & SW_SWEEP_SUSPECT)) {
+		acc->sweep |= SW_SWEEP_SUSPECT;
+		return 0;
+	}
+	tag = acc->accept_tag;
+	if (bpf_map_delete_elem(&accepts, ptr))
+		return 0;
+	accepts_dropped++;
+	claim = bpf_map_lookup_elem(&accept_claims, ptr);
+	if (claim && *claim == tag)
+		bpf_map_delete_elem(&accept_claims, ptr);
+	return 0;
+}
+
 SEC("raw_tp")
 int sw_sweep(void *ctx)
 {
 	swept = bpf_for_each_map_elem(&socks, sweep_one, NULL, 0);
+	/* not in the iterator's walk (before 5.13): there the next child at
+	 * the address removes what was left (sockwatch.bpf.c) */
+	if (walk_accepts)
+		bpf_for_each_map_elem(&accepts, accepts_sweep_one, NULL, 0);
 	return 0;
 }
 

@@ -243,7 +243,7 @@ static __always_inline bool accept_seen(struct sock *sk)
 		if (seen && entry_is(s, ptr))
 			return true;
 	}
-	return accepts_maybe() && bpf_map_lookup_elem(&accepts, &ptr);
+	return accept_entry(ptr) != 0;
 }
 
 /*

@@ -279,7 +279,15 @@ struct sw_sock {
 	 */
 	__u8 closing;
 	__u8 pad;
-	__u32 exe_mnt_id; /* a listener: sw_event.exe_mnt_id */
+	union {
+		__u32 exe_mnt_id; /* a listener: sw_event.exe_mnt_id */
+		/*
+		 * An entry of the accepts map (bpf/sockwatch.bpf.c): the
+		 * skc_hash of the socket it was made for, which tells it from
+		 * a later socket at the same address (sw_accept_tag()).
+		 */
+		__u32 accept_tag;
+	};
 	__u8 laddr[SW_ADDR_LEN];
 	__u8 raddr[SW_ADDR_LEN];
 };

@@ -362,6 +362,8 @@ static int sweep_load(struct sw_tracer *t, bool iter)
 	e = e ?: bpf_map__reuse_fd(w->maps.socks, bpf_map__fd(t->skel->maps.socks));
 	e = e ?: bpf_map__reuse_fd(w->maps.counters, bpf_map__fd(t->skel->maps.counters));
 	e = e ?: bpf_map__reuse_fd(w->maps.listen_starts, bpf_map__fd(t->skel->maps.listen_starts));
+	e = e ?: bpf_map__reuse_fd(w->maps.accepts, bpf_map__fd(t->skel->maps.accepts));
+	e = e ?: bpf_map__reuse_fd(w->maps.accept_claims, bpf_map__fd(t->skel->maps.accept_claims));
 	e = e ?: sweep__load(w);
 	if (!e && iter) {
 		li.map.map_fd = bpf_map__fd(t->skel->maps.socks);
@@ -452,10 +454,17 @@ static void sweep_run(struct sw_tracer *t)
 			;
 		close(fd);
 	} else {
+		t->sweep->bss->walk_accepts =
+			__atomic_load_n(&t->skel->bss->accepts_live, __ATOMIC_SEQ_CST) != 0;
 		ro.ctx_in = args;
 		ro.ctx_size_in = sizeof(args);
 		if (bpf_prog_test_run_opts(bpf_program__fd(t->sweep->progs.sw_sweep), &ro))
 			return;
+		/* the accepts entries it removed (left by closes never delivered) */
+		__atomic_fetch_sub(&t->skel->bss->accepts_live,
+				   __atomic_exchange_n(&t->sweep->bss->accepts_dropped, 0,
+						       __ATOMIC_SEQ_CST),
+				   __ATOMIC_SEQ_CST);
 	}
 	if (counted && !read_counters(t, after))
 		note_evictions(t, before[SW_CNT_SOCK_INSERTS], after[SW_CNT_SOCK_DELETES],
@@ -1203,6 +1212,14 @@ void sw_tracer_counters_full(struct sw_tracer *t, struct sw_counters *c)
 __u64 sw_tracer_accepts_live(const struct sw_tracer *t)
 {
 	return __atomic_load_n(&t->skel->bss->accepts_live, __ATOMIC_SEQ_CST);
+}
+
+void sw_tracer_test_maps(struct sw_tracer *t, struct sw_tracer_test_maps *m)
+{
+	m->socks = bpf_map__fd(t->skel->maps.socks);
+	m->accepts = bpf_map__fd(t->skel->maps.accepts);
+	m->accept_claims = bpf_map__fd(t->skel->maps.accept_claims);
+	m->accepts_live = &t->skel->bss->accepts_live;
 }
 
 enum sw_attach_mode sw_tracer_mode(const struct sw_tracer *t)

@@ -143,6 +143,20 @@ void sw_tracer_counters_full(struct sw_tracer *t, struct sw_counters *c);
  * or has closed. For tests.
  */
 __u64 sw_tracer_accepts_live(const struct sw_tracer *t);
+/*
+ * FOR TESTS ONLY: the kernel side's accept maps and per-socket map, and the
+ * live count of the accepts map (accepts_live, in the mmapped .bss), so that
+ * a test can plant what a CLOSE transition the kernel never delivered
+ * leaves behind. Owned by t: valid until sw_tracer_close(). Nothing else may
+ * write there.
+ */
+struct sw_tracer_test_maps {
+	int socks; /* key __u64, value struct sw_sock */
+	int accepts; /* key: socket address (__u64), value struct sw_sock */
+	int accept_claims; /* key: socket address (__u64), value __u32 (the socket's tag) */
+	__u64 *accepts_live;
+};
+void sw_tracer_test_maps(struct sw_tracer *t, struct sw_tracer_test_maps *m);
 enum sw_attach_mode sw_tracer_mode(const struct sw_tracer *t);
 enum sw_state_hook sw_tracer_state_hook(const struct sw_tracer *t);
 /* Why better modes were not used, e.g. "fentry: kernel refused program ... (EPERM)". */
