@@ -188,6 +188,37 @@ bool kind_seen(void *arg)
 	return count_kind(w->list ? w->list : &H.all, w->netns, w->kind) >= w->n;
 }
 
+/*
+ * A socket filter that drops pure ACKs (no SYN, FIN or RST, no payload). On
+ * the listener, its children inherit it, so the client's ACK that would end
+ * the handshake never arrives while it is on: accept() returns every child
+ * in SYN_RECV, and what the server does with it happens there, on every
+ * connection, not only when it outruns the ACK. The acceptor removes it
+ * (SO_DETACH_FILTER) before it closes, so the connection ends normally.
+ * The filter sees the packet from the TCP header on.
+ */
+static struct sock_filter no_pure_ack[] = {
+	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13), /* TCP flags */
+	BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x07, 7, 0), /* FIN, SYN or RST: keep */
+	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 12), /* data offset, high nibble */
+	BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 2),
+	BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x3c), /* header bytes */
+	BPF_STMT(BPF_MISC | BPF_TAX, 0),
+	BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+	BPF_STMT(BPF_ALU | BPF_SUB | BPF_X, 0), /* payload bytes */
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0), /* none: drop */
+	BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+	BPF_STMT(BPF_RET | BPF_K, 0),
+};
+
+int hold_handshakes(int lfd)
+{
+	struct sock_fprog prog = { .len = sizeof(no_pure_ack) / sizeof(no_pure_ack[0]),
+				   .filter = no_pure_ack };
+
+	return setsockopt(lfd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) ? -errno : 0;
+}
+
 int seccomp_filter(struct sock_filter *f, unsigned short n)
 {
 	struct sock_fprog prog = { .len = n, .filter = f };

@@ -85,6 +85,14 @@ void show_record(const struct sw_record *r);
 const struct sw_record *find_ports(const struct evlist *l, __u32 netns, int kind, __u16 lport,
 				   __u16 rport);
 
+/*
+ * Attaches to listener lfd a socket filter that drops pure ACKs, which its
+ * children inherit: a handshake never ends while it is on, so accept()
+ * returns a TCP Fast Open child in SYN_RECV. The acceptor removes it from
+ * the child (SO_DETACH_FILTER) to let the connection go on. 0 or -errno.
+ */
+int hold_handshakes(int lfd);
+
 struct sock_filter;
 /* Puts this process (and what it forks) under a seccomp filter of n
  * instructions, with no_new_privs; 0 or -errno. */

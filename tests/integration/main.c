@@ -43,6 +43,8 @@ static const struct itest tests[] = {
 	{ "stale accept map entries (their CLOSE never delivered): the next child there accepted once",
 	  t_accept_stale },
 	{ "stale accept map entries, raw_tp state hook: the same", t_accept_stale_raw_tp },
+	{ "stale accept map entries, each child taken in SYN_RECV (Fast Open, handshake held)",
+	  t_accept_stale_syn_recv },
 	{ "stale accept map entries where no child comes again: removed by the sweep",
 	  t_accept_stale_swept },
 	{ "listen and unlisten on six bind addresses", t_listen_unlisten },

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,9 @@
 #define STALE_TAG 0x5ca1ab1eU
 #define STALE_PID 0x7ffffff0U /* the planted owner: no process has this pid */
 #define STALE_COMM "sw_stale_owner"
+/* Fast Open without cookies both ways (per netns), as test_tfo.c: data in every SYN */
+#define STALE_TFO_SYSCTL "/proc/sys/net/ipv4/tcp_fastopen"
+#define STALE_TFO_ALL "519"
 
 /*
  * The address of the socket whose entry in the socks map has these
@@ -78,25 +82,46 @@ static void conn_abort(int *afd, int *cfd)
 	*afd = *cfd = -1;
 }
 
-/* A connected client from a socket made beforehand (fd), or -errno. */
-static int conn_from(int fd, __u16 port)
-{
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port) };
-
-	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&to, sizeof(to)))
-		return -errno;
-	return fd;
-}
-
 /* Everything the test made, for one clean-up. */
 struct stale {
 	int lfd, afd, cfd, next;
+	bool tfo; /* each child taken in SYN_RECV (Fast Open, the handshake held) */
 	__u16 port;
 	__u16 rports[STALE_TRIES + STALE_AFTER];
 	size_t n;
 	__u16 landed; /* the client port of the connection whose child is at the address */
 };
+
+/*
+ * A connection from the client socket made beforehand (st->next) into
+ * st->cfd, accepted into st->afd; 0 or -errno. With st->tfo the SYN
+ * carries data and the listener holds the handshake (hold_handshakes()):
+ * accept() takes the child in SYN_RECV, before its transition made its
+ * entry, so the hook makes an accepts entry; the client's byte, once the
+ * filter is off, ends the handshake (SYN_RECV->ESTABLISHED).
+ */
+static int stale_conn(struct stale *st)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(st->port) };
+	int zero = 0;
+
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (st->next < 0)
+		return -EBADF;
+	st->cfd = st->next;
+	st->next = -1;
+	if (st->tfo ? sendto(st->cfd, "hello", 5, MSG_FASTOPEN, (struct sockaddr *)&to,
+			     sizeof(to)) != 5 :
+		      connect(st->cfd, (struct sockaddr *)&to, sizeof(to)) != 0)
+		return -errno;
+	st->afd = accept(st->lfd, NULL, NULL);
+	if (st->afd < 0)
+		return -errno;
+	if (st->tfo && (setsockopt(st->afd, SOL_SOCKET, SO_DETACH_FILTER, &zero, sizeof(zero)) ||
+			write(st->cfd, "!", 1) != 1))
+		return -errno;
+	return 0;
+}
 
 /*
  * The checks once every connection has closed: each made after the
@@ -159,10 +184,10 @@ static int stale_checks(const struct evlist *l, __u32 netns, const struct stale 
  * entries carried a tag, the child at that address took the planted owner
  * and lost its accept.
  */
-static int accept_stale(enum sw_state_hook hook)
+static int accept_stale(enum sw_state_hook hook, bool tfo)
 {
 	struct sw_tracer_opts o = { .state_hook = hook };
-	struct stale st = { .lfd = -1, .afd = -1, .cfd = -1, .next = -1 };
+	struct stale st = { .lfd = -1, .afd = -1, .cfd = -1, .next = -1, .tfo = tfo };
 	struct want_kind w = { .kind = SW_EV_CLOSE };
 	struct sw_sock planted = {
 		.pid = STALE_PID,
@@ -180,12 +205,14 @@ static int accept_stale(enum sw_state_hook hook)
 	char comm[16] = "";
 	size_t landed_at = 0;
 	__u64 addr = 0;
-	int ret = -1;
+	int ret = -1, qlen = 16, e;
 
 	prctl(PR_GET_NAME, comm);
 	strcpy(planted.comm, STALE_COMM);
 	w.netns = ns_new();
 	CHECK(w.netns, "cannot make a network namespace");
+	if (tfo && write_file(STALE_TFO_SYSCTL, STALE_TFO_ALL))
+		return test_skip("cannot enable TCP Fast Open (%s)", STALE_TFO_SYSCTL);
 	o.netns = w.netns;
 	CHECK(tracer_open_into(&o, &l, &t) == 0, "tracer");
 	w.list = &l;
@@ -203,17 +230,19 @@ static int accept_stale(enum sw_state_hook hook)
 	}
 	usleep(500 * 1000); /* past the kernel's blind start-up window (attach-modes.md) */
 	st.lfd = listen_on(AF_INET, "127.0.0.1", &st.port);
-	if (st.lfd < 0) {
-		test_fail(__FILE__, __LINE__, "listen", "%s", strerror(-st.lfd));
+	if (st.lfd < 0 ||
+	    (tfo && (setsockopt(st.lfd, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof(qlen)) ||
+		     hold_handshakes(st.lfd)))) {
+		test_fail(__FILE__, __LINE__, "listen", "%s",
+			  strerror(st.lfd < 0 ? -st.lfd : errno));
 		goto out;
 	}
 
 	/* the connection whose CLOSE is "lost": its child's address */
-	st.cfd = connect_to(AF_INET, "127.0.0.1", st.port);
-	st.afd = st.cfd >= 0 ? accept(st.lfd, NULL, NULL) : -1;
-	if (st.afd < 0) {
-		test_fail(__FILE__, __LINE__, "connect", "first connection: %s",
-			  strerror(st.cfd < 0 ? -st.cfd : errno));
+	st.next = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	e = stale_conn(&st);
+	if (e) {
+		test_fail(__FILE__, __LINE__, "connect", "first connection: %s", strerror(-e));
 		goto out;
 	}
 	addr = skptr_wait(m.socks, w.netns, st.port, port_of(st.cfd, false));
@@ -242,16 +271,10 @@ static int accept_stale(enum sw_state_hook hook)
 	for (int i = 0; i < STALE_TRIES + STALE_AFTER; i++) {
 		__u64 p;
 
-		if (st.next < 0 || (st.cfd = conn_from(st.next, st.port)) < 0) {
+		e = stale_conn(&st);
+		if (e) {
 			test_fail(__FILE__, __LINE__, "connect", "connection %d: %s", i,
-				  strerror(st.next < 0 ? errno : -st.cfd));
-			goto out;
-		}
-		st.next = -1;
-		st.afd = accept(st.lfd, NULL, NULL);
-		if (st.afd < 0) {
-			test_fail(__FILE__, __LINE__, "accept", "connection %d: %s", i,
-				  strerror(errno));
+				  strerror(-e));
 			goto out;
 		}
 		st.rports[st.n++] = port_of(st.cfd, false);
@@ -384,11 +407,17 @@ out:
 
 int t_accept_stale(void)
 {
-	return accept_stale(SW_STATE_HOOK_AUTO);
+	return accept_stale(SW_STATE_HOOK_AUTO, false);
 }
 
 /* The same with the raw_tp state hook: sockets keyed by address. */
 int t_accept_stale_raw_tp(void)
 {
-	return accept_stale(SW_STATE_HOOK_RAW_TP);
+	return accept_stale(SW_STATE_HOOK_RAW_TP, false);
+}
+
+/* The same with every child taken in SYN_RECV: the hook makes its own accepts entry there. */
+int t_accept_stale_syn_recv(void)
+{
+	return accept_stale(SW_STATE_HOOK_AUTO, true);
 }

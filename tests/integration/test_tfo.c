@@ -25,29 +25,6 @@
 #define TFO_SYSCTL "/proc/sys/net/ipv4/tcp_fastopen"
 #define TFO_ALL "519" /* 0x1 client | 0x2 server | 0x4 no client cookie | 0x200 no server cookie */
 
-/*
- * A socket filter that drops pure ACKs (no SYN, FIN or RST, no payload). On
- * the listener, its children inherit it, so the client's ACK that would end
- * the handshake never arrives while it is on: accept() returns every child
- * in SYN_RECV, and what the server does with it happens there, on every
- * connection, not only when it outruns the ACK. The acceptor removes it
- * (SO_DETACH_FILTER) before it closes, so the connection ends normally.
- * The filter sees the packet from the TCP header on.
- */
-static struct sock_filter no_pure_ack[] = {
-	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13), /* TCP flags */
-	BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x07, 7, 0), /* FIN, SYN or RST: keep */
-	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 12), /* data offset, high nibble */
-	BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 2),
-	BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x3c), /* header bytes */
-	BPF_STMT(BPF_MISC | BPF_TAX, 0),
-	BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
-	BPF_STMT(BPF_ALU | BPF_SUB | BPF_X, 0), /* payload bytes */
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0), /* none: drop */
-	BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
-	BPF_STMT(BPF_RET | BPF_K, 0),
-};
-
 struct tfo_server {
 	int lfd;
 	bool abort; /* close without reading: unread data makes it a reset */
@@ -179,8 +156,6 @@ static int tfo_run(bool abort)
 	char req[TFO_REQ] = "hello";
 	long passive;
 	struct tfo_server srv = { .abort = abort };
-	struct sock_fprog prog = { .len = sizeof(no_pure_ack) / sizeof(no_pure_ack[0]),
-				   .filter = no_pure_ack };
 	size_t connects;
 	pid_t pa;
 	int qlen = TFO_CONNS, err;
@@ -198,8 +173,7 @@ static int tfo_run(bool abort)
 	CHECK(srv.lfd >= 0, "listen: %s", strerror(-srv.lfd));
 	CHECK(setsockopt(srv.lfd, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof(qlen)) == 0,
 	      "TCP_FASTOPEN: %s", strerror(errno));
-	CHECK(setsockopt(srv.lfd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) == 0,
-	      "SO_ATTACH_FILTER: %s", strerror(errno));
+	CHECK(hold_handshakes(srv.lfd) == 0, "SO_ATTACH_FILTER: %s", strerror(errno));
 	pa = spawn("sw_tfo_accept", tfo_acceptor, &srv);
 	sa.sin_port = htons(port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

@@ -18,6 +18,7 @@ int t_accept_reset_race(void);
 int t_accept_reset_race_raw_tp(void);
 int t_accept_stale(void);
 int t_accept_stale_raw_tp(void);
+int t_accept_stale_syn_recv(void);
 int t_accept_stale_swept(void);
 int t_listen_unlisten(void);
 int t_listen_autobind(void);
