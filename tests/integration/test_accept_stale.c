@@ -35,6 +35,15 @@
 #define STALE_TFO_SYSCTL "/proc/sys/net/ipv4/tcp_fastopen"
 #define STALE_TFO_ALL "519"
 
+/* The accepts entry a lost CLOSE leaves: another socket's tag, and an owner no process is. */
+static const struct sw_sock stale_planted = {
+	.pid = STALE_PID,
+	.tid = STALE_PID,
+	.owner_src = SW_OWNER_CURRENT,
+	.accept_hook = SW_ACCEPT_HOOK_SYSCALL,
+	.accept_tag = STALE_TAG,
+};
+
 /*
  * The address of the socket whose entry in the socks map has these
  * endpoints (an IPv4 connection in netns), or 0. Entries of every mode
@@ -189,13 +198,7 @@ static int accept_stale(enum sw_state_hook hook, bool tfo)
 	struct sw_tracer_opts o = { .state_hook = hook };
 	struct stale st = { .lfd = -1, .afd = -1, .cfd = -1, .next = -1, .tfo = tfo };
 	struct want_kind w = { .kind = SW_EV_CLOSE };
-	struct sw_sock planted = {
-		.pid = STALE_PID,
-		.tid = STALE_PID,
-		.owner_src = SW_OWNER_CURRENT,
-		.accept_hook = SW_ACCEPT_HOOK_SYSCALL,
-		.accept_tag = STALE_TAG,
-	};
+	struct sw_sock planted = stale_planted;
 	struct sw_tracer_test_maps m;
 	struct sw_tracer *t = NULL;
 	cpu_set_t old, one;
@@ -329,13 +332,7 @@ out:
 int t_accept_stale_swept(void)
 {
 	struct sw_tracer_opts o = {};
-	struct sw_sock planted = {
-		.pid = STALE_PID,
-		.tid = STALE_PID,
-		.owner_src = SW_OWNER_CURRENT,
-		.accept_hook = SW_ACCEPT_HOOK_SYSCALL,
-		.accept_tag = STALE_TAG,
-	};
+	struct sw_sock planted = stale_planted;
 	struct sw_tracer_test_maps m;
 	struct sw_tracer *t = NULL;
 	struct evlist l = {};
