@@ -45,6 +45,25 @@ static const struct sw_sock stale_planted = {
 };
 
 /*
+ * Plants at addr what a lost CLOSE leaves there: stale_planted as the
+ * accepts entry (named STALE_COMM), its claim, accepts_live counting it.
+ * 0, or -errno.
+ */
+static int stale_plant(const struct sw_tracer_test_maps *m, __u64 addr)
+{
+	struct sw_sock planted = stale_planted;
+	__u32 claim = STALE_TAG;
+
+	planted.skptr = addr;
+	strcpy(planted.comm, STALE_COMM);
+	__atomic_fetch_add(m->accepts_live, 1, __ATOMIC_SEQ_CST);
+	if (bpf_map_update_elem(m->accepts, &addr, &planted, BPF_NOEXIST) ||
+	    bpf_map_update_elem(m->accept_claims, &addr, &claim, BPF_NOEXIST))
+		return -errno;
+	return 0;
+}
+
+/*
  * The address of the socket whose entry in the socks map has these
  * endpoints (an IPv4 connection in netns), or 0. Entries of every mode
  * carry it (skptr), whether keyed by cookie or by address.
@@ -198,20 +217,17 @@ static int accept_stale(enum sw_state_hook hook, bool tfo)
 	struct sw_tracer_opts o = { .state_hook = hook };
 	struct stale st = { .lfd = -1, .afd = -1, .cfd = -1, .next = -1, .tfo = tfo };
 	struct want_kind w = { .kind = SW_EV_CLOSE };
-	struct sw_sock planted = stale_planted;
 	struct sw_tracer_test_maps m;
 	struct sw_tracer *t = NULL;
 	cpu_set_t old, one;
 	bool pinned = false;
 	struct evlist l = {};
-	__u32 claim = STALE_TAG;
 	char comm[16] = "";
 	size_t landed_at = 0;
 	__u64 addr = 0;
 	int ret = -1, qlen = 16, e;
 
 	prctl(PR_GET_NAME, comm);
-	strcpy(planted.comm, STALE_COMM);
 	w.netns = ns_new();
 	CHECK(w.netns, "cannot make a network namespace");
 	if (tfo && write_file(STALE_TFO_SYSCTL, STALE_TFO_ALL))
@@ -262,12 +278,10 @@ static int accept_stale(enum sw_state_hook hook, bool tfo)
 		goto out;
 	}
 	/* what its CLOSE removed, back as a lost CLOSE leaves it */
-	planted.skptr = addr;
-	__atomic_fetch_add(m.accepts_live, 1, __ATOMIC_SEQ_CST);
-	if (bpf_map_update_elem(m.accepts, &addr, &planted, BPF_NOEXIST) ||
-	    bpf_map_update_elem(m.accept_claims, &addr, &claim, BPF_NOEXIST)) {
+	e = stale_plant(&m, addr);
+	if (e) {
 		test_fail(__FILE__, __LINE__, "plant", "cannot plant the entries: %s",
-			  strerror(errno));
+			  strerror(-e));
 		goto out;
 	}
 
@@ -332,12 +346,12 @@ out:
 int t_accept_stale_swept(void)
 {
 	struct sw_tracer_opts o = {};
-	struct sw_sock planted = stale_planted;
+	struct sw_sock found; /* what a look-up finds left at the address */
 	struct sw_tracer_test_maps m;
 	struct sw_tracer *t = NULL;
 	struct evlist l = {};
-	__u32 claim = STALE_TAG, netns;
-	int lfd = -1, cfd = -1, afd = -1, ret = -1, ms = 0;
+	__u32 claim, netns;
+	int lfd = -1, cfd = -1, afd = -1, ret = -1, ms = 0, e;
 	const char *how;
 	__u64 addr;
 	__u16 port;
@@ -366,13 +380,10 @@ int t_accept_stale_swept(void)
 		test_fail(__FILE__, __LINE__, "skptr", "no entry of the client");
 		goto out;
 	}
-	planted.skptr = addr;
-	strcpy(planted.comm, STALE_COMM);
-	__atomic_fetch_add(m.accepts_live, 1, __ATOMIC_SEQ_CST);
-	if (bpf_map_update_elem(m.accepts, &addr, &planted, BPF_NOEXIST) ||
-	    bpf_map_update_elem(m.accept_claims, &addr, &claim, BPF_NOEXIST)) {
+	e = stale_plant(&m, addr);
+	if (e) {
 		test_fail(__FILE__, __LINE__, "plant", "cannot plant the entries: %s",
-			  strerror(errno));
+			  strerror(-e));
 		goto out;
 	}
 	/* two sweeps find it, 2 s apart; the first may come at once */
@@ -386,7 +397,7 @@ int t_accept_stale_swept(void)
 			  ms);
 		goto out;
 	}
-	if (!bpf_map_lookup_elem(m.accepts, &addr, &planted) ||
+	if (!bpf_map_lookup_elem(m.accepts, &addr, &found) ||
 	    !bpf_map_lookup_elem(m.accept_claims, &addr, &claim)) {
 		test_fail(__FILE__, __LINE__, "left", "an entry left at the planted address");
 		goto out;
