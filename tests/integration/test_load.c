@@ -1113,6 +1113,13 @@ int t_listen_kinds(void)
 			  count_kind(&l, netns, SW_EV_LISTEN),
 			  count_kind(&l, netns, SW_EV_UNLISTEN), count_kind(&l, netns, 0),
 			  (unsigned long long)cnt.filtered, hooked);
+		/* which record one tracer made and the other did not: a rare failure's clues */
+		printf("#   suite tracer: %zu connects, %zu accepts, %zu closes; small tracer: "
+		       "nested %llu, recursion misses %llu, inferred %llu\n",
+		       count_kind(&H.all, netns, SW_EV_CONNECT),
+		       count_kind(&H.all, netns, SW_EV_ACCEPT),
+		       count_kind(&H.all, netns, SW_EV_CLOSE), (unsigned long long)cnt.nested,
+		       (unsigned long long)cnt.recursion_misses, (unsigned long long)cnt.inferred);
 		goto out;
 	}
 
