@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/inet_diag.h>
+#include <linux/membarrier.h>
 #include <linux/netlink.h>
 #include <linux/seccomp.h>
 #include <linux/sock_diag.h>
@@ -18,6 +19,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -132,6 +134,18 @@ void poll_for(struct sw_tracer *t, int ms)
 	while (now_ms() < end)
 		sw_tracer_poll(t, 20);
 	sw_tracer_drain(t);
+}
+
+void runs_settle(void)
+{
+	/*
+	 * Tracepoint probes run with preemption off, and the global
+	 * membarrier waits for an RCU grace period, which waits for every
+	 * such section that began before it. Refused (nohz_full CPUs, or a
+	 * kernel without it): a pause, which a paused vCPU can outlast.
+	 */
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		usleep(200 * 1000);
 }
 
 void evlist_clear(struct evlist *l)

@@ -60,6 +60,14 @@ int poll_until(struct sw_tracer *t, struct evlist *list, bool (*done)(void *), v
 	       int timeout_ms);
 /* Polls t for ms milliseconds (to catch events that must not come). */
 void poll_for(struct sw_tracer *t, int ms);
+/*
+ * Waits until every BPF program run in flight on any CPU has ended (an RCU
+ * grace period: membarrier's global command). One tracer's record seen
+ * does not mean a second tracer's programs on the same tracepoint have
+ * run: they come after it in the same invocation, maybe on a CPU the
+ * hypervisor has paused. Call it before reading the second's counters.
+ */
+void runs_settle(void);
 /* A sw_record_fn that appends to the evlist ctx. */
 int evlist_collect(const struct sw_record *r, void *ctx);
 void evlist_clear(struct evlist *l);
