@@ -47,7 +47,7 @@ static const struct sw_sock stale_planted = {
 /*
  * Plants at addr what a lost CLOSE leaves there: stale_planted as the
  * accepts entry (named STALE_COMM), its claim, accepts_live counting it.
- * 0, or -errno.
+ * 0, or -errno (the test failed, and said why).
  */
 static int stale_plant(const struct sw_tracer_test_maps *m, __u64 addr)
 {
@@ -58,8 +58,13 @@ static int stale_plant(const struct sw_tracer_test_maps *m, __u64 addr)
 	strcpy(planted.comm, STALE_COMM);
 	__atomic_fetch_add(m->accepts_live, 1, __ATOMIC_SEQ_CST);
 	if (bpf_map_update_elem(m->accepts, &addr, &planted, BPF_NOEXIST) ||
-	    bpf_map_update_elem(m->accept_claims, &addr, &claim, BPF_NOEXIST))
-		return -errno;
+	    bpf_map_update_elem(m->accept_claims, &addr, &claim, BPF_NOEXIST)) {
+		int e = -errno;
+
+		test_fail(__FILE__, __LINE__, "plant", "cannot plant the entries: %s",
+			  strerror(-e));
+		return e;
+	}
 	return 0;
 }
 
@@ -278,12 +283,8 @@ static int accept_stale(enum sw_state_hook hook, bool tfo)
 		goto out;
 	}
 	/* what its CLOSE removed, back as a lost CLOSE leaves it */
-	e = stale_plant(&m, addr);
-	if (e) {
-		test_fail(__FILE__, __LINE__, "plant", "cannot plant the entries: %s",
-			  strerror(-e));
+	if (stale_plant(&m, addr))
 		goto out;
-	}
 
 	for (int i = 0; i < STALE_TRIES + STALE_AFTER; i++) {
 		__u64 p;
@@ -351,7 +352,7 @@ int t_accept_stale_swept(void)
 	struct sw_tracer *t = NULL;
 	struct evlist l = {};
 	__u32 claim, netns;
-	int lfd = -1, cfd = -1, afd = -1, ret = -1, ms = 0, e;
+	int lfd = -1, cfd = -1, afd = -1, ret = -1, ms = 0;
 	const char *how;
 	__u64 addr;
 	__u16 port;
@@ -380,12 +381,8 @@ int t_accept_stale_swept(void)
 		test_fail(__FILE__, __LINE__, "skptr", "no entry of the client");
 		goto out;
 	}
-	e = stale_plant(&m, addr);
-	if (e) {
-		test_fail(__FILE__, __LINE__, "plant", "cannot plant the entries: %s",
-			  strerror(-e));
+	if (stale_plant(&m, addr))
 		goto out;
-	}
 	/* two sweeps find it, 2 s apart; the first may come at once */
 	while (__atomic_load_n(m.accepts_live, __ATOMIC_SEQ_CST) && ms < 8000) {
 		poll_for(t, 100);
