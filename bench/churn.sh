@@ -78,6 +78,17 @@ if [[ -n $SOCKWATCH_B && ! -x $SOCKWATCH_B ]]; then
 fi
 [[ $EUID -eq 0 ]] || die "must run as root (network namespaces and BPF tracers)"
 
+# sockwatch hooks accept() on the syscall tracepoints, which libbpf finds through tracefs
+# (tcpstates needs tracefs too). Where it is not mounted (no systemd: a container, a bare
+# VM) sockwatch would fall back to sys_exit, a program run on every syscall, and the
+# benchmark would measure that: it runs in a mount namespace of its own with tracefs
+# mounted instead, as on a Debian install, and the machine stays as it was.
+if [[ $(stat -f -c %T /sys/kernel/tracing 2>/dev/null) != tracefs && -z ${BENCH_TRACEFS_NS:-} ]] &&
+	unshare -m --propagation private mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null; then
+	BENCH_TRACEFS_NS=1 exec unshare -m --propagation private bash -c \
+		'mount -t tracefs tracefs /sys/kernel/tracing && exec "$@"' bash "$0" "$@"
+fi
+
 # Background processes we started; all of them are killed on any exit.
 cleanup() {
 	bench_kill_bg
@@ -93,6 +104,9 @@ build_churn "$CHURN"
 # moves a ratio (a traced ratio within that spread of 1.00 is no measured cost).
 CONFIGS=(none none-again)
 NOTES=()
+if [[ -n ${BENCH_TRACEFS_NS:-} ]]; then
+	NOTES+=("tracefs is not mounted here: mounted in the benchmark's own mount namespace")
+fi
 if [[ -x $SOCKWATCH ]]; then
 	CONFIGS+=(sockwatch)
 else
@@ -495,4 +509,10 @@ if ((${#EV_SUMMARY[@]} > 0)); then
 fi
 echo
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+# how sockwatch attached (mode, state hook, accept exits): numbers depend on it
+for cfg in sockwatch sockwatch-b; do
+	if [[ -s $OUT/$cfg.err ]] && line=$(grep -m1 '^sockwatch: tracing' "$OUT/$cfg.err"); then
+		NOTES+=("$cfg: ${line#sockwatch: }")
+	fi
+done
 print_notes
