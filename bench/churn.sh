@@ -80,9 +80,10 @@ fi
 
 # sockwatch hooks accept() on the syscall tracepoints, which libbpf finds through tracefs
 # (tcpstates needs tracefs too). Where it is not mounted (no systemd: a container, a bare
-# VM) sockwatch would fall back to sys_exit, a program run on every syscall, and the
-# benchmark would measure that: it runs in a mount namespace of its own with tracefs
-# mounted instead, as on a Debian install, and the machine stays as it was.
+# VM) sockwatch falls back to sys_exit (measured no dearer, docs/attach-modes.md), but so
+# that every result measures the same configuration, the one a Debian install runs, the
+# benchmark then runs in a mount namespace of its own with tracefs mounted; the machine
+# stays as it was.
 if [[ $(stat -f -c %T /sys/kernel/tracing 2>/dev/null) != tracefs && -z ${BENCH_TRACEFS_NS:-} ]] &&
 	unshare -m --propagation private mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null; then
 	BENCH_TRACEFS_NS=1 exec unshare -m --propagation private bash -c \
