@@ -123,8 +123,9 @@ int sw_tracer_tick_ms(const struct sw_tracer *t);
 /* Delivers everything already in the ring buffer without waiting. */
 int sw_tracer_drain(struct sw_tracer *t);
 /*
- * Stops recording: detaches every program. The maps, the ring buffer and
- * the counters stay, for sw_tracer_final_drain() and the summary.
+ * Stops recording: detaches every program, delivering what they record
+ * meanwhile (a detach takes a while). The maps, the ring buffer and the
+ * counters stay, for sw_tracer_final_drain() and the summary.
  */
 void sw_tracer_detach(struct sw_tracer *t);
 /*
