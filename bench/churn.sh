@@ -84,10 +84,8 @@ fi
 # that every result measures the same configuration, the one a Debian install runs, the
 # benchmark then runs in a mount namespace of its own with tracefs mounted; the machine
 # stays as it was.
-if [[ $(stat -f -c %T /sys/kernel/tracing 2>/dev/null) != tracefs && -z ${BENCH_TRACEFS_NS:-} ]] &&
-	unshare -m --propagation private mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null; then
-	BENCH_TRACEFS_NS=1 exec unshare -m --propagation private bash -c \
-		'mount -t tracefs tracefs /sys/kernel/tracing && exec "$@"' bash "$0" "$@"
+if [[ -z ${BENCH_TRACEFS_NS:-} ]] && "$SRC_DIR/../scripts/with-tracefs.sh" --check; then
+	BENCH_TRACEFS_NS=1 exec "$SRC_DIR/../scripts/with-tracefs.sh" "$0" "$@"
 fi
 
 # Background processes we started; all of them are killed on any exit.

@@ -93,19 +93,13 @@ else
 	# Debian (systemd) mounts tracefs at /sys/kernel/tracing; a machine without it (a
 	# container, a bare VM) would run every root suite on the accept exits' sys_exit
 	# fallback alone. There the suites run in a mount namespace of their own where it
-	# is mounted, and the machine stays as it was; the fallback has tests of its own
+	# is mounted (scripts/with-tracefs.sh); the fallback has tests of its own
 	# (tests/cli/test_events.sh "tracefs not mounted", the integration suite's "no
 	# tracefs" ones).
-	tracefs=()
-	if [[ $(stat -f -c %T /sys/kernel/tracing 2>/dev/null) != tracefs ]]; then
-		if unshare -m --propagation private mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null; then
-			echo "# tracefs is not mounted at /sys/kernel/tracing: the integration and" \
-				"command-line suites run in a mount namespace where it is"
-			tracefs=(unshare -m --propagation private sh -c \
-				'mount -t tracefs tracefs /sys/kernel/tracing && exec "$@"' sh)
-		else
-			echo "# no tracefs here: the suites run with the accept exits on sys_exit"
-		fi
+	tracefs=("$ROOT/scripts/with-tracefs.sh")
+	if "${tracefs[@]}" --check; then
+		echo "# tracefs is not mounted at /sys/kernel/tracing: the integration and" \
+			"command-line suites run in a mount namespace where it is"
 	fi
 	if want integration; then
 		run_suite "integration (tracepoint mode)" "${tracefs[@]}" "$BUILD/tests/itest" \
