@@ -13,7 +13,8 @@ void sw_buf_write_slow(struct sw_buf *b, const char *s, size_t n)
 		b->overflow = true;
 		n = b->cap > b->len + 1 ? b->cap - b->len - 1 : 0;
 	}
-	memcpy(b->p + b->len, s, n);
+	if (n) /* a buffer of no room may have no memory (NULL) */
+		memcpy(b->p + b->len, s, n);
 	b->len += n;
 	if (b->cap)
 		b->p[b->len] = '\0';
