@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -2441,6 +2442,9 @@ static void test_stdout_tty_stalled_exact(void **state)
 	saved = stdout_to(open_pty(&master));
 	s = sink_open("stdout", &o);
 	submit_seqs_may_drop(s, 1, 3000);
+	/* the writer has begun (a thread kept off the CPU must not make this a
+	 * test of nothing), and is then stuck with the terminal full */
+	assert_int_equal(poll(&(struct pollfd){ .fd = master, .events = POLLIN }, 1, 10000), 1);
 	usleep(200000);
 	close_within(&c, s, 15, unblock_close, &master);
 	stdout_restore(saved); /* the slave's last descriptor: the master reads to the end */
@@ -2497,7 +2501,12 @@ static void test_write_all_cancel_exact(void **state)
 			.fd = fds[1], .kind = kinds[k], .buf = data, .len = sizeof(data)
 		};
 		assert_int_equal(pthread_create(&j.thread, NULL, write_job_run, &j), 0);
-		usleep(100000); /* full: the writer waits */
+		/* full: the writer waits (how soon it gets there is the scheduler's) */
+		for (int i = 0, queued = 0; i < 1000 && queued < (int)sizeof(buf); i++) {
+			usleep(10000);
+			ioctl(fds[0], FIONREAD, &queued);
+		}
+		usleep(100000);
 		assert_int_equal(read(fds[0], buf, sizeof(buf)), sizeof(buf));
 		usleep(100000); /* some more went in, and it waits again */
 		pthread_cancel(j.thread);
