@@ -2218,6 +2218,20 @@ static void test_stdout_nonblocking(void **state)
 	assert_int_equal(st.errors, 0);
 }
 
+/* Waits (up to 10 s) until more than n bytes wait to be read in fd (a pipe or socket); how many. */
+static int wait_queued(int fd, int n)
+{
+	int queued = 0;
+
+	for (int i = 0; i < 1000; i++) {
+		assert_int_equal(ioctl(fd, FIONREAD, &queued), 0);
+		if (queued > n)
+			break;
+		usleep(10000);
+	}
+	return queued;
+}
+
 /*
  * Records submitted while the writer waits in a flush (a slow reader), and
  * the close that follows them: the writer must write them once the flush is
@@ -2232,7 +2246,7 @@ static void test_close_during_flush(void **state)
 	struct fixed_log log;
 	struct closer c;
 	struct sw_sink *s;
-	int p[2], saved, i, queued = 0;
+	int p[2], saved;
 
 	tpath(path, sizeof(path), "stdout.log");
 	pr.out = fopen(path, "w");
@@ -2244,11 +2258,7 @@ static void test_close_during_flush(void **state)
 	s = sink_open("stdout", &o);
 	submit_seqs_may_drop(s, 1, 100);
 	/* 10000 bytes for a page of pipe: the writer waits inside its flush */
-	for (i = 0; i < 500 && queued < 4096; i++) {
-		usleep(10000);
-		ioctl(p[0], FIONREAD, &queued);
-	}
-	assert_int_equal(queued, 4096);
+	assert_int_equal(wait_queued(p[0], 4095), 4096);
 	submit_seqs_may_drop(s, 101, 200);
 	c.s = s;
 	assert_int_equal(pthread_create(&c.thread, NULL, closer_run, &c), 0);
@@ -2320,7 +2330,7 @@ static bool stalled_exact_once(void)
 	struct closer c;
 	struct sw_sink *s;
 	size_t got;
-	int p[2], saved, i, queued = 0;
+	int p[2], saved;
 
 	assert_int_equal(pipe(p), 0);
 	assert_int_equal(fcntl(p[1], F_GETPIPE_SZ), 65536);
@@ -2328,18 +2338,12 @@ static bool stalled_exact_once(void)
 	s = sink_open("stdout", &o);
 	submit_seqs_may_drop(s, 1, 3000);
 	/* the first 64 KiB buffer fills the pipe; the writer waits with the next */
-	for (i = 0; i < 500 && queued < 65000; i++) {
-		usleep(10000);
-		ioctl(p[0], FIONREAD, &queued);
-	}
+	wait_queued(p[0], 64999);
 	usleep(200000);
 	/* the reader takes two pages' worth and more: part of the next write goes in */
 	assert_int_equal(read(p[0], buf, sizeof(buf)), sizeof(buf));
 	/* and the writer is stuck again: wait until it has filled the pages the read freed */
-	for (i = 0, queued = 0; i < 1000 && queued <= 65536 - (int)sizeof(buf); i++) {
-		usleep(10000);
-		ioctl(p[0], FIONREAD, &queued);
-	}
+	wait_queued(p[0], 65536 - sizeof(buf));
 	usleep(50000);
 	close_within(&c, s, 15, unblock_close, &p[0]);
 	stdout_restore(saved); /* the last write end: the pipe can be read to its end */
@@ -2502,10 +2506,7 @@ static void test_write_all_cancel_exact(void **state)
 		};
 		assert_int_equal(pthread_create(&j.thread, NULL, write_job_run, &j), 0);
 		/* full: the writer waits (how soon it gets there is the scheduler's) */
-		for (int i = 0, queued = 0; i < 1000 && queued < (int)sizeof(buf); i++) {
-			usleep(10000);
-			ioctl(fds[0], FIONREAD, &queued);
-		}
+		wait_queued(fds[0], sizeof(buf) - 1);
 		usleep(100000);
 		assert_int_equal(read(fds[0], buf, sizeof(buf)), sizeof(buf));
 		usleep(100000); /* some more went in, and it waits again */
