@@ -100,6 +100,8 @@ else
 	if "${tracefs[@]}" --check; then
 		echo "# tracefs is not mounted at /sys/kernel/tracing: the integration and" \
 			"command-line suites run in a mount namespace where it is"
+	elif [[ $(stat -f -c %T /sys/kernel/tracing 2>/dev/null) != tracefs ]]; then
+		echo "# no tracefs here: the suites run with the accept exits on sys_exit"
 	fi
 	if want integration; then
 		run_suite "integration (tracepoint mode)" "${tracefs[@]}" "$BUILD/tests/itest" \
